@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
+#
+# Compile every public header, alone in a translation unit, with every
+# compiler and language standard we support, with and without
+# MSHV_IMPLEMENTATION, under -Wall -Wextra -Werror (and -pedantic-errors
+# where the standard is ISO). Native x86_64 and arm64 (cross compilers).
+# Also checks that the compile-time ioctl size check rejects a wrong size.
+#
+# Usage: compile_matrix.sh SRCDIR [AMALGAMATED_DIR]
+set -u
+src=${1:?usage: compile_matrix.sh SRCDIR [AMALGAMATED_DIR]}
+single=${2:-}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+missing=()
+
+# compiler | language | flags
+configs=(
+	"gcc|c|-std=c99 -pedantic-errors"
+	"gcc|c|-std=gnu11"
+	"gcc|c|-std=c17 -pedantic-errors"
+	"clang|c|-std=c99 -pedantic-errors"
+	"clang|c|-std=gnu11"
+	"clang|c|-std=c17 -pedantic-errors"
+	"g++|c++|-std=c++11 -pedantic-errors"
+	"g++|c++|-std=c++17 -pedantic-errors"
+	"clang++|c++|-std=c++11 -pedantic-errors"
+	"clang++|c++|-std=c++17 -pedantic-errors"
+)
+
+compile() { # label cc lang flags incdir file
+	local label=$1 cc=$2 lang=$3 flags=$4 inc=$5 file=$6
+	if $cc -x "$lang" $flags -Wall -Wextra -Werror -I"$inc" -fsyntax-only "$file" >"$work/log" 2>&1; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $label"
+		sed 's/^/    /' "$work/log" | head -20
+	fi
+}
+
+run_arch() { # arch cc-prefix clang-target own-arch-header
+	local arch=$1 prefix=$2 target=$3 own=$4
+	local cfg cc lang flags impl hdr
+	for cfg in "${configs[@]}"; do
+		IFS='|' read -r cc lang flags <<<"$cfg"
+		case $cc in
+		gcc | g++) cc="$prefix$cc" ;;
+		clang | clang++) [ -n "$target" ] && cc="$cc --target=$target" ;;
+		esac
+		if ! command -v "${cc%% *}" >/dev/null 2>&1; then
+			missing+=("${cc%% *}")
+			continue
+		fi
+		for impl in 0 1; do
+			for hdr in mshv.h mshv_hv_defs.h "$own"; do
+				{
+					[ "$impl" = 1 ] && echo "#define MSHV_IMPLEMENTATION"
+					echo "#include \"$hdr\""
+					echo "int mshv_matrix_dummy;"
+				} >"$work/tu.$lang"
+				compile "$arch $cc $flags impl=$impl $hdr" "$cc" "$lang" "$flags" "$src" "$work/tu.$lang"
+				if [ -n "$single" ] && [ "$hdr" = mshv.h ]; then
+					compile "$arch $cc $flags impl=$impl amalgamated mshv.h" "$cc" "$lang" "$flags" "$single" "$work/tu.$lang"
+				fi
+			done
+		done
+	done
+	# The ioctl size check must fire on a wrong size.
+	cc="${prefix}gcc"
+	if command -v "$cc" >/dev/null 2>&1; then
+		printf '#include "mshv.h"\nMSHV_STATIC_ASSERT(_IOC_SIZE(MSHV_CREATE_VP) == 8, wrong);\n' >"$work/neg.c"
+		if $cc -std=c99 -I"$src" -fsyntax-only "$work/neg.c" >/dev/null 2>&1; then
+			fail=$((fail + 1))
+			echo "FAIL: $arch: MSHV_STATIC_ASSERT accepted a wrong ioctl size"
+		else
+			pass=$((pass + 1))
+		fi
+	fi
+}
+
+case $(uname -m) in
+x86_64)
+	run_arch x86_64 "" "" mshv_x86_64.h
+	run_arch arm64 aarch64-linux-gnu- aarch64-linux-gnu mshv_arm64.h
+	;;
+aarch64)
+	run_arch arm64 "" "" mshv_arm64.h
+	;;
+*)
+	echo "compile_matrix: unsupported build machine $(uname -m)"
+	exit 77
+	;;
+esac
+
+# The unsupported-architecture #error must fire (i386 via -m32 needs no sysroot
+# for a preprocess-only run).
+printf '#include "mshv.h"\n' >"$work/other.c"
+if gcc -m32 -E -I"$src" "$work/other.c" >"$work/log" 2>&1; then
+	fail=$((fail + 1))
+	echo "FAIL: mshv.h compiled for i386 instead of stopping with #error"
+elif grep -q "not supported" "$work/log"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL: i386 build failed without the #error message:"
+	head -5 "$work/log"
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "compile_matrix: missing compilers: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
+	fail=$((fail + 1))
+fi
+echo "compile-matrix: $pass passed, $fail failed"
+[ "$fail" = 0 ]
