@@ -2723,6 +2723,26 @@ struct hv_arm64_reset_intercept_message {
 	uint32_t reset_type;
 	uint32_t reset_code;
 };
+
+#define HV_ARM64_HYPERCALL_INTERCEPT_X_REGISTERS 18
+
+/* HVMSG_HYPERCALL_INTERCEPT: an HVC the hypervisor forwards to the VMM.
+ * immediate is the HVC #imm16 (0: SMCCC, 1: Hyper-V ABI); x holds X0-X17. */
+struct hv_arm64_hypercall_intercept_message {
+	struct hv_arm64_intercept_message_header header;
+	uint16_t immediate;
+	uint16_t reserved16;
+	__extension__ struct {
+		__extension__ uint32_t isolated : 1;
+		__extension__ uint32_t reserved : 31;
+	} MSHV_PACKED;
+	uint64_t x[HV_ARM64_HYPERCALL_INTERCEPT_X_REGISTERS];
+} MSHV_PACKED;
+
+/* HVMSG_UNRECOVERABLE_EXCEPTION: the VP cannot continue; the header alone. */
+struct hv_arm64_unrecoverable_exception_message {
+	struct hv_arm64_intercept_message_header header;
+} MSHV_PACKED;
 #endif
 
 struct hv_input_translate_virtual_address {

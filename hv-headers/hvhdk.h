@@ -855,6 +855,26 @@ struct hv_arm64_reset_intercept_message {
 	u32 reset_type;
 	u32 reset_code;
 };
+
+#define HV_ARM64_HYPERCALL_INTERCEPT_X_REGISTERS 18
+
+/* HVMSG_HYPERCALL_INTERCEPT: an HVC the hypervisor forwards to the VMM.
+ * immediate is the HVC #imm16 (0: SMCCC, 1: Hyper-V ABI); x holds X0-X17. */
+struct hv_arm64_hypercall_intercept_message {
+	struct hv_arm64_intercept_message_header header;
+	u16 immediate;
+	u16 reserved16;
+	struct {
+		u32 isolated : 1;
+		u32 reserved : 31;
+	} __packed;
+	u64 x[HV_ARM64_HYPERCALL_INTERCEPT_X_REGISTERS];
+} __packed;
+
+/* HVMSG_UNRECOVERABLE_EXCEPTION: the VP cannot continue; the header alone. */
+struct hv_arm64_unrecoverable_exception_message {
+	struct hv_arm64_intercept_message_header header;
+} __packed;
 #endif
 
 struct hv_input_translate_virtual_address {

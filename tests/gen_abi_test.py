@@ -87,7 +87,9 @@ def main(argv):
         for rec, v in sorted(facts["records"].items()):
             ty = "%s %s" % (kinds[rec], rec) if rec in kinds else rec
             lines.append("\tcheck(%s, sizeof(%s), %d);" % (c_string("%s: sizeof(%s)" % (tag, ty)), ty, v["size"]))
-            lines.append("\tcheck(%s, __alignof__(%s), %d);" % (c_string("%s: alignof(%s)" % (tag, ty)), ty, v["align"]))
+            if "align" in v:
+                lines.append("\tcheck(%s, __alignof__(%s), %d);" % (
+                    c_string("%s: alignof(%s)" % (tag, ty)), ty, v["align"]))
             for field, off in sorted(v["fields"].items()):
                 lines.append("\tcheck(%s, offsetof(%s, %s), %d);" % (
                     c_string("%s: offsetof(%s, %s)" % (tag, ty, field)), ty, field, off))
