@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim: the libc entry points a program uses to reach /dev/mshv,
+ * interposed with LD_PRELOAD (tools/mshv-sim sets it up).
+ *
+ * Every simulated object (the open /dev/mshv, a partition, a VP, a device)
+ * is backed by a real file descriptor (a memfd), so fd numbers, close(),
+ * close-on-exec, fork and poll behave as the kernel's do; this file keeps
+ * the table from fd number to simulated object and hands ioctl() and mmap()
+ * on those fds to driver.c. Everything else passes straight to libc.
+ */
+/* Define open() and open64() etc. as separate symbols, whatever the build's
+ * off_t size: with 64-bit offsets libc's headers would rename open to open64. */
+#undef _FILE_OFFSET_BITS
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+#define SIM_MAX_FDS 65536
+#define DEV_MSHV "/dev/mshv"
+
+struct sim_config sim_cfg;
+
+static struct sim_obj *fd_table[SIM_MAX_FDS];
+static pthread_rwlock_t fd_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static struct {
+	int (*open)(const char *, int, ...);
+	int (*openat)(int, const char *, int, ...);
+	int (*close)(int);
+	int (*ioctl)(int, unsigned long, ...);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*access)(const char *, int);
+	int (*faccessat)(int, const char *, int, int);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+} real;
+
+static void resolve(void)
+{
+	real.open = dlsym(RTLD_NEXT, "open");
+	real.openat = dlsym(RTLD_NEXT, "openat");
+	real.close = dlsym(RTLD_NEXT, "close");
+	real.ioctl = dlsym(RTLD_NEXT, "ioctl");
+	real.mmap = dlsym(RTLD_NEXT, "mmap");
+	real.dup = dlsym(RTLD_NEXT, "dup");
+	real.dup2 = dlsym(RTLD_NEXT, "dup2");
+	real.dup3 = dlsym(RTLD_NEXT, "dup3");
+	real.fcntl = dlsym(RTLD_NEXT, "fcntl");
+	real.access = dlsym(RTLD_NEXT, "access");
+	real.faccessat = dlsym(RTLD_NEXT, "faccessat");
+	real.sigaction = dlsym(RTLD_NEXT, "sigaction");
+}
+
+__attribute__((constructor)) static void sim_init(void)
+{
+	const char *abi = getenv("MSHV_SIM_ABI");
+	const char *trace = getenv("MSHV_SIM_TRACE");
+
+	resolve();
+	sim_cfg.abi = SIM_ABI_UPSTREAM;
+	if (abi && !strcmp(abi, "legacy"))
+		sim_cfg.abi = SIM_ABI_LEGACY;
+	else if (abi && *abi && strcmp(abi, "upstream")) {
+		fprintf(stderr, "mshv-sim: MSHV_SIM_ABI=%s: expected 'upstream' or 'legacy'\n", abi);
+		_exit(2);
+	}
+	sim_cfg.trace = trace && *trace && strcmp(trace, "0");
+}
+
+void sim_trace(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+/* ---- fd table ----------------------------------------------------------- */
+
+struct sim_obj *sim_fd_get(int fd)
+{
+	struct sim_obj *obj = NULL;
+
+	if (fd < 0 || fd >= SIM_MAX_FDS)
+		return NULL;
+	pthread_rwlock_rdlock(&fd_lock);
+	obj = fd_table[fd];
+	if (obj)
+		atomic_fetch_add(&obj->refs, 1);
+	pthread_rwlock_unlock(&fd_lock);
+	return obj;
+}
+
+void sim_obj_put(struct sim_obj *obj)
+{
+	if (obj && atomic_fetch_sub(&obj->refs, 1) == 1)
+		sim_obj_release(obj);
+}
+
+/* Point fd at obj (taking over one reference); drops what fd referred to. */
+static void fd_set_obj(int fd, struct sim_obj *obj)
+{
+	struct sim_obj *old;
+
+	pthread_rwlock_wrlock(&fd_lock);
+	old = fd_table[fd];
+	fd_table[fd] = obj;
+	pthread_rwlock_unlock(&fd_lock);
+	sim_obj_put(old);
+}
+
+int sim_fd_install(struct sim_obj *obj, const char *name, bool cloexec, size_t backing_size, int *backing_fd)
+{
+	int fd = memfd_create(name, cloexec ? MFD_CLOEXEC : 0);
+
+	if (fd < 0)
+		return -errno;
+	if (fd >= SIM_MAX_FDS) {
+		real.close(fd);
+		return -EMFILE;
+	}
+	if (backing_size && ftruncate(fd, (off_t)backing_size) < 0) {
+		int err = -errno;
+
+		real.close(fd);
+		return err;
+	}
+	if (backing_fd)
+		*backing_fd = fd;
+	fd_set_obj(fd, obj);
+	return fd;
+}
+
+/* ---- open ---------------------------------------------------------------- */
+
+static bool is_dev_mshv(int dirfd, const char *path)
+{
+	(void)dirfd;
+	return path && !strcmp(path, DEV_MSHV);
+}
+
+static int open_dev_mshv(int flags)
+{
+	struct sim_obj *obj = sim_system_new();
+	int fd;
+
+	if (!obj) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = sim_fd_install(obj, "mshv-sim:/dev/mshv", flags & O_CLOEXEC, 0, NULL);
+	if (fd < 0) {
+		sim_obj_put(obj);
+		errno = -fd;
+		return -1;
+	}
+	if (sim_cfg.trace)
+		sim_trace("mshv-sim: open(\"%s\") = %d", DEV_MSHV, fd);
+	return fd;
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+	if (flags & (O_CREAT | O_TMPFILE))
+		return (mode_t)va_arg(ap, int);
+	return 0;
+}
+
+int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	if (is_dev_mshv(AT_FDCWD, path))
+		return open_dev_mshv(flags);
+	return real.open(path, flags, mode);
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	if (is_dev_mshv(dirfd, path))
+		return open_dev_mshv(flags);
+	return real.openat(dirfd, path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
+int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
+
+/* The _FORTIFY_SOURCE entry points (no mode argument). */
+int __open_2(const char *path, int flags)
+{
+	return open(path, flags);
+}
+int __open64_2(const char *path, int flags) __attribute__((alias("__open_2")));
+int __openat_2(int dirfd, const char *path, int flags)
+{
+	return openat(dirfd, path, flags);
+}
+int __openat64_2(int dirfd, const char *path, int flags) __attribute__((alias("__openat_2")));
+
+int access(const char *path, int mode)
+{
+	if (is_dev_mshv(AT_FDCWD, path))
+		return (mode & X_OK) ? (errno = EACCES, -1) : 0;
+	return real.access(path, mode);
+}
+
+int faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	if (is_dev_mshv(dirfd, path))
+		return (mode & X_OK) ? (errno = EACCES, -1) : 0;
+	return real.faccessat(dirfd, path, mode, flags);
+}
+
+/* ---- close / dup --------------------------------------------------------- */
+
+int close(int fd)
+{
+	if (fd >= 0 && fd < SIM_MAX_FDS && fd_table[fd])
+		fd_set_obj(fd, NULL);
+	return real.close(fd);
+}
+
+static int dup_result(int oldfd, int newfd)
+{
+	struct sim_obj *obj;
+
+	if (newfd < 0)
+		return newfd;
+	obj = sim_fd_get(oldfd);
+	if (newfd >= SIM_MAX_FDS) {
+		sim_obj_put(obj);
+		return newfd;
+	}
+	fd_set_obj(newfd, obj); /* NULL when oldfd is not simulated */
+	return newfd;
+}
+
+int dup(int oldfd)
+{
+	return dup_result(oldfd, real.dup(oldfd));
+}
+
+int dup2(int oldfd, int newfd)
+{
+	if (oldfd == newfd)
+		return real.dup2(oldfd, newfd);
+	return dup_result(oldfd, real.dup2(oldfd, newfd));
+}
+
+int dup3(int oldfd, int newfd, int flags)
+{
+	return dup_result(oldfd, real.dup3(oldfd, newfd, flags));
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+	int ret;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	ret = real.fcntl(fd, cmd, arg);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return dup_result(fd, ret);
+	return ret;
+}
+int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
+/* ---- ioctl / mmap -------------------------------------------------------- */
+
+int ioctl(int fd, unsigned long request, ...)
+{
+	struct sim_obj *obj;
+	va_list ap;
+	void *arg;
+	long ret;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	obj = sim_fd_get(fd);
+	if (!obj)
+		return real.ioctl(fd, request, arg);
+	ret = sim_ioctl(obj, request, arg);
+	sim_obj_put(obj);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return (int)ret;
+}
+
+void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+{
+	struct sim_obj *obj = (flags & MAP_ANONYMOUS) ? NULL : sim_fd_get(fd);
+	int err;
+
+	if (!obj)
+		return real.mmap(addr, length, prot, flags, fd, offset);
+	err = sim_mmap_check(obj, length, prot, flags, offset);
+	sim_obj_put(obj);
+	if (err < 0) {
+		errno = -err;
+		return MAP_FAILED;
+	}
+	return real.mmap(addr, length, prot, flags, fd, offset);
+}
+void *mmap64(void *addr, size_t length, int prot, int flags, int fd, off_t offset) __attribute__((alias("mmap")));
+
+/* ---- signals: a handled signal makes a running MSHV_RUN_VP return -EINTR -- */
+
+static struct sigaction user_action[NSIG];
+
+static void sim_signal_trampoline(int sig, siginfo_t *info, void *uctx)
+{
+	struct sigaction *act = &user_action[sig];
+	int saved = errno;
+
+	sim_kick_current_thread();
+	errno = saved;
+	if (act->sa_flags & SA_SIGINFO)
+		act->sa_sigaction(sig, info, uctx);
+	else if (act->sa_handler != SIG_IGN && act->sa_handler != SIG_DFL)
+		act->sa_handler(sig);
+}
+
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction mine, prev;
+	int ret;
+
+	if (sig <= 0 || sig >= NSIG || !act || act->sa_handler == SIG_IGN || act->sa_handler == SIG_DFL) {
+		ret = real.sigaction(sig, act, old ? &prev : NULL);
+		if (ret == 0 && old)
+			*old = (prev.sa_sigaction == sim_signal_trampoline) ? user_action[sig] : prev;
+		return ret;
+	}
+	mine = *act;
+	mine.sa_flags |= SA_SIGINFO;
+	mine.sa_sigaction = sim_signal_trampoline;
+	ret = real.sigaction(sig, &mine, &prev);
+	if (ret < 0)
+		return ret;
+	if (old)
+		*old = (prev.sa_sigaction == sim_signal_trampoline) ? user_action[sig] : prev;
+	user_action[sig] = *act;
+	return 0;
+}
+
+sighandler_t signal(int sig, sighandler_t handler)
+{
+	struct sigaction act, old;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = handler;
+	act.sa_flags = SA_RESTART;
+	sigemptyset(&act.sa_mask);
+	if (sigaction(sig, &act, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim: one x86_64 virtual processor, executed by the unicorn engine.
+ *
+ * This is the "hypervisor CPU" half of the simulator: it runs guest code
+ * and stops exactly where the Microsoft Hypervisor would stop a VP and
+ * send the root partition an intercept message, and it builds that
+ * message (struct hv_message, every header field filled) itself. Partition
+ * bookkeeping, ioctls and hypercall decoding live in the driver half
+ * (driver.c, hypercalls.c); they talk to a VP only through this interface.
+ *
+ * Threads: one thread at a time may call the functions of a given VP,
+ * except sim_x86_vcpu_kick() and sim_x86_vcpu_assert_interrupt(), which
+ * any thread may call at any time (kick is also async-signal-safe).
+ * Different VPs may run concurrently on different threads.
+ *
+ * Return conventions: functions returning int give 0 or -errno; those
+ * returning uint64_t give a hypervisor status (HV_STATUS_SUCCESS == 0).
+ */
+#ifndef MSHV_SIM_X86_VCPU_H
+#define MSHV_SIM_X86_VCPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mshv.h"
+
+struct sim_x86_vcpu;
+
+/* Access rights of a guest-physical range, as the hypervisor maps it. */
+#define SIM_MEM_READ  0x1u
+#define SIM_MEM_WRITE 0x2u
+#define SIM_MEM_EXEC  0x4u
+
+/*
+ * A guest-physical range backed by the VMM's own memory (no copies: guest
+ * writes land in host memory at once). gpa, size and host are multiples
+ * of 4096. Accesses outside every slot produce HVMSG_UNMAPPED_GPA; an
+ * access a slot's flags forbid produces HVMSG_GPA_INTERCEPT.
+ */
+struct sim_mem_slot {
+	uint64_t gpa;
+	uint64_t size;
+	void *host;
+	uint32_t flags; /* SIM_MEM_* */
+};
+
+/* What the hypervisor intercepts for the root, set by HVCALL_INSTALL_INTERCEPT. */
+struct sim_x86_intercepts {
+	bool cpuid;                  /* every CPUID exits with HVMSG_X64_CPUID_INTERCEPT */
+	bool msr;                    /* RDMSR/WRMSR of MSRs the hypervisor does not own exit */
+	uint32_t exception_bitmap;   /* bit v: exception vector v exits (HVMSG_X64_EXCEPTION_INTERCEPT) */
+};
+
+/*
+ * Create a VP in the architectural reset state the hypervisor presents
+ * (real mode, CS selector 0xf000 base 0xffff0000, RIP 0xfff0, RFLAGS 0x2,
+ * CR0 0x60000010, APIC base 0xfee00900 for the BSP (vp_index 0) and
+ * 0xfee00800 otherwise, ...).
+ */
+int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index);
+void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vcpu);
+
+/*
+ * Replace the VP's view of guest-physical memory with slots[0..n). Called by
+ * the driver before a run whenever the partition's memory map changed.
+ * Slots do not overlap. Returns 0 or -errno.
+ */
+int sim_x86_vcpu_set_memory(struct sim_x86_vcpu *vcpu, const struct sim_mem_slot *slots, size_t n);
+
+void sim_x86_vcpu_set_intercepts(struct sim_x86_vcpu *vcpu, const struct sim_x86_intercepts *icpt);
+
+/*
+ * Registers by hypervisor name (HV_X64_REGISTER_*, HV_REGISTER_*), values
+ * in the hypervisor's format (segments as struct hv_x64_segment_register,
+ * tables as struct hv_x64_table_register, ...). Unknown or unsupported
+ * names give HV_STATUS_INVALID_PARAMETER; a value the architecture
+ * rejects gives HV_STATUS_INVALID_REGISTER_VALUE.
+ */
+uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vcpu, uint32_t name, union hv_register_value *value);
+uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vcpu, uint32_t name, const union hv_register_value *value);
+
+/*
+ * VP state blobs for MSHV_GET/SET_VP_STATE: type is MSHV_VP_STATE_LAPIC
+ * (struct hv_local_interrupt_controller_state followed by the APIC
+ * register page, the format HvCallGetVpState uses) or MSHV_VP_STATE_XSAVE
+ * (the XSAVE area in compacted format). get: *len is the buffer size on
+ * entry and the bytes written on return (-ENOSPC when too small, with
+ * *len set to the size needed). Other types: -EINVAL.
+ */
+int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vcpu, uint32_t type, void *buf, size_t *len);
+int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vcpu, uint32_t type, const void *buf, size_t len);
+
+/*
+ * Run the VP until the hypervisor would send the root an intercept, then
+ * fill *msg (header: message_type, payload_size; payload: the intercept
+ * message with every field the hypervisor sets) and return 0.
+ *
+ * regs, when not NULL, is the VP register page (mmap of the VP fd): before
+ * running, the classes whose bits are set in regs->dirty are loaded from
+ * it (only if regs->isvalid); after the intercept it holds the current
+ * values, isvalid = 1 and dirty = 0, exactly as the hypervisor keeps it.
+ *
+ * A halted VP (after HLT; HVMSG_X64_HALT was returned) sleeps until an
+ * interrupt it can take is asserted, then takes it and continues.
+ * Returns -EINTR, with no message, when sim_x86_vcpu_kick() was called
+ * before or during the run (the kick is consumed).
+ */
+int sim_x86_vcpu_run(struct sim_x86_vcpu *vcpu, struct hv_message *msg, struct hv_vp_register_page *regs);
+
+/* Make a current or the next sim_x86_vcpu_run() return -EINTR promptly. */
+void sim_x86_vcpu_kick(struct sim_x86_vcpu *vcpu);
+
+/*
+ * Assert an interrupt at the VP's local APIC, as HVCALL_ASSERT_VIRTUAL_INTERRUPT
+ * does: type is HV_X64_INTERRUPT_TYPE_FIXED, _NMI or _EXTINT (others:
+ * HV_STATUS_INVALID_PARAMETER). Delivered through the IVT (real mode) or
+ * IDT when the guest can take it; wakes a halted VP.
+ */
+uint64_t sim_x86_vcpu_assert_interrupt(struct sim_x86_vcpu *vcpu, uint32_t type, uint32_t vector, bool level_triggered);
+
+/*
+ * Translate a guest virtual address with the VP's current paging state, as
+ * HVCALL_TRANSLATE_VIRTUAL_ADDRESS: flags are HV_TRANSLATE_GVA_* bits;
+ * *result_code is an HV_TRANSLATE_GVA_* result code; *gpa is the guest
+ * physical address when it is HV_TRANSLATE_GVA_SUCCESS.
+ */
+uint64_t sim_x86_vcpu_translate_gva(struct sim_x86_vcpu *vcpu, uint64_t gva, uint64_t flags,
+				    uint32_t *result_code, uint64_t *gpa);
+
+/* The CPUID leaf the hypervisor presents to the guest (HVCALL_GET_VP_CPUID_VALUES). */
+void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vcpu, uint32_t eax, uint32_t ecx, uint32_t out[4]);
+
+/*
+ * Page access tracking for MSHV_GET_GPAP_ACCESS_BITMAP. While a callback is
+ * set, every guest access to RAM reports its guest-physical page number
+ * (write: the access wrote). NULL switches tracking off (and its cost).
+ */
+typedef void sim_access_fn(void *opaque, uint64_t gpfn, bool write);
+void sim_x86_vcpu_track_access(struct sim_x86_vcpu *vcpu, sim_access_fn *fn, void *opaque);
+
+#endif
