@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim: the few unicorn 2.0.1 (QEMU 5.0 x86_64 target) internals the
+ * CPU engine depends on. Facts only, measured from the 2.0.1 sources and
+ * from the disassembly of Debian's libunicorn.so.2 (2.0.1.post1); no code
+ * of unicorn or QEMU is reproduced here. x86_vcpu.c checks every layout
+ * fact it can at VP creation (uci_check_layout) and refuses to create a VP
+ * when one does not hold, so a different unicorn build fails loudly
+ * instead of corrupting guest state.
+ *
+ * Interposition: libunicorn.so.2 calls its TCG helpers, memory_mapping()
+ * and a few CPU class methods through relocations against exported
+ * symbols, so a definition of the same name in the executable (exported:
+ * link with -rdynamic) or in a preloaded library replaces unicorn's; the
+ * original stays reachable through dlsym(RTLD_NEXT, name).
+ */
+#ifndef MSHV_SIM_UNICORN_INTERNALS_H
+#define MSHV_SIM_UNICORN_INTERNALS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <unicorn/unicorn.h>
+
+/* CPUState (hw/core/cpu.h) field offsets; X86CPU embeds CPUX86State at UCI_CS_ENV. */
+#define UCI_CS_INTERRUPT_REQUEST 0x1c   /* uint32_t; x86_cpu_exec_interrupt's "andl $..,0x1c(%rbx)" */
+#define UCI_CS_EXCEPTION_INDEX 0x81a0   /* int32_t; x86_cpu_do_interrupt's first load */
+#define UCI_CS_ENV 0x8750               /* CPUX86State; do_interrupt_x86_hardirq's "sub $0x8750,%rdi" */
+
+/* CPUX86State (target/i386/cpu.h) field offsets. */
+#define UCI_ENV_REGS 0x0        /* target_ulong regs[16] (RAX RCX RDX RBX RSP RBP RSI RDI R8..R15) */
+#define UCI_ENV_EIP 0x80
+#define UCI_ENV_EFLAGS 0x88     /* complete only outside cpu_exec (exec_exit folds CC_* in) */
+#define UCI_ENV_HFLAGS 0xb0
+#define UCI_ENV_HFLAGS2 0xb4
+#define UCI_ENV_SEGS 0xb8       /* SegmentCache segs[6]: ES CS SS DS FS GS */
+#define UCI_ENV_LDT 0x148
+#define UCI_ENV_TR 0x160
+#define UCI_ENV_GDT 0x178
+#define UCI_ENV_IDT 0x190
+#define UCI_ENV_CR 0x1a8        /* target_ulong cr[5] */
+#define UCI_ENV_EFER 0x230
+#define UCI_ENV_ERROR_CODE 0x14e8      /* int */
+#define UCI_ENV_EXCEPTION_IS_INT 0x14ec /* int */
+#define UCI_ENV_EXCEPTION_NEXT_EIP 0x14f0
+#define UCI_ENV_DR 0x14f8               /* target_ulong dr[8] */
+#define UCI_ENV_OLD_EXCEPTION 0x1558    /* int */
+
+/* SegmentCache: { uint32_t selector; target_ulong base; uint32_t limit; uint32_t flags; } */
+struct uci_segment {
+	uint32_t selector;
+	uint32_t pad;
+	uint64_t base;
+	uint32_t limit;
+	uint32_t flags; /* descriptor bits 8..23 of the high dword, in place */
+};
+
+/* SegmentCache.flags bits (descriptor high dword positions) */
+#define UCI_DESC_TYPE_SHIFT 8
+#define UCI_DESC_S_MASK (1u << 12)
+#define UCI_DESC_DPL_SHIFT 13
+#define UCI_DESC_P_MASK (1u << 15)
+#define UCI_DESC_AVL_MASK (1u << 20)
+#define UCI_DESC_L_MASK (1u << 21)
+#define UCI_DESC_B_MASK (1u << 22)
+#define UCI_DESC_G_MASK (1u << 23)
+
+/* hflags */
+#define UCI_HF_CPL_MASK 3u
+#define UCI_HF_INHIBIT_IRQ_MASK (1u << 3)
+#define UCI_HF_CS32_MASK (1u << 4)
+#define UCI_HF_SS32_MASK (1u << 5)
+#define UCI_HF_ADDSEG_MASK (1u << 6)
+#define UCI_HF_PE_MASK (1u << 7)
+#define UCI_HF_MP_SHIFT 9 /* MP, EM, TS at 9, 10, 11 = CR0 bits 1, 2, 3 shifted by 8 */
+#define UCI_HF_LMA_MASK (1u << 14)
+#define UCI_HF_CS64_MASK (1u << 15)
+#define UCI_HF_VM_MASK (1u << 17)
+#define UCI_HF_OSFXSR_MASK (1u << 22)
+#define UCI_HF_SMAP_MASK (1u << 23)
+/* hflags2 */
+#define UCI_HF2_GIF_MASK (1u << 0)
+#define UCI_HF2_NMI_MASK (1u << 2)
+
+/* interrupt_request bits */
+#define UCI_CPU_INTERRUPT_HARD 0x0002u
+#define UCI_CPU_INTERRUPT_NMI 0x0200u
+
+/* exception_index values >= this are cpu-loop exits, not vectors */
+#define UCI_EXCP_INTERRUPT 0x10000
+
+/* Exported by libunicorn.so.2 (QEMU functions with the target suffix). */
+void *qemu_get_cpu_x86_64(uc_engine *uc, int index);
+bool cpu_restore_state_x86_64(void *cs, uintptr_t host_pc, bool will_exit);
+void cpu_loop_exit_x86_64(void *cs) __attribute__((noreturn));
+void x86_cpu_do_interrupt_x86_64(void *cs);
+void do_interrupt_x86_hardirq_x86_64(void *env, int intno, int is_hw);
+int x86_cpu_pending_interrupt_x86_64(void *cs, int interrupt_request);
+void cpu_x86_cpuid_x86_64(void *env, uint32_t index, uint32_t count, uint32_t *eax, uint32_t *ebx,
+			  uint32_t *ecx, uint32_t *edx);
+void raise_exception_err_ra_x86_64(void *env, int exception_index, int error_code, uintptr_t retaddr)
+	__attribute__((noreturn));
+void tlb_flush_x86_64(void *cs);
+void cpu_exit(void *cs);
+
+#endif

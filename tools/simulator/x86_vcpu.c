@@ -1,0 +1,2078 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim: one x86_64 VP executed by unicorn 2.0.1 (x86_vcpu.h is the
+ * contract). How it stops where the hypervisor would:
+ *
+ *  - port IO, CPUID, RDMSR/WRMSR, HLT: our definitions of unicorn's TCG
+ *    helpers (helper_inb_x86_64, ...) replace unicorn's (see
+ *    unicorn_internals.h). They restore the guest state to the start of
+ *    the instruction from the host return address (cpu_restore_state),
+ *    record the intercept, and leave the translation block at once
+ *    (uc_emu_stop + cpu_loop_exit), so nothing after the instruction runs.
+ *  - memory: our softmmu slow-path helpers (helper_le_ldul_mmu_x86_64, ...)
+ *    see every access that misses the TLB fast path; they translate the
+ *    linear address with our own page walk, emulate the local APIC page,
+ *    and stop precisely on an unmapped or forbidden GPA. Pages that are
+ *    not plain writable RAM never enter the fast path (unassigned GPAs are
+ *    MMIO to QEMU; read-only slots are QEMU-readonly), so no access to
+ *    them escapes. memory_mapping() is replaced so that unicorn's own
+ *    checks (done with the linear address) use the guest-physical one.
+ *  - exceptions and INT n: UC_HOOK_INTR; delivered with QEMU's own
+ *    x86_cpu_do_interrupt (IVT/IDT, error codes, stack switch) unless the
+ *    vector is intercepted. #UD comes through UC_HOOK_INSN_INVALID. A
+ *    triple fault ends in QEMU's qemu_system_reset_request, which we
+ *    replace to report HVMSG_UNRECOVERABLE_EXCEPTION.
+ *  - external interrupts: our x86_cpu_exec_enter raises QEMU's
+ *    CPU_INTERRUPT_HARD/NMI request when the local APIC has something
+ *    deliverable; our x86_cpu_exec_interrupt acknowledges the vector at the
+ *    APIC and delivers it with do_interrupt_x86_hardirq, at an instruction
+ *    boundary, honouring IF and the interrupt shadow as QEMU does.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <unicorn/unicorn.h>
+
+#include "unicorn_internals.h"
+#include "x86_vcpu.h"
+
+#define PAGE_SIZE_4K 4096ull
+#define APIC_DEFAULT_BASE 0xfee00000ull
+#define MSR_APIC_BASE_BSP (1ull << 8)
+#define MSR_APIC_BASE_ENABLE (1ull << 11)
+
+#define CR0_PE 0x1ull
+#define CR0_WP 0x10000ull
+#define CR0_AM 0x40000ull
+#define CR0_PG 0x80000000ull
+#define CR4_PSE 0x10ull
+#define CR4_PAE 0x20ull
+#define CR4_OSFXSR 0x200ull
+#define CR4_SMEP 0x100000ull
+#define CR4_SMAP 0x200000ull
+#define CR4_LA57 0x1000ull
+#define EFER_LME 0x100ull
+#define EFER_LMA 0x400ull
+#define EFER_NXE 0x800ull
+#define RFLAGS_IF 0x200ull
+#define RFLAGS_VM 0x20000ull
+#define RFLAGS_AC 0x40000ull
+
+enum exit_kind {
+	EXIT_NONE,
+	EXIT_IO,
+	EXIT_MEM,
+	EXIT_CPUID,
+	EXIT_MSR,
+	EXIT_EXCEPTION,
+	EXIT_HALT,
+	EXIT_TRIPLE,
+};
+
+struct exit_info {
+	enum exit_kind kind;
+	/* IO */
+	uint16_t port;
+	uint8_t size;
+	bool in;
+	/* memory */
+	uint32_t msg_type;
+	uint8_t access; /* HV_INTERCEPT_ACCESS_* */
+	bool gva_valid;
+	uint64_t gva, gpa;
+	/* MSR */
+	uint32_t msr;
+	bool msr_write;
+	/* exception */
+	uint8_t vector;
+	bool ec_valid, soft;
+	uint32_t error_code;
+	uint64_t param;
+	/* CPUID default results: eax ebx ecx edx */
+	uint32_t def[4];
+};
+
+/* Local APIC registers by offset >> 4 (offsets 0x000..0x3f0). */
+#define APIC_ID 0x02
+#define APIC_VER 0x03
+#define APIC_TPR 0x08
+#define APIC_APR 0x09
+#define APIC_PPR 0x0a
+#define APIC_EOI 0x0b
+#define APIC_RRD 0x0c
+#define APIC_LDR 0x0d
+#define APIC_DFR 0x0e
+#define APIC_SVR 0x0f
+#define APIC_ISR 0x10
+#define APIC_TMR 0x18
+#define APIC_IRR 0x20
+#define APIC_ESR 0x28
+#define APIC_LVT_CMCI 0x2f
+#define APIC_ICR_LO 0x30
+#define APIC_ICR_HI 0x31
+#define APIC_LVT_TIMER 0x32
+#define APIC_LVT_THERMAL 0x33
+#define APIC_LVT_PERF 0x34
+#define APIC_LVT_LINT0 0x35
+#define APIC_LVT_LINT1 0x36
+#define APIC_LVT_ERROR 0x37
+#define APIC_TMICT 0x38
+#define APIC_TMCCT 0x39
+#define APIC_TDCR 0x3e
+
+struct sim_x86_vcpu {
+	uc_engine *uc;
+	uint8_t *cs;  /* QEMU CPUState */
+	uint8_t *env; /* QEMU CPUX86State */
+	size_t xmm_off; /* env offset of xmm_regs[0] (64-byte ZMMReg each) */
+	uint32_t vp_index;
+
+	struct sim_mem_slot *slots; /* sorted by gpa */
+	size_t nslots;
+	void *full_mr; /* a unicorn region with every permission, for untranslatable addresses */
+
+	struct sim_x86_intercepts icpt;
+	struct exit_info ex;
+	bool halted;
+	bool in_run;
+
+	/* local APIC, owned by the run thread; other threads post into posted_* */
+	uint64_t apic_base;
+	uint32_t apic[64];
+	_Atomic uint32_t posted_irr[8];
+	_Atomic uint32_t posted_tmr[8];
+	atomic_bool posted;
+	atomic_bool nmi_pending;
+
+	atomic_int kick;
+	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
+	atomic_bool running;
+
+	/* synthetic MSRs the hypervisor owns */
+	uint64_t guest_os_id, hypercall_msr;
+
+	sim_access_fn *track_fn;
+	void *track_opaque;
+	uc_hook track_hook;
+	uc_hook hooks[4];
+};
+
+/* unicorn's UC_X86_REG_FP0..7 format: 64-bit mantissa, then sign and exponent */
+struct fp80 {
+	uint64_t mantissa;
+	uint16_t exponent;
+};
+
+static __thread struct sim_x86_vcpu *cur_vp __attribute__((tls_model("initial-exec")));
+
+/* ---------------------------------------------------------------------
+ * Originals of the functions we interpose
+ * --------------------------------------------------------------------- */
+typedef uint64_t in_fn(void *env, uint32_t port);
+typedef void out_fn(void *env, uint32_t port, uint32_t data);
+typedef void env_fn(void *env);
+typedef void hlt_fn(void *env, int addend);
+typedef uint64_t ld_fn(void *env, uint64_t addr, uint32_t oi, uintptr_t ra);
+typedef void st_fn(void *env, uint64_t addr, uint64_t val, uint32_t oi, uintptr_t ra);
+typedef void *mm_fn(void *uc, uint64_t addr);
+typedef void cs_fn(void *cs);
+typedef bool exint_fn(void *cs, int req);
+typedef void reset_fn(void *uc);
+
+static struct {
+	in_fn *inb, *inw, *inl;
+	out_fn *outb, *outw, *outl;
+	hlt_fn *hlt;
+	env_fn *cpuid, *rdmsr, *wrmsr;
+	ld_fn *ldub, *lduw, *ldul, *ldq;
+	void (*stb)(void *, uint64_t, uint8_t, uint32_t, uintptr_t);
+	void (*stw)(void *, uint64_t, uint16_t, uint32_t, uintptr_t);
+	void (*stl)(void *, uint64_t, uint32_t, uint32_t, uintptr_t);
+	void (*stq)(void *, uint64_t, uint64_t, uint32_t, uintptr_t);
+	mm_fn *memory_mapping;
+	cs_fn *exec_enter;
+	exint_fn *exec_interrupt;
+	reset_fn *reset_request;
+	bool ok;
+} orig;
+
+static void *find_orig(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+	if (!p) {
+		void *h = dlopen("libunicorn.so.2", RTLD_NOW | RTLD_NOLOAD);
+		if (h)
+			p = dlsym(h, name);
+	}
+	return p;
+}
+
+static bool resolve_originals(void)
+{
+	if (orig.ok)
+		return true;
+#define R(field, name)                                  \
+	do {                                            \
+		*(void **)&orig.field = find_orig(name); \
+		if (!orig.field)                        \
+			return false;                   \
+	} while (0)
+	R(inb, "helper_inb_x86_64");
+	R(inw, "helper_inw_x86_64");
+	R(inl, "helper_inl_x86_64");
+	R(outb, "helper_outb_x86_64");
+	R(outw, "helper_outw_x86_64");
+	R(outl, "helper_outl_x86_64");
+	R(hlt, "helper_hlt_x86_64");
+	R(cpuid, "helper_cpuid_x86_64");
+	R(rdmsr, "helper_rdmsr_x86_64");
+	R(wrmsr, "helper_wrmsr_x86_64");
+	R(ldub, "helper_ret_ldub_mmu_x86_64");
+	R(lduw, "helper_le_lduw_mmu_x86_64");
+	R(ldul, "helper_le_ldul_mmu_x86_64");
+	R(ldq, "helper_le_ldq_mmu_x86_64");
+	R(stb, "helper_ret_stb_mmu_x86_64");
+	R(stw, "helper_le_stw_mmu_x86_64");
+	R(stl, "helper_le_stl_mmu_x86_64");
+	R(stq, "helper_le_stq_mmu_x86_64");
+	R(memory_mapping, "memory_mapping");
+	R(exec_enter, "x86_cpu_exec_enter_x86_64");
+	R(exec_interrupt, "x86_cpu_exec_interrupt_x86_64");
+	R(reset_request, "qemu_system_reset_request");
+#undef R
+	orig.ok = true;
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Raw CPU state access
+ * --------------------------------------------------------------------- */
+#define ENV64(vp, off) (*(uint64_t *)((vp)->env + (off)))
+#define ENV32(vp, off) (*(uint32_t *)((vp)->env + (off)))
+#define ENVI(vp, off) (*(int32_t *)((vp)->env + (off)))
+
+static inline uint64_t *regs(struct sim_x86_vcpu *vp)
+{
+	return (uint64_t *)(vp->env + UCI_ENV_REGS);
+}
+static inline struct uci_segment *seg(struct sim_x86_vcpu *vp, int i)
+{
+	return (struct uci_segment *)(vp->env + UCI_ENV_SEGS) + i;
+}
+static inline struct uci_segment *envseg(struct sim_x86_vcpu *vp, size_t off)
+{
+	return (struct uci_segment *)(vp->env + off);
+}
+static inline uint64_t cr(struct sim_x86_vcpu *vp, int n)
+{
+	return ENV64(vp, UCI_ENV_CR + 8 * n);
+}
+#define S_ES 0
+#define S_CS 1
+#define S_SS 2
+#define S_DS 3
+#define S_FS 4
+#define S_GS 5
+
+static void seg_to_hv(const struct uci_segment *s, struct hv_x64_segment_register *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->base = s->base;
+	h->limit = s->limit;
+	h->selector = (uint16_t)s->selector;
+	h->attributes = (uint16_t)(((s->flags >> 8) & 0xff) | (((s->flags >> 20) & 0xf) << 12));
+}
+
+static void hv_to_seg(const struct hv_x64_segment_register *h, struct uci_segment *s)
+{
+	s->selector = h->selector;
+	s->base = h->base;
+	s->limit = h->limit;
+	s->flags = ((uint32_t)(h->attributes & 0xff) << 8) | ((uint32_t)((h->attributes >> 12) & 0xf) << 20);
+}
+
+/* Recompute QEMU's derived hflags after a state change made from outside. */
+static void recompute_hflags(struct sim_x86_vcpu *vp)
+{
+	uint32_t h = ENV32(vp, UCI_ENV_HFLAGS);
+	uint64_t cr0 = cr(vp, 0), cr4 = cr(vp, 4), efer = ENV64(vp, UCI_ENV_EFER);
+	uint64_t rflags = ENV64(vp, UCI_ENV_EFLAGS);
+	uint32_t keep = UCI_HF_INHIBIT_IRQ_MASK | (1u << 19) /* SMM */ | (1u << 20) /* SVME */ | (1u << 21) |
+			(1u << 24) | (1u << 25) | (1u << 26);
+	uint32_t n = h & keep;
+	const struct uci_segment *cs_ = seg(vp, S_CS), *ss = seg(vp, S_SS);
+
+	if (cr0 & CR0_PE) {
+		n |= UCI_HF_PE_MASK;
+		n |= (rflags & RFLAGS_VM) ? 3 : (ss->flags >> UCI_DESC_DPL_SHIFT) & 3;
+	}
+	n |= (uint32_t)((cr0 << (UCI_HF_MP_SHIFT - 1)) & (7u << UCI_HF_MP_SHIFT));
+	if (efer & EFER_LMA)
+		n |= UCI_HF_LMA_MASK;
+	if ((efer & EFER_LMA) && (cs_->flags & UCI_DESC_L_MASK)) {
+		n |= UCI_HF_CS32_MASK | UCI_HF_SS32_MASK | UCI_HF_CS64_MASK;
+	} else {
+		if (cs_->flags & UCI_DESC_B_MASK)
+			n |= UCI_HF_CS32_MASK;
+		if (ss->flags & UCI_DESC_B_MASK)
+			n |= UCI_HF_SS32_MASK;
+		if (!(cr0 & CR0_PE) || (rflags & RFLAGS_VM) || !(n & UCI_HF_CS32_MASK))
+			n |= UCI_HF_ADDSEG_MASK;
+		else if ((seg(vp, S_DS)->base | seg(vp, S_ES)->base | ss->base) != 0)
+			n |= UCI_HF_ADDSEG_MASK;
+	}
+	if (rflags & RFLAGS_VM)
+		n |= UCI_HF_VM_MASK;
+	if (cr4 & CR4_OSFXSR)
+		n |= UCI_HF_OSFXSR_MASK;
+	if (cr4 & CR4_SMAP)
+		n |= UCI_HF_SMAP_MASK;
+	ENV32(vp, UCI_ENV_HFLAGS) = n;
+}
+
+/* Check the layout facts of unicorn_internals.h against this libunicorn. */
+static bool uci_check_layout(struct sim_x86_vcpu *vp)
+{
+	uint64_t v = 0x1122334455667788ull, rip = 0x123456789aull, cr3 = 0x5000, dr7 = 0x455;
+	uint64_t rcx = 0x8877665544332211ull;
+	uc_x86_mmr gdtr = {.base = 0xabcd000, .limit = 0x1ff};
+	uc_x86_msr efer = {.rid = 0xc0000080, .value = EFER_LME};
+	uint8_t xmm[16];
+	bool ok = true;
+
+	uc_reg_write(vp->uc, UC_X86_REG_RAX, &v);
+	uc_reg_write(vp->uc, UC_X86_REG_RCX, &rcx);
+	uc_reg_write(vp->uc, UC_X86_REG_RIP, &rip);
+	uc_reg_write(vp->uc, UC_X86_REG_CR3, &cr3);
+	uc_reg_write(vp->uc, UC_X86_REG_DR7, &dr7);
+	uc_reg_write(vp->uc, UC_X86_REG_GDTR, &gdtr);
+	uc_reg_write(vp->uc, UC_X86_REG_MSR, &efer);
+#define CK(c) do { if (!(c)) { fprintf(stderr, "mshv-sim: layout check failed: %s\n", #c); ok = false; } } while (0)
+	CK(regs(vp)[0] == v && regs(vp)[1] == rcx);
+	CK(ENV64(vp, UCI_ENV_EIP) == rip);
+	CK(cr(vp, 3) == cr3);
+	CK(ENV64(vp, UCI_ENV_DR + 7 * 8) == dr7);
+	CK(envseg(vp, UCI_ENV_GDT)->base == gdtr.base && envseg(vp, UCI_ENV_GDT)->limit == gdtr.limit);
+	CK((ENV64(vp, UCI_ENV_EFER) & ~EFER_LMA) == EFER_LME);
+	CK(ENVI(vp, UCI_ENV_OLD_EXCEPTION) == -1 || ENVI(vp, UCI_ENV_OLD_EXCEPTION) == 0);
+	CK(*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) == -1);
+
+	/* find xmm_regs by a marker */
+	for (int i = 0; i < 16; i++)
+		xmm[i] = (uint8_t)(0xa5 ^ (i * 7));
+	uc_reg_write(vp->uc, UC_X86_REG_XMM0, xmm);
+	vp->xmm_off = 0;
+	for (size_t off = UCI_ENV_EFER; off < 0x1400; off += 8) {
+		if (!memcmp(vp->env + off, xmm, 16)) {
+			vp->xmm_off = off;
+			break;
+		}
+	}
+	if (vp->xmm_off) {
+		uint8_t x1[16];
+		memset(x1, 0x3c, sizeof(x1));
+		uc_reg_write(vp->uc, UC_X86_REG_XMM1, x1);
+		CK(!memcmp(vp->env + vp->xmm_off + 64, x1, 16));
+	} else {
+		CK(vp->xmm_off != 0);
+	}
+#undef CK
+	return ok;
+}
+
+/* ---------------------------------------------------------------------
+ * Guest memory
+ * --------------------------------------------------------------------- */
+static const struct sim_mem_slot *find_slot(const struct sim_x86_vcpu *vp, uint64_t gpa)
+{
+	size_t lo = 0, hi = vp->nslots;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct sim_mem_slot *s = &vp->slots[mid];
+		if (gpa < s->gpa)
+			hi = mid;
+		else if (gpa - s->gpa >= s->size)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+static void *gpa_host(const struct sim_x86_vcpu *vp, uint64_t gpa)
+{
+	const struct sim_mem_slot *s = find_slot(vp, gpa);
+	return s ? (uint8_t *)s->host + (gpa - s->gpa) : NULL;
+}
+
+static bool apic_enabled(const struct sim_x86_vcpu *vp)
+{
+	return (vp->apic_base & MSR_APIC_BASE_ENABLE) != 0;
+}
+
+static bool is_apic_gpa(const struct sim_x86_vcpu *vp, uint64_t gpa)
+{
+	return apic_enabled(vp) && (gpa & ~0xfffull) == (vp->apic_base & 0xffffff000ull);
+}
+
+enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
+
+/*
+ * Page walk of the VP's current paging mode. Returns an HV_TRANSLATE_GVA_*
+ * result (SUCCESS, PAGE_NOT_PRESENT, PRIVILEGE_VIOLATION,
+ * INVALIDE_PAGE_TABLE_FLAGS); check: apply access rights (acc, user);
+ * set_ad: set accessed/dirty bits as the hardware walker does.
+ */
+static int walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool check, bool set_ad,
+		uint64_t *gpa)
+{
+	uint64_t cr0 = cr(vp, 0), cr4 = cr(vp, 4), efer = ENV64(vp, UCI_ENV_EFER);
+
+	if (!(cr0 & CR0_PG)) {
+		*gpa = (efer & EFER_LMA) ? va : (va & 0xffffffffull);
+		return HV_TRANSLATE_GVA_SUCCESS;
+	}
+	bool wr_ok = true, us_ok = true, nx = false;
+	const uint64_t amask = 0x000ffffffffff000ull;
+	uint64_t pa;
+
+	if (!(cr4 & CR4_PAE)) {
+		uint32_t *pde = gpa_host(vp, (cr(vp, 3) & 0xfffff000ull) + ((va >> 22) & 0x3ff) * 4);
+		if (!pde || !(*pde & 1))
+			return HV_TRANSLATE_GVA_PAGE_NOT_PRESENT;
+		wr_ok &= (*pde >> 1) & 1;
+		us_ok &= (*pde >> 2) & 1;
+		if ((*pde & 0x80) && (cr4 & CR4_PSE)) {
+			if (set_ad)
+				*pde |= 0x20 | (acc == ACC_WRITE ? 0x40 : 0);
+			pa = ((uint64_t)(*pde & 0xffc00000u)) | ((uint64_t)((*pde >> 13) & 0xff) << 32) |
+			     (va & 0x3fffff);
+		} else {
+			uint32_t *pte = gpa_host(vp, (*pde & 0xfffff000u) + ((va >> 12) & 0x3ff) * 4);
+			if (!pte || !(*pte & 1))
+				return HV_TRANSLATE_GVA_PAGE_NOT_PRESENT;
+			wr_ok &= (*pte >> 1) & 1;
+			us_ok &= (*pte >> 2) & 1;
+			if (set_ad) {
+				*pde |= 0x20;
+				*pte |= 0x20 | (acc == ACC_WRITE ? 0x40 : 0);
+			}
+			pa = (*pte & 0xfffff000u) | (va & 0xfff);
+		}
+	} else {
+		int level;
+		uint64_t table;
+		if (efer & EFER_LMA) {
+			level = (cr4 & CR4_LA57) ? 5 : 4;
+			table = cr(vp, 3) & amask;
+		} else {
+			uint64_t *pdpte = gpa_host(vp, (cr(vp, 3) & 0xffffffe0ull) + ((va >> 30) & 3) * 8);
+			if (!pdpte || !(*pdpte & 1))
+				return HV_TRANSLATE_GVA_PAGE_NOT_PRESENT;
+			table = *pdpte & amask;
+			level = 2;
+		}
+		for (;;) {
+			unsigned shift = 12 + 9 * (level - 1);
+			uint64_t *e = gpa_host(vp, table + ((va >> shift) & 0x1ff) * 8);
+			if (!e || !(*e & 1))
+				return HV_TRANSLATE_GVA_PAGE_NOT_PRESENT;
+			uint64_t ent = *e;
+			if ((ent >> 63) && !(efer & EFER_NXE))
+				return HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS;
+			wr_ok &= (ent >> 1) & 1;
+			us_ok &= (ent >> 2) & 1;
+			nx |= (ent >> 63) & 1;
+			bool leaf = level == 1 || ((ent & 0x80) && level <= 3);
+			if ((ent & 0x80) && level > 3)
+				return HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS;
+			if (set_ad)
+				*e |= 0x20 | ((leaf && acc == ACC_WRITE) ? 0x40 : 0);
+			if (leaf) {
+				uint64_t psize = 1ull << shift;
+				pa = (ent & amask & ~(psize - 1)) | (va & (psize - 1));
+				break;
+			}
+			table = ent & amask;
+			level--;
+		}
+	}
+	if (check) {
+		if (user && !us_ok)
+			return HV_TRANSLATE_GVA_PRIVILEGE_VIOLATION;
+		if (acc == ACC_WRITE && !wr_ok && (user || (cr0 & CR0_WP)))
+			return HV_TRANSLATE_GVA_PRIVILEGE_VIOLATION;
+		if (acc == ACC_EXEC && nx)
+			return HV_TRANSLATE_GVA_PRIVILEGE_VIOLATION;
+		if (acc == ACC_EXEC && !user && us_ok && (cr4 & CR4_SMEP))
+			return HV_TRANSLATE_GVA_PRIVILEGE_VIOLATION;
+	}
+	*gpa = pa;
+	return HV_TRANSLATE_GVA_SUCCESS;
+}
+
+/* Copy up to n bytes at linear address la (stops at an untranslatable or unmapped byte). */
+static size_t read_linear(struct sim_x86_vcpu *vp, uint64_t la, uint8_t *buf, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		uint64_t gpa;
+		if (walk(vp, la + done, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
+			break;
+		const struct sim_mem_slot *s = find_slot(vp, gpa);
+		if (!s)
+			break;
+		size_t chunk = PAGE_SIZE_4K - (gpa & 0xfff);
+		if (chunk > n - done)
+			chunk = n - done;
+		memcpy(buf + done, (uint8_t *)s->host + (gpa - s->gpa), chunk);
+		done += chunk;
+	}
+	return done;
+}
+
+static uint64_t cur_rip_linear(struct sim_x86_vcpu *vp)
+{
+	return seg(vp, S_CS)->base + ENV64(vp, UCI_ENV_EIP);
+}
+
+/* ---------------------------------------------------------------------
+ * Local APIC
+ * --------------------------------------------------------------------- */
+static int highest_bit256(const uint32_t *w)
+{
+	for (int i = 7; i >= 0; i--)
+		if (w[i])
+			return i * 32 + 31 - __builtin_clz(w[i]);
+	return -1;
+}
+
+static uint32_t apic_ppr(struct sim_x86_vcpu *vp)
+{
+	uint32_t tpr = vp->apic[APIC_TPR] & 0xff;
+	int isrv = highest_bit256(&vp->apic[APIC_ISR]);
+	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
+	return (tpr >> 4) >= (isr_class >> 4) ? tpr : isr_class;
+}
+
+/* Fold interrupts posted by other threads into IRR (run thread only). */
+static void apic_collect(struct sim_x86_vcpu *vp)
+{
+	if (!atomic_exchange(&vp->posted, false))
+		return;
+	for (int i = 0; i < 8; i++) {
+		uint32_t t = atomic_exchange(&vp->posted_tmr[i], 0);
+		uint32_t r = atomic_exchange(&vp->posted_irr[i], 0);
+		vp->apic[APIC_TMR + i] = (vp->apic[APIC_TMR + i] & ~r) | t;
+		vp->apic[APIC_IRR + i] |= r;
+	}
+}
+
+/* Highest IRR vector that PPR lets through, or -1. */
+static int apic_deliverable(struct sim_x86_vcpu *vp)
+{
+	if (!apic_enabled(vp))
+		return -1;
+	int v = highest_bit256(&vp->apic[APIC_IRR]);
+	if (v < 0 || ((uint32_t)v & 0xf0) <= (apic_ppr(vp) & 0xf0))
+		return -1;
+	return v;
+}
+
+static void update_irq_request(struct sim_x86_vcpu *vp)
+{
+	uint32_t *req = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
+	if (apic_deliverable(vp) >= 0)
+		*req |= UCI_CPU_INTERRUPT_HARD;
+	else
+		*req &= ~UCI_CPU_INTERRUPT_HARD;
+	if (atomic_load(&vp->nmi_pending))
+		*req |= UCI_CPU_INTERRUPT_NMI;
+}
+
+static bool can_take_interrupt(struct sim_x86_vcpu *vp)
+{
+	apic_collect(vp);
+	if (atomic_load(&vp->nmi_pending) && !(ENV32(vp, UCI_ENV_HFLAGS2) & UCI_HF2_NMI_MASK))
+		return true;
+	if (!(ENV64(vp, UCI_ENV_EFLAGS) & RFLAGS_IF) || (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_INHIBIT_IRQ_MASK))
+		return false;
+	return apic_deliverable(vp) >= 0;
+}
+
+static uint32_t apic_read(struct sim_x86_vcpu *vp, uint32_t off)
+{
+	uint32_t r = (off >> 4) & 0x3f;
+	apic_collect(vp);
+	switch (r) {
+	case APIC_PPR:
+		return apic_ppr(vp);
+	case APIC_EOI:
+	case APIC_TMCCT:
+		return 0;
+	default:
+		return vp->apic[r];
+	}
+}
+
+static void apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val)
+{
+	uint32_t r = (off >> 4) & 0x3f;
+	apic_collect(vp);
+	switch (r) {
+	case APIC_ID:
+	case APIC_LDR:
+	case APIC_TMICT:
+	case APIC_TDCR:
+	case APIC_ICR_HI:
+		vp->apic[r] = val;
+		break;
+	case APIC_TPR:
+		vp->apic[r] = val & 0xff;
+		break;
+	case APIC_DFR:
+		vp->apic[r] = val | 0x0fffffff;
+		break;
+	case APIC_SVR:
+		vp->apic[r] = val & 0x13ff;
+		break;
+	case APIC_ESR:
+		vp->apic[r] = 0;
+		break;
+	case APIC_EOI: {
+		int v = highest_bit256(&vp->apic[APIC_ISR]);
+		if (v >= 0)
+			vp->apic[APIC_ISR + v / 32] &= ~(1u << (v % 32));
+		break;
+	}
+	case APIC_ICR_LO: {
+		vp->apic[r] = val & ~(1u << 12);
+		uint32_t shorthand = (val >> 18) & 3, mode = (val >> 8) & 7, vec = val & 0xff;
+		bool self = shorthand == 1 || shorthand == 2 ||
+			    (shorthand == 0 && (vp->apic[APIC_ICR_HI] >> 24) == (vp->apic[APIC_ID] >> 24));
+		if (self && mode == 0 && vec >= 16)
+			vp->apic[APIC_IRR + vec / 32] |= 1u << (vec % 32);
+		else if (self && mode == 4)
+			atomic_store(&vp->nmi_pending, true);
+		break;
+	}
+	case APIC_LVT_CMCI:
+	case APIC_LVT_TIMER:
+	case APIC_LVT_THERMAL:
+	case APIC_LVT_PERF:
+	case APIC_LVT_LINT0:
+	case APIC_LVT_LINT1:
+	case APIC_LVT_ERROR:
+		vp->apic[r] = (vp->apic[APIC_SVR] & 0x100) ? val : (val | 0x10000);
+		break;
+	default:
+		break; /* read-only or reserved */
+	}
+	/* EOI, TPR and self-IPIs change what is deliverable: have the CPU loop look again */
+	if (r == APIC_EOI || r == APIC_TPR || r == APIC_ICR_LO) {
+		update_irq_request(vp);
+		if (*(uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST) & (UCI_CPU_INTERRUPT_HARD | UCI_CPU_INTERRUPT_NMI))
+			cpu_exit(vp->cs);
+	}
+}
+
+static void apic_reset(struct sim_x86_vcpu *vp)
+{
+	memset(vp->apic, 0, sizeof(vp->apic));
+	vp->apic_base = APIC_DEFAULT_BASE | MSR_APIC_BASE_ENABLE | (vp->vp_index == 0 ? MSR_APIC_BASE_BSP : 0);
+	vp->apic[APIC_ID] = vp->vp_index << 24;
+	vp->apic[APIC_VER] = 0x50014;
+	vp->apic[APIC_DFR] = 0xffffffff;
+	vp->apic[APIC_SVR] = 0xff;
+	for (int r = APIC_LVT_TIMER; r <= APIC_LVT_ERROR; r++)
+		vp->apic[r] = 0x10000;
+	vp->apic[APIC_LVT_CMCI] = 0x10000;
+}
+
+/* ---------------------------------------------------------------------
+ * Stopping the VP at an intercept (called from inside a TCG helper)
+ * --------------------------------------------------------------------- */
+static __attribute__((noreturn)) void stop_here(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	if (ra)
+		cpu_restore_state_x86_64(vp->cs, ra, true);
+	uc_emu_stop(vp->uc);
+	cpu_loop_exit_x86_64(vp->cs);
+}
+
+static inline struct sim_x86_vcpu *vp_of(void *env)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	return (vp && (void *)vp->env == env) ? vp : NULL;
+}
+
+/* ---- port IO ---- */
+static __attribute__((noreturn)) void io_exit(struct sim_x86_vcpu *vp, uint32_t port, int size, bool in,
+					      uintptr_t ra)
+{
+	vp->ex.kind = EXIT_IO;
+	vp->ex.port = (uint16_t)port;
+	vp->ex.size = (uint8_t)size;
+	vp->ex.in = in;
+	stop_here(vp, ra);
+}
+
+#define IN_HELPER(name, fld, sz)                                                      \
+	uint64_t name(void *env, uint32_t port);                                      \
+	uint64_t name(void *env, uint32_t port)                                       \
+	{                                                                             \
+		struct sim_x86_vcpu *vp = vp_of(env);                                 \
+		if (!vp)                                                              \
+			return orig.fld(env, port);                                   \
+		io_exit(vp, port, sz, true, (uintptr_t)__builtin_return_address(0)); \
+	}
+#define OUT_HELPER(name, fld, sz)                                                      \
+	void name(void *env, uint32_t port, uint32_t data);                            \
+	void name(void *env, uint32_t port, uint32_t data)                             \
+	{                                                                              \
+		struct sim_x86_vcpu *vp = vp_of(env);                                  \
+		if (!vp) {                                                             \
+			orig.fld(env, port, data);                                     \
+			return;                                                        \
+		}                                                                      \
+		io_exit(vp, port, sz, false, (uintptr_t)__builtin_return_address(0)); \
+	}
+IN_HELPER(helper_inb_x86_64, inb, 1)
+IN_HELPER(helper_inw_x86_64, inw, 2)
+IN_HELPER(helper_inl_x86_64, inl, 4)
+OUT_HELPER(helper_outb_x86_64, outb, 1)
+OUT_HELPER(helper_outw_x86_64, outw, 2)
+OUT_HELPER(helper_outl_x86_64, outl, 4)
+
+/* ---- HLT ---- */
+void helper_hlt_x86_64(void *env, int next_eip_addend);
+void helper_hlt_x86_64(void *env, int next_eip_addend)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.hlt(env, next_eip_addend);
+		return;
+	}
+	/* EIP was synced to the HLT before the call */
+	ENV64(vp, UCI_ENV_EIP) += (uint64_t)next_eip_addend;
+	ENV32(vp, UCI_ENV_HFLAGS) &= ~UCI_HF_INHIBIT_IRQ_MASK;
+	if (can_take_interrupt(vp)) {
+		/* an interrupt is ready: it wakes the VP at once, no exit */
+		update_irq_request(vp);
+		cpu_loop_exit_x86_64(vp->cs);
+	}
+	vp->halted = true;
+	vp->ex.kind = EXIT_HALT;
+	stop_here(vp, 0);
+}
+
+/* ---- CPUID ---- */
+void helper_cpuid_x86_64(void *env);
+void helper_cpuid_x86_64(void *env)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.cpuid(env);
+		return;
+	}
+	uint32_t out[4];
+	uint64_t *r = regs(vp);
+	sim_x86_vcpu_cpuid(vp, (uint32_t)r[0], (uint32_t)r[1], out);
+	if (vp->icpt.cpuid) {
+		vp->ex.kind = EXIT_CPUID;
+		memcpy(vp->ex.def, out, sizeof(out));
+		stop_here(vp, (uintptr_t)__builtin_return_address(0));
+	}
+	r[0] = out[0];
+	r[3] = out[1];
+	r[1] = out[2];
+	r[2] = out[3];
+}
+
+/* ---- MSRs ---- */
+#define HV_MSR_GUEST_OS_ID 0x40000000u
+#define HV_MSR_HYPERCALL 0x40000001u
+#define HV_MSR_VP_INDEX 0x40000002u
+
+/* MSRs QEMU's own rdmsr/wrmsr implement. */
+static bool qemu_msr(uint32_t m)
+{
+	switch (m) {
+	case 0x10: /* TSC */
+	case 0x3a: /* FEATURE_CONTROL */
+	case 0x3b: /* TSC_ADJUST */
+	case 0xfe: /* MTRRCAP */
+	case 0x174: case 0x175: case 0x176: /* SYSENTER */
+	case 0x179: case 0x17a: case 0x17b: /* MCG */
+	case 0x1a0: /* MISC_ENABLE */
+	case 0x277: /* PAT */
+	case 0x2ff: /* MTRR_DEF_TYPE */
+	case 0x250: case 0x258: case 0x259: /* fixed MTRRs */
+	case 0xc0000080: case 0xc0000081: case 0xc0000082: case 0xc0000083: case 0xc0000084:
+	case 0xc0000100: case 0xc0000101: case 0xc0000102: case 0xc0000103:
+		return true;
+	default:
+		return (m >= 0x200 && m < 0x210) || (m >= 0x268 && m < 0x270);
+	}
+}
+
+static bool own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
+{
+	switch (m) {
+	case 0x1b:
+		*val = vp->apic_base;
+		return true;
+	case HV_MSR_GUEST_OS_ID:
+		*val = vp->guest_os_id;
+		return true;
+	case HV_MSR_HYPERCALL:
+		*val = vp->hypercall_msr;
+		return true;
+	case HV_MSR_VP_INDEX:
+		*val = vp->vp_index;
+		return true;
+	}
+	return false;
+}
+
+static bool own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
+{
+	switch (m) {
+	case 0x1b:
+		vp->apic_base = (val & 0xffffff000ull) | (val & MSR_APIC_BASE_ENABLE) |
+				(vp->vp_index == 0 ? MSR_APIC_BASE_BSP : 0);
+		return true;
+	case HV_MSR_GUEST_OS_ID:
+		vp->guest_os_id = val;
+		return true;
+	case HV_MSR_HYPERCALL:
+		vp->hypercall_msr = val;
+		return true;
+	}
+	return false;
+}
+
+void helper_rdmsr_x86_64(void *env);
+void helper_rdmsr_x86_64(void *env)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.rdmsr(env);
+		return;
+	}
+	uint64_t *r = regs(vp), val;
+	uint32_t m = (uint32_t)r[1];
+	if (own_msr_read(vp, m, &val)) {
+		r[0] = (uint32_t)val;
+		r[2] = val >> 32;
+		return;
+	}
+	if (qemu_msr(m)) {
+		orig.rdmsr(env);
+		return;
+	}
+	if (vp->icpt.msr) {
+		vp->ex.kind = EXIT_MSR;
+		vp->ex.msr = m;
+		vp->ex.msr_write = false;
+		stop_here(vp, (uintptr_t)__builtin_return_address(0));
+	}
+	raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
+}
+
+void helper_wrmsr_x86_64(void *env);
+void helper_wrmsr_x86_64(void *env)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.wrmsr(env);
+		return;
+	}
+	uint64_t *r = regs(vp);
+	uint32_t m = (uint32_t)r[1];
+	uint64_t val = (uint32_t)r[0] | (r[2] << 32);
+	if (own_msr_write(vp, m, val))
+		return;
+	if (qemu_msr(m)) {
+		orig.wrmsr(env);
+		return;
+	}
+	if (vp->icpt.msr) {
+		vp->ex.kind = EXIT_MSR;
+		vp->ex.msr = m;
+		vp->ex.msr_write = true;
+		stop_here(vp, (uintptr_t)__builtin_return_address(0));
+	}
+	raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
+}
+
+/* ---- memory ---- */
+
+/*
+ * Decide about one data access of size bytes at linear address la.
+ * Returns 0: let unicorn do it; 1: done here (APIC), *val read.
+ * Does not return when the access is intercepted.
+ */
+static int mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool write, uint64_t *val,
+		      uintptr_t ra)
+{
+	uint64_t gpa;
+	bool user = (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CPL_MASK) == 3;
+	uint64_t pages[2] = {la, la + size - 1};
+	int npages = ((la ^ (la + size - 1)) & ~0xfffull) ? 2 : 1;
+
+	for (int i = 0; i < npages; i++) {
+		uint64_t a = i ? (pages[1] & ~0xfffull) : la;
+		if (walk(vp, a, write ? ACC_WRITE : ACC_READ, user, true, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
+			return 0; /* QEMU's own walk raises the page fault */
+		const struct sim_mem_slot *s = find_slot(vp, gpa);
+		if (s) {
+			if (!(s->flags & (write ? SIM_MEM_WRITE : SIM_MEM_READ))) {
+				vp->ex.msg_type = HVMSG_GPA_INTERCEPT;
+				goto intercept;
+			}
+			continue;
+		}
+		if (npages == 1 && is_apic_gpa(vp, gpa)) {
+			uint32_t off = (uint32_t)(gpa & 0xfff);
+			if (write) {
+				if (size == 4 && !(off & 0xf))
+					apic_write(vp, off, (uint32_t)*val);
+			} else {
+				uint64_t v = apic_read(vp, off & ~0xfu);
+				*val = (v >> ((off & 0xf) * 8)) & (size >= 8 ? ~0ull : ((1ull << (size * 8)) - 1));
+			}
+			return 1;
+		}
+		vp->ex.msg_type = HVMSG_UNMAPPED_GPA;
+intercept:
+		vp->ex.kind = EXIT_MEM;
+		vp->ex.access = write ? HV_INTERCEPT_ACCESS_WRITE : HV_INTERCEPT_ACCESS_READ;
+		vp->ex.gva_valid = true;
+		vp->ex.gva = a;
+		vp->ex.gpa = gpa;
+		stop_here(vp, ra);
+	}
+	return 0;
+}
+
+#define LD_HELPER(name, fld, sz)                                                             \
+	uint64_t name(void *env, uint64_t addr, uint32_t oi, uintptr_t ra);                  \
+	uint64_t name(void *env, uint64_t addr, uint32_t oi, uintptr_t ra)                   \
+	{                                                                                    \
+		struct sim_x86_vcpu *vp = vp_of(env);                                        \
+		uint64_t v = 0;                                                              \
+		if (vp && vp->in_run && mem_access(vp, addr, sz, false, &v, ra))             \
+			return v;                                                            \
+		return orig.fld(env, addr, oi, ra);                                          \
+	}
+LD_HELPER(helper_ret_ldub_mmu_x86_64, ldub, 1)
+LD_HELPER(helper_le_lduw_mmu_x86_64, lduw, 2)
+LD_HELPER(helper_le_ldul_mmu_x86_64, ldul, 4)
+LD_HELPER(helper_le_ldq_mmu_x86_64, ldq, 8)
+
+#define ST_HELPER(name, fld, type, sz)                                                       \
+	void name(void *env, uint64_t addr, type val, uint32_t oi, uintptr_t ra);            \
+	void name(void *env, uint64_t addr, type val, uint32_t oi, uintptr_t ra)             \
+	{                                                                                    \
+		struct sim_x86_vcpu *vp = vp_of(env);                                        \
+		uint64_t v = val;                                                            \
+		if (vp && vp->in_run && mem_access(vp, addr, sz, true, &v, ra))              \
+			return;                                                              \
+		orig.fld(env, addr, val, oi, ra);                                            \
+	}
+ST_HELPER(helper_ret_stb_mmu_x86_64, stb, uint8_t, 1)
+ST_HELPER(helper_le_stw_mmu_x86_64, stw, uint16_t, 2)
+ST_HELPER(helper_le_stl_mmu_x86_64, stl, uint32_t, 4)
+ST_HELPER(helper_le_stq_mmu_x86_64, stq, uint64_t, 8)
+
+/* unicorn checks permissions with the linear address; give it the guest-physical one */
+void *memory_mapping(void *uc, uint64_t address);
+void *memory_mapping(void *uc, uint64_t address)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && vp->uc == uc && vp->in_run && (cr(vp, 0) & CR0_PG)) {
+		uint64_t gpa;
+		if (walk(vp, address, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
+			return vp->full_mr ? vp->full_mr : orig.memory_mapping(uc, address);
+		address = gpa;
+	}
+	return orig.memory_mapping(uc, address);
+}
+
+/* ---- interrupts ---- */
+void x86_cpu_exec_enter_x86_64(void *cs);
+void x86_cpu_exec_enter_x86_64(void *cs)
+{
+	orig.exec_enter(cs);
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (!vp || (void *)vp->cs != cs)
+		return;
+	if (atomic_load(&vp->kick)) {
+		uc_emu_stop(vp->uc);
+		return;
+	}
+	apic_collect(vp);
+	update_irq_request(vp);
+}
+
+bool x86_cpu_exec_interrupt_x86_64(void *cs, int req);
+bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (!vp || (void *)vp->cs != cs)
+		return orig.exec_interrupt(cs, req);
+	uint32_t *ireq = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
+	int r = x86_cpu_pending_interrupt_x86_64(cs, req);
+	if (r == (int)UCI_CPU_INTERRUPT_NMI) {
+		*ireq &= ~UCI_CPU_INTERRUPT_NMI;
+		atomic_store(&vp->nmi_pending, false);
+		ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
+		do_interrupt_x86_hardirq_x86_64(vp->env, 2, 1);
+		return true;
+	}
+	if (r == (int)UCI_CPU_INTERRUPT_HARD) {
+		apic_collect(vp);
+		int v = apic_deliverable(vp);
+		*ireq &= ~UCI_CPU_INTERRUPT_HARD;
+		if (v < 0)
+			return false;
+		vp->apic[APIC_IRR + v / 32] &= ~(1u << (v % 32));
+		vp->apic[APIC_ISR + v / 32] |= 1u << (v % 32);
+		update_irq_request(vp);
+		do_interrupt_x86_hardirq_x86_64(vp->env, v, 1);
+		return true;
+	}
+	if (r == 0)
+		return false;
+	return orig.exec_interrupt(cs, req);
+}
+
+void qemu_system_reset_request(void *uc);
+void qemu_system_reset_request(void *uc)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && vp->uc == uc) {
+		vp->ex.kind = EXIT_TRIPLE; /* check_exception returns EXCP_HLT: the CPU loop stops */
+		return;
+	}
+	orig.reset_request(uc);
+}
+
+static bool vector_has_error_code(unsigned v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct sim_x86_vcpu *vp = user;
+	(void)uc;
+	bool is_int = ENVI(vp, UCI_ENV_EXCEPTION_IS_INT) != 0;
+	uint64_t next = ENV64(vp, UCI_ENV_EXCEPTION_NEXT_EIP);
+
+	if (intno < 32 && (vp->icpt.exception_bitmap & (1u << intno))) {
+		bool soft = false;
+		if (is_int) {
+			/* INT3 (CC) and INTO (CE) are software exceptions; INT n is not intercepted */
+			uint8_t b = 0;
+			read_linear(vp, seg(vp, S_CS)->base + next - 1, &b, 1);
+			soft = (intno == 3 && b == 0xcc) || (intno == 4 && b == 0xce);
+			if (soft)
+				ENV64(vp, UCI_ENV_EIP) = next - 1;
+		}
+		if (!is_int || soft) {
+			vp->ex.kind = EXIT_EXCEPTION;
+			vp->ex.vector = (uint8_t)intno;
+			vp->ex.soft = soft;
+			vp->ex.ec_valid = !is_int && vector_has_error_code(intno);
+			vp->ex.error_code = (uint32_t)ENVI(vp, UCI_ENV_ERROR_CODE);
+			vp->ex.param = intno == 14 ? cr(vp, 2) : intno == 1 ? ENV64(vp, UCI_ENV_DR + 6 * 8) : 0;
+			ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
+			uc_emu_stop(vp->uc);
+			return;
+		}
+	}
+	x86_cpu_do_interrupt_x86_64(vp->cs);
+}
+
+static bool hook_invalid(uc_engine *uc, void *user)
+{
+	struct sim_x86_vcpu *vp = user;
+	(void)uc;
+	/* #UD: unicorn stops instead of delivering; deliver (or intercept) it ourselves */
+	if (vp->icpt.exception_bitmap & (1u << 6)) {
+		vp->ex.kind = EXIT_EXCEPTION;
+		vp->ex.vector = 6;
+		vp->ex.soft = false;
+		vp->ex.ec_valid = false;
+		vp->ex.error_code = 0;
+		vp->ex.param = 0;
+	} else {
+		x86_cpu_do_interrupt_x86_64(vp->cs);
+		ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
+	}
+	*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = -1;
+	return true;
+}
+
+static bool hook_fetch_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+			   void *user)
+{
+	struct sim_x86_vcpu *vp = user;
+	uint64_t gpa = address;
+	(void)uc;
+	(void)size;
+	(void)value;
+	walk(vp, address, ACC_EXEC, false, false, false, &gpa);
+	vp->ex.kind = EXIT_MEM;
+	vp->ex.msg_type = type == UC_MEM_FETCH_PROT ? HVMSG_GPA_INTERCEPT : HVMSG_UNMAPPED_GPA;
+	vp->ex.access = HV_INTERCEPT_ACCESS_EXECUTE;
+	vp->ex.gva_valid = true;
+	vp->ex.gva = address;
+	vp->ex.gpa = gpa;
+	return false;
+}
+
+static void hook_track(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+	struct sim_x86_vcpu *vp = user;
+	uint64_t gpa;
+	(void)uc;
+	(void)value;
+	if (!vp->track_fn)
+		return;
+	bool w = type == UC_MEM_WRITE;
+	for (uint64_t a = address & ~0xfffull; a <= ((address + (uint64_t)size - 1) & ~0xfffull); a += 4096) {
+		if (walk(vp, a, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS && find_slot(vp, gpa))
+			vp->track_fn(vp->track_opaque, gpa >> 12, w);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Reset state
+ * --------------------------------------------------------------------- */
+static void set_seg_raw(struct sim_x86_vcpu *vp, size_t off, uint16_t sel, uint64_t base, uint32_t limit,
+			uint16_t attr)
+{
+	struct hv_x64_segment_register h = {.base = base, .limit = limit, .selector = sel};
+	h.attributes = attr;
+	hv_to_seg(&h, envseg(vp, off));
+}
+
+static void reset_state(struct sim_x86_vcpu *vp)
+{
+	uint64_t *r = regs(vp);
+	memset(r, 0, 16 * 8);
+	ENV64(vp, UCI_ENV_EIP) = 0xfff0;
+	ENV64(vp, UCI_ENV_EFLAGS) = 0x2;
+	for (int i = 0; i < 6; i++)
+		set_seg_raw(vp, UCI_ENV_SEGS + i * sizeof(struct uci_segment), 0, 0, 0xffff, 0x93);
+	set_seg_raw(vp, UCI_ENV_SEGS + S_CS * sizeof(struct uci_segment), 0xf000, 0xffff0000ull, 0xffff, 0x9b);
+	set_seg_raw(vp, UCI_ENV_LDT, 0, 0, 0xffff, 0x82);
+	set_seg_raw(vp, UCI_ENV_TR, 0, 0, 0xffff, 0x8b);
+	set_seg_raw(vp, UCI_ENV_GDT, 0, 0, 0xffff, 0);
+	set_seg_raw(vp, UCI_ENV_IDT, 0, 0, 0xffff, 0);
+	for (int i = 0; i < 5; i++)
+		ENV64(vp, UCI_ENV_CR + 8 * i) = 0;
+	ENV64(vp, UCI_ENV_CR) = 0x60000010ull;
+	ENV64(vp, UCI_ENV_EFER) = 0;
+	for (int i = 0; i < 8; i++)
+		ENV64(vp, UCI_ENV_DR + 8 * i) = 0;
+	ENV64(vp, UCI_ENV_DR + 6 * 8) = 0xffff0ff0ull;
+	ENV64(vp, UCI_ENV_DR + 7 * 8) = 0x400;
+	ENV32(vp, UCI_ENV_HFLAGS) = 0;
+	ENV32(vp, UCI_ENV_HFLAGS2) = UCI_HF2_GIF_MASK;
+	ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
+	recompute_hflags(vp);
+	uint32_t mxcsr = 0x1f80;
+	uint16_t fpcw = 0x37f;
+	uint64_t pat = 0x0007040600070406ull;
+	uc_x86_msr m = {.rid = 0x277, .value = pat};
+	uc_reg_write(vp->uc, UC_X86_REG_MXCSR, &mxcsr);
+	uc_reg_write(vp->uc, UC_X86_REG_FPCW, &fpcw);
+	uc_reg_write(vp->uc, UC_X86_REG_MSR, &m);
+	uint8_t z[16] = {0};
+	for (int i = 0; i < 16; i++)
+		uc_reg_write(vp->uc, UC_X86_REG_XMM0 + i, z);
+	apic_reset(vp);
+	tlb_flush_x86_64(vp->cs);
+}
+
+/* ---------------------------------------------------------------------
+ * Public interface
+ * --------------------------------------------------------------------- */
+int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
+{
+	if (!resolve_originals())
+		return -ENOSYS;
+	struct sim_x86_vcpu *vp = calloc(1, sizeof(*vp));
+	if (!vp)
+		return -ENOMEM;
+	vp->vp_index = vp_index;
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &vp->uc) != UC_ERR_OK) {
+		free(vp);
+		return -ENOMEM;
+	}
+	/* unicorn builds the CPU lazily, on the first call that needs it */
+	uint64_t dummy;
+	uc_reg_read(vp->uc, UC_X86_REG_RAX, &dummy);
+	/* unicorn never numbers its single CPU: cpu_index stays -1 */
+	vp->cs = qemu_get_cpu_x86_64(vp->uc, -1);
+	if (!vp->cs)
+		vp->cs = qemu_get_cpu_x86_64(vp->uc, 0);
+	if (!vp->cs)
+		goto fail;
+	vp->env = vp->cs + UCI_CS_ENV;
+	if (!uci_check_layout(vp)) {
+		fprintf(stderr, "mshv-sim: this libunicorn does not match the 2.0.1 layout the CPU model needs\n");
+		goto fail;
+	}
+	if (uc_hook_add(vp->uc, &vp->hooks[0], UC_HOOK_INTR, (void *)hook_intr, vp, 1, 0) ||
+	    uc_hook_add(vp->uc, &vp->hooks[1], UC_HOOK_INSN_INVALID, (void *)hook_invalid, vp, 1, 0) ||
+	    uc_hook_add(vp->uc, &vp->hooks[2], UC_HOOK_MEM_FETCH_UNMAPPED | UC_HOOK_MEM_FETCH_PROT,
+			(void *)hook_fetch_bad, vp, 1, 0))
+		goto fail;
+	reset_state(vp);
+	*out = vp;
+	return 0;
+fail:
+	uc_close(vp->uc);
+	free(vp);
+	return -ENOSYS;
+}
+
+void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vp)
+{
+	if (!vp)
+		return;
+	uc_close(vp->uc);
+	free(vp->slots);
+	free(vp);
+}
+
+static int slot_cmp(const void *a, const void *b)
+{
+	const struct sim_mem_slot *x = a, *y = b;
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
+int sim_x86_vcpu_set_memory(struct sim_x86_vcpu *vp, const struct sim_mem_slot *slots, size_t n)
+{
+	struct sim_mem_slot *copy = NULL;
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, slots, n * sizeof(*copy));
+		qsort(copy, n, sizeof(*copy), slot_cmp);
+		for (size_t i = 0; i < n; i++) {
+			if (!copy[i].size || (copy[i].gpa | copy[i].size | (uintptr_t)copy[i].host) & 0xfff ||
+			    (i && copy[i - 1].gpa + copy[i - 1].size > copy[i].gpa)) {
+				free(copy);
+				return -EINVAL;
+			}
+		}
+	}
+	for (size_t i = 0; i < vp->nslots; i++)
+		uc_mem_unmap(vp->uc, vp->slots[i].gpa, vp->slots[i].size);
+	free(vp->slots);
+	vp->slots = copy;
+	vp->nslots = n;
+	vp->full_mr = NULL;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t perms = UC_PROT_READ | ((copy[i].flags & SIM_MEM_WRITE) ? UC_PROT_WRITE : 0) |
+				 ((copy[i].flags & SIM_MEM_EXEC) ? UC_PROT_EXEC : 0);
+		if (uc_mem_map_ptr(vp->uc, copy[i].gpa, copy[i].size, UC_PROT_ALL, copy[i].host) != UC_ERR_OK)
+			return -EINVAL;
+		if (perms != UC_PROT_ALL)
+			uc_mem_protect(vp->uc, copy[i].gpa, copy[i].size, perms);
+		else if (!vp->full_mr)
+			vp->full_mr = orig.memory_mapping(vp->uc, copy[i].gpa);
+	}
+	uc_ctl_flush_tlb(vp->uc);
+	return 0;
+}
+
+void sim_x86_vcpu_set_intercepts(struct sim_x86_vcpu *vp, const struct sim_x86_intercepts *icpt)
+{
+	vp->icpt = *icpt;
+}
+
+/* ---- registers ---- */
+static int seg_off_of(uint32_t name, size_t *off)
+{
+	switch (name) {
+	case HV_X64_REGISTER_ES: case HV_X64_REGISTER_CS: case HV_X64_REGISTER_SS:
+	case HV_X64_REGISTER_DS: case HV_X64_REGISTER_FS: case HV_X64_REGISTER_GS:
+		*off = UCI_ENV_SEGS + (name - HV_X64_REGISTER_ES) * sizeof(struct uci_segment);
+		return 1;
+	case HV_X64_REGISTER_LDTR:
+		*off = UCI_ENV_LDT;
+		return 1;
+	case HV_X64_REGISTER_TR:
+		*off = UCI_ENV_TR;
+		return 1;
+	}
+	return 0;
+}
+
+static uint32_t msr_of(uint32_t name)
+{
+	switch (name) {
+	case HV_X64_REGISTER_TSC: return 0x10;
+	case HV_X64_REGISTER_KERNEL_GS_BASE: return 0xc0000102;
+	case HV_X64_REGISTER_PAT: return 0x277;
+	case HV_X64_REGISTER_SYSENTER_CS: return 0x174;
+	case HV_X64_REGISTER_SYSENTER_ESP: return 0x175;
+	case HV_X64_REGISTER_SYSENTER_EIP: return 0x176;
+	case HV_X64_REGISTER_STAR: return 0xc0000081;
+	case HV_X64_REGISTER_LSTAR: return 0xc0000082;
+	case HV_X64_REGISTER_CSTAR: return 0xc0000083;
+	case HV_X64_REGISTER_SFMASK: return 0xc0000084;
+	case HV_X64_REGISTER_TSC_AUX: return 0xc0000103;
+	case HV_X64_REGISTER_MSR_MTRR_DEF_TYPE: return 0x2ff;
+	case HV_X64_REGISTER_MSR_IA32_MISC_ENABLE: return 0x1a0;
+	case HV_X64_REGISTER_MSR_MTRR_CAP: return 0xfe;
+	}
+	if (name >= HV_X64_REGISTER_MSR_MTRR_PHYS_BASE0 && name <= HV_X64_REGISTER_MSR_MTRR_PHYS_BASE7)
+		return 0x200 + 2 * (name - HV_X64_REGISTER_MSR_MTRR_PHYS_BASE0);
+	if (name >= HV_X64_REGISTER_MSR_MTRR_PHYS_MASK0 && name <= HV_X64_REGISTER_MSR_MTRR_PHYS_MASK7)
+		return 0x201 + 2 * (name - HV_X64_REGISTER_MSR_MTRR_PHYS_MASK0);
+	return 0;
+}
+
+uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union hv_register_value *v)
+{
+	size_t off;
+	uint32_t m;
+	memset(v, 0, sizeof(*v));
+	if (name >= HV_X64_REGISTER_RAX && name <= HV_X64_REGISTER_R15) {
+		v->reg64 = regs(vp)[name - HV_X64_REGISTER_RAX];
+		return 0;
+	}
+	if (name >= HV_X64_REGISTER_XMM0 && name <= HV_X64_REGISTER_XMM15) {
+		memcpy(&v->reg128, vp->env + vp->xmm_off + 64 * (name - HV_X64_REGISTER_XMM0), 16);
+		return 0;
+	}
+	if (name >= HV_X64_REGISTER_FP_MMX0 && name <= HV_X64_REGISTER_FP_MMX7) {
+		struct fp80 f;
+		uc_reg_read(vp->uc, UC_X86_REG_FP0 + (int)(name - HV_X64_REGISTER_FP_MMX0), &f);
+		v->fp.mantissa = f.mantissa;
+		v->fp.biased_exponent = f.exponent & 0x7fff;
+		v->fp.sign = f.exponent >> 15;
+		return 0;
+	}
+	if (seg_off_of(name, &off)) {
+		seg_to_hv(envseg(vp, off), &v->segment);
+		return 0;
+	}
+	if ((m = msr_of(name))) {
+		uc_x86_msr msr = {.rid = m};
+		uc_reg_read(vp->uc, UC_X86_REG_MSR, &msr);
+		v->reg64 = msr.value;
+		return 0;
+	}
+	switch (name) {
+	case HV_X64_REGISTER_RIP: v->reg64 = ENV64(vp, UCI_ENV_EIP); return 0;
+	case HV_X64_REGISTER_RFLAGS: v->reg64 = ENV64(vp, UCI_ENV_EFLAGS); return 0;
+	case HV_X64_REGISTER_CR0: v->reg64 = cr(vp, 0); return 0;
+	case HV_X64_REGISTER_CR2: v->reg64 = cr(vp, 2); return 0;
+	case HV_X64_REGISTER_CR3: v->reg64 = cr(vp, 3); return 0;
+	case HV_X64_REGISTER_CR4: v->reg64 = cr(vp, 4); return 0;
+	case HV_X64_REGISTER_CR8: v->reg64 = (vp->apic[APIC_TPR] >> 4) & 0xf; return 0;
+	case HV_X64_REGISTER_XFEM: v->reg64 = 3; return 0;
+	case HV_X64_REGISTER_DR0: case HV_X64_REGISTER_DR1: case HV_X64_REGISTER_DR2: case HV_X64_REGISTER_DR3:
+		v->reg64 = ENV64(vp, UCI_ENV_DR + 8 * (name - HV_X64_REGISTER_DR0));
+		return 0;
+	case HV_X64_REGISTER_DR6: v->reg64 = ENV64(vp, UCI_ENV_DR + 6 * 8); return 0;
+	case HV_X64_REGISTER_DR7: v->reg64 = ENV64(vp, UCI_ENV_DR + 7 * 8); return 0;
+	case HV_X64_REGISTER_IDTR:
+	case HV_X64_REGISTER_GDTR: {
+		struct uci_segment *s = envseg(vp, name == HV_X64_REGISTER_IDTR ? UCI_ENV_IDT : UCI_ENV_GDT);
+		v->table.base = s->base;
+		v->table.limit = (uint16_t)s->limit;
+		return 0;
+	}
+	case HV_X64_REGISTER_EFER: v->reg64 = ENV64(vp, UCI_ENV_EFER); return 0;
+	case HV_X64_REGISTER_APIC_BASE: v->reg64 = vp->apic_base; return 0;
+	case HV_X64_REGISTER_INITIAL_APIC_ID: v->reg64 = vp->vp_index; return 0;
+	case HV_REGISTER_VP_INDEX: v->reg64 = vp->vp_index; return 0;
+	case HV_REGISTER_GUEST_OS_ID: v->reg64 = vp->guest_os_id; return 0;
+	case HV_X64_REGISTER_FP_CONTROL_STATUS: {
+		uint16_t cw, sw, tw;
+		uc_reg_read(vp->uc, UC_X86_REG_FPCW, &cw);
+		uc_reg_read(vp->uc, UC_X86_REG_FPSW, &sw);
+		uc_reg_read(vp->uc, UC_X86_REG_FPTAG, &tw);
+		v->fp_control_status.fp_control = cw;
+		v->fp_control_status.fp_status = sw;
+		uint8_t abridged = 0;
+		for (int i = 0; i < 8; i++)
+			if (((tw >> (2 * i)) & 3) != 3)
+				abridged |= (uint8_t)(1u << i);
+		v->fp_control_status.fp_tag = abridged;
+		return 0;
+	}
+	case HV_X64_REGISTER_XMM_CONTROL_STATUS: {
+		uint32_t mx;
+		uc_reg_read(vp->uc, UC_X86_REG_MXCSR, &mx);
+		v->xmm_control_status.xmm_status_control = mx;
+		v->xmm_control_status.xmm_status_control_mask = 0xffff;
+		return 0;
+	}
+	case HV_REGISTER_INTERRUPT_STATE:
+		v->interrupt_state.interrupt_shadow = (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_INHIBIT_IRQ_MASK) != 0;
+		v->interrupt_state.nmi_masked = (ENV32(vp, UCI_ENV_HFLAGS2) & UCI_HF2_NMI_MASK) != 0;
+		return 0;
+	case HV_REGISTER_PENDING_INTERRUPTION:
+	case HV_REGISTER_PENDING_EVENT0:
+	case HV_REGISTER_PENDING_EVENT1:
+	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
+		return 0; /* nothing is ever left pending between runs */
+	}
+	return HV_STATUS_INVALID_PARAMETER;
+}
+
+uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const union hv_register_value *v)
+{
+	size_t off;
+	uint32_t m;
+	if (name >= HV_X64_REGISTER_RAX && name <= HV_X64_REGISTER_R15) {
+		regs(vp)[name - HV_X64_REGISTER_RAX] = v->reg64;
+		return 0;
+	}
+	if (name >= HV_X64_REGISTER_XMM0 && name <= HV_X64_REGISTER_XMM15) {
+		memcpy(vp->env + vp->xmm_off + 64 * (name - HV_X64_REGISTER_XMM0), &v->reg128, 16);
+		return 0;
+	}
+	if (name >= HV_X64_REGISTER_FP_MMX0 && name <= HV_X64_REGISTER_FP_MMX7) {
+		struct fp80 f = {.mantissa = v->fp.mantissa,
+				    .exponent = (uint16_t)(v->fp.biased_exponent | (v->fp.sign << 15))};
+		uc_reg_write(vp->uc, UC_X86_REG_FP0 + (int)(name - HV_X64_REGISTER_FP_MMX0), &f);
+		return 0;
+	}
+	if (seg_off_of(name, &off)) {
+		hv_to_seg(&v->segment, envseg(vp, off));
+		recompute_hflags(vp);
+		return 0;
+	}
+	if ((m = msr_of(name))) {
+		uc_x86_msr msr = {.rid = m, .value = v->reg64};
+		if (m == 0xfe)
+			return HV_STATUS_INVALID_PARAMETER;
+		uc_reg_write(vp->uc, UC_X86_REG_MSR, &msr);
+		return 0;
+	}
+	switch (name) {
+	case HV_X64_REGISTER_RIP: ENV64(vp, UCI_ENV_EIP) = v->reg64; return 0;
+	case HV_X64_REGISTER_RFLAGS:
+		ENV64(vp, UCI_ENV_EFLAGS) = (v->reg64 & 0x3f7fd7ull) | 2;
+		recompute_hflags(vp);
+		return 0;
+	case HV_X64_REGISTER_CR0:
+		if ((v->reg64 & CR0_PG) && !(v->reg64 & CR0_PE))
+			return HV_STATUS_INVALID_REGISTER_VALUE;
+		ENV64(vp, UCI_ENV_CR) = v->reg64 | 0x10;
+		recompute_hflags(vp);
+		tlb_flush_x86_64(vp->cs);
+		return 0;
+	case HV_X64_REGISTER_CR2: ENV64(vp, UCI_ENV_CR + 16) = v->reg64; return 0;
+	case HV_X64_REGISTER_CR3: ENV64(vp, UCI_ENV_CR + 24) = v->reg64; tlb_flush_x86_64(vp->cs); return 0;
+	case HV_X64_REGISTER_CR4:
+		ENV64(vp, UCI_ENV_CR + 32) = v->reg64;
+		recompute_hflags(vp);
+		tlb_flush_x86_64(vp->cs);
+		return 0;
+	case HV_X64_REGISTER_CR8:
+		if (v->reg64 > 15)
+			return HV_STATUS_INVALID_REGISTER_VALUE;
+		vp->apic[APIC_TPR] = (uint32_t)v->reg64 << 4;
+		return 0;
+	case HV_X64_REGISTER_DR0: case HV_X64_REGISTER_DR1: case HV_X64_REGISTER_DR2: case HV_X64_REGISTER_DR3:
+		ENV64(vp, UCI_ENV_DR + 8 * (name - HV_X64_REGISTER_DR0)) = v->reg64;
+		return 0;
+	case HV_X64_REGISTER_DR6: ENV64(vp, UCI_ENV_DR + 6 * 8) = v->reg64; return 0;
+	case HV_X64_REGISTER_DR7: ENV64(vp, UCI_ENV_DR + 7 * 8) = v->reg64; return 0;
+	case HV_X64_REGISTER_IDTR:
+	case HV_X64_REGISTER_GDTR: {
+		struct uci_segment *s = envseg(vp, name == HV_X64_REGISTER_IDTR ? UCI_ENV_IDT : UCI_ENV_GDT);
+		s->base = v->table.base;
+		s->limit = v->table.limit;
+		return 0;
+	}
+	case HV_X64_REGISTER_EFER:
+		ENV64(vp, UCI_ENV_EFER) = v->reg64;
+		recompute_hflags(vp);
+		tlb_flush_x86_64(vp->cs);
+		return 0;
+	case HV_X64_REGISTER_APIC_BASE:
+		own_msr_write(vp, 0x1b, v->reg64);
+		return 0;
+	case HV_REGISTER_GUEST_OS_ID: vp->guest_os_id = v->reg64; return 0;
+	case HV_X64_REGISTER_XFEM: return 0;
+	case HV_X64_REGISTER_FP_CONTROL_STATUS: {
+		uint16_t cw = v->fp_control_status.fp_control, sw = v->fp_control_status.fp_status, tw = 0;
+		for (int i = 0; i < 8; i++)
+			if (!(v->fp_control_status.fp_tag & (1u << i)))
+				tw |= (uint16_t)(3u << (2 * i));
+		uc_reg_write(vp->uc, UC_X86_REG_FPCW, &cw);
+		uc_reg_write(vp->uc, UC_X86_REG_FPSW, &sw);
+		uc_reg_write(vp->uc, UC_X86_REG_FPTAG, &tw);
+		return 0;
+	}
+	case HV_X64_REGISTER_XMM_CONTROL_STATUS: {
+		uint32_t mx = v->xmm_control_status.xmm_status_control;
+		uc_reg_write(vp->uc, UC_X86_REG_MXCSR, &mx);
+		return 0;
+	}
+	case HV_REGISTER_INTERRUPT_STATE:
+		if (v->interrupt_state.interrupt_shadow)
+			ENV32(vp, UCI_ENV_HFLAGS) |= UCI_HF_INHIBIT_IRQ_MASK;
+		else
+			ENV32(vp, UCI_ENV_HFLAGS) &= ~UCI_HF_INHIBIT_IRQ_MASK;
+		if (v->interrupt_state.nmi_masked)
+			ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
+		else
+			ENV32(vp, UCI_ENV_HFLAGS2) &= ~UCI_HF2_NMI_MASK;
+		return 0;
+	case HV_REGISTER_PENDING_INTERRUPTION:
+		if (v->pending_interruption.interruption_pending) {
+			/* inject now: external interrupt (type 0) through the APIC path, NMI (2) as NMI */
+			if (v->pending_interruption.interruption_type == 2)
+				atomic_store(&vp->nmi_pending, true);
+			else
+				sim_x86_vcpu_assert_interrupt(vp, HV_X64_INTERRUPT_TYPE_FIXED,
+							      v->pending_interruption.interruption_vector, false);
+		}
+		return 0;
+	case HV_REGISTER_PENDING_EVENT0:
+	case HV_REGISTER_PENDING_EVENT1:
+	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
+		return 0;
+	}
+	return HV_STATUS_INVALID_PARAMETER;
+}
+
+/* ---- state blobs ---- */
+#define LAPIC_BLOB_SIZE (sizeof(struct hv_local_interrupt_controller_state) + 4096)
+#define XSAVE_BLOB_SIZE 576
+
+int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, size_t *len)
+{
+	if (type == MSHV_VP_STATE_LAPIC) {
+		if (*len < LAPIC_BLOB_SIZE) {
+			*len = LAPIC_BLOB_SIZE;
+			return -ENOSPC;
+		}
+		apic_collect(vp);
+		struct hv_local_interrupt_controller_state *s = buf;
+		memset(buf, 0, LAPIC_BLOB_SIZE);
+		s->apic_id = vp->apic[APIC_ID];
+		s->apic_version = vp->apic[APIC_VER];
+		s->apic_ldr = vp->apic[APIC_LDR];
+		s->apic_dfr = vp->apic[APIC_DFR];
+		s->apic_spurious = vp->apic[APIC_SVR];
+		for (int i = 0; i < 8; i++) {
+			s->apic_isr[i] = vp->apic[APIC_ISR + i];
+			s->apic_tmr[i] = vp->apic[APIC_TMR + i];
+			s->apic_irr[i] = vp->apic[APIC_IRR + i];
+		}
+		s->apic_esr = vp->apic[APIC_ESR];
+		s->apic_icr_high = vp->apic[APIC_ICR_HI];
+		s->apic_icr_low = vp->apic[APIC_ICR_LO];
+		s->apic_lvt_timer = vp->apic[APIC_LVT_TIMER];
+		s->apic_lvt_thermal = vp->apic[APIC_LVT_THERMAL];
+		s->apic_lvt_perfmon = vp->apic[APIC_LVT_PERF];
+		s->apic_lvt_lint0 = vp->apic[APIC_LVT_LINT0];
+		s->apic_lvt_lint1 = vp->apic[APIC_LVT_LINT1];
+		s->apic_lvt_error = vp->apic[APIC_LVT_ERROR];
+		s->apic_lvt_cmci = vp->apic[APIC_LVT_CMCI];
+		s->apic_initial_count = vp->apic[APIC_TMICT];
+		s->apic_divide_configuration = vp->apic[APIC_TDCR];
+		uint8_t *page = (uint8_t *)buf + sizeof(*s);
+		for (uint32_t r = 0; r < 64; r++) {
+			uint32_t val = r == APIC_PPR ? apic_ppr(vp) : vp->apic[r];
+			memcpy(page + r * 16, &val, 4);
+		}
+		*len = LAPIC_BLOB_SIZE;
+		return 0;
+	}
+	if (type == MSHV_VP_STATE_XSAVE) {
+		if (*len < XSAVE_BLOB_SIZE) {
+			*len = XSAVE_BLOB_SIZE;
+			return -ENOSPC;
+		}
+		uint8_t *x = buf;
+		memset(x, 0, XSAVE_BLOB_SIZE);
+		union hv_register_value fp;
+		sim_x86_vcpu_get_register(vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &fp);
+		memcpy(x + 0, &fp.fp_control_status.fp_control, 2);
+		memcpy(x + 2, &fp.fp_control_status.fp_status, 2);
+		x[4] = fp.fp_control_status.fp_tag;
+		uint32_t mx;
+		uc_reg_read(vp->uc, UC_X86_REG_MXCSR, &mx);
+		memcpy(x + 24, &mx, 4);
+		uint32_t mxmask = 0xffff;
+		memcpy(x + 28, &mxmask, 4);
+		for (int i = 0; i < 8; i++) {
+			struct fp80 f;
+			uc_reg_read(vp->uc, UC_X86_REG_FP0 + i, &f);
+			memcpy(x + 32 + 16 * i, &f.mantissa, 8);
+			memcpy(x + 40 + 16 * i, &f.exponent, 2);
+		}
+		for (int i = 0; i < 16; i++)
+			memcpy(x + 160 + 16 * i, vp->env + vp->xmm_off + 64 * i, 16);
+		uint64_t bv = 3, comp = (1ull << 63) | 3;
+		memcpy(x + 512, &bv, 8);
+		memcpy(x + 520, &comp, 8);
+		*len = XSAVE_BLOB_SIZE;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *buf, size_t len)
+{
+	if (type == MSHV_VP_STATE_LAPIC) {
+		if (len < LAPIC_BLOB_SIZE)
+			return -EINVAL;
+		const uint8_t *page = (const uint8_t *)buf + sizeof(struct hv_local_interrupt_controller_state);
+		apic_collect(vp);
+		for (uint32_t r = 0; r < 64; r++) {
+			if (r == APIC_PPR || r == APIC_EOI)
+				continue;
+			memcpy(&vp->apic[r], page + r * 16, 4);
+		}
+		return 0;
+	}
+	if (type == MSHV_VP_STATE_XSAVE) {
+		if (len < 512)
+			return -EINVAL;
+		const uint8_t *x = buf;
+		union hv_register_value fp;
+		memset(&fp, 0, sizeof(fp));
+		memcpy(&fp.fp_control_status.fp_control, x + 0, 2);
+		memcpy(&fp.fp_control_status.fp_status, x + 2, 2);
+		fp.fp_control_status.fp_tag = x[4];
+		sim_x86_vcpu_set_register(vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &fp);
+		uint32_t mx;
+		memcpy(&mx, x + 24, 4);
+		uc_reg_write(vp->uc, UC_X86_REG_MXCSR, &mx);
+		for (int i = 0; i < 8; i++) {
+			struct fp80 f;
+			memcpy(&f.mantissa, x + 32 + 16 * i, 8);
+			memcpy(&f.exponent, x + 40 + 16 * i, 2);
+			uc_reg_write(vp->uc, UC_X86_REG_FP0 + i, &f);
+		}
+		for (int i = 0; i < 16; i++)
+			memcpy(vp->env + vp->xmm_off + 64 * i, x + 160 + 16 * i, 16);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ---- intercept messages ---- */
+static void fill_header(struct sim_x86_vcpu *vp, struct hv_x64_intercept_message_header *h, uint8_t access,
+			unsigned ilen)
+{
+	uint32_t hf = ENV32(vp, UCI_ENV_HFLAGS);
+	memset(h, 0, sizeof(*h));
+	h->vp_index = vp->vp_index;
+	h->instruction_length = ilen & 0xf;
+	h->cr8 = (vp->apic[APIC_TPR] >> 4) & 0xf;
+	h->intercept_access_type = access;
+	h->execution_state.cpl = hf & 3;
+	h->execution_state.cr0_pe = (cr(vp, 0) & CR0_PE) != 0;
+	h->execution_state.cr0_am = (cr(vp, 0) & CR0_AM) != 0;
+	h->execution_state.efer_lma = (ENV64(vp, UCI_ENV_EFER) & EFER_LMA) != 0;
+	h->execution_state.debug_active = (ENV64(vp, UCI_ENV_DR + 7 * 8) & 0xff) != 0;
+	h->execution_state.interrupt_shadow = (hf & UCI_HF_INHIBIT_IRQ_MASK) != 0;
+	seg_to_hv(seg(vp, S_CS), &h->cs_segment);
+	h->rip = ENV64(vp, UCI_ENV_EIP);
+	h->rflags = ENV64(vp, UCI_ENV_EFLAGS);
+}
+
+/* length of an IN/OUT/INS/OUTS instruction: prefixes, opcode, imm8 for E4-E7 */
+static unsigned io_insn_decode(struct sim_x86_vcpu *vp, const uint8_t *b, size_t n, bool *rep, uint8_t *op)
+{
+	bool long64 = (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS64_MASK) != 0;
+	size_t i = 0;
+	*rep = false;
+	while (i < n && i < 14) {
+		uint8_t c = b[i];
+		if (c == 0xf3 || c == 0xf2)
+			*rep = true;
+		else if (!(c == 0x66 || c == 0x67 || c == 0x2e || c == 0x36 || c == 0x3e || c == 0x26 || c == 0x64 ||
+			   c == 0x65 || c == 0xf0 || (long64 && (c & 0xf0) == 0x40)))
+			break;
+		i++;
+	}
+	*op = i < n ? b[i] : 0;
+	if (*op >= 0xe4 && *op <= 0xe7)
+		return (unsigned)i + 2;
+	return (unsigned)i + 1;
+}
+
+static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
+{
+	uint64_t *r = regs(vp);
+	memset(&msg->header, 0, sizeof(msg->header));
+	switch (vp->ex.kind) {
+	case EXIT_IO: {
+		struct hv_x64_io_port_intercept_message *m = (void *)msg->u.payload;
+		uint8_t b[16];
+		size_t n = read_linear(vp, cur_rip_linear(vp), b, sizeof(b));
+		bool rep;
+		uint8_t op;
+		unsigned ilen = io_insn_decode(vp, b, n, &rep, &op);
+		bool string = op >= 0x6c && op <= 0x6f;
+		memset(m, 0, sizeof(*m));
+		fill_header(vp, &m->header, vp->ex.in ? HV_INTERCEPT_ACCESS_READ : HV_INTERCEPT_ACCESS_WRITE, ilen);
+		m->port_number = vp->ex.port;
+		m->access_info.access_size = vp->ex.size;
+		m->access_info.string_op = string;
+		m->access_info.rep_prefix = string && rep;
+		m->instruction_byte_count = (uint8_t)n;
+		memcpy(m->instruction_bytes, b, n);
+		m->rax = r[0];
+		seg_to_hv(seg(vp, S_DS), &m->ds_segment);
+		seg_to_hv(seg(vp, S_ES), &m->es_segment);
+		m->rcx = r[1];
+		m->rsi = r[6];
+		m->rdi = r[7];
+		msg->header.message_type = HVMSG_X64_IO_PORT_INTERCEPT;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
+	case EXIT_MEM: {
+		struct hv_x64_memory_intercept_message *m = (void *)msg->u.payload;
+		memset(m, 0, sizeof(*m));
+		fill_header(vp, &m->header, vp->ex.access, 0);
+		m->cache_type = vp->ex.msg_type == HVMSG_UNMAPPED_GPA ? 0 /* UC */ : 6 /* WB */;
+		m->instruction_byte_count =
+			(uint8_t)read_linear(vp, cur_rip_linear(vp), m->instruction_bytes, sizeof(m->instruction_bytes));
+		m->memory_access_info.gva_valid = vp->ex.gva_valid;
+		m->memory_access_info.gva_gpa_valid = vp->ex.gva_valid;
+		m->tpr_priority = (uint8_t)(vp->apic[APIC_TPR] >> 4);
+		m->guest_virtual_address = vp->ex.gva;
+		m->guest_physical_address = vp->ex.gpa;
+		msg->header.message_type = vp->ex.msg_type;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
+	case EXIT_CPUID: {
+		struct hv_x64_cpuid_intercept_message *m = (void *)msg->u.payload;
+		memset(m, 0, sizeof(*m));
+		fill_header(vp, &m->header, HV_INTERCEPT_ACCESS_EXECUTE, 2);
+		m->rax = r[0];
+		m->rcx = r[1];
+		m->rdx = r[2];
+		m->rbx = r[3];
+		m->default_result_rax = vp->ex.def[0];
+		m->default_result_rbx = vp->ex.def[1];
+		m->default_result_rcx = vp->ex.def[2];
+		m->default_result_rdx = vp->ex.def[3];
+		msg->header.message_type = HVMSG_X64_CPUID_INTERCEPT;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
+	case EXIT_MSR: {
+		struct hv_x64_msr_intercept_message *m = (void *)msg->u.payload;
+		memset(m, 0, sizeof(*m));
+		fill_header(vp, &m->header, vp->ex.msr_write ? HV_INTERCEPT_ACCESS_WRITE : HV_INTERCEPT_ACCESS_READ, 2);
+		m->msr_number = vp->ex.msr;
+		m->rdx = r[2];
+		m->rax = r[0];
+		msg->header.message_type = HVMSG_X64_MSR_INTERCEPT;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
+	case EXIT_EXCEPTION: {
+		struct hv_x64_exception_intercept_message *m = (void *)msg->u.payload;
+		memset(m, 0, sizeof(*m));
+		fill_header(vp, &m->header, HV_INTERCEPT_ACCESS_EXECUTE, vp->ex.soft ? 1 : 0);
+		m->exception_vector = vp->ex.vector;
+		m->exception_info.error_code_valid = vp->ex.ec_valid;
+		m->exception_info.software_exception = vp->ex.soft;
+		m->instruction_byte_count =
+			(uint8_t)read_linear(vp, cur_rip_linear(vp), m->instruction_bytes, sizeof(m->instruction_bytes));
+		m->error_code = vp->ex.ec_valid ? vp->ex.error_code : 0;
+		m->exception_parameter = vp->ex.param;
+		seg_to_hv(seg(vp, S_DS), &m->ds_segment);
+		seg_to_hv(seg(vp, S_SS), &m->ss_segment);
+		m->rax = r[0];
+		m->rcx = r[1];
+		m->rdx = r[2];
+		m->rbx = r[3];
+		m->rsp = r[4];
+		m->rbp = r[5];
+		m->rsi = r[6];
+		m->rdi = r[7];
+		m->r8 = r[8];
+		m->r9 = r[9];
+		m->r10 = r[10];
+		m->r11 = r[11];
+		m->r12 = r[12];
+		m->r13 = r[13];
+		m->r14 = r[14];
+		m->r15 = r[15];
+		msg->header.message_type = HVMSG_X64_EXCEPTION_INTERCEPT;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
+	case EXIT_HALT: {
+		struct hv_x64_halt_message *m = (void *)msg->u.payload;
+		fill_header(vp, &m->header, HV_INTERCEPT_ACCESS_EXECUTE, 1);
+		msg->header.message_type = HVMSG_X64_HALT;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
+	case EXIT_TRIPLE:
+	default: {
+		struct hv_x64_unrecoverable_exception_message *m = (void *)msg->u.payload;
+		fill_header(vp, &m->header, HV_INTERCEPT_ACCESS_EXECUTE, 0);
+		msg->header.message_type = HVMSG_UNRECOVERABLE_EXCEPTION;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
+	}
+}
+
+/* ---- register page ---- */
+static void regpage_load(struct sim_x86_vcpu *vp, struct hv_vp_register_page *rp)
+{
+	uint32_t d = rp->dirty;
+	if (d & (1u << HV_X64_REGISTER_CLASS_GENERAL))
+		memcpy(regs(vp), rp->gp_registers, 16 * 8);
+	if (d & (1u << HV_X64_REGISTER_CLASS_IP))
+		ENV64(vp, UCI_ENV_EIP) = rp->rip;
+	if (d & (1u << HV_X64_REGISTER_CLASS_XMM))
+		for (int i = 0; i < 6; i++)
+			memcpy(vp->env + vp->xmm_off + 64 * i, &rp->xmm_registers[i], 16);
+	if (d & (1u << HV_X64_REGISTER_CLASS_SEGMENT))
+		for (int i = 0; i < 6; i++)
+			hv_to_seg(&rp->segment_registers[i], seg(vp, i));
+	if (d & (1u << HV_X64_REGISTER_CLASS_FLAGS))
+		ENV64(vp, UCI_ENV_EFLAGS) = (rp->rflags & 0x3f7fd7ull) | 2;
+	if (d & ((1u << HV_X64_REGISTER_CLASS_SEGMENT) | (1u << HV_X64_REGISTER_CLASS_FLAGS)))
+		recompute_hflags(vp);
+	rp->dirty = 0;
+}
+
+static void regpage_store(struct sim_x86_vcpu *vp, struct hv_vp_register_page *rp)
+{
+	rp->version = HV_VP_REGISTER_PAGE_VERSION_1;
+	memcpy(rp->gp_registers, regs(vp), 16 * 8);
+	rp->rip = ENV64(vp, UCI_ENV_EIP);
+	rp->rflags = ENV64(vp, UCI_ENV_EFLAGS);
+	for (int i = 0; i < 6; i++) {
+		memcpy(&rp->xmm_registers[i], vp->env + vp->xmm_off + 64 * i, 16);
+		seg_to_hv(seg(vp, i), &rp->segment_registers[i]);
+	}
+	rp->cr0 = cr(vp, 0);
+	rp->cr3 = cr(vp, 3);
+	rp->cr4 = cr(vp, 4);
+	rp->cr8 = (vp->apic[APIC_TPR] >> 4) & 0xf;
+	rp->efer = ENV64(vp, UCI_ENV_EFER);
+	rp->dr7 = ENV64(vp, UCI_ENV_DR + 7 * 8);
+	rp->pending_interruption.as_uint64 = 0;
+	rp->interrupt_state.as_uint64 = 0;
+	rp->interrupt_state.interrupt_shadow = (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_INHIBIT_IRQ_MASK) != 0;
+	rp->interrupt_state.nmi_masked = (ENV32(vp, UCI_ENV_HFLAGS2) & UCI_HF2_NMI_MASK) != 0;
+	rp->instruction_emulation_hints = 0;
+	rp->xfem = 3;
+	rp->dirty = 0;
+	rp->isvalid = 1;
+}
+
+/* ---- run ---- */
+static void futex_wait(_Atomic uint32_t *w, uint32_t val)
+{
+	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *w)
+{
+	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_vp_register_page *rp)
+{
+	int ret = 0;
+	if (rp && rp->isvalid && rp->dirty)
+		regpage_load(vp, rp);
+
+	struct sim_x86_vcpu *saved = cur_vp;
+	cur_vp = vp;
+	atomic_store(&vp->running, true);
+	for (;;) {
+		if (atomic_exchange(&vp->kick, 0)) {
+			ret = -EINTR;
+			break;
+		}
+		if (vp->halted) {
+			uint32_t w = atomic_load(&vp->wake);
+			if (!can_take_interrupt(vp)) {
+				if (atomic_load(&vp->kick))
+					continue;
+				futex_wait(&vp->wake, w);
+				continue;
+			}
+			vp->halted = false;
+		}
+		vp->ex.kind = EXIT_NONE;
+		vp->in_run = true;
+		uc_err err = uc_emu_start(vp->uc, ENV64(vp, UCI_ENV_EIP), UINT64_MAX, 0, 0);
+		vp->in_run = false;
+		if (vp->ex.kind != EXIT_NONE) {
+			build_message(vp, msg);
+			break;
+		}
+		if (err == UC_ERR_READ_UNMAPPED || err == UC_ERR_WRITE_UNMAPPED || err == UC_ERR_READ_PROT ||
+		    err == UC_ERR_WRITE_PROT || err == UC_ERR_MAP) {
+			/* an access from inside a QEMU helper (descriptor tables, interrupt frames) hit
+			 * memory that is not RAM; unicorn cannot restart it: report it at the current RIP */
+			vp->ex.kind = EXIT_MEM;
+			vp->ex.msg_type = HVMSG_UNMAPPED_GPA;
+			vp->ex.access = (err == UC_ERR_WRITE_UNMAPPED || err == UC_ERR_WRITE_PROT)
+						? HV_INTERCEPT_ACCESS_WRITE
+						: HV_INTERCEPT_ACCESS_READ;
+			vp->ex.gva_valid = false;
+			vp->ex.gva = vp->ex.gpa = 0;
+			build_message(vp, msg);
+			break;
+		}
+		if (err != UC_ERR_OK && err != UC_ERR_FETCH_UNMAPPED && err != UC_ERR_FETCH_PROT &&
+		    err != UC_ERR_INSN_INVALID) {
+			vp->ex.kind = EXIT_TRIPLE;
+			build_message(vp, msg);
+			break;
+		}
+		/* stopped for no intercept (kick, #UD delivered, interrupt window): go on */
+	}
+	atomic_store(&vp->running, false);
+	cur_vp = saved;
+	if (rp)
+		regpage_store(vp, rp);
+	return ret;
+}
+
+void sim_x86_vcpu_kick(struct sim_x86_vcpu *vp)
+{
+	atomic_store(&vp->kick, 1);
+	atomic_fetch_add(&vp->wake, 1);
+	if (atomic_load(&vp->running))
+		cpu_exit(vp->cs);
+	futex_wake(&vp->wake);
+}
+
+uint64_t sim_x86_vcpu_assert_interrupt(struct sim_x86_vcpu *vp, uint32_t type, uint32_t vector,
+				       bool level_triggered)
+{
+	switch (type) {
+	case HV_X64_INTERRUPT_TYPE_FIXED:
+	case HV_X64_INTERRUPT_TYPE_EXTINT:
+		if (vector < 16 || vector > 255)
+			return HV_STATUS_INVALID_PARAMETER;
+		if (level_triggered)
+			atomic_fetch_or(&vp->posted_tmr[vector / 32], 1u << (vector % 32));
+		atomic_fetch_or(&vp->posted_irr[vector / 32], 1u << (vector % 32));
+		atomic_store(&vp->posted, true);
+		break;
+	case HV_X64_INTERRUPT_TYPE_NMI:
+		atomic_store(&vp->nmi_pending, true);
+		break;
+	default:
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+	atomic_fetch_add(&vp->wake, 1);
+	if (atomic_load(&vp->running))
+		cpu_exit(vp->cs);
+	futex_wake(&vp->wake);
+	return HV_STATUS_SUCCESS;
+}
+
+uint64_t sim_x86_vcpu_translate_gva(struct sim_x86_vcpu *vp, uint64_t gva, uint64_t flags, uint32_t *result_code,
+				    uint64_t *gpa)
+{
+	int acc = (flags & HV_TRANSLATE_GVA_VALIDATE_EXECUTE) ? ACC_EXEC
+		  : (flags & HV_TRANSLATE_GVA_VALIDATE_WRITE) ? ACC_WRITE
+							      : ACC_READ;
+	bool user = (flags & HV_TRANSLATE_GVA_USER_ACCESS) ||
+		    (!(flags & HV_TRANSLATE_GVA_SUPERVISOR_ACCESS) && (ENV32(vp, UCI_ENV_HFLAGS) & 3) == 3);
+	bool check = !(flags & HV_TRANSLATE_GVA_PRIVILEGE_EXEMPT) &&
+		     (flags & (HV_TRANSLATE_GVA_VALIDATE_READ | HV_TRANSLATE_GVA_VALIDATE_WRITE |
+			       HV_TRANSLATE_GVA_VALIDATE_EXECUTE));
+	uint64_t pa = 0;
+	int rc = walk(vp, gva, acc, user, check, (flags & HV_TRANSLATE_GVA_SET_PAGE_TABLE_BITS) != 0, &pa);
+	if (rc == HV_TRANSLATE_GVA_SUCCESS) {
+		const struct sim_mem_slot *s = find_slot(vp, pa);
+		if (!s && !is_apic_gpa(vp, pa))
+			rc = HV_TRANSLATE_GVA_GPA_UNMAPPED;
+		else if (s && (flags & HV_TRANSLATE_GVA_VALIDATE_READ) && !(s->flags & SIM_MEM_READ))
+			rc = HV_TRANSLATE_GVA_GPA_NO_READ_ACCESS;
+		else if (s && (flags & HV_TRANSLATE_GVA_VALIDATE_WRITE) && !(s->flags & SIM_MEM_WRITE))
+			rc = HV_TRANSLATE_GVA_GPA_NO_WRITE_ACCESS;
+	}
+	*result_code = (uint32_t)rc;
+	*gpa = pa;
+	return HV_STATUS_SUCCESS;
+}
+
+void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uint32_t out[4])
+{
+	uint32_t a = 0, b = 0, c = 0, d = 0;
+	if (eax >= 0x40000000u && eax < 0x40000100u) {
+		switch (eax) {
+		case 0x40000000u: /* vendor "Microsoft Hv", highest leaf */
+			a = 0x40000006u;
+			b = 0x7263694d;
+			c = 0x666f736f;
+			d = 0x76482074;
+			break;
+		case 0x40000001u: /* interface "Hv#1" */
+			a = 0x31237648;
+			break;
+		case 0x40000003u: /* partition privileges: VP index and hypercall MSRs */
+			a = (1u << 5) | (1u << 6);
+			break;
+		default:
+			break;
+		}
+	} else {
+		cpu_x86_cpuid_x86_64(vp->env, eax, ecx, &a, &b, &c, &d);
+		if (eax == 1) {
+			c |= 1u << 31;                                  /* hypervisor present */
+			b = (b & 0x0000ffffu) | (1u << 16) | (vp->vp_index << 24); /* initial APIC ID */
+			d |= 1u << 9;                                   /* APIC */
+		}
+	}
+	out[0] = a;
+	out[1] = b;
+	out[2] = c;
+	out[3] = d;
+}
+
+void sim_x86_vcpu_track_access(struct sim_x86_vcpu *vp, sim_access_fn *fn, void *opaque)
+{
+	vp->track_fn = fn;
+	vp->track_opaque = opaque;
+	if (fn && !vp->track_hook) {
+		uc_hook_add(vp->uc, &vp->track_hook, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)hook_track, vp, 1, 0);
+		uc_ctl_flush_tlb(vp->uc);
+	} else if (!fn && vp->track_hook) {
+		uc_hook_del(vp->uc, vp->track_hook);
+		vp->track_hook = 0;
+		uc_ctl_flush_tlb(vp->uc);
+	}
+}
