@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -24,6 +25,13 @@
 #include "sim.h"
 
 #define SIM_VP_PAGES MSHV_VP_MMAP_OFFSET_COUNT
+
+struct sim_device;
+
+static void device_free(struct sim_device *dev);
+static long status_to_errno(uint64_t status);
+static long root_hvcall(enum sim_obj_kind kind, struct sim_partition *pt, struct sim_vp *vp, void *uarg);
+static bool same_file(int a, int b);
 
 static atomic_ulong next_partition_id = 1;
 static __thread struct sim_vp *thread_vp; /* the VP this thread is running, if any */
@@ -108,6 +116,9 @@ static void partition_free(struct sim_partition *pt)
 {
 	size_t i;
 
+	sim_irqfd_stop(pt);
+	for (i = 0; i < pt->ngraves; i++)
+		close(pt->irqfd_graveyard[i]);
 	for (i = 0; i < pt->nirqfds; i++) {
 		close(pt->irqfds[i].eventfd);
 		if (pt->irqfds[i].resamplefd >= 0)
@@ -115,6 +126,9 @@ static void partition_free(struct sim_partition *pt)
 	}
 	for (i = 0; i < pt->nioeventfds; i++)
 		close(pt->ioeventfds[i].eventfd);
+	for (i = 0; i < pt->nioeventfd_graves; i++)
+		close(pt->ioeventfd_graves[i]);
+	free(pt->ioeventfd_graves);
 	free(pt->msi_routes);
 	free((void *)pt->accessed);
 	pthread_mutex_destroy(&pt->lock);
@@ -131,8 +145,8 @@ static void vp_free(struct sim_vp *vp)
 	pthread_mutex_unlock(&pt->lock);
 	if (vp->cpu)
 		sim_x86_vcpu_destroy(vp->cpu);
-	if (vp->regpage)
-		munmap(vp->regpage, SIM_PAGE_SIZE);
+	if (vp->msgpage)
+		munmap((char *)vp->msgpage - MSHV_VP_MMAP_OFFSET_INTERCEPT_MESSAGE * SIM_PAGE_SIZE, 2 * SIM_PAGE_SIZE);
 	pthread_mutex_destroy(&vp->run_lock);
 	sim_obj_put(pt->obj);
 	free(vp);
@@ -150,7 +164,7 @@ void sim_obj_release(struct sim_obj *obj)
 		vp_free(obj->priv);
 		break;
 	case SIM_OBJ_DEVICE:
-		free(obj->priv);
+		device_free(obj->priv);
 		break;
 	case SIM_OBJ_SYSTEM:
 		break;
@@ -187,10 +201,17 @@ static long system_create_partition(void *uarg)
 	if (sim_cfg.abi == SIM_ABI_LEGACY && (args.pt_flags & (1ull << MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES))) {
 		struct mshv_create_partition_v2 v2;
 
+		size_t i;
+
 		err = copy_from_user(&v2, uarg, sizeof(v2));
 		if (err)
 			return err;
-		if (v2.pt_num_cpu_fbanks != MSHV_NUM_CPU_FEATURES_BANKS)
+		if (v2.pt_num_cpu_fbanks > MSHV_NUM_CPU_FEATURES_BANKS)
+			return -EINVAL;
+		for (i = 0; i < sizeof(v2.pt_rsvd); i++)
+			if (v2.pt_rsvd[i])
+				return -EINVAL;
+		if (v2.pt_rsvd1[0] || v2.pt_rsvd1[1])
 			return -EINVAL;
 	}
 
@@ -205,6 +226,7 @@ static long system_create_partition(void *uarg)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&pt->lock, NULL);
+	pt->irqfd_control = -1;
 	pt->obj = obj;
 	pt->pt_flags = args.pt_flags;
 	pt->pt_isolation = args.pt_isolation;
@@ -220,13 +242,25 @@ static long system_ioctl(unsigned long request, void *arg)
 {
 	if (request == MSHV_CREATE_PARTITION)
 		return system_create_partition(arg);
+	if (request == MSHV_ROOT_HVCALL)
+		return root_hvcall(SIM_OBJ_SYSTEM, NULL, NULL, arg);
 	if (sim_cfg.abi == SIM_ABI_LEGACY && request == MSHV_GET_HOST_PARTITION_PROPERTY) {
 		struct mshv_partition_property prop;
-		int err = copy_from_user(&prop, arg, sizeof(prop));
+		struct hv_input_get_partition_property in;
+		struct hv_output_get_partition_property out;
+		uint16_t done;
+		uint64_t status;
+		long err = copy_from_user(&prop, arg, sizeof(prop));
 
 		if (err)
 			return err;
-		prop.property_value = 0;
+		memset(&in, 0, sizeof(in));
+		in.partition_id = UINT64_MAX; /* HV_PARTITION_ID_SELF */
+		in.property_code = (uint32_t)prop.property_code;
+		status = sim_hvcall(NULL, NULL, HVCALL_GET_PARTITION_PROPERTY, 0, &in, &out, &done);
+		if (status != HV_STATUS_SUCCESS)
+			return status_to_errno(status);
+		prop.property_value = out.property_value;
 		return copy_to_user(arg, &prop, sizeof(prop));
 	}
 	return -ENOTTY;
@@ -234,30 +268,32 @@ static long system_ioctl(unsigned long request, void *arg)
 
 /* ---- guest memory ------------------------------------------------------- */
 
-static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
+/*
+ * MSHV_SET_GUEST_MEMORY. Checks in the driver's order: flags, size and
+ * alignment, reserved bytes (EINVAL); for a map, the user range must be
+ * mapped memory (EINVAL) and must not overlap a region (EEXIST), where, as
+ * in the driver, only the new range's first and last page are looked up
+ * (guest addresses; upstream also user addresses). An unmap names an
+ * existing region exactly (EINVAL otherwise).
+ */
 static int partition_set_memory(struct sim_partition *pt, void *uarg)
 {
 	struct mshv_user_mem_region mem;
-	uint64_t npages;
+	uint64_t npages, last_gfn, last_uaddr;
+	unsigned char vec;
 	size_t i;
 	int err;
 
 	err = copy_from_user(&mem, uarg, sizeof(mem));
 	if (err)
 		return err;
-	if ((mem.flags & ~MSHV_SET_MEM_FLAGS_MASK) || !mem.size || (mem.size & (SIM_PAGE_SIZE - 1)) ||
-	    (mem.userspace_addr & (SIM_PAGE_SIZE - 1)))
+	if (!mem.size || (mem.size & (SIM_PAGE_SIZE - 1)) || (mem.userspace_addr & (SIM_PAGE_SIZE - 1)) ||
+	    (mem.flags & ~MSHV_SET_MEM_FLAGS_MASK))
 		return -EINVAL;
 	for (i = 0; i < sizeof(mem.rsvd); i++)
 		if (mem.rsvd[i])
 			return -EINVAL;
 	npages = mem.size / SIM_PAGE_SIZE;
-	if (mem.guest_pfn + npages < mem.guest_pfn || mem.userspace_addr + mem.size < mem.userspace_addr)
-		return -EINVAL;
 
 	pthread_mutex_lock(&pt->lock);
 	if (mem.flags & (1u << MSHV_SET_MEM_BIT_UNMAP)) {
@@ -265,36 +301,80 @@ static int partition_set_memory(struct sim_partition *pt, void *uarg)
 		for (i = 0; i < pt->nregions; i++) {
 			struct sim_region *r = &pt->regions[i];
 
+			if (mem.guest_pfn < r->gfn || mem.guest_pfn >= r->gfn + r->npages)
+				continue;
 			if (r->gfn == mem.guest_pfn && r->npages == npages && r->uaddr == mem.userspace_addr) {
 				pt->regions[i] = pt->regions[--pt->nregions];
 				err = 0;
-				break;
 			}
+			break;
 		}
-	} else {
-		err = 0;
-		for (i = 0; i < pt->nregions && !err; i++) {
-			struct sim_region *r = &pt->regions[i];
+		goto out;
+	}
+	last_gfn = mem.guest_pfn + npages - 1;
+	last_uaddr = mem.userspace_addr + mem.size - 1;
+	/* access_ok, then a VMA must contain the start address. */
+	if (last_uaddr < mem.userspace_addr || last_uaddr >= (1ull << 47) ||
+	    mincore((void *)(uintptr_t)mem.userspace_addr, SIM_PAGE_SIZE, &vec) < 0) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (!pt->initialized) {
+		/* HvCallMapGpaPages on a partition not yet initialized. */
+		err = -EIO;
+		goto out;
+	}
+	for (i = 0; i < pt->nregions; i++) {
+		const struct sim_region *r = &pt->regions[i];
+		uint64_t r_end = r->uaddr + r->npages * SIM_PAGE_SIZE;
 
-			if (ranges_overlap(r->gfn, r->npages, mem.guest_pfn, npages) ||
-			    ranges_overlap(r->uaddr, r->npages * SIM_PAGE_SIZE, mem.userspace_addr, mem.size))
-				err = -EEXIST;
+		if ((mem.guest_pfn >= r->gfn && mem.guest_pfn < r->gfn + r->npages) ||
+		    (last_gfn >= r->gfn && last_gfn < r->gfn + r->npages)) {
+			err = -EEXIST;
+			goto out;
 		}
-		if (!err && pt->nregions == SIM_MAX_REGIONS)
-			err = -ENOSPC;
-		if (!err) {
-			struct sim_region *r = &pt->regions[pt->nregions++];
-
-			r->gfn = mem.guest_pfn;
-			r->npages = npages;
-			r->uaddr = mem.userspace_addr;
-			r->flags = mem.flags;
+		if (sim_cfg.abi == SIM_ABI_UPSTREAM &&
+		    ((mem.userspace_addr >= r->uaddr && mem.userspace_addr < r_end) ||
+		     (last_uaddr >= r->uaddr && last_uaddr < r_end))) {
+			err = -EEXIST;
+			goto out;
 		}
 	}
+	if (pt->nregions == SIM_MAX_REGIONS) {
+		err = -ENOMEM;
+		goto out;
+	}
+	pt->regions[pt->nregions].gfn = mem.guest_pfn;
+	pt->regions[pt->nregions].npages = npages;
+	pt->regions[pt->nregions].uaddr = mem.userspace_addr;
+	pt->regions[pt->nregions].flags = mem.flags;
+	pt->nregions++;
+	err = 0;
+out:
 	if (!err)
 		atomic_fetch_add(&pt->mem_generation, 1);
 	pthread_mutex_unlock(&pt->lock);
 	return err;
+}
+
+void *sim_gpa_to_host(struct sim_partition *pt, uint64_t gpa, size_t len, bool write)
+{
+	void *host = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < pt->nregions; i++) {
+		const struct sim_region *r = &pt->regions[i];
+		uint64_t base = r->gfn * SIM_PAGE_SIZE, size = r->npages * SIM_PAGE_SIZE;
+
+		if (gpa >= base && gpa - base < size && len <= size - (gpa - base)) {
+			if (!write || (r->flags & (1u << MSHV_SET_MEM_BIT_WRITABLE)))
+				host = (void *)(uintptr_t)(r->uaddr + (gpa - base));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return host;
 }
 
 /* Give the VP's CPU the partition's current memory map. */
@@ -302,8 +382,9 @@ static int vp_sync_memory(struct sim_vp *vp)
 {
 	struct sim_partition *pt = vp->pt;
 	struct sim_mem_slot slots[SIM_MAX_REGIONS];
+	struct sim_doorbell bells[SIM_MAX_IOEVENTFDS];
 	unsigned gen;
-	size_t i, n;
+	size_t i, n, nbells;
 	int err;
 
 	gen = atomic_load(&pt->mem_generation);
@@ -324,8 +405,18 @@ static int vp_sync_memory(struct sim_vp *vp)
 		if (r->flags & (1u << MSHV_SET_MEM_BIT_EXECUTABLE))
 			slots[i].flags |= SIM_MEM_EXEC;
 	}
+	nbells = pt->nioeventfds;
+	for (i = 0; i < nbells; i++) {
+		bells[i].gpa = pt->ioeventfds[i].addr;
+		bells[i].len = pt->ioeventfds[i].len;
+		bells[i].has_datamatch = pt->ioeventfds[i].has_datamatch;
+		bells[i].datamatch = pt->ioeventfds[i].datamatch;
+		bells[i].eventfd = pt->ioeventfds[i].eventfd;
+	}
 	pthread_mutex_unlock(&pt->lock);
 	err = sim_x86_vcpu_set_memory(vp->cpu, slots, n);
+	if (!err)
+		err = sim_x86_vcpu_set_doorbells(vp->cpu, bells, nbells);
 	if (!err)
 		vp->mem_generation = gen;
 	return err;
@@ -333,12 +424,19 @@ static int vp_sync_memory(struct sim_vp *vp)
 
 /* ---- VPs ------------------------------------------------------------------ */
 
+static void track_access(void *opaque, uint64_t gpfn, bool write);
+
+/*
+ * MSHV_CREATE_VP: index below MSHV_MAX_VPS (EINVAL), unused (EEXIST). The
+ * new VP is explicitly suspended, its register page (not for SNP
+ * partitions) and intercept message page are live in the fd's mmap.
+ */
 static long partition_create_vp(struct sim_partition *pt, void *uarg)
 {
 	struct mshv_create_vp args;
 	struct sim_vp *vp;
 	struct sim_obj *obj;
-	void *page;
+	void *pages;
 	int fd, err;
 
 	err = copy_from_user(&args, uarg, sizeof(args));
@@ -357,20 +455,17 @@ static long partition_create_vp(struct sim_partition *pt, void *uarg)
 	vp->pt = pt;
 	vp->obj = obj;
 	vp->backing_fd = -1;
+	vp->explicit_suspend = true;
 	vp->mem_generation = (unsigned)-1;
 	pthread_mutex_init(&vp->run_lock, NULL);
 
 	pthread_mutex_lock(&pt->lock);
-	if (pt->vps[args.vp_index]) {
-		pthread_mutex_unlock(&pt->lock);
-		pthread_mutex_destroy(&vp->run_lock);
-		free(obj);
-		free(vp);
-		return -EEXIST;
-	}
-	err = sim_x86_vcpu_create(&vp->cpu, args.vp_index);
-	if (!err)
-		sim_x86_vcpu_set_intercepts(vp->cpu, &pt->intercepts);
+	if (pt->vps[args.vp_index])
+		err = -EEXIST;
+	else if (!pt->initialized)
+		err = -EIO; /* HvCallCreateVp: HV_STATUS_INVALID_PARTITION_STATE */
+	else
+		err = sim_x86_vcpu_create(&vp->cpu, args.vp_index);
 	if (err) {
 		pthread_mutex_unlock(&pt->lock);
 		pthread_mutex_destroy(&vp->run_lock);
@@ -378,6 +473,9 @@ static long partition_create_vp(struct sim_partition *pt, void *uarg)
 		free(vp);
 		return err;
 	}
+	sim_x86_vcpu_set_intercepts(vp->cpu, &pt->intercepts);
+	if (pt->dirty_tracking)
+		sim_x86_vcpu_track_access(vp->cpu, track_access, pt);
 	atomic_fetch_add(&pt->obj->refs, 1); /* the VP keeps its partition alive */
 	pt->vps[args.vp_index] = vp;
 	pthread_mutex_unlock(&pt->lock);
@@ -387,100 +485,168 @@ static long partition_create_vp(struct sim_partition *pt, void *uarg)
 		sim_obj_put(obj);
 		return fd;
 	}
-	page = mmap(NULL, SIM_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, vp->backing_fd,
-		    MSHV_VP_MMAP_OFFSET_REGISTERS * (off_t)SIM_PAGE_SIZE);
-	if (page != MAP_FAILED) {
-		vp->regpage = page;
-		vp->regpage->version = HV_VP_REGISTER_PAGE_VERSION_1;
+	pages = sim_real_mmap(NULL, 2 * SIM_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, vp->backing_fd, 0);
+	if (pages == MAP_FAILED) {
+		close(fd);
+		return -ENOMEM;
+	}
+	vp->msgpage = (struct hv_message *)((char *)pages + MSHV_VP_MMAP_OFFSET_INTERCEPT_MESSAGE * SIM_PAGE_SIZE);
+	if (!pt->pt_isolation) {
+		vp->regpage = (struct hv_vp_register_page *)((char *)pages +
+							    MSHV_VP_MMAP_OFFSET_REGISTERS * SIM_PAGE_SIZE);
+		sim_x86_vcpu_store_register_page(vp->cpu, vp->regpage);
 	}
 	return fd;
 }
 
-static long vp_run(struct sim_vp *vp, void *uarg)
+void sim_vp_apply_register_page(struct sim_vp *vp)
 {
-	struct hv_message msg;
-	long ret;
-
-	if (!user_range_ok(uarg, sizeof(struct mshv_run_vp)))
-		return -EFAULT;
-	if (pthread_mutex_trylock(&vp->run_lock))
-		return -EBUSY;
-	ret = vp_sync_memory(vp);
-	if (!ret) {
-		thread_vp = vp;
-		ret = sim_x86_vcpu_run(vp->cpu, &msg, vp->regpage);
-		thread_vp = NULL;
-	}
-	pthread_mutex_unlock(&vp->run_lock);
-	if (ret)
-		return ret;
-	if (sim_cfg.trace)
-		sim_trace("mshv-sim: vp %u: message 0x%08x", vp->index, msg.header.message_type);
-	memcpy(uarg, &msg, sizeof(msg));
-	return 0;
+	if (vp->regpage)
+		sim_x86_vcpu_load_register_page(vp->cpu, vp->regpage);
 }
 
+void sim_vp_refresh_register_page(struct sim_vp *vp)
+{
+	if (vp->regpage)
+		sim_x86_vcpu_store_register_page(vp->cpu, vp->regpage);
+}
+
+/*
+ * MSHV_RUN_VP (the VP fd's lock is held). Releases the suspend that holds
+ * the VP (the intercept suspend left by the last message, else the
+ * explicit one), runs it to the next intercept, leaves it intercept-
+ * suspended and copies the message from the intercept message page. A
+ * signal (or a VP still explicitly suspended) gives -EINTR, nothing copied.
+ */
+static long vp_run(struct sim_vp *vp, void *uarg)
+{
+	long ret;
+
+	if (vp->intercept_suspend)
+		vp->intercept_suspend = false;
+	else
+		vp->explicit_suspend = false;
+	if (vp->explicit_suspend) {
+		/* The VMM suspended it through a hypercall: nothing runs until a signal. */
+		thread_vp = vp;
+		ret = sim_x86_vcpu_wait_kick(vp->cpu);
+		thread_vp = NULL;
+		return ret;
+	}
+	ret = vp_sync_memory(vp);
+	if (ret)
+		return ret;
+	thread_vp = vp;
+	ret = sim_x86_vcpu_run(vp->cpu, vp->msgpage, vp->regpage);
+	thread_vp = NULL;
+	if (ret) {
+		vp->explicit_suspend = true; /* as the driver does on a signal: the page is valid */
+		return ret;
+	}
+	vp->intercept_suspend = true;
+	if (sim_cfg.trace)
+		sim_trace("mshv-sim: vp %u: message 0x%08x", vp->index, vp->msgpage->header.message_type);
+	return copy_to_user(uarg, vp->msgpage, sizeof(struct hv_message));
+}
+
+static uint32_t vp_state_size(struct sim_vp *vp, uint8_t type)
+{
+	struct hv_input_get_partition_property in;
+	struct hv_output_get_partition_property out;
+	uint16_t done;
+
+	switch (type) {
+	case MSHV_VP_STATE_XSAVE:
+		memset(&in, 0, sizeof(in));
+		in.property_code = HV_PARTITION_PROPERTY_MAX_XSAVE_DATA_SIZE;
+		if (sim_hvcall(vp->pt, vp, HVCALL_GET_PARTITION_PROPERTY, 0, &in, &out, &done) != HV_STATUS_SUCCESS)
+			return SIM_PAGE_SIZE;
+		return (uint32_t)out.property_value;
+	case MSHV_VP_STATE_SYNTHETIC_TIMERS:
+		return sizeof(struct hv_synthetic_timers_state);
+	default:
+		return SIM_PAGE_SIZE;
+	}
+}
+
+/*
+ * MSHV_GET_VP_STATE / MSHV_SET_VP_STATE: type, reserved bytes, buffer size
+ * and alignment (EINVAL), user range (EFAULT); the state's size is written
+ * back to buf_sz before it is compared with the buffer (EINVAL when larger).
+ */
 static long vp_state(struct sim_vp *vp, void *uarg, bool set)
 {
 	struct mshv_get_set_vp_state st;
+	uint32_t data_sz;
+	void *buf;
 	size_t len;
 	long err;
 
 	err = copy_from_user(&st, uarg, sizeof(st));
 	if (err)
 		return err;
-	if (st.type >= MSHV_VP_STATE_COUNT || st.rsvd[0] || st.rsvd[1] || st.rsvd[2])
+	if (st.type >= MSHV_VP_STATE_COUNT || st.rsvd[0] || st.rsvd[1] || st.rsvd[2] || !st.buf_sz ||
+	    (st.buf_sz & (SIM_PAGE_SIZE - 1)) || (st.buf_ptr & (SIM_PAGE_SIZE - 1)))
 		return -EINVAL;
-	if (!st.buf_sz || (st.buf_sz & (SIM_PAGE_SIZE - 1)) || (st.buf_ptr & (SIM_PAGE_SIZE - 1)))
-		return -EINVAL;
-	if (!user_range_ok((void *)(uintptr_t)st.buf_ptr, st.buf_sz))
+	buf = (void *)(uintptr_t)st.buf_ptr;
+	if (!user_range_ok(buf, st.buf_sz))
 		return -EFAULT;
-	if (st.type != MSHV_VP_STATE_LAPIC && st.type != MSHV_VP_STATE_XSAVE)
-		return -EINVAL;
-	len = st.buf_sz;
-	if (pthread_mutex_trylock(&vp->run_lock))
-		return -EBUSY;
-	if (set)
-		err = sim_x86_vcpu_set_state(vp->cpu, st.type, (void *)(uintptr_t)st.buf_ptr, len);
-	else
-		err = sim_x86_vcpu_get_state(vp->cpu, st.type, (void *)(uintptr_t)st.buf_ptr, &len);
-	pthread_mutex_unlock(&vp->run_lock);
-	if (err == -ENOSPC) {
-		st.buf_sz = (uint32_t)((len + SIM_PAGE_SIZE - 1) & ~(size_t)(SIM_PAGE_SIZE - 1));
-		copy_to_user(uarg, &st, sizeof(st));
-		return -EINVAL;
-	}
+	data_sz = vp_state_size(vp, st.type);
+	err = copy_to_user((char *)uarg + offsetof(struct mshv_get_set_vp_state, buf_sz), &data_sz, sizeof(data_sz));
 	if (err)
 		return err;
-	if (!set) {
-		st.buf_sz = (uint32_t)((len + SIM_PAGE_SIZE - 1) & ~(size_t)(SIM_PAGE_SIZE - 1));
-		return copy_to_user(uarg, &st, sizeof(st));
+	if (data_sz > st.buf_sz)
+		return -EINVAL;
+	len = data_sz;
+	switch (st.type) {
+	case MSHV_VP_STATE_LAPIC:
+	case MSHV_VP_STATE_XSAVE:
+		if (set)
+			err = sim_x86_vcpu_set_state(vp->cpu, st.type, buf, len);
+		else
+			err = sim_x86_vcpu_get_state(vp->cpu, st.type, buf, &len);
+		return err == -ENOSPC ? -EINVAL : err;
+	case MSHV_VP_STATE_SIMP:
+		memcpy(set ? vp->simp : buf, set ? buf : vp->simp, len);
+		return 0;
+	case MSHV_VP_STATE_SIEFP:
+		memcpy(set ? vp->siefp : buf, set ? buf : vp->siefp, len);
+		return 0;
+	default:
+		memcpy(set ? vp->timers : buf, set ? buf : vp->timers, len);
+		return 0;
 	}
-	return 0;
 }
 
+/*
+ * mmap of a VP fd: the page is chosen by the offset (0 registers, 1
+ * intercept message, 2 GHCB); the driver checks neither length nor
+ * protection. A page the VP lacks is ENODEV; another offset EINVAL.
+ */
 int sim_mmap_check(struct sim_obj *obj, size_t length, int prot, int flags, off_t offset)
 {
+	long psz = sysconf(_SC_PAGESIZE);
+	struct sim_vp *vp = obj->priv;
+
+	(void)length;
 	(void)prot;
 	(void)flags;
 	if (obj->kind != SIM_OBJ_VP)
 		return -ENODEV;
-	if (offset < 0 || offset % SIM_PAGE_SIZE || length != SIM_PAGE_SIZE)
+	if (offset < 0 || offset % psz)
 		return -EINVAL;
-	switch (offset / SIM_PAGE_SIZE) {
+	switch (offset / psz) {
 	case MSHV_VP_MMAP_OFFSET_REGISTERS:
-		return 0;
+		return vp->regpage ? 0 : -ENODEV;
 	case MSHV_VP_MMAP_OFFSET_INTERCEPT_MESSAGE:
 		return 0;
-	case MSHV_VP_MMAP_OFFSET_GHCB: {
-		struct sim_vp *vp = obj->priv;
-
-		return vp->pt->pt_isolation ? 0 : -ENODEV;
-	}
+	case MSHV_VP_MMAP_OFFSET_GHCB:
+		return -ENODEV; /* SEV-SNP GHCB pages are not modelled */
 	default:
 		return -EINVAL;
 	}
 }
+
 
 /* ---- hypercall results --------------------------------------------------- */
 
@@ -507,27 +673,44 @@ static long status_to_errno(uint64_t status)
 	}
 }
 
-/* Issue one hypercall for a downstream ioctl; partition id filled in. */
-static long driver_hvcall(struct sim_partition *pt, uint16_t code, uint16_t reps, void *in, size_t in_size,
-			  void *out, size_t out_size)
+/*
+ * Issue a hypercall for one of the driver's own ioctls: the input page
+ * (4 KiB, zero beyond the struct) gets the partition id; the result is the
+ * errno of the status.
+ */
+static long driver_hvcall(struct sim_partition *pt, struct sim_vp *locked, uint16_t code, uint16_t reps,
+			  const void *in, size_t in_size, void *out, size_t out_size)
 {
+	uint64_t page_in[MSHV_HV_PAGE_SIZE / 8], page_out[MSHV_HV_PAGE_SIZE / 8];
 	uint16_t done;
 	uint64_t status;
 
-	memcpy(in, &pt->partition_id, sizeof(uint64_t));
-	status = sim_hvcall(pt, NULL, code, reps, in, in_size, out, out_size, &done);
+	memset(page_in, 0, sizeof(page_in));
+	memset(page_out, 0, sizeof(page_out));
+	memcpy(page_in, in, in_size);
+	page_in[0] = pt->partition_id;
+	status = sim_hvcall(pt, locked, code, reps, page_in, page_out, &done);
 	if (sim_cfg.trace)
 		sim_trace("mshv-sim: hvcall %s(0x%04x) reps %u -> status 0x%llx reps %u", sim_hvcall_name(code), code,
 			  reps, (unsigned long long)status, done);
+	if (status == HV_STATUS_SUCCESS && out_size)
+		memcpy(out, page_out, out_size);
 	return status_to_errno(status);
 }
 
 /* ---- MSHV_ROOT_HVCALL ------------------------------------------------------ */
 
-static long root_hvcall(struct sim_partition *pt, struct sim_vp *vp, void *uarg)
+/*
+ * MSHV_ROOT_HVCALL on /dev/mshv (pt NULL: the root partition itself), a
+ * partition fd or a VP fd (vp, whose lock the caller holds). Checks in
+ * the driver's order; the input's first 8 bytes become the partition id;
+ * status and reps completed are always copied back, the output only on
+ * success.
+ */
+static long root_hvcall(enum sim_obj_kind kind, struct sim_partition *pt, struct sim_vp *vp, void *uarg)
 {
 	struct mshv_root_hvcall args;
-	uint8_t in[MSHV_HV_PAGE_SIZE], out[MSHV_HV_PAGE_SIZE];
+	uint64_t in[MSHV_HV_PAGE_SIZE / 8], out[MSHV_HV_PAGE_SIZE / 8];
 	uint16_t reps_done = 0;
 	uint64_t status;
 	long err;
@@ -536,37 +719,37 @@ static long root_hvcall(struct sim_partition *pt, struct sim_vp *vp, void *uarg)
 	err = copy_from_user(&args, uarg, sizeof(args));
 	if (err)
 		return err;
-	if (args.status || args.in_sz > MSHV_HV_PAGE_SIZE || args.out_sz > MSHV_HV_PAGE_SIZE)
+	if (args.status || !args.in_ptr || args.in_sz < 8 || args.in_sz > MSHV_HV_PAGE_SIZE)
 		return -EINVAL;
 	for (i = 0; i < sizeof(args.rsvd); i++)
 		if (args.rsvd[i])
 			return -EINVAL;
-	if (!sim_hvcall_name(args.code))
-		return -EINVAL; /* not on the driver's allowlist */
+	if (args.out_ptr && (!args.out_sz || args.out_sz > MSHV_HV_PAGE_SIZE))
+		return -EINVAL;
+	if (!sim_hvcall_allowed(kind, args.code))
+		return -EINVAL;
+	if (sim_hvcall_is_async(args.code) && kind != SIM_OBJ_PARTITION)
+		return -EINVAL;
 	memset(in, 0, sizeof(in));
 	memset(out, 0, sizeof(out));
-	if (args.in_sz) {
-		err = copy_from_user(in, (void *)(uintptr_t)args.in_ptr, args.in_sz);
-		if (err)
-			return err;
-	}
-	/* The driver fills in the caller's partition id. */
-	if (args.in_sz >= sizeof(uint64_t))
-		memcpy(in, &pt->partition_id, sizeof(uint64_t));
-	status = sim_hvcall(pt, vp, args.code, args.reps, in, args.in_sz, out, args.out_sz, &reps_done);
+	err = copy_from_user(in, (void *)(uintptr_t)args.in_ptr, args.in_sz);
+	if (err)
+		return err;
+	in[0] = pt ? pt->partition_id : UINT64_MAX; /* HV_PARTITION_ID_SELF on /dev/mshv */
+	status = sim_hvcall(pt, vp, args.code, args.reps, in, out, &reps_done);
 	if (sim_cfg.trace)
 		sim_trace("mshv-sim: hvcall %s(0x%04x) reps %u -> status 0x%llx reps %u", sim_hvcall_name(args.code),
 			  args.code, args.reps, (unsigned long long)status, reps_done);
 	args.status = (uint16_t)status;
 	args.reps = reps_done;
-	if (args.out_sz) {
+	err = copy_to_user(uarg, &args, sizeof(args));
+	if (err)
+		return err;
+	if (status == HV_STATUS_SUCCESS && args.out_ptr) {
 		err = copy_to_user((void *)(uintptr_t)args.out_ptr, out, args.out_sz);
 		if (err)
 			return err;
 	}
-	err = copy_to_user(uarg, &args, sizeof(args));
-	if (err)
-		return err;
 	return status_to_errno(status);
 }
 
@@ -580,9 +763,32 @@ static bool same_file(int a, int b)
 	return syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b) == 0;
 }
 
+/* Whether fd is an eventfd (the driver's eventfd_ctx_fdget). */
+static int eventfd_check(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	if (fcntl(fd, F_GETFD) < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -EBADF;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[eventfd]") ? -EINVAL : 0;
+}
+
+/*
+ * MSHV_IRQFD. Assign: an eventfd (EBADF/EINVAL) not bound to any GSI of the
+ * partition yet (EBUSY); with resample, a resample eventfd and a level-
+ * triggered route for the GSI (EINVAL otherwise). Deassign removes the
+ * (eventfd, GSI) binding and succeeds even when there was none.
+ */
 static long partition_irqfd(struct sim_partition *pt, void *uarg)
 {
 	struct mshv_user_irqfd a;
+	bool resample;
 	size_t i;
 	long err;
 
@@ -591,43 +797,82 @@ static long partition_irqfd(struct sim_partition *pt, void *uarg)
 		return err;
 	if (a.flags & ~MSHV_IRQFD_FLAGS_MASK)
 		return -EINVAL;
+	err = eventfd_check(a.fd);
+	if (err)
+		return err;
 	pthread_mutex_lock(&pt->lock);
 	if (a.flags & (1u << MSHV_IRQFD_BIT_DEASSIGN)) {
-		err = -ENOENT;
 		for (i = 0; i < pt->nirqfds; i++) {
 			struct sim_irqfd *f = &pt->irqfds[i];
 
-			if (f->gsi == a.gsi && same_file(f->eventfd, a.fd)) {
-				close(f->eventfd);
-				if (f->resamplefd >= 0)
-					close(f->resamplefd);
-				pt->irqfds[i] = pt->irqfds[--pt->nirqfds];
-				err = 0;
+			if (f->gsi != a.gsi || !same_file(f->eventfd, a.fd))
+				continue;
+			if (pt->ngraves + 2 > sizeof(pt->irqfd_graveyard) / sizeof(pt->irqfd_graveyard[0])) {
+				err = -EAGAIN; /* the irqfd thread has not caught up */
 				break;
 			}
+			/* The irqfd thread may be polling it: it closes them. */
+			pt->irqfd_graveyard[pt->ngraves++] = f->eventfd;
+			if (f->resamplefd >= 0)
+				pt->irqfd_graveyard[pt->ngraves++] = f->resamplefd;
+			pt->irqfds[i] = pt->irqfds[--pt->nirqfds];
+			err = sim_irqfd_changed(pt);
+			break;
 		}
-	} else if (fcntl(a.fd, F_GETFD) < 0) {
-		err = -EBADF;
-	} else if (pt->nirqfds == SIM_MAX_IRQFDS) {
+		goto out;
+	}
+	resample = a.flags & (1u << MSHV_IRQFD_BIT_RESAMPLE);
+	if (resample) {
+		err = eventfd_check(a.resamplefd);
+		if (!err && (a.gsi >= SIM_MAX_MSI_ROUTES || !pt->msi_routes[a.gsi].valid ||
+			     !((pt->msi_routes[a.gsi].data >> 15) & 1)))
+			err = -EINVAL;
+		if (err)
+			goto out;
+	}
+	for (i = 0; i < pt->nirqfds; i++) {
+		if (same_file(pt->irqfds[i].eventfd, a.fd)) {
+			err = -EBUSY;
+			goto out;
+		}
+	}
+	if (pt->nirqfds == SIM_MAX_IRQFDS) {
 		err = -ENOSPC;
-	} else {
+		goto out;
+	}
+	{
 		struct sim_irqfd *f = &pt->irqfds[pt->nirqfds];
 
 		f->gsi = a.gsi;
 		f->eventfd = fcntl(a.fd, F_DUPFD_CLOEXEC, 0);
-		f->resamplefd = (a.flags & (1u << MSHV_IRQFD_BIT_RESAMPLE)) ? fcntl(a.resamplefd, F_DUPFD_CLOEXEC, 0) : -1;
-		if (f->eventfd < 0 || ((a.flags & (1u << MSHV_IRQFD_BIT_RESAMPLE)) && f->resamplefd < 0)) {
+		f->resamplefd = resample ? fcntl(a.resamplefd, F_DUPFD_CLOEXEC, 0) : -1;
+		if (f->eventfd < 0 || (resample && f->resamplefd < 0)) {
 			if (f->eventfd >= 0)
 				close(f->eventfd);
-			err = -EBADF;
-		} else {
-			pt->nirqfds++;
+			err = -EMFILE;
+			goto out;
+		}
+		pt->nirqfds++;
+		err = sim_irqfd_changed(pt);
+		if (err) {
+			pt->nirqfds--;
+			close(f->eventfd);
+			if (f->resamplefd >= 0)
+				close(f->resamplefd);
 		}
 	}
+out:
 	pthread_mutex_unlock(&pt->lock);
 	return err;
 }
 
+/*
+ * MSHV_IOEVENTFD: flags and reserved bytes (EINVAL), port IO (EOPNOTSUPP,
+ * also for deassign), then deassign (ENOENT when nothing matches the
+ * eventfd, address, length and datamatch) or assign: length 0/1/2/4/8,
+ * no wrap (EINVAL), an eventfd, no entry with the same address and length
+ * whose datamatch could equal this one (EEXIST).
+ */
 static long partition_ioeventfd(struct sim_partition *pt, void *uarg)
 {
 	struct mshv_user_ioeventfd a;
@@ -638,64 +883,89 @@ static long partition_ioeventfd(struct sim_partition *pt, void *uarg)
 	err = copy_from_user(&a, uarg, sizeof(a));
 	if (err)
 		return err;
-	if (a.flags & ~MSHV_IOEVENTFD_FLAGS_MASK)
-		return -EINVAL;
-	if (a.len != 0 && a.len != 1 && a.len != 2 && a.len != 4 && a.len != 8)
-		return -EINVAL;
-	if (a.addr + a.len < a.addr)
+	if ((a.flags & ~MSHV_IOEVENTFD_FLAGS_MASK) || a.rsvd[0] || a.rsvd[1] || a.rsvd[2] || a.rsvd[3])
 		return -EINVAL;
 	if (a.flags & (1u << MSHV_IOEVENTFD_BIT_PIO))
 		return -EOPNOTSUPP;
 	datamatch = a.flags & (1u << MSHV_IOEVENTFD_BIT_DATAMATCH);
-	pthread_mutex_lock(&pt->lock);
 	if (a.flags & (1u << MSHV_IOEVENTFD_BIT_DEASSIGN)) {
+		err = eventfd_check(a.fd);
+		if (err)
+			return err;
+		pthread_mutex_lock(&pt->lock);
 		err = -ENOENT;
 		for (i = 0; i < pt->nioeventfds; i++) {
 			struct sim_ioeventfd *e = &pt->ioeventfds[i];
 
 			if (e->addr == a.addr && e->len == a.len && e->has_datamatch == datamatch &&
 			    (!datamatch || e->datamatch == a.datamatch) && same_file(e->eventfd, a.fd)) {
-				close(e->eventfd);
+				int *graves = realloc(pt->ioeventfd_graves,
+						      (pt->nioeventfd_graves + 1) * sizeof(*graves));
+
+				if (!graves) {
+					err = -ENOMEM;
+					break;
+				}
+				pt->ioeventfd_graves = graves;
+				graves[pt->nioeventfd_graves++] = e->eventfd;
 				pt->ioeventfds[i] = pt->ioeventfds[--pt->nioeventfds];
+				atomic_fetch_add(&pt->mem_generation, 1);
 				err = 0;
 				break;
 			}
 		}
-	} else {
-		err = 0;
-		for (i = 0; i < pt->nioeventfds && !err; i++) {
-			struct sim_ioeventfd *e = &pt->ioeventfds[i];
+		goto out_locked;
+	}
+	if ((a.len != 0 && a.len != 1 && a.len != 2 && a.len != 4 && a.len != 8) || a.addr + a.len < a.addr)
+		return -EINVAL;
+	err = eventfd_check(a.fd);
+	if (err)
+		return err;
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < pt->nioeventfds; i++) {
+		struct sim_ioeventfd *e = &pt->ioeventfds[i];
 
-			if (e->addr == a.addr && e->len == a.len &&
-			    (!datamatch || !e->has_datamatch || e->datamatch == a.datamatch))
-				err = -EEXIST;
-		}
-		if (!err && pt->nioeventfds == SIM_MAX_IOEVENTFDS)
-			err = -ENOSPC;
-		if (!err) {
-			struct sim_ioeventfd *e = &pt->ioeventfds[pt->nioeventfds];
-
-			e->eventfd = fcntl(a.fd, F_DUPFD_CLOEXEC, 0);
-			if (e->eventfd < 0) {
-				err = -EBADF;
-			} else {
-				e->addr = a.addr;
-				e->len = a.len;
-				e->has_datamatch = datamatch;
-				e->datamatch = a.datamatch;
-				pt->nioeventfds++;
-			}
+		if (e->addr == a.addr && e->len == a.len &&
+		    (!datamatch || !e->has_datamatch || e->datamatch == a.datamatch)) {
+			err = -EEXIST;
+			goto out_locked;
 		}
 	}
+	if (pt->nioeventfds == SIM_MAX_IOEVENTFDS) {
+		err = -ENOSPC;
+		goto out_locked;
+	}
+	{
+		struct sim_ioeventfd *e = &pt->ioeventfds[pt->nioeventfds];
+
+		e->eventfd = fcntl(a.fd, F_DUPFD_CLOEXEC, 0);
+		if (e->eventfd < 0) {
+			err = -EMFILE;
+			goto out_locked;
+		}
+		e->addr = a.addr;
+		e->len = a.len;
+		e->has_datamatch = datamatch;
+		e->datamatch = a.datamatch;
+		pt->nioeventfds++;
+		atomic_fetch_add(&pt->mem_generation, 1); /* the VPs learn the new doorbell */
+	}
+out_locked:
 	pthread_mutex_unlock(&pt->lock);
 	return err;
 }
 
+/*
+ * MSHV_SET_MSI_ROUTING: at most 4096 entries, reserved zero; each GSI below
+ * 4096, once, with address_hi zero (EINVAL rejects the whole table and
+ * keeps the old one). The new table replaces the old at once.
+ */
 static long partition_msi_routing(struct sim_partition *pt, void *uarg)
 {
 	struct mshv_user_irq_table head;
-	struct mshv_user_irq_entry *ents;
+	struct mshv_user_irq_entry e;
 	struct sim_msi_route *routes;
+	const char *ents;
 	uint32_t i;
 	long err;
 
@@ -704,21 +974,22 @@ static long partition_msi_routing(struct sim_partition *pt, void *uarg)
 		return err;
 	if (head.nr > SIM_MAX_MSI_ROUTES || head.rsvd)
 		return -EINVAL;
-	ents = (struct mshv_user_irq_entry *)((char *)uarg + sizeof(head));
-	if (!user_range_ok(ents, (size_t)head.nr * sizeof(*ents)))
+	ents = (const char *)uarg + sizeof(head);
+	if (!user_range_ok(ents, (size_t)head.nr * sizeof(e)))
 		return -EFAULT;
 	routes = calloc(SIM_MAX_MSI_ROUTES, sizeof(*routes));
 	if (!routes)
 		return -ENOMEM;
 	for (i = 0; i < head.nr; i++) {
-		if (ents[i].gsi >= SIM_MAX_MSI_ROUTES) {
+		memcpy(&e, ents + (size_t)i * sizeof(e), sizeof(e));
+		if (e.gsi >= SIM_MAX_MSI_ROUTES || e.address_hi || routes[e.gsi].valid) {
 			free(routes);
 			return -EINVAL;
 		}
-		routes[ents[i].gsi].valid = true;
-		routes[ents[i].gsi].address_lo = ents[i].address_lo;
-		routes[ents[i].gsi].address_hi = ents[i].address_hi;
-		routes[ents[i].gsi].data = ents[i].data;
+		routes[e.gsi].valid = true;
+		routes[e.gsi].address_lo = e.address_lo;
+		routes[e.gsi].address_hi = e.address_hi;
+		routes[e.gsi].data = e.data;
 	}
 	pthread_mutex_lock(&pt->lock);
 	free(pt->msi_routes);
@@ -742,14 +1013,14 @@ static long legacy_partition_property(struct sim_partition *pt, void *uarg, bool
 		memset(&in, 0, sizeof(in));
 		in.property_code = (uint32_t)p.property_code;
 		in.property_value = p.property_value;
-		return driver_hvcall(pt, HVCALL_SET_PARTITION_PROPERTY, 0, &in, sizeof(in), NULL, 0);
+		return driver_hvcall(pt, NULL, HVCALL_SET_PARTITION_PROPERTY, 0, &in, sizeof(in), NULL, 0);
 	} else {
 		struct hv_input_get_partition_property in;
 		struct hv_output_get_partition_property out;
 
 		memset(&in, 0, sizeof(in));
 		in.property_code = (uint32_t)p.property_code;
-		err = driver_hvcall(pt, HVCALL_GET_PARTITION_PROPERTY, 0, &in, sizeof(in), &out, sizeof(out));
+		err = driver_hvcall(pt, NULL, HVCALL_GET_PARTITION_PROPERTY, 0, &in, sizeof(in), &out, sizeof(out));
 		if (err)
 			return err;
 		p.property_value = out.property_value;
@@ -769,7 +1040,7 @@ static long legacy_install_intercept(struct sim_partition *pt, void *uarg)
 	in.access_type = a.access_type_mask;
 	in.intercept_type = a.intercept_type;
 	in.intercept_parameter = a.intercept_parameter;
-	return driver_hvcall(pt, HVCALL_INSTALL_INTERCEPT, 0, &in, sizeof(in), NULL, 0);
+	return driver_hvcall(pt, NULL, HVCALL_INSTALL_INTERCEPT, 0, &in, sizeof(in), NULL, 0);
 }
 
 static long legacy_assert_interrupt(struct sim_partition *pt, void *uarg)
@@ -779,14 +1050,12 @@ static long legacy_assert_interrupt(struct sim_partition *pt, void *uarg)
 	long err = copy_from_user(&a, uarg, sizeof(a));
 
 	if (err)
-		return err;
-	if (a.rsvd)
-		return -EINVAL;
+		return err; /* rsvd is not checked by the driver */
 	memset(&in, 0, sizeof(in));
 	in.control = a.control;
 	in.dest_addr = a.dest_addr;
 	in.vector = a.vector;
-	return driver_hvcall(pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &in, sizeof(in), NULL, 0);
+	return driver_hvcall(pt, NULL, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &in, sizeof(in), NULL, 0);
 }
 
 static long legacy_signal_event_direct(struct sim_partition *pt, void *uarg)
@@ -803,7 +1072,7 @@ static long legacy_signal_event_direct(struct sim_partition *pt, void *uarg)
 	in.target_vtl = a.vtl;
 	in.target_sint = a.sint;
 	in.flag_number = a.flag;
-	err = driver_hvcall(pt, HVCALL_SIGNAL_EVENT_DIRECT, 0, &in, sizeof(in), &out, sizeof(out));
+	err = driver_hvcall(pt, NULL, HVCALL_SIGNAL_EVENT_DIRECT, 0, &in, sizeof(in), &out, sizeof(out));
 	if (err)
 		return err;
 	a.newly_signaled = out.newly_signaled;
@@ -819,7 +1088,7 @@ static long legacy_post_message_direct(struct sim_partition *pt, void *uarg)
 	if (err)
 		return err;
 	if (a.length > sizeof(in.message))
-		return -EINVAL;
+		return -E2BIG;
 	memset(&in, 0, sizeof(in));
 	in.vp_index = a.vp;
 	in.vtl = a.vtl;
@@ -827,41 +1096,75 @@ static long legacy_post_message_direct(struct sim_partition *pt, void *uarg)
 	err = copy_from_user(in.message, a.message, a.length);
 	if (err)
 		return err;
-	return driver_hvcall(pt, HVCALL_POST_MESSAGE_DIRECT, 0, &in, sizeof(in), NULL, 0);
+	return driver_hvcall(pt, NULL, HVCALL_POST_MESSAGE_DIRECT, 0, &in, sizeof(in), NULL, 0);
 }
 
+static long legacy_deliverability_notifications(struct sim_partition *pt, void *uarg)
+{
+	struct mshv_register_deliverabilty_notifications a;
+	struct hv_input_set_vp_registers hdr;
+	struct hv_register_assoc reg;
+	uint8_t in[sizeof(hdr) + sizeof(reg)];
+	long err = copy_from_user(&a, uarg, sizeof(a));
+
+	if (err)
+		return err;
+	memset(&hdr, 0, sizeof(hdr));
+	memset(&reg, 0, sizeof(reg));
+	hdr.vp_index = a.vp;
+	reg.name = HV_REGISTER_DELIVERABILITY_NOTIFICATIONS;
+	memcpy(in, &hdr, sizeof(hdr));
+	memcpy(in + sizeof(hdr), &reg, sizeof(reg));
+	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), &a.flag, sizeof(a.flag));
+	return driver_hvcall(pt, NULL, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0);
+}
+
+/*
+ * The SEV-SNP ioctls. The driver refuses them on other partitions with
+ * EOPNOTSUPP; the simulator models no SNP guest, so SNP partitions get the
+ * same answer.
+ */
+static long legacy_snp(struct sim_partition *pt)
+{
+	(void)pt;
+	return -EOPNOTSUPP;
+}
+
+/* MSHV_GET/SET_VP_REGISTERS: at most MSHV_VP_MAX_REGISTERS; set refuses the suspend registers. */
 static long legacy_vp_registers(struct sim_vp *vp, void *uarg, bool set)
 {
 	struct mshv_vp_registers a;
 	struct hv_register_assoc regs[MSHV_VP_MAX_REGISTERS];
+	struct hv_input_get_vp_registers hdr;
 	uint8_t in[MSHV_HV_PAGE_SIZE], out[MSHV_HV_PAGE_SIZE];
 	long err = copy_from_user(&a, uarg, sizeof(a));
 	int i;
 
 	if (err)
 		return err;
-	if (a.count <= 0 || a.count > MSHV_VP_MAX_REGISTERS)
+	if (a.count > MSHV_VP_MAX_REGISTERS)
 		return -EINVAL;
+	if (a.count < 0)
+		return -EFAULT; /* the driver's copy of count * 32 bytes fails */
 	err = copy_from_user(regs, a.regs, (size_t)a.count * sizeof(regs[0]));
 	if (err)
 		return err;
 	memset(in, 0, sizeof(in));
-	{
-		struct hv_input_get_vp_registers hdr;
-
-		memset(&hdr, 0, sizeof(hdr));
-		hdr.vp_index = vp->index;
-		memcpy(in, &hdr, sizeof(hdr));
-	}
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.vp_index = vp->index;
+	memcpy(in, &hdr, sizeof(hdr));
 	if (set) {
+		for (i = 0; i < a.count; i++)
+			if (regs[i].name == HV_REGISTER_EXPLICIT_SUSPEND || regs[i].name == HV_REGISTER_INTERCEPT_SUSPEND)
+				return -EINVAL;
 		memcpy(in + sizeof(struct hv_input_set_vp_registers), regs, (size_t)a.count * sizeof(regs[0]));
-		return driver_hvcall(vp->pt, HVCALL_SET_VP_REGISTERS, (uint16_t)a.count, in,
+		return driver_hvcall(vp->pt, vp, HVCALL_SET_VP_REGISTERS, (uint16_t)a.count, in,
 				     sizeof(struct hv_input_set_vp_registers) + (size_t)a.count * sizeof(regs[0]),
 				     NULL, 0);
 	}
 	for (i = 0; i < a.count; i++)
 		memcpy(in + sizeof(struct hv_input_get_vp_registers) + (size_t)i * 4, &regs[i].name, 4);
-	err = driver_hvcall(vp->pt, HVCALL_GET_VP_REGISTERS, (uint16_t)a.count, in,
+	err = driver_hvcall(vp->pt, vp, HVCALL_GET_VP_REGISTERS, (uint16_t)a.count, in,
 			    sizeof(struct hv_input_get_vp_registers) + (size_t)a.count * 4, out,
 			    (size_t)a.count * sizeof(union hv_register_value));
 	if (err)
@@ -886,7 +1189,7 @@ static long legacy_translate_gva(struct sim_vp *vp, void *uarg)
 	in.vp_index = vp->index;
 	in.control_flags = a.flags;
 	in.gva_page = a.gva >> 12;
-	err = driver_hvcall(vp->pt, HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0, &in, sizeof(in), &out, sizeof(out));
+	err = driver_hvcall(vp->pt, vp, HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0, &in, sizeof(in), &out, sizeof(out));
 	if (err)
 		return err;
 	gpa = (out.gpa_page << 12) | (a.gva & 0xfff);
@@ -907,13 +1210,15 @@ static long legacy_cpuid_values(struct sim_vp *vp, void *uarg)
 		return err;
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.vp_index = vp->index;
+	hdr.flags.use_vp_xfem_xss = 1;
+	hdr.flags.apply_registered_values = 1;
 	leaf.eax = a.function;
 	leaf.ecx = a.index;
 	leaf.xfem = a.xfem;
 	leaf.xss = a.xss;
 	memcpy(in, &hdr, sizeof(hdr));
 	memcpy(in + sizeof(hdr), &leaf, sizeof(leaf));
-	err = driver_hvcall(vp->pt, HVCALL_GET_VP_CPUID_VALUES, 1, in, sizeof(in), &out, sizeof(out));
+	err = driver_hvcall(vp->pt, vp, HVCALL_GET_VP_CPUID_VALUES, 1, in, sizeof(in), &out, sizeof(out));
 	if (err)
 		return err;
 	a.eax = out.as_uint32[0];
@@ -921,6 +1226,47 @@ static long legacy_cpuid_values(struct sim_vp *vp, void *uarg)
 	a.ecx = out.as_uint32[2];
 	a.edx = out.as_uint32[3];
 	return copy_to_user(uarg, &a, sizeof(a));
+}
+
+/* MSHV_READ_GPA / MSHV_WRITE_GPA: the access result code is not reported (a failed access returns 0). */
+static long legacy_read_write_gpa(struct sim_vp *vp, void *uarg, bool write)
+{
+	struct mshv_read_write_gpa a;
+	struct hv_input_write_gpa in;
+	struct hv_output_read_gpa out;
+	long err = copy_from_user(&a, uarg, sizeof(a));
+
+	if (err)
+		return err;
+	memset(&in, 0, sizeof(in));
+	in.vp_index = vp->index;
+	in.byte_count = a.byte_count;
+	in.base_gpa = a.base_gpa;
+	in.control_flags.as_uint64 = a.flags;
+	if (write)
+		memcpy(in.data, a.data, sizeof(in.data));
+	err = driver_hvcall(vp->pt, vp, write ? HVCALL_WRITE_GPA : HVCALL_READ_GPA, 0, &in,
+			    write ? sizeof(struct hv_input_write_gpa) : sizeof(struct hv_input_read_gpa), &out,
+			    write ? sizeof(struct hv_output_write_gpa) : sizeof(out));
+	if (err || write)
+		return err;
+	memcpy(a.data, out.data, sizeof(a.data));
+	return copy_to_user(uarg, &a, sizeof(a));
+}
+
+static long legacy_intercept_result(struct sim_vp *vp, void *uarg)
+{
+	struct mshv_register_intercept_result a;
+	struct hv_input_register_intercept_result in;
+	long err = copy_from_user(&a, uarg, sizeof(a));
+
+	if (err)
+		return err;
+	memset(&in, 0, sizeof(in));
+	in.vp_index = vp->index;
+	in.intercept_type = a.intercept_type;
+	in.parameters = a.parameters;
+	return driver_hvcall(vp->pt, vp, HVCALL_REGISTER_INTERCEPT_RESULT, 0, &in, sizeof(in), NULL, 0);
 }
 
 static long legacy_partition_ioctl(struct sim_partition *pt, unsigned long request, void *arg)
@@ -938,6 +1284,14 @@ static long legacy_partition_ioctl(struct sim_partition *pt, unsigned long reque
 		return legacy_signal_event_direct(pt, arg);
 	case MSHV_POST_MESSAGE_DIRECT:
 		return legacy_post_message_direct(pt, arg);
+	case MSHV_REGISTER_DELIVERABILITY_NOTIFICATIONS:
+		return legacy_deliverability_notifications(pt, arg);
+	case MSHV_MODIFY_GPA_HOST_ACCESS:
+	case MSHV_IMPORT_ISOLATED_PAGES:
+	case MSHV_COMPLETE_ISOLATED_IMPORT:
+	case MSHV_ISSUE_PSP_GUEST_REQUEST:
+	case MSHV_SEV_SNP_AP_CREATE:
+		return legacy_snp(pt);
 	default:
 		return -ENOTTY;
 	}
@@ -954,28 +1308,309 @@ static long legacy_vp_ioctl(struct sim_vp *vp, unsigned long request, void *arg)
 		return legacy_translate_gva(vp, arg);
 	case MSHV_GET_VP_CPUID_VALUES:
 		return legacy_cpuid_values(vp, arg);
+	case MSHV_READ_GPA:
+		return legacy_read_write_gpa(vp, arg, false);
+	case MSHV_WRITE_GPA:
+		return legacy_read_write_gpa(vp, arg, true);
+	case MSHV_VP_REGISTER_INTERCEPT_RESULT:
+		return legacy_intercept_result(vp, arg);
 	default:
 		return -ENOTTY;
 	}
+}
+
+/* ---- devices (VFIO bridge) --------------------------------------------------------- */
+
+struct sim_device {
+	struct sim_partition *pt; /* holds a reference */
+	int groups[16];           /* our dups of the VFIO group fds added */
+	size_t ngroups;
+};
+
+/*
+ * MSHV_CREATE_DEVICE: type VFIO only (ENODEV), MSHV_CREATE_DEVICE_TEST
+ * creates nothing, one device per partition (EBUSY); the new fd is written
+ * into the argument and the ioctl returns 0.
+ */
+static long partition_create_device(struct sim_partition *pt, void *uarg)
+{
+	struct mshv_create_device a;
+	struct sim_device *dev;
+	struct sim_obj *obj;
+	long err = copy_from_user(&a, uarg, sizeof(a));
+	int fd;
+
+	if (err)
+		return err;
+	if (a.type >= MSHV_DEV_TYPE_MAX)
+		return -ENODEV;
+	if (a.flags & MSHV_CREATE_DEVICE_TEST)
+		return 0;
+	pthread_mutex_lock(&pt->lock);
+	if (pt->has_device) {
+		pthread_mutex_unlock(&pt->lock);
+		return -EBUSY;
+	}
+	dev = calloc(1, sizeof(*dev));
+	obj = dev ? obj_new(SIM_OBJ_DEVICE, dev) : NULL;
+	if (!obj) {
+		pthread_mutex_unlock(&pt->lock);
+		free(dev);
+		return -ENOMEM;
+	}
+	dev->pt = pt;
+	pt->has_device = true;
+	atomic_fetch_add(&pt->obj->refs, 1);
+	pthread_mutex_unlock(&pt->lock);
+	fd = sim_fd_install(obj, "anon_inode:mshv-vfio", true, 0, NULL);
+	if (fd < 0) {
+		sim_obj_put(obj);
+		return fd;
+	}
+	a.fd = (uint32_t)fd;
+	return copy_to_user(uarg, &a, sizeof(a));
+}
+
+static void device_free(struct sim_device *dev)
+{
+	size_t i;
+
+	for (i = 0; i < dev->ngroups; i++)
+		close(dev->groups[i]);
+	pthread_mutex_lock(&dev->pt->lock);
+	dev->pt->has_device = false;
+	pthread_mutex_unlock(&dev->pt->lock);
+	sim_obj_put(dev->pt->obj);
+	free(dev);
+}
+
+/* Device attributes: group MSHV_DEV_VFIO_FILE, attributes ADD and DEL (ENXIO otherwise). */
+static long device_attr(struct sim_device *dev, void *uarg, int op)
+{
+	struct mshv_device_attr a;
+	int32_t gfd;
+	size_t i;
+	long err = copy_from_user(&a, uarg, sizeof(a));
+
+	if (err)
+		return err;
+	if (a.group != MSHV_DEV_VFIO_FILE)
+		return -ENXIO;
+	if (op == 'h')
+		return (a.attr == MSHV_DEV_VFIO_FILE_ADD || a.attr == MSHV_DEV_VFIO_FILE_DEL) ? 0 : -ENXIO;
+	if (a.attr != MSHV_DEV_VFIO_FILE_ADD && a.attr != MSHV_DEV_VFIO_FILE_DEL)
+		return -ENXIO;
+	err = copy_from_user(&gfd, (void *)(uintptr_t)a.addr, sizeof(gfd));
+	if (err)
+		return err;
+	if (fcntl(gfd, F_GETFD) < 0)
+		return -EBADF;
+	for (i = 0; i < dev->ngroups; i++) {
+		if (!same_file(dev->groups[i], gfd))
+			continue;
+		if (a.attr == MSHV_DEV_VFIO_FILE_ADD)
+			return -EEXIST;
+		close(dev->groups[i]);
+		dev->groups[i] = dev->groups[--dev->ngroups];
+		return 0;
+	}
+	if (a.attr == MSHV_DEV_VFIO_FILE_DEL)
+		return -ENOENT;
+	if (dev->ngroups == sizeof(dev->groups) / sizeof(dev->groups[0]))
+		return -ENOSPC;
+	dev->groups[dev->ngroups] = fcntl(gfd, F_DUPFD_CLOEXEC, 0);
+	if (dev->groups[dev->ngroups] < 0)
+		return -EBADF;
+	dev->ngroups++;
+	return 0;
+}
+
+static long device_ioctl(struct sim_device *dev, unsigned long request, void *arg)
+{
+	if (sim_cfg.abi == SIM_ABI_LEGACY) {
+		if (request == MSHV_SET_DEVICE_ATTR_LEGACY)
+			return device_attr(dev, arg, 's');
+		if (request == MSHV_GET_DEVICE_ATTR_LEGACY)
+			return -EPERM; /* the VFIO device has no get operation */
+		if (request == MSHV_HAS_DEVICE_ATTR_LEGACY)
+			return device_attr(dev, arg, 'h');
+		return -ENOTTY;
+	}
+	if (request == MSHV_SET_DEVICE_ATTR_UPSTREAM)
+		return device_attr(dev, arg, 's');
+	if (request == MSHV_HAS_DEVICE_ATTR_UPSTREAM)
+		return device_attr(dev, arg, 'h');
+	return -ENOTTY;
+}
+
+/* ---- page access tracking (MSHV_GET_GPAP_ACCESS_BITMAP) ------------------------ */
+
+#define SIM_PAGE_ACCESSED 0x1
+#define SIM_PAGE_DIRTY 0x2
+
+static void track_access(void *opaque, uint64_t gpfn, bool write)
+{
+	struct sim_partition *pt = opaque;
+
+	if (gpfn < pt->tracked_pages)
+		atomic_fetch_or(&pt->accessed[gpfn], write ? SIM_PAGE_ACCESSED | SIM_PAGE_DIRTY : SIM_PAGE_ACCESSED);
+}
+
+/* Pages from 0 to the end of the highest region (pt->lock held). */
+static uint64_t mapped_page_limit(const struct sim_partition *pt)
+{
+	uint64_t end = 0;
+	size_t i;
+
+	for (i = 0; i < pt->nregions; i++)
+		if (pt->regions[i].gfn + pt->regions[i].npages > end)
+			end = pt->regions[i].gfn + pt->regions[i].npages;
+	return end;
+}
+
+/*
+ * HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING: 1 turns tracking on
+ * (every VP reports its guest's accesses), 0 off. The state array covers
+ * guest pages up to the highest region mapped when tracking starts.
+ */
+uint64_t sim_set_access_tracking(struct sim_partition *pt, bool on)
+{
+	size_t i;
+
+	if (on && !pt->dirty_tracking) {
+		uint64_t pages = mapped_page_limit(pt);
+		_Atomic uint8_t *a = calloc(pages ? pages : 1, 1);
+
+		if (!a)
+			return HV_STATUS_INSUFFICIENT_MEMORY;
+		free((void *)pt->accessed);
+		pt->accessed = a;
+		pt->tracked_pages = pages;
+	}
+	pt->dirty_tracking = on;
+	for (i = 0; i < SIM_MAX_VPS; i++)
+		if (pt->vps[i])
+			sim_x86_vcpu_track_access(pt->vps[i]->cpu, on ? track_access : NULL, pt);
+	return HV_STATUS_SUCCESS;
+}
+
+uint8_t sim_page_access_state(struct sim_partition *pt, uint64_t gfn, unsigned flags)
+{
+	uint8_t clear = 0, set = 0;
+
+	if (gfn >= pt->tracked_pages)
+		return 0;
+	if (flags & 0x1)
+		clear |= SIM_PAGE_ACCESSED;
+	if (flags & 0x4)
+		clear |= SIM_PAGE_DIRTY;
+	if (flags & 0x2)
+		set |= SIM_PAGE_ACCESSED;
+	if (flags & 0x8)
+		set |= SIM_PAGE_DIRTY;
+	if (clear)
+		return atomic_fetch_and(&pt->accessed[gfn], (uint8_t)~clear);
+	if (set)
+		return atomic_fetch_or(&pt->accessed[gfn], set);
+	return atomic_load(&pt->accessed[gfn]);
+}
+
+/*
+ * MSHV_GET_GPAP_ACCESS_BITMAP: the accessed or dirty bit of page_count pages
+ * from gpap_base, one bit each (LSB first), as they were before the
+ * optional clear or set (HvCallGetGpaPagesAccessStates in batches).
+ */
+static long partition_gpap_access_bitmap(struct sim_partition *pt, void *uarg)
+{
+	/* hypervisor flags: clear accessed 1, set accessed 2, clear dirty 4, set dirty 8 */
+	static const unsigned op_flags[MSHV_GPAP_ACCESS_TYPE_COUNT][MSHV_GPAP_ACCESS_OP_COUNT] = {
+		[MSHV_GPAP_ACCESS_TYPE_ACCESSED] = { 0, 0x1 | 0x4, 0x2 },
+		[MSHV_GPAP_ACCESS_TYPE_DIRTY] = { 0, 0x4, 0x8 | 0x2 },
+	};
+	struct mshv_gpap_access_bitmap a;
+	uint8_t bit, *bitmap;
+	uint64_t i;
+	size_t j;
+	long err;
+
+	err = copy_from_user(&a, uarg, sizeof(a));
+	if (err)
+		return err;
+	if (a.access_type >= MSHV_GPAP_ACCESS_TYPE_COUNT || a.access_op >= MSHV_GPAP_ACCESS_OP_COUNT ||
+	    !a.page_count || !a.bitmap_ptr)
+		return -EINVAL;
+	for (j = 0; j < sizeof(a.rsvd); j++)
+		if (a.rsvd[j])
+			return -EINVAL;
+	bitmap = (uint8_t *)(uintptr_t)a.bitmap_ptr;
+	if (!user_range_ok(bitmap, (a.page_count + 7) / 8))
+		return -EFAULT;
+	bit = a.access_type == MSHV_GPAP_ACCESS_TYPE_DIRTY ? SIM_PAGE_DIRTY : SIM_PAGE_ACCESSED;
+
+	pthread_mutex_lock(&pt->lock);
+	if (!pt->dirty_tracking) {
+		pthread_mutex_unlock(&pt->lock);
+		return -EIO; /* HV_STATUS_INVALID_PARTITION_STATE */
+	}
+	memset(bitmap, 0, (a.page_count + 7) / 8);
+	for (i = 0; i < a.page_count; i++) {
+		if (sim_page_access_state(pt, a.gpap_base + i, op_flags[a.access_type][a.access_op]) & bit)
+			bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return 0;
+}
+
+uint64_t sim_cpuid_add_override(struct sim_partition *pt, const struct hv_register_x64_cpuid_result_parameters *p)
+{
+	uint64_t status = HV_STATUS_SUCCESS;
+	size_t i, n;
+
+	pthread_mutex_lock(&pt->lock);
+	n = pt->ncpuid_overrides;
+	for (i = 0; i < n; i++)
+		if (pt->cpuid_overrides[i].input.eax == p->input.eax &&
+		    pt->cpuid_overrides[i].input.ecx == p->input.ecx)
+			break;
+	if (i == sizeof(pt->cpuid_overrides) / sizeof(pt->cpuid_overrides[0]))
+		status = HV_STATUS_INSUFFICIENT_MEMORY;
+	else {
+		memcpy(&pt->cpuid_overrides[i], p, sizeof(*p));
+		if (i == n)
+			pt->ncpuid_overrides++;
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return status;
+}
+
+void sim_cpuid_apply_overrides(struct sim_partition *pt, uint32_t eax, uint32_t ecx, uint32_t r[4])
+{
+	size_t i;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < pt->ncpuid_overrides; i++) {
+		const struct hv_register_x64_cpuid_result_parameters *o = &pt->cpuid_overrides[i];
+
+		if (o->input.eax != eax || (o->input.subleaf_specific && o->input.ecx != ecx))
+			continue;
+		r[0] = (r[0] & ~o->result.eax_mask) | (o->result.eax & o->result.eax_mask);
+		r[1] = (r[1] & ~o->result.ebx_mask) | (o->result.ebx & o->result.ebx_mask);
+		r[2] = (r[2] & ~o->result.ecx_mask) | (o->result.ecx & o->result.ecx_mask);
+		r[3] = (r[3] & ~o->result.edx_mask) | (o->result.edx & o->result.edx_mask);
+	}
+	pthread_mutex_unlock(&pt->lock);
 }
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
 static long partition_ioctl(struct sim_partition *pt, unsigned long request, void *arg)
 {
-	long ret;
-
-	if (request == MSHV_INITIALIZE_PARTITION) {
+	switch (request) {
+	case MSHV_INITIALIZE_PARTITION:
 		pthread_mutex_lock(&pt->lock);
-		pt->initialized = true;
+		pt->initialized = true; /* a second call is a no-op */
 		pthread_mutex_unlock(&pt->lock);
 		return 0;
-	}
-	if (request == MSHV_ROOT_HVCALL)
-		return root_hvcall(pt, NULL, arg);
-	if (!pt->initialized)
-		return -EBADFD;
-	switch (request) {
 	case MSHV_CREATE_VP:
 		return partition_create_vp(pt, arg);
 	case MSHV_SET_GUEST_MEMORY:
@@ -986,31 +1621,42 @@ static long partition_ioctl(struct sim_partition *pt, unsigned long request, voi
 		return partition_ioeventfd(pt, arg);
 	case MSHV_SET_MSI_ROUTING:
 		return partition_msi_routing(pt, arg);
+	case MSHV_GET_GPAP_ACCESS_BITMAP:
+		return partition_gpap_access_bitmap(pt, arg);
+	case MSHV_ROOT_HVCALL:
+		return root_hvcall(SIM_OBJ_PARTITION, pt, NULL, arg);
+	case MSHV_CREATE_DEVICE:
+		return partition_create_device(pt, arg);
 	default:
-		break;
+		return sim_cfg.abi == SIM_ABI_LEGACY ? legacy_partition_ioctl(pt, request, arg) : -ENOTTY;
 	}
-	ret = -ENOTTY;
-	if (sim_cfg.abi == SIM_ABI_LEGACY)
-		ret = legacy_partition_ioctl(pt, request, arg);
-	return ret;
 }
 
+/* Every VP fd ioctl holds the VP's lock, so it waits for a running MSHV_RUN_VP. */
 static long vp_ioctl(struct sim_vp *vp, unsigned long request, void *arg)
 {
+	long ret;
+
+	pthread_mutex_lock(&vp->run_lock);
 	switch (request) {
 	case MSHV_RUN_VP:
-		return vp_run(vp, arg);
+		ret = vp_run(vp, arg);
+		break;
 	case MSHV_GET_VP_STATE:
-		return vp_state(vp, arg, false);
+		ret = vp_state(vp, arg, false);
+		break;
 	case MSHV_SET_VP_STATE:
-		return vp_state(vp, arg, true);
+		ret = vp_state(vp, arg, true);
+		break;
 	case MSHV_ROOT_HVCALL:
-		return root_hvcall(vp->pt, vp, arg);
+		ret = root_hvcall(SIM_OBJ_VP, vp->pt, vp, arg);
+		break;
 	default:
-		if (sim_cfg.abi == SIM_ABI_LEGACY)
-			return legacy_vp_ioctl(vp, request, arg);
-		return -ENOTTY;
+		ret = sim_cfg.abi == SIM_ABI_LEGACY ? legacy_vp_ioctl(vp, request, arg) : -ENOTTY;
+		break;
 	}
+	pthread_mutex_unlock(&vp->run_lock);
+	return ret;
 }
 
 long sim_ioctl(struct sim_obj *obj, unsigned long request, void *arg)
@@ -1026,6 +1672,9 @@ long sim_ioctl(struct sim_obj *obj, unsigned long request, void *arg)
 		break;
 	case SIM_OBJ_VP:
 		ret = vp_ioctl(obj->priv, request, arg);
+		break;
+	case SIM_OBJ_DEVICE:
+		ret = device_ioctl(obj->priv, request, arg);
 		break;
 	default:
 		ret = -ENOTTY;

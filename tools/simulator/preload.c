@@ -134,6 +134,11 @@ static void fd_set_obj(int fd, struct sim_obj *obj)
 	sim_obj_put(old);
 }
 
+void *sim_real_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+{
+	return real.mmap(addr, length, prot, flags, fd, offset);
+}
+
 int sim_fd_install(struct sim_obj *obj, const char *name, bool cloexec, size_t backing_size, int *backing_fd)
 {
 	int fd = memfd_create(name, cloexec ? MFD_CLOEXEC : 0);

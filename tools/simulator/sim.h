@@ -18,7 +18,7 @@
 #include "x86_vcpu.h"
 
 #define SIM_PAGE_SIZE 4096u
-#define SIM_MAX_VPS 64           /* vp_index limit, as the driver's MSHV_MAX_VPS */
+#define SIM_MAX_VPS 256          /* vp_index limit, the driver's MSHV_MAX_VPS */
 #define SIM_MAX_REGIONS 256
 #define SIM_MAX_IRQFDS 256
 #define SIM_MAX_IOEVENTFDS 256
@@ -95,6 +95,7 @@ struct sim_partition {
 	uint64_t partition_id;
 	bool initialized;
 
+	bool has_device;   /* one VFIO device per partition */
 	struct sim_region regions[SIM_MAX_REGIONS];
 	size_t nregions;
 	atomic_uint mem_generation; /* bumped on every map/unmap */
@@ -103,13 +104,23 @@ struct sim_partition {
 
 	struct sim_irqfd irqfds[SIM_MAX_IRQFDS];
 	size_t nirqfds;
+	int irqfd_graveyard[2 * SIM_MAX_IRQFDS]; /* deassigned fds, closed by the irqfd thread */
+	size_t ngraves;
+	pthread_t irqfd_thread;
+	bool irqfd_thread_started;
+	atomic_bool irqfd_stop;
+	int irqfd_control; /* eventfd: wakes the irqfd thread */
 	struct sim_ioeventfd ioeventfds[SIM_MAX_IOEVENTFDS];
 	size_t nioeventfds;
+	int *ioeventfd_graves; /* deassigned: a running VP may still signal them; closed with the partition */
+	size_t nioeventfd_graves;
 	struct sim_msi_route *msi_routes; /* SIM_MAX_MSI_ROUTES entries, by GSI */
 
 	struct sim_x86_intercepts intercepts;
 	struct sim_property props[SIM_MAX_PROPERTIES];
 	size_t nprops;
+	struct hv_register_x64_cpuid_result_parameters cpuid_overrides[64];
+	size_t ncpuid_overrides;
 
 	/* Page access tracking (MSHV_GET_GPAP_ACCESS_BITMAP), by guest page. */
 	bool dirty_tracking;
@@ -122,6 +133,13 @@ struct sim_vp {
 	struct sim_obj *obj;
 	uint32_t index;
 	int backing_fd;                 /* memfd: page 0 register page, 1 intercept message, 2 GHCB */
+	struct hv_message *msgpage;     /* page 1: the last intercept message */
+	bool explicit_suspend;          /* HV_REGISTER_EXPLICIT_SUSPEND: set at creation */
+	bool intercept_suspend;         /* HV_REGISTER_INTERCEPT_SUSPEND: set by each intercept */
+	uint64_t deliverability_notifications;
+	uint8_t simp[SIM_PAGE_SIZE];    /* MSHV_VP_STATE_SIMP / _SIEFP / _SYNTHETIC_TIMERS blobs */
+	uint8_t siefp[SIM_PAGE_SIZE];
+	uint8_t timers[sizeof(struct hv_synthetic_timers_state)];
 	struct hv_vp_register_page *regpage;
 	struct sim_x86_vcpu *cpu;
 	unsigned mem_generation;        /* partition generation last given to the CPU */
@@ -131,6 +149,8 @@ struct sim_vp {
 
 /* preload.c */
 int sim_fd_install(struct sim_obj *obj, const char *name, bool cloexec, size_t backing_size, int *backing_fd);
+/* libc's mmap, for the simulator's own mappings of its backing fds. */
+void *sim_real_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
 struct sim_obj *sim_fd_get(int fd); /* +1 reference, NULL when fd is not simulated */
 void sim_obj_put(struct sim_obj *obj);
 void sim_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -143,11 +163,38 @@ struct sim_obj *sim_system_new(void);
 struct sim_vp *sim_current_vp(void);
 void sim_kick_current_thread(void);
 
+/* The VMM's memory behind guest range [gpa, gpa + len) if one region maps it
+ * all (with write access when write), else NULL. */
+void *sim_gpa_to_host(struct sim_partition *pt, uint64_t gpa, size_t len, bool write);
+/* HvCallGetGpaPagesAccessStates for one page: the state before flags
+ * (bit 0 clear accessed, 1 set accessed, 2 clear dirty, 3 set dirty) apply. */
+uint8_t sim_page_access_state(struct sim_partition *pt, uint64_t gfn, unsigned flags);
+/* CPUID results registered with HVCALL_REGISTER_INTERCEPT_RESULT. */
+uint64_t sim_cpuid_add_override(struct sim_partition *pt, const struct hv_register_x64_cpuid_result_parameters *p);
+void sim_cpuid_apply_overrides(struct sim_partition *pt, uint32_t eax, uint32_t ecx, uint32_t r[4]);
+/* Register page <-> CPU, with the VP's run lock held: load the classes the
+ * VMM marked dirty; rewrite the page from the CPU (isvalid 1, dirty 0). */
+void sim_vp_apply_register_page(struct sim_vp *vp);
+void sim_vp_refresh_register_page(struct sim_vp *vp);
+
+/* Page access tracking on or off (pt->lock held); returns an HV_STATUS. */
+uint64_t sim_set_access_tracking(struct sim_partition *pt, bool on);
+
+/* irqfd.c */
+int sim_irqfd_changed(struct sim_partition *pt); /* with pt->lock held */
+void sim_irqfd_stop(struct sim_partition *pt);
+void sim_irqfd_inject(struct sim_partition *pt, uint32_t gsi);
+
 /* hypercalls.c: one hypercall as issued through MSHV_ROOT_HVCALL (or by the
  * driver itself); returns the HV_STATUS and, for rep calls, the reps done. */
-uint64_t sim_hvcall(struct sim_partition *pt, struct sim_vp *vp, uint16_t code, uint16_t reps,
-		    const void *in, size_t in_size, void *out, size_t out_size, uint16_t *reps_done);
+/* pt NULL: the call targets the root partition itself (HV_PARTITION_ID_SELF).
+ * locked: a VP whose run_lock the caller already holds (the VP fd's ioctl lock). */
+uint64_t sim_hvcall(struct sim_partition *pt, struct sim_vp *locked, uint16_t code, uint16_t reps,
+		    const void *in, void *out, uint16_t *reps_done);
 const char *sim_hvcall_name(uint16_t code);
+/* Whether MSHV_ROOT_HVCALL passes code through on this kind of fd. */
+bool sim_hvcall_allowed(enum sim_obj_kind kind, uint16_t code);
+bool sim_hvcall_is_async(uint16_t code);
 /* Deliver an interrupt to the VPs dest names (APIC ID, or a logical mask). */
 uint64_t sim_assert_interrupt(struct sim_partition *pt, uint32_t type, uint32_t vector, uint64_t dest,
 			      bool level, bool logical);

@@ -109,8 +109,20 @@ int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vcpu, uint32_t type, const void 
  */
 int sim_x86_vcpu_run(struct sim_x86_vcpu *vcpu, struct hv_message *msg, struct hv_vp_register_page *regs);
 
+/*
+ * The register page outside a run (the VP is stopped): load applies the
+ * classes marked in regs->dirty (when regs->isvalid) to the VP, as a run
+ * would before entering the guest, and clears dirty; store rewrites the
+ * page from the VP (version 1, isvalid 1, dirty 0).
+ */
+void sim_x86_vcpu_load_register_page(struct sim_x86_vcpu *vcpu, struct hv_vp_register_page *regs);
+void sim_x86_vcpu_store_register_page(struct sim_x86_vcpu *vcpu, struct hv_vp_register_page *regs);
+
 /* Make a current or the next sim_x86_vcpu_run() return -EINTR promptly. */
 void sim_x86_vcpu_kick(struct sim_x86_vcpu *vcpu);
+
+/* Sleep until sim_x86_vcpu_kick() (a VP suspended by the VMM); returns -EINTR. */
+int sim_x86_vcpu_wait_kick(struct sim_x86_vcpu *vcpu);
 
 /*
  * Assert an interrupt at the VP's local APIC, as HVCALL_ASSERT_VIRTUAL_INTERRUPT
@@ -131,6 +143,21 @@ uint64_t sim_x86_vcpu_translate_gva(struct sim_x86_vcpu *vcpu, uint64_t gva, uin
 
 /* The CPUID leaf the hypervisor presents to the guest (HVCALL_GET_VP_CPUID_VALUES). */
 void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vcpu, uint32_t eax, uint32_t ecx, uint32_t out[4]);
+
+/*
+ * Doorbells (MMIO ioeventfds): a guest write to guest-physical memory that
+ * no slot maps, at gpa, of len bytes (0: any size), and, when
+ * has_datamatch, of exactly that value, writes 1 to eventfd and completes
+ * the instruction with no intercept. Replaces the whole set.
+ */
+struct sim_doorbell {
+	uint64_t gpa;
+	uint32_t len;
+	bool has_datamatch;
+	uint64_t datamatch;
+	int eventfd;
+};
+int sim_x86_vcpu_set_doorbells(struct sim_x86_vcpu *vcpu, const struct sim_doorbell *doorbells, size_t n);
 
 /*
  * Page access tracking for MSHV_GET_GPAP_ACCESS_BITMAP. While a callback is

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * Guest execution through /dev/mshv, driven by raw ioctls and the ABI
+ * structs only: the reset vector, port IO completed through the VP register
+ * page, HLT, a signal interrupting MSHV_RUN_VP, an irqfd-injected interrupt
+ * taken through the real-mode IVT, dirty page tracking of guest writes,
+ * an MMIO ioeventfd that fires with no exit, and two VPs on two threads.
+ *
+ * Runs under tools/mshv-sim; unchanged on a real /dev/mshv; exits 77 when
+ * there is neither.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mshv.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                      \
+	do {                                                                             \
+		if (cond) {                                                              \
+			passed++;                                                        \
+		} else {                                                                 \
+			failed++;                                                        \
+			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
+		}                                                                        \
+	} while (0)
+
+#define MEM_SIZE (64 * 1024)
+
+struct vm {
+	int pt;
+	uint8_t *mem; /* guest physical 0 .. MEM_SIZE */
+};
+
+struct vcpu {
+	int fd;
+	struct hv_vp_register_page *regs;
+	struct hv_message msg;
+};
+
+static int mshv_fd = -1;
+
+static struct vm vm_create(void)
+{
+	struct mshv_create_partition args;
+	struct mshv_user_mem_region r;
+	struct vm vm;
+
+	memset(&args, 0, sizeof(args));
+	args.pt_flags = 1ull << MSHV_PT_BIT_LAPIC;
+	vm.pt = ioctl(mshv_fd, MSHV_CREATE_PARTITION, &args);
+	CHECK(vm.pt >= 0);
+	CHECK(ioctl(vm.pt, MSHV_INITIALIZE_PARTITION) == 0);
+	vm.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(vm.mem != MAP_FAILED);
+	memset(&r, 0, sizeof(r));
+	r.size = MEM_SIZE;
+	r.guest_pfn = 0;
+	r.userspace_addr = (uintptr_t)vm.mem;
+	r.flags = (1u << MSHV_SET_MEM_BIT_WRITABLE) | (1u << MSHV_SET_MEM_BIT_EXECUTABLE);
+	CHECK(ioctl(vm.pt, MSHV_SET_GUEST_MEMORY, &r) == 0);
+	return vm;
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	close(vm->pt);
+	munmap(vm->mem, MEM_SIZE);
+}
+
+static int hvcall(int fd, uint16_t code, uint16_t reps, void *in, size_t in_sz, void *out, size_t out_sz)
+{
+	struct mshv_root_hvcall hc;
+
+	memset(&hc, 0, sizeof(hc));
+	hc.code = code;
+	hc.reps = reps;
+	hc.in_sz = (uint16_t)in_sz;
+	hc.out_sz = (uint16_t)out_sz;
+	hc.in_ptr = (uintptr_t)in;
+	hc.out_ptr = (uintptr_t)out;
+	return ioctl(fd, MSHV_ROOT_HVCALL, &hc);
+}
+
+static int set_reg(struct vcpu *v, uint32_t vp_index, uint32_t name, const union hv_register_value *val)
+{
+	struct hv_input_set_vp_registers hdr;
+	struct hv_register_assoc a;
+	uint8_t in[sizeof(hdr) + sizeof(a)];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(&a, 0, sizeof(a));
+	hdr.vp_index = vp_index;
+	a.name = name;
+	memcpy(in, &hdr, sizeof(hdr));
+	memcpy(in + sizeof(hdr), &a, sizeof(a));
+	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), val, sizeof(*val));
+	return hvcall(v->fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0);
+}
+
+static uint64_t get_reg64(struct vcpu *v, uint32_t vp_index, uint32_t name)
+{
+	struct hv_input_get_vp_registers hdr;
+	uint8_t in[sizeof(hdr) + sizeof(uint32_t)];
+	union hv_register_value out;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.vp_index = vp_index;
+	memcpy(in, &hdr, sizeof(hdr));
+	memcpy(in + sizeof(hdr), &name, sizeof(name));
+	memset(&out, 0, sizeof(out));
+	CHECK(hvcall(v->fd, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &out, sizeof(out)) == 0);
+	return out.reg64;
+}
+
+static struct vcpu vcpu_create(struct vm *vm, uint32_t index)
+{
+	struct mshv_create_vp args = { index };
+	struct vcpu v;
+
+	v.fd = ioctl(vm->pt, MSHV_CREATE_VP, &args);
+	CHECK(v.fd >= 0);
+	v.regs = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, v.fd,
+		      MSHV_VP_MMAP_OFFSET_REGISTERS * sysconf(_SC_PAGESIZE));
+	CHECK(v.regs != MAP_FAILED);
+	return v;
+}
+
+static void vcpu_destroy(struct vcpu *v)
+{
+	munmap(v->regs, 4096);
+	close(v->fd);
+}
+
+/* Real mode, CS = 0 (base 0), IP = ip; flat data segments. */
+static void vcpu_real_mode_at(struct vcpu *v, uint32_t index, uint16_t ip)
+{
+	union hv_register_value val;
+
+	memset(&val, 0, sizeof(val));
+	val.segment.base = 0;
+	val.segment.limit = 0xffff;
+	val.segment.selector = 0;
+	val.segment.attributes = 0x9b;
+	CHECK(set_reg(v, index, HV_X64_REGISTER_CS, &val) == 0);
+	memset(&val, 0, sizeof(val));
+	val.reg64 = ip;
+	CHECK(set_reg(v, index, HV_X64_REGISTER_RIP, &val) == 0);
+}
+
+static int vcpu_run(struct vcpu *v)
+{
+	return ioctl(v->fd, MSHV_RUN_VP, &v->msg);
+}
+
+static const struct hv_x64_io_port_intercept_message *io_msg(const struct vcpu *v)
+{
+	return (const struct hv_x64_io_port_intercept_message *)v->msg.u.payload;
+}
+
+/* Complete the intercept: step over the instruction through the register page. */
+static void skip_instruction(struct vcpu *v)
+{
+	v->regs->rip += io_msg(v)->header.instruction_length;
+	v->regs->dirty |= 1u << HV_X64_REGISTER_CLASS_IP;
+}
+
+/* The VP starts at the architectural reset vector, firmware mapped just below 4 GiB. */
+static void test_reset_vector(void)
+{
+	struct vm vm = vm_create();
+	uint8_t *fw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct mshv_user_mem_region r;
+	struct vcpu v;
+
+	/* at 0xfffffff0: out 0x80, al ; hlt */
+	fw[0xff0] = 0xe6;
+	fw[0xff1] = 0x80;
+	fw[0xff2] = 0xf4;
+	memset(&r, 0, sizeof(r));
+	r.size = 4096;
+	r.guest_pfn = 0xfffff;
+	r.userspace_addr = (uintptr_t)fw;
+	r.flags = 1u << MSHV_SET_MEM_BIT_EXECUTABLE;
+	CHECK(ioctl(vm.pt, MSHV_SET_GUEST_MEMORY, &r) == 0);
+	v = vcpu_create(&vm, 0);
+	CHECK(v.regs->isvalid == 1 && v.regs->version == HV_VP_REGISTER_PAGE_VERSION_1);
+	CHECK(v.regs->rip == 0xfff0 && v.regs->cs.selector == 0xf000 && v.regs->cs.base == 0xffff0000);
+	CHECK(get_reg64(&v, 0, HV_REGISTER_EXPLICIT_SUSPEND) == 1);
+
+	CHECK(vcpu_run(&v) == 0);
+	CHECK(v.msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT);
+	CHECK(io_msg(&v)->port_number == 0x80 && io_msg(&v)->access_info.access_size == 1);
+	CHECK(io_msg(&v)->header.rip == 0xfff0 && io_msg(&v)->header.cs_segment.base == 0xffff0000);
+	CHECK(io_msg(&v)->header.instruction_length == 2);
+	CHECK(io_msg(&v)->header.intercept_access_type == HV_INTERCEPT_ACCESS_WRITE);
+	CHECK(get_reg64(&v, 0, HV_REGISTER_INTERCEPT_SUSPEND) == 1);
+	skip_instruction(&v);
+	CHECK(vcpu_run(&v) == 0);
+	CHECK(v.msg.header.message_type == HVMSG_X64_HALT);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+	munmap(fw, 4096);
+}
+
+/* OUT and IN completed through the register page, then HLT; the guest's store lands in our memory. */
+static void test_port_io(void)
+{
+	static const uint8_t code[] = {
+		0xb0, 0x41,       /* mov al, 0x41 */
+		0xba, 0xf8, 0x03, /* mov dx, 0x3f8 */
+		0xee,             /* out dx, al */
+		0xec,             /* in al, dx */
+		0xa2, 0x00, 0x50, /* mov [0x5000], al */
+		0xf4,             /* hlt */
+	};
+	struct vm vm = vm_create();
+	struct vcpu v;
+
+	memcpy(vm.mem + 0x1000, code, sizeof(code));
+	v = vcpu_create(&vm, 0);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+
+	CHECK(vcpu_run(&v) == 0);
+	CHECK(v.msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT);
+	CHECK(io_msg(&v)->port_number == 0x3f8);
+	CHECK(io_msg(&v)->header.intercept_access_type == HV_INTERCEPT_ACCESS_WRITE);
+	CHECK((io_msg(&v)->rax & 0xff) == 0x41);
+	CHECK(io_msg(&v)->header.rip == 0x1005 && io_msg(&v)->header.instruction_length == 1);
+	CHECK(io_msg(&v)->instruction_byte_count >= 1 && io_msg(&v)->instruction_bytes[0] == 0xee);
+	CHECK(v.regs->isvalid && v.regs->rip == 0x1005 && (v.regs->rax & 0xff) == 0x41);
+	skip_instruction(&v);
+
+	CHECK(vcpu_run(&v) == 0);
+	CHECK(v.msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT);
+	CHECK(io_msg(&v)->header.intercept_access_type == HV_INTERCEPT_ACCESS_READ);
+	CHECK(io_msg(&v)->header.rip == 0x1006);
+	v.regs->rax = 0x5a;
+	v.regs->dirty |= 1u << HV_X64_REGISTER_CLASS_GENERAL;
+	skip_instruction(&v);
+
+	CHECK(vcpu_run(&v) == 0);
+	CHECK(v.msg.header.message_type == HVMSG_X64_HALT);
+	CHECK(vm.mem[0x5000] == 0x5a);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+struct spin_arg {
+	struct vcpu *v;
+	int ret, err;
+};
+
+static void *spin_thread(void *p)
+{
+	struct spin_arg *a = p;
+
+	a->ret = vcpu_run(a->v);
+	a->err = errno;
+	return NULL;
+}
+
+/* A handled signal makes MSHV_RUN_VP return EINTR; the VP resumes where it was. */
+static void test_signal_eintr(void)
+{
+	static const uint8_t code[] = { 0xeb, 0xfe }; /* jmp $ */
+	struct vm vm = vm_create();
+	struct sigaction sa;
+	struct spin_arg a;
+	struct vcpu v;
+	pthread_t t;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigusr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	memcpy(vm.mem + 0x1000, code, sizeof(code));
+	v = vcpu_create(&vm, 0);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+	a.v = &v;
+	pthread_create(&t, NULL, spin_thread, &a);
+	usleep(50000);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	CHECK(a.ret == -1 && a.err == EINTR);
+	CHECK(v.regs->isvalid && v.regs->rip == 0x1000);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+/* An irqfd routed to vector 0x20 interrupts a halted real-mode guest through its IVT. */
+static void test_irqfd_interrupt(void)
+{
+	static const uint8_t code[] = {
+		0xfb,             /* 0x1000: sti */
+		0xf4,             /* 0x1001: hlt */
+		0xe6, 0x10,       /* 0x1002: out 0x10, al (after the handler returned) */
+		0xf4,             /* hlt */
+	};
+	static const uint8_t handler[] = {
+		0xe6, 0x21, /* 0x2000: out 0x21, al */
+		0xcf,       /* iret */
+	};
+	struct vm vm = vm_create();
+	struct mshv_user_irq_table head;
+	struct mshv_user_irq_entry ent;
+	uint64_t tbl[(sizeof(head) + sizeof(ent)) / 8];
+	struct mshv_user_irqfd irq;
+	struct vcpu v;
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	memcpy(vm.mem + 0x1000, code, sizeof(code));
+	memcpy(vm.mem + 0x2000, handler, sizeof(handler));
+	vm.mem[0x20 * 4 + 0] = 0x00; /* IVT[0x20] = 0000:2000 */
+	vm.mem[0x20 * 4 + 1] = 0x20;
+	vm.mem[0x20 * 4 + 2] = 0;
+	vm.mem[0x20 * 4 + 3] = 0;
+	v = vcpu_create(&vm, 0);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+	{
+		union hv_register_value sp;
+
+		memset(&sp, 0, sizeof(sp));
+		sp.reg64 = 0x8000;
+		CHECK(set_reg(&v, 0, HV_X64_REGISTER_RSP, &sp) == 0);
+	}
+
+	memset(&head, 0, sizeof(head));
+	memset(&ent, 0, sizeof(ent));
+	head.nr = 1;
+	ent.gsi = 3;
+	ent.address_lo = 0xfee00000; /* APIC ID 0, physical */
+	ent.data = 0x20;             /* fixed, edge, vector 0x20 */
+	memcpy(tbl, &head, sizeof(head));
+	memcpy((char *)tbl + sizeof(head), &ent, sizeof(ent));
+	CHECK(ioctl(vm.pt, MSHV_SET_MSI_ROUTING, tbl) == 0);
+	memset(&irq, 0, sizeof(irq));
+	irq.fd = efd;
+	irq.gsi = 3;
+	CHECK(ioctl(vm.pt, MSHV_IRQFD, &irq) == 0);
+
+	CHECK(vcpu_run(&v) == 0);
+	CHECK(v.msg.header.message_type == HVMSG_X64_HALT);
+	eventfd_write(efd, 1);
+	CHECK(vcpu_run(&v) == 0); /* wakes, takes vector 0x20 */
+	CHECK(v.msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT && io_msg(&v)->port_number == 0x21);
+	skip_instruction(&v);
+	CHECK(vcpu_run(&v) == 0); /* iret back after the hlt */
+	CHECK(v.msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT && io_msg(&v)->port_number == 0x10);
+	close(efd);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+/* Pages the guest wrote read dirty; pages it did not, clean. */
+static void test_dirty_tracking(void)
+{
+	static const uint8_t code[] = {
+		0xa2, 0x00, 0x50, /* mov [0x5000], al */
+		0xa2, 0x00, 0x70, /* mov [0x7000], al */
+		0xf4,             /* hlt */
+	};
+	struct vm vm = vm_create();
+	struct hv_input_set_partition_property set;
+	struct mshv_gpap_access_bitmap b;
+	uint8_t bits[2];
+	struct vcpu v;
+
+	memcpy(vm.mem + 0x1000, code, sizeof(code));
+	memset(&set, 0, sizeof(set));
+	set.property_code = HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING;
+	set.property_value = 1;
+	CHECK(hvcall(vm.pt, HVCALL_SET_PARTITION_PROPERTY, 0, &set, sizeof(set), NULL, 0) == 0);
+	v = vcpu_create(&vm, 0);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_HALT);
+
+	memset(&b, 0, sizeof(b));
+	b.access_type = MSHV_GPAP_ACCESS_TYPE_DIRTY;
+	b.access_op = MSHV_GPAP_ACCESS_OP_CLEAR;
+	b.page_count = 16;
+	b.gpap_base = 0;
+	b.bitmap_ptr = (uintptr_t)bits;
+	CHECK(ioctl(vm.pt, MSHV_GET_GPAP_ACCESS_BITMAP, &b) == 0);
+	CHECK(bits[0] == ((1u << 5) | (1u << 7)) && bits[1] == 0);
+	b.access_op = MSHV_GPAP_ACCESS_OP_NOOP;
+	CHECK(ioctl(vm.pt, MSHV_GET_GPAP_ACCESS_BITMAP, &b) == 0 && bits[0] == 0);
+	b.access_type = MSHV_GPAP_ACCESS_TYPE_ACCESSED; /* the code page was read (fetched) */
+	CHECK(ioctl(vm.pt, MSHV_GET_GPAP_ACCESS_BITMAP, &b) == 0 && (bits[0] & (1u << 1)));
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+/* A guest write matching an MMIO ioeventfd signals it without an exit. */
+static void test_ioeventfd(void)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x00, 0xd0,                   /* mov ax, 0xd000 */
+		0x8e, 0xd8,                         /* mov ds, ax */
+		0x66, 0xb9, 0x2a, 0x00, 0x00, 0x00, /* mov ecx, 42 */
+		0x66, 0x89, 0x0e, 0x00, 0x00,       /* mov [0], ecx: GPA 0xd0000, unmapped */
+		0xe6, 0x10,                         /* out 0x10, al */
+		0xf4,                               /* hlt */
+	};
+	struct vm vm = vm_create();
+	struct mshv_user_ioeventfd io;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	eventfd_t count = 0;
+	struct vcpu v;
+
+	memcpy(vm.mem + 0x1000, code, sizeof(code));
+	memset(&io, 0, sizeof(io));
+	io.fd = efd;
+	io.addr = 0xd0000;
+	io.len = 4;
+	io.datamatch = 42;
+	io.flags = 1u << MSHV_IOEVENTFD_BIT_DATAMATCH;
+	CHECK(ioctl(vm.pt, MSHV_IOEVENTFD, &io) == 0);
+	v = vcpu_create(&vm, 0);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+	CHECK(vcpu_run(&v) == 0);
+	CHECK(v.msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT && io_msg(&v)->port_number == 0x10);
+	CHECK(eventfd_read(efd, &count) == 0 && count == 1);
+	close(efd);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+struct loop_arg {
+	struct vcpu v;
+	uint32_t index;
+	int exits;
+};
+
+static void *out_loop_thread(void *p)
+{
+	struct loop_arg *a = p;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (vcpu_run(&a->v) || a->v.msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT ||
+		    io_msg(&a->v)->port_number != 0x100 + a->index)
+			break;
+		skip_instruction(&a->v);
+		a->exits++;
+	}
+	return NULL;
+}
+
+/* Two VPs of one partition run at once on two threads, each with its own code. */
+static void test_two_vps(void)
+{
+	struct vm vm = vm_create();
+	struct loop_arg a[2];
+	pthread_t t[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		uint8_t *c = vm.mem + 0x1000 + 0x100 * i;
+
+		c[0] = 0xba; /* mov dx, 0x100 + i */
+		c[1] = (uint8_t)i;
+		c[2] = 0x01;
+		c[3] = 0xee; /* out dx, al */
+		c[4] = 0xeb; /* jmp -3 (to the out) */
+		c[5] = 0xfd;
+		a[i].index = (uint32_t)i;
+		a[i].exits = 0;
+		a[i].v = vcpu_create(&vm, (uint32_t)i);
+		vcpu_real_mode_at(&a[i].v, (uint32_t)i, (uint16_t)(0x1000 + 0x100 * i));
+	}
+	for (i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, out_loop_thread, &a[i]);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHECK(a[0].exits == 1000 && a[1].exits == 1000);
+	for (i = 0; i < 2; i++)
+		vcpu_destroy(&a[i].v);
+	vm_destroy(&vm);
+}
+
+int main(void)
+{
+	mshv_fd = open("/dev/mshv", O_RDWR | O_CLOEXEC);
+	if (mshv_fd < 0) {
+		printf("SKIP: /dev/mshv: %s (run under tools/mshv-sim)\n", strerror(errno));
+		return 77;
+	}
+	test_reset_vector();
+	test_port_io();
+	test_signal_eintr();
+	test_irqfd_interrupt();
+	test_dirty_tracking();
+	test_ioeventfd();
+	test_two_vps();
+	close(mshv_fd);
+	printf("run: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
