@@ -188,6 +188,8 @@ typedef void *mm_fn(void *uc, uint64_t addr);
 typedef void cs_fn(void *cs);
 typedef bool exint_fn(void *cs, int req);
 typedef void reset_fn(void *uc);
+typedef void tlbset_fn(void *cs, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot, int mmu_idx,
+		       uint64_t size);
 
 static struct {
 	in_fn *inb, *inw, *inl;
@@ -203,6 +205,7 @@ static struct {
 	cs_fn *exec_enter;
 	exint_fn *exec_interrupt;
 	reset_fn *reset_request;
+	tlbset_fn *tlb_set_page;
 	bool ok;
 } orig;
 
@@ -249,6 +252,7 @@ static bool resolve_originals(void)
 	R(exec_enter, "x86_cpu_exec_enter_x86_64");
 	R(exec_interrupt, "x86_cpu_exec_interrupt_x86_64");
 	R(reset_request, "qemu_system_reset_request");
+	R(tlb_set_page, "tlb_set_page_with_attrs_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -1010,6 +1014,26 @@ void *memory_mapping(void *uc, uint64_t address)
 	return orig.memory_mapping(uc, address);
 }
 
+/*
+ * unicorn 2.0.1's x86 page walk checks the guest page tables but then
+ * installs the TLB entry with paddr = vaddr ("identity map guest virtual
+ * address"); put the guest-physical address the walk found back.
+ * (MemTxAttrs is a 4-byte bit-field struct, passed like a uint32_t.)
+ */
+void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot,
+				    int mmu_idx, uint64_t size);
+void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot,
+				    int mmu_idx, uint64_t size)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && (void *)vp->cs == cs && (cr(vp, 0) & CR0_PG)) {
+		uint64_t gpa;
+		if (walk(vp, vaddr, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS)
+			paddr = gpa & ~0xfffull;
+	}
+	orig.tlb_set_page(cs, vaddr, paddr, attrs, prot, mmu_idx, size);
+}
+
 /* ---- interrupts ---- */
 void x86_cpu_exec_enter_x86_64(void *cs);
 void x86_cpu_exec_enter_x86_64(void *cs)
@@ -1159,6 +1183,17 @@ static void hook_track(uc_engine *uc, uc_mem_type type, uint64_t address, int si
 	}
 }
 
+/* MSHV_SIM_DEBUG_CODE=1: trace every guest instruction (slow; debugging only) */
+static void hook_code_debug(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	struct sim_x86_vcpu *vp = user;
+	uint64_t gpa = 0;
+	(void)uc;
+	walk(vp, address, ACC_READ, false, false, false, &gpa);
+	fprintf(stderr, "mshv-sim: vp %u: exec 0x%llx (gpa 0x%llx, %u bytes) rax 0x%llx\n", vp->vp_index,
+		(unsigned long long)address, (unsigned long long)gpa, size, (unsigned long long)regs(vp)[0]);
+}
+
 /* ---------------------------------------------------------------------
  * Reset state
  * --------------------------------------------------------------------- */
@@ -1238,11 +1273,23 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 		fprintf(stderr, "mshv-sim: this libunicorn does not match the 2.0.1 layout the CPU model needs\n");
 		goto fail;
 	}
+	/*
+	 * An empty exit set: without it every uc_emu_start registers `until` as
+	 * an exit and afterwards invalidates the translation at until - 1,
+	 * translating that linear address with the guest's paging (a page
+	 * fault outside the CPU loop when it is not mapped).
+	 */
+	if (uc_ctl(vp->uc, UC_CTL_WRITE(UC_CTL_UC_USE_EXITS, 1), 1) != UC_ERR_OK)
+		goto fail;
 	if (uc_hook_add(vp->uc, &vp->hooks[0], UC_HOOK_INTR, (void *)hook_intr, vp, 1, 0) ||
 	    uc_hook_add(vp->uc, &vp->hooks[1], UC_HOOK_INSN_INVALID, (void *)hook_invalid, vp, 1, 0) ||
 	    uc_hook_add(vp->uc, &vp->hooks[2], UC_HOOK_MEM_FETCH_UNMAPPED | UC_HOOK_MEM_FETCH_PROT,
 			(void *)hook_fetch_bad, vp, 1, 0))
 		goto fail;
+	if (getenv("MSHV_SIM_DEBUG_CODE")) {
+		uc_hook h;
+		uc_hook_add(vp->uc, &h, UC_HOOK_CODE, (void *)hook_code_debug, vp, 1, 0);
+	}
 	reset_state(vp);
 	*out = vp;
 	return 0;
@@ -1474,7 +1521,11 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		return 0;
 	}
 	switch (name) {
-	case HV_X64_REGISTER_RIP: ENV64(vp, UCI_ENV_EIP) = v->reg64; return 0;
+	case HV_X64_REGISTER_RIP:
+		/* the VMM moving RIP takes the VP out of HLT (it emulated or skipped it) */
+		ENV64(vp, UCI_ENV_EIP) = v->reg64;
+		vp->halted = false;
+		return 0;
 	case HV_X64_REGISTER_RFLAGS:
 		ENV64(vp, UCI_ENV_EFLAGS) = (v->reg64 & 0x3f7fd7ull) | 2;
 		recompute_hflags(vp);
@@ -1854,8 +1905,10 @@ static void regpage_load(struct sim_x86_vcpu *vp, struct hv_vp_register_page *rp
 	uint32_t d = rp->dirty;
 	if (d & (1u << HV_X64_REGISTER_CLASS_GENERAL))
 		memcpy(regs(vp), rp->gp_registers, 16 * 8);
-	if (d & (1u << HV_X64_REGISTER_CLASS_IP))
+	if ((d & (1u << HV_X64_REGISTER_CLASS_IP)) && rp->rip != ENV64(vp, UCI_ENV_EIP)) {
 		ENV64(vp, UCI_ENV_EIP) = rp->rip;
+		vp->halted = false;
+	}
 	if (d & (1u << HV_X64_REGISTER_CLASS_XMM))
 		for (int i = 0; i < 6; i++)
 			memcpy(vp->env + vp->xmm_off + 64 * i, &rp->xmm_registers[i], 16);
@@ -1932,7 +1985,7 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 		}
 		vp->ex.kind = EXIT_NONE;
 		vp->in_run = true;
-		uc_err err = uc_emu_start(vp->uc, ENV64(vp, UCI_ENV_EIP), UINT64_MAX, 0, 0);
+		uc_err err = uc_emu_start(vp->uc, ENV64(vp, UCI_ENV_EIP), 0, 0, 0);
 		vp->in_run = false;
 		if (vp->ex.kind != EXIT_NONE) {
 			build_message(vp, msg);
@@ -1954,6 +2007,9 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 		}
 		if (err != UC_ERR_OK && err != UC_ERR_FETCH_UNMAPPED && err != UC_ERR_FETCH_PROT &&
 		    err != UC_ERR_INSN_INVALID) {
+			if (getenv("MSHV_SIM_DEBUG"))
+				fprintf(stderr, "mshv-sim: vp %u: unicorn stopped with %s at rip 0x%llx\n", vp->vp_index,
+					uc_strerror(err), (unsigned long long)ENV64(vp, UCI_ENV_EIP));
 			vp->ex.kind = EXIT_TRIPLE;
 			build_message(vp, msg);
 			break;

@@ -1,0 +1,1103 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * Engine test of mshv-sim's x86 CPU model (tools/simulator/x86_vcpu.h),
+ * linked with the engine directly. Guest programs are assembled by the C
+ * compiler's assembler from the top-level asm blocks below (each has a
+ * fixed load address; absolute addresses are computed from it).
+ *
+ *   x86_vcpu_test          run every test, print failures and a summary
+ *   x86_vcpu_test --bench  OUT exits/s (completed through the register page)
+ *                          and guest instructions/s of a compute loop
+ *
+ * Build: cc -std=gnu11 -I. -Itools/simulator tools/simulator/x86_vcpu.c
+ *        tests/sim/x86_vcpu_test.c -rdynamic -lunicorn -lpthread -ldl
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "x86_vcpu.h"
+
+/* ------------------------------------------------------------------ */
+/* guest programs                                                      */
+/* ------------------------------------------------------------------ */
+#define PROG(name, text)                                                                  \
+	__asm__(".pushsection .rodata\n.balign 16\n" #name "_start:\n" text "\n" #name "_end:\n" \
+		".code64\n.popsection\n");                                              \
+	extern const unsigned char name##_start[], name##_end[];
+
+/* loaded at 0x1000, real mode: IN and OUT of sizes 1, 2, 4 */
+PROG(p_io,
+     ".code16\n"
+     "in $0x60, %al\n"          /* exit: IN byte, port 0x60, imm8 form (2 bytes) */
+     "mov %al, %bl\n"
+     "mov $0x1234, %dx\n"
+     "in (%dx), %ax\n"          /* exit: IN word, port in DX (1 byte) */
+     "mov %ax, %cx\n"
+     "inl $0x70, %eax\n"        /* exit: IN dword (66 e5 70, 3 bytes) */
+     "mov %eax, %esi\n"
+     "outw %ax, $0x80\n"        /* exit: OUT word */
+     "outl %eax, (%dx)\n"       /* exit: OUT dword to port 0x1234 */
+     "hlt\n")
+
+/* loaded at 0x1000, real mode: rep outsb of DS:SI, rep insw to ES:DI */
+PROG(p_str,
+     ".code16\n"
+     "mov $0x2000, %si\n"
+     "mov $3, %cx\n"
+     "mov $0x3f8, %dx\n"
+     "rep outsb\n"              /* exit: string, rep, RCX 3, RSI 0x2000 */
+     "mov $0x3000, %di\n"
+     "mov $2, %cx\n"
+     "mov $0x60, %dx\n"
+     "rep insw\n"               /* exit: string, rep, RCX 2, RDI 0x3000, IN */
+     "hlt\n")
+
+/* loaded at 0x1000, real mode: memory intercepts (0xa0000 is unmapped, 0xc0000 read-only) */
+PROG(p_mmio,
+     ".code16\n"
+     "mov $0x1111, %bx\n"
+     "mov $0xa000, %ax\n"
+     "mov %ax, %ds\n"
+     "mov 0x10, %bx\n"          /* exit: unmapped read of GPA 0xa0010 (8b 1e 10 00) */
+     "movw $0x5678, 0x20\n"     /* exit: unmapped write of GPA 0xa0020 (c7 06 20 00 78 56) */
+     "mov $0xc000, %ax\n"
+     "mov %ax, %es\n"
+     "mov %es:4, %cx\n"         /* read-only slot: reads run */
+     "movb $1, %es:0\n"         /* exit: GPA intercept, write to the read-only slot */
+     "hlt\n")
+
+/* loaded at 0x1000: real -> protected -> long mode, paging, high mapping, IDT, APIC */
+#define LM_BASE 0x1000
+#define LM_HI 0xffff800000002000ull /* maps the program's page at 0x1000 */
+PROG(p_lm,
+     ".code16\n"
+     "cli\n"
+     "lgdtl 0x5f0\n"
+     "mov %cr0, %eax\n"
+     "or $1, %eax\n"
+     "mov %eax, %cr0\n"
+     "ljmpl $0x08, $(p_lm_pm32 - p_lm_start + 0x1000)\n"
+     ".code32\n"
+     "p_lm_pm32:\n"
+     "mov $0x10, %ax\n"
+     "mov %ax, %ds\n"
+     "mov %ax, %es\n"
+     "mov %ax, %ss\n"
+     "mov $0x7000, %esp\n"
+     "mov $0x3f8, %dx\n"
+     "mov $0x50, %al\n"
+     "out %al, %dx\n"           /* exit 1: protected mode, CS 0x08 */
+     "mov %cr4, %eax\n"
+     "or $0x20, %eax\n"
+     "mov %eax, %cr4\n"
+     "mov $0x10000, %eax\n"
+     "mov %eax, %cr3\n"
+     "mov $0xc0000080, %ecx\n"
+     "rdmsr\n"
+     "or $0x100, %eax\n"
+     "wrmsr\n"
+     "mov %cr0, %eax\n"
+     "or $0x80000000, %eax\n"
+     "mov %eax, %cr0\n"
+     "ljmp $0x18, $(p_lm_lm64 - p_lm_start + 0x1000)\n"
+     ".code64\n"
+     "p_lm_lm64:\n"
+     "mov $0x3f8, %dx\n"
+     "mov $0x4c, %al\n"
+     "out %al, %dx\n"           /* exit 2: long mode */
+     "lidt 0x5e0\n"
+     "movabs $0xffff800000000000, %rbx\n"
+     "movabs $(0xffff800000002000 + p_lm_hi - p_lm_start), %rax\n"
+     "jmp *%rax\n"
+     "p_lm_hi:\n"
+     "mov (%rbx), %rax\n"       /* reads GPA 0x20000 through the high mapping */
+     "out %eax, %dx\n"          /* exit 3: RIP in the high mapping */
+     "movl $0xabcd, 0x1000(%rbx)\n" /* exit 4: unmapped GPA 0xa0000 via VA 0xffff800000001000 */
+     "int $0x30\n"              /* IDT vector 0x30 -> p_lm_h30: exit 5 (port 0x80, al 0x30) */
+     "xor %ecx, %ecx\n"
+     "mov $7, %eax\n"
+     "xor %edx, %edx\n"
+     "div %ecx\n"               /* #DE -> p_lm_hde (ecx = 1): exit 6 (port 0x80, al 0) */
+     "out %eax, $0x84\n"        /* exit 7: eax 7 */
+     "ud2\n"                    /* exit 8: intercepted #UD */
+     "mov $0xfee00000, %esi\n"
+     "mov 0x20(%rsi), %eax\n"
+     "out %eax, $0x85\n"        /* exit 9: APIC ID */
+     "mov 0x30(%rsi), %eax\n"
+     "out %eax, $0x85\n"        /* exit 10: APIC version */
+     "movl $0x20, 0x80(%rsi)\n"
+     "mov 0xa0(%rsi), %eax\n"
+     "out %eax, $0x85\n"        /* exit 11: PPR 0x20 */
+     "movl $0, 0x80(%rsi)\n"
+     "sti\n"
+     "hlt\n"                    /* exit 12: HALT; vector 0x41 -> p_lm_h41: exit 13 (port 0x81) */
+     "out %al, $0x82\n"         /* exit 14: back after the handler */
+     "hlt\n"
+     "p_lm_h30:\n"
+     "mov $0x30, %al\n"
+     "out %al, $0x80\n"
+     "iretq\n"
+     "p_lm_hde:\n"
+     "mov $1, %ecx\n"
+     "push %rax\n"
+     "mov $0, %al\n"
+     "out %al, $0x80\n"
+     "pop %rax\n"
+     "iretq\n"
+     "p_lm_h41:\n"
+     "mov $0x41, %al\n"
+     "out %al, $0x81\n"
+     "mov $0xfee000b0, %edi\n"
+     "movl $0, (%rdi)\n"        /* EOI */
+     "iretq\n")
+
+/* loaded at 0x1000, real mode: IVT delivery of INT n, INT3, #DE and an external interrupt */
+PROG(p_rmint,
+     ".code16\n"
+     "int $0x21\n"              /* exit: port 0x80 al 0x21 */
+     "int3\n"                   /* exit: port 0x80 al 3 */
+     "xor %bl, %bl\n"
+     "mov $10, %ax\n"
+     "div %bl\n"                /* #DE: exit port 0x80 al 0; handler sets bl 1 */
+     "out %al, $0x84\n"         /* exit: al 10 */
+     "sti\n"
+     "hlt\n"                    /* HALT; vector 0x40 -> exit port 0x81 */
+     "out %al, $0x82\n"
+     "hlt\n"
+     "p_rmint_h21:\n"
+     "mov $0x21, %al\n"
+     "out %al, $0x80\n"
+     "iret\n"
+     "p_rmint_h3:\n"
+     "mov $3, %al\n"
+     "out %al, $0x80\n"
+     "iret\n"
+     "p_rmint_hde:\n"
+     "mov $1, %bl\n"
+     "push %ax\n"
+     "mov $0, %al\n"
+     "out %al, $0x80\n"
+     "pop %ax\n"
+     "iret\n"
+     "p_rmint_h40:\n"
+     "mov $0x40, %al\n"
+     "out %al, $0x81\n"
+     "iret\n")
+extern const unsigned char p_rmint_h21[], p_rmint_h3[], p_rmint_hde[], p_rmint_h40[];
+extern const unsigned char p_lm_h30[], p_lm_hde[], p_lm_h41[], p_lm_hi[];
+
+/* loaded at 0x1000: an IDT of limit 0 makes INT3 a triple fault */
+PROG(p_triple,
+     ".code16\n"
+     "lidt 0x5f8\n"
+     "int3\n"
+     "hlt\n")
+
+/* loaded at 0x1000: CPUID leaf 0x40000000, results out through port 0x80 */
+PROG(p_cpuid,
+     ".code16\n"
+     "mov $0x40000000, %eax\n"
+     "cpuid\n"
+     "outl %eax, $0x80\n"
+     "mov %ebx, %eax\n"
+     "outl %eax, $0x80\n"
+     "hlt\n")
+
+/* loaded at 0x1000 */
+PROG(p_spin, ".code16\n" "1: jmp 1b\n")
+PROG(p_outloop, ".code16\n" "1: out %al, $0x80\n" "jmp 1b\n")
+PROG(p_compute,
+     ".code16\n"
+     "mov $50000000, %ecx\n"
+     "1: add %eax, %ebx\n"
+     "dec %ecx\n"
+     "jnz 1b\n"
+     "hlt\n")
+PROG(p_track,
+     ".code16\n"
+     "movw $1, 0x5000\n"
+     "mov 0x6000, %ax\n"
+     "hlt\n")
+PROG(p_outhlt, ".code16\n" "out %al, $0x80\n" "out %al, $0x80\n" "hlt\n")
+
+/* ------------------------------------------------------------------ */
+/* harness                                                             */
+/* ------------------------------------------------------------------ */
+static int passed, failed;
+static const char *cur_test;
+
+static void check_(int ok, const char *expr, int line, const char *fmt, ...)
+{
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	fprintf(stderr, "FAIL %s:%d [%s] %s", cur_test, line, expr, fmt ? "" : "\n");
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		fputs(": ", stderr);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+}
+#define CHECK(c) check_(!!(c), #c, __LINE__, NULL)
+#define CHECKV(c, ...) check_(!!(c), #c, __LINE__, __VA_ARGS__)
+#define EQ(a, b)                                                                                   \
+	do {                                                                                       \
+		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);    \
+		check_(a_ == b_, #a " == " #b, __LINE__, "0x%llx != 0x%llx", a_, b_);              \
+	} while (0)
+
+struct guest {
+	struct sim_x86_vcpu *vp;
+	uint8_t *ram; /* 1 MiB: GPA 0..0xa0000 RWX, 0xc0000 read-only page, 0xc1000.. RWX */
+	uint8_t *rom; /* 64 KiB at 0xffff0000 */
+	struct hv_message msg;
+};
+
+static void *xmap(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(2);
+	}
+	return p;
+}
+
+static int guest_init(struct guest *g, uint32_t vp_index)
+{
+	memset(g, 0, sizeof(*g));
+	int r = sim_x86_vcpu_create(&g->vp, vp_index);
+	if (r)
+		return r;
+	g->ram = xmap(0x100000);
+	g->rom = xmap(0x10000);
+	struct sim_mem_slot s[4] = {
+		{0, 0xa0000, g->ram, SIM_MEM_READ | SIM_MEM_WRITE | SIM_MEM_EXEC},
+		{0xc0000, 0x1000, g->ram + 0xc0000, SIM_MEM_READ | SIM_MEM_EXEC},
+		{0xc1000, 0x3f000, g->ram + 0xc1000, SIM_MEM_READ | SIM_MEM_WRITE | SIM_MEM_EXEC},
+		{0xffff0000, 0x10000, g->rom, SIM_MEM_READ | SIM_MEM_EXEC},
+	};
+	return sim_x86_vcpu_set_memory(g->vp, s, 4);
+}
+
+static void guest_fini(struct guest *g)
+{
+	sim_x86_vcpu_destroy(g->vp);
+	munmap(g->ram, 0x100000);
+	munmap(g->rom, 0x10000);
+}
+
+static uint64_t getr(struct guest *g, uint32_t name)
+{
+	union hv_register_value v;
+	uint64_t st = sim_x86_vcpu_get_register(g->vp, name, &v);
+	if (st) {
+		fprintf(stderr, "get_register 0x%x: status 0x%llx\n", name, (unsigned long long)st);
+		failed++;
+	}
+	return v.reg64;
+}
+
+static void setr(struct guest *g, uint32_t name, uint64_t val)
+{
+	union hv_register_value v;
+	memset(&v, 0, sizeof(v));
+	v.reg64 = val;
+	if (sim_x86_vcpu_set_register(g->vp, name, &v)) {
+		fprintf(stderr, "set_register 0x%x failed\n", name);
+		failed++;
+	}
+}
+
+/* real mode, CS = 0 (base 0), IP = ip, SS:SP = 0:0x7000 */
+static void start_real(struct guest *g, const unsigned char *s, const unsigned char *e, uint32_t load)
+{
+	memcpy(g->ram + load, s, (size_t)(e - s));
+	union hv_register_value v;
+	memset(&v, 0, sizeof(v));
+	v.segment.base = 0;
+	v.segment.limit = 0xffff;
+	v.segment.selector = 0;
+	v.segment.attributes = 0x9b;
+	sim_x86_vcpu_set_register(g->vp, HV_X64_REGISTER_CS, &v);
+	setr(g, HV_X64_REGISTER_RIP, load);
+	setr(g, HV_X64_REGISTER_RSP, 0x7000);
+}
+
+static int run(struct guest *g)
+{
+	return sim_x86_vcpu_run(g->vp, &g->msg, NULL);
+}
+
+static struct hv_x64_io_port_intercept_message *io_of(struct guest *g)
+{
+	return (struct hv_x64_io_port_intercept_message *)g->msg.u.payload;
+}
+
+static void advance(struct guest *g, const struct hv_x64_intercept_message_header *h)
+{
+	setr(g, HV_X64_REGISTER_RIP, h->rip + h->instruction_length);
+}
+
+/* expect a port IO exit; complete it (IN: data into RAX); returns the message */
+static struct hv_x64_io_port_intercept_message *expect_io(struct guest *g, int line, uint16_t port, int size,
+							  bool in, uint64_t in_data)
+{
+	int r = run(g);
+	struct hv_x64_io_port_intercept_message *io = io_of(g);
+	check_(r == 0 && g->msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT, "io exit", line,
+	       "run %d, message 0x%x", r, g->msg.header.message_type);
+	if (g->msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT)
+		return io;
+	check_(io->port_number == port, "port", line, "port 0x%x != 0x%x", io->port_number, port);
+	check_(io->access_info.access_size == size, "size", line, "size %d != %d", io->access_info.access_size,
+	       size);
+	check_(io->header.intercept_access_type == (in ? HV_INTERCEPT_ACCESS_READ : HV_INTERCEPT_ACCESS_WRITE),
+	       "direction", line, "access %d", io->header.intercept_access_type);
+	if (in) {
+		uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
+		uint64_t rax = getr(g, HV_X64_REGISTER_RAX);
+		rax = size == 4 ? (in_data & mask) : ((rax & ~mask) | (in_data & mask));
+		setr(g, HV_X64_REGISTER_RAX, rax);
+	}
+	advance(g, &io->header);
+	return io;
+}
+
+static void expect_halt(struct guest *g, int line)
+{
+	int r = run(g);
+	check_(r == 0 && g->msg.header.message_type == HVMSG_X64_HALT, "halt", line, "run %d, message 0x%x", r,
+	       g->msg.header.message_type);
+}
+
+/* ------------------------------------------------------------------ */
+/* tests                                                               */
+/* ------------------------------------------------------------------ */
+static void test_reset(void)
+{
+	struct guest g;
+	cur_test = "reset";
+	if (guest_init(&g, 0)) {
+		CHECK(!"create");
+		return;
+	}
+	union hv_register_value v;
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_CS, &v);
+	EQ(v.segment.selector, 0xf000);
+	EQ(v.segment.base, 0xffff0000);
+	EQ(v.segment.limit, 0xffff);
+	EQ(v.segment.attributes, 0x9b);
+	EQ(getr(&g, HV_X64_REGISTER_RIP), 0xfff0);
+	EQ(getr(&g, HV_X64_REGISTER_RFLAGS), 0x2);
+	EQ(getr(&g, HV_X64_REGISTER_CR0), 0x60000010);
+	EQ(getr(&g, HV_X64_REGISTER_EFER), 0);
+	EQ(getr(&g, HV_X64_REGISTER_APIC_BASE), 0xfee00900);
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_DS, &v);
+	EQ(v.segment.base, 0);
+	EQ(v.segment.attributes, 0x93);
+	CHECK(sim_x86_vcpu_get_register(g.vp, 0x7fffffff, &v) == HV_STATUS_INVALID_PARAMETER);
+
+	/* reset vector: mov $0x41,%al; mov $0x3f8,%dx; out %al,%dx; hlt at 0xfffffff0 */
+	static const unsigned char rv[] = {0xb0, 0x41, 0xba, 0xf8, 0x03, 0xee, 0xf4};
+	memcpy(g.rom + 0xfff0, rv, sizeof(rv));
+	int r = run(&g);
+	struct hv_x64_io_port_intercept_message *io = io_of(&g);
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_X64_IO_PORT_INTERCEPT);
+	EQ(g.msg.header.payload_size, sizeof(*io));
+	EQ(io->port_number, 0x3f8);
+	EQ(io->access_info.access_size, 1);
+	EQ(io->access_info.string_op, 0);
+	EQ(io->header.intercept_access_type, HV_INTERCEPT_ACCESS_WRITE);
+	EQ(io->rax & 0xff, 0x41);
+	EQ(io->header.rip, 0xfff5);
+	EQ(io->header.instruction_length, 1);
+	EQ(io->header.cs_segment.selector, 0xf000);
+	EQ(io->header.cs_segment.base, 0xffff0000);
+	EQ(io->header.execution_state.cr0_pe, 0);
+	EQ(io->header.execution_state.efer_lma, 0);
+	EQ(io->header.execution_state.cpl, 0);
+	EQ(io->header.rflags, 0x2);
+	EQ(io->header.vp_index, 0);
+	EQ(io->instruction_byte_count > 0, 1);
+	EQ(io->instruction_bytes[0], 0xee);
+	/* not completed: running again repeats the same exit */
+	r = run(&g);
+	EQ(io_of(&g)->header.rip, 0xfff5);
+	advance(&g, &io->header);
+	expect_halt(&g, __LINE__);
+	EQ(((struct hv_x64_halt_message *)g.msg.u.payload)->header.rip, 0xfff7);
+	guest_fini(&g);
+
+	struct guest g2;
+	if (!guest_init(&g2, 3)) {
+		EQ(getr(&g2, HV_X64_REGISTER_APIC_BASE), 0xfee00800);
+		guest_fini(&g2);
+	}
+}
+
+static void test_io_sizes(void)
+{
+	struct guest g;
+	cur_test = "io-sizes";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, p_io_start, p_io_end, 0x1000);
+	struct hv_x64_io_port_intercept_message *io;
+	io = expect_io(&g, __LINE__, 0x60, 1, true, 0xab);
+	EQ(io->header.instruction_length, 2);
+	EQ(io->header.rip, 0x1000);
+	io = expect_io(&g, __LINE__, 0x1234, 2, true, 0xbeef);
+	EQ(io->header.instruction_length, 1);
+	io = expect_io(&g, __LINE__, 0x70, 4, true, 0xdeadbeef);
+	EQ(io->header.instruction_length, 3);
+	io = expect_io(&g, __LINE__, 0x80, 2, false, 0);
+	EQ(io->rax & 0xffff, 0xbeef);
+	io = expect_io(&g, __LINE__, 0x1234, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xdeadbeef);
+	EQ(io->header.instruction_length, 2);
+	expect_halt(&g, __LINE__);
+	EQ(getr(&g, HV_X64_REGISTER_RBX) & 0xff, 0xab);
+	EQ(getr(&g, HV_X64_REGISTER_RCX) & 0xffff, 0xbeef);
+	EQ(getr(&g, HV_X64_REGISTER_RSI) & 0xffffffff, 0xdeadbeef);
+	guest_fini(&g);
+}
+
+static void test_string_io(void)
+{
+	struct guest g;
+	cur_test = "string-io";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, p_str_start, p_str_end, 0x1000);
+	memcpy(g.ram + 0x2000, "ABC", 3);
+	int r = run(&g);
+	struct hv_x64_io_port_intercept_message *io = io_of(&g);
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_X64_IO_PORT_INTERCEPT);
+	EQ(io->port_number, 0x3f8);
+	EQ(io->access_info.string_op, 1);
+	EQ(io->access_info.rep_prefix, 1);
+	EQ(io->access_info.access_size, 1);
+	EQ(io->rcx, 3);
+	EQ(io->rsi, 0x2000);
+	EQ(io->ds_segment.base, 0);
+	EQ(io->header.instruction_length, 2);
+	EQ(io->instruction_bytes[0], 0xf3);
+	EQ(io->instruction_bytes[1], 0x6e);
+	/* the VMM emulates the whole rep outsb: reads DS:SI, updates RSI/RCX */
+	CHECK(!memcmp(g.ram + io->ds_segment.base + io->rsi, "ABC", 3));
+	setr(&g, HV_X64_REGISTER_RSI, io->rsi + io->rcx);
+	setr(&g, HV_X64_REGISTER_RCX, 0);
+	advance(&g, &io->header);
+	r = run(&g);
+	io = io_of(&g);
+	EQ(g.msg.header.message_type, HVMSG_X64_IO_PORT_INTERCEPT);
+	EQ(io->port_number, 0x60);
+	EQ(io->header.intercept_access_type, HV_INTERCEPT_ACCESS_READ);
+	EQ(io->access_info.string_op, 1);
+	EQ(io->access_info.rep_prefix, 1);
+	EQ(io->access_info.access_size, 2);
+	EQ(io->rcx, 2);
+	EQ(io->rdi, 0x3000);
+	EQ(io->es_segment.base, 0);
+	memcpy(g.ram + io->es_segment.base + io->rdi, "\x11\x22\x33\x44", 4);
+	setr(&g, HV_X64_REGISTER_RDI, io->rdi + 4);
+	setr(&g, HV_X64_REGISTER_RCX, 0);
+	advance(&g, &io->header);
+	expect_halt(&g, __LINE__);
+	EQ(getr(&g, HV_X64_REGISTER_RDI) & 0xffff, 0x3004);
+	EQ(getr(&g, HV_X64_REGISTER_RSI) & 0xffff, 0x2003);
+	CHECK(!memcmp(g.ram + 0x3000, "\x11\x22\x33\x44", 4));
+	guest_fini(&g);
+}
+
+static void test_mmio(void)
+{
+	struct guest g;
+	cur_test = "mmio";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, p_mmio_start, p_mmio_end, 0x1000);
+	g.ram[0xc0004] = 0x34;
+	g.ram[0xc0005] = 0x12;
+	int r = run(&g);
+	struct hv_x64_memory_intercept_message *m = (void *)g.msg.u.payload;
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_UNMAPPED_GPA);
+	EQ(m->header.intercept_access_type, HV_INTERCEPT_ACCESS_READ);
+	EQ(m->guest_physical_address, 0xa0010);
+	EQ(m->guest_virtual_address, 0xa0010);
+	EQ(m->memory_access_info.gva_valid, 1);
+	EQ(m->header.rip, 0x1008);
+	CHECK(m->instruction_byte_count >= 4);
+	CHECK(!memcmp(m->instruction_bytes, "\x8b\x1e\x10\x00", 4));
+	EQ(getr(&g, HV_X64_REGISTER_RBX) & 0xffff, 0x1111); /* destination unchanged */
+	/* the VMM emulates the load */
+	setr(&g, HV_X64_REGISTER_RBX, 0x4242);
+	setr(&g, HV_X64_REGISTER_RIP, m->header.rip + 4);
+	r = run(&g);
+	EQ(g.msg.header.message_type, HVMSG_UNMAPPED_GPA);
+	EQ(m->header.intercept_access_type, HV_INTERCEPT_ACCESS_WRITE);
+	EQ(m->guest_physical_address, 0xa0020);
+	EQ(m->header.rip, 0x100c);
+	CHECK(!memcmp(m->instruction_bytes, "\xc7\x06\x20\x00\x78\x56", 6));
+	setr(&g, HV_X64_REGISTER_RIP, m->header.rip + 6);
+	r = run(&g);
+	EQ(g.msg.header.message_type, HVMSG_GPA_INTERCEPT);
+	EQ(m->header.intercept_access_type, HV_INTERCEPT_ACCESS_WRITE);
+	EQ(m->guest_physical_address, 0xc0000);
+	EQ(g.ram[0xc0000], 0); /* the write did not happen */
+	EQ(getr(&g, HV_X64_REGISTER_RCX) & 0xffff, 0x1234); /* the read before it did */
+	CHECK(!memcmp(m->instruction_bytes, "\x26\xc6\x06\x00\x00\x01", 6));
+	setr(&g, HV_X64_REGISTER_RIP, m->header.rip + 6);
+	expect_halt(&g, __LINE__);
+	EQ(getr(&g, HV_X64_REGISTER_RBX) & 0xffff, 0x4242);
+	guest_fini(&g);
+}
+
+static void put64(uint8_t *ram, uint64_t gpa, uint64_t v)
+{
+	memcpy(ram + gpa, &v, 8);
+}
+
+static void idt64_gate(uint8_t *ram, uint64_t idt, unsigned vec, uint64_t handler)
+{
+	uint8_t *e = ram + idt + 16 * vec;
+	memset(e, 0, 16);
+	e[0] = handler & 0xff;
+	e[1] = (handler >> 8) & 0xff;
+	e[2] = 0x18; /* selector */
+	e[5] = 0x8e; /* present, DPL 0, 64-bit interrupt gate */
+	e[6] = (handler >> 16) & 0xff;
+	e[7] = (handler >> 24) & 0xff;
+	uint32_t hi = (uint32_t)(handler >> 32);
+	memcpy(e + 8, &hi, 4);
+}
+
+static void setup_long_mode_tables(struct guest *g)
+{
+	uint8_t *ram = g->ram;
+	/* GDT at 0x500: null, 32-bit code 0x08, data 0x10, 64-bit code 0x18; pointer at 0x5f0 */
+	put64(ram, 0x500, 0);
+	put64(ram, 0x508, 0x00cf9a000000ffffull);
+	put64(ram, 0x510, 0x00cf92000000ffffull);
+	put64(ram, 0x518, 0x00af9a000000ffffull);
+	ram[0x5f0] = 0x1f;
+	ram[0x5f1] = 0;
+	put64(ram, 0x5f2, 0x500);
+	/* IDT at 0x800, pointer at 0x5e0 */
+	ram[0x5e0] = 0xff;
+	ram[0x5e1] = 0x0f;
+	put64(ram, 0x5e2, 0x800);
+	idt64_gate(ram, 0x800, 0, LM_BASE + (uint64_t)(p_lm_hde - p_lm_start));
+	idt64_gate(ram, 0x800, 0x30, LM_BASE + (uint64_t)(p_lm_h30 - p_lm_start));
+	idt64_gate(ram, 0x800, 0x41, LM_BASE + (uint64_t)(p_lm_h41 - p_lm_start));
+	/* 4-level paging: identity 0..2 MiB and the APIC's 2 MiB; 0xffff800000000000 -> 0x20000,
+	 * +0x1000 -> 0xa0000 (unmapped GPA), +0x2000 -> 0x1000 (the program) */
+	put64(ram, 0x10000, 0x11000 | 3);
+	put64(ram, 0x10000 + 256 * 8, 0x13000 | 3);
+	put64(ram, 0x11000, 0x12000 | 3);
+	put64(ram, 0x11000 + 3 * 8, 0x16000 | 3);
+	put64(ram, 0x12000, 0x0 | 0x83);
+	put64(ram, 0x16000 + 0x1f7 * 8, 0xfee00000ull | 0x83);
+	put64(ram, 0x13000, 0x14000 | 3);
+	put64(ram, 0x14000, 0x15000 | 3);
+	put64(ram, 0x15000, 0x20000 | 3);
+	put64(ram, 0x15008, 0xa0000 | 3);
+	put64(ram, 0x15010, 0x1000 | 3);
+	put64(ram, 0x20000, 0x1122334455667788ull);
+}
+
+static void test_long_mode(void)
+{
+	struct guest g;
+	cur_test = "long-mode";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	setup_long_mode_tables(&g);
+	start_real(&g, p_lm_start, p_lm_end, LM_BASE);
+	struct sim_x86_intercepts ic = {.exception_bitmap = 1u << 6};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+
+	struct hv_x64_io_port_intercept_message *io = expect_io(&g, __LINE__, 0x3f8, 1, false, 0);
+	EQ(io->rax & 0xff, 0x50);
+	EQ(io->header.execution_state.cr0_pe, 1);
+	EQ(io->header.execution_state.efer_lma, 0);
+	EQ(io->header.cs_segment.selector, 0x08);
+	EQ(io->header.cs_segment._default, 1);
+	io = expect_io(&g, __LINE__, 0x3f8, 1, false, 0);
+	EQ(io->rax & 0xff, 0x4c);
+	EQ(io->header.execution_state.efer_lma, 1);
+	EQ(io->header.cs_segment._long, 1);
+	CHECK((getr(&g, HV_X64_REGISTER_EFER) & 0x500) == 0x500);
+	io = expect_io(&g, __LINE__, 0x3f8, 4, false, 0);
+	EQ(io->rax, 0x1122334455667788ull);
+	EQ(io->header.rip >> 32, 0xffff8000);
+	EQ(io->header.rip, LM_HI + (uint64_t)(p_lm_hi - p_lm_start) + 3); /* after mov (%rbx),%rax */
+
+	int r = run(&g);
+	struct hv_x64_memory_intercept_message *m = (void *)g.msg.u.payload;
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_UNMAPPED_GPA);
+	EQ(m->header.intercept_access_type, HV_INTERCEPT_ACCESS_WRITE);
+	EQ(m->guest_virtual_address, 0xffff800000001000ull);
+	EQ(m->guest_physical_address, 0xa0000);
+	EQ(m->instruction_bytes[0], 0xc7);
+	setr(&g, HV_X64_REGISTER_RIP, m->header.rip + 10); /* movl $imm32, disp32(%rbx): c7 83 d32 i32 */
+
+	uint32_t result;
+	uint64_t gpa;
+	sim_x86_vcpu_translate_gva(g.vp, 0xffff800000000008ull, HV_TRANSLATE_GVA_VALIDATE_READ, &result, &gpa);
+	EQ(result, HV_TRANSLATE_GVA_SUCCESS);
+	EQ(gpa, 0x20008);
+	sim_x86_vcpu_translate_gva(g.vp, 0xffff800000005000ull, HV_TRANSLATE_GVA_VALIDATE_READ, &result, &gpa);
+	EQ(result, HV_TRANSLATE_GVA_PAGE_NOT_PRESENT);
+	sim_x86_vcpu_translate_gva(g.vp, 0xffff800000001000ull, HV_TRANSLATE_GVA_VALIDATE_READ, &result, &gpa);
+	EQ(result, HV_TRANSLATE_GVA_GPA_UNMAPPED);
+
+	io = expect_io(&g, __LINE__, 0x80, 1, false, 0); /* INT 0x30 handler */
+	EQ(io->rax & 0xff, 0x30);
+	io = expect_io(&g, __LINE__, 0x80, 1, false, 0); /* #DE handler */
+	EQ(io->rax & 0xff, 0);
+	io = expect_io(&g, __LINE__, 0x84, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 7);
+
+	r = run(&g);
+	struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+	EQ(g.msg.header.message_type, HVMSG_X64_EXCEPTION_INTERCEPT);
+	EQ(x->exception_vector, 6);
+	EQ(x->instruction_bytes[0], 0x0f);
+	EQ(x->instruction_bytes[1], 0x0b);
+	EQ(x->exception_info.error_code_valid, 0);
+	EQ(x->rax, 7);
+	setr(&g, HV_X64_REGISTER_RIP, x->header.rip + 2);
+
+	io = expect_io(&g, __LINE__, 0x85, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0); /* APIC ID of VP 0 */
+	io = expect_io(&g, __LINE__, 0x85, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x50014);
+	io = expect_io(&g, __LINE__, 0x85, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x20);
+	expect_halt(&g, __LINE__);
+	EQ(sim_x86_vcpu_assert_interrupt(g.vp, HV_X64_INTERRUPT_TYPE_FIXED, 0x41, false), 0);
+	io = expect_io(&g, __LINE__, 0x81, 1, false, 0);
+	EQ(io->rax & 0xff, 0x41);
+	io = expect_io(&g, __LINE__, 0x82, 1, false, 0);
+	/* EOI cleared the in-service bit */
+	uint8_t lapic[8192];
+	size_t len = sizeof(lapic);
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_LAPIC, lapic, &len), 0);
+	const struct hv_local_interrupt_controller_state *ls = (const void *)lapic;
+	EQ(ls->apic_isr[2], 0);
+	EQ(ls->apic_irr[2], 0);
+	expect_halt(&g, __LINE__);
+	guest_fini(&g);
+}
+
+static void test_real_mode_interrupts(void)
+{
+	struct guest g;
+	cur_test = "real-mode-interrupts";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, p_rmint_start, p_rmint_end, 0x1000);
+	uint16_t ivt[256 * 2];
+	memset(ivt, 0, sizeof(ivt));
+	ivt[0x21 * 2] = (uint16_t)(0x1000 + (p_rmint_h21 - p_rmint_start));
+	ivt[3 * 2] = (uint16_t)(0x1000 + (p_rmint_h3 - p_rmint_start));
+	ivt[0 * 2] = (uint16_t)(0x1000 + (p_rmint_hde - p_rmint_start));
+	ivt[0x40 * 2] = (uint16_t)(0x1000 + (p_rmint_h40 - p_rmint_start));
+	memcpy(g.ram, ivt, sizeof(ivt));
+	struct hv_x64_io_port_intercept_message *io;
+	io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(io->rax & 0xff, 0x21);
+	EQ(getr(&g, HV_X64_REGISTER_RSP), 0x7000 - 6); /* FLAGS, CS, IP pushed */
+	io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(io->rax & 0xff, 3);
+	io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(io->rax & 0xff, 0);
+	io = expect_io(&g, __LINE__, 0x84, 1, false, 0);
+	EQ(io->rax & 0xff, 10);
+	expect_halt(&g, __LINE__);
+	uint64_t rip_after_hlt = getr(&g, HV_X64_REGISTER_RIP);
+	/* still halted, nothing asserted: a kick ends the wait */
+	sim_x86_vcpu_kick(g.vp);
+	EQ(run(&g), -EINTR);
+	EQ(sim_x86_vcpu_assert_interrupt(g.vp, HV_X64_INTERRUPT_TYPE_FIXED, 0x40, false), 0);
+	io = expect_io(&g, __LINE__, 0x81, 1, false, 0);
+	EQ(io->rax & 0xff, 0x40);
+	io = expect_io(&g, __LINE__, 0x82, 1, false, 0);
+	EQ(io->header.rip, rip_after_hlt);
+	expect_halt(&g, __LINE__);
+	EQ(sim_x86_vcpu_assert_interrupt(g.vp, HV_X64_INTERRUPT_TYPE_FIXED, 3, false), HV_STATUS_INVALID_PARAMETER);
+	EQ(sim_x86_vcpu_assert_interrupt(g.vp, HV_X64_INTERRUPT_TYPE_SMI, 0x30, false), HV_STATUS_INVALID_PARAMETER);
+	guest_fini(&g);
+}
+
+struct waker {
+	struct guest *g;
+	int delay_ms;
+	int what; /* 0 kick, 1 interrupt 0x40 */
+};
+
+static void *waker_thread(void *arg)
+{
+	struct waker *w = arg;
+	struct timespec ts = {0, w->delay_ms * 1000000L};
+	nanosleep(&ts, NULL);
+	if (w->what == 0)
+		sim_x86_vcpu_kick(w->g->vp);
+	else
+		sim_x86_vcpu_assert_interrupt(w->g->vp, HV_X64_INTERRUPT_TYPE_FIXED, 0x40, false);
+	return NULL;
+}
+
+static void test_async_wake(void)
+{
+	struct guest g;
+	cur_test = "async-wake";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, p_rmint_start, p_rmint_end, 0x1000);
+	uint16_t ivt[256 * 2];
+	memset(ivt, 0, sizeof(ivt));
+	ivt[0x21 * 2] = (uint16_t)(0x1000 + (p_rmint_h21 - p_rmint_start));
+	ivt[3 * 2] = (uint16_t)(0x1000 + (p_rmint_h3 - p_rmint_start));
+	ivt[0 * 2] = (uint16_t)(0x1000 + (p_rmint_hde - p_rmint_start));
+	ivt[0x40 * 2] = (uint16_t)(0x1000 + (p_rmint_h40 - p_rmint_start));
+	memcpy(g.ram, ivt, sizeof(ivt));
+	for (int i = 0; i < 4; i++)
+		expect_io(&g, __LINE__, i == 3 ? 0x84 : 0x80, 1, false, 0);
+	expect_halt(&g, __LINE__);
+	/* the halted VP sleeps in run() until another thread asserts the interrupt */
+	pthread_t t;
+	struct waker w = {&g, 50, 1};
+	pthread_create(&t, NULL, waker_thread, &w);
+	expect_io(&g, __LINE__, 0x81, 1, false, 0);
+	pthread_join(t, NULL);
+
+	/* kick a spinning guest from another thread */
+	start_real(&g, p_spin_start, p_spin_end, 0x4000);
+	w.what = 0;
+	pthread_create(&t, NULL, waker_thread, &w);
+	EQ(run(&g), -EINTR);
+	pthread_join(t, NULL);
+	/* a kick before run is consumed by that run */
+	sim_x86_vcpu_kick(g.vp);
+	EQ(run(&g), -EINTR);
+	guest_fini(&g);
+}
+
+static void test_triple_fault(void)
+{
+	struct guest g;
+	cur_test = "triple-fault";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, p_triple_start, p_triple_end, 0x1000);
+	int r = run(&g);
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_UNRECOVERABLE_EXCEPTION);
+	EQ(g.msg.header.payload_size, sizeof(struct hv_x64_unrecoverable_exception_message));
+	guest_fini(&g);
+}
+
+static void test_cpuid(void)
+{
+	struct guest g;
+	cur_test = "cpuid";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, p_cpuid_start, p_cpuid_end, 0x1000);
+	struct hv_x64_io_port_intercept_message *io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x40000006);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x7263694d); /* "Micr" */
+
+	start_real(&g, p_cpuid_start, p_cpuid_end, 0x1000);
+	struct sim_x86_intercepts ic = {.cpuid = true};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	int r = run(&g);
+	struct hv_x64_cpuid_intercept_message *c = (void *)g.msg.u.payload;
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_X64_CPUID_INTERCEPT);
+	EQ(c->rax, 0x40000000);
+	EQ(c->default_result_rax, 0x40000006);
+	EQ(c->default_result_rbx, 0x7263694d);
+	EQ(c->header.instruction_length, 2);
+	EQ(c->header.rip, 0x1006);
+	setr(&g, HV_X64_REGISTER_RAX, 0x1234);
+	setr(&g, HV_X64_REGISTER_RBX, 0x5678);
+	advance(&g, &c->header);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x1234);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x5678);
+	uint32_t out[4];
+	sim_x86_vcpu_cpuid(g.vp, 1, 0, out);
+	CHECK(out[2] & (1u << 31));
+	guest_fini(&g);
+}
+
+static void test_register_page(void)
+{
+	struct guest g;
+	cur_test = "register-page";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, p_outhlt_start, p_outhlt_end, 0x1000);
+	setr(&g, HV_X64_REGISTER_RAX, 0x11);
+	struct hv_vp_register_page *rp = xmap(4096);
+	int r = sim_x86_vcpu_run(g.vp, &g.msg, rp);
+	EQ(r, 0);
+	EQ(rp->version, HV_VP_REGISTER_PAGE_VERSION_1);
+	EQ(rp->isvalid, 1);
+	EQ(rp->dirty, 0);
+	EQ(rp->rip, 0x1000);
+	EQ(rp->rax, 0x11);
+	EQ(rp->rsp, 0x7000);
+	EQ(rp->rflags, 2);
+	EQ(rp->cs.selector, 0);
+	EQ(rp->cs.attributes, 0x9b);
+	EQ(rp->cr0, 0x60000010);
+	/* complete through the page: new RIP and RAX, an XMM value and a DS base */
+	rp->rip += 2;
+	rp->rax = 0x77;
+	rp->xmm3.low_part = 0xfeedfacecafebeefull;
+	rp->ds.base = 0x12340;
+	rp->ds.selector = 0x1234;
+	rp->dirty = (1u << HV_X64_REGISTER_CLASS_IP) | (1u << HV_X64_REGISTER_CLASS_GENERAL) |
+		    (1u << HV_X64_REGISTER_CLASS_XMM) | (1u << HV_X64_REGISTER_CLASS_SEGMENT);
+	r = sim_x86_vcpu_run(g.vp, &g.msg, rp);
+	EQ(g.msg.header.message_type, HVMSG_X64_IO_PORT_INTERCEPT);
+	EQ(io_of(&g)->rax, 0x77);
+	EQ(io_of(&g)->header.rip, 0x1002);
+	EQ(io_of(&g)->ds_segment.base, 0x12340);
+	EQ(rp->xmm3.low_part, 0xfeedfacecafebeefull);
+	union hv_register_value v;
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_XMM3, &v);
+	EQ(v.reg128.low_part, 0xfeedfacecafebeefull);
+	/* a class not marked dirty is not loaded */
+	rp->rip += 2;
+	rp->rbx = 0x999;
+	rp->dirty = 1u << HV_X64_REGISTER_CLASS_IP;
+	r = sim_x86_vcpu_run(g.vp, &g.msg, rp);
+	EQ(g.msg.header.message_type, HVMSG_X64_HALT);
+	EQ(rp->rbx, 0);
+	munmap(rp, 4096);
+	guest_fini(&g);
+}
+
+static void test_state_blobs(void)
+{
+	struct guest g;
+	cur_test = "state-blobs";
+	if (guest_init(&g, 2))
+		return (void)CHECK(!"create");
+	uint8_t buf[8192];
+	size_t len = 16;
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_LAPIC, buf, &len), -ENOSPC);
+	CHECK(len > 16);
+	len = sizeof(buf);
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_LAPIC, buf, &len), 0);
+	const struct hv_local_interrupt_controller_state *ls = (const void *)buf;
+	EQ(ls->apic_id, 2u << 24);
+	EQ(ls->apic_version, 0x50014);
+	uint8_t *page = buf + sizeof(*ls);
+	uint32_t tpr = 0x50;
+	memcpy(page + 0x80, &tpr, 4);
+	EQ(sim_x86_vcpu_set_state(g.vp, MSHV_VP_STATE_LAPIC, buf, len), 0);
+	EQ(getr(&g, HV_X64_REGISTER_CR8), 5);
+
+	union hv_register_value v;
+	memset(&v, 0, sizeof(v));
+	v.reg128.low_part = 0x0102030405060708ull;
+	v.reg128.high_part = 0x1112131415161718ull;
+	sim_x86_vcpu_set_register(g.vp, HV_X64_REGISTER_XMM3, &v);
+	len = sizeof(buf);
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_XSAVE, buf, &len), 0);
+	uint64_t lo;
+	memcpy(&lo, buf + 160 + 3 * 16, 8);
+	EQ(lo, 0x0102030405060708ull);
+	lo = 0xaaaaaaaabbbbbbbbull;
+	memcpy(buf + 160 + 3 * 16, &lo, 8);
+	EQ(sim_x86_vcpu_set_state(g.vp, MSHV_VP_STATE_XSAVE, buf, len), 0);
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_XMM3, &v);
+	EQ(v.reg128.low_part, 0xaaaaaaaabbbbbbbbull);
+	EQ(v.reg128.high_part, 0x1112131415161718ull);
+	len = sizeof(buf);
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_SIMP, buf, &len), -EINVAL);
+	guest_fini(&g);
+}
+
+struct acc_log {
+	int n;
+	uint64_t gpfn[64];
+	bool write[64];
+};
+
+static void on_access(void *opaque, uint64_t gpfn, bool write)
+{
+	struct acc_log *l = opaque;
+	if (l->n < 64) {
+		l->gpfn[l->n] = gpfn;
+		l->write[l->n++] = write;
+	}
+}
+
+static void test_tracking(void)
+{
+	struct guest g;
+	cur_test = "access-tracking";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, p_track_start, p_track_end, 0x1000);
+	struct acc_log log = {0};
+	sim_x86_vcpu_track_access(g.vp, on_access, &log);
+	expect_halt(&g, __LINE__);
+	bool w5 = false, r6 = false;
+	for (int i = 0; i < log.n; i++) {
+		w5 |= log.gpfn[i] == 5 && log.write[i];
+		r6 |= log.gpfn[i] == 6 && !log.write[i];
+	}
+	CHECKV(w5, "page 5 write not reported (%d reports)", log.n);
+	CHECKV(r6, "page 6 read not reported (%d reports)", log.n);
+	sim_x86_vcpu_track_access(g.vp, NULL, NULL);
+	log.n = 0;
+	start_real(&g, p_track_start, p_track_end, 0x1000);
+	expect_halt(&g, __LINE__);
+	EQ(log.n, 0);
+	guest_fini(&g);
+}
+
+struct par {
+	struct guest g;
+	int exits;
+	int err;
+};
+
+static void *par_thread(void *arg)
+{
+	struct par *p = arg;
+	struct hv_vp_register_page *rp = xmap(4096);
+	for (int i = 0; i < 200000; i++) {
+		if (sim_x86_vcpu_run(p->g.vp, &p->g.msg, rp) || p->g.msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT) {
+			p->err = 1;
+			break;
+		}
+		rp->rip += 2;
+		rp->dirty = 1u << HV_X64_REGISTER_CLASS_IP;
+		p->exits++;
+	}
+	munmap(rp, 4096);
+	return NULL;
+}
+
+static void test_two_vps(void)
+{
+	struct par p[2];
+	pthread_t t[2];
+	cur_test = "two-vps";
+	for (int i = 0; i < 2; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		if (guest_init(&p[i].g, (uint32_t)i))
+			return (void)CHECK(!"create");
+		start_real(&p[i].g, p_outloop_start, p_outloop_end, 0x1000);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, par_thread, &p[i]);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		EQ(p[i].err, 0);
+		EQ(p[i].exits, 200000);
+		EQ(io_of(&p[i].g)->header.vp_index, (unsigned)i);
+		guest_fini(&p[i].g);
+	}
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int bench(void)
+{
+	struct guest g;
+	if (guest_init(&g, 0))
+		return 1;
+	start_real(&g, p_outloop_start, p_outloop_end, 0x1000);
+	struct hv_vp_register_page *rp = xmap(4096);
+	const int n = 2000000;
+	for (int i = 0; i < 1000; i++) { /* warm up: translate the loop */
+		sim_x86_vcpu_run(g.vp, &g.msg, rp);
+		rp->rip += 2;
+		rp->dirty = 1u << HV_X64_REGISTER_CLASS_IP;
+	}
+	double t0 = now();
+	for (int i = 0; i < n; i++) {
+		sim_x86_vcpu_run(g.vp, &g.msg, rp);
+		if (g.msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT) {
+			fprintf(stderr, "unexpected exit 0x%x\n", g.msg.header.message_type);
+			return 1;
+		}
+		rp->rip += 2;
+		rp->dirty = 1u << HV_X64_REGISTER_CLASS_IP;
+	}
+	double t1 = now();
+	printf("OUT exits round trip: %.0f/s (%.0f ns each, register page completion)\n", n / (t1 - t0),
+	       (t1 - t0) / n * 1e9);
+
+	start_real(&g, p_compute_start, p_compute_end, 0x8000); /* fresh address: no stale translation */
+	t0 = now();
+	sim_x86_vcpu_run(g.vp, &g.msg, NULL);
+	t1 = now();
+	if (g.msg.header.message_type != HVMSG_X64_HALT) {
+		fprintf(stderr, "compute loop: unexpected exit 0x%x at 0x%llx\n", g.msg.header.message_type,
+			(unsigned long long)((struct hv_x64_halt_message *)g.msg.u.payload)->header.rip);
+		return 1;
+	}
+	double insns = 50000000.0 * 3 + 1;
+	printf("compute loop: %.0f guest instructions/s (%.2f s for %.0f instructions)\n", insns / (t1 - t0), t1 - t0,
+	       insns);
+	munmap(rp, 4096);
+	guest_fini(&g);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--bench"))
+		return bench();
+	test_reset();
+	test_io_sizes();
+	test_string_io();
+	test_mmio();
+	test_long_mode();
+	test_real_mode_interrupts();
+	test_async_wake();
+	test_triple_fault();
+	test_cpuid();
+	test_register_page();
+	test_state_blobs();
+	test_tracking();
+	test_two_vps();
+	printf("x86_vcpu: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
