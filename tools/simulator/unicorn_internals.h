@@ -12,7 +12,15 @@
  * and a few CPU class methods through relocations against exported
  * symbols, so a definition of the same name in the executable (exported:
  * link with -rdynamic) or in a preloaded library replaces unicorn's; the
- * original stays reachable through dlsym(RTLD_NEXT, name).
+ * original stays reachable through dlsym(RTLD_NEXT, name). Replaced (x86_vcpu.c):
+ *   helper_{in,out}{b,w,l}_x86_64, helper_hlt/cpuid/rdmsr/wrmsr_x86_64   precise exits
+ *   helper_ret_ldub/le_lduw/le_ldul/le_ldq_mmu_x86_64,
+ *   helper_ret_stb/le_stw/le_stl/le_stq_mmu_x86_64   MMIO/GPA intercepts, APIC page
+ *   memory_mapping                    unicorn's permission checks use the linear address
+ *   tlb_set_page_with_attrs_x86_64    unicorn 2.0.1 installs TLB entries with
+ *                                     paddr = vaddr after its page walk; we put the GPA back
+ *   x86_cpu_exec_enter_x86_64, x86_cpu_exec_interrupt_x86_64   kick, APIC interrupt delivery
+ *   qemu_system_reset_request         triple fault
  */
 #ifndef MSHV_SIM_UNICORN_INTERNALS_H
 #define MSHV_SIM_UNICORN_INTERNALS_H
