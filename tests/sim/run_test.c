@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,7 @@ static void on_sigusr1(int sig)
 struct spin_arg {
 	struct vcpu *v;
 	int ret, err;
+	volatile int done;
 };
 
 static void *spin_thread(void *p)
@@ -273,6 +275,7 @@ static void *spin_thread(void *p)
 
 	a->ret = vcpu_run(a->v);
 	a->err = errno;
+	a->done = 1;
 	return NULL;
 }
 
@@ -293,9 +296,14 @@ static void test_signal_eintr(void)
 	v = vcpu_create(&vm, 0);
 	vcpu_real_mode_at(&v, 0, 0x1000);
 	a.v = &v;
+	a.done = 0;
 	pthread_create(&t, NULL, spin_thread, &a);
-	usleep(50000);
-	pthread_kill(t, SIGUSR1);
+	/* A signal that lands before the thread is inside MSHV_RUN_VP is just
+	 * handled; keep signalling until the ioctl returns (at most 2 s). */
+	for (int i = 0; i < 100 && !a.done; i++) {
+		pthread_kill(t, SIGUSR1);
+		usleep(20000);
+	}
 	pthread_join(t, NULL);
 	CHECK(a.ret == -1 && a.err == EINTR);
 	CHECK(v.regs->isvalid && v.regs->rip == 0x1000);

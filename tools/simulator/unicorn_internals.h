@@ -110,5 +110,6 @@ void raise_exception_err_ra_x86_64(void *env, int exception_index, int error_cod
 	__attribute__((noreturn));
 void tlb_flush_x86_64(void *cs);
 void cpu_exit(void *cs);
+void tb_flush_x86_64(void *cs);
 
 #endif

@@ -32,11 +32,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -161,9 +163,17 @@ struct sim_x86_vcpu {
 	/* synthetic MSRs the hypervisor owns */
 	uint64_t guest_os_id, hypercall_msr;
 
+	struct sim_doorbell *doorbells; /* MMIO ioeventfds */
+	size_t ndoorbells;
+
 	sim_access_fn *track_fn;
 	void *track_opaque;
 	uc_hook track_hook;
+	uc_hook track_block_hook; /* instruction fetches count as accesses too */
+	pthread_mutex_t track_lock; /* guards the wanted state below */
+	sim_access_fn *track_want_fn;
+	void *track_want_opaque;
+	atomic_bool track_changed;
 	uc_hook hooks[4];
 };
 
@@ -922,6 +932,41 @@ void helper_wrmsr_x86_64(void *env)
 
 /* ---- memory ---- */
 
+/* A write of size bytes of val at an unmapped gpa: a matching doorbell is signalled instead of an exit. */
+static bool ring_doorbell(struct sim_x86_vcpu *vp, uint64_t gpa, unsigned size, uint64_t val)
+{
+	uint64_t mask = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+	size_t i;
+
+	for (i = 0; i < vp->ndoorbells; i++) {
+		const struct sim_doorbell *d = &vp->doorbells[i];
+
+		if (d->gpa != gpa || (d->len && d->len != size))
+			continue;
+		if (d->has_datamatch && (d->datamatch & mask) != (val & mask))
+			continue;
+		eventfd_write(d->eventfd, 1);
+		return true;
+	}
+	return false;
+}
+
+int sim_x86_vcpu_set_doorbells(struct sim_x86_vcpu *vp, const struct sim_doorbell *doorbells, size_t n)
+{
+	struct sim_doorbell *copy = NULL;
+
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, doorbells, n * sizeof(*copy));
+	}
+	free(vp->doorbells);
+	vp->doorbells = copy;
+	vp->ndoorbells = n;
+	return 0;
+}
+
 /*
  * Decide about one data access of size bytes at linear address la.
  * Returns 0: let unicorn do it; 1: done here (APIC), *val read.
@@ -958,6 +1003,8 @@ static int mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool 
 			}
 			return 1;
 		}
+		if (write && npages == 1 && ring_doorbell(vp, gpa, size, *val))
+			return 1;
 		vp->ex.msg_type = HVMSG_UNMAPPED_GPA;
 intercept:
 		vp->ex.kind = EXIT_MEM;
@@ -1183,6 +1230,11 @@ static void hook_track(uc_engine *uc, uc_mem_type type, uint64_t address, int si
 	}
 }
 
+static void hook_track_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	hook_track(uc, UC_MEM_FETCH, address, size ? (int)size : 1, 0, user);
+}
+
 /* MSHV_SIM_DEBUG_CODE=1: trace every guest instruction (slow; debugging only) */
 static void hook_code_debug(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
@@ -1254,6 +1306,7 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	struct sim_x86_vcpu *vp = calloc(1, sizeof(*vp));
 	if (!vp)
 		return -ENOMEM;
+	pthread_mutex_init(&vp->track_lock, NULL);
 	vp->vp_index = vp_index;
 	if (uc_open(UC_ARCH_X86, UC_MODE_64, &vp->uc) != UC_ERR_OK) {
 		free(vp);
@@ -1305,6 +1358,8 @@ void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vp)
 		return;
 	uc_close(vp->uc);
 	free(vp->slots);
+	free(vp->doorbells);
+	pthread_mutex_destroy(&vp->track_lock);
 	free(vp);
 }
 
@@ -1959,6 +2014,8 @@ static void futex_wake(_Atomic uint32_t *w)
 	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
+static void track_apply(struct sim_x86_vcpu *vp);
+
 int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_vp_register_page *rp)
 {
 	int ret = 0;
@@ -1968,6 +2025,8 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 	struct sim_x86_vcpu *saved = cur_vp;
 	cur_vp = vp;
 	atomic_store(&vp->running, true);
+	if (atomic_load(&vp->track_changed))
+		track_apply(vp);
 	for (;;) {
 		if (atomic_exchange(&vp->kick, 0)) {
 			ret = -EINTR;
@@ -2023,6 +2082,17 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 	return ret;
 }
 
+int sim_x86_vcpu_wait_kick(struct sim_x86_vcpu *vp)
+{
+	for (;;) {
+		uint32_t w = atomic_load(&vp->wake);
+
+		if (atomic_exchange(&vp->kick, 0))
+			return -EINTR;
+		futex_wait(&vp->wake, w);
+	}
+}
+
 void sim_x86_vcpu_kick(struct sim_x86_vcpu *vp)
 {
 	atomic_store(&vp->kick, 1);
@@ -2038,7 +2108,9 @@ uint64_t sim_x86_vcpu_assert_interrupt(struct sim_x86_vcpu *vp, uint32_t type, u
 	switch (type) {
 	case HV_X64_INTERRUPT_TYPE_FIXED:
 	case HV_X64_INTERRUPT_TYPE_EXTINT:
-		if (vector < 16 || vector > 255)
+		/* Vectors 0-15 are illegal for a fixed APIC interrupt; an ExtINT's vector
+		 * comes from the (virtual) PIC, and mshv-ioctls asserts ExtINT vector 0. */
+		if (vector > 255 || (type == HV_X64_INTERRUPT_TYPE_FIXED && vector < 16))
 			return HV_STATUS_INVALID_PARAMETER;
 		if (level_triggered)
 			atomic_fetch_or(&vp->posted_tmr[vector / 32], 1u << (vector % 32));
@@ -2119,16 +2191,34 @@ void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uin
 	out[3] = d;
 }
 
-void sim_x86_vcpu_track_access(struct sim_x86_vcpu *vp, sim_access_fn *fn, void *opaque)
+/* Switch the access hooks on or off: on the VP's own thread, at the start of a run. */
+static void track_apply(struct sim_x86_vcpu *vp)
 {
-	vp->track_fn = fn;
-	vp->track_opaque = opaque;
-	if (fn && !vp->track_hook) {
+	pthread_mutex_lock(&vp->track_lock);
+	vp->track_fn = vp->track_want_fn;
+	vp->track_opaque = vp->track_want_opaque;
+	atomic_store(&vp->track_changed, false);
+	pthread_mutex_unlock(&vp->track_lock);
+	if (vp->track_fn && !vp->track_hook) {
 		uc_hook_add(vp->uc, &vp->track_hook, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)hook_track, vp, 1, 0);
+		uc_hook_add(vp->uc, &vp->track_block_hook, UC_HOOK_BLOCK, (void *)hook_track_block, vp, 1, 0);
 		uc_ctl_flush_tlb(vp->uc);
-	} else if (!fn && vp->track_hook) {
+		tb_flush_x86_64(vp->cs); /* block hooks are compiled into translations: start afresh */
+	} else if (!vp->track_fn && vp->track_hook) {
 		uc_hook_del(vp->uc, vp->track_hook);
+		uc_hook_del(vp->uc, vp->track_block_hook);
 		vp->track_hook = 0;
+		vp->track_block_hook = 0;
 		uc_ctl_flush_tlb(vp->uc);
 	}
+}
+
+/* Any thread: takes effect when the VP next enters (or re-enters) the guest. */
+void sim_x86_vcpu_track_access(struct sim_x86_vcpu *vp, sim_access_fn *fn, void *opaque)
+{
+	pthread_mutex_lock(&vp->track_lock);
+	vp->track_want_fn = fn;
+	vp->track_want_opaque = opaque;
+	atomic_store(&vp->track_changed, true);
+	pthread_mutex_unlock(&vp->track_lock);
 }
