@@ -66,6 +66,12 @@ static void resolve(void)
 	real.sigaction = dlsym(RTLD_NEXT, "sigaction");
 }
 
+/*
+ * Resolve on first use too: a sanitizer runtime or another preload may call
+ * open() or mmap() before our constructor has run.
+ */
+#define REAL(fn) (real.fn ? real.fn : (resolve(), real.fn))
+
 __attribute__((constructor)) static void sim_init(void)
 {
 	const char *abi = getenv("MSHV_SIM_ABI");
@@ -136,7 +142,7 @@ static void fd_set_obj(int fd, struct sim_obj *obj)
 
 void *sim_real_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 {
-	return real.mmap(addr, length, prot, flags, fd, offset);
+	return REAL(mmap)(addr, length, prot, flags, fd, offset);
 }
 
 int sim_fd_install(struct sim_obj *obj, const char *name, bool cloexec, size_t backing_size, int *backing_fd)
@@ -146,13 +152,13 @@ int sim_fd_install(struct sim_obj *obj, const char *name, bool cloexec, size_t b
 	if (fd < 0)
 		return -errno;
 	if (fd >= SIM_MAX_FDS) {
-		real.close(fd);
+		REAL(close)(fd);
 		return -EMFILE;
 	}
 	if (backing_size && ftruncate(fd, (off_t)backing_size) < 0) {
 		int err = -errno;
 
-		real.close(fd);
+		REAL(close)(fd);
 		return err;
 	}
 	if (backing_fd)
@@ -206,7 +212,7 @@ int open(const char *path, int flags, ...)
 	va_end(ap);
 	if (is_dev_mshv(AT_FDCWD, path))
 		return open_dev_mshv(flags);
-	return real.open(path, flags, mode);
+	return REAL(open)(path, flags, mode);
 }
 
 int openat(int dirfd, const char *path, int flags, ...)
@@ -219,7 +225,7 @@ int openat(int dirfd, const char *path, int flags, ...)
 	va_end(ap);
 	if (is_dev_mshv(dirfd, path))
 		return open_dev_mshv(flags);
-	return real.openat(dirfd, path, flags, mode);
+	return REAL(openat)(dirfd, path, flags, mode);
 }
 
 int open64(const char *path, int flags, ...) __attribute__((alias("open")));
@@ -241,14 +247,14 @@ int access(const char *path, int mode)
 {
 	if (is_dev_mshv(AT_FDCWD, path))
 		return (mode & X_OK) ? (errno = EACCES, -1) : 0;
-	return real.access(path, mode);
+	return REAL(access)(path, mode);
 }
 
 int faccessat(int dirfd, const char *path, int mode, int flags)
 {
 	if (is_dev_mshv(dirfd, path))
 		return (mode & X_OK) ? (errno = EACCES, -1) : 0;
-	return real.faccessat(dirfd, path, mode, flags);
+	return REAL(faccessat)(dirfd, path, mode, flags);
 }
 
 /* ---- close / dup --------------------------------------------------------- */
@@ -257,7 +263,7 @@ int close(int fd)
 {
 	if (fd >= 0 && fd < SIM_MAX_FDS && fd_table[fd])
 		fd_set_obj(fd, NULL);
-	return real.close(fd);
+	return REAL(close)(fd);
 }
 
 static int dup_result(int oldfd, int newfd)
@@ -277,19 +283,19 @@ static int dup_result(int oldfd, int newfd)
 
 int dup(int oldfd)
 {
-	return dup_result(oldfd, real.dup(oldfd));
+	return dup_result(oldfd, REAL(dup)(oldfd));
 }
 
 int dup2(int oldfd, int newfd)
 {
 	if (oldfd == newfd)
-		return real.dup2(oldfd, newfd);
-	return dup_result(oldfd, real.dup2(oldfd, newfd));
+		return REAL(dup2)(oldfd, newfd);
+	return dup_result(oldfd, REAL(dup2)(oldfd, newfd));
 }
 
 int dup3(int oldfd, int newfd, int flags)
 {
-	return dup_result(oldfd, real.dup3(oldfd, newfd, flags));
+	return dup_result(oldfd, REAL(dup3)(oldfd, newfd, flags));
 }
 
 int fcntl(int fd, int cmd, ...)
@@ -301,7 +307,7 @@ int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, long);
 	va_end(ap);
-	ret = real.fcntl(fd, cmd, arg);
+	ret = REAL(fcntl)(fd, cmd, arg);
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return dup_result(fd, ret);
 	return ret;
@@ -322,7 +328,7 @@ int ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	obj = sim_fd_get(fd);
 	if (!obj)
-		return real.ioctl(fd, request, arg);
+		return REAL(ioctl)(fd, request, arg);
 	ret = sim_ioctl(obj, request, arg);
 	sim_obj_put(obj);
 	if (ret < 0) {
@@ -338,14 +344,14 @@ void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 	int err;
 
 	if (!obj)
-		return real.mmap(addr, length, prot, flags, fd, offset);
+		return REAL(mmap)(addr, length, prot, flags, fd, offset);
 	err = sim_mmap_check(obj, length, prot, flags, offset);
 	sim_obj_put(obj);
 	if (err < 0) {
 		errno = -err;
 		return MAP_FAILED;
 	}
-	return real.mmap(addr, length, prot, flags, fd, offset);
+	return REAL(mmap)(addr, length, prot, flags, fd, offset);
 }
 void *mmap64(void *addr, size_t length, int prot, int flags, int fd, off_t offset) __attribute__((alias("mmap")));
 
@@ -372,7 +378,7 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	int ret;
 
 	if (sig <= 0 || sig >= NSIG || !act || act->sa_handler == SIG_IGN || act->sa_handler == SIG_DFL) {
-		ret = real.sigaction(sig, act, old ? &prev : NULL);
+		ret = REAL(sigaction)(sig, act, old ? &prev : NULL);
 		if (ret == 0 && old)
 			*old = (prev.sa_sigaction == sim_signal_trampoline) ? user_action[sig] : prev;
 		return ret;
@@ -380,7 +386,7 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	mine = *act;
 	mine.sa_flags |= SA_SIGINFO;
 	mine.sa_sigaction = sim_signal_trampoline;
-	ret = real.sigaction(sig, &mine, &prev);
+	ret = REAL(sigaction)(sig, &mine, &prev);
 	if (ret < 0)
 		return ret;
 	if (old)
