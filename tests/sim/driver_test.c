@@ -182,6 +182,22 @@ static void test_guest_memory(int mshv)
 	o.rsvd[3] = 0;
 	CHECK(ioctl(pt, MSHV_SET_GUEST_MEMORY, &o) == 0); /* the fixed-up region is fine */
 
+	/* Read-only memory cannot back a writable region (pinning it for writing fails). */
+	{
+		void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct mshv_user_mem_region w = r;
+
+		w.guest_pfn = 0x500;
+		w.size = 4096;
+		w.userspace_addr = (uintptr_t)ro;
+		CHECK_ERRNO(ioctl(pt, MSHV_SET_GUEST_MEMORY, &w), EFAULT);
+		w.flags = 0;
+		CHECK(ioctl(pt, MSHV_SET_GUEST_MEMORY, &w) == 0);
+		w.flags = 1u << MSHV_SET_MEM_BIT_UNMAP;
+		CHECK(ioctl(pt, MSHV_SET_GUEST_MEMORY, &w) == 0);
+		munmap(ro, 4096);
+	}
+
 	/* Unmap must name a region exactly. */
 	struct mshv_user_mem_region u = r;
 	u.flags = 1u << MSHV_SET_MEM_BIT_UNMAP;

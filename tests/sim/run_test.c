@@ -502,6 +502,145 @@ static void test_two_vps(void)
 	vm_destroy(&vm);
 }
 
+/* MSHV_GET/SET_VP_STATE through the ioctl: sizes, round trips, bad arguments. */
+static void test_vp_state(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 0);
+	struct mshv_get_set_vp_state st;
+	uint8_t *buf = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *copy = buf + 2 * 4096;
+	struct hv_local_interrupt_controller_state *lapic = (void *)buf;
+	int type;
+
+	for (type = MSHV_VP_STATE_LAPIC; type < MSHV_VP_STATE_COUNT; type++) {
+		memset(&st, 0, sizeof(st));
+		st.type = (uint8_t)type;
+		st.buf_sz = 2 * 4096;
+		st.buf_ptr = (uintptr_t)buf;
+		memset(buf, 0xcc, 2 * 4096);
+		CHECK(ioctl(v.fd, MSHV_GET_VP_STATE, &st) == 0);
+		CHECK(st.buf_sz >= 1 && st.buf_sz <= 4096); /* the state's own size comes back */
+		if (type == MSHV_VP_STATE_LAPIC) {
+			CHECK(lapic->apic_id == 0 && (lapic->apic_version & 0xff) == 0x14);
+			lapic->apic_ldr = 0x01000000;
+		} else {
+			buf[8] ^= 0x5a; /* any change must round-trip */
+		}
+		memcpy(copy, buf, st.buf_sz);
+		st.buf_sz = 4096;
+		CHECK(ioctl(v.fd, MSHV_SET_VP_STATE, &st) == 0);
+		memset(buf, 0, 4096);
+		st.buf_sz = 4096;
+		CHECK(ioctl(v.fd, MSHV_GET_VP_STATE, &st) == 0);
+		CHECK(memcmp(copy, buf, st.buf_sz) == 0);
+	}
+	memset(&st, 0, sizeof(st));
+	st.type = MSHV_VP_STATE_COUNT;
+	st.buf_sz = 4096;
+	st.buf_ptr = (uintptr_t)buf;
+	CHECK(ioctl(v.fd, MSHV_GET_VP_STATE, &st) == -1 && errno == EINVAL);
+	st.type = MSHV_VP_STATE_LAPIC;
+	st.buf_ptr = (uintptr_t)buf + 8;
+	CHECK(ioctl(v.fd, MSHV_GET_VP_STATE, &st) == -1 && errno == EINVAL);
+	st.buf_ptr = (uintptr_t)buf;
+	st.buf_sz = 100;
+	CHECK(ioctl(v.fd, MSHV_GET_VP_STATE, &st) == -1 && errno == EINVAL);
+	st.buf_sz = 4096;
+	st.rsvd[1] = 1;
+	CHECK(ioctl(v.fd, MSHV_GET_VP_STATE, &st) == -1 && errno == EINVAL);
+	munmap(buf, 3 * 4096);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+/* Hypercalls the VMM issues about a running guest. */
+static void test_hypercalls(void)
+{
+	static const uint8_t code[] = {
+		0x66, 0x31, 0xc0, /* xor eax, eax */
+		0x0f, 0xa2,       /* cpuid: intercepted below */
+		0xfb,             /* sti */
+		0xf4,             /* hlt: woken by the asserted interrupt */
+		0xf4,             /* hlt */
+	};
+	static const uint8_t handler[] = { 0xe6, 0x22, 0xcf }; /* out 0x22, al ; iret */
+	struct vm vm = vm_create();
+	struct vcpu v;
+	struct hv_input_install_intercept icpt;
+	struct hv_input_get_vp_cpuid_values cin;
+	struct hv_cpuid_leaf_info leaf;
+	union hv_output_get_vp_cpuid_values cout;
+	uint8_t cbuf[sizeof(cin) + sizeof(leaf)];
+	struct hv_input_translate_virtual_address tin;
+	struct hv_output_translate_virtual_address tout;
+	struct hv_input_assert_virtual_interrupt ain;
+	struct hv_input_signal_event_direct sin;
+	struct hv_output_signal_event_direct sout;
+	const struct hv_x64_cpuid_intercept_message *cm = (const void *)v.msg.u.payload;
+
+	memcpy(vm.mem + 0x1000, code, sizeof(code));
+	memcpy(vm.mem + 0x3000, handler, sizeof(handler));
+	vm.mem[0x40 * 4 + 1] = 0x30; /* IVT[0x40] = 0000:3000 */
+	v = vcpu_create(&vm, 0);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+	{
+		union hv_register_value sp;
+
+		memset(&sp, 0, sizeof(sp));
+		sp.reg64 = 0x8000;
+		CHECK(set_reg(&v, 0, HV_X64_REGISTER_RSP, &sp) == 0);
+	}
+
+	/* CPUID values as the hypervisor presents them; leaf 0 has a max leaf >= 1. */
+	memset(&cin, 0, sizeof(cin));
+	memset(&leaf, 0, sizeof(leaf));
+	memcpy(cbuf, &cin, sizeof(cin));
+	memcpy(cbuf + sizeof(cin), &leaf, sizeof(leaf));
+	CHECK(hvcall(v.fd, HVCALL_GET_VP_CPUID_VALUES, 1, cbuf, sizeof(cbuf), &cout, sizeof(cout)) == 0);
+	CHECK(cout.as_uint32[0] >= 1);
+
+	/* With a CPUID intercept the guest's CPUID exits, defaults filled in. */
+	memset(&icpt, 0, sizeof(icpt));
+	icpt.access_type = HV_INTERCEPT_ACCESS_MASK_EXECUTE;
+	icpt.intercept_type = HV_INTERCEPT_TYPE_X64_CPUID;
+	CHECK(hvcall(vm.pt, HVCALL_INSTALL_INTERCEPT, 0, &icpt, sizeof(icpt), NULL, 0) == 0);
+	CHECK(vcpu_run(&v) == 0);
+	CHECK(v.msg.header.message_type == HVMSG_X64_CPUID_INTERCEPT);
+	CHECK(cm->header.rip == 0x1003 && cm->rax == 0 && cm->default_result_rax == cout.as_uint32[0]);
+	v.regs->rip += 2;
+	v.regs->dirty |= 1u << HV_X64_REGISTER_CLASS_IP;
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_HALT);
+
+	/* Real mode: a virtual address translates to itself. */
+	memset(&tin, 0, sizeof(tin));
+	tin.control_flags = HV_TRANSLATE_GVA_VALIDATE_READ;
+	tin.gva_page = 0x5;
+	CHECK(hvcall(v.fd, HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0, &tin, sizeof(tin), &tout, sizeof(tout)) == 0);
+	CHECK(tout.translation_result.result_code == HV_TRANSLATE_GVA_SUCCESS && tout.gpa_page == 0x5);
+
+	/* An asserted fixed interrupt wakes the halted VP and runs its handler. */
+	memset(&ain, 0, sizeof(ain));
+	ain.control.interrupt_type = HV_X64_INTERRUPT_TYPE_FIXED;
+	ain.dest_addr = 0;
+	ain.vector = 0x40;
+	CHECK(hvcall(vm.pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &ain, sizeof(ain), NULL, 0) == 0);
+	CHECK(vcpu_run(&v) == 0);
+	CHECK(v.msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT && io_msg(&v)->port_number == 0x22);
+	ain.control.interrupt_type = 0x7f; /* not an interrupt type */
+	CHECK(hvcall(vm.pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &ain, sizeof(ain), NULL, 0) == -1 && errno == EINVAL);
+
+	/* Signal event direct: accepted for an existing VP and SINT, refused otherwise. */
+	memset(&sin, 0, sizeof(sin));
+	sin.target_sint = 2;
+	CHECK(hvcall(vm.pt, HVCALL_SIGNAL_EVENT_DIRECT, 0, &sin, sizeof(sin), &sout, sizeof(sout)) == 0);
+	sin.target_vp = 9;
+	CHECK(hvcall(vm.pt, HVCALL_SIGNAL_EVENT_DIRECT, 0, &sin, sizeof(sin), &sout, sizeof(sout)) == -1 &&
+	      errno == EINVAL);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
 int main(void)
 {
 	mshv_fd = open("/dev/mshv", O_RDWR | O_CLOEXEC);
@@ -516,6 +655,8 @@ int main(void)
 	test_dirty_tracking();
 	test_ioeventfd();
 	test_two_vps();
+	test_vp_state();
+	test_hypercalls();
 	close(mshv_fd);
 	printf("run: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

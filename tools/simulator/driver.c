@@ -20,6 +20,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "sim.h"
@@ -82,9 +83,10 @@ struct sim_obj *sim_system_new(void)
 }
 
 /* ---- user memory access ---------------------------------------------------
- * The kernel's copy_from_user/copy_to_user fail with EFAULT on a bad user
- * address; a simulator in the same address space cannot probe every
- * address, but it can refuse the null page and wrapping ranges. */
+ * The kernel's copy_from_user/copy_to_user fail with EFAULT on an address
+ * the caller cannot read or write. In the same address space the simulator
+ * gets the same answer, without faulting, from process_vm_readv/writev on
+ * itself: garbage pointers in any argument give EFAULT, never a crash. */
 static int user_range_ok(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p;
@@ -94,18 +96,50 @@ static int user_range_ok(const void *p, size_t n)
 	return a >= 4096 && a + n > a;
 }
 
+/*
+ * The last user range each thread proved readable / writable: the run loop
+ * passes the same message buffer every time, and a syscall per exit would
+ * cost more than the exit itself. (A VMM that unmaps that buffer and passes
+ * the same address again gets a fault instead of EFAULT.)
+ */
+static __thread uintptr_t ok_read_lo, ok_read_hi, ok_write_lo, ok_write_hi;
+
 static int copy_from_user(void *dst, const void *src, size_t n)
 {
+	struct iovec local = { dst, n }, remote = { (void *)(uintptr_t)src, n };
+	uintptr_t a = (uintptr_t)src;
+
+	if (!n)
+		return 0;
 	if (!user_range_ok(src, n))
 		return -EFAULT;
+	if (a < ok_read_lo || a + n > ok_read_hi) {
+		if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)n)
+			return -EFAULT;
+		ok_read_lo = a;
+		ok_read_hi = a + n;
+		return 0;
+	}
 	memcpy(dst, src, n);
 	return 0;
 }
 
 static int copy_to_user(void *dst, const void *src, size_t n)
 {
+	struct iovec local = { (void *)(uintptr_t)src, n }, remote = { dst, n };
+	uintptr_t a = (uintptr_t)dst;
+
+	if (!n)
+		return 0;
 	if (!user_range_ok(dst, n))
 		return -EFAULT;
+	if (a < ok_write_lo || a + n > ok_write_hi) {
+		if (process_vm_writev(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)n)
+			return -EFAULT;
+		ok_write_lo = a;
+		ok_write_hi = a + n;
+		return 0;
+	}
 	memcpy(dst, src, n);
 	return 0;
 }
@@ -268,6 +302,34 @@ static long system_ioctl(unsigned long request, void *arg)
 
 /* ---- guest memory ------------------------------------------------------- */
 
+/* Whether [addr, addr + size) is mapped readable (and writable) memory, from /proc/self/maps. */
+static bool user_range_mapped(uint64_t addr, uint64_t size, bool writable)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	uint64_t want = addr, end = addr + size;
+	char line[512];
+
+	if (!f)
+		return false;
+	while (want < end && fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+		char perms[8];
+
+		if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) != 3)
+			continue;
+		if (lo > want)
+			break; /* a hole (the lines are sorted) */
+		if (hi <= want)
+			continue;
+		if (perms[0] != 'r' || (writable && perms[1] != 'w'))
+			break;
+		want = hi;
+	}
+	fclose(f);
+	return want >= end;
+}
+
+
 /*
  * MSHV_SET_GUEST_MEMORY. Checks in the driver's order: flags, size and
  * alignment, reserved bytes (EINVAL); for a map, the user range must be
@@ -317,6 +379,11 @@ static int partition_set_memory(struct sim_partition *pt, void *uarg)
 	if (last_uaddr < mem.userspace_addr || last_uaddr >= (1ull << 47) ||
 	    mincore((void *)(uintptr_t)mem.userspace_addr, SIM_PAGE_SIZE, &vec) < 0) {
 		err = -EINVAL;
+		goto out;
+	}
+	/* Pinning every page (writable ones for writing) fails with EFAULT. */
+	if (!user_range_mapped(mem.userspace_addr, mem.size, (mem.flags & (1u << MSHV_SET_MEM_BIT_WRITABLE)) != 0)) {
+		err = -EFAULT;
 		goto out;
 	}
 	if (!pt->initialized) {
@@ -577,8 +644,9 @@ static uint32_t vp_state_size(struct sim_vp *vp, uint8_t type)
 static long vp_state(struct sim_vp *vp, void *uarg, bool set)
 {
 	struct mshv_get_set_vp_state st;
+	uint8_t buf[SIM_PAGE_SIZE];
 	uint32_t data_sz;
-	void *buf;
+	void *ubuf;
 	size_t len;
 	long err;
 
@@ -588,8 +656,8 @@ static long vp_state(struct sim_vp *vp, void *uarg, bool set)
 	if (st.type >= MSHV_VP_STATE_COUNT || st.rsvd[0] || st.rsvd[1] || st.rsvd[2] || !st.buf_sz ||
 	    (st.buf_sz & (SIM_PAGE_SIZE - 1)) || (st.buf_ptr & (SIM_PAGE_SIZE - 1)))
 		return -EINVAL;
-	buf = (void *)(uintptr_t)st.buf_ptr;
-	if (!user_range_ok(buf, st.buf_sz))
+	ubuf = (void *)(uintptr_t)st.buf_ptr;
+	if (!user_range_ok(ubuf, st.buf_sz))
 		return -EFAULT;
 	data_sz = vp_state_size(vp, st.type);
 	err = copy_to_user((char *)uarg + offsetof(struct mshv_get_set_vp_state, buf_sz), &data_sz, sizeof(data_sz));
@@ -597,7 +665,15 @@ static long vp_state(struct sim_vp *vp, void *uarg, bool set)
 		return err;
 	if (data_sz > st.buf_sz)
 		return -EINVAL;
+	if (data_sz > sizeof(buf))
+		return -EINVAL;
 	len = data_sz;
+	memset(buf, 0, sizeof(buf));
+	if (set) {
+		err = copy_from_user(buf, ubuf, data_sz);
+		if (err)
+			return err;
+	}
 	switch (st.type) {
 	case MSHV_VP_STATE_LAPIC:
 	case MSHV_VP_STATE_XSAVE:
@@ -605,17 +681,20 @@ static long vp_state(struct sim_vp *vp, void *uarg, bool set)
 			err = sim_x86_vcpu_set_state(vp->cpu, st.type, buf, len);
 		else
 			err = sim_x86_vcpu_get_state(vp->cpu, st.type, buf, &len);
-		return err == -ENOSPC ? -EINVAL : err;
+		if (err)
+			return err == -ENOSPC ? -EINVAL : err;
+		break;
 	case MSHV_VP_STATE_SIMP:
 		memcpy(set ? vp->simp : buf, set ? buf : vp->simp, len);
-		return 0;
+		break;
 	case MSHV_VP_STATE_SIEFP:
 		memcpy(set ? vp->siefp : buf, set ? buf : vp->siefp, len);
-		return 0;
+		break;
 	default:
 		memcpy(set ? vp->timers : buf, set ? buf : vp->timers, len);
-		return 0;
+		break;
 	}
+	return set ? 0 : copy_to_user(ubuf, buf, data_sz);
 }
 
 /*
@@ -975,13 +1054,15 @@ static long partition_msi_routing(struct sim_partition *pt, void *uarg)
 	if (head.nr > SIM_MAX_MSI_ROUTES || head.rsvd)
 		return -EINVAL;
 	ents = (const char *)uarg + sizeof(head);
-	if (!user_range_ok(ents, (size_t)head.nr * sizeof(e)))
-		return -EFAULT;
 	routes = calloc(SIM_MAX_MSI_ROUTES, sizeof(*routes));
 	if (!routes)
 		return -ENOMEM;
 	for (i = 0; i < head.nr; i++) {
-		memcpy(&e, ents + (size_t)i * sizeof(e), sizeof(e));
+		err = copy_from_user(&e, ents + (size_t)i * sizeof(e), sizeof(e));
+		if (err) {
+			free(routes);
+			return err;
+		}
 		if (e.gsi >= SIM_MAX_MSI_ROUTES || e.address_hi || routes[e.gsi].valid) {
 			free(routes);
 			return -EINVAL;
@@ -1529,7 +1610,7 @@ static long partition_gpap_access_bitmap(struct sim_partition *pt, void *uarg)
 	};
 	struct mshv_gpap_access_bitmap a;
 	uint8_t bit, *bitmap;
-	uint64_t i;
+	uint64_t i, done, chunk;
 	size_t j;
 	long err;
 
@@ -1552,13 +1633,20 @@ static long partition_gpap_access_bitmap(struct sim_partition *pt, void *uarg)
 		pthread_mutex_unlock(&pt->lock);
 		return -EIO; /* HV_STATUS_INVALID_PARTITION_STATE */
 	}
-	memset(bitmap, 0, (a.page_count + 7) / 8);
-	for (i = 0; i < a.page_count; i++) {
-		if (sim_page_access_state(pt, a.gpap_base + i, op_flags[a.access_type][a.access_op]) & bit)
-			bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+	/* In chunks of 4096 bytes of bitmap (32768 pages), as the driver batches. */
+	for (done = 0; done < a.page_count && !err; done += chunk) {
+		uint8_t out[4096];
+
+		chunk = a.page_count - done < sizeof(out) * 8 ? a.page_count - done : sizeof(out) * 8;
+		memset(out, 0, sizeof(out));
+		for (i = 0; i < chunk; i++) {
+			if (sim_page_access_state(pt, a.gpap_base + done + i, op_flags[a.access_type][a.access_op]) & bit)
+				out[i / 8] |= (uint8_t)(1u << (i % 8));
+		}
+		err = copy_to_user(bitmap + done / 8, out, (chunk + 7) / 8);
 	}
 	pthread_mutex_unlock(&pt->lock);
-	return 0;
+	return err;
 }
 
 uint64_t sim_cpuid_add_override(struct sim_partition *pt, const struct hv_register_x64_cpuid_result_parameters *p)

@@ -317,9 +317,9 @@ static uint64_t property_default(uint32_t code)
 	case HV_PARTITION_PROPERTY_PROCESSORS_PER_SOCKET:
 		return 1;
 	case HV_PARTITION_PROPERTY_XSAVE_STATES:
-		return 0x7; /* x87, SSE, AVX */
+		return 0x3; /* x87 and SSE: what the CPU model saves */
 	case HV_PARTITION_PROPERTY_MAX_XSAVE_DATA_SIZE:
-		return 4096;
+		return 576; /* legacy area, XSAVE header: the compacted x87+SSE image */
 	case HV_PARTITION_PROPERTY_PROCESSOR_CLOCK_FREQUENCY:
 		return 2000000000ull;
 	case HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0:

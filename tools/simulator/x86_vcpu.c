@@ -151,6 +151,8 @@ struct sim_x86_vcpu {
 	/* local APIC, owned by the run thread; other threads post into posted_* */
 	uint64_t apic_base;
 	uint32_t apic[64];
+	uint32_t apic_error_status, apic_counter_value, apic_remote_read; /* kept for VP state round trips */
+	uint8_t xsave_shadow[576]; /* the last XSAVE blob set: fields the CPU model lacks come back from here */
 	_Atomic uint32_t posted_irr[8];
 	_Atomic uint32_t posted_tmr[8];
 	atomic_bool posted;
@@ -1670,7 +1672,8 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 }
 
 /* ---- state blobs ---- */
-#define LAPIC_BLOB_SIZE (sizeof(struct hv_local_interrupt_controller_state) + 4096)
+/* HV_GET_SET_VP_STATE_LOCAL_INTERRUPT_CONTROLLER_STATE: one page, the state struct at its start. */
+#define LAPIC_BLOB_SIZE 4096
 #define XSAVE_BLOB_SIZE 576
 
 int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, size_t *len)
@@ -1705,11 +1708,10 @@ int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, si
 		s->apic_lvt_cmci = vp->apic[APIC_LVT_CMCI];
 		s->apic_initial_count = vp->apic[APIC_TMICT];
 		s->apic_divide_configuration = vp->apic[APIC_TDCR];
-		uint8_t *page = (uint8_t *)buf + sizeof(*s);
-		for (uint32_t r = 0; r < 64; r++) {
-			uint32_t val = r == APIC_PPR ? apic_ppr(vp) : vp->apic[r];
-			memcpy(page + r * 16, &val, 4);
-		}
+		/* no timer and no remote read are modelled: these keep what was set */
+		s->apic_error_status = vp->apic_error_status;
+		s->apic_counter_value = vp->apic_counter_value;
+		s->apic_remote_read = vp->apic_remote_read;
 		*len = LAPIC_BLOB_SIZE;
 		return 0;
 	}
@@ -1719,7 +1721,7 @@ int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, si
 			return -ENOSPC;
 		}
 		uint8_t *x = buf;
-		memset(x, 0, XSAVE_BLOB_SIZE);
+		memcpy(x, vp->xsave_shadow, XSAVE_BLOB_SIZE);
 		union hv_register_value fp;
 		sim_x86_vcpu_get_register(vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &fp);
 		memcpy(x + 0, &fp.fp_control_status.fp_control, 2);
@@ -1750,21 +1752,43 @@ int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, si
 int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *buf, size_t len)
 {
 	if (type == MSHV_VP_STATE_LAPIC) {
-		if (len < LAPIC_BLOB_SIZE)
+		if (len < sizeof(struct hv_local_interrupt_controller_state))
 			return -EINVAL;
-		const uint8_t *page = (const uint8_t *)buf + sizeof(struct hv_local_interrupt_controller_state);
+		const struct hv_local_interrupt_controller_state *s = buf;
 		apic_collect(vp);
-		for (uint32_t r = 0; r < 64; r++) {
-			if (r == APIC_PPR || r == APIC_EOI)
-				continue;
-			memcpy(&vp->apic[r], page + r * 16, 4);
+		vp->apic[APIC_ID] = s->apic_id;
+		vp->apic[APIC_VER] = s->apic_version;
+		vp->apic[APIC_LDR] = s->apic_ldr;
+		vp->apic[APIC_DFR] = s->apic_dfr;
+		vp->apic[APIC_SVR] = s->apic_spurious;
+		for (int i = 0; i < 8; i++) {
+			vp->apic[APIC_ISR + i] = s->apic_isr[i];
+			vp->apic[APIC_TMR + i] = s->apic_tmr[i];
+			vp->apic[APIC_IRR + i] = s->apic_irr[i];
 		}
+		vp->apic[APIC_ESR] = s->apic_esr;
+		vp->apic[APIC_ICR_HI] = s->apic_icr_high;
+		vp->apic[APIC_ICR_LO] = s->apic_icr_low;
+		vp->apic[APIC_LVT_TIMER] = s->apic_lvt_timer;
+		vp->apic[APIC_LVT_THERMAL] = s->apic_lvt_thermal;
+		vp->apic[APIC_LVT_PERF] = s->apic_lvt_perfmon;
+		vp->apic[APIC_LVT_LINT0] = s->apic_lvt_lint0;
+		vp->apic[APIC_LVT_LINT1] = s->apic_lvt_lint1;
+		vp->apic[APIC_LVT_ERROR] = s->apic_lvt_error;
+		vp->apic[APIC_LVT_CMCI] = s->apic_lvt_cmci;
+		vp->apic[APIC_TMICT] = s->apic_initial_count;
+		vp->apic[APIC_TDCR] = s->apic_divide_configuration;
+		vp->apic_error_status = s->apic_error_status;
+		vp->apic_counter_value = s->apic_counter_value;
+		vp->apic_remote_read = s->apic_remote_read;
+		update_irq_request(vp);
 		return 0;
 	}
 	if (type == MSHV_VP_STATE_XSAVE) {
 		if (len < 512)
 			return -EINVAL;
 		const uint8_t *x = buf;
+		memcpy(vp->xsave_shadow, x, len < XSAVE_BLOB_SIZE ? len : XSAVE_BLOB_SIZE);
 		union hv_register_value fp;
 		memset(&fp, 0, sizeof(fp));
 		memcpy(&fp.fp_control_status.fp_control, x + 0, 2);

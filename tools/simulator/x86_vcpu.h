@@ -83,11 +83,11 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vcpu, uint32_t name, con
 
 /*
  * VP state blobs for MSHV_GET/SET_VP_STATE: type is MSHV_VP_STATE_LAPIC
- * (struct hv_local_interrupt_controller_state followed by the APIC
- * register page, the format HvCallGetVpState uses) or MSHV_VP_STATE_XSAVE
- * (the XSAVE area in compacted format). get: *len is the buffer size on
- * entry and the bytes written on return (-ENOSPC when too small, with
- * *len set to the size needed). Other types: -EINVAL.
+ * (one 4 KiB page, struct hv_local_interrupt_controller_state at its start,
+ * the rest zero; TPR is CR8's) or MSHV_VP_STATE_XSAVE (the XSAVE area in
+ * compacted format, x87 and SSE). get: *len is the buffer size on entry
+ * and the bytes written on return (-ENOSPC when too small, with *len set to
+ * the size needed). Set then get gives the same bytes. Other types: -EINVAL.
  */
 int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vcpu, uint32_t type, void *buf, size_t *len);
 int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vcpu, uint32_t type, const void *buf, size_t len);

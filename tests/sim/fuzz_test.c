@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * Garbage in, errors out: every mshv request number (both kernel
+ * generations) and random ones, on /dev/mshv, partition, VP and device fds,
+ * with random argument bytes, random pointers inside them and bad argument
+ * pointers. The process must survive and each call must return 0 or -1 with
+ * an errno the driver uses; MSHV_RUN_VP gets a SIGALRM kick, so a guest
+ * running garbage cannot hang the test.
+ *
+ * fuzz_test [iterations [seed]] (default 20000, a fixed seed). Under tools/mshv-sim;
+ * 77 when there is no /dev/mshv. Not for a real /dev/mshv: it would create
+ * and run random guests there.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "mshv.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static const unsigned long requests[] = {
+	MSHV_CREATE_PARTITION, MSHV_INITIALIZE_PARTITION, MSHV_CREATE_VP, MSHV_SET_GUEST_MEMORY, MSHV_IRQFD,
+	MSHV_IOEVENTFD, MSHV_SET_MSI_ROUTING, MSHV_GET_GPAP_ACCESS_BITMAP, MSHV_ROOT_HVCALL, MSHV_RUN_VP,
+	MSHV_GET_VP_STATE, MSHV_SET_VP_STATE, MSHV_CREATE_DEVICE, MSHV_SET_DEVICE_ATTR_UPSTREAM,
+	MSHV_HAS_DEVICE_ATTR_UPSTREAM, MSHV_GET_DEVICE_ATTR_LEGACY, MSHV_HAS_DEVICE_ATTR_LEGACY,
+	MSHV_GET_HOST_PARTITION_PROPERTY, MSHV_MODIFY_GPA_HOST_ACCESS, MSHV_IMPORT_ISOLATED_PAGES,
+	MSHV_INSTALL_INTERCEPT, MSHV_ASSERT_INTERRUPT, MSHV_SET_PARTITION_PROPERTY, MSHV_GET_PARTITION_PROPERTY,
+	MSHV_COMPLETE_ISOLATED_IMPORT, MSHV_ISSUE_PSP_GUEST_REQUEST, MSHV_SEV_SNP_AP_CREATE,
+	MSHV_SIGNAL_EVENT_DIRECT, MSHV_POST_MESSAGE_DIRECT, MSHV_REGISTER_DELIVERABILITY_NOTIFICATIONS,
+	MSHV_GET_VP_REGISTERS, MSHV_SET_VP_REGISTERS, MSHV_VP_TRANSLATE_GVA, MSHV_VP_REGISTER_INTERCEPT_RESULT,
+	MSHV_GET_VP_CPUID_VALUES, MSHV_READ_GPA, MSHV_WRITE_GPA,
+};
+
+/* Every errno the driver model may answer with. */
+static int expected_errno(int e)
+{
+	switch (e) {
+	case EINVAL: case EFAULT: case ENOTTY: case EEXIST: case ENOENT: case EBADF: case EBUSY:
+	case EIO: case ENOMEM: case ENODEV: case EOPNOTSUPP: case ENXIO: case EPERM: case E2BIG:
+	case EINTR: case EAGAIN: case ENOSPC: case EMFILE: case EACCES:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+int main(int argc, char **argv)
+{
+	long iterations = argc > 1 ? atol(argv[1]) : 20000, i, calls = 0, ok = 0, unexpected = 0;
+
+	if (argc > 2)
+		rng = strtoull(argv[2], NULL, 0) | 1;
+	uint8_t *scratch = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t *arg = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct mshv_create_partition cp = { 0, 0 };
+	struct mshv_create_vp cv = { 0 };
+	struct mshv_user_mem_region r;
+	struct sigaction sa;
+	int fds[4];
+
+	fds[0] = open("/dev/mshv", O_RDWR | O_CLOEXEC);
+	if (fds[0] < 0) {
+		printf("SKIP: /dev/mshv: %s (run under tools/mshv-sim)\n", strerror(errno));
+		return 77;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	fds[1] = ioctl(fds[0], MSHV_CREATE_PARTITION, &cp);
+	ioctl(fds[1], MSHV_INITIALIZE_PARTITION);
+	memset(&r, 0, sizeof(r));
+	r.size = 1 << 16;
+	r.userspace_addr = (uintptr_t)scratch;
+	r.flags = 3;
+	ioctl(fds[1], MSHV_SET_GUEST_MEMORY, &r);
+	fds[2] = ioctl(fds[1], MSHV_CREATE_VP, &cv);
+	{
+		struct mshv_create_device cd = { MSHV_DEV_TYPE_VFIO, 0, 0 };
+
+		fds[3] = ioctl(fds[1], MSHV_CREATE_DEVICE, &cd) == 0 ? (int)cd.fd : fds[1];
+	}
+	if (fds[1] < 0 || fds[2] < 0) {
+		printf("FAIL: setup\n");
+		return 1;
+	}
+
+	for (i = 0; i < iterations; i++) {
+		int fd = fds[next() % 4], ret, j;
+		unsigned long req;
+		void *p;
+
+		if (next() % 8 == 0)
+			req = _IOC(next() % 4, MSHV_IOCTL, next() % 256, next() % 512);
+		else
+			req = requests[next() % (sizeof(requests) / sizeof(requests[0]))];
+		for (j = 0; j < 1024; j++) {
+			uint64_t v = next();
+
+			switch (v % 8) {
+			case 0: arg[j] = (uintptr_t)(scratch + (v >> 8) % 60000); break; /* a valid pointer */
+			case 1: arg[j] = v >> 56; break;                               /* a small number */
+			case 2: arg[j] = 0; break;
+			default: arg[j] = next(); break;
+			}
+		}
+		switch (next() % 16) {
+		case 0: p = NULL; break;
+		case 1: p = (void *)(uintptr_t)next(); break;
+		case 2: p = (char *)arg + 8192 - 8; break; /* runs off the end of the mapping */
+		default: p = arg; break;
+		}
+		if (req == MSHV_RUN_VP || req == MSHV_SET_GUEST_MEMORY) {
+			struct itimerval t = { { 0, 0 }, { 0, 20000 } };
+
+			setitimer(ITIMER_REAL, &t, NULL);
+		}
+		errno = 0;
+		ret = ioctl(fd, req, p);
+		calls++;
+		if (ret >= 0) {
+			ok++;
+			if (ret > 2 && ret != fds[0] && ret != fds[1] && ret != fds[2] && ret != fds[3] &&
+			    (req == MSHV_CREATE_PARTITION || req == MSHV_CREATE_VP))
+				close(ret); /* keep the fd table small */
+		} else if (!expected_errno(errno)) {
+			unexpected++;
+			fprintf(stderr, "request 0x%lx on fd %d: errno %d (%s)\n", req, fd, errno, strerror(errno));
+		}
+	}
+	printf("fuzz: %ld calls, %ld succeeded, %ld failed with an expected errno, %ld unexpected\n", calls, ok,
+	       calls - ok - unexpected, unexpected);
+	return unexpected ? 1 : 0;
+}
