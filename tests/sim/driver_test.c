@@ -21,32 +21,8 @@
 #include <unistd.h>
 
 #include "mshv.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (cond) {                                                      \
-			passed++;                                                \
-		} else {                                                         \
-			failed++;                                                \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                \
-	} while (0)
-
-/* The call fails with exactly this errno. */
-#define CHECK_ERRNO(call, err)                                                   \
-	do {                                                                     \
-		errno = 0;                                                       \
-		int r_ = (call);                                                 \
-		if (r_ == -1 && errno == (err)) {                                \
-			passed++;                                                \
-		} else {                                                         \
-			failed++;                                                \
-			fprintf(stderr, "%s:%d: FAILED: %s: got %d errno %d (%s), want errno %d (%s)\n", \
-				__FILE__, __LINE__, #call, r_, errno, strerror(errno), err, strerror(err)); \
-		}                                                                \
-	} while (0)
 
 static int fd_count(void)
 {

@@ -24,18 +24,8 @@
 #include <unistd.h>
 
 #include "mshv.h"
+#include "check.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (cond) {                                                              \
-			passed++;                                                        \
-		} else {                                                                 \
-			failed++;                                                        \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                        \
-	} while (0)
 
 #define MEM_SIZE (64 * 1024)
 
