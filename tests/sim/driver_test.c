@@ -333,6 +333,28 @@ static void test_root_hvcall(int mshv)
 	hc.in_ptr = 8; /* unmapped user address */
 	CHECK_ERRNO(ioctl(pt, MSHV_ROOT_HVCALL, &hc), EFAULT);
 
+	/* Pointers to memory that is gone or read-only: EFAULT, as copy_*_user gives. */
+	{
+		uint8_t *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct mshv_root_hvcall *ro = (struct mshv_root_hvcall *)page;
+
+		munmap(page + 4096, 4096);
+		memset(&hc, 0, sizeof(hc));
+		hc.code = HVCALL_GET_PARTITION_PROPERTY;
+		hc.in_sz = sizeof(in);
+		hc.out_sz = sizeof(out);
+		hc.in_ptr = (uintptr_t)(page + 4096); /* unmapped */
+		hc.out_ptr = (uintptr_t)&out;
+		CHECK_ERRNO(ioctl(pt, MSHV_ROOT_HVCALL, &hc), EFAULT);
+		hc.in_ptr = (uintptr_t)(page + 4096 - 8); /* runs into the hole */
+		CHECK_ERRNO(ioctl(pt, MSHV_ROOT_HVCALL, &hc), EFAULT);
+		hc.in_ptr = (uintptr_t)&in;
+		memcpy(ro, &hc, sizeof(hc));
+		mprotect(page, 4096, PROT_READ); /* the status cannot be written back */
+		CHECK_ERRNO(ioctl(pt, MSHV_ROOT_HVCALL, ro), EFAULT);
+		munmap(page, 4096);
+	}
+
 	/* Registers of a VP that does not exist. */
 	struct hv_input_get_vp_registers gh;
 	uint8_t gin[sizeof(gh) + sizeof(uint32_t)];

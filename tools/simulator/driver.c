@@ -20,7 +20,6 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "sim.h"
@@ -84,9 +83,8 @@ struct sim_obj *sim_system_new(void)
 
 /* ---- user memory access ---------------------------------------------------
  * The kernel's copy_from_user/copy_to_user fail with EFAULT on an address
- * the caller cannot read or write. In the same address space the simulator
- * gets the same answer, without faulting, from process_vm_readv/writev on
- * itself: garbage pointers in any argument give EFAULT, never a crash. */
+ * the caller cannot read or write; so do these (sim_user_copy catches the
+ * fault): garbage pointers in any argument give EFAULT, never a crash. */
 static int user_range_ok(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p;
@@ -96,52 +94,22 @@ static int user_range_ok(const void *p, size_t n)
 	return a >= 4096 && a + n > a;
 }
 
-/*
- * The last user range each thread proved readable / writable: the run loop
- * passes the same message buffer every time, and a syscall per exit would
- * cost more than the exit itself. (A VMM that unmaps that buffer and passes
- * the same address again gets a fault instead of EFAULT.)
- */
-static __thread uintptr_t ok_read_lo, ok_read_hi, ok_write_lo, ok_write_hi;
-
 static int copy_from_user(void *dst, const void *src, size_t n)
 {
-	struct iovec local = { dst, n }, remote = { (void *)(uintptr_t)src, n };
-	uintptr_t a = (uintptr_t)src;
-
 	if (!n)
 		return 0;
 	if (!user_range_ok(src, n))
 		return -EFAULT;
-	if (a < ok_read_lo || a + n > ok_read_hi) {
-		if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)n)
-			return -EFAULT;
-		ok_read_lo = a;
-		ok_read_hi = a + n;
-		return 0;
-	}
-	memcpy(dst, src, n);
-	return 0;
+	return sim_user_copy(dst, src, n);
 }
 
 static int copy_to_user(void *dst, const void *src, size_t n)
 {
-	struct iovec local = { (void *)(uintptr_t)src, n }, remote = { dst, n };
-	uintptr_t a = (uintptr_t)dst;
-
 	if (!n)
 		return 0;
 	if (!user_range_ok(dst, n))
 		return -EFAULT;
-	if (a < ok_write_lo || a + n > ok_write_hi) {
-		if (process_vm_writev(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)n)
-			return -EFAULT;
-		ok_write_lo = a;
-		ok_write_hi = a + n;
-		return 0;
-	}
-	memcpy(dst, src, n);
-	return 0;
+	return sim_user_copy(dst, src, n);
 }
 
 /* ---- partitions -------------------------------------------------------- */

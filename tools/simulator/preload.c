@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,12 +73,16 @@ static void resolve(void)
  */
 #define REAL(fn) (real.fn ? real.fn : (resolve(), real.fn))
 
+static void install_fault_handler(int sig);
+
 __attribute__((constructor)) static void sim_init(void)
 {
 	const char *abi = getenv("MSHV_SIM_ABI");
 	const char *trace = getenv("MSHV_SIM_TRACE");
 
 	resolve();
+	install_fault_handler(SIGSEGV);
+	install_fault_handler(SIGBUS);
 	sim_cfg.abi = SIM_ABI_UPSTREAM;
 	if (abi && !strcmp(abi, "legacy"))
 		sim_cfg.abi = SIM_ABI_LEGACY;
@@ -355,6 +360,78 @@ void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 }
 void *mmap64(void *addr, size_t length, int prot, int flags, int fd, off_t offset) __attribute__((alias("mmap")));
 
+/* ---- user memory: copies that fail with EFAULT instead of faulting ---------
+ *
+ * The driver model reads and writes the caller's buffers as the kernel's
+ * copy_from_user/copy_to_user do: a bad address is an error, not a crash.
+ * A copy arms a per-thread jump buffer; our SIGSEGV/SIGBUS handler jumps
+ * back when it is armed and otherwise passes the signal on to whatever the
+ * program (or a sanitizer runtime) installed. The program's own
+ * sigaction() calls for those two signals are recorded, not installed.
+ */
+
+static __thread sigjmp_buf *fault_jmp;
+static struct sigaction fault_next[NSIG]; /* the program's handler for SIGSEGV / SIGBUS */
+
+typedef uint64_t __attribute__((may_alias, aligned(1))) unaligned_u64;
+
+/* Plain loads and stores (no libc memcpy: a sanitizer's would check first). */
+__attribute__((noinline, no_sanitize_address)) static void raw_copy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	for (; n >= 8; n -= 8, d += 8, s += 8)
+		*(unaligned_u64 *)d = *(const unaligned_u64 *)s;
+	while (n--)
+		*d++ = *s++;
+}
+
+int sim_user_copy(void *dst, const void *src, size_t n)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0)) {
+		fault_jmp = NULL;
+		return -EFAULT;
+	}
+	fault_jmp = &jb;
+	raw_copy(dst, src, n);
+	fault_jmp = NULL;
+	return 0;
+}
+
+static void sim_fault_handler(int sig, siginfo_t *info, void *uctx)
+{
+	struct sigaction *next = &fault_next[sig];
+
+	if (fault_jmp)
+		siglongjmp(*fault_jmp, 1);
+	if ((next->sa_flags & SA_SIGINFO) && next->sa_sigaction) {
+		next->sa_sigaction(sig, info, uctx);
+	} else if (next->sa_handler != SIG_DFL && next->sa_handler != SIG_IGN) {
+		next->sa_handler(sig);
+	} else {
+		/* Default action: let the faulting instruction fault again without us. */
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		REAL(sigaction)(sig, &dfl, NULL);
+	}
+}
+
+static void install_fault_handler(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sim_fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	REAL(sigaction)(sig, &sa, &fault_next[sig]);
+}
+
 /* ---- signals: a handled signal makes a running MSHV_RUN_VP return -EINTR -- */
 
 static struct sigaction user_action[NSIG];
@@ -377,6 +454,13 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	struct sigaction mine, prev;
 	int ret;
 
+	if (sig == SIGSEGV || sig == SIGBUS) {
+		if (old)
+			*old = fault_next[sig];
+		if (act)
+			fault_next[sig] = *act;
+		return 0;
+	}
 	if (sig <= 0 || sig >= NSIG || !act || act->sa_handler == SIG_IGN || act->sa_handler == SIG_DFL) {
 		ret = REAL(sigaction)(sig, act, old ? &prev : NULL);
 		if (ret == 0 && old)

@@ -149,6 +149,8 @@ struct sim_vp {
 
 /* preload.c */
 int sim_fd_install(struct sim_obj *obj, const char *name, bool cloexec, size_t backing_size, int *backing_fd);
+/* Copy n bytes; -EFAULT (never a crash) when either side is not accessible. */
+int sim_user_copy(void *dst, const void *src, size_t n);
 /* libc's mmap, for the simulator's own mappings of its backing fds. */
 void *sim_real_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
 struct sim_obj *sim_fd_get(int fd); /* +1 reference, NULL when fd is not simulated */
