@@ -631,6 +631,29 @@ static void test_hypercalls(void)
 	vm_destroy(&vm);
 }
 
+/* Code the VMM rewrites after the guest ran it is what runs next. */
+static void test_rewritten_code(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v;
+	int round;
+
+	v = vcpu_create(&vm, 0);
+	for (round = 0; round < 3; round++) {
+		vm.mem[0x1000] = 0xe6; /* out imm8, al */
+		vm.mem[0x1001] = (uint8_t)(0x10 + round);
+		vm.mem[0x1002] = 0xf4; /* hlt */
+		vcpu_real_mode_at(&v, 0, 0x1000);
+		CHECK(vcpu_run(&v) == 0);
+		CHECK(v.msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT &&
+		      io_msg(&v)->port_number == 0x10 + round);
+		skip_instruction(&v);
+		CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_HALT);
+	}
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
 int main(void)
 {
 	mshv_fd = open("/dev/mshv", O_RDWR | O_CLOEXEC);
@@ -647,6 +670,7 @@ int main(void)
 	test_two_vps();
 	test_vp_state();
 	test_hypercalls();
+	test_rewritten_code();
 	close(mshv_fd);
 	printf("run: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

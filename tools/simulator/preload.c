@@ -81,6 +81,7 @@ __attribute__((constructor)) static void sim_init(void)
 	const char *trace = getenv("MSHV_SIM_TRACE");
 
 	resolve();
+	sim_x86_code_fault_external = true;
 	install_fault_handler(SIGSEGV);
 	install_fault_handler(SIGBUS);
 	sim_cfg.abi = SIM_ABI_UPSTREAM;
@@ -405,6 +406,8 @@ static void sim_fault_handler(int sig, siginfo_t *info, void *uctx)
 {
 	struct sigaction *next = &fault_next[sig];
 
+	if (sig == SIGSEGV && sim_x86_code_write_fault(info->si_addr))
+		return; /* a VMM write to guest code: retried, now allowed */
 	if (fault_jmp)
 		siglongjmp(*fault_jmp, 1);
 	if ((next->sa_flags & SA_SIGINFO) && next->sa_sigaction) {

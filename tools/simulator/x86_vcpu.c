@@ -35,10 +35,12 @@
 #include <pthread.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +49,8 @@
 
 #include "unicorn_internals.h"
 #include "x86_vcpu.h"
+
+bool sim_x86_code_fault_external;
 
 #define PAGE_SIZE_4K 4096ull
 #define APIC_DEFAULT_BASE 0xfee00000ull
@@ -176,6 +180,7 @@ struct sim_x86_vcpu {
 	sim_access_fn *track_want_fn;
 	void *track_want_opaque;
 	atomic_bool track_changed;
+	unsigned code_gen; /* code_pages.gen when this VP's translations were last known good */
 	uc_hook hooks[4];
 };
 
@@ -218,6 +223,7 @@ static struct {
 	exint_fn *exec_interrupt;
 	reset_fn *reset_request;
 	tlbset_fn *tlb_set_page;
+	void *(*tb_gen)(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags);
 	bool ok;
 } orig;
 
@@ -265,6 +271,7 @@ static bool resolve_originals(void)
 	R(exec_interrupt, "x86_cpu_exec_interrupt_x86_64");
 	R(reset_request, "qemu_system_reset_request");
 	R(tlb_set_page, "tlb_set_page_with_attrs_x86_64");
+	R(tb_gen, "tb_gen_code_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -932,6 +939,137 @@ void helper_wrmsr_x86_64(void *env)
 	raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
 }
 
+
+/* ---------------------------------------------------------------------
+ * Code the VMM rewrites
+ *
+ * unicorn notices guest writes to translated code (QEMU's own SMC
+ * detection) but not the VMM's writes to the same host memory. So each
+ * host page that translated code came from is made read-only in the
+ * process; a write to it from anywhere faults, sim_x86_code_write_fault()
+ * makes it writable again and bumps a generation, and every VP drops its
+ * translations before it next runs guest code.
+ * --------------------------------------------------------------------- */
+#define CODE_PAGES 4096 /* open-addressed set of host page addresses */
+
+static struct {
+	_Atomic uintptr_t page[CODE_PAGES]; /* 0: empty; ~0: deleted */
+	atomic_uint gen;
+	pthread_mutex_t lock; /* adding and clearing; the fault path only reads and tombstones */
+} code_pages = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static size_t code_slot(uintptr_t page)
+{
+	return (size_t)((page >> 12) * 0x9e3779b97f4a7c15ull >> 52) % CODE_PAGES;
+}
+
+static void protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
+{
+	const struct sim_mem_slot *slot;
+	uint64_t gpa = la;
+	uintptr_t page;
+	size_t i, n;
+
+	if ((cr(vp, 0) & CR0_PG) && walk(vp, la, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
+		return;
+	slot = find_slot(vp, gpa);
+	if (!slot || !(slot->flags & SIM_MEM_WRITE))
+		return;
+	page = ((uintptr_t)slot->host + (uintptr_t)(gpa - slot->gpa)) & ~(uintptr_t)0xfff;
+	pthread_mutex_lock(&code_pages.lock);
+	for (i = code_slot(page), n = 0; n < CODE_PAGES; i = (i + 1) % CODE_PAGES, n++) {
+		uintptr_t v = atomic_load(&code_pages.page[i]);
+
+		if (v == page)
+			break; /* already read-only */
+		if (v == 0 || v == ~(uintptr_t)0) {
+			if (mprotect((void *)page, 4096, PROT_READ) == 0)
+				atomic_store(&code_pages.page[i], page);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&code_pages.lock); /* a full set: the page stays writable (and unwatched) */
+}
+
+/* Async-signal-safe: a write fault at addr; true when it was a watched code page (now writable). */
+bool sim_x86_code_write_fault(void *addr)
+{
+	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)0xfff;
+	size_t i, n;
+
+	for (i = code_slot(page), n = 0; n < CODE_PAGES; i = (i + 1) % CODE_PAGES, n++) {
+		uintptr_t v = atomic_load(&code_pages.page[i]);
+
+		if (v == 0)
+			return false;
+		if (v == page) {
+			mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
+			atomic_store(&code_pages.page[i], ~(uintptr_t)0);
+			atomic_fetch_add(&code_pages.gen, 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Stop watching every page (the memory map changed): all translations go. */
+static void code_pages_release(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&code_pages.lock);
+	for (i = 0; i < CODE_PAGES; i++) {
+		uintptr_t v = atomic_exchange(&code_pages.page[i], 0);
+
+		if (v && v != ~(uintptr_t)0)
+			mprotect((void *)v, 4096, PROT_READ | PROT_WRITE);
+	}
+	atomic_fetch_add(&code_pages.gen, 1);
+	pthread_mutex_unlock(&code_pages.lock);
+}
+
+void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags);
+void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	void *tb = orig.tb_gen(cs, pc, cs_base, flags, cflags);
+
+	if (vp && (void *)vp->cs == cs) {
+		protect_code_page(vp, pc);
+		if ((pc & 0xfff) > 0xfff - 16) /* an instruction may cross into the next page */
+			protect_code_page(vp, pc + 16);
+	}
+	return tb;
+}
+
+/* Without mshv-sim's preload library (the CPU model's own tests), handle the faults here. */
+static struct sigaction code_fault_next;
+
+static void code_fault_handler(int sig, siginfo_t *info, void *uctx)
+{
+	if (sim_x86_code_write_fault(info->si_addr))
+		return;
+	if (code_fault_next.sa_flags & SA_SIGINFO)
+		code_fault_next.sa_sigaction(sig, info, uctx);
+	else if (code_fault_next.sa_handler != SIG_DFL && code_fault_next.sa_handler != SIG_IGN)
+		code_fault_next.sa_handler(sig);
+	else
+		signal(sig, SIG_DFL);
+}
+
+static void code_fault_handler_install(void)
+{
+	static atomic_bool done;
+	struct sigaction sa;
+
+	if (sim_x86_code_fault_external || atomic_exchange(&done, true))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = code_fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGSEGV, &sa, &code_fault_next);
+}
+
 /* ---- memory ---- */
 
 /* A write of size bytes of val at an unmapped gpa: a matching doorbell is signalled instead of an exit. */
@@ -1309,6 +1447,7 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	if (!vp)
 		return -ENOMEM;
 	pthread_mutex_init(&vp->track_lock, NULL);
+	code_fault_handler_install();
 	vp->vp_index = vp_index;
 	if (uc_open(UC_ARCH_X86, UC_MODE_64, &vp->uc) != UC_ERR_OK) {
 		free(vp);
@@ -1388,6 +1527,7 @@ int sim_x86_vcpu_set_memory(struct sim_x86_vcpu *vp, const struct sim_mem_slot *
 			}
 		}
 	}
+	code_pages_release();
 	for (size_t i = 0; i < vp->nslots; i++)
 		uc_mem_unmap(vp->uc, vp->slots[i].gpa, vp->slots[i].size);
 	free(vp->slots);
@@ -2051,6 +2191,10 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 	atomic_store(&vp->running, true);
 	if (atomic_load(&vp->track_changed))
 		track_apply(vp);
+	if (atomic_load(&code_pages.gen) != vp->code_gen) {
+		vp->code_gen = atomic_load(&code_pages.gen);
+		tb_flush_x86_64(vp->cs); /* the VMM rewrote code this VP had translated */
+	}
 	for (;;) {
 		if (atomic_exchange(&vp->kick, 0)) {
 			ret = -EINTR;

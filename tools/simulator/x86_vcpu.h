@@ -167,4 +167,16 @@ int sim_x86_vcpu_set_doorbells(struct sim_x86_vcpu *vcpu, const struct sim_doorb
 typedef void sim_access_fn(void *opaque, uint64_t gpfn, bool write);
 void sim_x86_vcpu_track_access(struct sim_x86_vcpu *vcpu, sim_access_fn *fn, void *opaque);
 
+/*
+ * Host pages that translated guest code came from are kept read-only, so
+ * that a VMM rewriting guest code is noticed (the VPs retranslate before
+ * they next run). A SIGSEGV handler calls sim_x86_code_write_fault() with
+ * the fault address first: true means it was such a page, now writable
+ * again, and the faulting write can simply be retried. The preload library
+ * has its own SIGSEGV handler and sets sim_x86_code_fault_external; without
+ * it the CPU model installs one (chained to the previous) at the first VP.
+ */
+bool sim_x86_code_write_fault(void *addr);
+extern bool sim_x86_code_fault_external;
+
 #endif
