@@ -544,6 +544,25 @@ static void test_abi_generation(int mshv)
 		regs.regs = &suspend;
 		CHECK_ERRNO(ioctl(vpfd, MSHV_SET_VP_REGISTERS, &regs), EINVAL);
 		CHECK(ioctl(vpfd, MSHV_GET_VP_REGISTERS, &regs) == 0 && suspend.value.reg64 == 1); /* a new VP is suspended */
+
+		/* A full set of 128 (more than one hypercall page holds) round-trips. */
+		{
+			static struct hv_register_assoc many[MSHV_VP_MAX_REGISTERS];
+			int k;
+
+			memset(many, 0, sizeof(many));
+			for (k = 0; k < MSHV_VP_MAX_REGISTERS; k++) {
+				many[k].name = (k % 2) ? HV_X64_REGISTER_RBX : HV_X64_REGISTER_RAX;
+				many[k].value.reg64 = (k % 2) ? 0xb0b : 0xa0a;
+			}
+			regs.count = MSHV_VP_MAX_REGISTERS;
+			regs.regs = many;
+			CHECK(ioctl(vpfd, MSHV_SET_VP_REGISTERS, &regs) == 0);
+			for (k = 0; k < MSHV_VP_MAX_REGISTERS; k++)
+				many[k].value.reg64 = 0;
+			CHECK(ioctl(vpfd, MSHV_GET_VP_REGISTERS, &regs) == 0);
+			CHECK(many[0].value.reg64 == 0xa0a && many[127].value.reg64 == 0xb0b);
+		}
 		close(vpfd);
 	}
 	close(pt);

@@ -1203,13 +1203,23 @@ static long legacy_vp_registers(struct sim_vp *vp, void *uarg, bool set)
 	hdr.vp_index = vp->index;
 	memcpy(in, &hdr, sizeof(hdr));
 	if (set) {
+		/* At most 127 registers fit one hypercall page: larger sets go in two. */
+		const int batch = (MSHV_HV_PAGE_SIZE - (int)sizeof(struct hv_input_set_vp_registers)) /
+				  (int)sizeof(regs[0]);
+		int done, n;
+
 		for (i = 0; i < a.count; i++)
 			if (regs[i].name == HV_REGISTER_EXPLICIT_SUSPEND || regs[i].name == HV_REGISTER_INTERCEPT_SUSPEND)
 				return -EINVAL;
-		memcpy(in + sizeof(struct hv_input_set_vp_registers), regs, (size_t)a.count * sizeof(regs[0]));
-		return driver_hvcall(vp->pt, vp, HVCALL_SET_VP_REGISTERS, (uint16_t)a.count, in,
-				     sizeof(struct hv_input_set_vp_registers) + (size_t)a.count * sizeof(regs[0]),
-				     NULL, 0);
+		for (done = 0; done < a.count; done += n) {
+			n = a.count - done < batch ? a.count - done : batch;
+			memcpy(in + sizeof(struct hv_input_set_vp_registers), regs + done, (size_t)n * sizeof(regs[0]));
+			err = driver_hvcall(vp->pt, vp, HVCALL_SET_VP_REGISTERS, (uint16_t)n, in,
+					    sizeof(struct hv_input_set_vp_registers) + (size_t)n * sizeof(regs[0]), NULL, 0);
+			if (err)
+				return err;
+		}
+		return 0;
 	}
 	for (i = 0; i < a.count; i++)
 		memcpy(in + sizeof(struct hv_input_get_vp_registers) + (size_t)i * 4, &regs[i].name, 4);
