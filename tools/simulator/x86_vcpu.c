@@ -2167,6 +2167,17 @@ static void regpage_store(struct sim_x86_vcpu *vp, struct hv_vp_register_page *r
 	rp->isvalid = 1;
 }
 
+void sim_x86_vcpu_load_register_page(struct sim_x86_vcpu *vp, struct hv_vp_register_page *rp)
+{
+	if (rp->isvalid && rp->dirty)
+		regpage_load(vp, rp);
+}
+
+void sim_x86_vcpu_store_register_page(struct sim_x86_vcpu *vp, struct hv_vp_register_page *rp)
+{
+	regpage_store(vp, rp);
+}
+
 /* ---- run ---- */
 static void futex_wait(_Atomic uint32_t *w, uint32_t val)
 {
@@ -2183,8 +2194,8 @@ static void track_apply(struct sim_x86_vcpu *vp);
 int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_vp_register_page *rp)
 {
 	int ret = 0;
-	if (rp && rp->isvalid && rp->dirty)
-		regpage_load(vp, rp);
+	if (rp)
+		sim_x86_vcpu_load_register_page(vp, rp);
 
 	struct sim_x86_vcpu *saved = cur_vp;
 	cur_vp = vp;
