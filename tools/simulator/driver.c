@@ -720,6 +720,18 @@ static long status_to_errno(uint64_t status)
 	}
 }
 
+/* sim_hvcall, with its MSHV_SIM_TRACE line. */
+static uint64_t traced_hvcall(struct sim_partition *pt, struct sim_vp *locked, uint16_t code, uint16_t reps,
+			      const void *in, void *out, uint16_t *done)
+{
+	uint64_t status = sim_hvcall(pt, locked, code, reps, in, out, done);
+
+	if (sim_cfg.trace)
+		sim_trace("mshv-sim: hvcall %s(0x%04x) reps %u -> status 0x%llx reps %u", sim_hvcall_name(code), code,
+			  reps, (unsigned long long)status, *done);
+	return status;
+}
+
 /*
  * Issue a hypercall for one of the driver's own ioctls: the input page
  * (4 KiB, zero beyond the struct) gets the partition id; the result is the
@@ -736,10 +748,7 @@ static long driver_hvcall(struct sim_partition *pt, struct sim_vp *locked, uint1
 	memset(page_out, 0, sizeof(page_out));
 	memcpy(page_in, in, in_size);
 	page_in[0] = pt->partition_id;
-	status = sim_hvcall(pt, locked, code, reps, page_in, page_out, &done);
-	if (sim_cfg.trace)
-		sim_trace("mshv-sim: hvcall %s(0x%04x) reps %u -> status 0x%llx reps %u", sim_hvcall_name(code), code,
-			  reps, (unsigned long long)status, done);
+	status = traced_hvcall(pt, locked, code, reps, page_in, page_out, &done);
 	if (status == HV_STATUS_SUCCESS && out_size)
 		memcpy(out, page_out, out_size);
 	return status_to_errno(status);
@@ -783,10 +792,7 @@ static long root_hvcall(enum sim_obj_kind kind, struct sim_partition *pt, struct
 	if (err)
 		return err;
 	in[0] = pt ? pt->partition_id : UINT64_MAX; /* HV_PARTITION_ID_SELF on /dev/mshv */
-	status = sim_hvcall(pt, vp, args.code, args.reps, in, out, &reps_done);
-	if (sim_cfg.trace)
-		sim_trace("mshv-sim: hvcall %s(0x%04x) reps %u -> status 0x%llx reps %u", sim_hvcall_name(args.code),
-			  args.code, args.reps, (unsigned long long)status, reps_done);
+	status = traced_hvcall(pt, vp, args.code, args.reps, in, out, &reps_done);
 	args.status = (uint16_t)status;
 	args.reps = reps_done;
 	err = copy_to_user(uarg, &args, sizeof(args));

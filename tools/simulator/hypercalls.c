@@ -180,6 +180,26 @@ static bool vp_set_special(struct sim_vp *vp, uint32_t name, const union hv_regi
 	}
 }
 
+/*
+ * The common start of HvCallGet/SetVpRegisters: reserved header fields, the
+ * VP, exclusive access to it, and the VMM's pending register page writes.
+ */
+static uint64_t registers_begin(struct sim_partition *pt, struct sim_vp *locked, uint32_t vp_index, uint8_t vtl,
+				uint8_t rsvd_z8, uint16_t rsvd_z16, struct sim_vp **vp)
+{
+	uint64_t status;
+
+	if (rsvd_z8 || rsvd_z16 || vtl)
+		return HV_STATUS_INVALID_PARAMETER;
+	*vp = vp_by_index(pt, vp_index);
+	if (!*vp)
+		return HV_STATUS_INVALID_VP_INDEX;
+	status = vp_acquire(*vp, locked);
+	if (status == HV_STATUS_SUCCESS)
+		sim_vp_apply_register_page(*vp);
+	return status;
+}
+
 static uint64_t hv_get_vp_registers(struct sim_partition *pt, struct sim_vp *locked, uint16_t reps,
 				    const void *in, void *out, uint16_t *reps_done)
 {
@@ -192,15 +212,9 @@ static uint64_t hv_get_vp_registers(struct sim_partition *pt, struct sim_vp *loc
 	if ((size_t)reps * sizeof(uint32_t) > MSHV_HV_PAGE_SIZE - sizeof(*hdr) ||
 	    (size_t)reps * sizeof(union hv_register_value) > MSHV_HV_PAGE_SIZE)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	if (hdr->rsvd_z8 || hdr->rsvd_z16 || hdr->input_vtl.as_uint8)
-		return HV_STATUS_INVALID_PARAMETER;
-	vp = vp_by_index(pt, hdr->vp_index);
-	if (!vp)
-		return HV_STATUS_INVALID_VP_INDEX;
-	status = vp_acquire(vp, locked);
+	status = registers_begin(pt, locked, hdr->vp_index, hdr->input_vtl.as_uint8, hdr->rsvd_z8, hdr->rsvd_z16, &vp);
 	if (status != HV_STATUS_SUCCESS)
 		return status;
-	sim_vp_apply_register_page(vp);
 	for (i = 0; i < reps; i++) {
 		union hv_register_value v;
 		uint32_t name;
@@ -228,15 +242,9 @@ static uint64_t hv_set_vp_registers(struct sim_partition *pt, struct sim_vp *loc
 
 	if ((size_t)reps * sizeof(struct hv_register_assoc) > MSHV_HV_PAGE_SIZE - sizeof(*hdr))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	if (hdr->rsvd_z8 || hdr->rsvd_z16 || hdr->input_vtl.as_uint8)
-		return HV_STATUS_INVALID_PARAMETER;
-	vp = vp_by_index(pt, hdr->vp_index);
-	if (!vp)
-		return HV_STATUS_INVALID_VP_INDEX;
-	status = vp_acquire(vp, locked);
+	status = registers_begin(pt, locked, hdr->vp_index, hdr->input_vtl.as_uint8, hdr->rsvd_z8, hdr->rsvd_z16, &vp);
 	if (status != HV_STATUS_SUCCESS)
 		return status;
-	sim_vp_apply_register_page(vp);
 	for (i = 0; i < reps; i++) {
 		struct hv_register_assoc a;
 		union hv_register_value value;
