@@ -22,6 +22,7 @@
 
 #include "mshv.h"
 #include "check.h"
+#include "raw_hvcall.h"
 
 
 static int fd_count(void)
@@ -282,13 +283,7 @@ static void test_root_hvcall(int mshv)
 
 	memset(&in, 0, sizeof(in));
 	in.property_code = HV_PARTITION_PROPERTY_PROCESSOR_VENDOR;
-	memset(&hc, 0, sizeof(hc));
-	hc.code = HVCALL_GET_PARTITION_PROPERTY;
-	hc.in_sz = sizeof(in);
-	hc.out_sz = sizeof(out);
-	hc.in_ptr = (uintptr_t)&in;
-	hc.out_ptr = (uintptr_t)&out;
-	CHECK(ioctl(pt, MSHV_ROOT_HVCALL, &hc) == 0);
+	CHECK(hvcall(pt, HVCALL_GET_PARTITION_PROPERTY, 0, &in, sizeof(in), &out, sizeof(out), &hc) == 0);
 	CHECK(hc.status == HV_STATUS_SUCCESS);
 
 	/* A property the hypervisor does not know: the call fails, status says why. */
@@ -302,20 +297,11 @@ static void test_root_hvcall(int mshv)
 	memset(&set, 0, sizeof(set));
 	set.property_code = HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION;
 	set.property_value = 1;
-	memset(&hc, 0, sizeof(hc));
-	hc.code = HVCALL_SET_PARTITION_PROPERTY;
-	hc.in_sz = sizeof(set);
-	hc.in_ptr = (uintptr_t)&set;
-	CHECK(ioctl(pt, MSHV_ROOT_HVCALL, &hc) == 0);
+	CHECK(hvcall(pt, HVCALL_SET_PARTITION_PROPERTY, 0, &set, sizeof(set), NULL, 0, &hc) == 0);
 	in.property_code = HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION;
-	memset(&hc, 0, sizeof(hc));
-	hc.code = HVCALL_GET_PARTITION_PROPERTY;
-	hc.in_sz = sizeof(in);
-	hc.out_sz = sizeof(out);
-	hc.in_ptr = (uintptr_t)&in;
-	hc.out_ptr = (uintptr_t)&out;
 	out.property_value = 0;
-	CHECK(ioctl(pt, MSHV_ROOT_HVCALL, &hc) == 0 && out.property_value == 1);
+	CHECK(hvcall(pt, HVCALL_GET_PARTITION_PROPERTY, 0, &in, sizeof(in), &out, sizeof(out), &hc) == 0 &&
+	      out.property_value == 1);
 
 	/* Driver-side checks, before any hypercall. */
 	hc.rsvd[2] = 1;
@@ -399,19 +385,6 @@ static void test_vp_mmap(int mshv)
 	CHECK(mmap(NULL, 4096, PROT_READ, MAP_SHARED, pt, 0) == MAP_FAILED && errno == ENODEV);
 	close(vpfd);
 	close(pt);
-}
-
-static int hvcall(int fd, uint16_t code, uint16_t reps, void *in, uint16_t in_sz, void *out, uint16_t out_sz,
-		  struct mshv_root_hvcall *hc)
-{
-	memset(hc, 0, sizeof(*hc));
-	hc->code = code;
-	hc->reps = reps;
-	hc->in_sz = in_sz;
-	hc->out_sz = out_sz;
-	hc->in_ptr = (uintptr_t)in;
-	hc->out_ptr = (uintptr_t)out;
-	return ioctl(fd, MSHV_ROOT_HVCALL, hc);
 }
 
 /* Page access tracking: off, on, set, read back, clear; bad arguments. */

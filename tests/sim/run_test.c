@@ -25,6 +25,7 @@
 
 #include "mshv.h"
 #include "check.h"
+#include "raw_hvcall.h"
 
 
 #define MEM_SIZE (64 * 1024)
@@ -70,20 +71,6 @@ static void vm_destroy(struct vm *vm)
 	munmap(vm->mem, MEM_SIZE);
 }
 
-static int hvcall(int fd, uint16_t code, uint16_t reps, void *in, size_t in_sz, void *out, size_t out_sz)
-{
-	struct mshv_root_hvcall hc;
-
-	memset(&hc, 0, sizeof(hc));
-	hc.code = code;
-	hc.reps = reps;
-	hc.in_sz = (uint16_t)in_sz;
-	hc.out_sz = (uint16_t)out_sz;
-	hc.in_ptr = (uintptr_t)in;
-	hc.out_ptr = (uintptr_t)out;
-	return ioctl(fd, MSHV_ROOT_HVCALL, &hc);
-}
-
 static int set_reg(struct vcpu *v, uint32_t vp_index, uint32_t name, const union hv_register_value *val)
 {
 	struct hv_input_set_vp_registers hdr;
@@ -97,7 +84,25 @@ static int set_reg(struct vcpu *v, uint32_t vp_index, uint32_t name, const union
 	memcpy(in, &hdr, sizeof(hdr));
 	memcpy(in + sizeof(hdr), &a, sizeof(a));
 	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), val, sizeof(*val));
-	return hvcall(v->fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0);
+	return hvcall(v->fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, NULL);
+}
+
+static int set_reg64(struct vcpu *v, uint32_t vp_index, uint32_t name, uint64_t value)
+{
+	union hv_register_value val;
+
+	memset(&val, 0, sizeof(val));
+	val.reg64 = value;
+	return set_reg(v, vp_index, name, &val);
+}
+
+/* Real-mode interrupt vector table entry: vector -> segment:offset. */
+static void set_ivt(uint8_t *mem, unsigned vector, uint16_t segment, uint16_t offset)
+{
+	mem[vector * 4 + 0] = (uint8_t)offset;
+	mem[vector * 4 + 1] = (uint8_t)(offset >> 8);
+	mem[vector * 4 + 2] = (uint8_t)segment;
+	mem[vector * 4 + 3] = (uint8_t)(segment >> 8);
 }
 
 static uint64_t get_reg64(struct vcpu *v, uint32_t vp_index, uint32_t name)
@@ -111,7 +116,7 @@ static uint64_t get_reg64(struct vcpu *v, uint32_t vp_index, uint32_t name)
 	memcpy(in, &hdr, sizeof(hdr));
 	memcpy(in + sizeof(hdr), &name, sizeof(name));
 	memset(&out, 0, sizeof(out));
-	CHECK(hvcall(v->fd, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &out, sizeof(out)) == 0);
+	CHECK(hvcall(v->fd, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &out, sizeof(out), NULL) == 0);
 	return out.reg64;
 }
 
@@ -145,9 +150,7 @@ static void vcpu_real_mode_at(struct vcpu *v, uint32_t index, uint16_t ip)
 	val.segment.selector = 0;
 	val.segment.attributes = 0x9b;
 	CHECK(set_reg(v, index, HV_X64_REGISTER_CS, &val) == 0);
-	memset(&val, 0, sizeof(val));
-	val.reg64 = ip;
-	CHECK(set_reg(v, index, HV_X64_REGISTER_RIP, &val) == 0);
+	CHECK(set_reg64(v, index, HV_X64_REGISTER_RIP, ip) == 0);
 }
 
 static int vcpu_run(struct vcpu *v)
@@ -324,19 +327,10 @@ static void test_irqfd_interrupt(void)
 
 	memcpy(vm.mem + 0x1000, code, sizeof(code));
 	memcpy(vm.mem + 0x2000, handler, sizeof(handler));
-	vm.mem[0x20 * 4 + 0] = 0x00; /* IVT[0x20] = 0000:2000 */
-	vm.mem[0x20 * 4 + 1] = 0x20;
-	vm.mem[0x20 * 4 + 2] = 0;
-	vm.mem[0x20 * 4 + 3] = 0;
+	set_ivt(vm.mem, 0x20, 0, 0x2000);
 	v = vcpu_create(&vm, 0);
 	vcpu_real_mode_at(&v, 0, 0x1000);
-	{
-		union hv_register_value sp;
-
-		memset(&sp, 0, sizeof(sp));
-		sp.reg64 = 0x8000;
-		CHECK(set_reg(&v, 0, HV_X64_REGISTER_RSP, &sp) == 0);
-	}
+	CHECK(set_reg64(&v, 0, HV_X64_REGISTER_RSP, 0x8000) == 0);
 
 	memset(&head, 0, sizeof(head));
 	memset(&ent, 0, sizeof(ent));
@@ -383,7 +377,7 @@ static void test_dirty_tracking(void)
 	memset(&set, 0, sizeof(set));
 	set.property_code = HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING;
 	set.property_value = 1;
-	CHECK(hvcall(vm.pt, HVCALL_SET_PARTITION_PROPERTY, 0, &set, sizeof(set), NULL, 0) == 0);
+	CHECK(hvcall(vm.pt, HVCALL_SET_PARTITION_PROPERTY, 0, &set, sizeof(set), NULL, 0, NULL) == 0);
 	v = vcpu_create(&vm, 0);
 	vcpu_real_mode_at(&v, 0, 0x1000);
 	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_HALT);
@@ -571,30 +565,24 @@ static void test_hypercalls(void)
 
 	memcpy(vm.mem + 0x1000, code, sizeof(code));
 	memcpy(vm.mem + 0x3000, handler, sizeof(handler));
-	vm.mem[0x40 * 4 + 1] = 0x30; /* IVT[0x40] = 0000:3000 */
+	set_ivt(vm.mem, 0x40, 0, 0x3000);
 	v = vcpu_create(&vm, 0);
 	vcpu_real_mode_at(&v, 0, 0x1000);
-	{
-		union hv_register_value sp;
-
-		memset(&sp, 0, sizeof(sp));
-		sp.reg64 = 0x8000;
-		CHECK(set_reg(&v, 0, HV_X64_REGISTER_RSP, &sp) == 0);
-	}
+	CHECK(set_reg64(&v, 0, HV_X64_REGISTER_RSP, 0x8000) == 0);
 
 	/* CPUID values as the hypervisor presents them; leaf 0 has a max leaf >= 1. */
 	memset(&cin, 0, sizeof(cin));
 	memset(&leaf, 0, sizeof(leaf));
 	memcpy(cbuf, &cin, sizeof(cin));
 	memcpy(cbuf + sizeof(cin), &leaf, sizeof(leaf));
-	CHECK(hvcall(v.fd, HVCALL_GET_VP_CPUID_VALUES, 1, cbuf, sizeof(cbuf), &cout, sizeof(cout)) == 0);
+	CHECK(hvcall(v.fd, HVCALL_GET_VP_CPUID_VALUES, 1, cbuf, sizeof(cbuf), &cout, sizeof(cout), NULL) == 0);
 	CHECK(cout.as_uint32[0] >= 1);
 
 	/* With a CPUID intercept the guest's CPUID exits, defaults filled in. */
 	memset(&icpt, 0, sizeof(icpt));
 	icpt.access_type = HV_INTERCEPT_ACCESS_MASK_EXECUTE;
 	icpt.intercept_type = HV_INTERCEPT_TYPE_X64_CPUID;
-	CHECK(hvcall(vm.pt, HVCALL_INSTALL_INTERCEPT, 0, &icpt, sizeof(icpt), NULL, 0) == 0);
+	CHECK(hvcall(vm.pt, HVCALL_INSTALL_INTERCEPT, 0, &icpt, sizeof(icpt), NULL, 0, NULL) == 0);
 	CHECK(vcpu_run(&v) == 0);
 	CHECK(v.msg.header.message_type == HVMSG_X64_CPUID_INTERCEPT);
 	CHECK(cm->header.rip == 0x1003 && cm->rax == 0 && cm->default_result_rax == cout.as_uint32[0]);
@@ -606,7 +594,7 @@ static void test_hypercalls(void)
 	memset(&tin, 0, sizeof(tin));
 	tin.control_flags = HV_TRANSLATE_GVA_VALIDATE_READ;
 	tin.gva_page = 0x5;
-	CHECK(hvcall(v.fd, HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0, &tin, sizeof(tin), &tout, sizeof(tout)) == 0);
+	CHECK(hvcall(v.fd, HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0, &tin, sizeof(tin), &tout, sizeof(tout), NULL) == 0);
 	CHECK(tout.translation_result.result_code == HV_TRANSLATE_GVA_SUCCESS && tout.gpa_page == 0x5);
 
 	/* An asserted fixed interrupt wakes the halted VP and runs its handler. */
@@ -614,18 +602,18 @@ static void test_hypercalls(void)
 	ain.control.interrupt_type = HV_X64_INTERRUPT_TYPE_FIXED;
 	ain.dest_addr = 0;
 	ain.vector = 0x40;
-	CHECK(hvcall(vm.pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &ain, sizeof(ain), NULL, 0) == 0);
+	CHECK(hvcall(vm.pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &ain, sizeof(ain), NULL, 0, NULL) == 0);
 	CHECK(vcpu_run(&v) == 0);
 	CHECK(v.msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT && io_msg(&v)->port_number == 0x22);
 	ain.control.interrupt_type = 0x7f; /* not an interrupt type */
-	CHECK(hvcall(vm.pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &ain, sizeof(ain), NULL, 0) == -1 && errno == EINVAL);
+	CHECK(hvcall(vm.pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &ain, sizeof(ain), NULL, 0, NULL) == -1 && errno == EINVAL);
 
 	/* Signal event direct: accepted for an existing VP and SINT, refused otherwise. */
 	memset(&sin, 0, sizeof(sin));
 	sin.target_sint = 2;
-	CHECK(hvcall(vm.pt, HVCALL_SIGNAL_EVENT_DIRECT, 0, &sin, sizeof(sin), &sout, sizeof(sout)) == 0);
+	CHECK(hvcall(vm.pt, HVCALL_SIGNAL_EVENT_DIRECT, 0, &sin, sizeof(sin), &sout, sizeof(sout), NULL) == 0);
 	sin.target_vp = 9;
-	CHECK(hvcall(vm.pt, HVCALL_SIGNAL_EVENT_DIRECT, 0, &sin, sizeof(sin), &sout, sizeof(sout)) == -1 &&
+	CHECK(hvcall(vm.pt, HVCALL_SIGNAL_EVENT_DIRECT, 0, &sin, sizeof(sin), &sout, sizeof(sout), NULL) == -1 &&
 	      errno == EINVAL);
 	vcpu_destroy(&v);
 	vm_destroy(&vm);
