@@ -709,20 +709,27 @@ static void test_long_mode(void)
 	guest_fini(&g);
 }
 
+/* The real-mode interrupt guest at 0x1000, its handlers in the IVT (segment 0). */
+static void start_rmint(struct guest *g)
+{
+	uint16_t ivt[256 * 2];
+
+	start_real(g, p_rmint_start, p_rmint_end, 0x1000);
+	memset(ivt, 0, sizeof(ivt));
+	ivt[0x21 * 2] = (uint16_t)(0x1000 + (p_rmint_h21 - p_rmint_start));
+	ivt[3 * 2] = (uint16_t)(0x1000 + (p_rmint_h3 - p_rmint_start));
+	ivt[0 * 2] = (uint16_t)(0x1000 + (p_rmint_hde - p_rmint_start));
+	ivt[0x40 * 2] = (uint16_t)(0x1000 + (p_rmint_h40 - p_rmint_start));
+	memcpy(g->ram, ivt, sizeof(ivt));
+}
+
 static void test_real_mode_interrupts(void)
 {
 	struct guest g;
 	cur_test = "real-mode-interrupts";
 	if (guest_init(&g, 0))
 		return (void)CHECK(!"create");
-	start_real(&g, p_rmint_start, p_rmint_end, 0x1000);
-	uint16_t ivt[256 * 2];
-	memset(ivt, 0, sizeof(ivt));
-	ivt[0x21 * 2] = (uint16_t)(0x1000 + (p_rmint_h21 - p_rmint_start));
-	ivt[3 * 2] = (uint16_t)(0x1000 + (p_rmint_h3 - p_rmint_start));
-	ivt[0 * 2] = (uint16_t)(0x1000 + (p_rmint_hde - p_rmint_start));
-	ivt[0x40 * 2] = (uint16_t)(0x1000 + (p_rmint_h40 - p_rmint_start));
-	memcpy(g.ram, ivt, sizeof(ivt));
+	start_rmint(&g);
 	struct hv_x64_io_port_intercept_message *io;
 	io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
 	EQ(io->rax & 0xff, 0x21);
@@ -773,14 +780,7 @@ static void test_async_wake(void)
 	cur_test = "async-wake";
 	if (guest_init(&g, 0))
 		return (void)CHECK(!"create");
-	start_real(&g, p_rmint_start, p_rmint_end, 0x1000);
-	uint16_t ivt[256 * 2];
-	memset(ivt, 0, sizeof(ivt));
-	ivt[0x21 * 2] = (uint16_t)(0x1000 + (p_rmint_h21 - p_rmint_start));
-	ivt[3 * 2] = (uint16_t)(0x1000 + (p_rmint_h3 - p_rmint_start));
-	ivt[0 * 2] = (uint16_t)(0x1000 + (p_rmint_hde - p_rmint_start));
-	ivt[0x40 * 2] = (uint16_t)(0x1000 + (p_rmint_h40 - p_rmint_start));
-	memcpy(g.ram, ivt, sizeof(ivt));
+	start_rmint(&g);
 	for (int i = 0; i < 4; i++)
 		expect_io(&g, __LINE__, i == 3 ? 0x84 : 0x80, 1, false, 0);
 	expect_halt(&g, __LINE__);
