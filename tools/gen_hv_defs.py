@@ -76,6 +76,20 @@ EPILOGUE = """
 #endif /* MSHV_HV_DEFS_H */
 """
 
+# Name lists: X-macros over every value of a family, so that one source (the
+# hv-headers) gives both the values and their names (mshv.h builds its
+# mshv_*_name() tables from them). (list macro, what it lists, name pattern);
+# *_COUNT, *_MAX and *_INVALID are bounds, not values, and are left out.
+NAME_LISTS = [
+    ("MSHV_HV_STATUS_NAMES", "hypercall status codes", r"HV_STATUS_\w+"),
+    ("MSHV_HVCALL_NAMES", "hypercall codes", r"HVCALL_\w+"),
+    ("MSHV_HV_MESSAGE_TYPE_NAMES", "message types", r"HVMSG_\w+"),
+    ("MSHV_HV_PARTITION_PROPERTY_NAMES", "partition property codes", r"HV_PARTITION_PROPERTY_\w+"),
+    ("MSHV_HV_INTERCEPT_TYPE_NAMES", "intercept types", r"HV_INTERCEPT_TYPE_\w+"),
+]
+NAME_BOUNDS_RE = re.compile(r"_(COUNT|MAX|INVALID)$")
+ARCHES = ("__x86_64__", "__aarch64__")
+
 INT_TYPES = {
     "u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t",
     "s8": "int8_t", "s16": "int16_t", "s32": "int32_t", "s64": "int64_t",
@@ -163,8 +177,54 @@ def convert(lines):
     return out
 
 
+def collect_names(lines, found):
+    """Add each value name defined in lines (a #define or an enum member) to
+    found[list macro], tagged with its architecture section (None: both)."""
+    arch_stack = []
+    for line in lines:
+        s = line.strip()
+        m = re.match(r"#(if|elif)\s+defined\((\w+)\)\s*$", s)
+        if m:
+            if m.group(1) == "elif":
+                arch_stack.pop()
+            arch_stack.append(m.group(2) if m.group(2) in ARCHES else None)
+            continue
+        if s.startswith("#if"):
+            arch_stack.append(None)
+            continue
+        if s.startswith("#endif"):
+            arch_stack.pop()
+            continue
+        m = re.match(r"#define\s+(\w+)\s+\S", s) or re.match(r"(\w+)\s*=\s*[^=]", s)
+        if not m:
+            continue
+        arch = next((a for a in reversed(arch_stack) if a), None)
+        for macro, _, pattern in NAME_LISTS:
+            if re.fullmatch(pattern, m.group(1)) and not NAME_BOUNDS_RE.search(m.group(1)):
+                found[macro].append((m.group(1), arch))
+
+
+def name_lists(found):
+    out = ["\n/* ---- name lists (generated from the definitions above) ---- */\n"]
+    for macro, what, _ in NAME_LISTS:
+        names = found[macro]
+        if not names:
+            raise GenError("no %s found for %s" % (what, macro))
+        out.append("\n/* X(name) for each of the %s; %s_ARCH(X): those of this architecture only. */\n" % (what, macro))
+        common = [n for n, a in names if a is None]
+        out.append("#define %s(X) \\\n" % macro + "".join("\tX(%s) \\\n" % n for n in common) + "\t/* end */\n")
+        for i, arch in enumerate(ARCHES):
+            own = [n for n, a in names if a == arch]
+            out.append("#%s defined(%s)\n" % ("if" if i == 0 else "elif", arch))
+            out.append("#define %s_ARCH(X) \\\n" % macro + "".join("\tX(%s) \\\n" % n for n in own) +
+                       "\t/* end */\n")
+        out.append("#endif\n")
+    return "".join(out)
+
+
 def generate(srcdir):
     parts = [PROLOGUE.format(inputs="{" + ",".join(INPUTS) + "}")]
+    found = {macro: [] for macro, _, _ in NAME_LISTS}
     for name in INPUTS:
         path = os.path.join(srcdir, name)
         with open(path, encoding="utf-8") as f:
@@ -176,8 +236,10 @@ def generate(srcdir):
         text = re.sub(r"\A/\*.*?\*/\n(/\*.*?\*/\n)?", "", text, flags=re.S)
         text = text.strip("\n")
         converted = convert(text.split("\n"))
+        collect_names(converted, found)
         parts.append("\n/* ---- from hv-headers/%s ---- */\n\n" % name)
         parts.append("\n".join(converted) + "\n")
+    parts.append(name_lists(found))
     parts.append(EPILOGUE)
     return "".join(parts)
 
