@@ -578,6 +578,7 @@ static void test_mmio(void)
 	EQ(m->guest_virtual_address, 0xa0010);
 	EQ(m->memory_access_info.gva_valid, 1);
 	EQ(m->header.rip, 0x1008);
+	EQ(m->header.instruction_length, 0); /* as the hypervisor: unknown for memory intercepts */
 	CHECK(m->instruction_byte_count >= 4);
 	CHECK(!memcmp(m->instruction_bytes, "\x8b\x1e\x10\x00", 4));
 	EQ(getr(&g, HV_X64_REGISTER_RBX) & 0xffff, 0x1111); /* destination unchanged */
@@ -594,6 +595,7 @@ static void test_mmio(void)
 	r = run(&g);
 	EQ(g.msg.header.message_type, HVMSG_GPA_INTERCEPT);
 	EQ(m->header.intercept_access_type, HV_INTERCEPT_ACCESS_WRITE);
+	EQ(m->header.instruction_length, 0);
 	EQ(m->guest_physical_address, 0xc0000);
 	EQ(g.ram[0xc0000], 0); /* the write did not happen */
 	EQ(getr(&g, HV_X64_REGISTER_RCX) & 0xffff, 0x1234); /* the read before it did */

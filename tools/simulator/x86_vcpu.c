@@ -2111,6 +2111,22 @@ static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
 		break;
 	}
 	case EXIT_MEM: {
+		/*
+		 * header.instruction_length stays 0, as from the hypervisor: it
+		 * reports 0 when it does not know the length and guarantees it
+		 * only for CPUID, port IO and MSR intercepts (WDK
+		 * HV_X64_INTERCEPT_MESSAGE_HEADER). The hardware does not know it
+		 * either: Intel defines the VM-exit instruction length of an EPT
+		 * violation only when it happens while delivering a software
+		 * interrupt or exception, and AMD zeroes nRIP on a nested page
+		 * fault. What the message carries instead is the instruction's
+		 * bytes and their count (AMD's decode assists), and every consumer
+		 * decodes those: Cloud Hypervisor and QEMU (target/i386/mshv)
+		 * emulate instruction_bytes[0..instruction_byte_count), openvmm's
+		 * virt_mshv hands them to its x86 emulator, and openvmm's WHP-based
+		 * stand-in for the hypervisor (virt_whp) sends these messages with
+		 * a length of 0.
+		 */
 		struct hv_x64_memory_intercept_message *m = (void *)msg->u.payload;
 		memset(m, 0, sizeof(*m));
 		fill_header(vp, &m->header, vp->ex.access, 0);
