@@ -4,7 +4,9 @@
  * structs only: the reset vector, port IO completed through the VP register
  * page, HLT, a signal interrupting MSHV_RUN_VP, an irqfd-injected interrupt
  * taken through the real-mode IVT, dirty page tracking of guest writes,
- * an MMIO ioeventfd that fires with no exit, and two VPs on two threads.
+ * an MMIO ioeventfd that fires with no exit, two VPs on two threads, and
+ * RDMSR/WRMSR of an MSR no one implements under each unimplemented-MSR
+ * action and an MSR-index intercept.
  *
  * Runs under tools/mshv-sim; unchanged on a real /dev/mshv; exits 77 when
  * there is neither.
@@ -619,6 +621,156 @@ static void test_hypercalls(void)
 	vm_destroy(&vm);
 }
 
+/* HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION value, or -1 */
+static int64_t msr_action(struct vm *vm)
+{
+	struct hv_input_get_partition_property in;
+	struct hv_output_get_partition_property out;
+
+	memset(&in, 0, sizeof(in));
+	in.property_code = HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION;
+	if (hvcall(vm->pt, HVCALL_GET_PARTITION_PROPERTY, 0, &in, sizeof(in), &out, sizeof(out), NULL))
+		return -1;
+	return (int64_t)out.property_value;
+}
+
+static int set_msr_action(struct vm *vm, uint64_t action)
+{
+	struct hv_input_set_partition_property in;
+
+	memset(&in, 0, sizeof(in));
+	in.property_code = HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION;
+	in.property_value = action;
+	return hvcall(vm->pt, HVCALL_SET_PARTITION_PROPERTY, 0, &in, sizeof(in), NULL, 0, NULL);
+}
+
+static int install_msr_intercept(struct vm *vm, uint32_t type, uint32_t access, uint32_t msr)
+{
+	struct hv_input_install_intercept in;
+
+	memset(&in, 0, sizeof(in));
+	in.access_type = access;
+	in.intercept_type = type;
+	in.intercept_parameter.msr_index = msr;
+	return hvcall(vm->pt, HVCALL_INSTALL_INTERCEPT, 0, &in, sizeof(in), NULL, 0, NULL);
+}
+
+/* The next exit is port IO to this port; step over it. */
+static void expect_out(struct vcpu *v, uint16_t port)
+{
+	CHECK(vcpu_run(v) == 0);
+	CHECK(v->msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT && io_msg(v)->port_number == port);
+	skip_instruction(v);
+}
+
+/*
+ * RDMSR/WRMSR of an MSR neither the hypervisor nor an intercept handles:
+ * #GP by default (FAULT), EDX:EAX = 0 and a no-op write with
+ * IGNORE_WRITE_READ_ZERO, an HVMSG_X64_MSR_INTERCEPT with an MSR-index
+ * intercept installed (which wins over the action).
+ */
+static void test_msr_action(void)
+{
+	static const uint8_t code[] = {
+		0x66, 0xb9, 0x00, 0x1f, 0x00, 0x40, /* 0x1000: mov ecx, 0x40001f00 (no such MSR) */
+		0x66, 0xb8, 0x78, 0x56, 0x34, 0x12, /* 0x1006: mov eax, 0x12345678 */
+		0x66, 0xba, 0xf0, 0xde, 0xbc, 0x9a, /* 0x100c: mov edx, 0x9abcdef0 */
+		0x0f, 0x32,                         /* 0x1012: rdmsr */
+		0x66, 0xe7, 0x80,                   /* 0x1014: out 0x80, eax */
+		0x66, 0x89, 0xd0,                   /* 0x1017: mov eax, edx */
+		0x66, 0xe7, 0x80,                   /* 0x101a: out 0x80, eax */
+		0x0f, 0x30,                         /* 0x101d: wrmsr */
+		0xe6, 0x81,                         /* 0x101f: out 0x81, al */
+		0xf4,                               /* 0x1021: hlt */
+	};
+	static const uint8_t gp_handler[] = {
+		0x55,                   /* 0x2000: push bp */
+		0x89, 0xe5,             /* mov bp, sp */
+		0x83, 0x46, 0x02, 0x02, /* add word [bp+2], 2: return past RDMSR/WRMSR */
+		0x5d,                   /* pop bp */
+		0xe6, 0x8d,             /* out 0x8d, al */
+		0xcf,                   /* iret */
+	};
+	const struct hv_x64_msr_intercept_message *m = (const void *)NULL;
+	struct vm vm = vm_create();
+	struct vcpu v, v1;
+
+	memcpy(vm.mem + 0x1000, code, sizeof(code));
+	memcpy(vm.mem + 0x2000, gp_handler, sizeof(gp_handler));
+	set_ivt(vm.mem, 13, 0, 0x2000);
+	v = vcpu_create(&vm, 0);
+	m = (const void *)v.msg.u.payload;
+	CHECK(set_reg64(&v, 0, HV_X64_REGISTER_RSP, 0x8000) == 0);
+
+	/* A partition starts at FAULT: both accesses raise #GP through the IVT, registers untouched. */
+	CHECK(msr_action(&vm) == HV_UNIMPLEMENTED_MSR_ACTION_FAULT);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+	expect_out(&v, 0x8d);
+	CHECK(vcpu_run(&v) == 0 && io_msg(&v)->port_number == 0x80 && (uint32_t)io_msg(&v)->rax == 0x12345678);
+	skip_instruction(&v);
+	expect_out(&v, 0x80);
+	expect_out(&v, 0x8d);
+	expect_out(&v, 0x81);
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_HALT);
+
+	/* IGNORE_WRITE_READ_ZERO, set while the VP exists: reads give 0, writes vanish, no #GP. */
+	CHECK(set_msr_action(&vm, HV_UNIMPLEMENTED_MSR_ACTION_IGNORE_WRITE_READ_ZERO) == 0);
+	CHECK(msr_action(&vm) == HV_UNIMPLEMENTED_MSR_ACTION_IGNORE_WRITE_READ_ZERO);
+	CHECK_ERRNO(set_msr_action(&vm, HV_UNIMPLEMENTED_MSR_ACTION_COUNT), EINVAL);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+	CHECK(vcpu_run(&v) == 0 && io_msg(&v)->port_number == 0x80);
+	CHECK(io_msg(&v)->header.rip == 0x1014 && io_msg(&v)->rax == 0 && v.regs->rdx == 0);
+	skip_instruction(&v);
+	expect_out(&v, 0x80);
+	CHECK(vcpu_run(&v) == 0 && io_msg(&v)->port_number == 0x81 && io_msg(&v)->header.rip == 0x101f);
+	skip_instruction(&v);
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_HALT);
+
+	/* A VP created afterwards has the partition's action too. */
+	v1 = vcpu_create(&vm, 1);
+	vcpu_real_mode_at(&v1, 1, 0x1000);
+	CHECK(vcpu_run(&v1) == 0 && io_msg(&v1)->port_number == 0x80 && io_msg(&v1)->rax == 0);
+	vcpu_destroy(&v1);
+
+	/* An MSR-index intercept for this MSR: both accesses exit at the instruction, length 2. */
+	CHECK_ERRNO(install_msr_intercept(&vm, HV_INTERCEPT_TYPE_X64_MSR_INDEX, HV_INTERCEPT_ACCESS_MASK_EXECUTE,
+					  0x40001f00), EINVAL);
+	CHECK(install_msr_intercept(&vm, HV_INTERCEPT_TYPE_X64_MSR_INDEX,
+				    HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE, 0x40001f00) == 0);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_MSR_INTERCEPT);
+	CHECK(v.msg.header.payload_size == sizeof(*m));
+	CHECK(m->header.intercept_access_type == HV_INTERCEPT_ACCESS_READ && m->msr_number == 0x40001f00);
+	CHECK(m->header.rip == 0x1012 && m->header.instruction_length == 2);
+	CHECK((uint32_t)m->rax == 0x12345678 && (uint32_t)m->rdx == 0x9abcdef0);
+	CHECK(v.regs->rip == 0x1012);
+	/* the VMM completes the read through the register page */
+	v.regs->rax = 0xfeed;
+	v.regs->rdx = 0xbeef;
+	v.regs->rip += m->header.instruction_length;
+	v.regs->dirty |= (1u << HV_X64_REGISTER_CLASS_IP) | (1u << HV_X64_REGISTER_CLASS_GENERAL);
+	CHECK(vcpu_run(&v) == 0 && io_msg(&v)->port_number == 0x80 && io_msg(&v)->rax == 0xfeed);
+	skip_instruction(&v);
+	CHECK(vcpu_run(&v) == 0 && io_msg(&v)->port_number == 0x80 && io_msg(&v)->rax == 0xbeef);
+	skip_instruction(&v);
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_MSR_INTERCEPT);
+	CHECK(m->header.intercept_access_type == HV_INTERCEPT_ACCESS_WRITE && m->msr_number == 0x40001f00);
+	CHECK(m->header.rip == 0x101d && m->header.instruction_length == 2);
+	CHECK((uint32_t)m->rax == 0xbeef && (uint32_t)m->rdx == 0xbeef);
+	v.regs->rip += m->header.instruction_length;
+	v.regs->dirty |= 1u << HV_X64_REGISTER_CLASS_IP;
+	expect_out(&v, 0x81);
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_HALT);
+
+	/* Access type NONE removes the intercept: the action applies again. */
+	CHECK(install_msr_intercept(&vm, HV_INTERCEPT_TYPE_X64_MSR_INDEX, HV_INTERCEPT_ACCESS_MASK_NONE,
+				    0x40001f00) == 0);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+	CHECK(vcpu_run(&v) == 0 && io_msg(&v)->port_number == 0x80 && io_msg(&v)->rax == 0);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
 /* Code the VMM rewrites after the guest ran it is what runs next. */
 static void test_rewritten_code(void)
 {
@@ -658,6 +810,7 @@ int main(void)
 	test_two_vps();
 	test_vp_state();
 	test_hypercalls();
+	test_msr_action();
 	test_rewritten_code();
 	close(mshv_fd);
 	printf("run: %d passed, %d failed\n", passed, failed);

@@ -211,6 +211,40 @@ PROG(p_cpuid,
      "outl %eax, $0x80\n"
      "hlt\n")
 
+/*
+ * loaded at 0x1000, real mode: RDMSR then WRMSR of the MSR whose index is the
+ * dword at 0x900, each result reported through port 0x80; the #GP handler
+ * (IVT vector 13) reports through port 0x8d and resumes after the 2-byte
+ * instruction.
+ */
+PROG(p_msr,
+     ".code16\n"
+     "mov $0x12345678, %eax\n"
+     "mov $0x9abcdef0, %edx\n"
+     "mov 0x900, %ecx\n"
+     "p_msr_rd:\n"
+     "rdmsr\n"
+     "outl %eax, $0x80\n"      /* EAX after RDMSR */
+     "mov %edx, %eax\n"
+     "outl %eax, $0x80\n"      /* EDX after RDMSR */
+     "mov $0x11223344, %eax\n"
+     "mov $0x55667788, %edx\n"
+     "p_msr_wr:\n"
+     "wrmsr\n"
+     "outl %eax, $0x81\n"      /* after WRMSR */
+     "hlt\n"
+     "p_msr_hgp:\n"
+     "push %bp\n"
+     "mov %sp, %bp\n"
+     "addw $2, 2(%bp)\n"       /* return past the faulting RDMSR/WRMSR */
+     "pop %bp\n"
+     "push %ax\n"
+     "mov $0x0d, %al\n"
+     "out %al, $0x8d\n"
+     "pop %ax\n"
+     "iret\n")
+extern const unsigned char p_msr_rd[], p_msr_wr[], p_msr_hgp[];
+
 /* loaded at 0x1000 */
 PROG(p_spin, ".code16\n" "1: jmp 1b\n")
 PROG(p_outloop, ".code16\n" "1: out %al, $0x80\n" "jmp 1b\n")
@@ -544,6 +578,7 @@ static void test_mmio(void)
 	EQ(m->guest_virtual_address, 0xa0010);
 	EQ(m->memory_access_info.gva_valid, 1);
 	EQ(m->header.rip, 0x1008);
+	EQ(m->header.instruction_length, 0); /* as the hypervisor: unknown for memory intercepts */
 	CHECK(m->instruction_byte_count >= 4);
 	CHECK(!memcmp(m->instruction_bytes, "\x8b\x1e\x10\x00", 4));
 	EQ(getr(&g, HV_X64_REGISTER_RBX) & 0xffff, 0x1111); /* destination unchanged */
@@ -560,6 +595,7 @@ static void test_mmio(void)
 	r = run(&g);
 	EQ(g.msg.header.message_type, HVMSG_GPA_INTERCEPT);
 	EQ(m->header.intercept_access_type, HV_INTERCEPT_ACCESS_WRITE);
+	EQ(m->header.instruction_length, 0);
 	EQ(m->guest_physical_address, 0xc0000);
 	EQ(g.ram[0xc0000], 0); /* the write did not happen */
 	EQ(getr(&g, HV_X64_REGISTER_RCX) & 0xffff, 0x1234); /* the read before it did */
@@ -854,6 +890,152 @@ static void test_cpuid(void)
 	guest_fini(&g);
 }
 
+
+/* ---- MSRs no one implements: #GP, ignored, or intercepted (x86_vcpu.c, helper_rdmsr_x86_64) ---- */
+#define MSR_RD_AT (0x1000 + (uint64_t)(p_msr_rd - p_msr_start))
+#define MSR_WR_AT (0x1000 + (uint64_t)(p_msr_wr - p_msr_start))
+
+static void start_msr(struct guest *g, uint32_t msr)
+{
+	start_real(g, p_msr_start, p_msr_end, 0x1000);
+	memcpy(g->ram + 0x900, &msr, 4);
+	uint16_t ivt13[2] = {(uint16_t)(0x1000 + (p_msr_hgp - p_msr_start)), 0};
+	memcpy(g->ram + 13 * 4, ivt13, sizeof(ivt13));
+}
+
+static struct hv_x64_msr_intercept_message *expect_msr_exit(struct guest *g, int line, bool write, uint32_t msr,
+							    uint64_t rip)
+{
+	struct hv_x64_msr_intercept_message *m = (void *)g->msg.u.payload;
+	int r = run(g);
+	check_(r == 0 && g->msg.header.message_type == HVMSG_X64_MSR_INTERCEPT, "msr exit", line,
+	       "run %d, message 0x%x", r, g->msg.header.message_type);
+	check_(g->msg.header.payload_size == sizeof(*m), "payload size", line, "%u", g->msg.header.payload_size);
+	check_(m->header.intercept_access_type == (write ? HV_INTERCEPT_ACCESS_WRITE : HV_INTERCEPT_ACCESS_READ),
+	       "access", line, "access %u", m->header.intercept_access_type);
+	check_(m->msr_number == msr, "msr_number", line, "0x%x != 0x%x", m->msr_number, msr);
+	check_(m->header.rip == rip, "rip", line, "rip 0x%llx != 0x%llx", (unsigned long long)m->header.rip,
+	       (unsigned long long)rip);
+	check_(m->header.instruction_length == 2, "instruction_length", line, "%u", m->header.instruction_length);
+	check_(getr(g, HV_X64_REGISTER_RIP) == rip, "VP stopped at the instruction", line, NULL);
+	return m;
+}
+
+static void test_msr_unimplemented(void)
+{
+	struct guest g;
+	struct hv_x64_io_port_intercept_message *io;
+	struct hv_x64_msr_intercept_message *m;
+	struct sim_x86_intercepts ic;
+	cur_test = "msr-unimplemented";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+
+	/* default (FAULT): #GP through the guest's IVT for both, registers untouched */
+	start_msr(&g, 0x777);
+	io = expect_io(&g, __LINE__, 0x8d, 1, false, 0);
+	EQ(io->rax & 0xff, 0x0d);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x12345678);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x9abcdef0);
+	expect_io(&g, __LINE__, 0x8d, 1, false, 0);
+	expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	expect_halt(&g, __LINE__);
+
+	/* FAULT with vector 13 intercepted: the #GP exits at the RDMSR, error code 0 */
+	memset(&ic, 0, sizeof(ic));
+	ic.exception_bitmap = 1u << 13;
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	start_msr(&g, 0x777);
+	EQ(run(&g), 0);
+	struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+	EQ(g.msg.header.message_type, HVMSG_X64_EXCEPTION_INTERCEPT);
+	EQ(x->exception_vector, 13);
+	EQ(x->header.rip, MSR_RD_AT);
+	EQ(x->error_code, 0);
+	CHECK(x->instruction_byte_count >= 2 && !memcmp(x->instruction_bytes, "\x0f\x32", 2));
+
+	/* IGNORE_WRITE_READ_ZERO: RDMSR gives EDX:EAX = 0 (RAX, RDX zero-extended), WRMSR does nothing */
+	memset(&ic, 0, sizeof(ic));
+	ic.msr_ignore = true;
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	start_msr(&g, 0x777);
+	setr(&g, HV_X64_REGISTER_RAX, 0xffffffff00000000ull);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax, 0);
+	EQ(io->header.rip, MSR_RD_AT + 2);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax, 0);
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x11223344);
+	EQ(io->header.rip, MSR_WR_AT + 2);
+	expect_halt(&g, __LINE__);
+
+	/* HV_INTERCEPT_TYPE_X64_MSR, read and write: both exit, and win over IGNORE */
+	ic.msr_all = HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE;
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	start_msr(&g, 0x777);
+	m = expect_msr_exit(&g, __LINE__, false, 0x777, MSR_RD_AT);
+	EQ(m->rax & 0xffffffff, 0x12345678);
+	EQ(m->rdx & 0xffffffff, 0x9abcdef0);
+	/* not completed: the RDMSR runs, and exits, again */
+	expect_msr_exit(&g, __LINE__, false, 0x777, MSR_RD_AT);
+	setr(&g, HV_X64_REGISTER_RAX, 0xaaaa5555);
+	setr(&g, HV_X64_REGISTER_RDX, 0x1234);
+	advance(&g, &m->header);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xaaaa5555);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x1234);
+	m = expect_msr_exit(&g, __LINE__, true, 0x777, MSR_WR_AT);
+	EQ(m->rax & 0xffffffff, 0x11223344);
+	EQ(m->rdx & 0xffffffff, 0x55667788);
+	advance(&g, &m->header);
+	expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	expect_halt(&g, __LINE__);
+
+	/* read-only X64_MSR intercept: the WRMSR falls through to the action (FAULT) */
+	memset(&ic, 0, sizeof(ic));
+	ic.msr_all = HV_INTERCEPT_ACCESS_MASK_READ;
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	start_msr(&g, 0x777);
+	m = expect_msr_exit(&g, __LINE__, false, 0x777, MSR_RD_AT);
+	advance(&g, &m->header);
+	expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	expect_io(&g, __LINE__, 0x8d, 1, false, 0);
+	expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	expect_halt(&g, __LINE__);
+
+	/* X64_MSR_INDEX: only its index and access; others follow the action */
+	memset(&ic, 0, sizeof(ic));
+	ic.nmsr_index = 2;
+	ic.msr_index[0].msr = 0x778;
+	ic.msr_index[0].access = HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE;
+	ic.msr_index[1].msr = 0x777;
+	ic.msr_index[1].access = HV_INTERCEPT_ACCESS_MASK_WRITE;
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	start_msr(&g, 0x777);
+	expect_io(&g, __LINE__, 0x8d, 1, false, 0); /* read of 0x777 is not intercepted: #GP */
+	expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	m = expect_msr_exit(&g, __LINE__, true, 0x777, MSR_WR_AT);
+	advance(&g, &m->header);
+	expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	expect_halt(&g, __LINE__);
+
+	/* an MSR the hypervisor implements is emulated whatever the intercepts: VP_INDEX reads 0 */
+	ic.msr_all = HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE;
+	ic.msr_index[0].msr = 0x40000002;
+	ic.msr_index[0].access = HV_INTERCEPT_ACCESS_MASK_READ;
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	start_msr(&g, 0x40000002);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax, 0);
+	guest_fini(&g);
+}
+
 static void test_register_page(void)
 {
 	struct guest g;
@@ -1101,6 +1283,7 @@ int main(int argc, char **argv)
 	test_async_wake();
 	test_triple_fault();
 	test_cpuid();
+	test_msr_unimplemented();
 	test_register_page();
 	test_state_blobs();
 	test_tracking();

@@ -380,6 +380,16 @@ static bool property_early(uint32_t code)
 	       code == HV_PARTITION_PROPERTY_MAX_XSAVE_DATA_SIZE;
 }
 
+/* Every VP of the partition (pt->lock held) gets pt->intercepts. */
+static void push_intercepts(struct sim_partition *pt)
+{
+	size_t i;
+
+	for (i = 0; i < SIM_MAX_VPS; i++)
+		if (pt->vps[i])
+			sim_x86_vcpu_set_intercepts(pt->vps[i]->cpu, &pt->intercepts);
+}
+
 static uint64_t hv_set_partition_property(struct sim_partition *pt, const void *in)
 {
 	const struct hv_input_set_partition_property *a = in;
@@ -404,6 +414,12 @@ static uint64_t hv_set_partition_property(struct sim_partition *pt, const void *
 			p->value = a->property_value;
 		else
 			status = HV_STATUS_INSUFFICIENT_MEMORY;
+	}
+	if (status == HV_STATUS_SUCCESS && a->property_code == HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION) {
+		/* what RDMSR/WRMSR of an MSR nobody implements or intercepts does (x86_vcpu.c) */
+		pt->intercepts.msr_ignore =
+			a->property_value == HV_UNIMPLEMENTED_MSR_ACTION_IGNORE_WRITE_READ_ZERO;
+		push_intercepts(pt);
 	}
 	pthread_mutex_unlock(&pt->lock);
 	return status;
@@ -433,10 +449,42 @@ static uint64_t hv_get_partition_property_ex(struct sim_partition *pt, const voi
 
 /* ---- intercepts and interrupts ----------------------------------------------------- */
 
+/*
+ * MSR intercepts (semantics and sources at helper_rdmsr_x86_64 in
+ * x86_vcpu.c): read and/or write only; a mask of NONE removes the
+ * intercept; installing one again replaces its mask.
+ */
+static uint64_t install_msr_intercept(struct sim_x86_intercepts *ic, const struct hv_input_install_intercept *a)
+{
+	uint8_t mask = (uint8_t)a->access_type;
+	uint32_t msr = a->intercept_parameter.msr_index;
+	unsigned i;
+
+	if (a->access_type & ~(uint32_t)(HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE))
+		return HV_STATUS_INVALID_PARAMETER;
+	if (a->intercept_type == HV_INTERCEPT_TYPE_X64_MSR) {
+		ic->msr_all = mask;
+		return HV_STATUS_SUCCESS;
+	}
+	for (i = 0; i < ic->nmsr_index && ic->msr_index[i].msr != msr; i++)
+		;
+	if (i == ic->nmsr_index) {
+		if (!mask)
+			return HV_STATUS_SUCCESS;
+		if (i == SIM_MAX_MSR_INTERCEPTS)
+			return HV_STATUS_INSUFFICIENT_MEMORY;
+		ic->msr_index[i].msr = msr;
+		ic->nmsr_index++;
+	}
+	ic->msr_index[i].access = mask;
+	if (!mask)
+		ic->msr_index[i] = ic->msr_index[--ic->nmsr_index];
+	return HV_STATUS_SUCCESS;
+}
+
 static uint64_t hv_install_intercept(struct sim_partition *pt, const void *in)
 {
 	const struct hv_input_install_intercept *a = in;
-	size_t i;
 
 	if (a->access_type & ~(uint32_t)(HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE |
 					 HV_INTERCEPT_ACCESS_MASK_EXECUTE))
@@ -448,9 +496,15 @@ static uint64_t hv_install_intercept(struct sim_partition *pt, const void *in)
 		pt->intercepts.cpuid = true;
 		break;
 	case HV_INTERCEPT_TYPE_X64_MSR:
-	case HV_INTERCEPT_TYPE_X64_MSR_INDEX:
-		pt->intercepts.msr = true;
+	case HV_INTERCEPT_TYPE_X64_MSR_INDEX: {
+		uint64_t st = install_msr_intercept(&pt->intercepts, a);
+
+		if (st != HV_STATUS_SUCCESS) {
+			pthread_mutex_unlock(&pt->lock);
+			return st;
+		}
 		break;
+	}
 	case HV_INTERCEPT_TYPE_EXCEPTION:
 		if (a->intercept_parameter.as_uint64 >= 32) {
 			pthread_mutex_unlock(&pt->lock);
@@ -469,9 +523,7 @@ static uint64_t hv_install_intercept(struct sim_partition *pt, const void *in)
 		pthread_mutex_unlock(&pt->lock);
 		return HV_STATUS_INVALID_PARAMETER;
 	}
-	for (i = 0; i < SIM_MAX_VPS; i++)
-		if (pt->vps[i])
-			sim_x86_vcpu_set_intercepts(pt->vps[i]->cpu, &pt->intercepts);
+	push_intercepts(pt);
 	pthread_mutex_unlock(&pt->lock);
 	return HV_STATUS_SUCCESS;
 }
@@ -573,6 +625,11 @@ static uint64_t hv_register_intercept_result(struct sim_partition *pt, const voi
 		return HV_STATUS_INVALID_VP_INDEX;
 	if (a->intercept_type == HV_INTERCEPT_TYPE_X64_CPUID)
 		return sim_cpuid_add_override(pt, &a->parameters.cpuid);
+	/*
+	 * The per-MSR result (hv_register_x64_msr_result_parameters: index,
+	 * access, an unimplemented-MSR action) is accepted and not modelled:
+	 * no VMM we know of registers one and its semantics are undocumented.
+	 */
 	if (a->intercept_type == HV_INTERCEPT_TYPE_X64_MSR)
 		return HV_STATUS_SUCCESS;
 	return HV_STATUS_INVALID_PARAMETER;

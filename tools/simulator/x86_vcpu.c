@@ -148,6 +148,7 @@ struct sim_x86_vcpu {
 	void *full_mr; /* a unicorn region with every permission, for untranslatable addresses */
 
 	struct sim_x86_intercepts icpt;
+	pthread_mutex_t icpt_lock; /* icpt is set from other threads (install intercept, partition property) */
 	struct exit_info ex;
 	bool halted;
 	bool in_run;
@@ -885,6 +886,75 @@ static bool own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 	return false;
 }
 
+/*
+ * RDMSR and WRMSR (CPL > 0 has already raised #GP in QEMU's translator, as
+ * it does before any VM exit on hardware) are decided in this order:
+ *
+ *  1. An MSR the hypervisor implements (own_msr_*, qemu_msr) is emulated.
+ *     No MSR intercept applies to it.
+ *  2. Otherwise, when an MSR intercept covers the access, the VP stops at
+ *     the instruction and the root gets HVMSG_X64_MSR_INTERCEPT. Intercepts:
+ *     HV_INTERCEPT_TYPE_X64_MSR (every MSR the hypervisor does not
+ *     implement; no parameter) and HV_INTERCEPT_TYPE_X64_MSR_INDEX (the one
+ *     MSR in intercept_parameter.msr_index), each for the READ and/or WRITE
+ *     access of its mask. The message: header.rip = the RDMSR/WRMSR itself,
+ *     header.instruction_length = 2, intercept_access_type READ or WRITE,
+ *     msr_number = ECX, rax/rdx = RAX/RDX (for WRMSR, the value in EDX:EAX).
+ *     The root completes the access: RAX/RDX for a read and RIP +=
+ *     instruction_length, or a #GP through the pending-event register; a VP
+ *     re-run without either executes the instruction, and exits, again.
+ *  3. Otherwise HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION decides:
+ *     HV_UNIMPLEMENTED_MSR_ACTION_FAULT (0, a partition's default) raises
+ *     #GP(0) in the guest (its IDT/IVT, or an exception intercept of vector
+ *     13); IGNORE_WRITE_READ_ZERO (1) completes RDMSR with EDX:EAX = 0 and
+ *     WRMSR as a no-op, and the guest continues after the instruction.
+ *
+ * Sources. The order 1-2-3 is the hypervisor's documented MSR access rule
+ * (Hyper-V WDK "MSR Accesses": emulated if the hypervisor virtualizes the
+ * MSR and the partition holds its privilege, else a message to the parent
+ * if an MSR intercept is installed, else #GP); HvInterceptTypeX64Msr "applies
+ * to all MSRs that the hypervisor does not virtualize", takes no MSR value,
+ * and permits the read and write access types (WDK HV_INTERCEPT_TYPE and
+ * HvInstallIntercept: another access type is HV_STATUS_INVALID_PARAMETER, a
+ * mask of NONE removes the intercept). MSR_INDEX is per index
+ * (union hv_intercept_parameters.msr_index, Linux hvgdk_mini.h).
+ * instruction_length is guaranteed "for CPUID, I/O port, and MSR
+ * intercepts" (WDK HV_X64_INTERCEPT_MESSAGE_HEADER); openvmm (OpenHCL's
+ * handle_msr_intercept) resumes at rip + instruction_len. FAULT as the
+ * default and the meaning of IGNORE: the comments where Cloud Hypervisor
+ * (hypervisor/src/mshv, commit ada85f68f) and QEMU (target/i386/mshv) set
+ * IGNORE_WRITE_READ_ZERO for every partition; neither installs an MSR
+ * intercept (Cloud Hypervisor would only log an HVMSG_X64_MSR_INTERCEPT and
+ * re-enter the VP without completing it). openvmm's virt_mshv sets neither,
+ * so its guests get #GP.
+ *
+ * The simulator's choices where the sources are silent: the property only
+ * replaces the #GP of step 3, so an installed intercept wins over IGNORE;
+ * a read's message carries the registers as they are (openvmm's WHP-based
+ * stand-in for the hypervisor sends 0); at most SIM_MAX_MSR_INTERCEPTS index
+ * intercepts per partition (more: HV_STATUS_INSUFFICIENT_MEMORY); an index
+ * intercept of an MSR the hypervisor implements is accepted and never
+ * fires. A simplification: the synthetic MSRs of own_msr_* are emulated
+ * whatever the partition's privileges.
+ */
+enum msr_disposition { MSR_INTERCEPT, MSR_FAULT, MSR_IGNORE };
+
+static enum msr_disposition msr_unimplemented(struct sim_x86_vcpu *vp, uint32_t m, bool write)
+{
+	uint8_t want = write ? HV_INTERCEPT_ACCESS_MASK_WRITE : HV_INTERCEPT_ACCESS_MASK_READ;
+	enum msr_disposition d;
+
+	pthread_mutex_lock(&vp->icpt_lock);
+	d = vp->icpt.msr_ignore ? MSR_IGNORE : MSR_FAULT;
+	if (vp->icpt.msr_all & want)
+		d = MSR_INTERCEPT;
+	for (unsigned i = 0; i < vp->icpt.nmsr_index && d != MSR_INTERCEPT; i++)
+		if (vp->icpt.msr_index[i].msr == m && (vp->icpt.msr_index[i].access & want))
+			d = MSR_INTERCEPT;
+	pthread_mutex_unlock(&vp->icpt_lock);
+	return d;
+}
+
 void helper_rdmsr_x86_64(void *env);
 void helper_rdmsr_x86_64(void *env)
 {
@@ -904,11 +974,18 @@ void helper_rdmsr_x86_64(void *env)
 		orig.rdmsr(env);
 		return;
 	}
-	if (vp->icpt.msr) {
+	switch (msr_unimplemented(vp, m, false)) {
+	case MSR_INTERCEPT:
 		vp->ex.kind = EXIT_MSR;
 		vp->ex.msr = m;
 		vp->ex.msr_write = false;
 		stop_here(vp, (uintptr_t)__builtin_return_address(0));
+	case MSR_IGNORE:
+		r[0] = 0;
+		r[2] = 0;
+		return;
+	case MSR_FAULT:
+		break;
 	}
 	raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
 }
@@ -930,11 +1007,16 @@ void helper_wrmsr_x86_64(void *env)
 		orig.wrmsr(env);
 		return;
 	}
-	if (vp->icpt.msr) {
+	switch (msr_unimplemented(vp, m, true)) {
+	case MSR_INTERCEPT:
 		vp->ex.kind = EXIT_MSR;
 		vp->ex.msr = m;
 		vp->ex.msr_write = true;
 		stop_here(vp, (uintptr_t)__builtin_return_address(0));
+	case MSR_IGNORE:
+		return;
+	case MSR_FAULT:
+		break;
 	}
 	raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
 }
@@ -1447,6 +1529,7 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	if (!vp)
 		return -ENOMEM;
 	pthread_mutex_init(&vp->track_lock, NULL);
+	pthread_mutex_init(&vp->icpt_lock, NULL);
 	code_fault_handler_install();
 	vp->vp_index = vp_index;
 	if (uc_open(UC_ARCH_X86, UC_MODE_64, &vp->uc) != UC_ERR_OK) {
@@ -1501,6 +1584,7 @@ void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vp)
 	free(vp->slots);
 	free(vp->doorbells);
 	pthread_mutex_destroy(&vp->track_lock);
+	pthread_mutex_destroy(&vp->icpt_lock);
 	free(vp);
 }
 
@@ -1550,7 +1634,9 @@ int sim_x86_vcpu_set_memory(struct sim_x86_vcpu *vp, const struct sim_mem_slot *
 
 void sim_x86_vcpu_set_intercepts(struct sim_x86_vcpu *vp, const struct sim_x86_intercepts *icpt)
 {
+	pthread_mutex_lock(&vp->icpt_lock);
 	vp->icpt = *icpt;
+	pthread_mutex_unlock(&vp->icpt_lock);
 }
 
 /* ---- registers ---- */
@@ -2025,6 +2111,22 @@ static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
 		break;
 	}
 	case EXIT_MEM: {
+		/*
+		 * header.instruction_length stays 0, as from the hypervisor: it
+		 * reports 0 when it does not know the length and guarantees it
+		 * only for CPUID, port IO and MSR intercepts (WDK
+		 * HV_X64_INTERCEPT_MESSAGE_HEADER). The hardware does not know it
+		 * either: Intel defines the VM-exit instruction length of an EPT
+		 * violation only when it happens while delivering a software
+		 * interrupt or exception, and AMD zeroes nRIP on a nested page
+		 * fault. What the message carries instead is the instruction's
+		 * bytes and their count (AMD's decode assists), and every consumer
+		 * decodes those: Cloud Hypervisor and QEMU (target/i386/mshv)
+		 * emulate instruction_bytes[0..instruction_byte_count), openvmm's
+		 * virt_mshv hands them to its x86 emulator, and openvmm's WHP-based
+		 * stand-in for the hypervisor (virt_whp) sends these messages with
+		 * a length of 0.
+		 */
 		struct hv_x64_memory_intercept_message *m = (void *)msg->u.payload;
 		memset(m, 0, sizeof(*m));
 		fill_header(vp, &m->header, vp->ex.access, 0);

@@ -46,10 +46,26 @@ struct sim_mem_slot {
 	uint32_t flags; /* SIM_MEM_* */
 };
 
-/* What the hypervisor intercepts for the root, set by HVCALL_INSTALL_INTERCEPT. */
+/* Per-index MSR intercepts a partition may hold (HV_INTERCEPT_TYPE_X64_MSR_INDEX). */
+#define SIM_MAX_MSR_INTERCEPTS 64
+
+/*
+ * What the hypervisor does for the root when a VP of its partition reaches
+ * an intercept point: the intercepts of HVCALL_INSTALL_INTERCEPT and the
+ * partition's HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION. MSR access
+ * masks are HV_INTERCEPT_ACCESS_MASK_READ and/or _WRITE. The order in which
+ * RDMSR/WRMSR consult them is described at helper_rdmsr_x86_64 in
+ * x86_vcpu.c.
+ */
 struct sim_x86_intercepts {
 	bool cpuid;                  /* every CPUID exits with HVMSG_X64_CPUID_INTERCEPT */
-	bool msr;                    /* RDMSR/WRMSR of MSRs the hypervisor does not own exit */
+	uint8_t msr_all;             /* HV_INTERCEPT_TYPE_X64_MSR: every MSR the hypervisor does not implement */
+	uint8_t nmsr_index;          /* HV_INTERCEPT_TYPE_X64_MSR_INDEX: entries of msr_index[] in use */
+	struct {
+		uint32_t msr;
+		uint8_t access;
+	} msr_index[SIM_MAX_MSR_INTERCEPTS];
+	bool msr_ignore;             /* unimplemented MSR action IGNORE_WRITE_READ_ZERO (default FAULT: #GP) */
 	uint32_t exception_bitmap;   /* bit v: exception vector v exits (HVMSG_X64_EXCEPTION_INTERCEPT) */
 };
 
@@ -69,6 +85,7 @@ void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vcpu);
  */
 int sim_x86_vcpu_set_memory(struct sim_x86_vcpu *vcpu, const struct sim_mem_slot *slots, size_t n);
 
+/* Any thread, at any time: a running VP sees the change from its next intercept point on. */
 void sim_x86_vcpu_set_intercepts(struct sim_x86_vcpu *vcpu, const struct sim_x86_intercepts *icpt);
 
 /*
