@@ -44,6 +44,8 @@
 #error "mshv.h: /dev/mshv exists on x86_64 and arm64 (aarch64) only; this architecture is not supported"
 #endif
 
+#include <errno.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
@@ -549,59 +551,1317 @@ struct mshv_trace_config {
 #endif
 
 /* ========================================================================
- * Every request number's argument size, checked against its struct
+ * Every request number: X(name, argument size), upstream names first. The
+ * list gives mshv_ioctl_name() and checks each number's encoded size
+ * (_IOC_SIZE) against its argument at compile time.
  * ======================================================================== */
-#define MSHV__CHECK_IOC_SIZE(req, type, tag) \
-	MSHV_STATIC_ASSERT(_IOC_SIZE(req) == sizeof(type), ioc_size_##tag)
+#define MSHV_IOCTL_NAMES(X) \
+	X(MSHV_CREATE_PARTITION, sizeof(struct mshv_create_partition)) \
+	X(MSHV_INITIALIZE_PARTITION, 0) \
+	X(MSHV_CREATE_VP, sizeof(struct mshv_create_vp)) \
+	X(MSHV_SET_GUEST_MEMORY, sizeof(struct mshv_user_mem_region)) \
+	X(MSHV_IRQFD, sizeof(struct mshv_user_irqfd)) \
+	X(MSHV_IOEVENTFD, sizeof(struct mshv_user_ioeventfd)) \
+	X(MSHV_SET_MSI_ROUTING, sizeof(struct mshv_user_irq_table)) \
+	X(MSHV_GET_GPAP_ACCESS_BITMAP, sizeof(struct mshv_gpap_access_bitmap)) \
+	X(MSHV_ROOT_HVCALL, sizeof(struct mshv_root_hvcall)) \
+	X(MSHV_RUN_VP, sizeof(struct mshv_run_vp)) \
+	X(MSHV_GET_VP_STATE, sizeof(struct mshv_get_set_vp_state)) \
+	X(MSHV_SET_VP_STATE, sizeof(struct mshv_get_set_vp_state)) \
+	X(MSHV_CREATE_DEVICE, sizeof(struct mshv_create_device)) \
+	X(MSHV_SET_DEVICE_ATTR_UPSTREAM, sizeof(struct mshv_device_attr)) \
+	X(MSHV_HAS_DEVICE_ATTR_UPSTREAM, sizeof(struct mshv_device_attr)) \
+	X(MSHV_HAS_DEVICE_ATTR_LEGACY, sizeof(struct mshv_device_attr)) \
+	X(MSHV_GET_HOST_PARTITION_PROPERTY, sizeof(struct mshv_partition_property)) \
+	X(MSHV_MODIFY_GPA_HOST_ACCESS, sizeof(struct mshv_modify_gpa_host_access)) \
+	X(MSHV_IMPORT_ISOLATED_PAGES, sizeof(struct mshv_import_isolated_pages)) \
+	X(MSHV_INSTALL_INTERCEPT, sizeof(struct mshv_install_intercept)) \
+	X(MSHV_ASSERT_INTERRUPT, sizeof(struct mshv_assert_interrupt)) \
+	X(MSHV_SET_PARTITION_PROPERTY, sizeof(struct mshv_partition_property)) \
+	X(MSHV_GET_PARTITION_PROPERTY, sizeof(struct mshv_partition_property)) \
+	X(MSHV_COMPLETE_ISOLATED_IMPORT, sizeof(struct mshv_complete_isolated_import)) \
+	X(MSHV_ISSUE_PSP_GUEST_REQUEST, sizeof(struct mshv_issue_psp_guest_request)) \
+	X(MSHV_SEV_SNP_AP_CREATE, sizeof(struct mshv_sev_snp_ap_create)) \
+	X(MSHV_SIGNAL_EVENT_DIRECT, sizeof(struct mshv_signal_event_direct)) \
+	X(MSHV_POST_MESSAGE_DIRECT, sizeof(struct mshv_post_message_direct)) \
+	X(MSHV_REGISTER_DELIVERABILITY_NOTIFICATIONS, sizeof(struct mshv_register_deliverabilty_notifications)) \
+	X(MSHV_GET_VP_REGISTERS, sizeof(struct mshv_vp_registers)) \
+	X(MSHV_SET_VP_REGISTERS, sizeof(struct mshv_vp_registers)) \
+	X(MSHV_VP_TRANSLATE_GVA, sizeof(struct mshv_translate_gva)) \
+	X(MSHV_GET_VP_CPUID_VALUES, sizeof(struct mshv_get_vp_cpuid_values)) \
+	X(MSHV_READ_GPA, sizeof(struct mshv_read_write_gpa)) \
+	X(MSHV_WRITE_GPA, sizeof(struct mshv_read_write_gpa)) \
+	MSHV_IOCTL_NAMES_ARCH(X)
 
-MSHV__CHECK_IOC_SIZE(MSHV_CREATE_PARTITION, struct mshv_create_partition, create_partition);
-MSHV_STATIC_ASSERT(_IOC_SIZE(MSHV_INITIALIZE_PARTITION) == 0, ioc_size_initialize_partition);
-MSHV__CHECK_IOC_SIZE(MSHV_CREATE_VP, struct mshv_create_vp, create_vp);
-MSHV__CHECK_IOC_SIZE(MSHV_SET_GUEST_MEMORY, struct mshv_user_mem_region, set_guest_memory);
-MSHV__CHECK_IOC_SIZE(MSHV_IRQFD, struct mshv_user_irqfd, irqfd);
-MSHV__CHECK_IOC_SIZE(MSHV_IOEVENTFD, struct mshv_user_ioeventfd, ioeventfd);
-MSHV__CHECK_IOC_SIZE(MSHV_SET_MSI_ROUTING, struct mshv_user_irq_table, set_msi_routing);
-MSHV__CHECK_IOC_SIZE(MSHV_GET_GPAP_ACCESS_BITMAP, struct mshv_gpap_access_bitmap, get_gpap_access_bitmap);
-MSHV__CHECK_IOC_SIZE(MSHV_ROOT_HVCALL, struct mshv_root_hvcall, root_hvcall);
-MSHV__CHECK_IOC_SIZE(MSHV_RUN_VP, struct mshv_run_vp, run_vp);
-MSHV__CHECK_IOC_SIZE(MSHV_GET_VP_STATE, struct mshv_get_set_vp_state, get_vp_state);
-MSHV__CHECK_IOC_SIZE(MSHV_SET_VP_STATE, struct mshv_get_set_vp_state, set_vp_state);
-MSHV__CHECK_IOC_SIZE(MSHV_CREATE_DEVICE, struct mshv_create_device, create_device);
-MSHV__CHECK_IOC_SIZE(MSHV_SET_DEVICE_ATTR, struct mshv_device_attr, set_device_attr);
-MSHV__CHECK_IOC_SIZE(MSHV_HAS_DEVICE_ATTR, struct mshv_device_attr, has_device_attr);
-MSHV__CHECK_IOC_SIZE(MSHV_GET_DEVICE_ATTR, struct mshv_device_attr, get_device_attr);
-MSHV__CHECK_IOC_SIZE(MSHV_HAS_DEVICE_ATTR_LEGACY, struct mshv_device_attr, has_device_attr_legacy);
-MSHV__CHECK_IOC_SIZE(MSHV_GET_HOST_PARTITION_PROPERTY, struct mshv_partition_property, get_host_partition_property);
-MSHV__CHECK_IOC_SIZE(MSHV_MODIFY_GPA_HOST_ACCESS, struct mshv_modify_gpa_host_access, modify_gpa_host_access);
-MSHV__CHECK_IOC_SIZE(MSHV_IMPORT_ISOLATED_PAGES, struct mshv_import_isolated_pages, import_isolated_pages);
-MSHV__CHECK_IOC_SIZE(MSHV_INSTALL_INTERCEPT, struct mshv_install_intercept, install_intercept);
-MSHV__CHECK_IOC_SIZE(MSHV_ASSERT_INTERRUPT, struct mshv_assert_interrupt, assert_interrupt);
-MSHV__CHECK_IOC_SIZE(MSHV_SET_PARTITION_PROPERTY, struct mshv_partition_property, set_partition_property);
-MSHV__CHECK_IOC_SIZE(MSHV_GET_PARTITION_PROPERTY, struct mshv_partition_property, get_partition_property);
-MSHV__CHECK_IOC_SIZE(MSHV_COMPLETE_ISOLATED_IMPORT, struct mshv_complete_isolated_import, complete_isolated_import);
-MSHV__CHECK_IOC_SIZE(MSHV_ISSUE_PSP_GUEST_REQUEST, struct mshv_issue_psp_guest_request, issue_psp_guest_request);
-MSHV__CHECK_IOC_SIZE(MSHV_SEV_SNP_AP_CREATE, struct mshv_sev_snp_ap_create, sev_snp_ap_create);
-MSHV__CHECK_IOC_SIZE(MSHV_SIGNAL_EVENT_DIRECT, struct mshv_signal_event_direct, signal_event_direct);
-MSHV__CHECK_IOC_SIZE(MSHV_POST_MESSAGE_DIRECT, struct mshv_post_message_direct, post_message_direct);
-MSHV__CHECK_IOC_SIZE(MSHV_REGISTER_DELIVERABILITY_NOTIFICATIONS, struct mshv_register_deliverabilty_notifications,
-		     register_deliverability_notifications);
-MSHV__CHECK_IOC_SIZE(MSHV_GET_VP_REGISTERS, struct mshv_vp_registers, get_vp_registers);
-MSHV__CHECK_IOC_SIZE(MSHV_SET_VP_REGISTERS, struct mshv_vp_registers, set_vp_registers);
-MSHV__CHECK_IOC_SIZE(MSHV_VP_TRANSLATE_GVA, struct mshv_translate_gva, vp_translate_gva);
-MSHV__CHECK_IOC_SIZE(MSHV_GET_VP_CPUID_VALUES, struct mshv_get_vp_cpuid_values, get_vp_cpuid_values);
-MSHV__CHECK_IOC_SIZE(MSHV_READ_GPA, struct mshv_read_write_gpa, read_gpa);
-MSHV__CHECK_IOC_SIZE(MSHV_WRITE_GPA, struct mshv_read_write_gpa, write_gpa);
+#define MSHV__CHECK_IOC_SIZE(req, size) MSHV_STATIC_ASSERT(_IOC_SIZE(req) == (size), ioc_size_##req);
+MSHV_IOCTL_NAMES(MSHV__CHECK_IOC_SIZE)
+/* The plain device names are upstream's (or a system header's): check them too. */
+MSHV__CHECK_IOC_SIZE(MSHV_SET_DEVICE_ATTR, sizeof(struct mshv_device_attr))
+MSHV__CHECK_IOC_SIZE(MSHV_HAS_DEVICE_ATTR, sizeof(struct mshv_device_attr))
+MSHV__CHECK_IOC_SIZE(MSHV_GET_DEVICE_ATTR, sizeof(struct mshv_device_attr))
+
+/* ========================================================================
+ * Names and messages (bindings layer: no system call, no state)
+ * ======================================================================== */
+
+/* One name table lookup: the first entry whose value is v, else NULL. */
+#define MSHV__NAME_ENTRY(name) { (unsigned long long)(name), #name },
+#define MSHV__NAME_ENTRY2(name, size) { (unsigned long long)(name), #name },
+#define MSHV__NAME_LOOKUP(table, v)                                        \
+	do {                                                               \
+		unsigned int mshv__i;                                      \
+		for (mshv__i = 0; mshv__i < sizeof(table) / sizeof(table[0]); mshv__i++) \
+			if (table[mshv__i].value == (v))                   \
+				return table[mshv__i].name;                \
+		return NULL;                                               \
+	} while (0)
+
+struct mshv__name {
+	unsigned long long value;
+	const char *name;
+};
+
+/* The name of an HV_STATUS_* code ("HV_STATUS_INVALID_PARAMETER"), or NULL. */
+MSHV_INLINE const char *mshv_hv_status_name(unsigned int status)
+{
+	static const struct mshv__name table[] = {
+		MSHV_HV_STATUS_NAMES(MSHV__NAME_ENTRY) MSHV_HV_STATUS_NAMES_ARCH(MSHV__NAME_ENTRY)
+	};
+	MSHV__NAME_LOOKUP(table, status);
+}
+
+/* The name of an HVCALL_* hypercall code, or NULL. */
+MSHV_INLINE const char *mshv_hvcall_name(unsigned int code)
+{
+	static const struct mshv__name table[] = {
+		MSHV_HVCALL_NAMES(MSHV__NAME_ENTRY) MSHV_HVCALL_NAMES_ARCH(MSHV__NAME_ENTRY)
+	};
+	MSHV__NAME_LOOKUP(table, code);
+}
+
+/* The name of an HVMSG_* message type (hv_message.header.message_type), or NULL. */
+MSHV_INLINE const char *mshv_hv_message_type_name(__u32 type)
+{
+	static const struct mshv__name table[] = {
+		MSHV_HV_MESSAGE_TYPE_NAMES(MSHV__NAME_ENTRY) MSHV_HV_MESSAGE_TYPE_NAMES_ARCH(MSHV__NAME_ENTRY)
+	};
+	MSHV__NAME_LOOKUP(table, type);
+}
+
+/* The name of an HV_PARTITION_PROPERTY_* code, or NULL. */
+MSHV_INLINE const char *mshv_hv_partition_property_name(__u32 code)
+{
+	static const struct mshv__name table[] = {
+		MSHV_HV_PARTITION_PROPERTY_NAMES(MSHV__NAME_ENTRY)
+		MSHV_HV_PARTITION_PROPERTY_NAMES_ARCH(MSHV__NAME_ENTRY)
+	};
+	MSHV__NAME_LOOKUP(table, code);
+}
+
+/* The name of an HV_INTERCEPT_TYPE_* value, or NULL. */
+MSHV_INLINE const char *mshv_hv_intercept_type_name(__u32 type)
+{
+	static const struct mshv__name table[] = {
+		MSHV_HV_INTERCEPT_TYPE_NAMES(MSHV__NAME_ENTRY) MSHV_HV_INTERCEPT_TYPE_NAMES_ARCH(MSHV__NAME_ENTRY)
+	};
+	MSHV__NAME_LOOKUP(table, type);
+}
+
+/*
+ * The name of an mshv ioctl request number ("MSHV_CREATE_VP"), or NULL.
+ * Numbers are per fd type, so a few coincide: the upstream name is given
+ * (MSHV_HAS_DEVICE_ATTR_UPSTREAM is also the 6.6-era MSHV_GET_DEVICE_ATTR).
+ */
+MSHV_INLINE const char *mshv_ioctl_name(unsigned long request)
+{
+	static const struct mshv__name table[] = { MSHV_IOCTL_NAMES(MSHV__NAME_ENTRY2) };
+	MSHV__NAME_LOOKUP(table, request);
+}
+
+/*
+ * The errno the kernel turns a hypercall status into (hv_result_to_errno in
+ * drivers/hv/hv_common.c): 0, -EINVAL, -ENOMEM or -EIO.
+ */
+MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status)
+{
+	switch (status) {
+	case HV_STATUS_SUCCESS:
+		return 0;
+	case HV_STATUS_INVALID_HYPERCALL_CODE:
+	case HV_STATUS_INVALID_HYPERCALL_INPUT:
+	case HV_STATUS_INVALID_PARAMETER:
+	case HV_STATUS_INVALID_PARTITION_ID:
+	case HV_STATUS_INVALID_VP_INDEX:
+	case HV_STATUS_INVALID_PORT_ID:
+	case HV_STATUS_INVALID_CONNECTION_ID:
+	case HV_STATUS_INVALID_LP_INDEX:
+	case HV_STATUS_INVALID_REGISTER_VALUE:
+		return -EINVAL;
+	case HV_STATUS_INSUFFICIENT_MEMORY:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
+/*
+ * A message for any return value of this library: "success" for ret >= 0,
+ * otherwise what -ret means for an mshv caller. Constant strings, no
+ * allocation, safe from any thread.
+ */
+MSHV_INLINE const char *mshv_strerror(int ret)
+{
+	static const struct {
+		int err;
+		const char *msg;
+	} table[] = {
+		{ EPERM, "operation not permitted (EPERM)" },
+		{ ENOENT, "no such file or object (ENOENT); from mshv_system_open: /dev/mshv does not exist: "
+		     "Linux is not running as the root partition of the Microsoft Hypervisor, or mshv_root "
+		     "is not loaded" },
+		{ EINTR, "interrupted by a signal (EINTR): call again" },
+		{ EIO, "I/O error (EIO): the hypervisor refused the call; see its HV_STATUS" },
+		{ EBADF, "bad file descriptor (EBADF)" },
+		{ EAGAIN, "try again (EAGAIN)" },
+		{ ENOMEM, "out of memory (ENOMEM)" },
+		{ EACCES, "permission denied (EACCES); from mshv_system_open: /dev/mshv is accessible to root only" },
+		{ EFAULT, "bad address (EFAULT): a pointer in the argument is not valid user memory" },
+		{ EBUSY, "busy (EBUSY)" },
+		{ EEXIST, "already exists (EEXIST): overlapping region or duplicate registration" },
+		{ ENODEV, "no such device (ENODEV)" },
+		{ EINVAL, "invalid argument (EINVAL)" },
+		{ EMFILE, "too many open files (EMFILE)" },
+		{ ENOTTY, "not supported by this kernel (ENOTTY): the ioctl does not exist in this driver generation" },
+		{ ENOSPC, "no space left (ENOSPC)" },
+		{ EOPNOTSUPP, "operation not supported (EOPNOTSUPP)" },
+		{ E2BIG, "argument list too long (E2BIG): the buffer is too small" },
+	};
+	unsigned int i;
+
+	if (ret >= 0)
+		return "success";
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].err == -ret)
+			return table[i].msg;
+	return "unknown error";
+}
+
+/* ========================================================================
+ * Handles and defaults (bindings layer: plain data, usable without
+ * MSHV_IMPLEMENTATION, for example to pass handles between files)
+ * ======================================================================== */
+
+/*
+ * Kernel generations. The upstream driver (Linux 6.18 era) and the 6.6-era
+ * downstream driver that mshv-ioctls 0.7.0 drives differ in the partition
+ * creation flags, the device-attribute numbers and a few ioctls that exist
+ * only downstream. With MSHV_ABI left at MSHV_ABI_AUTO the ioctl layer finds
+ * out at run time (an ENOTTY or EINVAL answer, then the other form) and
+ * remembers the answer in the handle; defining MSHV_ABI before the include
+ * pins one generation and removes the probing.
+ */
+#define MSHV_ABI_AUTO 0
+#define MSHV_ABI_UPSTREAM 1
+#define MSHV_ABI_LEGACY 2
+#ifndef MSHV_ABI
+#define MSHV_ABI MSHV_ABI_AUTO
+#endif
+#if MSHV_ABI != MSHV_ABI_AUTO && MSHV_ABI != MSHV_ABI_UPSTREAM && MSHV_ABI != MSHV_ABI_LEGACY
+#error "mshv.h: MSHV_ABI must be MSHV_ABI_AUTO, MSHV_ABI_UPSTREAM or MSHV_ABI_LEGACY"
+#endif
+
+/* /dev/mshv, opened by mshv_system_open(). */
+struct mshv_system {
+	int fd;
+	unsigned int abi; /* MSHV_ABI_*: the kernel generation, once known */
+};
+
+/* A partition (VM) fd, from mshv_system_create_vm*(). */
+struct mshv_vm {
+	int fd;
+	unsigned int abi;
+};
+
+/* An in-kernel device fd, from mshv_vm_create_device(). */
+struct mshv_device {
+	int fd;
+	unsigned int abi;
+};
+
+/* A VP (vCPU) fd, from mshv_vm_create_vcpu(). */
+struct mshv_vcpu {
+	int fd;
+	__u32 index;
+	struct hv_vp_register_page *reg_page; /* NULL: the kernel offers none */
+};
+
+/* Partition types of mshv_system_create_vm_with_type(). */
+enum {
+	MSHV_VM_TYPE_NORMAL,
+	MSHV_VM_TYPE_SNP, /* SEV-SNP isolation (6.6-era kernels) */
+	MSHV_VM_TYPE_COUNT
+};
+
+/* Address spaces of mshv_vm_register_ioevent(). */
+enum {
+	MSHV_IOEVENT_MMIO,
+	MSHV_IOEVENT_PIO /* no kernel supports it: -EOPNOTSUPP */
+};
+
+/*
+ * The synthetic processor features a new partition gets by default (bits
+ * of union hv_partition_synthetic_processor_features), before they are
+ * masked with what the host can assign: those of mshv-ioctls 0.7.0.
+ */
+#define MSHV__BIT(n) (1ull << (n))
+#define MSHV_DEFAULT_SYNTHETIC_FEATURES_COMMON                                                      \
+	(MSHV__BIT(0) /* hypervisor_present */ | MSHV__BIT(1) /* hv1 */ |                           \
+	 MSHV__BIT(3) /* access_partition_reference_counter */ | MSHV__BIT(4) /* access_synic_regs */ | \
+	 MSHV__BIT(5) /* access_synthetic_timer_regs */ | MSHV__BIT(6) /* access_intr_ctrl_regs */ |  \
+	 MSHV__BIT(7) /* access_hypercall_regs */ | MSHV__BIT(8) /* access_vp_index */ |             \
+	 MSHV__BIT(9) /* access_partition_reference_tsc */ | MSHV__BIT(11) /* access_frequency_regs */ | \
+	 MSHV__BIT(22) /* direct_synthetic_timers */ | MSHV__BIT(26) /* synthetic_cluster_ipi */ |    \
+	 MSHV__BIT(38) /* access_vp_regs */)
+#if defined(__x86_64__)
+#define MSHV_DEFAULT_SYNTHETIC_FEATURES                                                          \
+	(MSHV_DEFAULT_SYNTHETIC_FEATURES_COMMON | MSHV__BIT(10) /* access_guest_idle_reg */ |     \
+	 MSHV__BIT(25) /* tb_flush_hypercalls */ | MSHV__BIT(53) /* flush_guest_physical_address_space */)
+/*
+ * XSAVE features a default partition disables (pt_disabled_xsave): all but
+ * xsave, xsaveopt, avx, avx2, fma, compacted and supervisor state.
+ */
+#define MSHV_DEFAULT_DISABLED_XSAVE                                                              \
+	(~(MSHV__BIT(0) | MSHV__BIT(1) | MSHV__BIT(2) | MSHV__BIT(3) | MSHV__BIT(4) | MSHV__BIT(11) | \
+	   MSHV__BIT(12)))
+#else
+#define MSHV_DEFAULT_SYNTHETIC_FEATURES MSHV_DEFAULT_SYNTHETIC_FEATURES_COMMON
+#endif
+
+/* Creation flags of a default partition on each generation. */
+#define MSHV_DEFAULT_PT_FLAGS_UPSTREAM \
+	(MSHV__BIT(MSHV_PT_BIT_LAPIC) | MSHV__BIT(MSHV_PT_BIT_X2APIC) | MSHV__BIT(MSHV_PT_BIT_GPA_SUPER_PAGES))
+#define MSHV_DEFAULT_PT_FLAGS_LEGACY (MSHV_DEFAULT_PT_FLAGS_UPSTREAM | MSHV__BIT(MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES))
+
+/* Pages per MSHV_GET_GPAP_ACCESS_BITMAP call of mshv_vm_get_dirty_log(). */
+#define MSHV_DIRTY_LOG_BATCH_PAGES 0x10000
 
 /* ========================================================================
  * The ioctl layer (MSHV_IMPLEMENTATION)
  *
- * Every wrapper is MSHV_INLINE and returns >= 0 or -errno. The wrappers for
- * system, partition and device fds, then for VPs and the run loop, come in
- * the following releases; this release carries the bindings layer.
+ * Every function is MSHV_INLINE and returns >= 0 on success or -errno; it
+ * never allocates, prints or keeps global state. Arguments the library can
+ * judge (alignment, sizes, overflow, flags, reserved fields) are checked
+ * before any system call and give -EINVAL (-EBADF for a negative fd).
+ *
+ * Hypercall status: functions that issue a hypercall (through
+ * MSHV_ROOT_HVCALL) take a last argument `__u16 *hv_status` (NULL: not
+ * wanted) that receives the hypervisor's HV_STATUS_* code. It is
+ * HV_STATUS_SUCCESS when the hypercall succeeded or was never made (the
+ * library or the kernel refused the call first: the return value says why).
+ * When the hypervisor fails a call the kernel returns
+ * mshv_hv_status_to_errno(status), usually -EIO.
  * ======================================================================== */
 #ifdef MSHV_IMPLEMENTATION
-#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifdef O_CLOEXEC
+#define MSHV__O_CLOEXEC O_CLOEXEC
+#else
+#define MSHV__O_CLOEXEC 02000000 /* strict ISO C mode hides it; the same value on x86_64 and arm64 */
+#endif
+
+#define MSHV__PTR(p) ((__u64)(uintptr_t)(p))
+
+/* ioctl() as -errno. */
+MSHV_INLINE int mshv__ioctl(int fd, unsigned long request, void *arg)
+{
+	int ret = ioctl(fd, request, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/*
+ * MSHV_ROOT_HVCALL on fd: hypercall `code` with `reps` repetitions (0 for a
+ * simple call), input in[in_sz] (its leading partition id is filled in by
+ * the kernel) and output out[out_sz]. A rep call the kernel reports as
+ * successful but short is -EIO.
+ */
+MSHV_INLINE int mshv__hvcall(int fd, __u16 code, __u16 reps, const void *in, size_t in_sz, void *out, size_t out_sz,
+			     __u16 *hv_status)
+{
+	struct mshv_root_hvcall args;
+	int ret;
+
+	memset(&args, 0, sizeof(args));
+	args.code = code;
+	args.reps = reps;
+	args.in_sz = (__u16)in_sz;
+	args.out_sz = (__u16)out_sz;
+	args.in_ptr = MSHV__PTR(in);
+	args.out_ptr = MSHV__PTR(out);
+	ret = mshv__ioctl(fd, MSHV_ROOT_HVCALL, &args);
+	if (hv_status)
+		*hv_status = args.status;
+	if (ret < 0)
+		return ret;
+	return args.reps == reps ? 0 : -EIO;
+}
+
+/* The caller's MSHV_ROOT_HVCALL, checked as the kernel does before it. */
+MSHV_INLINE int mshv__hvcall_passthrough(int fd, struct mshv_root_hvcall *args)
+{
+	unsigned int i;
+
+	if (!args)
+		return -EFAULT;
+	for (i = 0; i < sizeof(args->rsvd); i++)
+		if (args->rsvd[i])
+			return -EINVAL;
+	if (args->status || args->in_sz < sizeof(__u64) || args->in_sz > MSHV_HV_PAGE_SIZE ||
+	    args->out_sz > MSHV_HV_PAGE_SIZE || !args->in_ptr || (args->out_sz && !args->out_ptr))
+		return -EINVAL;
+	return mshv__ioctl(fd, MSHV_ROOT_HVCALL, args);
+}
+
+/* Close an fd field and mark it closed (-1). */
+MSHV_INLINE int mshv__close(int *fd)
+{
+	int ret = 0;
+
+	if (*fd >= 0 && close(*fd) < 0)
+		ret = -errno;
+	*fd = -1;
+	return ret;
+}
+
+/* ---- system: /dev/mshv --------------------------------------------------- */
+
+/*
+ * mshv_system_open - open /dev/mshv (read-write, close-on-exec) into *sys.
+ * Returns 0, -ENOENT when there is no /dev/mshv (not the root partition of
+ * the Microsoft Hypervisor, or mshv_root not loaded), -EACCES when the
+ * caller may not open it, or another -errno of open(2). On failure
+ * sys->fd is -1.
+ */
+MSHV_INLINE int mshv_system_open(struct mshv_system *sys)
+{
+	int fd = open("/dev/mshv", O_RDWR | MSHV__O_CLOEXEC);
+
+	sys->abi = MSHV_ABI;
+	sys->fd = fd;
+	return fd < 0 ? -errno : 0;
+}
+
+/* mshv_system_from_fd - take an already open /dev/mshv fd into *sys. Returns 0, or -EBADF for fd < 0. */
+MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd)
+{
+	sys->abi = MSHV_ABI;
+	sys->fd = fd;
+	return fd < 0 ? -EBADF : 0;
+}
+
+/* mshv_system_close - close /dev/mshv (sys->fd becomes -1). Returns 0 or -errno of close(2). */
+MSHV_INLINE int mshv_system_close(struct mshv_system *sys)
+{
+	return mshv__close(&sys->fd);
+}
+
+/*
+ * mshv_system_hvcall - MSHV_ROOT_HVCALL on /dev/mshv: the caller's
+ * hypercall, on the root partition itself (the kernel allows only property
+ * reads here). Returns 0 or -errno; args->status holds the HV_STATUS_* and
+ * args->reps the repetitions completed.
+ */
+MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvcall *args)
+{
+	return mshv__hvcall_passthrough(sys->fd, args);
+}
+
+/*
+ * mshv_system_get_host_partition_property - HVCALL_GET_PARTITION_PROPERTY
+ * (through MSHV_ROOT_HVCALL on /dev/mshv) for the root partition: property
+ * `code` (HV_PARTITION_PROPERTY_*) into *value. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys, __u32 code, __u64 *value,
+							__u16 *hv_status)
+{
+	struct hv_input_get_partition_property in;
+	struct hv_output_get_partition_property out;
+	int ret;
+
+	memset(&in, 0, sizeof(in));
+	in.property_code = code;
+	out.property_value = 0;
+	ret = mshv__hvcall(sys->fd, HVCALL_GET_PARTITION_PROPERTY, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
+	if (ret == 0)
+		*value = out.property_value;
+	return ret;
+}
+
+/*
+ * mshv_system_get_host_partition_property_ex -
+ * HVCALL_GET_PARTITION_PROPERTY_EX (MSHV_ROOT_HVCALL on /dev/mshv) for the
+ * root partition: property `code` with argument `arg` into *out (the whole
+ * 4072-byte union). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_system_get_host_partition_property_ex(struct mshv_system *sys, __u32 code, __u64 arg,
+							   union hv_partition_property_ex *out, __u16 *hv_status)
+{
+	struct hv_input_get_partition_property_ex in;
+
+	memset(&in, 0, sizeof(in));
+	in.property_code = code;
+	in.arg = arg;
+	return mshv__hvcall(sys->fd, HVCALL_GET_PARTITION_PROPERTY_EX, 0, &in, sizeof(in), out, sizeof(*out),
+			    hv_status);
+}
+
+/*
+ * mshv_system_get_vmm_caps - the host's VMM capabilities
+ * (HV_PARTITION_PROPERTY_VMM_CAPABILITIES through
+ * HVCALL_GET_PARTITION_PROPERTY_EX on /dev/mshv) into *caps. A hypervisor
+ * without the property (HV_STATUS_ACCESS_DENIED) gives all-zero
+ * capabilities and 0, as mshv-ioctls does. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_system_get_vmm_caps(struct mshv_system *sys, struct hv_partition_property_vmm_capabilities *caps,
+					 __u16 *hv_status)
+{
+	union hv_partition_property_ex out;
+	__u16 status = HV_STATUS_SUCCESS;
+	int ret;
+
+	memset(&out, 0, sizeof(out));
+	ret = mshv_system_get_host_partition_property_ex(sys, HV_PARTITION_PROPERTY_VMM_CAPABILITIES, 0, &out,
+							 &status);
+	if (hv_status)
+		*hv_status = status;
+	if (ret < 0 && status == HV_STATUS_ACCESS_DENIED) {
+		memset(caps, 0, sizeof(*caps));
+		return 0;
+	}
+	if (ret == 0)
+		*caps = out.vmm_capabilities;
+	return ret;
+}
+
+/*
+ * mshv_system_default_synthetic_features - MSHV_DEFAULT_SYNTHETIC_FEATURES
+ * masked with the synthetic features the host can assign
+ * (HV_PARTITION_PROPERTY_ASSIGNABLE_SYNTHETIC_PROC_FEATURES, bank 0, through
+ * HVCALL_GET_PARTITION_PROPERTY_EX on /dev/mshv) into *mask. Returns 0 or
+ * -errno.
+ */
+MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, __u64 *mask, __u16 *hv_status)
+{
+	union hv_partition_property_ex out;
+	__u64 assignable;
+	int ret;
+
+	memset(&out, 0, sizeof(out));
+	ret = mshv_system_get_host_partition_property_ex(sys, HV_PARTITION_PROPERTY_ASSIGNABLE_SYNTHETIC_PROC_FEATURES,
+							 0, &out, hv_status);
+	if (ret < 0)
+		return ret;
+	/* u16 bank count, three reserved u16, then the banks */
+	memcpy(&assignable, out.buffer + 8, sizeof(assignable));
+	*mask = MSHV_DEFAULT_SYNTHETIC_FEATURES & assignable;
+	return 0;
+}
+
+/*
+ * mshv_system_default_partition_args - the MSHV_CREATE_PARTITION argument
+ * of a default partition of `vm_type` (MSHV_VM_TYPE_*), in the 6.6-era
+ * form mshv-ioctls 0.7.0 uses: LAPIC, x2APIC, super pages, CPU and XSAVE
+ * feature banks (every feature the host lacks disabled, from
+ * HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0/1 through
+ * HVCALL_GET_PARTITION_PROPERTY on /dev/mshv) and
+ * MSHV_DEFAULT_DISABLED_XSAVE. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsigned int vm_type,
+						   struct mshv_create_partition_v2 *args, __u16 *hv_status)
+{
+	__u64 features[MSHV_NUM_CPU_FEATURES_BANKS];
+	int ret;
+
+	if (vm_type >= MSHV_VM_TYPE_COUNT)
+		return -EINVAL;
+	ret = mshv_system_get_host_partition_property(sys, HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0, &features[0],
+						      hv_status);
+	if (ret == 0)
+		ret = mshv_system_get_host_partition_property(sys, HV_PARTITION_PROPERTY_PROCESSOR_FEATURES1,
+							      &features[1], hv_status);
+	if (ret < 0)
+		return ret;
+	memset(args, 0, sizeof(*args));
+	args->pt_flags = MSHV_DEFAULT_PT_FLAGS_LEGACY;
+	args->pt_isolation = vm_type == MSHV_VM_TYPE_SNP ? (__u64)MSHV_PT_ISOLATION_SNP : (__u64)MSHV_PT_ISOLATION_NONE;
+	args->pt_num_cpu_fbanks = MSHV_NUM_CPU_FEATURES_BANKS;
+	/* The host reports 1 = supported; the argument takes 1 = disabled. */
+	args->pt_cpu_fbanks[0] = ~features[0];
+	args->pt_cpu_fbanks[1] = ~features[1];
+#if defined(__x86_64__)
+	args->pt_cpu_fbanks[0] |= MSHV__BIT(63); /* reserved_bank0 */
+	args->pt_disabled_xsave = MSHV_DEFAULT_DISABLED_XSAVE;
+#else
+	args->pt_cpu_fbanks[1] |= 0xfull << 60; /* reserved_bank1 */
+#endif
+	return 0;
+}
+
+/*
+ * mshv_system_create_vm_with_args - MSHV_CREATE_PARTITION on /dev/mshv
+ * with *args: the 16-byte upstream argument, or the whole 64-byte 6.6-era
+ * one when pt_flags has MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES. On success
+ * *vm holds the new partition fd (created, not initialized). Returns 0 or
+ * -errno.
+ */
+MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const struct mshv_create_partition_v2 *args,
+						struct mshv_vm *vm)
+{
+	unsigned int i;
+	int fd;
+
+	vm->fd = -1;
+	vm->abi = sys->abi;
+	if ((args->pt_flags & ~((1ull << MSHV_PT_BIT_COUNT_LEGACY) - 1)) ||
+	    args->pt_isolation >= MSHV_PT_ISOLATION_COUNT_LEGACY)
+		return -EINVAL;
+	if (args->pt_flags & MSHV__BIT(MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES)) {
+		if (args->pt_num_cpu_fbanks > MSHV_NUM_CPU_FEATURES_BANKS || args->pt_rsvd1[0] || args->pt_rsvd1[1])
+			return -EINVAL;
+		for (i = 0; i < sizeof(args->pt_rsvd); i++)
+			if (args->pt_rsvd[i])
+				return -EINVAL;
+	}
+	fd = mshv__ioctl(sys->fd, MSHV_CREATE_PARTITION, (void *)(uintptr_t)args);
+	if (fd < 0)
+		return fd;
+	/* Only the 6.6-era driver takes its own flags and SNP isolation. */
+	if ((args->pt_flags & ~(__u64)MSHV_PT_FLAGS_MASK) || args->pt_isolation >= MSHV_PT_ISOLATION_COUNT)
+		sys->abi = vm->abi = MSHV_ABI_LEGACY;
+	vm->fd = fd;
+	return 0;
+}
+
+/*
+ * mshv_system_create_vm_with_type - a default partition of `vm_type`
+ * (MSHV_VM_TYPE_*), as mshv-ioctls' create_vm_with_type: the
+ * mshv_system_default_partition_args() argument (on an upstream kernel,
+ * which rejects its 6.6-era flags with EINVAL, the upstream flags
+ * MSHV_DEFAULT_PT_FLAGS_UPSTREAM instead; the answer is remembered in sys),
+ * MSHV_CREATE_PARTITION, then HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES
+ * set to mshv_system_default_synthetic_features() (HVCALL_SET_PARTITION_PROPERTY
+ * on the new fd). The partition is not initialized: call
+ * mshv_vm_initialize() after setting any other early property. Returns 0
+ * with *vm filled, or -errno (and no fd left open).
+ */
+MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigned int vm_type, struct mshv_vm *vm,
+						__u16 *hv_status)
+{
+	struct mshv_create_partition_v2 args;
+	__u64 features;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	vm->fd = -1;
+	if (vm_type >= MSHV_VM_TYPE_COUNT)
+		return -EINVAL;
+	memset(&args, 0, sizeof(args));
+	if (MSHV_ABI == MSHV_ABI_UPSTREAM || sys->abi == MSHV_ABI_UPSTREAM) {
+		if (vm_type == MSHV_VM_TYPE_SNP)
+			return -EOPNOTSUPP; /* no SEV-SNP isolation upstream */
+		args.pt_flags = MSHV_DEFAULT_PT_FLAGS_UPSTREAM;
+		ret = mshv_system_create_vm_with_args(sys, &args, vm);
+	} else {
+		ret = mshv_system_default_partition_args(sys, vm_type, &args, hv_status);
+		if (ret < 0)
+			return ret;
+		ret = mshv_system_create_vm_with_args(sys, &args, vm);
+		if (ret == -EINVAL && MSHV_ABI == MSHV_ABI_AUTO && sys->abi == MSHV_ABI_AUTO &&
+		    vm_type == MSHV_VM_TYPE_NORMAL) {
+			memset(&args, 0, sizeof(args));
+			args.pt_flags = MSHV_DEFAULT_PT_FLAGS_UPSTREAM;
+			ret = mshv_system_create_vm_with_args(sys, &args, vm);
+			if (ret == 0)
+				sys->abi = vm->abi = MSHV_ABI_UPSTREAM;
+		}
+	}
+	if (ret < 0)
+		return ret;
+	ret = mshv_system_default_synthetic_features(sys, &features, hv_status);
+	if (ret == 0) {
+		struct hv_input_set_partition_property in;
+
+		memset(&in, 0, sizeof(in));
+		in.property_code = HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES;
+		in.property_value = features;
+		ret = mshv__hvcall(vm->fd, HVCALL_SET_PARTITION_PROPERTY, 0, &in, sizeof(in), NULL, 0, hv_status);
+	}
+	if (ret < 0)
+		mshv__close(&vm->fd);
+	return ret;
+}
+
+/* mshv_system_create_vm - mshv_system_create_vm_with_type(sys, MSHV_VM_TYPE_NORMAL, vm, hv_status). */
+MSHV_INLINE int mshv_system_create_vm(struct mshv_system *sys, struct mshv_vm *vm, __u16 *hv_status)
+{
+	return mshv_system_create_vm_with_type(sys, MSHV_VM_TYPE_NORMAL, vm, hv_status);
+}
+
+/* ---- partition (VM) fd ------------------------------------------------------- */
+
+/* mshv_vm_from_fd - take an existing partition fd into *vm. Returns 0, or -EBADF for fd < 0. */
+MSHV_INLINE int mshv_vm_from_fd(struct mshv_vm *vm, int fd)
+{
+	vm->abi = MSHV_ABI;
+	vm->fd = fd;
+	return fd < 0 ? -EBADF : 0;
+}
+
+/*
+ * mshv_vm_close - close the partition fd (vm->fd becomes -1). The
+ * partition goes away when its last fd (VP and device fds hold one) is
+ * closed. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_close(struct mshv_vm *vm)
+{
+	return mshv__close(&vm->fd);
+}
+
+/* mshv_vm_initialize - MSHV_INITIALIZE_PARTITION on the partition fd. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vm_initialize(struct mshv_vm *vm)
+{
+	return mshv__ioctl(vm->fd, MSHV_INITIALIZE_PARTITION, NULL);
+}
+
+/*
+ * mshv_vm_hvcall - MSHV_ROOT_HVCALL on the partition fd: the caller's
+ * hypercall (one the kernel allows), with the partition id filled in.
+ * Returns 0 or -errno; args->status holds the HV_STATUS_*, args->reps the
+ * repetitions completed.
+ */
+MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args)
+{
+	return mshv__hvcall_passthrough(vm->fd, args);
+}
+
+/*
+ * mshv_vm_get_partition_property - HVCALL_GET_PARTITION_PROPERTY (through
+ * MSHV_ROOT_HVCALL on the partition fd): property `code` into *value.
+ * Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, __u64 *value, __u16 *hv_status)
+{
+	struct hv_input_get_partition_property in;
+	struct hv_output_get_partition_property out;
+	int ret;
+
+	memset(&in, 0, sizeof(in));
+	in.property_code = code;
+	out.property_value = 0;
+	ret = mshv__hvcall(vm->fd, HVCALL_GET_PARTITION_PROPERTY, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
+	if (ret == 0)
+		*value = out.property_value;
+	return ret;
+}
+
+/*
+ * mshv_vm_get_partition_property_ex - HVCALL_GET_PARTITION_PROPERTY_EX
+ * (MSHV_ROOT_HVCALL on the partition fd): property `code` with argument
+ * `arg` into *out. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code, __u64 arg,
+						  union hv_partition_property_ex *out, __u16 *hv_status)
+{
+	struct hv_input_get_partition_property_ex in;
+
+	memset(&in, 0, sizeof(in));
+	in.property_code = code;
+	in.arg = arg;
+	return mshv__hvcall(vm->fd, HVCALL_GET_PARTITION_PROPERTY_EX, 0, &in, sizeof(in), out, sizeof(*out),
+			    hv_status);
+}
+
+/*
+ * mshv_vm_set_partition_property - HVCALL_SET_PARTITION_PROPERTY
+ * (MSHV_ROOT_HVCALL on the partition fd): property `code` = value. Early
+ * properties must be set before mshv_vm_initialize(). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, __u64 value, __u16 *hv_status)
+{
+	struct hv_input_set_partition_property in;
+
+	memset(&in, 0, sizeof(in));
+	in.property_code = code;
+	in.property_value = value;
+	return mshv__hvcall(vm->fd, HVCALL_SET_PARTITION_PROPERTY, 0, &in, sizeof(in), NULL, 0, hv_status);
+}
+
+/*
+ * mshv_vm_install_intercept - HVCALL_INSTALL_INTERCEPT (MSHV_ROOT_HVCALL on
+ * the partition fd): intercept args->intercept_type (HV_INTERCEPT_TYPE_*)
+ * for the accesses in args->access_type_mask (HV_INTERCEPT_ACCESS_MASK_*).
+ * Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_install_intercept *args,
+					  __u16 *hv_status)
+{
+	struct hv_input_install_intercept in;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (args->access_type_mask & ~(__u32)(HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE |
+					       HV_INTERCEPT_ACCESS_MASK_EXECUTE))
+		return -EINVAL;
+	memset(&in, 0, sizeof(in));
+	in.access_type = args->access_type_mask;
+	in.intercept_type = (__u32)args->intercept_type;
+	in.intercept_parameter = args->intercept_parameter;
+	return mshv__hvcall(vm->fd, HVCALL_INSTALL_INTERCEPT, 0, &in, sizeof(in), NULL, 0, hv_status);
+}
+
+/*
+ * mshv_vm_register_deliverability_notifications - sets
+ * HV_REGISTER_DELIVERABILITY_NOTIFICATIONS of VP args->vp to args->flag
+ * (HVCALL_SET_VP_REGISTERS, one register, through MSHV_ROOT_HVCALL on the
+ * partition fd). args->pad must be zero. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_register_deliverability_notifications(
+	struct mshv_vm *vm, const struct mshv_register_deliverabilty_notifications *args, __u16 *hv_status)
+{
+	struct hv_input_set_vp_registers head;
+	struct hv_register_assoc reg;
+	__u8 in[sizeof(head) + sizeof(reg)];
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (args->pad)
+		return -EINVAL;
+	memset(&head, 0, sizeof(head));
+	memset(&reg, 0, sizeof(reg));
+	head.vp_index = args->vp;
+	reg.name = HV_REGISTER_DELIVERABILITY_NOTIFICATIONS;
+	reg.value.reg64 = args->flag;
+	memcpy(in, &head, sizeof(head));
+	memcpy(in + sizeof(head), &reg, sizeof(reg));
+	return mshv__hvcall(vm->fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, hv_status);
+}
+
+/*
+ * mshv_vm_set_guest_memory - MSHV_SET_GUEST_MEMORY on the partition fd with
+ * *region as given: maps (or, with 1 << MSHV_SET_MEM_BIT_UNMAP, unmaps)
+ * region->size bytes at region->userspace_addr to guest page
+ * region->guest_pfn. Size and address are page multiples, size is not zero,
+ * neither range wraps, flags and rsvd are valid. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_set_guest_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
+{
+	unsigned int i;
+
+	if ((region->flags & ~MSHV_SET_MEM_FLAGS_MASK) || !region->size || (region->size % MSHV_HV_PAGE_SIZE) ||
+	    (region->userspace_addr % MSHV_HV_PAGE_SIZE) || region->userspace_addr + region->size < region->size ||
+	    region->guest_pfn > (~0ull - region->size) / MSHV_HV_PAGE_SIZE)
+		return -EINVAL;
+	for (i = 0; i < sizeof(region->rsvd); i++)
+		if (region->rsvd[i])
+			return -EINVAL;
+	return mshv__ioctl(vm->fd, MSHV_SET_GUEST_MEMORY, (void *)(uintptr_t)region);
+}
+
+/*
+ * mshv_vm_map_user_memory - mshv_vm_set_guest_memory() with the UNMAP flag
+ * cleared: maps region (flags: 1 << MSHV_SET_MEM_BIT_WRITABLE /
+ * _EXECUTABLE). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_map_user_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
+{
+	struct mshv_user_mem_region r = *region;
+
+	r.flags &= (__u8)~MSHV__BIT(MSHV_SET_MEM_BIT_UNMAP);
+	return mshv_vm_set_guest_memory(vm, &r);
+}
+
+/*
+ * mshv_vm_unmap_user_memory - mshv_vm_set_guest_memory() with flags exactly
+ * 1 << MSHV_SET_MEM_BIT_UNMAP: unmaps the region mapped with the same
+ * guest_pfn, size and userspace_addr. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_unmap_user_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
+{
+	struct mshv_user_mem_region r = *region;
+
+	r.flags = (__u8)MSHV__BIT(MSHV_SET_MEM_BIT_UNMAP);
+	return mshv_vm_set_guest_memory(vm, &r);
+}
+
+/*
+ * mshv_vm_irqfd - MSHV_IRQFD on the partition fd with *args as given.
+ * Returns 0 or -errno (-EBADF for a negative fd or, with resampling, a
+ * negative resamplefd).
+ */
+MSHV_INLINE int mshv_vm_irqfd(struct mshv_vm *vm, const struct mshv_user_irqfd *args)
+{
+	if (args->flags & ~(__u32)MSHV_IRQFD_FLAGS_MASK)
+		return -EINVAL;
+	if (args->fd < 0 || ((args->flags & MSHV__BIT(MSHV_IRQFD_BIT_RESAMPLE)) && args->resamplefd < 0))
+		return -EBADF;
+	return mshv__ioctl(vm->fd, MSHV_IRQFD, (void *)(uintptr_t)args);
+}
+
+/* mshv_vm_register_irqfd - MSHV_IRQFD: eventfd fd injects the MSI routed at gsi. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vm_register_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
+{
+	struct mshv_user_irqfd args = { fd, 0, gsi, 0 };
+
+	return mshv_vm_irqfd(vm, &args);
+}
+
+/*
+ * mshv_vm_register_irqfd_with_resample - MSHV_IRQFD with
+ * MSHV_IRQFD_BIT_RESAMPLE: as mshv_vm_register_irqfd(), level-triggered,
+ * resamplefd signalled when the guest acknowledges. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_register_irqfd_with_resample(struct mshv_vm *vm, int fd, int resamplefd, __u32 gsi)
+{
+	struct mshv_user_irqfd args = { fd, resamplefd, gsi, (__u32)MSHV__BIT(MSHV_IRQFD_BIT_RESAMPLE) };
+
+	return mshv_vm_irqfd(vm, &args);
+}
+
+/* mshv_vm_unregister_irqfd - MSHV_IRQFD with MSHV_IRQFD_BIT_DEASSIGN for (fd, gsi). Returns 0 or -errno. */
+MSHV_INLINE int mshv_vm_unregister_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
+{
+	struct mshv_user_irqfd args = { fd, 0, gsi, (__u32)MSHV__BIT(MSHV_IRQFD_BIT_DEASSIGN) };
+
+	return mshv_vm_irqfd(vm, &args);
+}
+
+/*
+ * mshv_vm_ioeventfd - MSHV_IOEVENTFD on the partition fd with *args as
+ * given (len 0, 1, 2, 4 or 8; a datamatch needs a length; the range does
+ * not wrap; rsvd zero). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_ioeventfd(struct mshv_vm *vm, const struct mshv_user_ioeventfd *args)
+{
+	unsigned int i;
+
+	if ((args->flags & ~(__u32)MSHV_IOEVENTFD_FLAGS_MASK) ||
+	    (args->len != 0 && args->len != 1 && args->len != 2 && args->len != 4 && args->len != 8) ||
+	    (!args->len && (args->flags & MSHV__BIT(MSHV_IOEVENTFD_BIT_DATAMATCH))) ||
+	    args->addr + args->len < args->addr)
+		return -EINVAL;
+	for (i = 0; i < sizeof(args->rsvd); i++)
+		if (args->rsvd[i])
+			return -EINVAL;
+	if (args->fd < 0)
+		return -EBADF;
+	return mshv__ioctl(vm->fd, MSHV_IOEVENTFD, (void *)(uintptr_t)args);
+}
+
+/* The ioeventfd argument of mshv_vm_(un)register_ioevent(). */
+MSHV_INLINE int mshv__ioevent(struct mshv_vm *vm, int fd, unsigned int space, __u64 addr, __u32 len, __u64 datamatch,
+			      __u32 flags)
+{
+	struct mshv_user_ioeventfd args;
+
+	if (space == MSHV_IOEVENT_PIO)
+		return -EOPNOTSUPP;
+	if (space != MSHV_IOEVENT_MMIO || (!len && datamatch))
+		return -EINVAL;
+	memset(&args, 0, sizeof(args));
+	args.datamatch = datamatch;
+	args.addr = addr;
+	args.len = len;
+	args.fd = fd;
+	args.flags = flags | (len ? (__u32)MSHV__BIT(MSHV_IOEVENTFD_BIT_DATAMATCH) : 0);
+	return mshv_vm_ioeventfd(vm, &args);
+}
+
+/*
+ * mshv_vm_register_ioevent - MSHV_IOEVENTFD: a guest write to `addr`
+ * (MSHV_IOEVENT_MMIO; MSHV_IOEVENT_PIO gives -EOPNOTSUPP, as no kernel
+ * implements it) signals eventfd fd instead of exiting. len 0: any write
+ * (datamatch must be 0); len 1, 2, 4 or 8: only writes of that size whose
+ * value is datamatch. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_register_ioevent(struct mshv_vm *vm, int fd, unsigned int space, __u64 addr, __u32 len,
+					 __u64 datamatch)
+{
+	return mshv__ioevent(vm, fd, space, addr, len, datamatch, 0);
+}
+
+/* mshv_vm_unregister_ioevent - MSHV_IOEVENTFD with MSHV_IOEVENTFD_BIT_DEASSIGN, same arguments. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vm_unregister_ioevent(struct mshv_vm *vm, int fd, unsigned int space, __u64 addr, __u32 len,
+					   __u64 datamatch)
+{
+	return mshv__ioevent(vm, fd, space, addr, len, datamatch, (__u32)MSHV__BIT(MSHV_IOEVENTFD_BIT_DEASSIGN));
+}
+
+/*
+ * mshv_vm_set_msi_routing - MSHV_SET_MSI_ROUTING on the partition fd:
+ * replaces the routing table with table->nr entries (table->entries;
+ * table->rsvd zero). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_set_msi_routing(struct mshv_vm *vm, const struct mshv_user_irq_table *table)
+{
+	if (table->rsvd)
+		return -EINVAL;
+	return mshv__ioctl(vm->fd, MSHV_SET_MSI_ROUTING, (void *)(uintptr_t)table);
+}
+
+/*
+ * mshv_vm_get_gpap_access_bitmap - MSHV_GET_GPAP_ACCESS_BITMAP on the
+ * partition fd: one bit per page for page_count pages from guest page
+ * base_pfn, of access_type (MSHV_GPAP_ACCESS_TYPE_ACCESSED or _DIRTY), into
+ * bitmap ((page_count + 63) / 64 words, bit k = page base_pfn + k, unused
+ * high bits zero), then access_op (MSHV_GPAP_ACCESS_OP_NOOP, _CLEAR, _SET)
+ * on those states. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_get_gpap_access_bitmap(struct mshv_vm *vm, __u64 base_pfn, __u64 page_count,
+					       __u8 access_type, __u8 access_op, __u64 *bitmap)
+{
+	struct mshv_gpap_access_bitmap args;
+
+	if (access_type >= MSHV_GPAP_ACCESS_TYPE_COUNT || access_op >= MSHV_GPAP_ACCESS_OP_COUNT || !page_count ||
+	    base_pfn + page_count < base_pfn || !bitmap)
+		return -EINVAL;
+	bitmap[(page_count - 1) / 64] = 0; /* the kernel writes whole bytes only */
+	memset(&args, 0, sizeof(args));
+	args.access_type = access_type;
+	args.access_op = access_op;
+	args.page_count = page_count;
+	args.gpap_base = base_pfn;
+	args.bitmap_ptr = MSHV__PTR(bitmap);
+	return mshv__ioctl(vm->fd, MSHV_GET_GPAP_ACCESS_BITMAP, &args);
+}
+
+/*
+ * mshv_vm_get_dirty_log - the dirty bits of memory_size bytes of guest
+ * memory from page base_pfn (whole pages: memory_size / MSHV_HV_PAGE_SIZE),
+ * into bitmap (bitmap_words words of 64 pages, at least one per 64 pages),
+ * then access_op on them, as mshv-ioctls' get_dirty_log: one
+ * MSHV_GET_GPAP_ACCESS_BITMAP per MSHV_DIRTY_LOG_BATCH_PAGES pages, each
+ * writing its part of the caller's bitmap in place. On an error, the words
+ * of the batches before the failing one are valid (and their access_op
+ * applied). Dirty page tracking must be on. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_get_dirty_log(struct mshv_vm *vm, __u64 base_pfn, __u64 memory_size, __u8 access_op,
+				      __u64 *bitmap, size_t bitmap_words)
+{
+	__u64 pages = memory_size / MSHV_HV_PAGE_SIZE, done = 0, n;
+	int ret;
+
+	if (access_op >= MSHV_GPAP_ACCESS_OP_COUNT || base_pfn + pages < base_pfn ||
+	    bitmap_words < (pages + 63) / 64)
+		return -EINVAL;
+	while (done < pages) {
+		n = pages - done < MSHV_DIRTY_LOG_BATCH_PAGES ? pages - done : MSHV_DIRTY_LOG_BATCH_PAGES;
+		ret = mshv_vm_get_gpap_access_bitmap(vm, base_pfn + done, n, MSHV_GPAP_ACCESS_TYPE_DIRTY, access_op,
+						     bitmap + done / 64);
+		if (ret < 0)
+			return ret;
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * mshv_vm_enable_dirty_page_tracking - HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING
+ * = 1 (HVCALL_SET_PARTITION_PROPERTY on the partition fd). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_enable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status)
+{
+	return mshv_vm_set_partition_property(vm, HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING, 1, hv_status);
+}
+
+/*
+ * mshv_vm_disable_dirty_page_tracking - HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING
+ * = 0. The hypervisor refuses while dirty bits are cleared: set them first
+ * (MSHV_GPAP_ACCESS_OP_SET over the whole memory). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_disable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status)
+{
+	return mshv_vm_set_partition_property(vm, HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING, 0, hv_status);
+}
+
+/*
+ * mshv_vm_modify_gpa_host_access - MSHV_MODIFY_GPA_HOST_ACCESS on the
+ * partition fd (6.6-era kernels; -ENOTTY upstream): host access flags
+ * (1 << MSHV_GPA_HOST_ACCESS_BIT_*) for args->page_count pages listed in
+ * args->guest_pfns. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_modify_gpa_host_access(struct mshv_vm *vm, const struct mshv_modify_gpa_host_access *args)
+{
+	unsigned int i;
+
+	if ((args->flags & ~((1u << MSHV_GPA_HOST_ACCESS_BIT_COUNT) - 1)) || !args->page_count)
+		return -EINVAL;
+	for (i = 0; i < sizeof(args->rsvd); i++)
+		if (args->rsvd[i])
+			return -EINVAL;
+	return mshv__ioctl(vm->fd, MSHV_MODIFY_GPA_HOST_ACCESS, (void *)(uintptr_t)args);
+}
+
+/*
+ * mshv_vm_import_isolated_pages - MSHV_IMPORT_ISOLATED_PAGES on the
+ * partition fd (6.6-era kernels, SEV-SNP partitions): args->page_count
+ * pages of args->page_type (MSHV_ISOLATED_PAGE_*) at args->guest_pfns.
+ * Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_import_isolated_pages(struct mshv_vm *vm, const struct mshv_import_isolated_pages *args)
+{
+	unsigned int i;
+
+	if (args->page_type >= MSHV_ISOLATED_PAGE_COUNT || !args->page_count)
+		return -EINVAL;
+	for (i = 0; i < sizeof(args->rsvd); i++)
+		if (args->rsvd[i])
+			return -EINVAL;
+	return mshv__ioctl(vm->fd, MSHV_IMPORT_ISOLATED_PAGES, (void *)(uintptr_t)args);
+}
+
+/*
+ * mshv_vm_complete_isolated_import - MSHV_COMPLETE_ISOLATED_IMPORT on the
+ * partition fd (6.6-era kernels, SEV-SNP): ends the import with the launch
+ * data in *args. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_complete_isolated_import(struct mshv_vm *vm, const struct mshv_complete_isolated_import *args)
+{
+	return mshv__ioctl(vm->fd, MSHV_COMPLETE_ISOLATED_IMPORT, (void *)(uintptr_t)args);
+}
+
+/*
+ * mshv_vm_issue_psp_guest_request - MSHV_ISSUE_PSP_GUEST_REQUEST on the
+ * partition fd (6.6-era kernels, SEV-SNP): forwards the guest's request
+ * page args->req_gpa to the PSP, response to args->rsp_gpa. Returns 0 or
+ * -errno.
+ */
+MSHV_INLINE int mshv_vm_issue_psp_guest_request(struct mshv_vm *vm, const struct mshv_issue_psp_guest_request *args)
+{
+	return mshv__ioctl(vm->fd, MSHV_ISSUE_PSP_GUEST_REQUEST, (void *)(uintptr_t)args);
+}
+
+/*
+ * mshv_vm_sev_snp_ap_create - MSHV_SEV_SNP_AP_CREATE on the partition fd
+ * (6.6-era kernels, SEV-SNP): starts VP args->vp_id from the VMSA at
+ * args->vmsa_gpa. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_sev_snp_ap_create(struct mshv_vm *vm, const struct mshv_sev_snp_ap_create *args)
+{
+	return mshv__ioctl(vm->fd, MSHV_SEV_SNP_AP_CREATE, (void *)(uintptr_t)args);
+}
+
+/*
+ * mshv_vm_create_device - MSHV_CREATE_DEVICE on the partition fd: a device
+ * of args->type (MSHV_DEV_TYPE_*). On success args->fd and *dev hold the
+ * new device fd; with args->flags = MSHV_CREATE_DEVICE_TEST only the type
+ * is checked, no fd is made and dev->fd is -1. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_create_device(struct mshv_vm *vm, struct mshv_create_device *args, struct mshv_device *dev)
+{
+	int ret;
+
+	dev->fd = -1;
+	dev->abi = vm->abi;
+	if (args->flags & ~(__u32)MSHV_CREATE_DEVICE_TEST)
+		return -EINVAL;
+	ret = mshv__ioctl(vm->fd, MSHV_CREATE_DEVICE, args);
+	if (ret < 0)
+		return ret;
+	if (!(args->flags & MSHV_CREATE_DEVICE_TEST))
+		dev->fd = (int)args->fd;
+	return 0;
+}
+
+/*
+ * mshv_vm_create_vcpu - MSHV_CREATE_VP on the partition fd for VP `index`,
+ * then mmap of its register page (MSHV_VP_MMAP_OFFSET_REGISTERS); a kernel
+ * without one (-ENODEV) leaves vcpu->reg_page NULL. Returns 0 with *vcpu
+ * filled, or -errno (and no fd left open).
+ */
+MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv_vcpu *vcpu)
+{
+	struct mshv_create_vp args;
+	void *page;
+	int fd, err;
+
+	vcpu->fd = -1;
+	vcpu->index = index;
+	vcpu->reg_page = NULL;
+	args.vp_index = index;
+	fd = mshv__ioctl(vm->fd, MSHV_CREATE_VP, &args);
+	if (fd < 0)
+		return fd;
+	page = mmap(NULL, MSHV_HV_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    (off_t)MSHV_VP_MMAP_OFFSET_REGISTERS * sysconf(_SC_PAGESIZE));
+	if (page == MAP_FAILED) {
+		err = errno;
+		if (err != ENODEV) {
+			close(fd);
+			return -err;
+		}
+		page = NULL;
+	}
+	vcpu->fd = fd;
+	vcpu->reg_page = (struct hv_vp_register_page *)page;
+	return 0;
+}
+
+/* ---- VP (vCPU) fd ------------------------------------------------------------ */
+
+/* mshv_vcpu_close - unmap the register page and close the VP fd (vcpu->fd becomes -1). Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu)
+{
+	int ret = 0;
+
+	if (vcpu->reg_page && munmap(vcpu->reg_page, MSHV_HV_PAGE_SIZE) < 0)
+		ret = -errno;
+	vcpu->reg_page = NULL;
+	return mshv__close(&vcpu->fd) ? -errno : ret;
+}
+
+/*
+ * mshv_vcpu_hvcall - MSHV_ROOT_HVCALL on the VP fd: the caller's hypercall.
+ * Returns 0 or -errno; args->status holds the HV_STATUS_*.
+ */
+MSHV_INLINE int mshv_vcpu_hvcall(struct mshv_vcpu *vcpu, struct mshv_root_hvcall *args)
+{
+	return mshv__hvcall_passthrough(vcpu->fd, args);
+}
+
+/* The checks of MSHV_GET/SET_VP_STATE (4 KiB aligned buffer and size, known type). */
+MSHV_INLINE int mshv__vp_state_check(const struct mshv_get_set_vp_state *state)
+{
+	if (state->type >= MSHV_VP_STATE_COUNT || state->rsvd[0] || state->rsvd[1] || state->rsvd[2] ||
+	    !state->buf_sz || (state->buf_sz % MSHV_HV_PAGE_SIZE) || (state->buf_ptr % MSHV_HV_PAGE_SIZE))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * mshv_vcpu_get_vp_state - MSHV_GET_VP_STATE on the VP fd: state
+ * state->type (MSHV_VP_STATE_*) into the buffer at state->buf_ptr
+ * (state->buf_sz bytes, both 4 KiB aligned); state->buf_sz receives the
+ * state's size. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_get_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_set_vp_state *state)
+{
+	int ret = mshv__vp_state_check(state);
+
+	return ret ? ret : mshv__ioctl(vcpu->fd, MSHV_GET_VP_STATE, state);
+}
+
+/* mshv_vcpu_set_vp_state - MSHV_SET_VP_STATE on the VP fd, arguments as above. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_set_vp_state *state)
+{
+	int ret = mshv__vp_state_check(state);
+
+	return ret ? ret : mshv__ioctl(vcpu->fd, MSHV_SET_VP_STATE, state);
+}
+
+/* ---- in-kernel device fd ---------------------------------------------------- */
+
+/* mshv_device_from_fd - take an existing device fd into *dev. Returns 0, or -EBADF for fd < 0. */
+MSHV_INLINE int mshv_device_from_fd(struct mshv_device *dev, int fd)
+{
+	dev->abi = MSHV_ABI;
+	dev->fd = fd;
+	return fd < 0 ? -EBADF : 0;
+}
+
+/* mshv_device_close - close the device fd (dev->fd becomes -1). Returns 0 or -errno. */
+MSHV_INLINE int mshv_device_close(struct mshv_device *dev)
+{
+	return mshv__close(&dev->fd);
+}
+
+/*
+ * The device-attribute numbering of this kernel. 6.6-era: SET 0x00, GET
+ * 0x01, HAS 0x02; upstream: SET 0x00, HAS 0x01 (the old GET number). 0x02
+ * exists only in the former: issued with no argument it fails with EFAULT
+ * there and ENOTTY upstream, changing nothing. The answer is kept in dev.
+ */
+MSHV_INLINE int mshv__device_abi(struct mshv_device *dev)
+{
+	int ret;
+
+	if (MSHV_ABI != MSHV_ABI_AUTO)
+		return MSHV_ABI;
+	if (dev->abi != MSHV_ABI_AUTO)
+		return (int)dev->abi;
+	ret = mshv__ioctl(dev->fd, MSHV_HAS_DEVICE_ATTR_LEGACY, NULL);
+	if (ret == -ENOTTY)
+		dev->abi = MSHV_ABI_UPSTREAM;
+	else if (ret == -EFAULT || ret >= 0)
+		dev->abi = MSHV_ABI_LEGACY;
+	else
+		return ret;
+	return (int)dev->abi;
+}
+
+/*
+ * mshv_device_set_attr - MSHV_SET_DEVICE_ATTR on the device fd (the same
+ * number in both generations): sets attr->attr of attr->group from the
+ * data at attr->addr. attr->flags must be zero. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_device_set_attr(struct mshv_device *dev, const struct mshv_device_attr *attr)
+{
+	if (attr->flags)
+		return -EINVAL;
+	return mshv__ioctl(dev->fd, MSHV_SET_DEVICE_ATTR_UPSTREAM, (void *)(uintptr_t)attr);
+}
+
+/*
+ * mshv_device_has_attr - MSHV_HAS_DEVICE_ATTR on the device fd, in this
+ * kernel's numbering: 0 when the device has attribute attr->attr of
+ * attr->group, else -errno (-ENXIO: it has not).
+ */
+MSHV_INLINE int mshv_device_has_attr(struct mshv_device *dev, const struct mshv_device_attr *attr)
+{
+	int abi;
+
+	if (attr->flags)
+		return -EINVAL;
+	abi = mshv__device_abi(dev);
+	if (abi < 0)
+		return abi;
+	return mshv__ioctl(dev->fd, abi == MSHV_ABI_LEGACY ? MSHV_HAS_DEVICE_ATTR_LEGACY : MSHV_HAS_DEVICE_ATTR_UPSTREAM,
+			   (void *)(uintptr_t)attr);
+}
+
+/*
+ * mshv_device_get_attr - MSHV_GET_DEVICE_ATTR on the device fd (6.6-era
+ * kernels only; upstream has no such ioctl: -ENOTTY): the value of
+ * attr->attr of attr->group into the buffer at attr->addr. Returns 0 or
+ * -errno.
+ */
+MSHV_INLINE int mshv_device_get_attr(struct mshv_device *dev, struct mshv_device_attr *attr)
+{
+	int abi;
+
+	if (attr->flags)
+		return -EINVAL;
+	abi = mshv__device_abi(dev);
+	if (abi < 0)
+		return abi;
+	if (abi != MSHV_ABI_LEGACY)
+		return -ENOTTY;
+	return mshv__ioctl(dev->fd, MSHV_GET_DEVICE_ATTR_LEGACY, attr);
+}
+
 #endif /* MSHV_IMPLEMENTATION */
+
+/* The architecture's own part of the ioctl layer. */
+#define MSHV__ARCH_IOCTL_LAYER 1
+#if defined(__x86_64__)
+#include "mshv_x86_64.h"
+#elif defined(__aarch64__)
+#include "mshv_arm64.h"
+#endif
 
 #endif /* MSHV_H */

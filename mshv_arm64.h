@@ -15,6 +15,9 @@
 #error "mshv_arm64.h is for arm64 (aarch64) builds; include mshv.h, which picks the architecture"
 #endif
 
+/* No arm64-only request numbers (see mshv.h's MSHV_IOCTL_NAMES). */
+#define MSHV_IOCTL_NAMES_ARCH(X)
+
 #ifdef MSHV__DEFINES_DOWNSTREAM_ABI
 
 /*
@@ -35,3 +38,11 @@ struct mshv_create_partition_v2 {
 #endif /* MSHV__DEFINES_DOWNSTREAM_ABI */
 
 #endif /* MSHV_ARM64_H */
+
+/* ========================================================================
+ * The arm64 part of the ioctl layer (mshv.h includes this file a second
+ * time, after its own ioctl layer): nothing yet.
+ * ======================================================================== */
+#if defined(MSHV__ARCH_IOCTL_LAYER) && !defined(MSHV_ARM64_IOCTL_LAYER)
+#define MSHV_ARM64_IOCTL_LAYER 1
+#endif /* MSHV__ARCH_IOCTL_LAYER */

@@ -15,6 +15,10 @@
 #error "mshv_x86_64.h is for x86_64 builds; include mshv.h, which picks the architecture"
 #endif
 
+/* The x86_64-only request numbers, for mshv.h's MSHV_IOCTL_NAMES. */
+#define MSHV_IOCTL_NAMES_ARCH(X) \
+	X(MSHV_VP_REGISTER_INTERCEPT_RESULT, sizeof(struct mshv_register_intercept_result))
+
 #ifdef MSHV__DEFINES_DOWNSTREAM_ABI
 
 /*
@@ -42,9 +46,212 @@ struct mshv_register_intercept_result {
 #define MSHV_VP_REGISTER_INTERCEPT_RESULT \
 	_IOW(MSHV_IOCTL, 0xF3, struct mshv_register_intercept_result)
 
-MSHV_STATIC_ASSERT(_IOC_SIZE(MSHV_VP_REGISTER_INTERCEPT_RESULT) == sizeof(struct mshv_register_intercept_result),
-		   ioc_size_vp_register_intercept_result);
-
 #endif /* MSHV__DEFINES_DOWNSTREAM_ABI */
 
 #endif /* MSHV_X86_64_H */
+
+/* ========================================================================
+ * The x86_64 part of the ioctl layer (mshv.h includes this file a second
+ * time, after its own ioctl layer)
+ * ======================================================================== */
+#if defined(MSHV__ARCH_IOCTL_LAYER) && !defined(MSHV_X86_64_IOCTL_LAYER)
+#define MSHV_X86_64_IOCTL_LAYER 1
+
+/*
+ * The MSRs a VMM saves and restores, as mshv-ioctls 0.7.0 lists them, in its
+ * order: X(index). One exception: mshv-ioctls lists IA32_XSS as 0x8008B,
+ * the hypervisor register name HV_X64_REGISTER_U_XSS; here it is the MSR
+ * index, 0xDA0.
+ */
+#define MSHV_X86_MSRS_COMMON(X) /* always */                                                      \
+	X(0x10) /* TSC */ X(0xC0000080) /* EFER */ X(0xC0000102) /* KERNEL_GS_BASE */               \
+	X(0x1B) /* APIC_BASE */ X(0x277) /* PAT */ X(0x174) /* SYSENTER_CS */ X(0x175) X(0x176)      \
+	X(0xC0000081) /* STAR */ X(0xC0000082) /* LSTAR */ X(0xC0000083) /* CSTAR */                 \
+	X(0xC0000084) /* SFMASK */ X(0x2FF) /* MTRR_DEF_TYPE */                                      \
+	X(0x200) X(0x201) X(0x202) X(0x203) X(0x204) X(0x205) X(0x206) X(0x207) /* MTRR_PHYSBASE/MASK0-3 */ \
+	X(0x208) X(0x209) X(0x20A) X(0x20B) X(0x20C) X(0x20D) X(0x20E) X(0x20F) /* MTRR_PHYSBASE/MASK4-7 */ \
+	X(0x250) X(0x258) X(0x259) /* MTRR_FIX64K_00000, FIX16K_80000/A0000 */                       \
+	X(0x268) X(0x269) X(0x26A) X(0x26B) X(0x26C) X(0x26D) X(0x26E) X(0x26F) /* MTRR_FIX4K_* */      \
+	X(0x1D9) /* DEBUG_CTL */ X(0x40000084) /* HV_X64_MSR_EOM */
+#define MSHV_X86_MSRS_CET_SS(X) /* processor feature cet_ss_support */                            \
+	X(0x6A0) /* U_CET */ X(0x6A2) /* S_CET */ X(0x7A0) /* SSP */ X(0x6A4) X(0x6A5) X(0x6A6)        \
+	X(0x6A7) /* PL0-3_SSP */ X(0x6A8) /* INTERRUPT_SSP_TABLE_ADDR */
+#define MSHV_X86_MSRS_SYNIC(X) /* synthetic feature access_synic_regs */                          \
+	X(0x40000090) X(0x40000091) X(0x40000092) X(0x40000093) X(0x40000094) X(0x40000095)          \
+	X(0x40000096) X(0x40000097) X(0x40000098) X(0x40000099) X(0x4000009A) X(0x4000009B)          \
+	X(0x4000009C) X(0x4000009D) X(0x4000009E) X(0x4000009F) /* SINT0-15 */                        \
+	X(0x40000080) /* SCONTROL */ X(0x40000082) /* SIEFP */ X(0x40000083) /* SIMP */
+#define MSHV_X86_MSR_XSS 0xDA0             /* xsave feature xsave_supervisor_support */
+#define MSHV_X86_MSR_TSC_AUX 0xC0000103    /* processor feature rdtscp_support */
+#define MSHV_X86_MSR_REFERENCE_TSC 0x40000021 /* synthetic access_partition_reference_tsc */
+#define MSHV_X86_MSR_GUEST_OS_ID 0x40000000   /* synthetic access_hypercall_regs */
+
+#ifdef MSHV_IMPLEMENTATION
+
+#define MSHV__MSR_ENTRY(index) index,
+
+/*
+ * mshv_vm_request_virtual_interrupt - HVCALL_ASSERT_VIRTUAL_INTERRUPT
+ * (MSHV_ROOT_HVCALL on the partition fd): interrupt req->vector of type
+ * req->control.interrupt_type (HV_X64_INTERRUPT_TYPE_*) to
+ * the APIC id req->dest_addr. Reserved control bits and req->rsvd must be zero.
+ * Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const struct mshv_assert_interrupt *req,
+						  __u16 *hv_status)
+{
+	struct hv_input_assert_virtual_interrupt in;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (req->control.rsvd || req->rsvd)
+		return -EINVAL;
+	memset(&in, 0, sizeof(in));
+	in.control = req->control;
+	in.dest_addr = req->dest_addr;
+	in.vector = req->vector;
+	return mshv__hvcall(vm->fd, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &in, sizeof(in), NULL, 0, hv_status);
+}
+
+/*
+ * mshv_vm_signal_event_direct - HVCALL_SIGNAL_EVENT_DIRECT
+ * (MSHV_ROOT_HVCALL on the partition fd): sets event flag args->flag of
+ * SINT args->sint on VP args->vp (VTL args->vtl); args->newly_signaled
+ * receives whether the flag was clear before. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_signal_event_direct(struct mshv_vm *vm, struct mshv_signal_event_direct *args,
+					    __u16 *hv_status)
+{
+	struct hv_input_signal_event_direct in;
+	struct hv_output_signal_event_direct out;
+	int ret;
+
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.target_vp = args->vp;
+	in.target_vtl = args->vtl;
+	in.target_sint = args->sint;
+	in.flag_number = args->flag;
+	ret = mshv__hvcall(vm->fd, HVCALL_SIGNAL_EVENT_DIRECT, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
+	if (ret == 0)
+		args->newly_signaled = out.newly_signaled;
+	return ret;
+}
+
+/*
+ * mshv_vm_post_message_direct - HVCALL_POST_MESSAGE_DIRECT (MSHV_ROOT_HVCALL
+ * on the partition fd): posts args->length bytes at args->message (at most
+ * HV_MESSAGE_SIZE, a whole struct hv_message) to SINT args->sint of VP
+ * args->vp (VTL args->vtl). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_post_message_direct(struct mshv_vm *vm, const struct mshv_post_message_direct *args,
+					    __u16 *hv_status)
+{
+	struct hv_input_post_message_direct in;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (args->length > HV_MESSAGE_SIZE || (args->length && !args->message))
+		return -EINVAL;
+	memset(&in, 0, sizeof(in));
+	in.vp_index = args->vp;
+	in.vtl = args->vtl;
+	in.sint_index = args->sint;
+	if (args->length)
+		memcpy(in.message, args->message, args->length);
+	return mshv__hvcall(vm->fd, HVCALL_POST_MESSAGE_DIRECT, 0, &in, sizeof(in), NULL, 0, hv_status);
+}
+
+
+/* Append list[n] to out (capacity cap) at *count; the count goes on past cap. */
+MSHV_INLINE void mshv__msr_append(__u32 *out, unsigned int cap, unsigned int *count, const __u32 *list,
+				  unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++, (*count)++)
+		if (*count < cap)
+			out[*count] = list[i];
+}
+
+/* The MSR list from the feature sets (all: every MSR of the lists). */
+MSHV_INLINE int mshv__msr_index_list(__u32 *indices, unsigned int *count, int all, __u64 proc0, __u64 proc1,
+				     __u64 xsave, __u64 synthetic)
+{
+	static const __u32 common[] = { MSHV_X86_MSRS_COMMON(MSHV__MSR_ENTRY) };
+	static const __u32 cet_ss[] = { MSHV_X86_MSRS_CET_SS(MSHV__MSR_ENTRY) };
+	static const __u32 synic[] = { MSHV_X86_MSRS_SYNIC(MSHV__MSR_ENTRY) };
+	static const __u32 xss = MSHV_X86_MSR_XSS, tsc_aux = MSHV_X86_MSR_TSC_AUX,
+			   reference_tsc = MSHV_X86_MSR_REFERENCE_TSC, guest_os_id = MSHV_X86_MSR_GUEST_OS_ID;
+	union hv_partition_processor_features proc;
+	union hv_partition_processor_xsave_features xs;
+	union hv_partition_synthetic_processor_features syn;
+	unsigned int cap = *count, n = 0;
+
+	proc.as_uint64[0] = proc0;
+	proc.as_uint64[1] = proc1;
+	xs.as_uint64 = xsave;
+	syn.as_uint64[0] = synthetic;
+	mshv__msr_append(indices, cap, &n, common, sizeof(common) / sizeof(common[0]));
+	if (all || proc.cet_ss_support)
+		mshv__msr_append(indices, cap, &n, cet_ss, sizeof(cet_ss) / sizeof(cet_ss[0]));
+	if (!all && proc.rdtscp_support)
+		mshv__msr_append(indices, cap, &n, &tsc_aux, 1);
+	if (!all && xs.xsave_supervisor_support)
+		mshv__msr_append(indices, cap, &n, &xss, 1);
+	if (all || syn.access_synic_regs)
+		mshv__msr_append(indices, cap, &n, synic, sizeof(synic) / sizeof(synic[0]));
+	if (all) {
+		mshv__msr_append(indices, cap, &n, &xss, 1);
+		mshv__msr_append(indices, cap, &n, &tsc_aux, 1);
+	}
+	if (all || syn.access_partition_reference_tsc)
+		mshv__msr_append(indices, cap, &n, &reference_tsc, 1);
+	if (all || syn.access_hypercall_regs)
+		mshv__msr_append(indices, cap, &n, &guest_os_id, 1);
+	*count = n;
+	return n > cap ? -E2BIG : 0;
+}
+
+/*
+ * mshv_system_get_msr_index_list - every MSR index a VMM may save and
+ * restore (no system call: the lists above, in mshv-ioctls' order). *count
+ * is the capacity of indices on input and the number of MSRs on output;
+ * -E2BIG when the capacity is too small (indices then holds the first
+ * *count-on-input entries). Returns 0 or -E2BIG.
+ */
+MSHV_INLINE int mshv_system_get_msr_index_list(struct mshv_system *sys, __u32 *indices, unsigned int *count)
+{
+	(void)sys;
+	return mshv__msr_index_list(indices, count, 1, 0, 0, 0, 0);
+}
+
+/*
+ * mshv_vm_get_msr_index_list - the MSRs of this partition: the common list,
+ * plus those its processor, XSAVE and synthetic features enable (read with
+ * HVCALL_GET_PARTITION_PROPERTY on the partition fd:
+ * PROCESSOR_XSAVE_FEATURES, PROCESSOR_FEATURES0/1,
+ * SYNTHETIC_PROC_FEATURES). *count as for
+ * mshv_system_get_msr_index_list(). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vm_get_msr_index_list(struct mshv_vm *vm, __u32 *indices, unsigned int *count, __u16 *hv_status)
+{
+	static const __u32 codes[4] = { HV_PARTITION_PROPERTY_PROCESSOR_XSAVE_FEATURES,
+					HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0,
+					HV_PARTITION_PROPERTY_PROCESSOR_FEATURES1,
+					HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES };
+	__u64 v[4];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < 4; i++) {
+		ret = mshv_vm_get_partition_property(vm, codes[i], &v[i], hv_status);
+		if (ret < 0)
+			return ret;
+	}
+	return mshv__msr_index_list(indices, count, 0, v[1], v[2], v[0], v[3]);
+}
+
+#endif /* MSHV_IMPLEMENTATION */
+
+#endif /* MSHV__ARCH_IOCTL_LAYER */

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "mshv.h"
-#include "check.h"
+#include "../check.h"
 #include "raw_hvcall.h"
 
 

@@ -1450,6 +1450,20 @@ static void device_free(struct sim_device *dev)
 }
 
 /* Device attributes: group MSHV_DEV_VFIO_FILE, attributes ADD and DEL (ENXIO otherwise). */
+/* A file of the VFIO driver: a group (/dev/vfio/N) or a device (/dev/vfio/devices/vfioN). */
+static bool is_vfio_file(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = 0;
+	return strncmp(target, "/dev/vfio/", 10) == 0;
+}
+
 static long device_attr(struct sim_device *dev, void *uarg, int op)
 {
 	struct mshv_device_attr a;
@@ -1470,6 +1484,9 @@ static long device_attr(struct sim_device *dev, void *uarg, int op)
 		return err;
 	if (fcntl(gfd, F_GETFD) < 0)
 		return -EBADF;
+	/* mshv_vfio_file_add: only a VFIO group or device file (vfio_file_is_valid) */
+	if (a.attr == MSHV_DEV_VFIO_FILE_ADD && !is_vfio_file(gfd))
+		return -EINVAL;
 	for (i = 0; i < dev->ngroups; i++) {
 		if (!same_file(dev->groups[i], gfd))
 			continue;

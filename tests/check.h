@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * The assertion macros of the raw-ioctl simulator tests: each check counts
- * as passed or failed; a failure prints where and what. A test's main()
- * prints "NAME: N passed, N failed" from the two counters.
+ * The assertion macros of the test programs: each check counts as passed
+ * or failed; a failure prints where and what. A test's main() prints
+ * "NAME: N passed, N failed" from the two counters.
  */
-#ifndef MSHV_SIM_TEST_CHECK_H
-#define MSHV_SIM_TEST_CHECK_H
+#ifndef MSHV_TEST_CHECK_H
+#define MSHV_TEST_CHECK_H
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,5 +36,23 @@ static int passed, failed;
 				__FILE__, __LINE__, #call, r_, errno, strerror(errno), err, strerror(err)); \
 		}                                                                                   \
 	} while (0)
+
+/* A library call returns exactly want (0, a count, or -errno). */
+#define CHECK_RET(call, want)                                                                        \
+	do {                                                                                         \
+		long r_ = (long)(call), w_ = (long)(want);                                           \
+		if (r_ == w_) {                                                                      \
+			passed++;                                                                    \
+		} else {                                                                             \
+			failed++;                                                                    \
+			fprintf(stderr, "%s:%d: FAILED: %s: got %ld (%s), want %ld (%s)\n", __FILE__, \
+				__LINE__, #call, r_, r_ < 0 ? strerror((int)-r_) : "", w_,           \
+				w_ < 0 ? strerror((int)-w_) : "");                                   \
+		}                                                                                    \
+	} while (0)
+
+/* The counters as the test's last line and exit status. */
+#define CHECK_REPORT(name)                                                     \
+	(printf("%s: %d passed, %d failed\n", (name), passed, failed), failed ? 1 : 0)
 
 #endif

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * Names and messages, with no device: every status, hypercall, message
+ * type, partition property, intercept type and ioctl has its name; the
+ * kernel's status-to-errno mapping; mshv_strerror; and, where there is no
+ * /dev/mshv, the error mshv_system_open gives.
+ */
+#define MSHV_IMPLEMENTATION
+#include "mshv.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../check.h"
+
+/* Each listed name maps back to itself (the first of equal values: none here). */
+#define CHECK_NAME(fn, value, name) CHECK(fn(value) && !strcmp(fn(value), name));
+#define CHECK_NAME_STATUS(name) CHECK_NAME(mshv_hv_status_name, name, #name)
+#define CHECK_NAME_HVCALL(name) CHECK_NAME(mshv_hvcall_name, name, #name)
+#define CHECK_NAME_MESSAGE(name) CHECK_NAME(mshv_hv_message_type_name, name, #name)
+#define CHECK_NAME_PROPERTY(name) CHECK_NAME(mshv_hv_partition_property_name, name, #name)
+#define CHECK_NAME_INTERCEPT(name) CHECK_NAME(mshv_hv_intercept_type_name, name, #name)
+#define CHECK_NAME_IOCTL(name, size) CHECK(mshv_ioctl_name(name) != NULL);
+
+int main(void)
+{
+	struct mshv_system sys;
+	int ret;
+
+	/* one source for value and name: every entry of the generated lists */
+	MSHV_HV_STATUS_NAMES(CHECK_NAME_STATUS)
+	MSHV_HVCALL_NAMES(CHECK_NAME_HVCALL)
+	MSHV_HV_MESSAGE_TYPE_NAMES(CHECK_NAME_MESSAGE)
+	MSHV_HV_PARTITION_PROPERTY_NAMES(CHECK_NAME_PROPERTY)
+	MSHV_HV_INTERCEPT_TYPE_NAMES(CHECK_NAME_INTERCEPT)
+	MSHV_IOCTL_NAMES(CHECK_NAME_IOCTL)
+	CHECK(!strcmp(mshv_hv_status_name(HV_STATUS_INVALID_PARTITION_STATE), "HV_STATUS_INVALID_PARTITION_STATE"));
+	CHECK(!strcmp(mshv_hv_status_name(0), "HV_STATUS_SUCCESS"));
+	CHECK(mshv_hv_status_name(0xfffe) == NULL);
+	CHECK(!strcmp(mshv_hvcall_name(0x45), "HVCALL_SET_PARTITION_PROPERTY"));
+	CHECK(mshv_hvcall_name(0xffff) == NULL);
+	CHECK(!strcmp(mshv_hv_message_type_name(0x80010000), "HVMSG_X64_IO_PORT_INTERCEPT"));
+	CHECK(!strcmp(mshv_hv_message_type_name(HVMSG_UNMAPPED_GPA), "HVMSG_UNMAPPED_GPA"));
+	CHECK(mshv_hv_message_type_name(0x12345) == NULL);
+	CHECK(!strcmp(mshv_hv_partition_property_name(0x50017), "HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION"));
+	CHECK(!strcmp(mshv_hv_intercept_type_name(HV_INTERCEPT_TYPE_X64_CPUID), "HV_INTERCEPT_TYPE_X64_CPUID"));
+	CHECK(!strcmp(mshv_ioctl_name(MSHV_CREATE_VP), "MSHV_CREATE_VP"));
+	CHECK(!strcmp(mshv_ioctl_name(0xC020B807), "MSHV_ROOT_HVCALL"));
+	CHECK(!strcmp(mshv_ioctl_name(MSHV_GET_DEVICE_ATTR_LEGACY), "MSHV_HAS_DEVICE_ATTR_UPSTREAM"));
+	CHECK(mshv_ioctl_name(0x1234) == NULL);
+
+	/* hv_result_to_errno */
+	CHECK(mshv_hv_status_to_errno(HV_STATUS_SUCCESS) == 0);
+	CHECK(mshv_hv_status_to_errno(HV_STATUS_INVALID_PARAMETER) == -EINVAL);
+	CHECK(mshv_hv_status_to_errno(HV_STATUS_INVALID_REGISTER_VALUE) == -EINVAL);
+	CHECK(mshv_hv_status_to_errno(HV_STATUS_INSUFFICIENT_MEMORY) == -ENOMEM);
+	CHECK(mshv_hv_status_to_errno(HV_STATUS_ACCESS_DENIED) == -EIO);
+	CHECK(mshv_hv_status_to_errno(0x7777) == -EIO);
+
+	CHECK(!strcmp(mshv_strerror(0), "success") && !strcmp(mshv_strerror(3), "success"));
+	CHECK(strstr(mshv_strerror(-ENOENT), "/dev/mshv") != NULL);
+	CHECK(strstr(mshv_strerror(-EACCES), "/dev/mshv") != NULL);
+	CHECK(strstr(mshv_strerror(-ENOTTY), "ENOTTY") != NULL);
+	CHECK(!strcmp(mshv_strerror(-4095), "unknown error"));
+
+	ret = mshv_system_open(&sys);
+	if (access("/dev/mshv", F_OK) != 0) {
+		CHECK_RET(ret, -ENOENT);
+		CHECK(sys.fd == -1);
+	} else if (ret == 0) {
+		mshv_system_close(&sys);
+	} else {
+		CHECK(ret == -EACCES || ret == -EPERM);
+	}
+	return CHECK_REPORT("names");
+}
