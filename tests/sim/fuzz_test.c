@@ -10,6 +10,15 @@
  * fuzz_test [iterations [seed]] (default 20000, a fixed seed). Under tools/mshv-sim;
  * 77 when there is no /dev/mshv. Not for a real /dev/mshv: it would create
  * and run random guests there.
+ *
+ * The argument and guest memory buffers sit between inaccessible guard
+ * pages. The driver reads an argument that runs off the end of its buffer
+ * from the next page, and writes through the pointers it finds there (the
+ * downstream MSHV_VP_TRANSLATE_GVA, for one, stores its result and GPA
+ * through two): whatever the process had mapped next would be read as
+ * arguments and written to, as the kernel would do it. Under ASan that was
+ * the runtime's list of registered globals, and the GPA went into a global
+ * descriptor of the simulator library, failing the check at exit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,6 +70,22 @@ static int expected_errno(int e)
 	}
 }
 
+/*
+ * size bytes of read-write memory (flags: MAP_SHARED or MAP_PRIVATE) ending
+ * at an inaccessible page, with another one before it; NULL on failure.
+ */
+static void *map_fenced(size_t size, int flags)
+{
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE), inner = (size + psz - 1) / psz * psz;
+	char *base = mmap(NULL, inner + 2 * psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (base == MAP_FAILED)
+		return NULL;
+	if (mmap(base + psz, inner, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		return NULL;
+	return base + psz + inner - size;
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -72,14 +97,18 @@ int main(int argc, char **argv)
 
 	if (argc > 2)
 		rng = strtoull(argv[2], NULL, 0) | 1;
-	uint8_t *scratch = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	uint64_t *arg = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *scratch = map_fenced(1 << 16, MAP_SHARED);
+	uint64_t *arg = map_fenced(8192, MAP_PRIVATE);
 	struct mshv_create_partition cp = { 0, 0 };
 	struct mshv_create_vp cv = { 0 };
 	struct mshv_user_mem_region r;
 	struct sigaction sa;
 	int fds[4];
 
+	if (!scratch || !arg) {
+		printf("FAIL: mmap: %s\n", strerror(errno));
+		return 1;
+	}
 	fds[0] = open("/dev/mshv", O_RDWR | O_CLOEXEC);
 	if (fds[0] < 0) {
 		printf("SKIP: /dev/mshv: %s (run under tools/mshv-sim)\n", strerror(errno));
@@ -105,6 +134,12 @@ int main(int argc, char **argv)
 		printf("FAIL: setup\n");
 		return 1;
 	}
+	/* The guard page holds: an argument running into it is EFAULT, not bytes of some neighbour. */
+	errno = 0;
+	if (ioctl(fds[1], MSHV_SET_GUEST_MEMORY, (char *)arg + 8192 - 8) != -1 || errno != EFAULT) {
+		printf("FAIL: an argument running off the end of its buffer: errno %d, expected EFAULT\n", errno);
+		return 1;
+	}
 
 	for (i = 0; i < iterations; i++) {
 		int fd = fds[next() % 4], ret, j;
@@ -128,7 +163,7 @@ int main(int argc, char **argv)
 		switch (next() % 16) {
 		case 0: p = NULL; break;
 		case 1: p = (void *)(uintptr_t)next(); break;
-		case 2: p = (char *)arg + 8192 - 8; break; /* runs off the end of the mapping */
+		case 2: p = (char *)arg + 8192 - 8; break; /* runs off the end into the guard page */
 		default: p = arg; break;
 		}
 		if (req == MSHV_RUN_VP || req == MSHV_SET_GUEST_MEMORY) {
