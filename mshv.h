@@ -669,8 +669,10 @@ MSHV_INLINE const char *mshv_hv_intercept_type_name(__u32 type)
 
 /*
  * The name of an mshv ioctl request number ("MSHV_CREATE_VP"), or NULL.
- * Numbers are per fd type, so a few coincide: the upstream name is given
- * (MSHV_HAS_DEVICE_ATTR_UPSTREAM is also the 6.6-era MSHV_GET_DEVICE_ATTR).
+ * Numbers are per fd type, so a few coincide and the first name in
+ * MSHV_IOCTL_NAMES is given: MSHV_GET_VP_STATE is also /dev/mshv's
+ * MSHV_GET_HOST_PARTITION_PROPERTY, and MSHV_HAS_DEVICE_ATTR_UPSTREAM the
+ * 6.6-era MSHV_GET_DEVICE_ATTR.
  */
 MSHV_INLINE const char *mshv_ioctl_name(unsigned long request)
 {
@@ -679,8 +681,10 @@ MSHV_INLINE const char *mshv_ioctl_name(unsigned long request)
 }
 
 /*
- * The errno the kernel turns a hypercall status into (hv_result_to_errno in
- * drivers/hv/hv_common.c): 0, -EINVAL, -ENOMEM or -EIO.
+ * The errno the upstream kernel turns a hypercall status into
+ * (hv_result_to_errno in drivers/hv/hv_common.c): 0, -EINVAL, -ENOMEM or
+ * -EIO. The 6.6-era kernel maps differently: mshv_hv_status_to_errno_legacy().
+ * Code that needs the reason should look at the status itself.
  */
 MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status)
 {
@@ -701,6 +705,36 @@ MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status)
 		return -ENOMEM;
 	default:
 		return -EIO;
+	}
+}
+
+/*
+ * The errno the 6.6-era downstream kernel turns a hypercall status into
+ * (its hv_status_to_errno): 0, -EINVAL, -EACCES, -EBADFD or
+ * -ENOTRECOVERABLE.
+ */
+MSHV_INLINE int mshv_hv_status_to_errno_legacy(unsigned int status)
+{
+	switch (status) {
+	case HV_STATUS_SUCCESS:
+		return 0;
+	case HV_STATUS_INVALID_PARAMETER:
+	case HV_STATUS_UNKNOWN_PROPERTY:
+	case HV_STATUS_PROPERTY_VALUE_OUT_OF_RANGE:
+	case HV_STATUS_INVALID_VP_INDEX:
+	case HV_STATUS_INVALID_REGISTER_VALUE:
+	case HV_STATUS_INVALID_LP_INDEX:
+	case HV_STATUS_PROCESSOR_FEATURE_NOT_SUPPORTED:
+		return -EINVAL;
+	case HV_STATUS_ACCESS_DENIED:
+	case HV_STATUS_OPERATION_DENIED:
+		return -EACCES;
+	case HV_STATUS_NOT_ACKNOWLEDGED:
+	case HV_STATUS_INVALID_VP_STATE:
+	case HV_STATUS_INVALID_PARTITION_STATE:
+		return -EBADFD;
+	default:
+		return -ENOTRECOVERABLE;
 	}
 }
 
@@ -735,6 +769,17 @@ MSHV_INLINE const char *mshv_strerror(int ret)
 		{ ENOSPC, "no space left (ENOSPC)" },
 		{ EOPNOTSUPP, "operation not supported (EOPNOTSUPP)" },
 		{ E2BIG, "argument list too long (E2BIG): the buffer is too small" },
+		{ ENXIO, "no such device or address (ENXIO): the device has no such attribute" },
+		{ EBADFD, "file descriptor in bad state (EBADFD); from a 6.6-era kernel: the hypervisor found the "
+			  "partition or VP in the wrong state, see its HV_STATUS" },
+		{ ENOTRECOVERABLE, "state not recoverable (ENOTRECOVERABLE); from a 6.6-era kernel: the hypervisor "
+				   "refused the call, see its HV_STATUS" },
+		{ ERANGE, "result out of range (ERANGE)" },
+		{ EOVERFLOW, "value too large (EOVERFLOW)" },
+		{ ENOBUFS, "no buffer space (ENOBUFS)" },
+		{ ESRCH, "no such process (ESRCH)" },
+		{ ENOSYS, "function not implemented (ENOSYS)" },
+		{ ETIMEDOUT, "timed out (ETIMEDOUT)" },
 	};
 	unsigned int i;
 
@@ -743,7 +788,7 @@ MSHV_INLINE const char *mshv_strerror(int ret)
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (table[i].err == -ret)
 			return table[i].msg;
-	return "unknown error";
+	return "unknown error (see errno.h)";
 }
 
 /* ========================================================================
@@ -752,13 +797,14 @@ MSHV_INLINE const char *mshv_strerror(int ret)
  * ======================================================================== */
 
 /*
- * Kernel generations. The upstream driver (Linux 6.18 era) and the 6.6-era
- * downstream driver that mshv-ioctls 0.7.0 drives differ in the partition
- * creation flags, the device-attribute numbers and a few ioctls that exist
- * only downstream. With MSHV_ABI left at MSHV_ABI_AUTO the ioctl layer finds
- * out at run time (an ENOTTY or EINVAL answer, then the other form) and
- * remembers the answer in the handle; defining MSHV_ABI before the include
- * pins one generation and removes the probing.
+ * Kernel generations. The upstream driver and the 6.6-era downstream driver
+ * that mshv-ioctls 0.7.0 drives differ in the device-attribute numbers, in
+ * the partition creation flags they accept (upstream before 6.19 refuses
+ * the CPU feature banks), in a few ioctls that exist only downstream and in
+ * the errno a failed hypercall becomes. With MSHV_ABI left at MSHV_ABI_AUTO
+ * the ioctl layer finds out at run time, once per handle (an ENOTTY answer,
+ * then the other form), and keeps the answer in the handle; defining
+ * MSHV_ABI before the include pins one generation and removes the probing.
  */
 #define MSHV_ABI_AUTO 0
 #define MSHV_ABI_UPSTREAM 1
@@ -770,19 +816,29 @@ MSHV_INLINE const char *mshv_strerror(int ret)
 #error "mshv.h: MSHV_ABI must be MSHV_ABI_AUTO, MSHV_ABI_UPSTREAM or MSHV_ABI_LEGACY"
 #endif
 
-/* /dev/mshv, opened by mshv_system_open(). */
+/*
+ * /dev/mshv, opened by mshv_system_open(). quirks (MSHV_QUIRK_*) records
+ * what mshv_system_create_vm*() learned of the kernel; those calls update
+ * it, so do not run them on one handle from two threads at once.
+ */
 struct mshv_system {
 	int fd;
-	unsigned int abi; /* MSHV_ABI_*: the kernel generation, once known */
+	unsigned int quirks;
 };
+
+/* The kernel refused the CPU feature banks (MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES): upstream before 6.19. */
+#define MSHV_QUIRK_NO_CPU_FEATURE_BANKS 0x1u
 
 /* A partition (VM) fd, from mshv_system_create_vm*(). */
 struct mshv_vm {
 	int fd;
-	unsigned int abi;
 };
 
-/* An in-kernel device fd, from mshv_vm_create_device(). */
+/*
+ * An in-kernel device fd, from mshv_vm_create_device() or
+ * mshv_device_from_fd(), which also find its attribute numbering (abi,
+ * MSHV_ABI_UPSTREAM or MSHV_ABI_LEGACY): the handle is not written after.
+ */
 struct mshv_device {
 	int fd;
 	unsigned int abi;
@@ -844,6 +900,8 @@ enum {
 
 /* Pages per MSHV_GET_GPAP_ACCESS_BITMAP call of mshv_vm_get_dirty_log(). */
 #define MSHV_DIRTY_LOG_BATCH_PAGES 0x10000
+/* ... a multiple of 64: each batch fills whole words of the caller's bitmap */
+MSHV_STATIC_ASSERT(MSHV_DIRTY_LOG_BATCH_PAGES % 64 == 0, dirty_log_batch_whole_words);
 
 /* ========================================================================
  * The ioctl layer (MSHV_IMPLEMENTATION)
@@ -858,8 +916,10 @@ enum {
  * wanted) that receives the hypervisor's HV_STATUS_* code. It is
  * HV_STATUS_SUCCESS when the hypercall succeeded or was never made (the
  * library or the kernel refused the call first: the return value says why).
- * When the hypervisor fails a call the kernel returns
- * mshv_hv_status_to_errno(status), usually -EIO.
+ * When the hypervisor fails a call the return value is the kernel's errno
+ * for the status: mshv_hv_status_to_errno() upstream (-EINVAL, -ENOMEM,
+ * -EIO), mshv_hv_status_to_errno_legacy() on 6.6-era kernels (-EINVAL,
+ * -EACCES, -EBADFD, -ENOTRECOVERABLE). The status is the precise answer.
  * ======================================================================== */
 #ifdef MSHV_IMPLEMENTATION
 #include <fcntl.h>
@@ -887,8 +947,9 @@ MSHV_INLINE int mshv__ioctl(int fd, unsigned long request, void *arg)
 /*
  * MSHV_ROOT_HVCALL on fd: hypercall `code` with `reps` repetitions (0 for a
  * simple call), input in[in_sz] (its leading partition id is filled in by
- * the kernel) and output out[out_sz]. A rep call the kernel reports as
- * successful but short is -EIO.
+ * the kernel) and output out[out_sz]. The kernel completes every rep of a
+ * successful call; one reported short anyway is -EIO (not -EINTR, which is
+ * kept for signals).
  */
 MSHV_INLINE int mshv__hvcall(int fd, __u16 code, __u16 reps, const void *in, size_t in_sz, void *out, size_t out_sz,
 			     __u16 *hv_status)
@@ -921,8 +982,8 @@ MSHV_INLINE int mshv__hvcall_passthrough(int fd, struct mshv_root_hvcall *args)
 	for (i = 0; i < sizeof(args->rsvd); i++)
 		if (args->rsvd[i])
 			return -EINVAL;
-	if (args->status || args->in_sz < sizeof(__u64) || args->in_sz > MSHV_HV_PAGE_SIZE ||
-	    args->out_sz > MSHV_HV_PAGE_SIZE || !args->in_ptr || (args->out_sz && !args->out_ptr))
+	if (args->status || args->in_sz < sizeof(__u64) || args->in_sz > MSHV_HV_PAGE_SIZE || !args->in_ptr ||
+	    (args->out_ptr && (!args->out_sz || args->out_sz > MSHV_HV_PAGE_SIZE)))
 		return -EINVAL;
 	return mshv__ioctl(fd, MSHV_ROOT_HVCALL, args);
 }
@@ -941,17 +1002,17 @@ MSHV_INLINE int mshv__close(int *fd)
 /* ---- system: /dev/mshv --------------------------------------------------- */
 
 /*
- * mshv_system_open - open /dev/mshv (read-write, close-on-exec) into *sys.
- * Returns 0, -ENOENT when there is no /dev/mshv (not the root partition of
- * the Microsoft Hypervisor, or mshv_root not loaded), -EACCES when the
- * caller may not open it, or another -errno of open(2). On failure
- * sys->fd is -1.
+ * mshv_system_open - open /dev/mshv (read-only, as mshv-ioctls does: no
+ * ioctl needs more; close-on-exec) into *sys. Returns 0, -ENOENT when there
+ * is no /dev/mshv (not the root partition of the Microsoft Hypervisor, or
+ * mshv_root not loaded), -EACCES when the caller may not open it, or
+ * another -errno of open(2). On failure sys->fd is -1.
  */
 MSHV_INLINE int mshv_system_open(struct mshv_system *sys)
 {
-	int fd = open("/dev/mshv", O_RDWR | MSHV__O_CLOEXEC);
+	int fd = open("/dev/mshv", O_RDONLY | MSHV__O_CLOEXEC);
 
-	sys->abi = MSHV_ABI;
+	sys->quirks = 0;
 	sys->fd = fd;
 	return fd < 0 ? -errno : 0;
 }
@@ -959,7 +1020,7 @@ MSHV_INLINE int mshv_system_open(struct mshv_system *sys)
 /* mshv_system_from_fd - take an already open /dev/mshv fd into *sys. Returns 0, or -EBADF for fd < 0. */
 MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd)
 {
-	sys->abi = MSHV_ABI;
+	sys->quirks = 0;
 	sys->fd = fd;
 	return fd < 0 ? -EBADF : 0;
 }
@@ -1079,7 +1140,9 @@ MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, 
  * feature banks (every feature the host lacks disabled, from
  * HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0/1 through
  * HVCALL_GET_PARTITION_PROPERTY on /dev/mshv) and
- * MSHV_DEFAULT_DISABLED_XSAVE. Returns 0 or -errno.
+ * MSHV_DEFAULT_DISABLED_XSAVE. The kernel must offer MSHV_ROOT_HVCALL on
+ * /dev/mshv (else -ENOTTY: pass your own arguments to
+ * mshv_system_create_vm_with_args()). Returns 0 or -errno.
  */
 MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsigned int vm_type,
 						   struct mshv_create_partition_v2 *args, __u16 *hv_status)
@@ -1087,6 +1150,8 @@ MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsi
 	__u64 features[MSHV_NUM_CPU_FEATURES_BANKS];
 	int ret;
 
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
 	if (vm_type >= MSHV_VM_TYPE_COUNT)
 		return -EINVAL;
 	ret = mshv_system_get_host_partition_property(sys, HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0, &features[0],
@@ -1114,10 +1179,10 @@ MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsi
 
 /*
  * mshv_system_create_vm_with_args - MSHV_CREATE_PARTITION on /dev/mshv
- * with *args: the 16-byte upstream argument, or the whole 64-byte 6.6-era
- * one when pt_flags has MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES. On success
- * *vm holds the new partition fd (created, not initialized). Returns 0 or
- * -errno.
+ * with *args: the first 16 bytes, or the whole 64-byte argument when
+ * pt_flags has MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES (6.6-era kernels and
+ * upstream from 6.19). On success *vm holds the new partition fd (created,
+ * not initialized). Returns 0 or -errno.
  */
 MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const struct mshv_create_partition_v2 *args,
 						struct mshv_vm *vm)
@@ -1126,7 +1191,6 @@ MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const s
 	int fd;
 
 	vm->fd = -1;
-	vm->abi = sys->abi;
 	if ((args->pt_flags & ~((1ull << MSHV_PT_BIT_COUNT_LEGACY) - 1)) ||
 	    args->pt_isolation >= MSHV_PT_ISOLATION_COUNT_LEGACY)
 		return -EINVAL;
@@ -1136,26 +1200,41 @@ MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const s
 		for (i = 0; i < sizeof(args->pt_rsvd); i++)
 			if (args->pt_rsvd[i])
 				return -EINVAL;
+#if defined(__aarch64__)
+		if (args->pt_rsvd2)
+			return -EINVAL;
+#endif
 	}
 	fd = mshv__ioctl(sys->fd, MSHV_CREATE_PARTITION, (void *)(uintptr_t)args);
 	if (fd < 0)
 		return fd;
-	/* Only the 6.6-era driver takes its own flags and SNP isolation. */
-	if ((args->pt_flags & ~(__u64)MSHV_PT_FLAGS_MASK) || args->pt_isolation >= MSHV_PT_ISOLATION_COUNT)
-		sys->abi = vm->abi = MSHV_ABI_LEGACY;
 	vm->fd = fd;
 	return 0;
 }
 
 /*
+ * Whether /dev/mshv belongs to a 6.6-era downstream driver: its
+ * MSHV_GET_HOST_PARTITION_PROPERTY (unknown upstream: ENOTTY) fails with
+ * EFAULT when given no argument, changing nothing.
+ */
+MSHV_INLINE int mshv__system_is_legacy(struct mshv_system *sys)
+{
+	if (MSHV_ABI != MSHV_ABI_AUTO)
+		return MSHV_ABI == MSHV_ABI_LEGACY;
+	return mshv__ioctl(sys->fd, MSHV_GET_HOST_PARTITION_PROPERTY, NULL) != -ENOTTY;
+}
+
+/*
  * mshv_system_create_vm_with_type - a default partition of `vm_type`
- * (MSHV_VM_TYPE_*), as mshv-ioctls' create_vm_with_type: the
- * mshv_system_default_partition_args() argument (on an upstream kernel,
- * which rejects its 6.6-era flags with EINVAL, the upstream flags
- * MSHV_DEFAULT_PT_FLAGS_UPSTREAM instead; the answer is remembered in sys),
- * MSHV_CREATE_PARTITION, then HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES
- * set to mshv_system_default_synthetic_features() (HVCALL_SET_PARTITION_PROPERTY
- * on the new fd). The partition is not initialized: call
+ * (MSHV_VM_TYPE_*), as mshv-ioctls' create_vm_with_type: MSHV_CREATE_PARTITION
+ * with the mshv_system_default_partition_args() argument, then
+ * HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES set to
+ * mshv_system_default_synthetic_features() (HVCALL_SET_PARTITION_PROPERTY
+ * on the new fd). An upstream kernel older than 6.19 refuses the CPU
+ * feature banks with EINVAL: there (never on a 6.6-era kernel, where EINVAL
+ * has other causes) the partition is made with MSHV_DEFAULT_PT_FLAGS_UPSTREAM
+ * instead, and MSHV_QUIRK_NO_CPU_FEATURE_BANKS in sys->quirks skips the
+ * first try next time. The partition is not initialized: call
  * mshv_vm_initialize() after setting any other early property. Returns 0
  * with *vm filled, or -errno (and no fd left open).
  */
@@ -1171,10 +1250,10 @@ MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigne
 	vm->fd = -1;
 	if (vm_type >= MSHV_VM_TYPE_COUNT)
 		return -EINVAL;
-	memset(&args, 0, sizeof(args));
-	if (MSHV_ABI == MSHV_ABI_UPSTREAM || sys->abi == MSHV_ABI_UPSTREAM) {
+	if (sys->quirks & MSHV_QUIRK_NO_CPU_FEATURE_BANKS) {
 		if (vm_type == MSHV_VM_TYPE_SNP)
 			return -EOPNOTSUPP; /* no SEV-SNP isolation upstream */
+		memset(&args, 0, sizeof(args));
 		args.pt_flags = MSHV_DEFAULT_PT_FLAGS_UPSTREAM;
 		ret = mshv_system_create_vm_with_args(sys, &args, vm);
 	} else {
@@ -1182,13 +1261,12 @@ MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigne
 		if (ret < 0)
 			return ret;
 		ret = mshv_system_create_vm_with_args(sys, &args, vm);
-		if (ret == -EINVAL && MSHV_ABI == MSHV_ABI_AUTO && sys->abi == MSHV_ABI_AUTO &&
-		    vm_type == MSHV_VM_TYPE_NORMAL) {
+		if (ret == -EINVAL && vm_type == MSHV_VM_TYPE_NORMAL && !mshv__system_is_legacy(sys)) {
 			memset(&args, 0, sizeof(args));
 			args.pt_flags = MSHV_DEFAULT_PT_FLAGS_UPSTREAM;
 			ret = mshv_system_create_vm_with_args(sys, &args, vm);
 			if (ret == 0)
-				sys->abi = vm->abi = MSHV_ABI_UPSTREAM;
+				sys->quirks |= MSHV_QUIRK_NO_CPU_FEATURE_BANKS;
 		}
 	}
 	if (ret < 0)
@@ -1218,7 +1296,6 @@ MSHV_INLINE int mshv_system_create_vm(struct mshv_system *sys, struct mshv_vm *v
 /* mshv_vm_from_fd - take an existing partition fd into *vm. Returns 0, or -EBADF for fd < 0. */
 MSHV_INLINE int mshv_vm_from_fd(struct mshv_vm *vm, int fd)
 {
-	vm->abi = MSHV_ABI;
 	vm->fd = fd;
 	return fd < 0 ? -EBADF : 0;
 }
@@ -1401,14 +1478,15 @@ MSHV_INLINE int mshv_vm_unmap_user_memory(struct mshv_vm *vm, const struct mshv_
 
 /*
  * mshv_vm_irqfd - MSHV_IRQFD on the partition fd with *args as given.
- * Returns 0 or -errno (-EBADF for a negative fd or, with resampling, a
- * negative resamplefd).
+ * Returns 0 or -errno (-EBADF for a negative fd or, when assigning with
+ * resampling, a negative resamplefd).
  */
 MSHV_INLINE int mshv_vm_irqfd(struct mshv_vm *vm, const struct mshv_user_irqfd *args)
 {
 	if (args->flags & ~(__u32)MSHV_IRQFD_FLAGS_MASK)
 		return -EINVAL;
-	if (args->fd < 0 || ((args->flags & MSHV__BIT(MSHV_IRQFD_BIT_RESAMPLE)) && args->resamplefd < 0))
+	if (args->fd < 0 || ((args->flags & MSHV__BIT(MSHV_IRQFD_BIT_RESAMPLE)) &&
+			     !(args->flags & MSHV__BIT(MSHV_IRQFD_BIT_DEASSIGN)) && args->resamplefd < 0))
 		return -EBADF;
 	return mshv__ioctl(vm->fd, MSHV_IRQFD, (void *)(uintptr_t)args);
 }
@@ -1443,8 +1521,8 @@ MSHV_INLINE int mshv_vm_unregister_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
 
 /*
  * mshv_vm_ioeventfd - MSHV_IOEVENTFD on the partition fd with *args as
- * given (len 0, 1, 2, 4 or 8; a datamatch needs a length; the range does
- * not wrap; rsvd zero). Returns 0 or -errno.
+ * given (len 0 for any size, or 1, 2, 4 or 8; the range does not wrap;
+ * rsvd zero). Returns 0 or -errno.
  */
 MSHV_INLINE int mshv_vm_ioeventfd(struct mshv_vm *vm, const struct mshv_user_ioeventfd *args)
 {
@@ -1452,7 +1530,6 @@ MSHV_INLINE int mshv_vm_ioeventfd(struct mshv_vm *vm, const struct mshv_user_ioe
 
 	if ((args->flags & ~(__u32)MSHV_IOEVENTFD_FLAGS_MASK) ||
 	    (args->len != 0 && args->len != 1 && args->len != 2 && args->len != 4 && args->len != 8) ||
-	    (!args->len && (args->flags & MSHV__BIT(MSHV_IOEVENTFD_BIT_DATAMATCH))) ||
 	    args->addr + args->len < args->addr)
 		return -EINVAL;
 	for (i = 0; i < sizeof(args->rsvd); i++)
@@ -1471,7 +1548,8 @@ MSHV_INLINE int mshv__ioevent(struct mshv_vm *vm, int fd, unsigned int space, __
 
 	if (space == MSHV_IOEVENT_PIO)
 		return -EOPNOTSUPP;
-	if (space != MSHV_IOEVENT_MMIO || (!len && datamatch))
+	/* a datamatch needs a length, and must fit in it (else it never matches) */
+	if (space != MSHV_IOEVENT_MMIO || (!len && datamatch) || (len && len < 8 && (datamatch >> (8 * len))))
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
 	args.datamatch = datamatch;
@@ -1486,8 +1564,8 @@ MSHV_INLINE int mshv__ioevent(struct mshv_vm *vm, int fd, unsigned int space, __
  * mshv_vm_register_ioevent - MSHV_IOEVENTFD: a guest write to `addr`
  * (MSHV_IOEVENT_MMIO; MSHV_IOEVENT_PIO gives -EOPNOTSUPP, as no kernel
  * implements it) signals eventfd fd instead of exiting. len 0: any write
- * (datamatch must be 0); len 1, 2, 4 or 8: only writes of that size whose
- * value is datamatch. Returns 0 or -errno.
+ * (datamatch must be 0: mshv-ioctls' NoDatamatch); len 1, 2, 4 or 8: only
+ * writes of that size whose value is datamatch. Returns 0 or -errno.
  */
 MSHV_INLINE int mshv_vm_register_ioevent(struct mshv_vm *vm, int fd, unsigned int space, __u64 addr, __u32 len,
 					 __u64 datamatch)
@@ -1657,25 +1735,58 @@ MSHV_INLINE int mshv_vm_sev_snp_ap_create(struct mshv_vm *vm, const struct mshv_
 }
 
 /*
+ * mshv_device_from_fd - take an existing device fd into *dev and find its
+ * attribute numbering (dev->abi), unless MSHV_ABI pins it: 6.6-era kernels
+ * number SET 0x00, GET 0x01, HAS 0x02, upstream SET 0x00, HAS 0x01 (the old
+ * GET number). 0x02 exists only in the former: sent with no argument it
+ * fails with EFAULT there and ENOTTY upstream, changing nothing. (This
+ * assumes upstream never numbers a device ioctl 0x02 with this size.)
+ * Returns 0, -EBADF for fd < 0, or the probe's unexpected -errno.
+ */
+MSHV_INLINE int mshv_device_from_fd(struct mshv_device *dev, int fd)
+{
+	int ret;
+
+	dev->abi = MSHV_ABI;
+	dev->fd = fd;
+	if (fd < 0)
+		return -EBADF;
+	if (MSHV_ABI != MSHV_ABI_AUTO)
+		return 0;
+	ret = mshv__ioctl(fd, MSHV_HAS_DEVICE_ATTR_LEGACY, NULL);
+	if (ret == -ENOTTY)
+		dev->abi = MSHV_ABI_UPSTREAM;
+	else if (ret == -EFAULT || ret >= 0)
+		dev->abi = MSHV_ABI_LEGACY;
+	else
+		return ret;
+	return 0;
+}
+
+/*
  * mshv_vm_create_device - MSHV_CREATE_DEVICE on the partition fd: a device
  * of args->type (MSHV_DEV_TYPE_*). On success args->fd and *dev hold the
- * new device fd; with args->flags = MSHV_CREATE_DEVICE_TEST only the type
- * is checked, no fd is made and dev->fd is -1. Returns 0 or -errno.
+ * new device fd, with its attribute numbering found (see
+ * mshv_device_from_fd); with args->flags = MSHV_CREATE_DEVICE_TEST only the
+ * type is checked, no fd is made and dev->fd is -1. Returns 0 or -errno.
  */
 MSHV_INLINE int mshv_vm_create_device(struct mshv_vm *vm, struct mshv_create_device *args, struct mshv_device *dev)
 {
 	int ret;
 
 	dev->fd = -1;
-	dev->abi = vm->abi;
+	dev->abi = MSHV_ABI;
 	if (args->flags & ~(__u32)MSHV_CREATE_DEVICE_TEST)
 		return -EINVAL;
 	ret = mshv__ioctl(vm->fd, MSHV_CREATE_DEVICE, args);
-	if (ret < 0)
-		return ret;
-	if (!(args->flags & MSHV_CREATE_DEVICE_TEST))
-		dev->fd = (int)args->fd;
-	return 0;
+	if (ret < 0 || (args->flags & MSHV_CREATE_DEVICE_TEST))
+		return ret < 0 ? ret : 0;
+	ret = mshv_device_from_fd(dev, (int)args->fd);
+	if (ret < 0) {
+		close((int)args->fd);
+		dev->fd = -1;
+	}
+	return ret;
 }
 
 /*
@@ -1717,12 +1828,13 @@ MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv
 /* mshv_vcpu_close - unmap the register page and close the VP fd (vcpu->fd becomes -1). Returns 0 or -errno. */
 MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu)
 {
-	int ret = 0;
+	int ret = 0, err;
 
 	if (vcpu->reg_page && munmap(vcpu->reg_page, MSHV_HV_PAGE_SIZE) < 0)
 		ret = -errno;
 	vcpu->reg_page = NULL;
-	return mshv__close(&vcpu->fd) ? -errno : ret;
+	err = mshv__close(&vcpu->fd);
+	return err ? err : ret;
 }
 
 /*
@@ -1766,42 +1878,10 @@ MSHV_INLINE int mshv_vcpu_set_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_s
 
 /* ---- in-kernel device fd ---------------------------------------------------- */
 
-/* mshv_device_from_fd - take an existing device fd into *dev. Returns 0, or -EBADF for fd < 0. */
-MSHV_INLINE int mshv_device_from_fd(struct mshv_device *dev, int fd)
-{
-	dev->abi = MSHV_ABI;
-	dev->fd = fd;
-	return fd < 0 ? -EBADF : 0;
-}
-
 /* mshv_device_close - close the device fd (dev->fd becomes -1). Returns 0 or -errno. */
 MSHV_INLINE int mshv_device_close(struct mshv_device *dev)
 {
 	return mshv__close(&dev->fd);
-}
-
-/*
- * The device-attribute numbering of this kernel. 6.6-era: SET 0x00, GET
- * 0x01, HAS 0x02; upstream: SET 0x00, HAS 0x01 (the old GET number). 0x02
- * exists only in the former: issued with no argument it fails with EFAULT
- * there and ENOTTY upstream, changing nothing. The answer is kept in dev.
- */
-MSHV_INLINE int mshv__device_abi(struct mshv_device *dev)
-{
-	int ret;
-
-	if (MSHV_ABI != MSHV_ABI_AUTO)
-		return MSHV_ABI;
-	if (dev->abi != MSHV_ABI_AUTO)
-		return (int)dev->abi;
-	ret = mshv__ioctl(dev->fd, MSHV_HAS_DEVICE_ATTR_LEGACY, NULL);
-	if (ret == -ENOTTY)
-		dev->abi = MSHV_ABI_UPSTREAM;
-	else if (ret == -EFAULT || ret >= 0)
-		dev->abi = MSHV_ABI_LEGACY;
-	else
-		return ret;
-	return (int)dev->abi;
 }
 
 /*
@@ -1823,14 +1903,10 @@ MSHV_INLINE int mshv_device_set_attr(struct mshv_device *dev, const struct mshv_
  */
 MSHV_INLINE int mshv_device_has_attr(struct mshv_device *dev, const struct mshv_device_attr *attr)
 {
-	int abi;
-
 	if (attr->flags)
 		return -EINVAL;
-	abi = mshv__device_abi(dev);
-	if (abi < 0)
-		return abi;
-	return mshv__ioctl(dev->fd, abi == MSHV_ABI_LEGACY ? MSHV_HAS_DEVICE_ATTR_LEGACY : MSHV_HAS_DEVICE_ATTR_UPSTREAM,
+	return mshv__ioctl(dev->fd,
+			   dev->abi == MSHV_ABI_LEGACY ? MSHV_HAS_DEVICE_ATTR_LEGACY : MSHV_HAS_DEVICE_ATTR_UPSTREAM,
 			   (void *)(uintptr_t)attr);
 }
 
@@ -1842,14 +1918,9 @@ MSHV_INLINE int mshv_device_has_attr(struct mshv_device *dev, const struct mshv_
  */
 MSHV_INLINE int mshv_device_get_attr(struct mshv_device *dev, struct mshv_device_attr *attr)
 {
-	int abi;
-
 	if (attr->flags)
 		return -EINVAL;
-	abi = mshv__device_abi(dev);
-	if (abi < 0)
-		return abi;
-	if (abi != MSHV_ABI_LEGACY)
+	if (dev->abi != MSHV_ABI_LEGACY)
 		return -ENOTTY;
 	return mshv__ioctl(dev->fd, MSHV_GET_DEVICE_ATTR_LEGACY, attr);
 }

@@ -94,8 +94,9 @@ struct mshv_register_intercept_result {
  * mshv_vm_request_virtual_interrupt - HVCALL_ASSERT_VIRTUAL_INTERRUPT
  * (MSHV_ROOT_HVCALL on the partition fd): interrupt req->vector of type
  * req->control.interrupt_type (HV_X64_INTERRUPT_TYPE_*) to
- * the APIC id req->dest_addr. Reserved control bits and req->rsvd must be zero.
- * Returns 0 or -errno.
+ * the APIC id req->dest_addr. Reserved control bits and req->rsvd must be
+ * zero (mshv-ioctls' long_mode flag sets control bit 62, reserved in
+ * union hv_interrupt_control: refused here). Returns 0 or -errno.
  */
 MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const struct mshv_assert_interrupt *req,
 						  __u16 *hv_status)

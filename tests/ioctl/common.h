@@ -45,6 +45,13 @@ static inline unsigned int expected_abi(void)
 	return abi && !strcmp(abi, "legacy") ? MSHV_ABI_LEGACY : MSHV_ABI_UPSTREAM;
 }
 
+/* The errno the kernel under test makes of a failed hypercall's status. */
+static inline int hv_errno(unsigned int status)
+{
+	return expected_abi() == MSHV_ABI_LEGACY ? mshv_hv_status_to_errno_legacy(status)
+						  : mshv_hv_status_to_errno(status);
+}
+
 /* Like mshv-ioctls' tests: a default partition, initialized. */
 static inline void create_initialized_vm(struct mshv_system *sys, struct mshv_vm *vm)
 {

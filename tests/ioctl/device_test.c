@@ -34,6 +34,8 @@ int main(void)
 	cd.type = MSHV_DEV_TYPE_VFIO;
 	CHECK_RET(mshv_vm_create_device(&vm, &cd, &dev), 0);
 	CHECK(dev.fd >= 0 && dev.fd == (int)cd.fd);
+	if (expected_abi() != MSHV_ABI_AUTO)
+		CHECK(dev.abi == expected_abi()); /* found at creation */
 	CHECK(fcntl(dev.fd, F_GETFD) & FD_CLOEXEC);
 	CHECK_RET(mshv_vm_create_device(&vm, &cd, &test_dev), -EBUSY); /* one VFIO device per partition */
 	CHECK_RET(mshv_device_from_fd(&dup_dev, dup(dev.fd)), 0);
@@ -41,10 +43,9 @@ int main(void)
 	attr.group = MSHV_DEV_VFIO_FILE;
 	attr.attr = MSHV_DEV_VFIO_FILE_ADD;
 	attr.addr = 0;
-	CHECK_RET(mshv_device_has_attr(&dup_dev, &attr), 0);
-	/* the numbering was found and kept */
 	if (expected_abi() != MSHV_ABI_AUTO)
-		CHECK(dup_dev.abi == expected_abi());
+		CHECK(dup_dev.abi == expected_abi()); /* found again for the dup */
+	CHECK_RET(mshv_device_has_attr(&dup_dev, &attr), 0);
 	copy = attr;
 	CHECK(mshv_device_get_attr(&dup_dev, &copy) < 0);
 	if (expected_abi() == MSHV_ABI_UPSTREAM)
@@ -54,8 +55,6 @@ int main(void)
 	/* an attribute the device does not have */
 	attr.group = 7;
 	CHECK_RET(mshv_device_has_attr(&dev, &attr), -ENXIO);
-	if (expected_abi() != MSHV_ABI_AUTO)
-		CHECK(dev.abi == expected_abi());
 	/* a real group file: a pipe is no VFIO group, the kernel says so */
 	CHECK(pipe(vfio_group) == 0);
 	attr.group = MSHV_DEV_VFIO_FILE;
@@ -81,6 +80,25 @@ int main(void)
 	CHECK(dev.fd == -1);
 	CHECK_RET(mshv_device_close(&dev), 0); /* closing twice is harmless */
 	CHECK_RET(mshv_vm_close(&vm), 0);
+
+	/* the numbering comes from the device, not from how the partition was made */
+	{
+		struct mshv_create_partition_v2 args;
+
+		memset(&args, 0, sizeof(args));
+		args.pt_flags = MSHV_DEFAULT_PT_FLAGS_UPSTREAM;
+		CHECK_RET(mshv_system_create_vm_with_args(&sys, &args, &vm), 0);
+		CHECK_RET(mshv_vm_initialize(&vm), 0);
+		memset(&cd, 0, sizeof(cd));
+		CHECK_RET(mshv_vm_create_device(&vm, &cd, &dev), 0);
+		if (expected_abi() != MSHV_ABI_AUTO)
+			CHECK(dev.abi == expected_abi());
+		attr.group = MSHV_DEV_VFIO_FILE;
+		attr.attr = MSHV_DEV_VFIO_FILE_DEL;
+		CHECK_RET(mshv_device_has_attr(&dev, &attr), 0);
+		CHECK_RET(mshv_device_close(&dev), 0);
+		CHECK_RET(mshv_vm_close(&vm), 0);
+	}
 	close(vfio_group[0]);
 	close(vfio_group[1]);
 	mshv_system_close(&sys);

@@ -20,7 +20,10 @@
 #define CHECK_NAME_MESSAGE(name) CHECK_NAME(mshv_hv_message_type_name, name, #name)
 #define CHECK_NAME_PROPERTY(name) CHECK_NAME(mshv_hv_partition_property_name, name, #name)
 #define CHECK_NAME_INTERCEPT(name) CHECK_NAME(mshv_hv_intercept_type_name, name, #name)
-#define CHECK_NAME_IOCTL(name, size) CHECK(mshv_ioctl_name(name) != NULL);
+/* every ioctl name maps back to itself, except the numbers two fd types share */
+#define CHECK_NAME_IOCTL(name, size)                                                              \
+	CHECK(mshv_ioctl_name(name) &&                                                            \
+	      (!strcmp(mshv_ioctl_name(name), #name) || (name) == MSHV_GET_HOST_PARTITION_PROPERTY));
 
 int main(void)
 {
@@ -29,10 +32,15 @@ int main(void)
 
 	/* one source for value and name: every entry of the generated lists */
 	MSHV_HV_STATUS_NAMES(CHECK_NAME_STATUS)
+	MSHV_HV_STATUS_NAMES_ARCH(CHECK_NAME_STATUS)
 	MSHV_HVCALL_NAMES(CHECK_NAME_HVCALL)
+	MSHV_HVCALL_NAMES_ARCH(CHECK_NAME_HVCALL)
 	MSHV_HV_MESSAGE_TYPE_NAMES(CHECK_NAME_MESSAGE)
+	MSHV_HV_MESSAGE_TYPE_NAMES_ARCH(CHECK_NAME_MESSAGE)
 	MSHV_HV_PARTITION_PROPERTY_NAMES(CHECK_NAME_PROPERTY)
+	MSHV_HV_PARTITION_PROPERTY_NAMES_ARCH(CHECK_NAME_PROPERTY)
 	MSHV_HV_INTERCEPT_TYPE_NAMES(CHECK_NAME_INTERCEPT)
+	MSHV_HV_INTERCEPT_TYPE_NAMES_ARCH(CHECK_NAME_INTERCEPT)
 	MSHV_IOCTL_NAMES(CHECK_NAME_IOCTL)
 	CHECK(!strcmp(mshv_hv_status_name(HV_STATUS_INVALID_PARTITION_STATE), "HV_STATUS_INVALID_PARTITION_STATE"));
 	CHECK(!strcmp(mshv_hv_status_name(0), "HV_STATUS_SUCCESS"));
@@ -43,7 +51,7 @@ int main(void)
 	CHECK(!strcmp(mshv_hv_message_type_name(HVMSG_UNMAPPED_GPA), "HVMSG_UNMAPPED_GPA"));
 	CHECK(mshv_hv_message_type_name(0x12345) == NULL);
 	CHECK(!strcmp(mshv_hv_partition_property_name(0x50017), "HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION"));
-	CHECK(!strcmp(mshv_hv_intercept_type_name(HV_INTERCEPT_TYPE_X64_CPUID), "HV_INTERCEPT_TYPE_X64_CPUID"));
+	CHECK(!strcmp(mshv_hv_intercept_type_name(HV_INTERCEPT_TYPE_MMIO), "HV_INTERCEPT_TYPE_MMIO"));
 	CHECK(!strcmp(mshv_ioctl_name(MSHV_CREATE_VP), "MSHV_CREATE_VP"));
 	CHECK(!strcmp(mshv_ioctl_name(0xC020B807), "MSHV_ROOT_HVCALL"));
 	CHECK(!strcmp(mshv_ioctl_name(MSHV_GET_DEVICE_ATTR_LEGACY), "MSHV_HAS_DEVICE_ATTR_UPSTREAM"));
@@ -56,12 +64,24 @@ int main(void)
 	CHECK(mshv_hv_status_to_errno(HV_STATUS_INSUFFICIENT_MEMORY) == -ENOMEM);
 	CHECK(mshv_hv_status_to_errno(HV_STATUS_ACCESS_DENIED) == -EIO);
 	CHECK(mshv_hv_status_to_errno(0x7777) == -EIO);
+	/* the 6.6-era kernel's hv_status_to_errno */
+	CHECK(mshv_hv_status_to_errno_legacy(HV_STATUS_SUCCESS) == 0);
+	CHECK(mshv_hv_status_to_errno_legacy(HV_STATUS_UNKNOWN_PROPERTY) == -EINVAL);
+	CHECK(mshv_hv_status_to_errno_legacy(HV_STATUS_PROCESSOR_FEATURE_NOT_SUPPORTED) == -EINVAL);
+	CHECK(mshv_hv_status_to_errno_legacy(HV_STATUS_ACCESS_DENIED) == -EACCES);
+	CHECK(mshv_hv_status_to_errno_legacy(HV_STATUS_INVALID_PARTITION_STATE) == -EBADFD);
+	CHECK(mshv_hv_status_to_errno_legacy(HV_STATUS_INSUFFICIENT_MEMORY) == -ENOTRECOVERABLE);
+	/* the ioctl names that share a number: the first of the list */
+	CHECK(!strcmp(mshv_ioctl_name(MSHV_GET_HOST_PARTITION_PROPERTY), "MSHV_GET_VP_STATE"));
 
 	CHECK(!strcmp(mshv_strerror(0), "success") && !strcmp(mshv_strerror(3), "success"));
 	CHECK(strstr(mshv_strerror(-ENOENT), "/dev/mshv") != NULL);
 	CHECK(strstr(mshv_strerror(-EACCES), "/dev/mshv") != NULL);
 	CHECK(strstr(mshv_strerror(-ENOTTY), "ENOTTY") != NULL);
-	CHECK(!strcmp(mshv_strerror(-4095), "unknown error"));
+	CHECK(!strcmp(mshv_strerror(-4095), "unknown error (see errno.h)"));
+	CHECK(strstr(mshv_strerror(-ENXIO), "ENXIO") != NULL);
+	CHECK(strstr(mshv_strerror(-EBADFD), "HV_STATUS") != NULL);
+	CHECK(strstr(mshv_strerror(-ENOTRECOVERABLE), "HV_STATUS") != NULL);
 
 	ret = mshv_system_open(&sys);
 	if (access("/dev/mshv", F_OK) != 0) {

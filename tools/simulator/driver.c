@@ -697,27 +697,15 @@ int sim_mmap_check(struct sim_obj *obj, size_t length, int prot, int flags, off_
 
 /* ---- hypercall results --------------------------------------------------- */
 
-/* The errno the kernel turns a failed hypercall status into (hv_result_to_errno). */
+/*
+ * The errno the kernel turns a failed hypercall status into: upstream's
+ * hv_result_to_errno, or the 6.6-era driver's hv_status_to_errno (both in
+ * mshv.h).
+ */
 static long status_to_errno(uint64_t status)
 {
-	switch (status) {
-	case HV_STATUS_SUCCESS:
-		return 0;
-	case HV_STATUS_INVALID_HYPERCALL_CODE:
-	case HV_STATUS_INVALID_HYPERCALL_INPUT:
-	case HV_STATUS_INVALID_PARAMETER:
-	case HV_STATUS_INVALID_PARTITION_ID:
-	case HV_STATUS_INVALID_VP_INDEX:
-	case HV_STATUS_INVALID_PORT_ID:
-	case HV_STATUS_INVALID_CONNECTION_ID:
-	case HV_STATUS_INVALID_LP_INDEX:
-	case HV_STATUS_INVALID_REGISTER_VALUE:
-		return -EINVAL;
-	case HV_STATUS_INSUFFICIENT_MEMORY:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
+	return sim_cfg.abi == SIM_ABI_LEGACY ? mshv_hv_status_to_errno_legacy((unsigned int)status)
+					     : mshv_hv_status_to_errno((unsigned int)status);
 }
 
 /* sim_hvcall, with its MSHV_SIM_TRACE line. */
@@ -1449,7 +1437,6 @@ static void device_free(struct sim_device *dev)
 	free(dev);
 }
 
-/* Device attributes: group MSHV_DEV_VFIO_FILE, attributes ADD and DEL (ENXIO otherwise). */
 /* A file of the VFIO driver: a group (/dev/vfio/N) or a device (/dev/vfio/devices/vfioN). */
 static bool is_vfio_file(int fd)
 {
@@ -1464,6 +1451,7 @@ static bool is_vfio_file(int fd)
 	return strncmp(target, "/dev/vfio/", 10) == 0;
 }
 
+/* Device attributes: group MSHV_DEV_VFIO_FILE, attributes ADD and DEL (ENXIO otherwise). */
 static long device_attr(struct sim_device *dev, void *uarg, int op)
 {
 	struct mshv_device_attr a;

@@ -196,6 +196,18 @@ static int open_dev_mshv(int flags)
 		errno = -fd;
 		return -1;
 	}
+	/* The open file gets the caller's access mode and status flags, as the device node's would. */
+	if ((flags & O_ACCMODE) != O_RDWR || (flags & O_NONBLOCK)) {
+		char path[40];
+		int again;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		again = REAL(open)(path, (flags & (O_ACCMODE | O_NONBLOCK)) | O_CLOEXEC, 0);
+		if (again >= 0) {
+			REAL(dup3)(again, fd, flags & O_CLOEXEC);
+			REAL(close)(again);
+		}
+	}
 	if (sim_cfg.trace)
 		sim_trace("mshv-sim: open(\"%s\") = %d", DEV_MSHV, fd);
 	return fd;
