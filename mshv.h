@@ -844,12 +844,50 @@ struct mshv_device {
 	unsigned int abi;
 };
 
-/* A VP (vCPU) fd, from mshv_vm_create_vcpu(). */
+/*
+ * A VP (vCPU) fd, from mshv_vm_create_vcpu(). quirks (MSHV_QUIRK_*) is
+ * updated by the register calls: use a VP handle from one thread at a time
+ * (as the kernel serialises a VP's ioctls anyway).
+ */
 struct mshv_vcpu {
 	int fd;
 	__u32 index;
 	struct hv_vp_register_page *reg_page; /* NULL: the kernel offers none */
+	unsigned int quirks;
 };
+
+/* No MSHV_ROOT_HVCALL on VP fds (older downstream kernels): registers go through MSHV_GET/SET_VP_REGISTERS. */
+#define MSHV_QUIRK_NO_ROOT_HVCALL 0x2u
+
+/* Registers per HVCALL_GET_VP_REGISTERS call: the 4 KiB output page holds 256 values. */
+#define MSHV_GET_REGISTERS_PER_CALL 256
+/* ... per HVCALL_SET_VP_REGISTERS call: the input page holds the header and 127 name/value pairs. */
+#define MSHV_SET_REGISTERS_PER_CALL 127
+
+/* What MSHV_RUN_VP fills is a struct hv_message. */
+MSHV_STATIC_ASSERT(sizeof(struct hv_message) == MSHV_RUN_VP_BUF_SZ, run_vp_buffer_is_a_message);
+
+/* A 64-bit register and its value (MSHV_SET_REGISTERS_64). */
+struct mshv_register64 {
+	__u32 name; /* HV_*_REGISTER_* */
+	__u64 value;
+};
+
+/*
+ * MSHV_SET_BITS(type, bit, ...) - mshv-ioctls' set_bits!: the value of
+ * `type` with the given bit numbers set, e.g. MSHV_SET_BITS(__u8,
+ * MSHV_SET_MEM_BIT_WRITABLE, MSHV_SET_MEM_BIT_EXECUTABLE) == 3. Up to 8 bits.
+ */
+#define MSHV_SET_BITS(type, ...) ((type)MSHV__SET_BITS_N(__VA_ARGS__, 8, 7, 6, 5, 4, 3, 2, 1, 0)(type, __VA_ARGS__))
+#define MSHV__SET_BITS_N(a, b, c, d, e, f, g, h, n, ...) MSHV__SET_BITS_##n
+#define MSHV__SET_BITS_1(t, a) ((t)1 << (a))
+#define MSHV__SET_BITS_2(t, a, b) (MSHV__SET_BITS_1(t, a) | ((t)1 << (b)))
+#define MSHV__SET_BITS_3(t, a, b, c) (MSHV__SET_BITS_2(t, a, b) | ((t)1 << (c)))
+#define MSHV__SET_BITS_4(t, a, b, c, d) (MSHV__SET_BITS_3(t, a, b, c) | ((t)1 << (d)))
+#define MSHV__SET_BITS_5(t, a, b, c, d, e) (MSHV__SET_BITS_4(t, a, b, c, d) | ((t)1 << (e)))
+#define MSHV__SET_BITS_6(t, a, b, c, d, e, f) (MSHV__SET_BITS_5(t, a, b, c, d, e) | ((t)1 << (f)))
+#define MSHV__SET_BITS_7(t, a, b, c, d, e, f, g) (MSHV__SET_BITS_6(t, a, b, c, d, e, f) | ((t)1 << (g)))
+#define MSHV__SET_BITS_8(t, a, b, c, d, e, f, g, h) (MSHV__SET_BITS_7(t, a, b, c, d, e, f, g) | ((t)1 << (h)))
 
 /* Partition types of mshv_system_create_vm_with_type(). */
 enum {
@@ -1804,6 +1842,7 @@ MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv
 	vcpu->fd = -1;
 	vcpu->index = index;
 	vcpu->reg_page = NULL;
+	vcpu->quirks = 0;
 	args.vp_index = index;
 	fd = mshv__ioctl(vm->fd, MSHV_CREATE_VP, &args);
 	if (fd < 0)
@@ -1845,6 +1884,238 @@ MSHV_INLINE int mshv_vcpu_hvcall(struct mshv_vcpu *vcpu, struct mshv_root_hvcall
 {
 	return mshv__hvcall_passthrough(vcpu->fd, args);
 }
+
+/*
+ * mshv_vcpu_run - MSHV_RUN_VP on the VP fd: runs the VP until its next
+ * intercept, whose message the kernel writes into *msg (in place: no
+ * copy). Returns 0, -EINTR when a signal arrived first (call again), or
+ * another -errno.
+ */
+MSHV_INLINE int mshv_vcpu_run(struct mshv_vcpu *vcpu, struct hv_message *msg)
+{
+	return mshv__ioctl(vcpu->fd, MSHV_RUN_VP, msg);
+}
+
+/* One rep hypercall on the VP fd; *done receives the repetitions completed. */
+MSHV_INLINE int mshv__vcpu_hvcall_rep(struct mshv_vcpu *vcpu, __u16 code, size_t reps, const void *in, size_t in_sz,
+				      void *out, size_t out_sz, size_t *done, __u16 *hv_status)
+{
+	struct mshv_root_hvcall args;
+	int ret;
+
+	memset(&args, 0, sizeof(args));
+	args.code = code;
+	args.reps = (__u16)reps;
+	args.in_sz = (__u16)in_sz;
+	args.out_sz = (__u16)out_sz;
+	args.in_ptr = MSHV__PTR(in);
+	args.out_ptr = MSHV__PTR(out);
+	ret = mshv__ioctl(vcpu->fd, MSHV_ROOT_HVCALL, &args);
+	if (hv_status)
+		*hv_status = args.status;
+	*done = args.reps <= reps ? args.reps : reps;
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * mshv_vcpu_get_registers_legacy - MSHV_GET_VP_REGISTERS (6.6-era VP fd
+ * ioctl) for regs[0..count), MSHV_VP_MAX_REGISTERS per call. Returns 0 or
+ * -errno (-ENOTTY upstream).
+ */
+MSHV_INLINE int mshv_vcpu_get_registers_legacy(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count)
+{
+	struct mshv_vp_registers args;
+	size_t done;
+	int ret;
+
+	if (!count || !regs)
+		return -EINVAL;
+	for (done = 0; done < count; done += (size_t)args.count) {
+		args.count = (int)(count - done < MSHV_VP_MAX_REGISTERS ? count - done : MSHV_VP_MAX_REGISTERS);
+		args.regs = regs + done;
+		ret = mshv__ioctl(vcpu->fd, MSHV_GET_VP_REGISTERS, &args);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* mshv_vcpu_set_registers_legacy - MSHV_SET_VP_REGISTERS (6.6-era), as above. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs,
+					       size_t count)
+{
+	struct mshv_vp_registers args;
+	size_t done;
+	int ret;
+
+	if (!count || !regs)
+		return -EINVAL;
+	for (done = 0; done < count; done += (size_t)args.count) {
+		args.count = (int)(count - done < MSHV_VP_MAX_REGISTERS ? count - done : MSHV_VP_MAX_REGISTERS);
+		args.regs = (struct hv_register_assoc *)(uintptr_t)(regs + done);
+		ret = mshv__ioctl(vcpu->fd, MSHV_SET_VP_REGISTERS, &args);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * mshv_vcpu_get_registers - the values of regs[0..count) (HV_*_REGISTER_*
+ * names in .name, values into .value): HVCALL_GET_VP_REGISTERS through
+ * MSHV_ROOT_HVCALL on the VP fd, MSHV_GET_REGISTERS_PER_CALL names per
+ * call, any count, on the stack (no allocation); a call that completes
+ * only part of its repetitions is continued from there. A kernel without
+ * MSHV_ROOT_HVCALL on VP fds (-ENOTTY) gets mshv_vcpu_get_registers_legacy()
+ * instead, remembered in vcpu->quirks. On an error the registers before
+ * the failing one may hold their values. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count,
+					__u16 *hv_status)
+{
+	struct hv_input_get_vp_registers head;
+	__u8 in[sizeof(struct hv_input_get_vp_registers) + 4 * MSHV_GET_REGISTERS_PER_CALL];
+	union hv_register_value out[MSHV_GET_REGISTERS_PER_CALL];
+	size_t done = 0, n, k, i;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (!count || !regs)
+		return -EINVAL;
+	if (vcpu->quirks & MSHV_QUIRK_NO_ROOT_HVCALL)
+		return mshv_vcpu_get_registers_legacy(vcpu, regs, count);
+	memset(&head, 0, sizeof(head));
+	head.vp_index = vcpu->index;
+	memcpy(in, &head, sizeof(head));
+	while (done < count) {
+		n = count - done < MSHV_GET_REGISTERS_PER_CALL ? count - done : MSHV_GET_REGISTERS_PER_CALL;
+		for (i = 0; i < n; i++)
+			memcpy(in + sizeof(head) + 4 * i, &regs[done + i].name, 4);
+		ret = mshv__vcpu_hvcall_rep(vcpu, HVCALL_GET_VP_REGISTERS, n, in, sizeof(head) + 4 * n, out,
+					    sizeof(out[0]) * n, &k, hv_status);
+		for (i = 0; i < k; i++)
+			memcpy(&regs[done + i].value, &out[i], sizeof(out[0]));
+		if (ret == -ENOTTY && done == 0) {
+			vcpu->quirks |= MSHV_QUIRK_NO_ROOT_HVCALL;
+			return mshv_vcpu_get_registers_legacy(vcpu, regs, count);
+		}
+		if (ret < 0)
+			return ret;
+		if (k == 0)
+			return -EIO; /* success without progress: never loop on it */
+		done += k;
+	}
+	return 0;
+}
+
+/*
+ * mshv_vcpu_set_registers - set regs[0..count) (name and value of each):
+ * HVCALL_SET_VP_REGISTERS through MSHV_ROOT_HVCALL on the VP fd,
+ * MSHV_SET_REGISTERS_PER_CALL per call, any count, no allocation, partial
+ * completion continued, the legacy ioctl on kernels without the
+ * passthrough; as mshv_vcpu_get_registers(). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_set_registers(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs, size_t count,
+					__u16 *hv_status)
+{
+	struct hv_input_set_vp_registers head;
+	__u8 in[sizeof(struct hv_input_set_vp_registers) + sizeof(struct hv_register_assoc) * MSHV_SET_REGISTERS_PER_CALL];
+	size_t done = 0, n, k;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (!count || !regs)
+		return -EINVAL;
+	if (vcpu->quirks & MSHV_QUIRK_NO_ROOT_HVCALL)
+		return mshv_vcpu_set_registers_legacy(vcpu, regs, count);
+	memset(&head, 0, sizeof(head));
+	head.vp_index = vcpu->index;
+	memcpy(in, &head, sizeof(head));
+	while (done < count) {
+		n = count - done < MSHV_SET_REGISTERS_PER_CALL ? count - done : MSHV_SET_REGISTERS_PER_CALL;
+		memcpy(in + sizeof(head), regs + done, sizeof(regs[0]) * n);
+		ret = mshv__vcpu_hvcall_rep(vcpu, HVCALL_SET_VP_REGISTERS, n, in, sizeof(head) + sizeof(regs[0]) * n, NULL, 0,
+					    &k, hv_status);
+		if (ret == -ENOTTY && done == 0) {
+			vcpu->quirks |= MSHV_QUIRK_NO_ROOT_HVCALL;
+			return mshv_vcpu_set_registers_legacy(vcpu, regs, count);
+		}
+		if (ret < 0)
+			return ret;
+		if (k == 0)
+			return -EIO;
+		done += k;
+	}
+	return 0;
+}
+
+/* mshv_vcpu_get_register - one register `name` (HV_*_REGISTER_*) into *value: mshv_vcpu_get_registers(). */
+MSHV_INLINE int mshv_vcpu_get_register(struct mshv_vcpu *vcpu, __u32 name, union hv_register_value *value,
+				       __u16 *hv_status)
+{
+	struct hv_register_assoc reg;
+	int ret;
+
+	memset(&reg, 0, sizeof(reg));
+	reg.name = name;
+	ret = mshv_vcpu_get_registers(vcpu, &reg, 1, hv_status);
+	if (ret == 0)
+		*value = reg.value;
+	return ret;
+}
+
+/* mshv_vcpu_set_register64 - one 64-bit register `name` = value: mshv_vcpu_set_registers(). */
+MSHV_INLINE int mshv_vcpu_set_register64(struct mshv_vcpu *vcpu, __u32 name, __u64 value, __u16 *hv_status)
+{
+	struct hv_register_assoc reg;
+
+	memset(&reg, 0, sizeof(reg));
+	reg.name = name;
+	reg.value.reg64 = value;
+	return mshv_vcpu_set_registers(vcpu, &reg, 1, hv_status);
+}
+
+/*
+ * mshv_vcpu_set_registers64 - set 64-bit registers from count {name,
+ * value} pairs: mshv_vcpu_set_registers(), MSHV_SET_REGISTERS_PER_CALL at
+ * a time. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_set_registers64(struct mshv_vcpu *vcpu, const struct mshv_register64 *pairs, size_t count,
+					  __u16 *hv_status)
+{
+	struct hv_register_assoc regs[MSHV_SET_REGISTERS_PER_CALL];
+	size_t done, n, i;
+	int ret = -EINVAL;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	for (done = 0; done < count; done += n) {
+		n = count - done < MSHV_SET_REGISTERS_PER_CALL ? count - done : MSHV_SET_REGISTERS_PER_CALL;
+		memset(regs, 0, sizeof(regs[0]) * n);
+		for (i = 0; i < n; i++) {
+			regs[i].name = pairs[done + i].name;
+			regs[i].value.reg64 = pairs[done + i].value;
+		}
+		ret = mshv_vcpu_set_registers(vcpu, regs, n, hv_status);
+		if (ret < 0)
+			return ret;
+	}
+	return ret;
+}
+
+/*
+ * MSHV_SET_REGISTERS_64(vcpu, hv_status, {name, value}, ...) - mshv-ioctls'
+ * set_registers_64!: mshv_vcpu_set_registers64() on the listed pairs, as
+ * one expression (0 or -errno). C only (a compound literal); in C++ pass
+ * an array to mshv_vcpu_set_registers64().
+ */
+#define MSHV_SET_REGISTERS_64(vcpu, hv_status, ...)                                                      \
+	mshv_vcpu_set_registers64((vcpu), (const struct mshv_register64[]){ __VA_ARGS__ },               \
+				  sizeof((const struct mshv_register64[]){ __VA_ARGS__ }) /                    \
+					  sizeof(struct mshv_register64),                                       \
+				  (hv_status))
 
 /* The checks of MSHV_GET/SET_VP_STATE (4 KiB aligned buffer and size, known type). */
 MSHV_INLINE int mshv__vp_state_check(const struct mshv_get_set_vp_state *state)

@@ -51,6 +51,107 @@ struct mshv_register_intercept_result {
 #endif /* MSHV_X86_64_H */
 
 /* ========================================================================
+ * MSRs and the hypervisor registers that hold them (bindings)
+ * ======================================================================== */
+#ifndef MSHV_X86_64_MSR_MAP
+#define MSHV_X86_64_MSR_MAP 1
+
+/* One MSR of mshv_vcpu_get_msrs() / mshv_vcpu_set_msrs() (mshv-bindings' msr_entry). */
+struct mshv_msr_entry {
+	__u32 index; /* the MSR number (ECX of RDMSR) */
+	__u32 reserved;
+	__u64 data;
+};
+
+/*
+ * X(msr, register): each MSR a VMM saves and restores through the
+ * hypervisor's register interface, as mshv-bindings 0.7.0 maps them
+ * (mind SYSENTER_ESP/EIP and the MTRR masks: the register numbers do not
+ * follow the MSR order). IA32_XSS is listed twice: 0xDA0, its MSR number,
+ * and 0x8008B, the register number mshv-ioctls uses in its place.
+ */
+#define MSHV_X86_MSR_REGISTERS(X)                                                                   \
+	X(0x10, HV_X64_REGISTER_TSC)                                                                \
+	X(0xC0000080, HV_X64_REGISTER_EFER)                                                         \
+	X(0xC0000102, HV_X64_REGISTER_KERNEL_GS_BASE)                                               \
+	X(0x1B, HV_X64_REGISTER_APIC_BASE)                                                          \
+	X(0x277, HV_X64_REGISTER_PAT)                                                               \
+	X(0x174, HV_X64_REGISTER_SYSENTER_CS)                                                       \
+	X(0x175, HV_X64_REGISTER_SYSENTER_ESP)                                                      \
+	X(0x176, HV_X64_REGISTER_SYSENTER_EIP)                                                      \
+	X(0xC0000081, HV_X64_REGISTER_STAR)                                                         \
+	X(0xC0000082, HV_X64_REGISTER_LSTAR)                                                        \
+	X(0xC0000083, HV_X64_REGISTER_CSTAR)                                                        \
+	X(0xC0000084, HV_X64_REGISTER_SFMASK)                                                       \
+	X(0xFE, HV_X64_REGISTER_MSR_MTRR_CAP)                                                       \
+	X(0x2FF, HV_X64_REGISTER_MSR_MTRR_DEF_TYPE)                                                 \
+	X(0x200, HV_X64_REGISTER_MSR_MTRR_PHYS_BASE0) X(0x201, HV_X64_REGISTER_MSR_MTRR_PHYS_MASK0) \
+	X(0x202, HV_X64_REGISTER_MSR_MTRR_PHYS_BASE1) X(0x203, HV_X64_REGISTER_MSR_MTRR_PHYS_MASK1) \
+	X(0x204, HV_X64_REGISTER_MSR_MTRR_PHYS_BASE2) X(0x205, HV_X64_REGISTER_MSR_MTRR_PHYS_MASK2) \
+	X(0x206, HV_X64_REGISTER_MSR_MTRR_PHYS_BASE3) X(0x207, HV_X64_REGISTER_MSR_MTRR_PHYS_MASK3) \
+	X(0x208, HV_X64_REGISTER_MSR_MTRR_PHYS_BASE4) X(0x209, HV_X64_REGISTER_MSR_MTRR_PHYS_MASK4) \
+	X(0x20A, HV_X64_REGISTER_MSR_MTRR_PHYS_BASE5) X(0x20B, HV_X64_REGISTER_MSR_MTRR_PHYS_MASK5) \
+	X(0x20C, HV_X64_REGISTER_MSR_MTRR_PHYS_BASE6) X(0x20D, HV_X64_REGISTER_MSR_MTRR_PHYS_MASK6) \
+	X(0x20E, HV_X64_REGISTER_MSR_MTRR_PHYS_BASE7) X(0x20F, HV_X64_REGISTER_MSR_MTRR_PHYS_MASK7) \
+	X(0x250, HV_X64_REGISTER_MSR_MTRR_FIX64K00000)                                              \
+	X(0x258, HV_X64_REGISTER_MSR_MTRR_FIX16K80000)                                              \
+	X(0x259, HV_X64_REGISTER_MSR_MTRR_FIX16KA0000)                                              \
+	X(0x268, HV_X64_REGISTER_MSR_MTRR_FIX4KC0000)                                               \
+	X(0x269, HV_X64_REGISTER_MSR_MTRR_FIX4KC8000)                                               \
+	X(0x26A, HV_X64_REGISTER_MSR_MTRR_FIX4KD0000)                                               \
+	X(0x26B, HV_X64_REGISTER_MSR_MTRR_FIX4KD8000)                                               \
+	X(0x26C, HV_X64_REGISTER_MSR_MTRR_FIX4KE0000)                                               \
+	X(0x26D, HV_X64_REGISTER_MSR_MTRR_FIX4KE8000)                                               \
+	X(0x26E, HV_X64_REGISTER_MSR_MTRR_FIX4KF0000)                                               \
+	X(0x26F, HV_X64_REGISTER_MSR_MTRR_FIX4KF8000)                                               \
+	X(0xC0000103, HV_X64_REGISTER_TSC_AUX)                                                      \
+	X(0xD90, HV_X64_REGISTER_BNDCFGS)                                                           \
+	X(0x1D9, HV_X64_REGISTER_DEBUG_CTL)                                                         \
+	X(0x3B, HV_X64_REGISTER_TSC_ADJUST)                                                         \
+	X(0x48, HV_X64_REGISTER_SPEC_CTRL)                                                          \
+	X(0x40000000, HV_REGISTER_GUEST_OS_ID)                                                      \
+	X(0x40000090, HV_REGISTER_SINT0) X(0x40000091, HV_REGISTER_SINT1)                           \
+	X(0x40000092, HV_REGISTER_SINT2) X(0x40000093, HV_REGISTER_SINT3)                           \
+	X(0x40000094, HV_REGISTER_SINT4) X(0x40000095, HV_REGISTER_SINT5)                           \
+	X(0x40000096, HV_REGISTER_SINT6) X(0x40000097, HV_REGISTER_SINT7)                           \
+	X(0x40000098, HV_REGISTER_SINT8) X(0x40000099, HV_REGISTER_SINT9)                           \
+	X(0x4000009A, HV_REGISTER_SINT10) X(0x4000009B, HV_REGISTER_SINT11)                         \
+	X(0x4000009C, HV_REGISTER_SINT12) X(0x4000009D, HV_REGISTER_SINT13)                         \
+	X(0x4000009E, HV_REGISTER_SINT14) X(0x4000009F, HV_REGISTER_SINT15)                         \
+	X(0x1A0, HV_X64_REGISTER_MSR_IA32_MISC_ENABLE)                                              \
+	X(0x40000080, HV_REGISTER_SCONTROL)                                                         \
+	X(0x40000082, HV_REGISTER_SIEFP)                                                            \
+	X(0x40000083, HV_REGISTER_SIMP)                                                             \
+	X(0x40000021, HV_REGISTER_REFERENCE_TSC)                                                    \
+	X(0x40000084, HV_REGISTER_EOM)                                                              \
+	X(0xDA0, HV_X64_REGISTER_U_XSS)                                                             \
+	X(0x8008B, HV_X64_REGISTER_U_XSS)                                                           \
+	X(0x6A0, HV_X64_REGISTER_U_CET)                                                             \
+	X(0x6A2, HV_X64_REGISTER_S_CET)                                                             \
+	X(0x7A0, HV_X64_REGISTER_SSP)                                                               \
+	X(0x6A4, HV_X64_REGISTER_PL0_SSP)                                                           \
+	X(0x6A5, HV_X64_REGISTER_PL1_SSP)                                                           \
+	X(0x6A6, HV_X64_REGISTER_PL2_SSP)                                                           \
+	X(0x6A7, HV_X64_REGISTER_PL3_SSP)                                                           \
+	X(0x6A8, HV_X64_REGISTER_INTERRUPT_SSP_TABLE_ADDR)
+
+/* The hypervisor register that holds MSR `msr`, or 0 when there is none. */
+MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr)
+{
+#define MSHV__MSR_CASE(index, reg) \
+	case index:                \
+		return (__u32)(reg);
+	switch (msr) {
+		MSHV_X86_MSR_REGISTERS(MSHV__MSR_CASE)
+	default:
+		return 0;
+	}
+#undef MSHV__MSR_CASE
+}
+
+#endif /* MSHV_X86_64_MSR_MAP */
+
+/* ========================================================================
  * The x86_64 part of the ioctl layer (mshv.h includes this file a second
  * time, after its own ioctl layer)
  * ======================================================================== */
@@ -251,6 +352,69 @@ MSHV_INLINE int mshv_vm_get_msr_index_list(struct mshv_vm *vm, __u32 *indices, u
 			return ret;
 	}
 	return mshv__msr_index_list(indices, count, 0, v[1], v[2], v[0], v[3]);
+}
+
+/*
+ * mshv_vcpu_get_msrs - the MSRs msrs[i].index into msrs[i].data, i < count,
+ * through their hypervisor registers (mshv_x86_msr_to_register; one
+ * without gives -EINVAL before any call) and mshv_vcpu_get_registers()
+ * in chunks. Returns count, or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, size_t count,
+				   __u16 *hv_status)
+{
+	struct hv_register_assoc regs[MSHV_SET_REGISTERS_PER_CALL];
+	size_t done, n, i;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (!count || !msrs || count > 0x7fffffff)
+		return -EINVAL;
+	for (i = 0; i < count; i++)
+		if (!mshv_x86_msr_to_register(msrs[i].index))
+			return -EINVAL;
+	for (done = 0; done < count; done += n) {
+		n = count - done < MSHV_SET_REGISTERS_PER_CALL ? count - done : MSHV_SET_REGISTERS_PER_CALL;
+		memset(regs, 0, sizeof(regs[0]) * n);
+		for (i = 0; i < n; i++)
+			regs[i].name = mshv_x86_msr_to_register(msrs[done + i].index);
+		ret = mshv_vcpu_get_registers(vcpu, regs, n, hv_status);
+		if (ret < 0)
+			return ret;
+		for (i = 0; i < n; i++)
+			msrs[done + i].data = regs[i].value.reg64;
+	}
+	return (int)count;
+}
+
+/* mshv_vcpu_set_msrs - set msrs[i].index = msrs[i].data, i < count, as above. Returns count, or -errno. */
+MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr_entry *msrs, size_t count,
+				   __u16 *hv_status)
+{
+	struct hv_register_assoc regs[MSHV_SET_REGISTERS_PER_CALL];
+	size_t done, n, i;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (!count || !msrs || count > 0x7fffffff)
+		return -EINVAL;
+	for (i = 0; i < count; i++)
+		if (!mshv_x86_msr_to_register(msrs[i].index))
+			return -EINVAL;
+	for (done = 0; done < count; done += n) {
+		n = count - done < MSHV_SET_REGISTERS_PER_CALL ? count - done : MSHV_SET_REGISTERS_PER_CALL;
+		memset(regs, 0, sizeof(regs[0]) * n);
+		for (i = 0; i < n; i++) {
+			regs[i].name = mshv_x86_msr_to_register(msrs[done + i].index);
+			regs[i].value.reg64 = msrs[done + i].data;
+		}
+		ret = mshv_vcpu_set_registers(vcpu, regs, n, hv_status);
+		if (ret < 0)
+			return ret;
+	}
+	return (int)count;
 }
 
 #endif /* MSHV_IMPLEMENTATION */

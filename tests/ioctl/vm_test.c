@@ -501,6 +501,34 @@ static void test_get_msr_index_list(void)
 	CHECK(synic == !!(synthetic & (1ull << 4)));
 	CHECK_RET(mshv_vm_get_msr_index_list(&vm, list, &small, NULL), -E2BIG);
 	CHECK(small == n);
+	/* every listed MSR reads and writes back through the VP (get_msrs, set_msrs) */
+	{
+		struct mshv_vcpu vcpu;
+		struct mshv_msr_entry e;
+		int errors = 0;
+
+		CHECK_RET(mshv_vm_create_vcpu(&vm, 0, &vcpu), 0);
+		for (i = 0; i < n; i++) {
+			__u16 st = 0;
+
+			e.index = list[i];
+			e.reserved = 0;
+			e.data = 0;
+			if (mshv_vcpu_get_msrs(&vcpu, &e, 1, &st) != 1) {
+				fprintf(stderr, "get_msrs 0x%x: status 0x%x\n", list[i], st);
+				errors++;
+			}
+			if (mshv_vcpu_set_msrs(&vcpu, &e, 1, &st) != 1) {
+				fprintf(stderr, "set_msrs 0x%x = 0x%llx: status 0x%x\n", list[i], (unsigned long long)e.data, st);
+				errors++;
+			}
+		}
+		CHECK(errors == 0);
+		/* an MSR with no hypervisor register: refused before any call */
+		e.index = 0x12345678;
+		CHECK_RET(mshv_vcpu_get_msrs(&vcpu, &e, 1, NULL), -EINVAL);
+		CHECK_RET(mshv_vcpu_close(&vcpu), 0);
+	}
 	CHECK_RET(mshv_vm_close(&vm), 0);
 #endif
 }

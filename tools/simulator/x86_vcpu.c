@@ -167,8 +167,9 @@ struct sim_x86_vcpu {
 	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
 	atomic_bool running;
 
-	/* synthetic MSRs the hypervisor owns */
-	uint64_t guest_os_id, hypercall_msr;
+	/* MSRs the hypervisor owns: synthetic ones, the SynIC's (kept, not acted on) and DEBUG_CTL */
+	uint64_t guest_os_id, hypercall_msr, reference_tsc, debug_ctl;
+	uint64_t scontrol, siefp, simp, sint[16];
 
 	struct sim_doorbell *doorbells; /* MMIO ioeventfds */
 	size_t ndoorbells;
@@ -827,6 +828,13 @@ void helper_cpuid_x86_64(void *env)
 #define HV_MSR_GUEST_OS_ID 0x40000000u
 #define HV_MSR_HYPERCALL 0x40000001u
 #define HV_MSR_VP_INDEX 0x40000002u
+#define HV_MSR_REFERENCE_TSC 0x40000021u
+#define HV_MSR_SCONTROL 0x40000080u
+#define HV_MSR_SIEFP 0x40000082u
+#define HV_MSR_SIMP 0x40000083u
+#define HV_MSR_EOM 0x40000084u
+#define HV_MSR_SINT0 0x40000090u
+#define MSR_DEBUG_CTL 0x1d9u
 
 /* MSRs QEMU's own rdmsr/wrmsr implement. */
 static bool qemu_msr(uint32_t m)
@@ -865,6 +873,28 @@ static bool own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 	case HV_MSR_VP_INDEX:
 		*val = vp->vp_index;
 		return true;
+	case HV_MSR_REFERENCE_TSC:
+		*val = vp->reference_tsc;
+		return true;
+	case MSR_DEBUG_CTL:
+		*val = vp->debug_ctl;
+		return true;
+	case HV_MSR_SCONTROL:
+		*val = vp->scontrol;
+		return true;
+	case HV_MSR_SIEFP:
+		*val = vp->siefp;
+		return true;
+	case HV_MSR_SIMP:
+		*val = vp->simp;
+		return true;
+	case HV_MSR_EOM:
+		*val = 0; /* write-only: reads as 0 */
+		return true;
+	}
+	if (m >= HV_MSR_SINT0 && m < HV_MSR_SINT0 + 16) {
+		*val = vp->sint[m - HV_MSR_SINT0];
+		return true;
 	}
 	return false;
 }
@@ -881,6 +911,27 @@ static bool own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 		return true;
 	case HV_MSR_HYPERCALL:
 		vp->hypercall_msr = val;
+		return true;
+	case HV_MSR_REFERENCE_TSC:
+		vp->reference_tsc = val;
+		return true;
+	case MSR_DEBUG_CTL:
+		vp->debug_ctl = val;
+		return true;
+	case HV_MSR_SCONTROL:
+		vp->scontrol = val;
+		return true;
+	case HV_MSR_SIEFP:
+		vp->siefp = val;
+		return true;
+	case HV_MSR_SIMP:
+		vp->simp = val;
+		return true;
+	case HV_MSR_EOM:
+		return true; /* end of message: no message queue is modelled */
+	}
+	if (m >= HV_MSR_SINT0 && m < HV_MSR_SINT0 + 16) {
+		vp->sint[m - HV_MSR_SINT0] = val;
 		return true;
 	}
 	return false;
@@ -1532,6 +1583,8 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	pthread_mutex_init(&vp->icpt_lock, NULL);
 	code_fault_handler_install();
 	vp->vp_index = vp_index;
+	for (int i = 0; i < 16; i++)
+		vp->sint[i] = 1ull << 16; /* the SynIC's SINTx start masked (TLFS) */
 	if (uc_open(UC_ARCH_X86, UC_MODE_64, &vp->uc) != UC_ERR_OK) {
 		free(vp);
 		return -ENOMEM;
@@ -1674,7 +1727,21 @@ static uint32_t msr_of(uint32_t name)
 	case HV_X64_REGISTER_MSR_MTRR_DEF_TYPE: return 0x2ff;
 	case HV_X64_REGISTER_MSR_IA32_MISC_ENABLE: return 0x1a0;
 	case HV_X64_REGISTER_MSR_MTRR_CAP: return 0xfe;
+	case HV_X64_REGISTER_MSR_MTRR_FIX64K00000: return 0x250;
+	case HV_X64_REGISTER_MSR_MTRR_FIX16K80000: return 0x258;
+	case HV_X64_REGISTER_MSR_MTRR_FIX16KA0000: return 0x259;
+	case HV_X64_REGISTER_TSC_ADJUST: return 0x3b;
+	case HV_X64_REGISTER_DEBUG_CTL: return MSR_DEBUG_CTL;
+	case HV_REGISTER_REFERENCE_TSC: return HV_MSR_REFERENCE_TSC;
+	case HV_REGISTER_SCONTROL: return HV_MSR_SCONTROL;
+	case HV_REGISTER_SIEFP: return HV_MSR_SIEFP;
+	case HV_REGISTER_SIMP: return HV_MSR_SIMP;
+	case HV_REGISTER_EOM: return HV_MSR_EOM;
 	}
+	if (name >= HV_X64_REGISTER_MSR_MTRR_FIX4KC0000 && name <= HV_X64_REGISTER_MSR_MTRR_FIX4KF8000)
+		return 0x268 + (name - HV_X64_REGISTER_MSR_MTRR_FIX4KC0000);
+	if (name >= HV_REGISTER_SINT0 && name <= HV_REGISTER_SINT15)
+		return HV_MSR_SINT0 + (name - HV_REGISTER_SINT0);
 	if (name >= HV_X64_REGISTER_MSR_MTRR_PHYS_BASE0 && name <= HV_X64_REGISTER_MSR_MTRR_PHYS_BASE7)
 		return 0x200 + 2 * (name - HV_X64_REGISTER_MSR_MTRR_PHYS_BASE0);
 	if (name >= HV_X64_REGISTER_MSR_MTRR_PHYS_MASK0 && name <= HV_X64_REGISTER_MSR_MTRR_PHYS_MASK7)
@@ -1709,6 +1776,8 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 	}
 	if ((m = msr_of(name))) {
 		uc_x86_msr msr = {.rid = m};
+		if (own_msr_read(vp, m, &v->reg64))
+			return 0;
 		uc_reg_read(vp->uc, UC_X86_REG_MSR, &msr);
 		v->reg64 = msr.value;
 		return 0;
@@ -1800,6 +1869,8 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		uc_x86_msr msr = {.rid = m, .value = v->reg64};
 		if (m == 0xfe)
 			return HV_STATUS_INVALID_PARAMETER;
+		if (own_msr_write(vp, m, v->reg64))
+			return 0;
 		uc_reg_write(vp->uc, UC_X86_REG_MSR, &msr);
 		return 0;
 	}
