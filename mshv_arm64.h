@@ -45,4 +45,102 @@ struct mshv_create_partition_v2 {
  * ======================================================================== */
 #if defined(MSHV__ARCH_IOCTL_LAYER) && !defined(MSHV_ARM64_IOCTL_LAYER)
 #define MSHV_ARM64_IOCTL_LAYER 1
+
+/* The core registers (mshv-bindings' aarch64 StandardRegisters). */
+struct mshv_standard_registers {
+	__u64 regs[31]; /* X0-X28, FP (X29), LR (X30) */
+	__u64 sp, pc, pstate, sp_el1, elr_el1, fpsr, fpcr;
+};
+
+/*
+ * The system registers a VMM saves and restores, as mshv-ioctls' aarch64
+ * get_reg_list lists them (PAR_EL1 appears twice there: once here).
+ */
+#define MSHV_ARM64_REG_LIST(X)                                                                          \
+	X(HV_ARM64_REGISTER_CNTVCT_EL0) X(HV_ARM64_REGISTER_PAR_EL1) X(HV_ARM64_REGISTER_SPSR_EL1)          \
+	X(HV_ARM64_REGISTER_MPIDR_EL1) X(HV_ARM64_REGISTER_MIDR_EL1) X(HV_ARM64_REGISTER_SCTLR_EL1)         \
+	X(HV_ARM64_REGISTER_ACTLR_EL1) X(HV_ARM64_REGISTER_TCR_EL1) X(HV_ARM64_REGISTER_MAIR_EL1)           \
+	X(HV_ARM64_REGISTER_TPIDR_EL1) X(HV_ARM64_REGISTER_AMAIR_EL1) X(HV_ARM64_REGISTER_TPIDRRO_EL0)      \
+	X(HV_ARM64_REGISTER_TPIDR_EL0) X(HV_ARM64_REGISTER_CONTEXTIDR_EL1) X(HV_ARM64_REGISTER_CPACR_EL1)   \
+	X(HV_ARM64_REGISTER_CSSELR_EL1) X(HV_ARM64_REGISTER_CNTKCTL_EL1) X(HV_ARM64_REGISTER_CNTV_CTL_EL0)  \
+	X(HV_ARM64_REGISTER_CNTV_CVAL_EL0) X(HV_ARM64_REGISTER_TTBR0_EL1) X(HV_ARM64_REGISTER_TTBR1_EL1)    \
+	X(HV_ARM64_REGISTER_VBAR_EL1) X(HV_ARM64_REGISTER_ESR_EL1) X(HV_ARM64_REGISTER_FAR_EL1)             \
+	X(HV_ARM64_REGISTER_SP_EL0) X(HV_ARM64_REGISTER_SP_EL1) X(HV_ARM64_REGISTER_AFSR0_EL1)              \
+	X(HV_ARM64_REGISTER_AFSR1_EL1) X(HV_ARM64_REGISTER_SYNTHETIC_VBAR_EL1)                              \
+	X(HV_REGISTER_PENDING_EVENT0) X(HV_REGISTER_PENDING_EVENT1) X(HV_REGISTER_DELIVERABILITY_NOTIFICATIONS) \
+	X(HV_REGISTER_INTERNAL_ACTIVITY_STATE)
+
+#ifdef MSHV_IMPLEMENTATION
+
+/*
+ * mshv_vcpu_get_reg_list - the names of MSHV_ARM64_REG_LIST into
+ * names[0..*count) (*count: capacity in, number out; -E2BIG when too
+ * small). No system call. Returns 0 or -E2BIG.
+ */
+MSHV_INLINE int mshv_vcpu_get_reg_list(struct mshv_vcpu *vcpu, __u32 *names, unsigned int *count)
+{
+#define MSHV__REG_NAME(name) (__u32)(name),
+	static const __u32 list[] = { MSHV_ARM64_REG_LIST(MSHV__REG_NAME) };
+#undef MSHV__REG_NAME
+	unsigned int n = sizeof(list) / sizeof(list[0]), cap = *count;
+
+	(void)vcpu;
+	*count = n;
+	if (cap < n)
+		return -E2BIG;
+	memcpy(names, list, sizeof(list));
+	return 0;
+}
+
+/* The 38 names of struct mshv_standard_registers, in its order. */
+MSHV_INLINE void mshv__arm64_standard_names(struct hv_register_assoc *regs)
+{
+	static const __u32 tail[7] = { HV_ARM64_REGISTER_SP,      HV_ARM64_REGISTER_PC,	   HV_ARM64_REGISTER_PSTATE,
+				       HV_ARM64_REGISTER_SP_EL1,  HV_ARM64_REGISTER_ELR_EL1, HV_ARM64_REGISTER_FPSR,
+				       HV_ARM64_REGISTER_FPCR };
+	unsigned int i;
+
+	memset(regs, 0, sizeof(regs[0]) * 38);
+	for (i = 0; i < 29; i++)
+		regs[i].name = HV_ARM64_REGISTER_X0 + i;
+	regs[29].name = HV_ARM64_REGISTER_FP;
+	regs[30].name = HV_ARM64_REGISTER_LR;
+	for (i = 0; i < 7; i++)
+		regs[31 + i].name = tail[i];
+}
+
+/* mshv_vcpu_get_regs - X0-X30, SP, PC, PSTATE, SP_EL1, ELR_EL1, FPSR, FPCR: one HVCALL_GET_VP_REGISTERS. */
+MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[38];
+	__u64 v[38];
+	unsigned int i;
+	int ret;
+
+	mshv__arm64_standard_names(regs);
+	ret = mshv_vcpu_get_registers(vcpu, regs, 38, hv_status);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < 38; i++)
+		v[i] = regs[i].value.reg64;
+	memcpy(r, v, sizeof(*r));
+	return 0;
+}
+
+/* mshv_vcpu_set_regs - set them: one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[38];
+	__u64 v[38];
+	unsigned int i;
+
+	memcpy(v, r, sizeof(v));
+	mshv__arm64_standard_names(regs);
+	for (i = 0; i < 38; i++)
+		regs[i].value.reg64 = v[i];
+	return mshv_vcpu_set_registers(vcpu, regs, 38, hv_status);
+}
+
+#endif /* MSHV_IMPLEMENTATION */
+
 #endif /* MSHV__ARCH_IOCTL_LAYER */

@@ -152,6 +152,184 @@ MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr)
 #endif /* MSHV_X86_64_MSR_MAP */
 
 /* ========================================================================
+ * Register sets of mshv-ioctls' VcpuFd (bindings): the same fields, in the
+ * same order, as mshv-bindings' x86_64 structs (which follow KVM's)
+ * ======================================================================== */
+#ifndef MSHV_X86_64_REGISTER_SETS
+#define MSHV_X86_64_REGISTER_SETS 1
+
+/* General registers (StandardRegisters; kvm_regs order). */
+struct mshv_standard_registers {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/* A segment register, its attributes one field each (SegmentRegister, kvm_segment). */
+struct mshv_segment_register {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u8 type, present, dpl, db, s, l, g, avl;
+	__u8 unusable; /* always 0 from the hypervisor */
+	__u8 padding;
+};
+
+/* GDTR or IDTR (TableRegister). */
+struct mshv_table_register {
+	__u64 base;
+	__u16 limit;
+	__u16 padding[3];
+};
+
+/* Segment, table and control registers (SpecialRegisters, kvm_sregs). */
+struct mshv_special_registers {
+	struct mshv_segment_register cs, ds, es, fs, gs, ss, tr, ldt;
+	struct mshv_table_register gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, cr8, efer, apic_base;
+	__u64 interrupt_bitmap[4]; /* the pending external interrupt's vector, on get */
+};
+
+/* x87 and SSE state (FloatingPointUnit, kvm_fpu). */
+struct mshv_floating_point_unit {
+	__u8 fpr[8][16];
+	__u16 fcw, fsw;
+	__u8 ftwx, pad1;
+	__u16 last_opcode;
+	__u64 last_ip, last_dp;
+	__u8 xmm[16][16];
+	__u32 mxcsr, pad2;
+};
+
+/* DR0-DR3, DR6, DR7 (DebugRegisters). */
+struct mshv_debug_registers {
+	__u64 dr0, dr1, dr2, dr3, dr6, dr7;
+};
+
+/* Pending events and interrupt state (VcpuEvents). */
+struct mshv_vcpu_events {
+	__u64 pending_interruption;    /* HV_REGISTER_PENDING_INTERRUPTION */
+	__u64 interrupt_state;         /* HV_REGISTER_INTERRUPT_STATE */
+	__u64 internal_activity_state; /* HV_REGISTER_INTERNAL_ACTIVITY_STATE */
+	__u8 pending_event0[16], pending_event1[16];
+};
+
+/* XCR0 (Xcrs). */
+struct mshv_xcrs {
+	__u64 xcr0;
+};
+
+/* The hypercall MSR and the register page's pending interrupt vectors (MiscRegs). */
+struct mshv_misc_regs {
+	__u64 hypercall;
+	__u64 int_vec;
+};
+
+/* HV_REGISTER_EXPLICIT_SUSPEND and _INTERCEPT_SUSPEND (SuspendRegisters). */
+struct mshv_suspend_registers {
+	__u64 explicit_register;
+	__u64 intercept_register;
+};
+
+/* The local APIC as its 1 KiB register page, each register at its MMIO offset (LapicState). */
+struct mshv_lapic_state {
+	__u8 regs[1024];
+};
+
+/* The XSAVE area, compacted format (XSave). */
+struct mshv_xsave {
+	__u8 buffer[4096];
+};
+
+/* Every MSHV_VP_STATE_* component, back to back (AllVpStateComponents). */
+#define MSHV_VP_STATE_COMPONENTS_SIZE 13512
+struct mshv_all_vp_state_components {
+	__u8 buffer[MSHV_VP_STATE_COMPONENTS_SIZE];
+};
+
+/* A CPUID leaf and its result (hv_cpuid_entry). */
+struct mshv_cpuid_entry {
+	__u32 function, index, flags;
+	__u32 eax, ebx, ecx, edx;
+	__u32 padding[3];
+};
+
+/* ---- typed views of intercept messages (NULL when the type differs) ---- */
+
+#define MSHV__MESSAGE_VIEW(name, type, cond)                                                \
+	MSHV_INLINE const struct type *mshv_msg_##name(const struct hv_message *msg)        \
+	{                                                                                   \
+		__u32 t = msg->header.message_type;                                         \
+		return (cond) ? (const struct type *)(const void *)msg->u.payload : NULL;   \
+	}
+/* mshv_msg_io_port: HVMSG_X64_IO_PORT_INTERCEPT */
+MSHV__MESSAGE_VIEW(io_port, hv_x64_io_port_intercept_message, t == HVMSG_X64_IO_PORT_INTERCEPT)
+/* mshv_msg_memory: HVMSG_UNMAPPED_GPA, HVMSG_GPA_INTERCEPT, HVMSG_UNACCEPTED_GPA */
+MSHV__MESSAGE_VIEW(memory, hv_x64_memory_intercept_message,
+		   t == HVMSG_UNMAPPED_GPA || t == HVMSG_GPA_INTERCEPT || t == HVMSG_UNACCEPTED_GPA)
+/* mshv_msg_gpa_attribute: HVMSG_GPA_ATTRIBUTE_INTERCEPT */
+MSHV__MESSAGE_VIEW(gpa_attribute, hv_x64_gpa_attribute_intercept_message, t == HVMSG_GPA_ATTRIBUTE_INTERCEPT)
+/* mshv_msg_cpuid: HVMSG_X64_CPUID_INTERCEPT */
+MSHV__MESSAGE_VIEW(cpuid, hv_x64_cpuid_intercept_message, t == HVMSG_X64_CPUID_INTERCEPT)
+/* mshv_msg_msr: HVMSG_X64_MSR_INTERCEPT */
+MSHV__MESSAGE_VIEW(msr, hv_x64_msr_intercept_message, t == HVMSG_X64_MSR_INTERCEPT)
+/* mshv_msg_exception: HVMSG_X64_EXCEPTION_INTERCEPT */
+MSHV__MESSAGE_VIEW(exception, hv_x64_exception_intercept_message, t == HVMSG_X64_EXCEPTION_INTERCEPT)
+/* mshv_msg_halt: HVMSG_X64_HALT */
+MSHV__MESSAGE_VIEW(halt, hv_x64_halt_message, t == HVMSG_X64_HALT)
+/* mshv_msg_apic_eoi: HVMSG_X64_APIC_EOI */
+MSHV__MESSAGE_VIEW(apic_eoi, hv_x64_apic_eoi_message, t == HVMSG_X64_APIC_EOI)
+/* mshv_msg_interruption_deliverable: HVMSG_X64_INTERRUPTION_DELIVERABLE */
+MSHV__MESSAGE_VIEW(interruption_deliverable, hv_x64_interruption_deliverable_message,
+		   t == HVMSG_X64_INTERRUPTION_DELIVERABLE)
+/* mshv_msg_sint_deliverable: HVMSG_SYNIC_SINT_DELIVERABLE */
+MSHV__MESSAGE_VIEW(sint_deliverable, hv_x64_sint_deliverable_message, t == HVMSG_SYNIC_SINT_DELIVERABLE)
+/* mshv_msg_sipi: HVMSG_X64_SIPI_INTERCEPT */
+MSHV__MESSAGE_VIEW(sipi, hv_x64_sipi_intercept_message, t == HVMSG_X64_SIPI_INTERCEPT)
+/* mshv_msg_hypercall: HVMSG_HYPERCALL_INTERCEPT */
+MSHV__MESSAGE_VIEW(hypercall, hv_x64_hypercall_intercept_message, t == HVMSG_HYPERCALL_INTERCEPT)
+/* mshv_msg_invalid_vp_register: HVMSG_INVALID_VP_REGISTER_VALUE */
+MSHV__MESSAGE_VIEW(invalid_vp_register, hv_x64_invalid_vp_register_message, t == HVMSG_INVALID_VP_REGISTER_VALUE)
+/* mshv_msg_unrecoverable_exception: HVMSG_UNRECOVERABLE_EXCEPTION */
+MSHV__MESSAGE_VIEW(unrecoverable_exception, hv_x64_unrecoverable_exception_message,
+		   t == HVMSG_UNRECOVERABLE_EXCEPTION)
+/* mshv_msg_unsupported_feature: HVMSG_UNSUPPORTED_FEATURE */
+MSHV__MESSAGE_VIEW(unsupported_feature, hv_x64_unsupported_feature_message, t == HVMSG_UNSUPPORTED_FEATURE)
+/* mshv_msg_vmgexit: HVMSG_X64_SEV_VMGEXIT_INTERCEPT */
+MSHV__MESSAGE_VIEW(vmgexit, hv_x64_vmgexit_intercept_message, t == HVMSG_X64_SEV_VMGEXIT_INTERCEPT)
+/* mshv_msg_opaque: HVMSG_OPAQUE_INTERCEPT */
+MSHV__MESSAGE_VIEW(opaque, hv_opaque_intercept_message, t == HVMSG_OPAQUE_INTERCEPT)
+#undef MSHV__MESSAGE_VIEW
+
+/*
+ * The instruction bytes a port-IO, memory or exception intercept carries:
+ * *bytes points at them; returns how many (at most 16, whatever the
+ * message's count says), 0 for other messages.
+ */
+MSHV_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes)
+{
+	const struct hv_x64_io_port_intercept_message *io = mshv_msg_io_port(msg);
+	const struct hv_x64_memory_intercept_message *mem = mshv_msg_memory(msg);
+	const struct hv_x64_exception_intercept_message *ex = mshv_msg_exception(msg);
+	unsigned int n = 0;
+
+	*bytes = NULL;
+	if (io) {
+		*bytes = io->instruction_bytes;
+		n = io->instruction_byte_count;
+	} else if (mem) {
+		*bytes = mem->instruction_bytes;
+		n = mem->instruction_byte_count;
+	} else if (ex) {
+		*bytes = ex->instruction_bytes;
+		n = ex->instruction_byte_count;
+	}
+	return n < 16 ? n : 16;
+}
+
+#endif /* MSHV_X86_64_REGISTER_SETS */
+
+/* ========================================================================
  * The x86_64 part of the ioctl layer (mshv.h includes this file a second
  * time, after its own ioctl layer)
  * ======================================================================== */
@@ -415,6 +593,941 @@ MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr
 			return ret;
 	}
 	return (int)count;
+}
+
+/* ---- vCPU register sets (mshv-ioctls' VcpuFd) ---------------------------- */
+
+/* Whether the VP register page holds the VP's registers now (after an intercept). */
+MSHV_INLINE int mshv_vcpu_reg_page_valid(const struct mshv_vcpu *vcpu)
+{
+	return vcpu->reg_page && vcpu->reg_page->isvalid;
+}
+
+/* Fill names[] into regs[] (values zero). */
+MSHV_INLINE void mshv__names(struct hv_register_assoc *regs, const __u32 *names, size_t n)
+{
+	size_t i;
+
+	memset(regs, 0, sizeof(regs[0]) * n);
+	for (i = 0; i < n; i++)
+		regs[i].name = names[i];
+}
+
+static const __u32 mshv__standard_names[18] = {
+	HV_X64_REGISTER_RAX, HV_X64_REGISTER_RBX, HV_X64_REGISTER_RCX, HV_X64_REGISTER_RDX, HV_X64_REGISTER_RSI,
+	HV_X64_REGISTER_RDI, HV_X64_REGISTER_RSP, HV_X64_REGISTER_RBP, HV_X64_REGISTER_R8,  HV_X64_REGISTER_R9,
+	HV_X64_REGISTER_R10, HV_X64_REGISTER_R11, HV_X64_REGISTER_R12, HV_X64_REGISTER_R13, HV_X64_REGISTER_R14,
+	HV_X64_REGISTER_R15, HV_X64_REGISTER_RIP, HV_X64_REGISTER_RFLAGS
+};
+
+/*
+ * mshv_vcpu_get_regs - the general registers, RIP and RFLAGS: from the VP
+ * register page while it is valid (no system call), else one
+ * HVCALL_GET_VP_REGISTERS (MSHV_ROOT_HVCALL on the VP fd). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[18];
+	__u64 v[18];
+	unsigned int i;
+	int ret;
+
+	if (mshv_vcpu_reg_page_valid(vcpu)) {
+		const struct hv_vp_register_page *p = vcpu->reg_page;
+
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		/* the page keeps the architectural order: rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi */
+		r->rax = p->rax, r->rbx = p->rbx, r->rcx = p->rcx, r->rdx = p->rdx;
+		r->rsi = p->rsi, r->rdi = p->rdi, r->rsp = p->rsp, r->rbp = p->rbp;
+		r->r8 = p->r8, r->r9 = p->r9, r->r10 = p->r10, r->r11 = p->r11;
+		r->r12 = p->r12, r->r13 = p->r13, r->r14 = p->r14, r->r15 = p->r15;
+		r->rip = p->rip, r->rflags = p->rflags;
+		return 0;
+	}
+	mshv__names(regs, mshv__standard_names, 18);
+	ret = mshv_vcpu_get_registers(vcpu, regs, 18, hv_status);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < 18; i++)
+		v[i] = regs[i].value.reg64;
+	memcpy(r, v, sizeof(*r)); /* the struct has the names' order */
+	return 0;
+}
+
+/*
+ * mshv_vcpu_set_regs - set the general registers, RIP and RFLAGS: into the
+ * valid register page (dirty classes GENERAL, IP, FLAGS; no system call),
+ * else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[18];
+	__u64 v[18];
+	unsigned int i;
+
+	if (mshv_vcpu_reg_page_valid(vcpu)) {
+		struct hv_vp_register_page *p = vcpu->reg_page;
+
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		p->rax = r->rax, p->rbx = r->rbx, p->rcx = r->rcx, p->rdx = r->rdx;
+		p->rsi = r->rsi, p->rdi = r->rdi, p->rsp = r->rsp, p->rbp = r->rbp;
+		p->r8 = r->r8, p->r9 = r->r9, p->r10 = r->r10, p->r11 = r->r11;
+		p->r12 = r->r12, p->r13 = r->r13, p->r14 = r->r14, p->r15 = r->r15;
+		p->rip = r->rip, p->rflags = r->rflags;
+		p->dirty |= (1u << HV_X64_REGISTER_CLASS_GENERAL) | (1u << HV_X64_REGISTER_CLASS_IP) |
+			    (1u << HV_X64_REGISTER_CLASS_FLAGS);
+		return 0;
+	}
+	memcpy(v, r, sizeof(v));
+	mshv__names(regs, mshv__standard_names, 18);
+	for (i = 0; i < 18; i++)
+		regs[i].value.reg64 = v[i];
+	return mshv_vcpu_set_registers(vcpu, regs, 18, hv_status);
+}
+
+/* hv segment <-> mshv-ioctls' SegmentRegister */
+MSHV_INLINE void mshv__seg_from_hv(struct mshv_segment_register *d, const struct hv_x64_segment_register *h)
+{
+	memset(d, 0, sizeof(*d));
+	d->base = h->base;
+	d->limit = h->limit;
+	d->selector = h->selector;
+	d->type = (__u8)h->segment_type;
+	d->s = (__u8)h->non_system_segment;
+	d->dpl = (__u8)h->descriptor_privilege_level;
+	d->present = (__u8)h->present;
+	d->avl = (__u8)h->available;
+	d->l = (__u8)h->_long;
+	d->db = (__u8)h->_default;
+	d->g = (__u8)h->granularity;
+}
+
+MSHV_INLINE void mshv__seg_to_hv(struct hv_x64_segment_register *h, const struct mshv_segment_register *d)
+{
+	memset(h, 0, sizeof(*h));
+	h->base = d->base;
+	h->limit = d->limit;
+	h->selector = d->selector;
+	h->segment_type = d->type & 0xf;
+	h->non_system_segment = d->s & 1;
+	h->descriptor_privilege_level = d->dpl & 3;
+	h->present = d->present & 1;
+	h->available = d->avl & 1;
+	h->_long = d->l & 1;
+	h->_default = d->db & 1;
+	h->granularity = d->g & 1;
+}
+
+/* The pending external interrupt (PENDING_INTERRUPTION) as KVM's interrupt_bitmap. */
+MSHV_INLINE void mshv__interrupt_bitmap(struct mshv_special_registers *s, __u64 pending)
+{
+	memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
+	if ((pending & 1) && ((pending >> 1) & 7) == 0) { /* pending, type: external interrupt */
+		unsigned int vec = (unsigned int)(pending >> 16) & 0xff;
+
+		s->interrupt_bitmap[vec / 64] |= 1ull << (vec % 64);
+	}
+}
+
+/*
+ * mshv_vcpu_get_sregs - segment, descriptor-table and control registers,
+ * EFER, APIC base and the pending external interrupt: with a valid
+ * register page the six segments, CR0/3/4/8 and EFER come from it and the
+ * rest from one HVCALL_GET_VP_REGISTERS; else all from one call (CR0/3/4
+ * as HV_X64_REGISTER_INTERMEDIATE_CR*, as mshv-ioctls reads them).
+ * Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_get_sregs(struct mshv_vcpu *vcpu, struct mshv_special_registers *s, __u16 *hv_status)
+{
+	static const __u32 names[18] = {
+		HV_X64_REGISTER_CS, HV_X64_REGISTER_DS, HV_X64_REGISTER_ES, HV_X64_REGISTER_FS,
+		HV_X64_REGISTER_GS, HV_X64_REGISTER_SS, HV_X64_REGISTER_INTERMEDIATE_CR0, HV_X64_REGISTER_INTERMEDIATE_CR3,
+		HV_X64_REGISTER_INTERMEDIATE_CR4, HV_X64_REGISTER_CR8, HV_X64_REGISTER_EFER,
+		/* the rest are not on the register page */
+		HV_X64_REGISTER_TR, HV_X64_REGISTER_LDTR, HV_X64_REGISTER_GDTR, HV_X64_REGISTER_IDTR, HV_X64_REGISTER_CR2,
+		HV_X64_REGISTER_APIC_BASE, HV_REGISTER_PENDING_INTERRUPTION
+	};
+	struct hv_register_assoc regs[18];
+	const struct hv_vp_register_page *p = mshv_vcpu_reg_page_valid(vcpu) ? vcpu->reg_page : NULL;
+	unsigned int first = p ? 11 : 0;
+	int ret;
+
+	mshv__names(regs, names, 18);
+	ret = mshv_vcpu_get_registers(vcpu, regs + first, 18 - first, hv_status);
+	if (ret < 0)
+		return ret;
+	memset(s, 0, sizeof(*s));
+	if (p) {
+		mshv__seg_from_hv(&s->cs, &p->cs);
+		mshv__seg_from_hv(&s->ds, &p->ds);
+		mshv__seg_from_hv(&s->es, &p->es);
+		mshv__seg_from_hv(&s->fs, &p->fs);
+		mshv__seg_from_hv(&s->gs, &p->gs);
+		mshv__seg_from_hv(&s->ss, &p->ss);
+		s->cr0 = p->cr0, s->cr3 = p->cr3, s->cr4 = p->cr4, s->cr8 = p->cr8, s->efer = p->efer;
+	} else {
+		mshv__seg_from_hv(&s->cs, &regs[0].value.segment);
+		mshv__seg_from_hv(&s->ds, &regs[1].value.segment);
+		mshv__seg_from_hv(&s->es, &regs[2].value.segment);
+		mshv__seg_from_hv(&s->fs, &regs[3].value.segment);
+		mshv__seg_from_hv(&s->gs, &regs[4].value.segment);
+		mshv__seg_from_hv(&s->ss, &regs[5].value.segment);
+		s->cr0 = regs[6].value.reg64, s->cr3 = regs[7].value.reg64, s->cr4 = regs[8].value.reg64;
+		s->cr8 = regs[9].value.reg64, s->efer = regs[10].value.reg64;
+	}
+	mshv__seg_from_hv(&s->tr, &regs[11].value.segment);
+	mshv__seg_from_hv(&s->ldt, &regs[12].value.segment);
+	s->gdt.base = regs[13].value.table.base;
+	s->gdt.limit = regs[13].value.table.limit;
+	s->idt.base = regs[14].value.table.base;
+	s->idt.limit = regs[14].value.table.limit;
+	s->cr2 = regs[15].value.reg64;
+	s->apic_base = regs[16].value.reg64;
+	mshv__interrupt_bitmap(s, regs[17].value.reg64);
+	return 0;
+}
+
+/*
+ * mshv_vcpu_set_sregs - set them back: with a valid register page the six
+ * segments go into it (dirty class SEGMENT) and the rest through one
+ * HVCALL_SET_VP_REGISTERS; else all through one call. interrupt_bitmap is
+ * not applied (use mshv_vcpu_set_vcpu_events), as in mshv-ioctls.
+ * Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_set_sregs(struct mshv_vcpu *vcpu, const struct mshv_special_registers *s, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[17];
+	struct hv_vp_register_page *p = mshv_vcpu_reg_page_valid(vcpu) ? vcpu->reg_page : NULL;
+	const struct mshv_segment_register *segs[6] = { &s->cs, &s->ds, &s->es, &s->fs, &s->gs, &s->ss };
+	static const __u32 seg_names[6] = { HV_X64_REGISTER_CS, HV_X64_REGISTER_DS, HV_X64_REGISTER_ES,
+					    HV_X64_REGISTER_FS, HV_X64_REGISTER_GS, HV_X64_REGISTER_SS };
+	static const __u32 names[11] = { HV_X64_REGISTER_TR,		   HV_X64_REGISTER_LDTR,
+					 HV_X64_REGISTER_GDTR,		   HV_X64_REGISTER_IDTR,
+					 HV_X64_REGISTER_INTERMEDIATE_CR0, HV_X64_REGISTER_CR2,
+					 HV_X64_REGISTER_INTERMEDIATE_CR3, HV_X64_REGISTER_INTERMEDIATE_CR4,
+					 HV_X64_REGISTER_CR8,		   HV_X64_REGISTER_EFER,
+					 HV_X64_REGISTER_APIC_BASE };
+	unsigned int n = 0, i;
+
+	memset(regs, 0, sizeof(regs));
+	if (p) {
+		mshv__seg_to_hv(&p->cs, &s->cs);
+		mshv__seg_to_hv(&p->ds, &s->ds);
+		mshv__seg_to_hv(&p->es, &s->es);
+		mshv__seg_to_hv(&p->fs, &s->fs);
+		mshv__seg_to_hv(&p->gs, &s->gs);
+		mshv__seg_to_hv(&p->ss, &s->ss);
+		p->dirty |= 1u << HV_X64_REGISTER_CLASS_SEGMENT;
+	} else {
+		for (i = 0; i < 6; i++, n++) {
+			regs[n].name = seg_names[i];
+			mshv__seg_to_hv(&regs[n].value.segment, segs[i]);
+		}
+	}
+	for (i = 0; i < 11; i++)
+		regs[n + i].name = names[i];
+	mshv__seg_to_hv(&regs[n].value.segment, &s->tr);
+	mshv__seg_to_hv(&regs[n + 1].value.segment, &s->ldt);
+	regs[n + 2].value.table.base = s->gdt.base;
+	regs[n + 2].value.table.limit = s->gdt.limit;
+	regs[n + 3].value.table.base = s->idt.base;
+	regs[n + 3].value.table.limit = s->idt.limit;
+	regs[n + 4].value.reg64 = s->cr0;
+	regs[n + 5].value.reg64 = s->cr2;
+	regs[n + 6].value.reg64 = s->cr3;
+	regs[n + 7].value.reg64 = s->cr4;
+	regs[n + 8].value.reg64 = s->cr8;
+	regs[n + 9].value.reg64 = s->efer;
+	regs[n + 10].value.reg64 = s->apic_base;
+	return mshv_vcpu_set_registers(vcpu, regs, n + 11, hv_status);
+}
+
+#define MSHV__FPU_REGS 26 /* XMM0-15, FP_MMX0-7, FP and XMM control/status */
+
+MSHV_INLINE void mshv__fpu_names(struct hv_register_assoc *regs)
+{
+	unsigned int i;
+
+	memset(regs, 0, sizeof(regs[0]) * MSHV__FPU_REGS);
+	for (i = 0; i < 16; i++)
+		regs[i].name = HV_X64_REGISTER_XMM0 + i;
+	for (i = 0; i < 8; i++)
+		regs[16 + i].name = HV_X64_REGISTER_FP_MMX0 + i;
+	regs[24].name = HV_X64_REGISTER_FP_CONTROL_STATUS;
+	regs[25].name = HV_X64_REGISTER_XMM_CONTROL_STATUS;
+}
+
+/* mshv_vcpu_get_fpu - XMM0-15, the x87/MMX registers and their control and status: one HVCALL_GET_VP_REGISTERS. */
+MSHV_INLINE int mshv_vcpu_get_fpu(struct mshv_vcpu *vcpu, struct mshv_floating_point_unit *f, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[MSHV__FPU_REGS];
+	unsigned int i;
+	int ret;
+
+	mshv__fpu_names(regs);
+	ret = mshv_vcpu_get_registers(vcpu, regs, MSHV__FPU_REGS, hv_status);
+	if (ret < 0)
+		return ret;
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < 16; i++)
+		memcpy(f->xmm[i], &regs[i].value.reg128, 16);
+	for (i = 0; i < 8; i++)
+		memcpy(f->fpr[i], &regs[16 + i].value.fp, 16);
+	f->fcw = regs[24].value.fp_control_status.fp_control;
+	f->fsw = regs[24].value.fp_control_status.fp_status;
+	f->ftwx = regs[24].value.fp_control_status.fp_tag;
+	f->last_opcode = regs[24].value.fp_control_status.last_fp_op;
+	f->last_ip = regs[24].value.fp_control_status.last_fp_rip;
+	f->last_dp = regs[25].value.xmm_control_status.last_fp_rdp;
+	f->mxcsr = regs[25].value.xmm_control_status.xmm_status_control;
+	return 0;
+}
+
+/* mshv_vcpu_set_fpu - set them (one HVCALL_SET_VP_REGISTERS; the MXCSR mask is written 0). Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_fpu(struct mshv_vcpu *vcpu, const struct mshv_floating_point_unit *f, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[MSHV__FPU_REGS];
+	unsigned int i;
+
+	mshv__fpu_names(regs);
+	for (i = 0; i < 16; i++)
+		memcpy(&regs[i].value.reg128, f->xmm[i], 16);
+	for (i = 0; i < 8; i++)
+		memcpy(&regs[16 + i].value.fp, f->fpr[i], 16);
+	regs[24].value.fp_control_status.fp_control = f->fcw;
+	regs[24].value.fp_control_status.fp_status = f->fsw;
+	regs[24].value.fp_control_status.fp_tag = f->ftwx;
+	regs[24].value.fp_control_status.last_fp_op = f->last_opcode;
+	regs[24].value.fp_control_status.last_fp_rip = f->last_ip;
+	regs[25].value.xmm_control_status.last_fp_rdp = f->last_dp;
+	regs[25].value.xmm_control_status.xmm_status_control = f->mxcsr;
+	return mshv_vcpu_set_registers(vcpu, regs, MSHV__FPU_REGS, hv_status);
+}
+
+/* Get (set == 0) or set count 64-bit registers names[i] <-> values[i] in one call. */
+MSHV_INLINE int mshv__regs64(struct mshv_vcpu *vcpu, const __u32 *names, __u64 *values, unsigned int count, int set,
+			     __u16 *hv_status)
+{
+	struct hv_register_assoc regs[8];
+	unsigned int i;
+	int ret;
+
+	mshv__names(regs, names, count);
+	if (set) {
+		for (i = 0; i < count; i++)
+			regs[i].value.reg64 = values[i];
+		return mshv_vcpu_set_registers(vcpu, regs, count, hv_status);
+	}
+	ret = mshv_vcpu_get_registers(vcpu, regs, count, hv_status);
+	for (i = 0; ret == 0 && i < count; i++)
+		values[i] = regs[i].value.reg64;
+	return ret;
+}
+
+static const __u32 mshv__debug_names[6] = { HV_X64_REGISTER_DR0, HV_X64_REGISTER_DR1, HV_X64_REGISTER_DR2,
+					     HV_X64_REGISTER_DR3, HV_X64_REGISTER_DR6, HV_X64_REGISTER_DR7 };
+
+/* mshv_vcpu_get_debug_regs - DR0-3, DR6, DR7: one HVCALL_GET_VP_REGISTERS. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_debug_registers *d, __u16 *hv_status)
+{
+	__u64 v[6];
+	int ret = mshv__regs64(vcpu, mshv__debug_names, v, 6, 0, hv_status);
+
+	if (ret == 0)
+		memcpy(d, v, sizeof(*d));
+	return ret;
+}
+
+/* mshv_vcpu_set_debug_regs - set them: one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct mshv_debug_registers *d,
+					 __u16 *hv_status)
+{
+	__u64 v[6];
+
+	memcpy(v, d, sizeof(v));
+	return mshv__regs64(vcpu, mshv__debug_names, v, 6, 1, hv_status);
+}
+
+static const __u32 mshv__event_names[5] = { HV_REGISTER_PENDING_INTERRUPTION, HV_REGISTER_INTERRUPT_STATE,
+					     HV_REGISTER_INTERNAL_ACTIVITY_STATE, HV_REGISTER_PENDING_EVENT0,
+					     HV_REGISTER_PENDING_EVENT1 };
+
+/* mshv_vcpu_get_vcpu_events - pending interruption and events, interrupt and activity state: one call. */
+MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vcpu_events *e, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[5];
+	int ret;
+
+	mshv__names(regs, mshv__event_names, 5);
+	ret = mshv_vcpu_get_registers(vcpu, regs, 5, hv_status);
+	if (ret < 0)
+		return ret;
+	e->pending_interruption = regs[0].value.reg64;
+	e->interrupt_state = regs[1].value.reg64;
+	e->internal_activity_state = regs[2].value.reg64;
+	memcpy(e->pending_event0, &regs[3].value, 16);
+	memcpy(e->pending_event1, &regs[4].value, 16);
+	return 0;
+}
+
+/* mshv_vcpu_set_vcpu_events - set them: one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct mshv_vcpu_events *e, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[5];
+
+	mshv__names(regs, mshv__event_names, 5);
+	regs[0].value.reg64 = e->pending_interruption;
+	regs[1].value.reg64 = e->interrupt_state;
+	regs[2].value.reg64 = e->internal_activity_state;
+	memcpy(&regs[3].value, e->pending_event0, 16);
+	memcpy(&regs[4].value, e->pending_event1, 16);
+	return mshv_vcpu_set_registers(vcpu, regs, 5, hv_status);
+}
+
+/* mshv_vcpu_get_xcrs - XCR0 (HV_X64_REGISTER_XFEM): from the valid register page, else one hypercall. */
+MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, __u16 *hv_status)
+{
+	static const __u32 name = HV_X64_REGISTER_XFEM;
+
+	if (mshv_vcpu_reg_page_valid(vcpu)) {
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		x->xcr0 = vcpu->reg_page->xfem;
+		return 0;
+	}
+	return mshv__regs64(vcpu, &name, &x->xcr0, 1, 0, hv_status);
+}
+
+/* mshv_vcpu_set_xcrs - set XCR0: one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcrs *x, __u16 *hv_status)
+{
+	static const __u32 name = HV_X64_REGISTER_XFEM;
+	__u64 v = x->xcr0;
+
+	return mshv__regs64(vcpu, &name, &v, 1, 1, hv_status);
+}
+
+/*
+ * mshv_vcpu_get_misc_regs - the hypercall MSR (one HVCALL_GET_VP_REGISTERS)
+ * and the register page's interrupt_vectors (0 without a page).
+ */
+MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc_regs *m, __u16 *hv_status)
+{
+	static const __u32 name = HV_X64_REGISTER_HYPERCALL;
+	int ret = mshv__regs64(vcpu, &name, &m->hypercall, 1, 0, hv_status);
+
+	m->int_vec = vcpu->reg_page ? vcpu->reg_page->interrupt_vectors.as_uint64 : 0;
+	return ret;
+}
+
+/* mshv_vcpu_set_misc_regs - set them (interrupt_vectors into the page when there is one). Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_misc_regs(struct mshv_vcpu *vcpu, const struct mshv_misc_regs *m, __u16 *hv_status)
+{
+	static const __u32 name = HV_X64_REGISTER_HYPERCALL;
+	__u64 v = m->hypercall;
+
+	if (vcpu->reg_page)
+		vcpu->reg_page->interrupt_vectors.as_uint64 = m->int_vec;
+	return mshv__regs64(vcpu, &name, &v, 1, 1, hv_status);
+}
+
+/* mshv_vcpu_get_suspend_regs - HV_REGISTER_EXPLICIT_SUSPEND and _INTERCEPT_SUSPEND: one hypercall. */
+MSHV_INLINE int mshv_vcpu_get_suspend_regs(struct mshv_vcpu *vcpu, struct mshv_suspend_registers *r, __u16 *hv_status)
+{
+	static const __u32 names[2] = { HV_REGISTER_EXPLICIT_SUSPEND, HV_REGISTER_INTERCEPT_SUSPEND };
+	__u64 v[2];
+	int ret = mshv__regs64(vcpu, names, v, 2, 0, hv_status);
+
+	if (ret == 0) {
+		r->explicit_register = v[0];
+		r->intercept_register = v[1];
+	}
+	return ret;
+}
+
+/* mshv_vcpu_set_sev_control_register - HV_X64_REGISTER_SEV_CONTROL = value: one hypercall. */
+MSHV_INLINE int mshv_vcpu_set_sev_control_register(struct mshv_vcpu *vcpu, __u64 value, __u16 *hv_status)
+{
+	static const __u32 name = HV_X64_REGISTER_SEV_CONTROL;
+
+	return mshv__regs64(vcpu, &name, &value, 1, 1, hv_status);
+}
+
+/* ---- VP state: LAPIC, XSAVE, every component ------------------------------- */
+
+/* MSHV_GET/SET_VP_STATE of `type` through a 4 KiB-aligned page on the stack. */
+MSHV_INLINE int mshv__vp_state_page(struct mshv_vcpu *vcpu, __u8 type, void *page, int set)
+{
+	struct mshv_get_set_vp_state st;
+
+	memset(&st, 0, sizeof(st));
+	st.type = type;
+	st.buf_sz = MSHV_HV_PAGE_SIZE;
+	st.buf_ptr = MSHV__PTR(page);
+	return set ? mshv_vcpu_set_vp_state(vcpu, &st) : mshv_vcpu_get_vp_state(vcpu, &st);
+}
+
+#define MSHV__STATE_PAGE(name) __u8 name[MSHV_HV_PAGE_SIZE] __attribute__((__aligned__(MSHV_HV_PAGE_SIZE)))
+
+MSHV_INLINE void mshv__put32(__u8 *regs, unsigned int off, __u32 v)
+{
+	memcpy(regs + off, &v, 4);
+}
+
+MSHV_INLINE __u32 mshv__get32(const __u8 *regs, unsigned int off)
+{
+	__u32 v;
+
+	memcpy(&v, regs + off, 4);
+	return v;
+}
+
+/*
+ * mshv_vcpu_get_lapic - MSHV_GET_VP_STATE (MSHV_VP_STATE_LAPIC) on the VP
+ * fd, converted to the APIC register page layout as mshv-ioctls does
+ * (PPR: the highest in-service vector; TPR is in CR8, not here). Returns 0
+ * or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_get_lapic(struct mshv_vcpu *vcpu, struct mshv_lapic_state *l)
+{
+	MSHV__STATE_PAGE(page);
+	struct hv_local_interrupt_controller_state h;
+	unsigned int i, isrv = 0;
+	int ret;
+
+	memset(page, 0, sizeof(page));
+	ret = mshv__vp_state_page(vcpu, MSHV_VP_STATE_LAPIC, page, 0);
+	if (ret < 0)
+		return ret;
+	memcpy(&h, page, sizeof(h));
+	memset(l, 0, sizeof(*l));
+	mshv__put32(l->regs, 0x20, h.apic_id);
+	mshv__put32(l->regs, 0x30, h.apic_version);
+	mshv__put32(l->regs, 0xC0, h.apic_remote_read);
+	mshv__put32(l->regs, 0xD0, h.apic_ldr);
+	mshv__put32(l->regs, 0xE0, h.apic_dfr);
+	mshv__put32(l->regs, 0xF0, h.apic_spurious);
+	mshv__put32(l->regs, 0x280, h.apic_esr);
+	mshv__put32(l->regs, 0x300, h.apic_icr_low);
+	mshv__put32(l->regs, 0x310, h.apic_icr_high);
+	mshv__put32(l->regs, 0x320, h.apic_lvt_timer);
+	mshv__put32(l->regs, 0x330, h.apic_lvt_thermal);
+	mshv__put32(l->regs, 0x340, h.apic_lvt_perfmon);
+	mshv__put32(l->regs, 0x350, h.apic_lvt_lint0);
+	mshv__put32(l->regs, 0x360, h.apic_lvt_lint1);
+	mshv__put32(l->regs, 0x370, h.apic_lvt_error);
+	mshv__put32(l->regs, 0x380, h.apic_initial_count);
+	mshv__put32(l->regs, 0x390, h.apic_counter_value);
+	mshv__put32(l->regs, 0x3E0, h.apic_divide_configuration);
+	for (i = 0; i < 8; i++) {
+		mshv__put32(l->regs, 0x100 + 16 * i, h.apic_isr[i]);
+		mshv__put32(l->regs, 0x180 + 16 * i, h.apic_tmr[i]);
+		mshv__put32(l->regs, 0x200 + 16 * i, h.apic_irr[i]);
+	}
+	for (i = 8; i-- > 0;) {
+		if (h.apic_isr[i]) {
+			unsigned int bit = 31;
+
+			while (!(h.apic_isr[i] & (1u << bit)))
+				bit--;
+			isrv = 32 * i + bit;
+			break;
+		}
+	}
+	mshv__put32(l->regs, 0xA0, isrv);
+	return 0;
+}
+
+/* mshv_vcpu_set_lapic - MSHV_SET_VP_STATE (MSHV_VP_STATE_LAPIC) from the register page layout. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_lapic(struct mshv_vcpu *vcpu, const struct mshv_lapic_state *l)
+{
+	MSHV__STATE_PAGE(page);
+	struct hv_local_interrupt_controller_state h;
+	unsigned int i;
+
+	memset(&h, 0, sizeof(h));
+	h.apic_id = mshv__get32(l->regs, 0x20);
+	h.apic_version = mshv__get32(l->regs, 0x30);
+	h.apic_remote_read = mshv__get32(l->regs, 0xC0);
+	h.apic_ldr = mshv__get32(l->regs, 0xD0);
+	h.apic_dfr = mshv__get32(l->regs, 0xE0);
+	h.apic_spurious = mshv__get32(l->regs, 0xF0);
+	h.apic_esr = mshv__get32(l->regs, 0x280);
+	h.apic_icr_low = mshv__get32(l->regs, 0x300);
+	h.apic_icr_high = mshv__get32(l->regs, 0x310);
+	h.apic_lvt_timer = mshv__get32(l->regs, 0x320);
+	h.apic_lvt_thermal = mshv__get32(l->regs, 0x330);
+	h.apic_lvt_perfmon = mshv__get32(l->regs, 0x340);
+	h.apic_lvt_lint0 = mshv__get32(l->regs, 0x350);
+	h.apic_lvt_lint1 = mshv__get32(l->regs, 0x360);
+	h.apic_lvt_error = mshv__get32(l->regs, 0x370);
+	h.apic_initial_count = mshv__get32(l->regs, 0x380);
+	h.apic_counter_value = mshv__get32(l->regs, 0x390);
+	h.apic_divide_configuration = mshv__get32(l->regs, 0x3E0);
+	for (i = 0; i < 8; i++) {
+		h.apic_isr[i] = mshv__get32(l->regs, 0x100 + 16 * i);
+		h.apic_tmr[i] = mshv__get32(l->regs, 0x180 + 16 * i);
+		h.apic_irr[i] = mshv__get32(l->regs, 0x200 + 16 * i);
+	}
+	memset(page, 0, sizeof(page));
+	memcpy(page, &h, sizeof(h));
+	return mshv__vp_state_page(vcpu, MSHV_VP_STATE_LAPIC, page, 1);
+}
+
+/* mshv_vcpu_get_xsave - MSHV_GET_VP_STATE (MSHV_VP_STATE_XSAVE): the 4 KiB XSAVE area. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_get_xsave(struct mshv_vcpu *vcpu, struct mshv_xsave *x)
+{
+	MSHV__STATE_PAGE(page);
+	int ret;
+
+	memset(page, 0, sizeof(page));
+	ret = mshv__vp_state_page(vcpu, MSHV_VP_STATE_XSAVE, page, 0);
+	if (ret == 0)
+		memcpy(x->buffer, page, sizeof(x->buffer));
+	return ret;
+}
+
+/* mshv_vcpu_set_xsave - MSHV_SET_VP_STATE (MSHV_VP_STATE_XSAVE). Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_xsave(struct mshv_vcpu *vcpu, const struct mshv_xsave *x)
+{
+	MSHV__STATE_PAGE(page);
+
+	memcpy(page, x->buffer, sizeof(page));
+	return mshv__vp_state_page(vcpu, MSHV_VP_STATE_XSAVE, page, 1);
+}
+
+/* Where each component sits in struct mshv_all_vp_state_components, and its size. */
+static const unsigned short mshv__vp_state_offset[MSHV_VP_STATE_COUNT] = { 0, 1024, 5120, 9216, 13312 };
+static const unsigned short mshv__vp_state_size[MSHV_VP_STATE_COUNT] = { 1024, 4096, 4096, 4096, 200 };
+
+/*
+ * mshv_vcpu_get_all_vp_state_components - every MSHV_VP_STATE_* component
+ * (MSHV_GET_VP_STATE each, raw hypervisor formats) into *a. Returns 0 or
+ * -errno (the first failure; the components before it are filled).
+ */
+MSHV_INLINE int mshv_vcpu_get_all_vp_state_components(struct mshv_vcpu *vcpu, struct mshv_all_vp_state_components *a)
+{
+	MSHV__STATE_PAGE(page);
+	__u8 type;
+	int ret;
+
+	for (type = 0; type < MSHV_VP_STATE_COUNT; type++) {
+		memset(page, 0, sizeof(page));
+		ret = mshv__vp_state_page(vcpu, type, page, 0);
+		if (ret < 0)
+			return ret;
+		memcpy(a->buffer + mshv__vp_state_offset[type], page, mshv__vp_state_size[type]);
+	}
+	return 0;
+}
+
+/* mshv_vcpu_set_all_vp_state_components - MSHV_SET_VP_STATE of each component from *a. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_set_all_vp_state_components(struct mshv_vcpu *vcpu,
+							const struct mshv_all_vp_state_components *a)
+{
+	MSHV__STATE_PAGE(page);
+	__u8 type;
+	int ret;
+
+	for (type = 0; type < MSHV_VP_STATE_COUNT; type++) {
+		memset(page, 0, sizeof(page));
+		memcpy(page, a->buffer + mshv__vp_state_offset[type], mshv__vp_state_size[type]);
+		ret = mshv__vp_state_page(vcpu, type, page, 1);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- CPUID, address translation, guest memory ------------------------------ */
+
+/*
+ * mshv_vcpu_get_cpuid_values - what CPUID leaf eax, subleaf ecx returns in
+ * this VP (HVCALL_GET_VP_CPUID_VALUES, rep 1, on the VP fd; with the VP's
+ * own XFEM/XSS and the registered intercept results applied, as
+ * mshv-ioctls asks) into out[4] = {eax, ebx, ecx, edx}. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __u32 ecx, __u64 xfem, __u64 xss,
+					   __u32 out[4], __u16 *hv_status)
+{
+	struct hv_input_get_vp_cpuid_values head;
+	struct hv_cpuid_leaf_info leaf;
+	union hv_output_get_vp_cpuid_values result;
+	__u8 in[sizeof(head) + sizeof(leaf)];
+	size_t done;
+	int ret;
+
+	memset(&head, 0, sizeof(head));
+	head.vp_index = vcpu->index;
+	head.flags.use_vp_xfem_xss = 1;
+	head.flags.apply_registered_values = 1;
+	leaf.eax = eax;
+	leaf.ecx = ecx;
+	leaf.xfem = xfem;
+	leaf.xss = xss;
+	memcpy(in, &head, sizeof(head));
+	memcpy(in + sizeof(head), &leaf, sizeof(leaf));
+	memset(&result, 0, sizeof(result));
+	ret = mshv__vcpu_hvcall_rep(vcpu, HVCALL_GET_VP_CPUID_VALUES, 1, in, sizeof(in), &result, sizeof(result), &done,
+				    hv_status);
+	if (ret == 0 && done != 1)
+		ret = -EIO;
+	if (ret == 0)
+		memcpy(out, result.as_uint32, sizeof(result.as_uint32));
+	return ret;
+}
+
+/*
+ * mshv_vcpu_register_intercept_result_cpuid_entry - HVCALL_REGISTER_INTERCEPT_RESULT
+ * (CPUID) on the VP fd: the guest's CPUID e->function/e->index returns
+ * e->eax..edx (each also its own mask, as mshv-ioctls sends it), for every
+ * subleaf unless subleaf_specific, always or only when intercepted
+ * (always_override). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu *vcpu,
+								  const struct mshv_cpuid_entry *e, __u8 always_override,
+								  __u8 subleaf_specific, __u16 *hv_status)
+{
+	struct hv_input_register_intercept_result in;
+
+	memset(&in, 0, sizeof(in));
+	in.vp_index = vcpu->index;
+	in.intercept_type = HV_INTERCEPT_TYPE_X64_CPUID;
+	in.parameters.cpuid.input.eax = e->function;
+	in.parameters.cpuid.input.ecx = e->index;
+	in.parameters.cpuid.input.subleaf_specific = subleaf_specific;
+	in.parameters.cpuid.input.always_override = always_override;
+	in.parameters.cpuid.result.eax = in.parameters.cpuid.result.eax_mask = e->eax;
+	in.parameters.cpuid.result.ebx = in.parameters.cpuid.result.ebx_mask = e->ebx;
+	in.parameters.cpuid.result.ecx = in.parameters.cpuid.result.ecx_mask = e->ecx;
+	in.parameters.cpuid.result.edx = in.parameters.cpuid.result.edx_mask = e->edx;
+	return mshv__hvcall(vcpu->fd, HVCALL_REGISTER_INTERCEPT_RESULT, 0, &in, sizeof(in), NULL, 0, hv_status);
+}
+
+/*
+ * mshv_vcpu_register_intercept_result_cpuid - every entry of e[0..count),
+ * as mshv-ioctls' register_intercept_result_cpuid: always_override 1,
+ * subleaf_specific for the topology leaves 0xB, 0x1F, 0x8000001E and
+ * 0x80000026. All are tried; returns 0 or the first -errno.
+ */
+MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu, const struct mshv_cpuid_entry *e,
+							    size_t count, __u16 *hv_status)
+{
+	size_t i;
+	int ret, first = 0;
+	__u16 st, first_st = HV_STATUS_SUCCESS;
+
+	for (i = 0; i < count; i++) {
+		__u32 f = e[i].function;
+		__u8 subleaf = f == 0xB || f == 0x1F || f == 0x8000001E || f == 0x80000026;
+
+		ret = mshv_vcpu_register_intercept_result_cpuid_entry(vcpu, &e[i], 1, subleaf, &st);
+		if (ret < 0 && !first) {
+			first = ret;
+			first_st = st;
+		}
+	}
+	if (hv_status)
+		*hv_status = first_st;
+	return first;
+}
+
+#define MSHV_QUIRK_NO_TRANSLATE_IOCTL 0x4u /* MSHV_VP_TRANSLATE_GVA answered ENOTTY: use the hypercall */
+
+/*
+ * mshv_vcpu_translate_gva - translate guest virtual address gva with
+ * HV_TRANSLATE_GVA_* flags: the 6.6-era MSHV_VP_TRANSLATE_GVA ioctl, or
+ * (kernel without it: -ENOTTY, remembered in vcpu->quirks)
+ * HVCALL_TRANSLATE_VIRTUAL_ADDRESS through MSHV_ROOT_HVCALL. *gpa and
+ * *result receive the answer; check result->result_code
+ * (HV_TRANSLATE_GVA_SUCCESS). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_translate_gva(struct mshv_vcpu *vcpu, __u64 gva, __u64 flags, __u64 *gpa,
+					union hv_translate_gva_result *result, __u16 *hv_status)
+{
+	struct hv_input_translate_virtual_address in;
+	struct hv_output_translate_virtual_address out;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (!(vcpu->quirks & MSHV_QUIRK_NO_TRANSLATE_IOCTL)) {
+		struct mshv_translate_gva args;
+
+		args.gva = gva;
+		args.flags = flags;
+		args.result = result;
+		args.gpa = gpa;
+		result->as_uint64 = 0;
+		*gpa = 0;
+		ret = mshv__ioctl(vcpu->fd, MSHV_VP_TRANSLATE_GVA, &args);
+		if (ret != -ENOTTY)
+			return ret;
+		vcpu->quirks |= MSHV_QUIRK_NO_TRANSLATE_IOCTL;
+	}
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.vp_index = vcpu->index;
+	in.control_flags = flags;
+	in.gva_page = gva >> 12;
+	ret = mshv__hvcall(vcpu->fd, HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
+	if (ret == 0) {
+		*result = out.translation_result;
+		*gpa = (out.gpa_page << 12) | (gva & 0xfff);
+	}
+	return ret;
+}
+
+/*
+ * mshv_vcpu_gpa_read - HVCALL_READ_GPA (MSHV_ROOT_HVCALL on the VP fd,
+ * 6.6-era kernels): rw->byte_count (1-16) bytes at guest physical
+ * rw->base_gpa as this VP sees them, into rw->data; *access_result (may be
+ * NULL) receives the hypervisor's access result (HV_GPA_ACCESS_*).
+ * Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_write_gpa *rw, __u64 *access_result,
+				   __u16 *hv_status)
+{
+	struct hv_input_read_gpa in;
+	struct hv_output_read_gpa out;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (!rw->byte_count || rw->byte_count > sizeof(rw->data))
+		return -EINVAL;
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.vp_index = vcpu->index;
+	in.byte_count = rw->byte_count;
+	in.base_gpa = rw->base_gpa;
+	in.control_flags.as_uint64 = rw->flags;
+	ret = mshv__hvcall(vcpu->fd, HVCALL_READ_GPA, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
+	if (ret == 0) {
+		memcpy(rw->data, out.data, rw->byte_count);
+		if (access_result)
+			*access_result = out.access_result.as_uint64;
+	}
+	return ret;
+}
+
+/* mshv_vcpu_gpa_write - HVCALL_WRITE_GPA: rw->data[0..byte_count) to rw->base_gpa, as above. Returns 0 or -errno. */
+MSHV_INLINE int mshv_vcpu_gpa_write(struct mshv_vcpu *vcpu, const struct mshv_read_write_gpa *rw,
+				    __u64 *access_result, __u16 *hv_status)
+{
+	struct hv_input_write_gpa in;
+	struct hv_output_write_gpa out;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (!rw->byte_count || rw->byte_count > sizeof(rw->data))
+		return -EINVAL;
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.vp_index = vcpu->index;
+	in.byte_count = rw->byte_count;
+	in.base_gpa = rw->base_gpa;
+	in.control_flags.as_uint64 = rw->flags;
+	memcpy(in.data, rw->data, rw->byte_count);
+	ret = mshv__hvcall(vcpu->fd, HVCALL_WRITE_GPA, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
+	if (ret == 0 && access_result)
+		*access_result = out.access_result.as_uint64;
+	return ret;
+}
+
+/* ---- completing intercepts in place ------------------------------------------ */
+
+/*
+ * mshv_vcpu_set_rip - RIP = rip: into the valid register page (dirty class
+ * IP; no system call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status)
+{
+	if (mshv_vcpu_reg_page_valid(vcpu)) {
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		vcpu->reg_page->rip = rip;
+		vcpu->reg_page->dirty |= 1u << HV_X64_REGISTER_CLASS_IP;
+		return 0;
+	}
+	return mshv_vcpu_set_register64(vcpu, HV_X64_REGISTER_RIP, rip, hv_status);
+}
+
+/*
+ * mshv_vcpu_advance_rip - resume after the intercepted instruction:
+ * RIP = hdr->rip + hdr->instruction_length (mshv_vcpu_set_rip). For
+ * intercepts that carry the length (port IO, CPUID, MSR, HLT). Returns 0
+ * or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
+				      __u16 *hv_status)
+{
+	return mshv_vcpu_set_rip(vcpu, hdr->rip + hdr->instruction_length, hv_status);
+}
+
+/*
+ * mshv_vcpu_set_gpr_and_rip - general register `gpr` (0-15 in the
+ * instruction encoding's order: RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
+ * R8-R15) = value and RIP = rip, as when completing an emulated load:
+ * through the valid register page (dirty classes GENERAL and IP; no system
+ * call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int gpr, __u64 value, __u64 rip,
+					  __u16 *hv_status)
+{
+	struct mshv_register64 regs[2];
+
+	if (gpr > 15) {
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		return -EINVAL;
+	}
+	if (mshv_vcpu_reg_page_valid(vcpu)) {
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		vcpu->reg_page->gp_registers[gpr] = value;
+		vcpu->reg_page->rip = rip;
+		vcpu->reg_page->dirty |= (1u << HV_X64_REGISTER_CLASS_GENERAL) | (1u << HV_X64_REGISTER_CLASS_IP);
+		return 0;
+	}
+	regs[0].name = HV_X64_REGISTER_RAX + gpr;
+	regs[0].value = value;
+	regs[1].name = HV_X64_REGISTER_RIP;
+	regs[1].value = rip;
+	return mshv_vcpu_set_registers64(vcpu, regs, 2, hv_status);
+}
+
+/*
+ * mshv_vcpu_complete_io - finish a port-IO intercept the VMM emulated: an
+ * OUT resumes after the instruction; an IN also puts `value` into
+ * AL/AX/EAX (the access size's low bytes of RAX; EAX zero-extends, as the
+ * CPU does). Through the valid register page (no system call), else one
+ * hypercall. String and REP forms (io->access_info.string_op) are the
+ * caller's to finish: -EINVAL. Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
+				      __u32 value, __u16 *hv_status)
+{
+	__u64 rip = io->header.rip + io->header.instruction_length, rax = io->rax;
+	unsigned int size = io->access_info.access_size;
+
+	if (io->access_info.string_op || (size != 1 && size != 2 && size != 4)) {
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		return -EINVAL;
+	}
+	if (io->header.intercept_access_type != HV_INTERCEPT_ACCESS_READ)
+		return mshv_vcpu_set_rip(vcpu, rip, hv_status);
+	if (size == 4)
+		rax = value;
+	else if (size == 2)
+		rax = (rax & ~0xffffull) | (value & 0xffff);
+	else
+		rax = (rax & ~0xffull) | (value & 0xff);
+	return mshv_vcpu_set_gpr_and_rip(vcpu, 0, rax, rip, hv_status);
 }
 
 #endif /* MSHV_IMPLEMENTATION */

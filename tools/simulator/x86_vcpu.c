@@ -1749,10 +1749,23 @@ static uint32_t msr_of(uint32_t name)
 	return 0;
 }
 
+/*
+ * The intermediate control registers are the VP's own while it runs no
+ * nested guest, which is always here (nested virtualisation is not modelled).
+ */
+static uint32_t unnest(uint32_t name)
+{
+	if (name >= HV_X64_REGISTER_INTERMEDIATE_CR0 && name <= HV_X64_REGISTER_INTERMEDIATE_CR8 &&
+	    name != HV_X64_REGISTER_INTERMEDIATE_CR0 + 1)
+		return name - HV_X64_REGISTER_INTERMEDIATE_CR0 + HV_X64_REGISTER_CR0;
+	return name;
+}
+
 uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union hv_register_value *v)
 {
 	size_t off;
 	uint32_t m;
+	name = unnest(name);
 	memset(v, 0, sizeof(*v));
 	if (name >= HV_X64_REGISTER_RAX && name <= HV_X64_REGISTER_R15) {
 		v->reg64 = regs(vp)[name - HV_X64_REGISTER_RAX];
@@ -1846,6 +1859,7 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 {
 	size_t off;
 	uint32_t m;
+	name = unnest(name);
 	if (name >= HV_X64_REGISTER_RAX && name <= HV_X64_REGISTER_R15) {
 		regs(vp)[name - HV_X64_REGISTER_RAX] = v->reg64;
 		return 0;
