@@ -1026,6 +1026,45 @@ MSHV_INLINE int mshv__hvcall_passthrough(int fd, struct mshv_root_hvcall *args)
 	return mshv__ioctl(fd, MSHV_ROOT_HVCALL, args);
 }
 
+/* HVCALL_GET_PARTITION_PROPERTY on fd (/dev/mshv: the root partition; a partition fd: that partition). */
+MSHV_INLINE int mshv__get_property(int fd, __u32 code, __u64 *value, __u16 *hv_status)
+{
+	struct hv_input_get_partition_property in;
+	struct hv_output_get_partition_property out;
+	int ret;
+
+	memset(&in, 0, sizeof(in));
+	in.property_code = code;
+	out.property_value = 0;
+	ret = mshv__hvcall(fd, HVCALL_GET_PARTITION_PROPERTY, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
+	if (ret == 0)
+		*value = out.property_value;
+	return ret;
+}
+
+/* HVCALL_GET_PARTITION_PROPERTY_EX on fd, as above. */
+MSHV_INLINE int mshv__get_property_ex(int fd, __u32 code, __u64 arg, union hv_partition_property_ex *out,
+				      __u16 *hv_status)
+{
+	struct hv_input_get_partition_property_ex in;
+
+	memset(&in, 0, sizeof(in));
+	in.property_code = code;
+	in.arg = arg;
+	return mshv__hvcall(fd, HVCALL_GET_PARTITION_PROPERTY_EX, 0, &in, sizeof(in), out, sizeof(*out), hv_status);
+}
+
+/* HVCALL_SET_PARTITION_PROPERTY on a partition fd. */
+MSHV_INLINE int mshv__set_property(int fd, __u32 code, __u64 value, __u16 *hv_status)
+{
+	struct hv_input_set_partition_property in;
+
+	memset(&in, 0, sizeof(in));
+	in.property_code = code;
+	in.property_value = value;
+	return mshv__hvcall(fd, HVCALL_SET_PARTITION_PROPERTY, 0, &in, sizeof(in), NULL, 0, hv_status);
+}
+
 /* Close an fd field and mark it closed (-1). */
 MSHV_INLINE int mshv__close(int *fd)
 {
@@ -1088,17 +1127,7 @@ MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvc
 MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys, __u32 code, __u64 *value,
 							__u16 *hv_status)
 {
-	struct hv_input_get_partition_property in;
-	struct hv_output_get_partition_property out;
-	int ret;
-
-	memset(&in, 0, sizeof(in));
-	in.property_code = code;
-	out.property_value = 0;
-	ret = mshv__hvcall(sys->fd, HVCALL_GET_PARTITION_PROPERTY, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
-	if (ret == 0)
-		*value = out.property_value;
-	return ret;
+	return mshv__get_property(sys->fd, code, value, hv_status);
 }
 
 /*
@@ -1110,13 +1139,7 @@ MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys,
 MSHV_INLINE int mshv_system_get_host_partition_property_ex(struct mshv_system *sys, __u32 code, __u64 arg,
 							   union hv_partition_property_ex *out, __u16 *hv_status)
 {
-	struct hv_input_get_partition_property_ex in;
-
-	memset(&in, 0, sizeof(in));
-	in.property_code = code;
-	in.arg = arg;
-	return mshv__hvcall(sys->fd, HVCALL_GET_PARTITION_PROPERTY_EX, 0, &in, sizeof(in), out, sizeof(*out),
-			    hv_status);
+	return mshv__get_property_ex(sys->fd, code, arg, out, hv_status);
 }
 
 /*
@@ -1310,14 +1333,8 @@ MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigne
 	if (ret < 0)
 		return ret;
 	ret = mshv_system_default_synthetic_features(sys, &features, hv_status);
-	if (ret == 0) {
-		struct hv_input_set_partition_property in;
-
-		memset(&in, 0, sizeof(in));
-		in.property_code = HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES;
-		in.property_value = features;
-		ret = mshv__hvcall(vm->fd, HVCALL_SET_PARTITION_PROPERTY, 0, &in, sizeof(in), NULL, 0, hv_status);
-	}
+	if (ret == 0)
+		ret = mshv__set_property(vm->fd, HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES, features, hv_status);
 	if (ret < 0)
 		mshv__close(&vm->fd);
 	return ret;
@@ -1372,17 +1389,7 @@ MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args
  */
 MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, __u64 *value, __u16 *hv_status)
 {
-	struct hv_input_get_partition_property in;
-	struct hv_output_get_partition_property out;
-	int ret;
-
-	memset(&in, 0, sizeof(in));
-	in.property_code = code;
-	out.property_value = 0;
-	ret = mshv__hvcall(vm->fd, HVCALL_GET_PARTITION_PROPERTY, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
-	if (ret == 0)
-		*value = out.property_value;
-	return ret;
+	return mshv__get_property(vm->fd, code, value, hv_status);
 }
 
 /*
@@ -1393,13 +1400,7 @@ MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, _
 MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code, __u64 arg,
 						  union hv_partition_property_ex *out, __u16 *hv_status)
 {
-	struct hv_input_get_partition_property_ex in;
-
-	memset(&in, 0, sizeof(in));
-	in.property_code = code;
-	in.arg = arg;
-	return mshv__hvcall(vm->fd, HVCALL_GET_PARTITION_PROPERTY_EX, 0, &in, sizeof(in), out, sizeof(*out),
-			    hv_status);
+	return mshv__get_property_ex(vm->fd, code, arg, out, hv_status);
 }
 
 /*
@@ -1409,12 +1410,7 @@ MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code
  */
 MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, __u64 value, __u16 *hv_status)
 {
-	struct hv_input_set_partition_property in;
-
-	memset(&in, 0, sizeof(in));
-	in.property_code = code;
-	in.property_value = value;
-	return mshv__hvcall(vm->fd, HVCALL_SET_PARTITION_PROPERTY, 0, &in, sizeof(in), NULL, 0, hv_status);
+	return mshv__set_property(vm->fd, code, value, hv_status);
 }
 
 /*

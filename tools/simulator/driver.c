@@ -713,9 +713,10 @@ static uint64_t traced_hvcall(struct sim_partition *pt, struct sim_vp *locked, u
 			      const void *in, void *out, uint16_t *done)
 {
 	uint64_t status = sim_hvcall(pt, locked, code, reps, in, out, done);
+	const char *name = sim_hvcall_name(code);
 
 	if (sim_cfg.trace)
-		sim_trace("mshv-sim: hvcall %s(0x%04x) reps %u -> status 0x%llx reps %u", sim_hvcall_name(code), code,
+		sim_trace("mshv-sim: hvcall %s(0x%04x) reps %u -> status 0x%llx reps %u", name ? name : "HVCALL_?", code,
 			  reps, (unsigned long long)status, *done);
 	return status;
 }
