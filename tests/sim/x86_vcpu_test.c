@@ -194,6 +194,67 @@ PROG(p_rmint,
 extern const unsigned char p_rmint_h21[], p_rmint_h3[], p_rmint_hde[], p_rmint_h40[];
 extern const unsigned char p_lm_h30[], p_lm_hde[], p_lm_h41[], p_lm_hi[];
 
+/*
+ * loaded at 0x1000, started in long mode (start_long): accesses QEMU's own
+ * helpers make (IDT gate, exception frame, segment descriptor) to memory
+ * that is not RAM. The high mapping HACC_HI (see start_long) puts GPAs
+ * that no slot maps, or the read-only slot, under other virtual addresses.
+ */
+#define HACC_HI 0xffff800000000000ull
+PROG(p_hacc,
+     ".code64\n"
+     "p_hacc_int21:\n"
+     "int $0x21\n"               /* IDT under HI+0x1000 (GPA 0xa0000): read of the gate; then port 0x80 */
+     "movabs $0xffff800000002000, %rsp\n"
+     "xor %ecx, %ecx\n"
+     "mov $7, %eax\n"
+     "xor %edx, %edx\n"
+     "p_hacc_div:\n"
+     "div %ecx\n"                /* #DE, its frame pushed to GPA 0xa0000's page; then port 0x80 */
+     "out %eax, $0x84\n"
+     "movabs $0xffff800000004000, %rsp\n"
+     "p_hacc_int22:\n"
+     "int $0x22\n"               /* frame pushed to the read-only slot: GPA intercept; then port 0x80 */
+     "lgdt 0x5d0\n"              /* GDT under HI+0x1000 */
+     "mov $0x10, %eax\n"
+     "p_hacc_movds:\n"
+     "mov %eax, %ds\n"           /* read of descriptor 0x10 */
+     "out %al, $0x85\n"
+     "movabs $0xffff800000005000, %rbx\n"
+     "p_hacc_pf:\n"
+     "movl $1, (%rbx)\n"         /* read-only PTE over an unmapped GPA: #PF */
+     "movabs $0xffff800000001000, %rbx\n"
+     "p_hacc_fxsave:\n"
+     "fxsave (%rbx)\n"           /* FXSAVE area over GPA 0xa0000: write of FCW, its first field */
+     "sti\n"
+     "hlt\n"
+     "p_hacc_hlt_next:\n"
+     "out %al, $0x86\n"
+     "hlt\n"
+     "p_hacc_h21:\n"
+     "mov $0x21, %al\n"
+     "out %al, $0x80\n"
+     "iretq\n"
+     "p_hacc_h22:\n"
+     "mov $0x22, %al\n"
+     "out %al, $0x80\n"
+     "iretq\n"
+     "p_hacc_hde:\n"
+     "mov $1, %ecx\n"
+     "push %rax\n"
+     "mov $0, %al\n"
+     "out %al, $0x80\n"
+     "pop %rax\n"
+     "iretq\n"
+     "p_hacc_h41:\n"
+     "mov $0x41, %al\n"
+     "out %al, $0x81\n"
+     "mov $0xfee000b0, %edi\n"
+     "movl $0, (%rdi)\n"
+     "iretq\n")
+extern const unsigned char p_hacc_int21[], p_hacc_div[], p_hacc_int22[], p_hacc_movds[], p_hacc_pf[],
+	p_hacc_fxsave[], p_hacc_hlt_next[], p_hacc_h21[], p_hacc_h22[], p_hacc_hde[], p_hacc_h41[];
+
 /* loaded at 0x1000: an IDT of limit 0 makes INT3 a triple fault */
 PROG(p_triple,
      ".code16\n"
@@ -657,6 +718,189 @@ static void setup_long_mode_tables(struct guest *g)
 	put64(ram, 0x15008, 0xa0000 | 3);
 	put64(ram, 0x15010, 0x1000 | 3);
 	put64(ram, 0x20000, 0x1122334455667788ull);
+}
+
+static void set_table(struct guest *g, uint32_t name, uint64_t base, uint16_t limit)
+{
+	union hv_register_value v;
+	memset(&v, 0, sizeof(v));
+	v.table.base = base;
+	v.table.limit = limit;
+	sim_x86_vcpu_set_register(g->vp, name, &v);
+}
+
+static void set_seg(struct guest *g, uint32_t name, uint16_t sel, uint16_t attributes)
+{
+	union hv_register_value v;
+	memset(&v, 0, sizeof(v));
+	v.segment.limit = 0xffffffff;
+	v.segment.selector = sel;
+	v.segment.attributes = attributes;
+	sim_x86_vcpu_set_register(g->vp, name, &v);
+}
+
+/*
+ * Long mode from the start (CR0.WP set), the program at 0x1000, GDT and IDT
+ * as setup_long_mode_tables but the IDT's handlers are p_hacc's and IDTR
+ * points at HACC_HI + 0x1000. 4-level paging: identity 0..2 MiB and the
+ * APIC's 2 MiB; HACC_HI -> 0x20000, +0x1000 -> 0xa0000 (no slot),
+ * +0x3000 -> 0xc0000 (read-only slot), +0x5000 -> 0xa0000 through a
+ * read-only PTE. The pseudo-descriptor at 0x5d0 gives a GDT at HACC_HI + 0x1000.
+ */
+static void start_long(struct guest *g, const unsigned char *s, const unsigned char *e, uint32_t load)
+{
+	uint8_t *ram = g->ram;
+	memcpy(ram + load, s, (size_t)(e - s));
+	put64(ram, 0x500, 0);
+	put64(ram, 0x508, 0x00cf9a000000ffffull);
+	put64(ram, 0x510, 0x00cf92000000ffffull);
+	put64(ram, 0x518, 0x00af9a000000ffffull);
+	ram[0x5d0] = 0x1f;
+	ram[0x5d1] = 0;
+	put64(ram, 0x5d2, HACC_HI + 0x1000);
+	idt64_gate(ram, 0x800, 0, load + (uint64_t)(p_hacc_hde - s));
+	idt64_gate(ram, 0x800, 0x21, load + (uint64_t)(p_hacc_h21 - s));
+	idt64_gate(ram, 0x800, 0x22, load + (uint64_t)(p_hacc_h22 - s));
+	idt64_gate(ram, 0x800, 0x41, load + (uint64_t)(p_hacc_h41 - s));
+	put64(ram, 0x10000, 0x11000 | 3);
+	put64(ram, 0x10000 + 256 * 8, 0x13000 | 3);
+	put64(ram, 0x11000, 0x12000 | 3);
+	put64(ram, 0x11000 + 3 * 8, 0x16000 | 3);
+	put64(ram, 0x12000, 0x0 | 0x83);
+	put64(ram, 0x16000 + 0x1f7 * 8, 0xfee00000ull | 0x83);
+	put64(ram, 0x13000, 0x14000 | 3);
+	put64(ram, 0x14000, 0x15000 | 3);
+	put64(ram, 0x15000, 0x20000 | 3);
+	put64(ram, 0x15008, 0xa0000 | 3);
+	put64(ram, 0x15018, 0xc0000 | 3);
+	put64(ram, 0x15028, 0xa0000 | 1);
+
+	setr(g, HV_X64_REGISTER_EFER, 0x500);
+	setr(g, HV_X64_REGISTER_CR4, 0x20);
+	setr(g, HV_X64_REGISTER_CR3, 0x10000);
+	setr(g, HV_X64_REGISTER_CR0, 0x80010011);
+	set_table(g, HV_X64_REGISTER_GDTR, 0x500, 0x1f);
+	set_table(g, HV_X64_REGISTER_IDTR, HACC_HI + 0x1000, 0xfff);
+	set_seg(g, HV_X64_REGISTER_DS, 0x10, 0xc093);
+	set_seg(g, HV_X64_REGISTER_ES, 0x10, 0xc093);
+	set_seg(g, HV_X64_REGISTER_SS, 0x10, 0xc093);
+	set_seg(g, HV_X64_REGISTER_CS, 0x18, 0xa09b);
+	setr(g, HV_X64_REGISTER_RSP, 0x7000);
+	setr(g, HV_X64_REGISTER_RIP, load);
+}
+
+/* expect a memory intercept of type type and access acc at gpa (gva), at rip */
+static struct hv_x64_memory_intercept_message *expect_mem(struct guest *g, int line, uint32_t type, uint8_t acc,
+							   uint64_t gva, uint64_t gpa, uint64_t rip)
+{
+	int r = run(g);
+	struct hv_x64_memory_intercept_message *m = (void *)g->msg.u.payload;
+	check_(r == 0 && g->msg.header.message_type == type, "memory exit", line, "run %d, message 0x%x", r,
+	       g->msg.header.message_type);
+	check_(m->header.intercept_access_type == acc, "access", line, "access %d", m->header.intercept_access_type);
+	check_(m->guest_physical_address == gpa, "gpa", line, "gpa 0x%llx != 0x%llx",
+	       (unsigned long long)m->guest_physical_address, (unsigned long long)gpa);
+	check_(m->guest_virtual_address == gva, "gva", line, "gva 0x%llx != 0x%llx",
+	       (unsigned long long)m->guest_virtual_address, (unsigned long long)gva);
+	check_(m->memory_access_info.gva_valid && m->memory_access_info.gva_gpa_valid, "gva_valid", line, NULL);
+	check_(m->header.rip == rip, "rip", line, "rip 0x%llx != 0x%llx", (unsigned long long)m->header.rip,
+	       (unsigned long long)rip);
+	return m;
+}
+
+/* QEMU's own accesses (event delivery, descriptor loads) to memory that is not RAM */
+static void test_helper_access(void)
+{
+	struct guest g;
+	cur_test = "helper-access";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_hacc_start, p_hacc_end, 0x1000);
+	struct sim_x86_intercepts ic = {.exception_bitmap = 1u << 14};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+#define HACC(label) (0x1000 + (uint64_t)(label - p_hacc_start))
+	struct hv_x64_memory_intercept_message *m;
+	struct hv_x64_io_port_intercept_message *io;
+
+	/* INT 0x21: its IDT gate (16 bytes at IDT base + 0x210) is read first */
+	m = expect_mem(&g, __LINE__, HVMSG_UNMAPPED_GPA, HV_INTERCEPT_ACCESS_READ, HACC_HI + 0x1210, 0xa0210,
+		       HACC(p_hacc_int21));
+	CHECK(m->instruction_byte_count >= 2 && m->instruction_bytes[0] == 0xcd && m->instruction_bytes[1] == 0x21);
+	EQ(getr(&g, HV_X64_REGISTER_RSP), 0x7000); /* nothing pushed */
+	/* the same again: the VP state is the one before the INT */
+	expect_mem(&g, __LINE__, HVMSG_UNMAPPED_GPA, HV_INTERCEPT_ACCESS_READ, HACC_HI + 0x1210, 0xa0210,
+		   HACC(p_hacc_int21));
+	set_table(&g, HV_X64_REGISTER_IDTR, 0x800, 0xfff);
+	io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(io->rax & 0xff, 0x21);
+	EQ(getr(&g, HV_X64_REGISTER_RSP), 0x7000 - 40);
+
+	/* #DE with RSP in a page over GPA 0xa0000: the first write is SS, at the (aligned) RSP - 8 */
+	m = expect_mem(&g, __LINE__, HVMSG_UNMAPPED_GPA, HV_INTERCEPT_ACCESS_WRITE, HACC_HI + 0x1ff8, 0xa0ff8,
+		       HACC(p_hacc_div));
+	CHECK(m->instruction_bytes[0] == 0xf7);
+	EQ(getr(&g, HV_X64_REGISTER_RSP), HACC_HI + 0x2000);
+	EQ(getr(&g, HV_X64_REGISTER_RCX), 0);
+	setr(&g, HV_X64_REGISTER_RSP, 0x7000); /* the VMM moves the stack: the #DE is delivered now */
+	io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(io->rax & 0xff, 0);
+	io = expect_io(&g, __LINE__, 0x84, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 7);
+
+	/* INT 0x22 with the stack in the read-only slot: GPA intercept, nothing written */
+	m = expect_mem(&g, __LINE__, HVMSG_GPA_INTERCEPT, HV_INTERCEPT_ACCESS_WRITE, HACC_HI + 0x3ff8, 0xc0ff8,
+		       HACC(p_hacc_int22));
+	for (int i = 0xfd8; i < 0x1000; i++)
+		CHECKV(g.ram[0xc0000 + i] == 0, "read-only slot written at 0x%x", i);
+	setr(&g, HV_X64_REGISTER_RSP, 0x7000);
+	io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(io->rax & 0xff, 0x22);
+
+	/* MOV to DS with the GDT under HACC_HI + 0x1000: read of the descriptor */
+	m = expect_mem(&g, __LINE__, HVMSG_UNMAPPED_GPA, HV_INTERCEPT_ACCESS_READ, HACC_HI + 0x1010, 0xa0010,
+		       HACC(p_hacc_movds));
+	CHECK(m->instruction_bytes[0] == 0x8e);
+	set_table(&g, HV_X64_REGISTER_GDTR, 0x500, 0x1f);
+	io = expect_io(&g, __LINE__, 0x85, 1, false, 0);
+	EQ(io->rax & 0xff, 0x10);
+
+	/* a write through a read-only PTE (CR0.WP) is a #PF, even where the page maps no RAM */
+	int r = run(&g);
+	struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_X64_EXCEPTION_INTERCEPT);
+	EQ(x->exception_vector, 14);
+	EQ(x->error_code, 3); /* present, write */
+	EQ(x->exception_parameter, HACC_HI + 0x5000);
+	EQ(x->header.rip, HACC(p_hacc_pf));
+	setr(&g, HV_X64_REGISTER_RIP, x->header.rip + 6); /* c7 03 imm32 */
+
+	/* FXSAVE (a helper inside a translation block) to a page over GPA 0xa0000 */
+	m = expect_mem(&g, __LINE__, HVMSG_UNMAPPED_GPA, HV_INTERCEPT_ACCESS_WRITE, HACC_HI + 0x1000, 0xa0000,
+		       HACC(p_hacc_fxsave));
+	CHECK(m->instruction_byte_count >= 3 && !memcmp(m->instruction_bytes, "\x0f\xae\x03", 3));
+	setr(&g, HV_X64_REGISTER_RIP, m->header.rip + 3); /* the VMM skips it */
+
+	/* an external interrupt whose frame goes to a page over GPA 0xa0000: it stays pending */
+	expect_halt(&g, __LINE__);
+	EQ(sim_x86_vcpu_assert_interrupt(g.vp, HV_X64_INTERRUPT_TYPE_FIXED, 0x41, false), 0);
+	setr(&g, HV_X64_REGISTER_RSP, HACC_HI + 0x2000);
+	expect_mem(&g, __LINE__, HVMSG_UNMAPPED_GPA, HV_INTERCEPT_ACCESS_WRITE, HACC_HI + 0x1ff8, 0xa0ff8,
+		   HACC(p_hacc_hlt_next));
+	uint8_t lapic[4096];
+	size_t len = sizeof(lapic);
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_LAPIC, lapic, &len), 0);
+	const struct hv_local_interrupt_controller_state *ls = (const void *)lapic;
+	EQ(ls->apic_irr[2], 1u << 1); /* vector 0x41 still requested, not in service */
+	EQ(ls->apic_isr[2], 0);
+	setr(&g, HV_X64_REGISTER_RSP, 0x7000);
+	io = expect_io(&g, __LINE__, 0x81, 1, false, 0);
+	EQ(io->rax & 0xff, 0x41);
+	io = expect_io(&g, __LINE__, 0x86, 1, false, 0);
+	EQ(io->header.rip, HACC(p_hacc_hlt_next));
+	expect_halt(&g, __LINE__);
+#undef HACC
+	guest_fini(&g);
 }
 
 static void test_long_mode(void)
@@ -1279,6 +1523,7 @@ int main(int argc, char **argv)
 	test_string_io();
 	test_mmio();
 	test_long_mode();
+	test_helper_access();
 	test_real_mode_interrupts();
 	test_async_wake();
 	test_triple_fault();

@@ -16,6 +16,10 @@
  *   helper_{in,out}{b,w,l}_x86_64, helper_hlt/cpuid/rdmsr/wrmsr_x86_64   precise exits
  *   helper_ret_ldub/le_lduw/le_ldul/le_ldq_mmu_x86_64,
  *   helper_ret_stb/le_stw/le_stl/le_stq_mmu_x86_64   MMIO/GPA intercepts, APIC page
+ *   cpu_{ldub,ldsb,lduw,ldsw,ldl}_mmuidx_ra_x86_64,
+ *   cpu_{stb,stw,stl,stq}_mmuidx_ra_x86_64   the same for the accesses of QEMU's own
+ *                                     helpers (event delivery, descriptors, FXSAVE, ...)
+ *   raise_interrupt_x86_64            the length of INT n / INT3 / INTO
  *   memory_mapping                    unicorn's permission checks use the linear address
  *   tlb_set_page_with_attrs_x86_64    unicorn 2.0.1 installs TLB entries with
  *                                     paddr = vaddr after its page walk; we put the GPA back
@@ -93,6 +97,10 @@ struct uci_segment {
 /* interrupt_request bits */
 #define UCI_CPU_INTERRUPT_HARD 0x0002u
 #define UCI_CPU_INTERRUPT_NMI 0x0200u
+
+/* MMU indexes (target/i386/cpu.h); a TCGMemOpIdx carries one in its low 4 bits */
+#define UCI_MMU_USER_IDX 1
+#define UCI_OI_MMU_IDX(oi) ((int)((oi) & 15))
 
 /* exception_index values >= this are cpu-loop exits, not vectors */
 #define UCI_EXCP_INTERRUPT 0x10000

@@ -10,9 +10,12 @@
  *    record the intercept, and leave the translation block at once
  *    (uc_emu_stop + cpu_loop_exit), so nothing after the instruction runs.
  *  - memory: our softmmu slow-path helpers (helper_le_ldul_mmu_x86_64, ...)
- *    see every access that misses the TLB fast path; they translate the
+ *    see every access that misses the TLB fast path, and our
+ *    cpu_{ld,st}*_mmuidx_ra_x86_64 every access QEMU's own helpers make
+ *    (event delivery, descriptor loads, FXSAVE, ...); they translate the
  *    linear address with our own page walk, emulate the local APIC page,
- *    and stop precisely on an unmapped or forbidden GPA. Pages that are
+ *    and stop precisely on an unmapped or forbidden GPA (an event being
+ *    delivered is left pending: abandon_delivery). Pages that are
  *    not plain writable RAM never enter the fast path (unassigned GPAs are
  *    MMIO to QEMU; read-only slots are QEMU-readonly), so no access to
  *    them escapes. memory_mapping() is replaced so that unicorn's own
@@ -153,6 +156,22 @@ struct sim_x86_vcpu {
 	bool halted;
 	bool in_run;
 
+	/*
+	 * The event QEMU is delivering outside any translation block (from
+	 * hook_intr, hook_invalid or x86_cpu_exec_interrupt): when one of its
+	 * accesses (IDT, GDT/TSS, the frame it pushes) is intercepted, the
+	 * delivery is abandoned and the event happens again when the VP next
+	 * runs. deliver_rip is the RIP to report (INT n: the instruction).
+	 */
+	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI } deliver;
+	int deliver_vector;
+	uint64_t deliver_rip;
+	int int_len; /* next_eip_addend of the last INT n / INT3 / INTO (raise_interrupt) */
+	/* the page of an access mem_access found faulting in the guest's page tables: unicorn's
+	 * check (memory_mapping) must let it reach QEMU's walk, which raises the #PF */
+	uint64_t fault_page;
+	bool fault_page_armed;
+
 	/* local APIC, owned by the run thread; other threads post into posted_* */
 	uint64_t apic_base;
 	uint32_t apic[64];
@@ -209,6 +228,11 @@ typedef bool exint_fn(void *cs, int req);
 typedef void reset_fn(void *uc);
 typedef void tlbset_fn(void *cs, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot, int mmu_idx,
 		       uint64_t size);
+typedef uint32_t cpu_ld_fn(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
+typedef int cpu_lds_fn(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
+typedef void cpu_st_fn(void *env, uint64_t addr, uint32_t val, int mmu_idx, uintptr_t ra);
+typedef void cpu_stq_fn(void *env, uint64_t addr, uint64_t val, int mmu_idx, uintptr_t ra);
+typedef void raise_int_fn(void *env, int intno, int is_int, int error_code, int next_eip_addend);
 
 static struct {
 	in_fn *inb, *inw, *inl;
@@ -226,6 +250,11 @@ static struct {
 	reset_fn *reset_request;
 	tlbset_fn *tlb_set_page;
 	void *(*tb_gen)(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags);
+	cpu_ld_fn *cpu_ldub, *cpu_lduw, *cpu_ldl;
+	cpu_lds_fn *cpu_ldsb, *cpu_ldsw;
+	cpu_st_fn *cpu_stb, *cpu_stw, *cpu_stl;
+	cpu_stq_fn *cpu_stq;
+	raise_int_fn *raise_interrupt;
 	bool ok;
 } orig;
 
@@ -274,6 +303,16 @@ static bool resolve_originals(void)
 	R(reset_request, "qemu_system_reset_request");
 	R(tlb_set_page, "tlb_set_page_with_attrs_x86_64");
 	R(tb_gen, "tb_gen_code_x86_64");
+	R(cpu_ldub, "cpu_ldub_mmuidx_ra_x86_64");
+	R(cpu_ldsb, "cpu_ldsb_mmuidx_ra_x86_64");
+	R(cpu_lduw, "cpu_lduw_mmuidx_ra_x86_64");
+	R(cpu_ldsw, "cpu_ldsw_mmuidx_ra_x86_64");
+	R(cpu_ldl, "cpu_ldl_mmuidx_ra_x86_64");
+	R(cpu_stb, "cpu_stb_mmuidx_ra_x86_64");
+	R(cpu_stw, "cpu_stw_mmuidx_ra_x86_64");
+	R(cpu_stl, "cpu_stl_mmuidx_ra_x86_64");
+	R(cpu_stq, "cpu_stq_mmuidx_ra_x86_64");
+	R(raise_interrupt, "raise_interrupt_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -739,6 +778,40 @@ static inline struct sim_x86_vcpu *vp_of(void *env)
 {
 	struct sim_x86_vcpu *vp = cur_vp;
 	return (vp && (void *)vp->env == env) ? vp : NULL;
+}
+
+/*
+ * An access QEMU made while delivering an event outside any translation
+ * block (no host return address to restore from) is intercepted. QEMU
+ * reads the gate and descriptors and pushes the frame before it changes
+ * any register, so the state is still the one before the event: put the
+ * event back so that it happens again when the VP next runs, as the
+ * hypervisor re-delivers an event whose delivery faulted.
+ */
+static void abandon_delivery(struct sim_x86_vcpu *vp)
+{
+	*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = -1;
+	ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
+	switch (vp->deliver) {
+	case DELIVER_EXCEPTION:
+		ENV64(vp, UCI_ENV_EIP) = vp->deliver_rip;
+		break;
+	case DELIVER_IRQ: {
+		int v = vp->deliver_vector;
+		vp->apic[APIC_ISR + v / 32] &= ~(1u << (v % 32));
+		vp->apic[APIC_IRR + v / 32] |= 1u << (v % 32);
+		update_irq_request(vp);
+		break;
+	}
+	case DELIVER_NMI:
+		ENV32(vp, UCI_ENV_HFLAGS2) &= ~UCI_HF2_NMI_MASK;
+		atomic_store(&vp->nmi_pending, true);
+		update_irq_request(vp);
+		break;
+	case DELIVER_NONE:
+		break;
+	}
+	vp->deliver = DELIVER_NONE;
 }
 
 /* ---- port IO ---- */
@@ -1246,17 +1319,22 @@ int sim_x86_vcpu_set_doorbells(struct sim_x86_vcpu *vp, const struct sim_doorbel
  * Does not return when the access is intercepted.
  */
 static int mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool write, uint64_t *val,
-		      uintptr_t ra)
+		      uintptr_t ra, int mmu_idx)
 {
 	uint64_t gpa;
-	bool user = (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CPL_MASK) == 3;
+	bool user = mmu_idx == UCI_MMU_USER_IDX; /* QEMU's own accesses (IDT, GDT, TSS) are supervisor ones */
 	uint64_t pages[2] = {la, la + size - 1};
 	int npages = ((la ^ (la + size - 1)) & ~0xfffull) ? 2 : 1;
 
+	vp->fault_page_armed = false;
 	for (int i = 0; i < npages; i++) {
 		uint64_t a = i ? (pages[1] & ~0xfffull) : la;
-		if (walk(vp, a, write ? ACC_WRITE : ACC_READ, user, true, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
-			return 0; /* QEMU's own walk raises the page fault */
+		if (walk(vp, a, write ? ACC_WRITE : ACC_READ, user, true, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS) {
+			/* QEMU's own walk raises the page fault, even where the page maps no RAM */
+			vp->fault_page = a & ~0xfffull;
+			vp->fault_page_armed = true;
+			return 0;
+		}
 		const struct sim_mem_slot *s = find_slot(vp, gpa);
 		if (s) {
 			if (!(s->flags & (write ? SIM_MEM_WRITE : SIM_MEM_READ))) {
@@ -1285,40 +1363,93 @@ intercept:
 		vp->ex.gva_valid = true;
 		vp->ex.gva = a;
 		vp->ex.gpa = gpa;
+		if (!ra)
+			abandon_delivery(vp);
 		stop_here(vp, ra);
 	}
 	return 0;
 }
 
-#define LD_HELPER(name, fld, sz)                                                             \
-	uint64_t name(void *env, uint64_t addr, uint32_t oi, uintptr_t ra);                  \
-	uint64_t name(void *env, uint64_t addr, uint32_t oi, uintptr_t ra)                   \
-	{                                                                                    \
-		struct sim_x86_vcpu *vp = vp_of(env);                                        \
-		uint64_t v = 0;                                                              \
-		if (vp && vp->in_run && mem_access(vp, addr, sz, false, &v, ra))             \
-			return v;                                                            \
-		return orig.fld(env, addr, oi, ra);                                          \
+#define LD_HELPER(name, fld, sz)                                                                \
+	uint64_t name(void *env, uint64_t addr, uint32_t oi, uintptr_t ra);                     \
+	uint64_t name(void *env, uint64_t addr, uint32_t oi, uintptr_t ra)                      \
+	{                                                                                       \
+		struct sim_x86_vcpu *vp = vp_of(env);                                           \
+		uint64_t v = 0;                                                                 \
+		if (vp && vp->in_run && mem_access(vp, addr, sz, false, &v, ra, UCI_OI_MMU_IDX(oi))) \
+			return v;                                                               \
+		return orig.fld(env, addr, oi, ra);                                             \
 	}
 LD_HELPER(helper_ret_ldub_mmu_x86_64, ldub, 1)
 LD_HELPER(helper_le_lduw_mmu_x86_64, lduw, 2)
 LD_HELPER(helper_le_ldul_mmu_x86_64, ldul, 4)
 LD_HELPER(helper_le_ldq_mmu_x86_64, ldq, 8)
 
-#define ST_HELPER(name, fld, type, sz)                                                       \
-	void name(void *env, uint64_t addr, type val, uint32_t oi, uintptr_t ra);            \
-	void name(void *env, uint64_t addr, type val, uint32_t oi, uintptr_t ra)             \
-	{                                                                                    \
-		struct sim_x86_vcpu *vp = vp_of(env);                                        \
-		uint64_t v = val;                                                            \
-		if (vp && vp->in_run && mem_access(vp, addr, sz, true, &v, ra))              \
-			return;                                                              \
-		orig.fld(env, addr, val, oi, ra);                                            \
+#define ST_HELPER(name, fld, type, sz)                                                          \
+	void name(void *env, uint64_t addr, type val, uint32_t oi, uintptr_t ra);               \
+	void name(void *env, uint64_t addr, type val, uint32_t oi, uintptr_t ra)                \
+	{                                                                                       \
+		struct sim_x86_vcpu *vp = vp_of(env);                                           \
+		uint64_t v = val;                                                               \
+		if (vp && vp->in_run && mem_access(vp, addr, sz, true, &v, ra, UCI_OI_MMU_IDX(oi))) \
+			return;                                                                 \
+		orig.fld(env, addr, val, oi, ra);                                               \
 	}
 ST_HELPER(helper_ret_stb_mmu_x86_64, stb, uint8_t, 1)
 ST_HELPER(helper_le_stw_mmu_x86_64, stw, uint16_t, 2)
 ST_HELPER(helper_le_stl_mmu_x86_64, stl, uint32_t, 4)
 ST_HELPER(helper_le_stq_mmu_x86_64, stq, uint64_t, 8)
+
+/*
+ * QEMU's helpers (interrupt and exception delivery, descriptor loads, far
+ * transfers, IRET, task switches, FXSAVE/XSAVE, ...) access guest memory
+ * through cpu_{ld,st}*_mmuidx_ra, whose slow path does not go through the
+ * helpers above: the same decision here, with the helper's host return
+ * address (0 when QEMU delivers an event outside a translation block).
+ * cpu_ldq_mmuidx_ra calls helper_le_ldq_mmu, so it needs no wrapper.
+ */
+#define CPU_LD_WRAP(name, fld, type, vtype, sz)                                                 \
+	type name(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);                         \
+	type name(void *env, uint64_t addr, int mmu_idx, uintptr_t ra)                          \
+	{                                                                                       \
+		struct sim_x86_vcpu *vp = vp_of(env);                                           \
+		uint64_t v = 0;                                                                 \
+		if (vp && vp->in_run && mem_access(vp, addr, sz, false, &v, ra, mmu_idx))       \
+			return (type)(vtype)v;                                                  \
+		return orig.fld(env, addr, mmu_idx, ra);                                        \
+	}
+CPU_LD_WRAP(cpu_ldub_mmuidx_ra_x86_64, cpu_ldub, uint32_t, uint8_t, 1)
+CPU_LD_WRAP(cpu_ldsb_mmuidx_ra_x86_64, cpu_ldsb, int, int8_t, 1)
+CPU_LD_WRAP(cpu_lduw_mmuidx_ra_x86_64, cpu_lduw, uint32_t, uint16_t, 2)
+CPU_LD_WRAP(cpu_ldsw_mmuidx_ra_x86_64, cpu_ldsw, int, int16_t, 2)
+CPU_LD_WRAP(cpu_ldl_mmuidx_ra_x86_64, cpu_ldl, uint32_t, uint32_t, 4)
+
+#define CPU_ST_WRAP(name, fld, type, sz)                                                        \
+	void name(void *env, uint64_t addr, type val, int mmu_idx, uintptr_t ra);               \
+	void name(void *env, uint64_t addr, type val, int mmu_idx, uintptr_t ra)                \
+	{                                                                                       \
+		struct sim_x86_vcpu *vp = vp_of(env);                                           \
+		uint64_t v = val;                                                               \
+		if (vp && vp->in_run && mem_access(vp, addr, sz, true, &v, ra, mmu_idx))        \
+			return;                                                                 \
+		orig.fld(env, addr, val, mmu_idx, ra);                                          \
+	}
+CPU_ST_WRAP(cpu_stb_mmuidx_ra_x86_64, cpu_stb, uint32_t, 1)
+CPU_ST_WRAP(cpu_stw_mmuidx_ra_x86_64, cpu_stw, uint32_t, 2)
+CPU_ST_WRAP(cpu_stl_mmuidx_ra_x86_64, cpu_stl, uint32_t, 4)
+CPU_ST_WRAP(cpu_stq_mmuidx_ra_x86_64, cpu_stq, uint64_t, 8)
+
+/* INT n, INT3, INTO: remember the instruction's length, to report an intercepted delivery at it */
+void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, int next_eip_addend)
+	__attribute__((noreturn));
+void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, int next_eip_addend)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp)
+		vp->int_len = is_int ? next_eip_addend : 0;
+	orig.raise_interrupt(env, intno, is_int, error_code, next_eip_addend);
+	__builtin_unreachable();
+}
 
 /* unicorn checks permissions with the linear address; give it the guest-physical one */
 void *memory_mapping(void *uc, uint64_t address);
@@ -1327,7 +1458,10 @@ void *memory_mapping(void *uc, uint64_t address)
 	struct sim_x86_vcpu *vp = cur_vp;
 	if (vp && vp->uc == uc && vp->in_run && (cr(vp, 0) & CR0_PG)) {
 		uint64_t gpa;
-		if (walk(vp, address, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
+		bool fault = vp->fault_page_armed && (address & ~0xfffull) == vp->fault_page;
+		if (fault)
+			vp->fault_page_armed = false; /* mem_access found this access faulting */
+		if (fault || walk(vp, address, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
 			return vp->full_mr ? vp->full_mr : orig.memory_mapping(uc, address);
 		address = gpa;
 	}
@@ -1377,12 +1511,16 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 	if (!vp || (void *)vp->cs != cs)
 		return orig.exec_interrupt(cs, req);
 	uint32_t *ireq = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
+	if (vp->ex.kind != EXIT_NONE)
+		return false; /* stopping at an intercept: the state must stay the one it reports */
 	int r = x86_cpu_pending_interrupt_x86_64(cs, req);
 	if (r == (int)UCI_CPU_INTERRUPT_NMI) {
 		*ireq &= ~UCI_CPU_INTERRUPT_NMI;
 		atomic_store(&vp->nmi_pending, false);
 		ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
+		vp->deliver = DELIVER_NMI;
 		do_interrupt_x86_hardirq_x86_64(vp->env, 2, 1);
+		vp->deliver = DELIVER_NONE;
 		return true;
 	}
 	if (r == (int)UCI_CPU_INTERRUPT_HARD) {
@@ -1394,7 +1532,10 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		vp->apic[APIC_IRR + v / 32] &= ~(1u << (v % 32));
 		vp->apic[APIC_ISR + v / 32] |= 1u << (v % 32);
 		update_irq_request(vp);
+		vp->deliver = DELIVER_IRQ;
+		vp->deliver_vector = v;
 		do_interrupt_x86_hardirq_x86_64(vp->env, v, 1);
+		vp->deliver = DELIVER_NONE;
 		return true;
 	}
 	if (r == 0)
@@ -1447,7 +1588,11 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 			return;
 		}
 	}
+	/* unicorn has already moved EIP past INT n / INT3 / INTO */
+	vp->deliver = DELIVER_EXCEPTION;
+	vp->deliver_rip = is_int ? next - (uint64_t)vp->int_len : ENV64(vp, UCI_ENV_EIP);
 	x86_cpu_do_interrupt_x86_64(vp->cs);
+	vp->deliver = DELIVER_NONE;
 }
 
 static bool hook_invalid(uc_engine *uc, void *user)
@@ -1463,7 +1608,10 @@ static bool hook_invalid(uc_engine *uc, void *user)
 		vp->ex.error_code = 0;
 		vp->ex.param = 0;
 	} else {
+		vp->deliver = DELIVER_EXCEPTION;
+		vp->deliver_rip = ENV64(vp, UCI_ENV_EIP);
 		x86_cpu_do_interrupt_x86_64(vp->cs);
+		vp->deliver = DELIVER_NONE;
 		ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
 	}
 	*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = -1;
@@ -1482,6 +1630,32 @@ static bool hook_fetch_bad(uc_engine *uc, uc_mem_type type, uint64_t address, in
 	vp->ex.kind = EXIT_MEM;
 	vp->ex.msg_type = type == UC_MEM_FETCH_PROT ? HVMSG_GPA_INTERCEPT : HVMSG_UNMAPPED_GPA;
 	vp->ex.access = HV_INTERCEPT_ACCESS_EXECUTE;
+	vp->ex.gva_valid = true;
+	vp->ex.gva = address;
+	vp->ex.gpa = gpa;
+	return false;
+}
+
+/*
+ * Backstop: a data access unicorn finds unmapped or forbidden although it
+ * did not go through mem_access first. Record its address and type; it
+ * is reported at the state unicorn stops in (it cannot restart it).
+ */
+static bool hook_data_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+	struct sim_x86_vcpu *vp = user;
+	bool write = type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_WRITE_PROT;
+	uint64_t gpa = address;
+	(void)uc;
+	(void)size;
+	(void)value;
+	if (vp->ex.kind != EXIT_NONE) /* a store is not stopped: keep the first */
+		return false;
+	walk(vp, address, write ? ACC_WRITE : ACC_READ, false, false, false, &gpa);
+	vp->ex.kind = EXIT_MEM;
+	vp->ex.msg_type = (type == UC_MEM_READ_PROT || type == UC_MEM_WRITE_PROT) ? HVMSG_GPA_INTERCEPT
+										  : HVMSG_UNMAPPED_GPA;
+	vp->ex.access = write ? HV_INTERCEPT_ACCESS_WRITE : HV_INTERCEPT_ACCESS_READ;
 	vp->ex.gva_valid = true;
 	vp->ex.gva = address;
 	vp->ex.gpa = gpa;
@@ -1614,7 +1788,11 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	if (uc_hook_add(vp->uc, &vp->hooks[0], UC_HOOK_INTR, (void *)hook_intr, vp, 1, 0) ||
 	    uc_hook_add(vp->uc, &vp->hooks[1], UC_HOOK_INSN_INVALID, (void *)hook_invalid, vp, 1, 0) ||
 	    uc_hook_add(vp->uc, &vp->hooks[2], UC_HOOK_MEM_FETCH_UNMAPPED | UC_HOOK_MEM_FETCH_PROT,
-			(void *)hook_fetch_bad, vp, 1, 0))
+			(void *)hook_fetch_bad, vp, 1, 0) ||
+	    uc_hook_add(vp->uc, &vp->hooks[3],
+			UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_READ_PROT |
+				UC_HOOK_MEM_WRITE_PROT,
+			(void *)hook_data_bad, vp, 1, 0))
 		goto fail;
 	if (getenv("MSHV_SIM_DEBUG_CODE")) {
 		uc_hook h;
@@ -2409,6 +2587,8 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 			vp->halted = false;
 		}
 		vp->ex.kind = EXIT_NONE;
+		vp->deliver = DELIVER_NONE;
+		vp->fault_page_armed = false;
 		vp->in_run = true;
 		uc_err err = uc_emu_start(vp->uc, ENV64(vp, UCI_ENV_EIP), 0, 0, 0);
 		vp->in_run = false;
@@ -2418,8 +2598,8 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 		}
 		if (err == UC_ERR_READ_UNMAPPED || err == UC_ERR_WRITE_UNMAPPED || err == UC_ERR_READ_PROT ||
 		    err == UC_ERR_WRITE_PROT || err == UC_ERR_MAP) {
-			/* an access from inside a QEMU helper (descriptor tables, interrupt frames) hit
-			 * memory that is not RAM; unicorn cannot restart it: report it at the current RIP */
+			/* unicorn refused an access that neither mem_access nor hook_data_bad saw
+			 * (not expected): report it at the current RIP, address unknown */
 			vp->ex.kind = EXIT_MEM;
 			vp->ex.msg_type = HVMSG_UNMAPPED_GPA;
 			vp->ex.access = (err == UC_ERR_WRITE_UNMAPPED || err == UC_ERR_WRITE_PROT)
