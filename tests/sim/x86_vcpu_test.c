@@ -255,6 +255,54 @@ PROG(p_hacc,
 extern const unsigned char p_hacc_int21[], p_hacc_div[], p_hacc_int22[], p_hacc_movds[], p_hacc_pf[],
 	p_hacc_fxsave[], p_hacc_hlt_next[], p_hacc_h21[], p_hacc_h22[], p_hacc_hde[], p_hacc_h41[];
 
+/*
+ * loaded at 0x1000, started in long mode (start_long): CR8 is the local
+ * APIC's TPR[7:4]. Each value is reported through an OUT; vector 0x41's
+ * handler reports through port 0x85.
+ */
+PROG(p_cr8,
+     ".code64\n"
+     "mov $0xfee00000, %esi\n"
+     "mov $5, %eax\n"
+     "mov %rax, %cr8\n"
+     "mov 0x80(%rsi), %eax\n"
+     "out %eax, $0x80\n"        /* TPR through the APIC page: 0x50 */
+     "mov %cr8, %rax\n"
+     "out %eax, $0x80\n"        /* CR8: 5 */
+     "movl $0x30, 0x80(%rsi)\n"
+     "mov %cr8, %rax\n"
+     "out %eax, $0x81\n"        /* CR8 after an APIC-page TPR write of 0x30: 3 */
+     "mov %cr8, %rax\n"
+     "out %eax, $0x81\n"        /* CR8 after the VMM set HV_X64_REGISTER_CR8 = 9 */
+     "mov 0x80(%rsi), %eax\n"
+     "out %eax, $0x81\n"        /* TPR: 0x90 */
+     "mov $0x10, %eax\n"
+     "p_cr8_gp:\n"
+     "mov %rax, %cr8\n"         /* reserved bit: #GP(0) */
+     "mov 0x80(%rsi), %eax\n"
+     "out %eax, $0x81\n"        /* TPR unchanged: 0x90 */
+     "mov $0xf, %eax\n"
+     "mov %rax, %cr8\n"
+     "sti\n"
+     "out %al, $0x82\n"         /* the VMM asserts vector 0x41 here */
+     "out %al, $0x83\n"         /* masked by TPR 0xf0 */
+     "mov $4, %eax\n"
+     "mov %rax, %cr8\n"
+     "out %al, $0x83\n"         /* still masked: class 4 is not above TPR 0x40 */
+     "xor %eax, %eax\n"
+     "p_cr8_lower:\n"
+     "mov %rax, %cr8\n"         /* vector 0x41 is taken right after this */
+     "p_cr8_after:\n"
+     "out %al, $0x84\n"
+     "hlt\n"
+     "p_cr8_h41:\n"
+     "mov $0x41, %al\n"
+     "p_cr8_h41_out:\n"
+     "out %al, $0x85\n"
+     "movl $0, 0xb0(%rsi)\n"    /* EOI */
+     "iretq\n")
+extern const unsigned char p_cr8_gp[], p_cr8_lower[], p_cr8_after[], p_cr8_h41[], p_cr8_h41_out[];
+
 /* loaded at 0x1000: an IDT of limit 0 makes INT3 a triple fault */
 PROG(p_triple,
      ".code16\n"
@@ -989,6 +1037,87 @@ static void test_long_mode(void)
 	guest_fini(&g);
 }
 
+/* Guest MOV to/from CR8 is the local APIC's TPR, for the guest, the APIC page and the VMM */
+static void test_cr8_tpr(void)
+{
+	struct guest g;
+	cur_test = "cr8-tpr";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+#define CR8A(label) (0x1000 + (uint64_t)(label - p_cr8_start))
+	start_long(&g, p_cr8_start, p_cr8_end, 0x1000);
+	idt64_gate(g.ram, 0x800, 0x41, CR8A(p_cr8_h41));
+	set_table(&g, HV_X64_REGISTER_IDTR, 0x800, 0xfff);
+	struct sim_x86_intercepts ic = {.exception_bitmap = 1u << 13};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	struct hv_x64_io_port_intercept_message *io;
+
+	/* the guest's CR8 write is the APIC's TPR, and its CR8 read gives it back */
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x50);
+	EQ(getr(&g, HV_X64_REGISTER_CR8), 5);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax, 5);
+	/* a TPR write through the APIC page shows in CR8 */
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	EQ(io->rax, 3);
+	EQ(getr(&g, HV_X64_REGISTER_CR8), 3);
+	/* and so does one of the VMM's through the register interface */
+	setr(&g, HV_X64_REGISTER_CR8, 9);
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	EQ(io->rax, 9);
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x90);
+
+	/* a reserved bit: #GP(0) at the MOV, TPR unchanged */
+	int r = run(&g);
+	struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_X64_EXCEPTION_INTERCEPT);
+	EQ(x->exception_vector, 13);
+	EQ(x->exception_info.error_code_valid, 1);
+	EQ(x->error_code, 0);
+	EQ(x->header.rip, CR8A(p_cr8_gp));
+	CHECK(x->instruction_byte_count >= 4 && !memcmp(x->instruction_bytes, "\x44\x0f\x22\xc0", 4));
+	setr(&g, HV_X64_REGISTER_RIP, x->header.rip + 4); /* the VMM skips it */
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x90);
+	EQ(getr(&g, HV_X64_REGISTER_CR8), 9);
+
+	/* CR8 15 masks vector 0x41; so does 4; lowering CR8 to 0 lets it in at once */
+	expect_io(&g, __LINE__, 0x82, 1, false, 0);
+	EQ(getr(&g, HV_X64_REGISTER_CR8), 15);
+	EQ(sim_x86_vcpu_assert_interrupt(g.vp, HV_X64_INTERRUPT_TYPE_FIXED, 0x41, false), 0);
+	io = expect_io(&g, __LINE__, 0x83, 1, false, 0);
+	io = expect_io(&g, __LINE__, 0x83, 1, false, 0);
+	EQ(getr(&g, HV_X64_REGISTER_CR8), 4);
+	uint8_t lapic[4096];
+	size_t len = sizeof(lapic);
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_LAPIC, lapic, &len), 0);
+	const struct hv_local_interrupt_controller_state *ls = (const void *)lapic;
+	EQ(ls->apic_irr[2], 1u << 1); /* vector 0x41 requested, not taken */
+	EQ(ls->apic_isr[2], 0);
+	io = expect_io(&g, __LINE__, 0x85, 1, false, 0);
+	EQ(io->header.rip, CR8A(p_cr8_h41_out));
+	EQ(getr(&g, HV_X64_REGISTER_CR8), 0);
+	EQ(getr(&g, HV_X64_REGISTER_RSP), 0x7000 - 40);
+	uint64_t ret_rip;
+	memcpy(&ret_rip, g.ram + 0x7000 - 40, 8);
+	EQ(ret_rip, CR8A(p_cr8_after)); /* interrupted right after the MOV to CR8 */
+	len = sizeof(lapic);
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_LAPIC, lapic, &len), 0);
+	EQ(ls->apic_irr[2], 0);
+	EQ(ls->apic_isr[2], 1u << 1);
+	io = expect_io(&g, __LINE__, 0x84, 1, false, 0);
+	EQ(io->header.rip, CR8A(p_cr8_after));
+	len = sizeof(lapic);
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_LAPIC, lapic, &len), 0);
+	EQ(ls->apic_isr[2], 0); /* EOI */
+	expect_halt(&g, __LINE__);
+#undef CR8A
+	guest_fini(&g);
+}
+
 /* The real-mode interrupt guest at 0x1000, its handlers in the IVT (segment 0). */
 static void start_rmint(struct guest *g)
 {
@@ -1524,6 +1653,7 @@ int main(int argc, char **argv)
 	test_mmio();
 	test_long_mode();
 	test_helper_access();
+	test_cr8_tpr();
 	test_real_mode_interrupts();
 	test_async_wake();
 	test_triple_fault();

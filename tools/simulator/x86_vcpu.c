@@ -30,6 +30,8 @@
  *    deliverable; our x86_cpu_exec_interrupt acknowledges the vector at the
  *    APIC and delivers it with do_interrupt_x86_hardirq, at an instruction
  *    boundary, honouring IF and the interrupt shadow as QEMU does.
+ *  - MOV to/from CR8: our helper_read_crN/helper_write_crN make CR8 the
+ *    local APIC's TPR (QEMU keeps a private copy); see there.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -233,12 +235,16 @@ typedef int cpu_lds_fn(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
 typedef void cpu_st_fn(void *env, uint64_t addr, uint32_t val, int mmu_idx, uintptr_t ra);
 typedef void cpu_stq_fn(void *env, uint64_t addr, uint64_t val, int mmu_idx, uintptr_t ra);
 typedef void raise_int_fn(void *env, int intno, int is_int, int error_code, int next_eip_addend);
+typedef uint64_t rdcr_fn(void *env, int reg);
+typedef void wrcr_fn(void *env, int reg, uint64_t val);
 
 static struct {
 	in_fn *inb, *inw, *inl;
 	out_fn *outb, *outw, *outl;
 	hlt_fn *hlt;
 	env_fn *cpuid, *rdmsr, *wrmsr;
+	rdcr_fn *read_cr;
+	wrcr_fn *write_cr;
 	ld_fn *ldub, *lduw, *ldul, *ldq;
 	void (*stb)(void *, uint64_t, uint8_t, uint32_t, uintptr_t);
 	void (*stw)(void *, uint64_t, uint16_t, uint32_t, uintptr_t);
@@ -289,6 +295,8 @@ static bool resolve_originals(void)
 	R(cpuid, "helper_cpuid_x86_64");
 	R(rdmsr, "helper_rdmsr_x86_64");
 	R(wrmsr, "helper_wrmsr_x86_64");
+	R(read_cr, "helper_read_crN_x86_64");
+	R(write_cr, "helper_write_crN_x86_64");
 	R(ldub, "helper_ret_ldub_mmu_x86_64");
 	R(lduw, "helper_le_lduw_mmu_x86_64");
 	R(ldul, "helper_le_ldul_mmu_x86_64");
@@ -1145,6 +1153,43 @@ void helper_wrmsr_x86_64(void *env)
 	raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
 }
 
+
+/*
+ * MOV to/from CR8. In 64-bit mode CR8 is the local APIC's task priority:
+ * CR8[3:0] = TPR[7:4]; a write sets TPR[7:4] and clears TPR[3:0] (Intel SDM
+ * vol. 3 10.8.6.1, AMD APM vol. 2 16.6.2), and bits 63:4 are reserved (#GP(0)
+ * when set). QEMU's helpers keep CR8 in a private v_tpr (unicorn has no APIC
+ * model), so CR8 is taken here and the other control registers are QEMU's.
+ * A write goes through apic_write, as a TPR write through the APIC page
+ * does: it re-evaluates what is deliverable and requests the interrupt.
+ * QEMU's translator ends the translation block after every MOV to CRn
+ * (translate.c, case 0x122: gen_jmp_im(next) + gen_eob), so the CPU loop
+ * looks at the request before the next instruction, and an interrupt the
+ * lower priority lets through is taken right after the MOV, as on hardware.
+ * (QEMU's helpers also check SVM's CR intercepts and use v_tpr under SVM's
+ * V_INTR masking; nested virtualisation is not modelled, so neither is done.)
+ */
+uint64_t helper_read_crN_x86_64(void *env, int reg);
+uint64_t helper_read_crN_x86_64(void *env, int reg)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp || reg != 8)
+		return orig.read_cr(env, reg);
+	return (vp->apic[APIC_TPR] >> 4) & 0xf;
+}
+
+void helper_write_crN_x86_64(void *env, int reg, uint64_t val);
+void helper_write_crN_x86_64(void *env, int reg, uint64_t val)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp || reg != 8) {
+		orig.write_cr(env, reg, val);
+		return;
+	}
+	if (val & ~0xfull)
+		raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
+	apic_write(vp, APIC_TPR << 4, (uint32_t)val << 4);
+}
 
 /* ---------------------------------------------------------------------
  * Code the VMM rewrites
