@@ -1963,8 +1963,10 @@ MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const str
  * call, any count, on the stack (no allocation); a call that completes
  * only part of its repetitions is continued from there. A kernel without
  * MSHV_ROOT_HVCALL on VP fds (-ENOTTY) gets mshv_vcpu_get_registers_legacy()
- * instead, remembered in vcpu->quirks. On an error the registers before
- * the failing one may hold their values. Returns 0 or -errno.
+ * instead, remembered in vcpu->quirks. On an error the registers of the
+ * calls that completed before the failing one hold their values; those of
+ * the failing call keep what they had (upstream kernels do not copy the
+ * output of a failed hypercall back). Returns 0 or -errno.
  */
 MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count,
 					__u16 *hv_status)
@@ -1990,14 +1992,14 @@ MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_regist
 			memcpy(in + sizeof(head) + 4 * i, &regs[done + i].name, 4);
 		ret = mshv__vcpu_hvcall_rep(vcpu, HVCALL_GET_VP_REGISTERS, n, in, sizeof(head) + 4 * n, out,
 					    sizeof(out[0]) * n, &k, hv_status);
-		for (i = 0; i < k; i++)
-			memcpy(&regs[done + i].value, &out[i], sizeof(out[0]));
 		if (ret == -ENOTTY && done == 0) {
 			vcpu->quirks |= MSHV_QUIRK_NO_ROOT_HVCALL;
 			return mshv_vcpu_get_registers_legacy(vcpu, regs, count);
 		}
 		if (ret < 0)
-			return ret;
+			return ret; /* out[] may be stale: the kernel copies it back on success only */
+		for (i = 0; i < k; i++)
+			memcpy(&regs[done + i].value, &out[i], sizeof(out[0]));
 		if (k == 0)
 			return -EIO; /* success without progress: never loop on it */
 		done += k;

@@ -750,7 +750,8 @@ static long driver_hvcall(struct sim_partition *pt, struct sim_vp *locked, uint1
  * partition fd or a VP fd (vp, whose lock the caller holds). Checks in
  * the driver's order; the input's first 8 bytes become the partition id;
  * status and reps completed are always copied back, the output only on
- * success.
+ * success upstream; the 6.6-era driver copies the output page back
+ * whatever the status (the elements a failed rep call completed are in it).
  */
 static long root_hvcall(enum sim_obj_kind kind, struct sim_partition *pt, struct sim_vp *vp, void *uarg)
 {
@@ -787,7 +788,7 @@ static long root_hvcall(enum sim_obj_kind kind, struct sim_partition *pt, struct
 	err = copy_to_user(uarg, &args, sizeof(args));
 	if (err)
 		return err;
-	if (status == HV_STATUS_SUCCESS && args.out_ptr) {
+	if ((status == HV_STATUS_SUCCESS || sim_cfg.abi == SIM_ABI_LEGACY) && args.out_ptr) {
 		err = copy_to_user((void *)(uintptr_t)args.out_ptr, out, args.out_sz);
 		if (err)
 			return err;

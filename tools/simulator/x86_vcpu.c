@@ -1960,6 +1960,7 @@ static uint32_t msr_of(uint32_t name)
 	case HV_REGISTER_SIEFP: return HV_MSR_SIEFP;
 	case HV_REGISTER_SIMP: return HV_MSR_SIMP;
 	case HV_REGISTER_EOM: return HV_MSR_EOM;
+	case HV_X64_REGISTER_HYPERCALL: return HV_MSR_HYPERCALL;
 	}
 	if (name >= HV_X64_REGISTER_MSR_MTRR_FIX4KC0000 && name <= HV_X64_REGISTER_MSR_MTRR_FIX4KF8000)
 		return 0x268 + (name - HV_X64_REGISTER_MSR_MTRR_FIX4KC0000);
@@ -2074,6 +2075,9 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 	case HV_REGISTER_PENDING_EVENT1:
 	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
 		return 0; /* nothing is ever left pending between runs */
+	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
+		v->internal_activity.halt_suspend = vp->halted;
+		return 0;
 	}
 	return HV_STATUS_INVALID_PARAMETER;
 }
@@ -2200,6 +2204,16 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 	case HV_REGISTER_PENDING_EVENT0:
 	case HV_REGISTER_PENDING_EVENT1:
 	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
+		return 0;
+	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
+		/*
+		 * Halted or running (HLT state, as a VMM saves and restores it).
+		 * Startup suspend (an AP waiting for INIT-SIPI) and idle suspend
+		 * are not modelled: refused, as are the reserved bits.
+		 */
+		if (v->internal_activity.as_uint64 & ~(uint64_t)2)
+			return HV_STATUS_INVALID_PARAMETER;
+		vp->halted = v->internal_activity.halt_suspend;
 		return 0;
 	}
 	return HV_STATUS_INVALID_PARAMETER;
