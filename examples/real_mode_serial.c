@@ -50,8 +50,11 @@ struct serial_log {
  * The run loop: run VP until it halts, emulating OUTs to the serial port.
  * Every intercept costs one system call (MSHV_RUN_VP): the completion
  * writes RIP into the VP register page. tests/check_run_loop_inlined.sh
- * checks that, compiled at -O2, this function calls nothing but ioctl
- * (and __errno_location on the error path): the whole library is inlined.
+ * checks that, compiled at -O2 by gcc and clang, this function calls
+ * nothing but ioctl (and errno's __errno_location): mshv_vcpu_run, the
+ * message views and mshv_vcpu_complete_io are inlined. Only the helpers'
+ * fallback for a VP without a valid register page (a set-registers
+ * hypercall) may stay out of line.
  * Returns 0 at HLT, -EPROTO on anything unexpected, or another -errno.
  */
 int run_loop(struct mshv_vcpu *vcpu, struct serial_log *log);
