@@ -5,9 +5,9 @@
  *
  * Every VP runs the same real-mode loop on its own counter:
  *
- *     0: mov $4096, %cx
+ *     0: mov $1024, %cx
  *     1: incl (%bx)        count, in guest memory at BX
- *        loop 1b           4096 times
+ *        loop 1b           1024 times
  *        out %al, (%dx)    a heartbeat exit to port DX = 0x100 + VP index
  *        jmp 0b
  *
@@ -39,11 +39,11 @@
 #define CODE_GPA 0x1000
 #define COUNTERS_GPA 0x2000 /* VP i counts at COUNTERS_GPA + 4 * i */
 #define PORT_BASE 0x100
-#define LOOP_COUNT 4096     /* increments per heartbeat */
-#define MIN_HEARTBEATS 3    /* each VP's before it is stopped */
+#define LOOP_COUNT 1024     /* increments per heartbeat */
+#define MIN_HEARTBEATS 2    /* each VP's before it is stopped */
 
 static const __u8 guest_code[] = {
-	0xb9, 0x00, 0x10, /* 0: mov $4096, %cx */
+	0xb9, 0x00, 0x04, /* 0: mov $1024, %cx */
 	0x66, 0xff, 0x07, /* 1: incl (%bx) */
 	0xe2, 0xfb,       /* loop 1b */
 	0xee,             /* out %al, (%dx) */
