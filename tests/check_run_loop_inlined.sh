@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
+#
+# The run loop is the program's own code: compiled at -O2 with gcc and with
+# clang, the run loops of two examples (real_mode_serial's run_loop,
+# multi_vcpu's vp_thread) are disassembled with objdump and every call
+# (and tail jump) that leaves them is listed. Allowed:
+#
+#   ioctl               MSHV_RUN_VP, the one system call per intercept
+#   __errno_location    glibc's errno, read after a failed ioctl
+#   __stack_chk_fail    the compiler's stack protector, where it is on
+#   mshv_vcpu_set_register64, mshv_vcpu_set_registers64,
+#   mshv_vcpu_set_registers (or .constprop/.isra/.part clones of them)
+#                       the library's register setters, compiled into the
+#                       program: what the completion helpers fall back to
+#                       for a VP whose register page is not valid (one
+#                       hypercall). Compilers keep that cold path (buffers
+#                       of a hypercall page, loops) out of line, which
+#                       costs nothing on the hot path; what it calls in turn
+#                       is checked too (ioctl, errno, memcpy/memset, more
+#                       of the library's own functions).
+#
+# Anything else fails the check, which lists the offending calls: a
+# library function that was not inlined (mshv_vcpu_run,
+# mshv_vcpu_complete_io, mshv_vcpu_set_rip, the message views...), a call
+# into another library, an indirect call.
+#
+# Usage: check_run_loop_inlined.sh SRCDIR [EXTRA_CFLAGS...]
+# (EXTRA_CFLAGS: e.g. -DMSHV_INLINE='static __attribute__((noinline))',
+# which must make the check fail.)
+set -u
+src=${1:?usage: check_run_loop_inlined.sh SRCDIR [EXTRA_CFLAGS...]}
+shift
+extra=("$@")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+status=0
+checked=0
+
+# example | function
+loops=(
+	"real_mode_serial|run_loop"
+	"multi_vcpu|vp_thread"
+)
+
+# The calls and jumps in function $2 (and its compiler-made parts: .cold,
+# .part.N...) of disassembly $1 that leave it: one target symbol per line,
+# "*indirect" for indirect ones.
+calls_out_of() {
+	awk -v fn="$2" '
+		function base(s) { sub(/@plt$/, "", s); sub(/\+0x[0-9a-f]+$/, "", s); return s }
+		function mine(s) { return s == fn || index(s, fn ".") == 1 }
+		/^[0-9a-f]+ <.*>:$/ {
+			name = $2; gsub(/[<>:]/, "", name); inside = mine(name); next
+		}
+		inside && $0 ~ /\t(call|jmp)[a-z]* / {
+			line = $0; sub(/^[^\t]*\t/, "", line)
+			if (line ~ /\*/) { print "*indirect: " line; next }
+			if (match(line, /<[^>]*>/)) {
+				t = base(substr(line, RSTART + 1, RLENGTH - 2))
+				if (!mine(t)) print t
+			}
+		}' "$1" | sort -u
+}
+
+# Whether the disassembly defines a function of this name.
+defines() {
+	grep -q "^[0-9a-f]* <$2>:$" "$1"
+}
+
+check_fallback() { # disassembly function -> prints offending calls
+	local dis=$1 fn=$2 t
+	local -A seen=()
+	local todo=("$fn")
+	while [ ${#todo[@]} -gt 0 ]; do
+		fn=${todo[0]}
+		todo=("${todo[@]:1}")
+		[ -n "${seen[$fn]:-}" ] && continue
+		seen[$fn]=1
+		while read -r t; do
+			[ -z "$t" ] && continue
+			case $t in
+			ioctl | __errno_location | __stack_chk_fail | memcpy | memset | memmove) ;;
+			mshv_*)
+				if defines "$dis" "$t"; then
+					todo+=("$t")
+				else
+					echo "$t (from $fn)"
+				fi
+				;;
+			*) echo "$t (from $fn)" ;;
+			esac
+		done < <(calls_out_of "$dis" "$fn")
+	done
+}
+
+for cc in gcc clang; do
+	if ! command -v $cc >/dev/null 2>&1; then
+		echo "FAIL: $cc not found (tools/install-deps installs it)"
+		status=1
+		continue
+	fi
+	for entry in "${loops[@]}"; do
+		IFS='|' read -r example fn <<<"$entry"
+		exe=$work/$example-$cc
+		if ! $cc -O2 -std=c99 -pthread -I"$src" "${extra[@]}" -o "$exe" "$src/examples/$example.c" \
+			>"$work/log" 2>&1; then
+			echo "FAIL: $cc: cannot compile examples/$example.c:"
+			sed 's/^/    /' "$work/log" | head -20
+			status=1
+			continue
+		fi
+		objdump -d --no-show-raw-insn "$exe" >"$exe.dis"
+		if ! defines "$exe.dis" "$fn"; then
+			echo "FAIL: $cc: no function $fn in examples/$example.c's executable"
+			status=1
+			continue
+		fi
+		checked=$((checked + 1))
+		bad=()
+		found=()
+		while read -r t; do
+			[ -z "$t" ] && continue
+			found+=("$t")
+			case $t in
+			ioctl | __errno_location | __stack_chk_fail) ;;
+			mshv_vcpu_set_register64 | mshv_vcpu_set_register64.* | mshv_vcpu_set_registers64 | \
+				mshv_vcpu_set_registers64.* | mshv_vcpu_set_registers | mshv_vcpu_set_registers.*)
+				while read -r f; do
+					[ -n "$f" ] && bad+=("$f")
+				done < <(check_fallback "$exe.dis" "$t")
+				;;
+			*) bad+=("$t") ;;
+			esac
+		done < <(calls_out_of "$exe.dis" "$fn")
+		if [ ${#bad[@]} -gt 0 ]; then
+			echo "FAIL: $cc -O2: $example's $fn makes calls that should have been inlined:"
+			printf '    %s\n' "${bad[@]}"
+			status=1
+		else
+			echo "ok: $cc -O2: $example's $fn calls only: ${found[*]}"
+		fi
+	done
+done
+[ $checked -gt 0 ] || status=1
+exit $status
