@@ -257,7 +257,7 @@ struct mshv_cpuid_entry {
 /* ---- typed views of intercept messages (NULL when the type differs) ---- */
 
 #define MSHV__MESSAGE_VIEW(name, type, cond)                                                \
-	MSHV_INLINE const struct type *mshv_msg_##name(const struct hv_message *msg)        \
+	MSHV_HOT_INLINE const struct type *mshv_msg_##name(const struct hv_message *msg)    \
 	{                                                                                   \
 		__u32 t = msg->header.message_type;                                         \
 		return (cond) ? (const struct type *)(const void *)msg->u.payload : NULL;   \
@@ -306,7 +306,7 @@ MSHV__MESSAGE_VIEW(opaque, hv_opaque_intercept_message, t == HVMSG_OPAQUE_INTERC
  * *bytes points at them; returns how many (at most 16, whatever the
  * message's count says), 0 for other messages.
  */
-MSHV_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes)
+MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes)
 {
 	const struct hv_x64_io_port_intercept_message *io = mshv_msg_io_port(msg);
 	const struct hv_x64_memory_intercept_message *mem = mshv_msg_memory(msg);
@@ -598,7 +598,7 @@ MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr
 /* ---- vCPU register sets (mshv-ioctls' VcpuFd) ---------------------------- */
 
 /* Whether the VP register page holds the VP's registers now (after an intercept). */
-MSHV_INLINE int mshv_vcpu_reg_page_valid(const struct mshv_vcpu *vcpu)
+MSHV_HOT_INLINE int mshv_vcpu_reg_page_valid(const struct mshv_vcpu *vcpu)
 {
 	return vcpu->reg_page && vcpu->reg_page->isvalid;
 }
@@ -1441,11 +1441,45 @@ MSHV_INLINE int mshv_vcpu_gpa_write(struct mshv_vcpu *vcpu, const struct mshv_re
 /* ---- completing intercepts in place ------------------------------------------ */
 
 /*
+ * Set regs[0..n), n <= 2, in one call: the completion helpers' path when
+ * the register page is not valid. Fixed sizes and no loop, so that it
+ * compiles into the run loop too: HVCALL_SET_VP_REGISTERS, or the 6.6-era
+ * MSHV_SET_VP_REGISTERS where there is no passthrough (remembered).
+ */
+MSHV_HOT_INLINE int mshv__set_two_registers(struct mshv_vcpu *vcpu, const struct hv_register_assoc regs[2], unsigned int n,
+					    __u16 *hv_status)
+{
+	struct hv_input_set_vp_registers head;
+	__u8 in[sizeof(struct hv_input_set_vp_registers) + 2 * sizeof(struct hv_register_assoc)];
+	struct mshv_vp_registers legacy;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (!(vcpu->quirks & MSHV_QUIRK_NO_ROOT_HVCALL)) {
+		memset(&head, 0, sizeof(head));
+		head.vp_index = vcpu->index;
+		memcpy(in, &head, sizeof(head));
+		memcpy(in + sizeof(head), regs, 2 * sizeof(regs[0]));
+		ret = mshv__hvcall(vcpu->fd, HVCALL_SET_VP_REGISTERS, (__u16)n, in, sizeof(head) + n * sizeof(regs[0]), NULL,
+				   0, hv_status);
+		if (ret != -ENOTTY)
+			return ret;
+		vcpu->quirks |= MSHV_QUIRK_NO_ROOT_HVCALL;
+	}
+	legacy.count = (int)n;
+	legacy.regs = (struct hv_register_assoc *)(uintptr_t)regs;
+	return mshv__ioctl(vcpu->fd, MSHV_SET_VP_REGISTERS, &legacy);
+}
+
+/*
  * mshv_vcpu_set_rip - RIP = rip: into the valid register page (dirty class
  * IP; no system call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno.
  */
-MSHV_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status)
+MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status)
 {
+	struct hv_register_assoc regs[2];
+
 	if (mshv_vcpu_reg_page_valid(vcpu)) {
 		if (hv_status)
 			*hv_status = HV_STATUS_SUCCESS;
@@ -1453,7 +1487,10 @@ MSHV_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_s
 		vcpu->reg_page->dirty |= 1u << HV_X64_REGISTER_CLASS_IP;
 		return 0;
 	}
-	return mshv_vcpu_set_register64(vcpu, HV_X64_REGISTER_RIP, rip, hv_status);
+	memset(regs, 0, sizeof(regs));
+	regs[0].name = HV_X64_REGISTER_RIP;
+	regs[0].value.reg64 = rip;
+	return mshv__set_two_registers(vcpu, regs, 1, hv_status);
 }
 
 /*
@@ -1462,8 +1499,8 @@ MSHV_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_s
  * intercepts that carry the length (port IO, CPUID, MSR, HLT). Returns 0
  * or -errno.
  */
-MSHV_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
-				      __u16 *hv_status)
+MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
+					  __u16 *hv_status)
 {
 	return mshv_vcpu_set_rip(vcpu, hdr->rip + hdr->instruction_length, hv_status);
 }
@@ -1475,29 +1512,27 @@ MSHV_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct hv_x6
  * through the valid register page (dirty classes GENERAL and IP; no system
  * call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno.
  */
-MSHV_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int gpr, __u64 value, __u64 rip,
-					  __u16 *hv_status)
+MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int gpr, __u64 value, __u64 rip,
+					      __u16 *hv_status)
 {
-	struct mshv_register64 regs[2];
+	struct hv_register_assoc regs[2];
 
-	if (gpr > 15) {
-		if (hv_status)
-			*hv_status = HV_STATUS_SUCCESS;
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (gpr > 15)
 		return -EINVAL;
-	}
 	if (mshv_vcpu_reg_page_valid(vcpu)) {
-		if (hv_status)
-			*hv_status = HV_STATUS_SUCCESS;
 		vcpu->reg_page->gp_registers[gpr] = value;
 		vcpu->reg_page->rip = rip;
 		vcpu->reg_page->dirty |= (1u << HV_X64_REGISTER_CLASS_GENERAL) | (1u << HV_X64_REGISTER_CLASS_IP);
 		return 0;
 	}
+	memset(regs, 0, sizeof(regs));
 	regs[0].name = HV_X64_REGISTER_RAX + gpr;
-	regs[0].value = value;
+	regs[0].value.reg64 = value;
 	regs[1].name = HV_X64_REGISTER_RIP;
-	regs[1].value = rip;
-	return mshv_vcpu_set_registers64(vcpu, regs, 2, hv_status);
+	regs[1].value.reg64 = rip;
+	return mshv__set_two_registers(vcpu, regs, 2, hv_status);
 }
 
 /*
@@ -1508,8 +1543,8 @@ MSHV_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int g
  * hypercall. String and REP forms (io->access_info.string_op) are the
  * caller's to finish: -EINVAL. Returns 0 or -errno.
  */
-MSHV_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
-				      __u32 value, __u16 *hv_status)
+MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
+					  __u32 value, __u16 *hv_status)
 {
 	__u64 rip = io->header.rip + io->header.instruction_length, rax = io->rax;
 	unsigned int size = io->access_info.access_size;

@@ -9,16 +9,6 @@
 #   ioctl               MSHV_RUN_VP, the one system call per intercept
 #   __errno_location    glibc's errno, read after a failed ioctl
 #   __stack_chk_fail    the compiler's stack protector, where it is on
-#   mshv_vcpu_set_register64, mshv_vcpu_set_registers64,
-#   mshv_vcpu_set_registers (or .constprop/.isra/.part clones of them)
-#                       the library's register setters, compiled into the
-#                       program: what the completion helpers fall back to
-#                       for a VP whose register page is not valid (one
-#                       hypercall). Compilers keep that cold path (buffers
-#                       of a hypercall page, loops) out of line, which
-#                       costs nothing on the hot path; what it calls in turn
-#                       is checked too (ioctl, errno, memcpy/memset, more
-#                       of the library's own functions).
 #
 # Anything else fails the check, which lists the offending calls: a
 # library function that was not inlined (mshv_vcpu_run,
@@ -26,8 +16,8 @@
 # into another library, an indirect call.
 #
 # Usage: check_run_loop_inlined.sh SRCDIR [EXTRA_CFLAGS...]
-# (EXTRA_CFLAGS: e.g. -DMSHV_INLINE='static __attribute__((noinline))',
-# which must make the check fail.)
+# (EXTRA_CFLAGS: e.g. -DMSHV_INLINE='static __attribute__((noinline))' and
+# the same for MSHV_HOT_INLINE, which must make the check fail.)
 set -u
 src=${1:?usage: check_run_loop_inlined.sh SRCDIR [EXTRA_CFLAGS...]}
 shift
@@ -68,32 +58,6 @@ defines() {
 	grep -q "^[0-9a-f]* <$2>:$" "$1"
 }
 
-check_fallback() { # disassembly function -> prints offending calls
-	local dis=$1 fn=$2 t
-	local -A seen=()
-	local todo=("$fn")
-	while [ ${#todo[@]} -gt 0 ]; do
-		fn=${todo[0]}
-		todo=("${todo[@]:1}")
-		[ -n "${seen[$fn]:-}" ] && continue
-		seen[$fn]=1
-		while read -r t; do
-			[ -z "$t" ] && continue
-			case $t in
-			ioctl | __errno_location | __stack_chk_fail | memcpy | memset | memmove) ;;
-			mshv_*)
-				if defines "$dis" "$t"; then
-					todo+=("$t")
-				else
-					echo "$t (from $fn)"
-				fi
-				;;
-			*) echo "$t (from $fn)" ;;
-			esac
-		done < <(calls_out_of "$dis" "$fn")
-	done
-}
-
 for cc in gcc clang; do
 	if ! command -v $cc >/dev/null 2>&1; then
 		echo "FAIL: $cc not found (tools/install-deps installs it)"
@@ -124,12 +88,6 @@ for cc in gcc clang; do
 			found+=("$t")
 			case $t in
 			ioctl | __errno_location | __stack_chk_fail) ;;
-			mshv_vcpu_set_register64 | mshv_vcpu_set_register64.* | mshv_vcpu_set_registers64 | \
-				mshv_vcpu_set_registers64.* | mshv_vcpu_set_registers | mshv_vcpu_set_registers.*)
-				while read -r f; do
-					[ -n "$f" ] && bad+=("$f")
-				done < <(check_fallback "$exe.dis" "$t")
-				;;
 			*) bad+=("$t") ;;
 			esac
 		done < <(calls_out_of "$exe.dis" "$fn")

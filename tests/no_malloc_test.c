@@ -186,7 +186,6 @@ static void register_sets(struct mshv_vcpu *vcpu)
 	struct mshv_suspend_registers sus;
 	__u32 cpuid[4];
 	unsigned int i;
-	int ret;
 
 	memset(&r2, 0, sizeof(r2));
 	memset(&s2, 0, sizeof(s2));
@@ -208,22 +207,12 @@ static void register_sets(struct mshv_vcpu *vcpu)
 	CHECK_RET(mshv_vcpu_set_debug_regs(vcpu, &dr, NULL), 0);
 	CHECK_RET(mshv_vcpu_get_debug_regs(vcpu, &dr2, NULL), 0);
 	CHECK(memcmp(&dr, &dr2, sizeof(dr)) == 0);
-	/*
-	 * Events and misc registers: mshv-sim does not know
-	 * HV_REGISTER_INTERNAL_ACTIVITY_STATE and HV_X64_REGISTER_HYPERCALL yet
-	 * (HV_STATUS_INVALID_PARAMETER: -EINVAL, after the library built and
-	 * sent the whole request); the hypervisor has both.
-	 */
-	ret = mshv_vcpu_get_vcpu_events(vcpu, &ev, NULL);
-	CHECK(ret == 0 || ret == -EINVAL);
-	if (ret == 0)
-		CHECK_RET(mshv_vcpu_set_vcpu_events(vcpu, &ev, NULL), 0);
+	CHECK_RET(mshv_vcpu_get_vcpu_events(vcpu, &ev, NULL), 0);
+	CHECK_RET(mshv_vcpu_set_vcpu_events(vcpu, &ev, NULL), 0);
 	CHECK_RET(mshv_vcpu_get_xcrs(vcpu, &x, NULL), 0);
 	CHECK_RET(mshv_vcpu_set_xcrs(vcpu, &x, NULL), 0);
-	ret = mshv_vcpu_get_misc_regs(vcpu, &m, NULL);
-	CHECK(ret == 0 || ret == -EINVAL);
-	if (ret == 0)
-		CHECK_RET(mshv_vcpu_set_misc_regs(vcpu, &m, NULL), 0);
+	CHECK_RET(mshv_vcpu_get_misc_regs(vcpu, &m, NULL), 0);
+	CHECK_RET(mshv_vcpu_set_misc_regs(vcpu, &m, NULL), 0);
 	CHECK_RET(mshv_vcpu_get_suspend_regs(vcpu, &sus, NULL), 0);
 	CHECK_RET(mshv_vcpu_get_lapic(vcpu, &lapic), 0);
 	CHECK_RET(mshv_vcpu_set_lapic(vcpu, &lapic), 0);
