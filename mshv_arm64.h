@@ -39,6 +39,39 @@ struct mshv_create_partition_v2 {
 
 #endif /* MSHV_ARM64_H */
 
+/* ---- typed views of intercept messages (NULL when the type differs) ---- */
+#ifndef MSHV_ARM64_MESSAGE_VIEWS
+#define MSHV_ARM64_MESSAGE_VIEWS 1
+/* mshv_msg_memory: HVMSG_UNMAPPED_GPA, HVMSG_GPA_INTERCEPT, HVMSG_UNACCEPTED_GPA */
+MSHV__MESSAGE_VIEW(memory, hv_arm64_memory_intercept_message,
+		   t == HVMSG_UNMAPPED_GPA || t == HVMSG_GPA_INTERCEPT || t == HVMSG_UNACCEPTED_GPA)
+/* mshv_msg_reset: HVMSG_ARM64_RESET_INTERCEPT */
+MSHV__MESSAGE_VIEW(reset, hv_arm64_reset_intercept_message, t == HVMSG_ARM64_RESET_INTERCEPT)
+/* mshv_msg_hypercall: HVMSG_HYPERCALL_INTERCEPT */
+MSHV__MESSAGE_VIEW(hypercall, hv_arm64_hypercall_intercept_message, t == HVMSG_HYPERCALL_INTERCEPT)
+/* mshv_msg_unrecoverable_exception: HVMSG_UNRECOVERABLE_EXCEPTION */
+MSHV__MESSAGE_VIEW(unrecoverable_exception, hv_arm64_unrecoverable_exception_message,
+		   t == HVMSG_UNRECOVERABLE_EXCEPTION)
+
+/*
+ * The instruction bytes a memory intercept carries: *bytes points at them;
+ * returns how many (at most 4, whatever the message's count says), 0 for
+ * other messages.
+ */
+MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes)
+{
+	const struct hv_arm64_memory_intercept_message *mem = mshv_msg_memory(msg);
+	unsigned int n;
+
+	*bytes = NULL;
+	if (!mem)
+		return 0;
+	*bytes = mem->instruction_bytes;
+	n = mem->instruction_byte_count;
+	return n < sizeof(mem->instruction_bytes) ? n : (unsigned int)sizeof(mem->instruction_bytes);
+}
+#endif /* MSHV_ARM64_MESSAGE_VIEWS */
+
 /* ========================================================================
  * The arm64 part of the ioctl layer (mshv.h includes this file a second
  * time, after its own ioctl layer): nothing yet.

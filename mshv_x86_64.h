@@ -256,12 +256,6 @@ struct mshv_cpuid_entry {
 
 /* ---- typed views of intercept messages (NULL when the type differs) ---- */
 
-#define MSHV__MESSAGE_VIEW(name, type, cond)                                                \
-	MSHV_HOT_INLINE const struct type *mshv_msg_##name(const struct hv_message *msg)    \
-	{                                                                                   \
-		__u32 t = msg->header.message_type;                                         \
-		return (cond) ? (const struct type *)(const void *)msg->u.payload : NULL;   \
-	}
 /* mshv_msg_io_port: HVMSG_X64_IO_PORT_INTERCEPT */
 MSHV__MESSAGE_VIEW(io_port, hv_x64_io_port_intercept_message, t == HVMSG_X64_IO_PORT_INTERCEPT)
 /* mshv_msg_memory: HVMSG_UNMAPPED_GPA, HVMSG_GPA_INTERCEPT, HVMSG_UNACCEPTED_GPA */
@@ -299,7 +293,6 @@ MSHV__MESSAGE_VIEW(unsupported_feature, hv_x64_unsupported_feature_message, t ==
 MSHV__MESSAGE_VIEW(vmgexit, hv_x64_vmgexit_intercept_message, t == HVMSG_X64_SEV_VMGEXIT_INTERCEPT)
 /* mshv_msg_opaque: HVMSG_OPAQUE_INTERCEPT */
 MSHV__MESSAGE_VIEW(opaque, hv_opaque_intercept_message, t == HVMSG_OPAQUE_INTERCEPT)
-#undef MSHV__MESSAGE_VIEW
 
 /*
  * The instruction bytes a port-IO, memory or exception intercept carries:
@@ -1332,110 +1325,6 @@ MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu
 	if (hv_status)
 		*hv_status = first_st;
 	return first;
-}
-
-#define MSHV_QUIRK_NO_TRANSLATE_IOCTL 0x4u /* MSHV_VP_TRANSLATE_GVA answered ENOTTY: use the hypercall */
-
-/*
- * mshv_vcpu_translate_gva - translate guest virtual address gva with
- * HV_TRANSLATE_GVA_* flags: the 6.6-era MSHV_VP_TRANSLATE_GVA ioctl, or
- * (kernel without it: -ENOTTY, remembered in vcpu->quirks)
- * HVCALL_TRANSLATE_VIRTUAL_ADDRESS through MSHV_ROOT_HVCALL. *gpa and
- * *result receive the answer; check result->result_code
- * (HV_TRANSLATE_GVA_SUCCESS). Returns 0 or -errno.
- */
-MSHV_INLINE int mshv_vcpu_translate_gva(struct mshv_vcpu *vcpu, __u64 gva, __u64 flags, __u64 *gpa,
-					union hv_translate_gva_result *result, __u16 *hv_status)
-{
-	struct hv_input_translate_virtual_address in;
-	struct hv_output_translate_virtual_address out;
-	int ret;
-
-	if (hv_status)
-		*hv_status = HV_STATUS_SUCCESS;
-	if (!(vcpu->quirks & MSHV_QUIRK_NO_TRANSLATE_IOCTL)) {
-		struct mshv_translate_gva args;
-
-		args.gva = gva;
-		args.flags = flags;
-		args.result = result;
-		args.gpa = gpa;
-		result->as_uint64 = 0;
-		*gpa = 0;
-		ret = mshv__ioctl(vcpu->fd, MSHV_VP_TRANSLATE_GVA, &args);
-		if (ret != -ENOTTY)
-			return ret;
-		vcpu->quirks |= MSHV_QUIRK_NO_TRANSLATE_IOCTL;
-	}
-	memset(&in, 0, sizeof(in));
-	memset(&out, 0, sizeof(out));
-	in.vp_index = vcpu->index;
-	in.control_flags = flags;
-	in.gva_page = gva >> 12;
-	ret = mshv__hvcall(vcpu->fd, HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
-	if (ret == 0) {
-		*result = out.translation_result;
-		*gpa = (out.gpa_page << 12) | (gva & 0xfff);
-	}
-	return ret;
-}
-
-/*
- * mshv_vcpu_gpa_read - HVCALL_READ_GPA (MSHV_ROOT_HVCALL on the VP fd,
- * 6.6-era kernels): rw->byte_count (1-16) bytes at guest physical
- * rw->base_gpa as this VP sees them, into rw->data; *access_result (may be
- * NULL) receives the hypervisor's access result (HV_GPA_ACCESS_*).
- * Returns 0 or -errno.
- */
-MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_write_gpa *rw, __u64 *access_result,
-				   __u16 *hv_status)
-{
-	struct hv_input_read_gpa in;
-	struct hv_output_read_gpa out;
-	int ret;
-
-	if (hv_status)
-		*hv_status = HV_STATUS_SUCCESS;
-	if (!rw->byte_count || rw->byte_count > sizeof(rw->data))
-		return -EINVAL;
-	memset(&in, 0, sizeof(in));
-	memset(&out, 0, sizeof(out));
-	in.vp_index = vcpu->index;
-	in.byte_count = rw->byte_count;
-	in.base_gpa = rw->base_gpa;
-	in.control_flags.as_uint64 = rw->flags;
-	ret = mshv__hvcall(vcpu->fd, HVCALL_READ_GPA, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
-	if (ret == 0) {
-		memcpy(rw->data, out.data, rw->byte_count);
-		if (access_result)
-			*access_result = out.access_result.as_uint64;
-	}
-	return ret;
-}
-
-/* mshv_vcpu_gpa_write - HVCALL_WRITE_GPA: rw->data[0..byte_count) to rw->base_gpa, as above. Returns 0 or -errno. */
-MSHV_INLINE int mshv_vcpu_gpa_write(struct mshv_vcpu *vcpu, const struct mshv_read_write_gpa *rw,
-				    __u64 *access_result, __u16 *hv_status)
-{
-	struct hv_input_write_gpa in;
-	struct hv_output_write_gpa out;
-	int ret;
-
-	if (hv_status)
-		*hv_status = HV_STATUS_SUCCESS;
-	if (!rw->byte_count || rw->byte_count > sizeof(rw->data))
-		return -EINVAL;
-	memset(&in, 0, sizeof(in));
-	memset(&out, 0, sizeof(out));
-	in.vp_index = vcpu->index;
-	in.byte_count = rw->byte_count;
-	in.base_gpa = rw->base_gpa;
-	in.control_flags.as_uint64 = rw->flags;
-	memcpy(in.data, rw->data, rw->byte_count);
-	ret = mshv__hvcall(vcpu->fd, HVCALL_WRITE_GPA, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
-	if (ret == 0 && access_result)
-		*access_result = out.access_result.as_uint64;
-	return ret;
 }
 
 /* ---- completing intercepts in place ------------------------------------------ */
