@@ -1008,6 +1008,17 @@ MSHV_HOT_INLINE int mshv__ioctl(int fd, unsigned long request, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
+/* Whether the n bytes at p are all zero (reserved fields). */
+MSHV_INLINE int mshv__zero(const void *p, size_t n)
+{
+	const __u8 *b = (const __u8 *)p;
+
+	while (n--)
+		if (*b++)
+			return 0;
+	return 1;
+}
+
 /*
  * MSHV_ROOT_HVCALL on fd: hypercall `code` with `reps` repetitions (0 for a
  * simple call), input in[in_sz] (its leading partition id is filled in by
@@ -1039,13 +1050,10 @@ MSHV_HOT_INLINE int mshv__hvcall(int fd, __u16 code, __u16 reps, const void *in,
 /* The caller's MSHV_ROOT_HVCALL, checked as the kernel does before it. */
 MSHV_INLINE int mshv__hvcall_passthrough(int fd, struct mshv_root_hvcall *args)
 {
-	unsigned int i;
-
 	if (!args)
 		return -EFAULT;
-	for (i = 0; i < sizeof(args->rsvd); i++)
-		if (args->rsvd[i])
-			return -EINVAL;
+	if (!mshv__zero(args->rsvd, sizeof(args->rsvd)))
+		return -EINVAL;
 	if (args->status || args->in_sz < sizeof(__u64) || args->in_sz > MSHV_HV_PAGE_SIZE || !args->in_ptr ||
 	    (args->out_ptr && (!args->out_sz || args->out_sz > MSHV_HV_PAGE_SIZE)))
 		return -EINVAL;
@@ -1274,7 +1282,6 @@ MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsi
 MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const struct mshv_create_partition_v2 *args,
 						struct mshv_vm *vm)
 {
-	unsigned int i;
 	int fd;
 
 	vm->fd = -1;
@@ -1284,9 +1291,8 @@ MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const s
 	if (args->pt_flags & MSHV__BIT(MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES)) {
 		if (args->pt_num_cpu_fbanks > MSHV_NUM_CPU_FEATURES_BANKS || args->pt_rsvd1[0] || args->pt_rsvd1[1])
 			return -EINVAL;
-		for (i = 0; i < sizeof(args->pt_rsvd); i++)
-			if (args->pt_rsvd[i])
-				return -EINVAL;
+		if (!mshv__zero(args->pt_rsvd, sizeof(args->pt_rsvd)))
+			return -EINVAL;
 #if defined(__aarch64__)
 		if (args->pt_rsvd2)
 			return -EINVAL;
@@ -1498,15 +1504,12 @@ MSHV_INLINE int mshv_vm_register_deliverability_notifications(
  */
 MSHV_INLINE int mshv_vm_set_guest_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
 {
-	unsigned int i;
-
 	if ((region->flags & ~MSHV_SET_MEM_FLAGS_MASK) || !region->size || (region->size % MSHV_HV_PAGE_SIZE) ||
 	    (region->userspace_addr % MSHV_HV_PAGE_SIZE) || region->userspace_addr + region->size < region->size ||
 	    region->guest_pfn > (~0ull - region->size) / MSHV_HV_PAGE_SIZE)
 		return -EINVAL;
-	for (i = 0; i < sizeof(region->rsvd); i++)
-		if (region->rsvd[i])
-			return -EINVAL;
+	if (!mshv__zero(region->rsvd, sizeof(region->rsvd)))
+		return -EINVAL;
 	return mshv__ioctl(vm->fd, MSHV_SET_GUEST_MEMORY, (void *)(uintptr_t)region);
 }
 
@@ -1586,15 +1589,12 @@ MSHV_INLINE int mshv_vm_unregister_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
  */
 MSHV_INLINE int mshv_vm_ioeventfd(struct mshv_vm *vm, const struct mshv_user_ioeventfd *args)
 {
-	unsigned int i;
-
 	if ((args->flags & ~(__u32)MSHV_IOEVENTFD_FLAGS_MASK) ||
 	    (args->len != 0 && args->len != 1 && args->len != 2 && args->len != 4 && args->len != 8) ||
 	    args->addr + args->len < args->addr)
 		return -EINVAL;
-	for (i = 0; i < sizeof(args->rsvd); i++)
-		if (args->rsvd[i])
-			return -EINVAL;
+	if (!mshv__zero(args->rsvd, sizeof(args->rsvd)))
+		return -EINVAL;
 	if (args->fd < 0)
 		return -EBADF;
 	return mshv__ioctl(vm->fd, MSHV_IOEVENTFD, (void *)(uintptr_t)args);
@@ -1735,13 +1735,10 @@ MSHV_INLINE int mshv_vm_disable_dirty_page_tracking(struct mshv_vm *vm, __u16 *h
  */
 MSHV_INLINE int mshv_vm_modify_gpa_host_access(struct mshv_vm *vm, const struct mshv_modify_gpa_host_access *args)
 {
-	unsigned int i;
-
 	if ((args->flags & ~((1u << MSHV_GPA_HOST_ACCESS_BIT_COUNT) - 1)) || !args->page_count)
 		return -EINVAL;
-	for (i = 0; i < sizeof(args->rsvd); i++)
-		if (args->rsvd[i])
-			return -EINVAL;
+	if (!mshv__zero(args->rsvd, sizeof(args->rsvd)))
+		return -EINVAL;
 	return mshv__ioctl(vm->fd, MSHV_MODIFY_GPA_HOST_ACCESS, (void *)(uintptr_t)args);
 }
 
@@ -1753,13 +1750,10 @@ MSHV_INLINE int mshv_vm_modify_gpa_host_access(struct mshv_vm *vm, const struct 
  */
 MSHV_INLINE int mshv_vm_import_isolated_pages(struct mshv_vm *vm, const struct mshv_import_isolated_pages *args)
 {
-	unsigned int i;
-
 	if (args->page_type >= MSHV_ISOLATED_PAGE_COUNT || !args->page_count)
 		return -EINVAL;
-	for (i = 0; i < sizeof(args->rsvd); i++)
-		if (args->rsvd[i])
-			return -EINVAL;
+	if (!mshv__zero(args->rsvd, sizeof(args->rsvd)))
+		return -EINVAL;
 	return mshv__ioctl(vm->fd, MSHV_IMPORT_ISOLATED_PAGES, (void *)(uintptr_t)args);
 }
 
