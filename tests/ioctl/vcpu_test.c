@@ -440,6 +440,27 @@ static void test_set_get_fpu(void)
 	CHECK(memcmp(g.xmm, f.xmm, sizeof(g.xmm)) == 0);
 	CHECK(memcmp(g.fpr, f.fpr, sizeof(g.fpr)) == 0);
 	CHECK(g.fcw == 0x27f && g.ftwx == 0xff && g.mxcsr == 0x1fa0);
+
+	/* the last x87 opcode, instruction and data pointers (FXSAVE64's FOP, FIP, FDP) read back */
+	f.fsw = 0x3800;
+	f.last_opcode = 0x5d9;
+	f.last_ip = 0xffff800000123456ull;
+	f.last_dp = 0x00007fffdeadbee0ull;
+	CHECK_RET(mshv_vcpu_set_fpu(&vcpu, &f, &status), 0);
+	CHECK(status == HV_STATUS_SUCCESS);
+	memset(&g, 0x5a, sizeof(g));
+	CHECK_RET(mshv_vcpu_get_fpu(&vcpu, &g, NULL), 0);
+	CHECK(g.fsw == 0x3800);
+	CHECK(g.last_opcode == 0x5d9);
+	CHECK(g.last_ip == 0xffff800000123456ull);
+	CHECK(g.last_dp == 0x00007fffdeadbee0ull);
+	CHECK(g.fcw == 0x27f && g.ftwx == 0xff && g.mxcsr == 0x1fa0);
+	CHECK(memcmp(g.xmm, f.xmm, sizeof(g.xmm)) == 0);
+	CHECK(memcmp(g.fpr, f.fpr, sizeof(g.fpr)) == 0);
+	/* and back to the first state, which reads back whole */
+	CHECK_RET(mshv_vcpu_set_fpu(&vcpu, &s, NULL), 0);
+	CHECK_RET(mshv_vcpu_get_fpu(&vcpu, &g, NULL), 0);
+	CHECK(memcmp(&g, &s, sizeof(g)) == 0);
 	teardown(&vm, &vcpu);
 }
 
@@ -634,7 +655,7 @@ static void test_set_get_vcpu_events(void)
 
 static void test_set_get_xcrs(void)
 {
-	struct mshv_xcrs s, g;
+	struct mshv_xcrs s, g, x;
 	struct mshv_vcpu vcpu;
 	struct mshv_vm vm;
 	__u16 status = 0xffff;
@@ -647,6 +668,37 @@ static void test_set_get_xcrs(void)
 	CHECK_RET(mshv_vcpu_get_xcrs(&vcpu, &g, NULL), 0);
 	CHECK(g.xcr0 == s.xcr0);
 	CHECK(s.xcr0 & 1); /* x87 state is always enabled */
+	check_paths_agree(&vcpu);
+
+	/*
+	 * A changed XCR0 (x87 only) reads back, from the register page (which
+	 * the set rewrites, as for CR0/CR4/EFER) and by hypercall.
+	 */
+	x.xcr0 = 1;
+	CHECK_RET(mshv_vcpu_set_xcrs(&vcpu, &x, &status), 0);
+	CHECK(status == HV_STATUS_SUCCESS);
+	g.xcr0 = 0x5a;
+	CHECK_RET(mshv_vcpu_get_xcrs(&vcpu, &g, NULL), 0);
+	CHECK(g.xcr0 == 1);
+	if (vcpu.reg_page)
+		CHECK(vcpu.reg_page->xfem == 1);
+	check_paths_agree(&vcpu);
+	/* what XSETBV refuses is refused, and nothing changes: x87 off, a component not exposed */
+	x.xcr0 = 2;
+	CHECK_RET(mshv_vcpu_set_xcrs(&vcpu, &x, &status), hv_errno(HV_STATUS_INVALID_REGISTER_VALUE));
+	CHECK(status == HV_STATUS_INVALID_REGISTER_VALUE);
+	x.xcr0 = 0;
+	CHECK_RET(mshv_vcpu_set_xcrs(&vcpu, &x, &status), hv_errno(HV_STATUS_INVALID_REGISTER_VALUE));
+	x.xcr0 = s.xcr0 | 1ull << 62;
+	CHECK_RET(mshv_vcpu_set_xcrs(&vcpu, &x, &status), hv_errno(HV_STATUS_INVALID_REGISTER_VALUE));
+	CHECK(status == HV_STATUS_INVALID_REGISTER_VALUE);
+	CHECK_RET(mshv_vcpu_get_xcrs(&vcpu, &g, NULL), 0);
+	CHECK(g.xcr0 == 1);
+	check_paths_agree(&vcpu);
+	/* back to the first value */
+	CHECK_RET(mshv_vcpu_set_xcrs(&vcpu, &s, NULL), 0);
+	CHECK_RET(mshv_vcpu_get_xcrs(&vcpu, &g, NULL), 0);
+	CHECK(g.xcr0 == s.xcr0);
 	check_paths_agree(&vcpu);
 	teardown(&vm, &vcpu);
 }

@@ -303,6 +303,39 @@ PROG(p_cr8,
      "iretq\n")
 extern const unsigned char p_cr8_gp[], p_cr8_lower[], p_cr8_after[], p_cr8_h41[], p_cr8_h41_out[];
 
+/*
+ * loaded at 0x1000, started in long mode (start_long) with CR4.OSFXSR and
+ * CR4.OSXSAVE: XGETBV and XSETBV on the XCR0 the VMM sees as XFEM, and
+ * FXSAVE64 of the x87 pointers the VMM set. No x87 instruction runs (one
+ * with a memory operand would change FDP).
+ */
+PROG(p_xcr,
+     ".code64\n"
+     "xor %ecx, %ecx\n"
+     "xgetbv\n"
+     "out %eax, $0x80\n"        /* XCR0 at reset: 3 */
+     "mov %edx, %eax\n"
+     "out %eax, $0x80\n"        /* XCR0[63:32]: 0 */
+     "xor %ecx, %ecx\n"
+     "xgetbv\n"
+     "out %eax, $0x81\n"        /* after the VMM set XFEM 1 */
+     "mov $3, %eax\n"
+     "xor %edx, %edx\n"
+     "xor %ecx, %ecx\n"
+     "xsetbv\n"
+     "out %al, $0x82\n"         /* the VMM reads XFEM 3 */
+     "mov $7, %eax\n"
+     "p_xcr_gp:\n"
+     "xsetbv\n"                 /* AVX is not supported: #GP(0), XCR0 unchanged */
+     "xor %ecx, %ecx\n"
+     "xgetbv\n"
+     "out %eax, $0x83\n"        /* still 3 */
+     "mov $0x3000, %ebx\n"
+     "fxsave64 (%rbx)\n"
+     "out %al, $0x84\n"         /* the FXSAVE image at GPA 0x3000 */
+     "hlt\n")
+extern const unsigned char p_xcr_gp[];
+
 /* loaded at 0x1000: an IDT of limit 0 makes INT3 a triple fault */
 PROG(p_triple,
      ".code16\n"
@@ -1264,6 +1297,207 @@ static void test_cpuid(void)
 }
 
 
+/* start_long with CR4.OSFXSR and CR4.OSXSAVE as well */
+static void start_long_xsave(struct guest *g, const unsigned char *s, const unsigned char *e)
+{
+	start_long(g, s, e, 0x1000);
+	setr(g, HV_X64_REGISTER_CR4, 0x20 | 0x200 | 0x40000);
+}
+
+static uint64_t set_status(struct guest *g, uint32_t name, uint64_t val)
+{
+	union hv_register_value v;
+	memset(&v, 0, sizeof(v));
+	v.reg64 = val;
+	return sim_x86_vcpu_set_register(g->vp, name, &v);
+}
+
+/* XFEM is the guest's XCR0: XGETBV/XSETBV, CPUID, the register page, refused values */
+static void test_xcr0(void)
+{
+	struct guest g;
+	cur_test = "xcr0";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	/* the CPU model has XSAVE with x87 and SSE state (576 bytes) */
+	uint32_t out[4];
+	sim_x86_vcpu_cpuid(g.vp, 1, 0, out);
+	CHECK(out[2] & (1u << 26));   /* XSAVE */
+	CHECK(!(out[2] & (1u << 27))); /* OSXSAVE: CR4.OSXSAVE is clear */
+	sim_x86_vcpu_cpuid(g.vp, 0xd, 0, out);
+	EQ(out[0], 3);
+	EQ(out[2], 576);
+	EQ(out[3], 0);
+	EQ(getr(&g, HV_X64_REGISTER_XFEM), 3);
+
+	/* refused, and nothing changes: x87 clear, AVX and bit 63 unsupported, AVX without SSE */
+	static const uint64_t bad[] = {0, 2, 7, 5, 0x8000000000000003ull, 1ull << 9 | 3};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EQ(set_status(&g, HV_X64_REGISTER_XFEM, bad[i]), HV_STATUS_INVALID_REGISTER_VALUE);
+		EQ(getr(&g, HV_X64_REGISTER_XFEM), 3);
+	}
+	EQ(set_status(&g, HV_X64_REGISTER_XFEM, 1), 0);
+	EQ(getr(&g, HV_X64_REGISTER_XFEM), 1);
+	EQ(set_status(&g, HV_X64_REGISTER_XFEM, 3), 0);
+	EQ(getr(&g, HV_X64_REGISTER_XFEM), 3);
+
+	start_long_xsave(&g, p_xcr_start, p_xcr_end);
+	sim_x86_vcpu_cpuid(g.vp, 1, 0, out);
+	CHECK(out[2] & (1u << 27)); /* OSXSAVE now */
+	struct sim_x86_intercepts ic = {.exception_bitmap = 1u << 13};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	struct hv_x64_io_port_intercept_message *io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 3);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0);
+	/* the VMM sets XCR0 = x87 only: the guest's XGETBV sees it; the register page carries it */
+	EQ(set_status(&g, HV_X64_REGISTER_XFEM, 1), 0);
+	struct hv_vp_register_page *rp = xmap(4096);
+	int r = sim_x86_vcpu_run(g.vp, &g.msg, rp);
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_X64_IO_PORT_INTERCEPT);
+	EQ(io->port_number, 0x81);
+	EQ(io->rax & 0xffffffff, 1);
+	EQ(rp->xfem, 1);
+	advance(&g, &io->header);
+	/* the guest's XSETBV 3: XFEM and the register page follow */
+	r = sim_x86_vcpu_run(g.vp, &g.msg, rp);
+	EQ(r, 0);
+	EQ(io->port_number, 0x82);
+	EQ(rp->xfem, 3);
+	EQ(getr(&g, HV_X64_REGISTER_XFEM), 3);
+	advance(&g, &io->header);
+	/* XSETBV of an unsupported component: #GP(0), XCR0 unchanged */
+	r = sim_x86_vcpu_run(g.vp, &g.msg, rp);
+	struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_X64_EXCEPTION_INTERCEPT);
+	EQ(x->exception_vector, 13);
+	EQ(x->header.rip, 0x1000 + (uint64_t)(p_xcr_gp - p_xcr_start));
+	EQ(getr(&g, HV_X64_REGISTER_XFEM), 3);
+	EQ(rp->xfem, 3);
+	setr(&g, HV_X64_REGISTER_RIP, x->header.rip + 3);
+	io = expect_io(&g, __LINE__, 0x83, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 3);
+	munmap(rp, 4096);
+	guest_fini(&g);
+}
+
+/* FP_CONTROL_STATUS / XMM_CONTROL_STATUS: FOP, FIP, FDP are kept, and a guest FXSAVE stores them */
+static void test_fp_control_status(void)
+{
+	struct guest g;
+	cur_test = "fp-control-status";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	union hv_register_value v, w;
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &v);
+	EQ(v.fp_control_status.fp_control, 0x37f);
+	EQ(v.fp_control_status.last_fp_op, 0);
+	EQ(v.fp_control_status.last_fp_rip, 0);
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_XMM_CONTROL_STATUS, &v);
+	EQ(v.xmm_control_status.last_fp_rdp, 0);
+	EQ(v.xmm_control_status.xmm_status_control, 0x1f80);
+	EQ(v.xmm_control_status.xmm_status_control_mask, 0xffff);
+
+	memset(&v, 0, sizeof(v));
+	v.fp_control_status.fp_control = 0x27f;
+	v.fp_control_status.fp_status = 0x0081;
+	v.fp_control_status.fp_tag = 0x81;
+	v.fp_control_status.last_fp_op = 0x5d9;
+	v.fp_control_status.last_fp_rip = 0xffff800012345678ull;
+	EQ(sim_x86_vcpu_set_register(g.vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &v), 0);
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &w);
+	EQ(w.fp_control_status.fp_control, 0x27f);
+	EQ(w.fp_control_status.fp_status, 0x0081);
+	EQ(w.fp_control_status.fp_tag, 0x81);
+	EQ(w.fp_control_status.last_fp_op, 0x5d9);
+	EQ(w.fp_control_status.last_fp_rip, 0xffff800012345678ull);
+	/* FOP is 11 bits */
+	v.fp_control_status.last_fp_op = 0xffff;
+	EQ(sim_x86_vcpu_set_register(g.vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &v), 0);
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &w);
+	EQ(w.fp_control_status.last_fp_op, 0x7ff);
+	v.fp_control_status.last_fp_op = 0x5d9;
+	EQ(sim_x86_vcpu_set_register(g.vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &v), 0);
+
+	memset(&v, 0, sizeof(v));
+	v.xmm_control_status.last_fp_rdp = 0x0000123456789ab0ull;
+	v.xmm_control_status.xmm_status_control = 0x1fa0;
+	v.xmm_control_status.xmm_status_control_mask = 0x1234; /* read-only: ignored */
+	EQ(sim_x86_vcpu_set_register(g.vp, HV_X64_REGISTER_XMM_CONTROL_STATUS, &v), 0);
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_XMM_CONTROL_STATUS, &w);
+	EQ(w.xmm_control_status.last_fp_rdp, 0x0000123456789ab0ull);
+	EQ(w.xmm_control_status.xmm_status_control, 0x1fa0);
+	EQ(w.xmm_control_status.xmm_status_control_mask, 0xffff);
+
+	/* the XSAVE blob's legacy area carries them too */
+	uint8_t buf[4096];
+	size_t len = sizeof(buf);
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_XSAVE, buf, &len), 0);
+	uint16_t w16;
+	uint64_t q;
+	memcpy(&w16, buf + 6, 2);
+	EQ(w16, 0x5d9);
+	memcpy(&q, buf + 8, 8);
+	EQ(q, 0xffff800012345678ull);
+	memcpy(&q, buf + 16, 8);
+	EQ(q, 0x0000123456789ab0ull);
+	q = 0x4444;
+	memcpy(buf + 16, &q, 8);
+	EQ(sim_x86_vcpu_set_state(g.vp, MSHV_VP_STATE_XSAVE, buf, len), 0);
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_XMM_CONTROL_STATUS, &w);
+	EQ(w.xmm_control_status.last_fp_rdp, 0x4444);
+	EQ(w.xmm_control_status.xmm_status_control, 0x1fa0);
+	memset(&v, 0, sizeof(v));
+	v.xmm_control_status.last_fp_rdp = 0x0000123456789ab0ull;
+	v.xmm_control_status.xmm_status_control = 0x1fa0;
+	EQ(sim_x86_vcpu_set_register(g.vp, HV_X64_REGISTER_XMM_CONTROL_STATUS, &v), 0);
+
+	/* a guest FXSAVE64 stores what was set */
+	start_long_xsave(&g, p_xcr_start, p_xcr_end);
+	struct sim_x86_intercepts ic = {.exception_bitmap = 1u << 13};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	memset(&v, 0, sizeof(v));
+	v.reg128.low_part = 0x0102030405060708ull;
+	v.reg128.high_part = 0x1112131415161718ull;
+	sim_x86_vcpu_set_register(g.vp, HV_X64_REGISTER_XMM15, &v);
+	memset(g.ram + 0x3000, 0xee, 512);
+	expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	expect_io(&g, __LINE__, 0x82, 1, false, 0);
+	int r = run(&g);
+	EQ(r, 0);
+	EQ(g.msg.header.message_type, HVMSG_X64_EXCEPTION_INTERCEPT);
+	setr(&g, HV_X64_REGISTER_RIP, ((struct hv_x64_exception_intercept_message *)g.msg.u.payload)->header.rip + 3);
+	expect_io(&g, __LINE__, 0x83, 4, false, 0);
+	expect_io(&g, __LINE__, 0x84, 1, false, 0);
+	const uint8_t *fx = g.ram + 0x3000;
+	memcpy(&w16, fx + 0, 2);
+	EQ(w16, 0x27f);
+	memcpy(&w16, fx + 2, 2);
+	EQ(w16, 0x0081);
+	EQ(fx[4], 0x81);
+	memcpy(&w16, fx + 6, 2);
+	EQ(w16, 0x5d9);
+	memcpy(&q, fx + 8, 8);
+	EQ(q, 0xffff800012345678ull);
+	memcpy(&q, fx + 16, 8);
+	EQ(q, 0x0000123456789ab0ull);
+	uint32_t d32;
+	memcpy(&d32, fx + 24, 4);
+	EQ(d32, 0x1fa0);
+	memcpy(&d32, fx + 28, 4);
+	EQ(d32, 0xffff);
+	memcpy(&q, fx + 160 + 15 * 16, 8);
+	EQ(q, 0x0102030405060708ull);
+	memcpy(&q, fx + 168 + 15 * 16, 8);
+	EQ(q, 0x1112131415161718ull);
+	expect_halt(&g, __LINE__);
+	guest_fini(&g);
+}
+
 /* ---- MSRs no one implements: #GP, ignored, or intercepted (x86_vcpu.c, helper_rdmsr_x86_64) ---- */
 #define MSR_RD_AT (0x1000 + (uint64_t)(p_msr_rd - p_msr_start))
 #define MSR_WR_AT (0x1000 + (uint64_t)(p_msr_wr - p_msr_start))
@@ -1658,6 +1892,8 @@ int main(int argc, char **argv)
 	test_async_wake();
 	test_triple_fault();
 	test_cpuid();
+	test_xcr0();
+	test_fp_control_status();
 	test_msr_unimplemented();
 	test_register_page();
 	test_state_blobs();

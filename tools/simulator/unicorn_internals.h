@@ -21,6 +21,8 @@
  *   cpu_{stb,stw,stl,stq}_mmuidx_ra_x86_64   the same for the accesses of QEMU's own
  *                                     helpers (event delivery, descriptors, FXSAVE, ...)
  *   raise_interrupt_x86_64            the length of INT n / INT3 / INTO
+ *   helper_fxsave_x86_64              FXSAVE stores the x87 FOP, FIP and FDP (QEMU 5.0
+ *                                     writes zeros for FIP/FDP and leaves FOP out)
  *   memory_mapping                    unicorn's permission checks use the linear address
  *   tlb_set_page_with_attrs_x86_64    unicorn 2.0.1 installs TLB entries with
  *                                     paddr = vaddr after its page walk; we put the GPA back
@@ -58,6 +60,20 @@
 #define UCI_ENV_EXCEPTION_NEXT_EIP 0x14f0
 #define UCI_ENV_DR 0x14f8               /* target_ulong dr[8] */
 #define UCI_ENV_OLD_EXCEPTION 0x1558    /* int */
+#define UCI_ENV_XCR0 0x1308             /* uint64_t; helper_xgetbv's "mov 0x1308(%rdi),%rax" */
+/*
+ * FeatureWordArray features: uint64_t per CPUID feature word (QEMU 5.0's
+ * FeatureWord order); cpu_x86_cpuid reads leaf 1 ECX/EDX at 0x15e8/0x15e0,
+ * leaf 0xD's EAX/EDX at 0x1688/0x1690 and helper_xgetbv leaf 0xD.1 EAX at 0x1678.
+ */
+#define UCI_ENV_FEATURES 0x15e0
+#define UCI_FEAT_1_EDX 0
+#define UCI_FEAT_1_ECX 1
+#define UCI_FEAT_XSAVE 19          /* CPUID[0xD,1].EAX */
+#define UCI_FEAT_XSAVE_COMP_LO 21  /* CPUID[0xD,0].EAX */
+#define UCI_FEAT_XSAVE_COMP_HI 22  /* CPUID[0xD,0].EDX */
+#define UCI_CPUID_1_ECX_XSAVE (1u << 26)
+#define UCI_CPUID_1_ECX_OSXSAVE (1u << 27)
 
 /* SegmentCache: { uint32_t selector; target_ulong base; uint32_t limit; uint32_t flags; } */
 struct uci_segment {
@@ -100,7 +116,9 @@ struct uci_segment {
 #define UCI_CPU_INTERRUPT_NMI 0x0200u
 
 /* MMU indexes (target/i386/cpu.h); a TCGMemOpIdx carries one in its low 4 bits */
+#define UCI_MMU_KSMAP_IDX 0
 #define UCI_MMU_USER_IDX 1
+#define UCI_MMU_KNOSMAP_IDX 2
 #define UCI_OI_MMU_IDX(oi) ((int)((oi) & 15))
 
 /* exception_index values >= this are cpu-loop exits, not vectors */
@@ -117,6 +135,7 @@ void cpu_x86_cpuid_x86_64(void *env, uint32_t index, uint32_t count, uint32_t *e
 			  uint32_t *ecx, uint32_t *edx);
 void raise_exception_err_ra_x86_64(void *env, int exception_index, int error_code, uintptr_t retaddr)
 	__attribute__((noreturn));
+uint64_t helper_xgetbv_x86_64(void *env, uint32_t ecx); /* #UD unless CR4.OSXSAVE: set it first */
 void tlb_flush_x86_64(void *cs);
 void cpu_exit(void *cs);
 void tb_flush_x86_64(void *cs);

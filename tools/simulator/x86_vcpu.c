@@ -69,12 +69,18 @@ bool sim_x86_code_fault_external;
 #define CR4_PSE 0x10ull
 #define CR4_PAE 0x20ull
 #define CR4_OSFXSR 0x200ull
+#define CR4_OSXSAVE 0x40000ull
 #define CR4_SMEP 0x100000ull
 #define CR4_SMAP 0x200000ull
 #define CR4_LA57 0x1000ull
 #define EFER_LME 0x100ull
 #define EFER_LMA 0x400ull
 #define EFER_NXE 0x800ull
+#define EFER_FFXSR 0x4000ull
+#define XCR0_X87 0x1ull
+#define XCR0_SSE 0x2ull
+#define XCR0_AVX 0x4ull
+#define MXCSR_MASK 0xffffu /* the MXCSR bits this CPU model implements (FXSAVE's MXCSR_MASK) */
 #define RFLAGS_IF 0x200ull
 #define RFLAGS_VM 0x20000ull
 #define RFLAGS_AC 0x40000ull
@@ -261,6 +267,7 @@ static struct {
 	cpu_st_fn *cpu_stb, *cpu_stw, *cpu_stl;
 	cpu_stq_fn *cpu_stq;
 	raise_int_fn *raise_interrupt;
+	void (*fxsave)(void *env, uint64_t ptr);
 	bool ok;
 } orig;
 
@@ -321,6 +328,7 @@ static bool resolve_originals(void)
 	R(cpu_stl, "cpu_stl_mmuidx_ra_x86_64");
 	R(cpu_stq, "cpu_stq_mmuidx_ra_x86_64");
 	R(raise_interrupt, "raise_interrupt_x86_64");
+	R(fxsave, "helper_fxsave_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -332,6 +340,7 @@ static bool resolve_originals(void)
 #define ENV64(vp, off) (*(uint64_t *)((vp)->env + (off)))
 #define ENV32(vp, off) (*(uint32_t *)((vp)->env + (off)))
 #define ENVI(vp, off) (*(int32_t *)((vp)->env + (off)))
+#define FEAT(vp, word) ENV64(vp, UCI_ENV_FEATURES + 8 * (word))
 
 static inline uint64_t *regs(struct sim_x86_vcpu *vp)
 {
@@ -458,8 +467,76 @@ static bool uci_check_layout(struct sim_x86_vcpu *vp)
 	} else {
 		CK(vp->xmm_off != 0);
 	}
+
+	/* CPUID feature words: leaf 1's EDX and ECX are the words themselves (OSXSAVE aside) */
+	uint32_t a, b, c, d;
+	cpu_x86_cpuid_x86_64(vp->env, 1, 0, &a, &b, &c, &d);
+	CK((uint32_t)FEAT(vp, UCI_FEAT_1_EDX) == d && FEAT(vp, UCI_FEAT_1_EDX) >> 32 == 0);
+	CK((uint32_t)FEAT(vp, UCI_FEAT_1_ECX) == (c & ~UCI_CPUID_1_ECX_OSXSAVE));
+	/* XCR0: what XGETBV(0) returns (it needs CR4.OSXSAVE) */
+	uint64_t cr4 = cr(vp, 4), xcr0 = ENV64(vp, UCI_ENV_XCR0);
+	ENV64(vp, UCI_ENV_CR + 32) = cr4 | CR4_OSXSAVE;
+	ENV64(vp, UCI_ENV_XCR0) = 0x5a5a0003ull;
+	CK(helper_xgetbv_x86_64(vp->env, 0) == 0x5a5a0003ull);
+	ENV64(vp, UCI_ENV_XCR0) = xcr0;
+	ENV64(vp, UCI_ENV_CR + 32) = cr4;
 #undef CK
 	return ok;
+}
+
+/*
+ * unicorn's CPU model (qemu64) has no XSAVE. Give it XSAVE with the x87
+ * and SSE components, the state the partition's XSAVE blob carries
+ * (HV_PARTITION_PROPERTY_XSAVE_STATES 3, 576 bytes): QEMU's TCG then runs
+ * XSAVE, XRSTOR, XGETBV and XSETBV (on env->xcr0, the VP's XFEM register),
+ * CPUID reports XSAVE (and OSXSAVE with CR4.OSXSAVE) and computes leaf 0xD
+ * from these words. Before anything is translated: translations copy the
+ * leaf 1 ECX word.
+ */
+static bool model_enable_xsave(struct sim_x86_vcpu *vp)
+{
+	uint32_t a, b, c, d;
+	FEAT(vp, UCI_FEAT_1_ECX) |= UCI_CPUID_1_ECX_XSAVE;
+	FEAT(vp, UCI_FEAT_XSAVE_COMP_LO) = XCR0_X87 | XCR0_SSE;
+	FEAT(vp, UCI_FEAT_XSAVE_COMP_HI) = 0;
+	FEAT(vp, UCI_FEAT_XSAVE) = 0; /* no XSAVEOPT, XSAVEC, XGETBV1 or XSAVES */
+	cpu_x86_cpuid_x86_64(vp->env, 0xd, 0, &a, &b, &c, &d);
+	return a == (XCR0_X87 | XCR0_SSE) && d == 0 && c == 576;
+}
+
+/* The XCR0 values XSETBV accepts, per CPUID leaf 0xD (as QEMU's helper_xsetbv checks). */
+static uint64_t xcr0_supported(struct sim_x86_vcpu *vp)
+{
+	uint32_t a, b, c, d;
+	cpu_x86_cpuid_x86_64(vp->env, 0xd, 0, &a, &b, &c, &d);
+	return ((uint64_t)d << 32 | a) | XCR0_X87;
+}
+
+/* SDM vol. 1, 13.3: x87 state is always enabled, only supported components, no AVX without SSE. */
+static bool xcr0_valid(struct sim_x86_vcpu *vp, uint64_t v)
+{
+	if (!(v & XCR0_X87) || (v & ~xcr0_supported(vp)))
+		return false;
+	return !((v & XCR0_AVX) && !(v & XCR0_SSE));
+}
+
+/* FXSAVE's abridged tag byte (bit i set: register i not empty) from the full tag word, and back */
+static uint8_t abridged_tag(uint16_t tw)
+{
+	uint8_t t = 0;
+	for (int i = 0; i < 8; i++)
+		if (((tw >> (2 * i)) & 3) != 3)
+			t |= (uint8_t)(1u << i);
+	return t;
+}
+
+static uint16_t full_tag(uint8_t t)
+{
+	uint16_t tw = 0;
+	for (int i = 0; i < 8; i++)
+		if (!(t & (1u << i)))
+			tw |= (uint16_t)(3u << (2 * i));
+	return tw;
 }
 
 /* ---------------------------------------------------------------------
@@ -1484,6 +1561,81 @@ CPU_ST_WRAP(cpu_stw_mmuidx_ra_x86_64, cpu_stw, uint32_t, 2)
 CPU_ST_WRAP(cpu_stl_mmuidx_ra_x86_64, cpu_stl, uint32_t, 4)
 CPU_ST_WRAP(cpu_stq_mmuidx_ra_x86_64, cpu_stq, uint64_t, 8)
 
+/*
+ * FXSAVE. QEMU 5.0's stores zeros for the x87 last instruction and data
+ * pointers and leaves FOP unwritten; a processor stores them, and they are
+ * the VP's FP_CONTROL_STATUS / XMM_CONTROL_STATUS registers. The same
+ * stores in QEMU's order (the first is FCW, at the operand) through the
+ * wrappers above, with the FOP, FIP and FDP the processor stores (SDM
+ * vol. 1, FXSAVE): in 64-bit mode the 64-bit form, 8-byte FIP and FDP as
+ * FXSAVE64 writes them (the helper is not told about REX.W, so a plain
+ * FXSAVE in 64-bit mode gets that form too), elsewhere the 32-bit form
+ * with the FCS and FDS selectors. (XSAVE keeps QEMU's x87 header: FIP
+ * and FDP 0, FOP unwritten; FXRSTOR and XRSTOR do not load the three.)
+ */
+void helper_fxsave_x86_64(void *env, uint64_t ptr);
+void helper_fxsave_x86_64(void *env, uint64_t ptr)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.fxsave(env, ptr);
+		return;
+	}
+	if (ptr & 0xf)
+		raise_exception_err_ra_x86_64(env, 13, 0, ra);
+	uint32_t hf = ENV32(vp, UCI_ENV_HFLAGS);
+	int mmu = (hf & UCI_HF_CPL_MASK) == 3 ? UCI_MMU_USER_IDX
+		  : (!(hf & UCI_HF_SMAP_MASK) || (ENV64(vp, UCI_ENV_EFLAGS) & RFLAGS_AC)) ? UCI_MMU_KNOSMAP_IDX
+											     : UCI_MMU_KSMAP_IDX;
+	bool cs64 = (hf & UCI_HF_CS64_MASK) != 0;
+	uint16_t cw, sw, tw, fop, fcs, fds;
+	uint64_t fip, fdp;
+	uc_reg_read(vp->uc, UC_X86_REG_FPCW, &cw);
+	uc_reg_read(vp->uc, UC_X86_REG_FPSW, &sw);
+	uc_reg_read(vp->uc, UC_X86_REG_FPTAG, &tw);
+	uc_reg_read(vp->uc, UC_X86_REG_FOP, &fop);
+	uc_reg_read(vp->uc, UC_X86_REG_FIP, &fip);
+	uc_reg_read(vp->uc, UC_X86_REG_FCS, &fcs);
+	uc_reg_read(vp->uc, UC_X86_REG_FDP, &fdp);
+	uc_reg_read(vp->uc, UC_X86_REG_FDS, &fds);
+	cpu_stw_mmuidx_ra_x86_64(env, ptr, cw, mmu, ra);
+	cpu_stw_mmuidx_ra_x86_64(env, ptr + 2, sw, mmu, ra);
+	cpu_stw_mmuidx_ra_x86_64(env, ptr + 4, abridged_tag(tw), mmu, ra); /* and reserved byte 5 */
+	cpu_stw_mmuidx_ra_x86_64(env, ptr + 6, fop & 0x7ff, mmu, ra);
+	if (cs64) {
+		cpu_stq_mmuidx_ra_x86_64(env, ptr + 8, fip, mmu, ra);
+		cpu_stq_mmuidx_ra_x86_64(env, ptr + 16, fdp, mmu, ra);
+	} else {
+		cpu_stl_mmuidx_ra_x86_64(env, ptr + 8, (uint32_t)fip, mmu, ra);
+		cpu_stl_mmuidx_ra_x86_64(env, ptr + 12, fcs, mmu, ra);
+		cpu_stl_mmuidx_ra_x86_64(env, ptr + 16, (uint32_t)fdp, mmu, ra);
+		cpu_stl_mmuidx_ra_x86_64(env, ptr + 20, fds, mmu, ra);
+	}
+	int top = (sw >> 11) & 7;
+	for (int i = 0; i < 8; i++) { /* ST(i) */
+		struct fp80 f;
+		uc_reg_read(vp->uc, UC_X86_REG_FP0 + ((top + i) & 7), &f);
+		cpu_stq_mmuidx_ra_x86_64(env, ptr + 32 + 16 * i, f.mantissa, mmu, ra);
+		cpu_stw_mmuidx_ra_x86_64(env, ptr + 40 + 16 * i, f.exponent, mmu, ra);
+	}
+	if (!(cr(vp, 4) & CR4_OSFXSR))
+		return;
+	uint32_t mx;
+	uc_reg_read(vp->uc, UC_X86_REG_MXCSR, &mx);
+	cpu_stl_mmuidx_ra_x86_64(env, ptr + 24, mx, mmu, ra);
+	cpu_stl_mmuidx_ra_x86_64(env, ptr + 28, MXCSR_MASK, mmu, ra);
+	/* fast FXSAVE (EFER.FFXSR, CPL 0, long mode) leaves the XMM registers out */
+	if ((ENV64(vp, UCI_ENV_EFER) & EFER_FFXSR) && !(hf & UCI_HF_CPL_MASK) && (hf & UCI_HF_LMA_MASK))
+		return;
+	for (int i = 0; i < (cs64 ? 16 : 8); i++) {
+		uint64_t q[2];
+		memcpy(q, vp->env + vp->xmm_off + 64 * i, 16);
+		cpu_stq_mmuidx_ra_x86_64(env, ptr + 160 + 16 * i, q[0], mmu, ra);
+		cpu_stq_mmuidx_ra_x86_64(env, ptr + 168 + 16 * i, q[1], mmu, ra);
+	}
+}
+
 /* INT n, INT3, INTO: remember the instruction's length, to report an intercepted delivery at it */
 void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, int next_eip_addend)
 	__attribute__((noreturn));
@@ -1781,6 +1933,19 @@ static void reset_state(struct sim_x86_vcpu *vp)
 	uc_reg_write(vp->uc, UC_X86_REG_MXCSR, &mxcsr);
 	uc_reg_write(vp->uc, UC_X86_REG_FPCW, &fpcw);
 	uc_reg_write(vp->uc, UC_X86_REG_MSR, &m);
+	uint64_t zero64 = 0;
+	uint16_t zero16 = 0;
+	uc_reg_write(vp->uc, UC_X86_REG_FOP, &zero16);
+	uc_reg_write(vp->uc, UC_X86_REG_FIP, &zero64);
+	uc_reg_write(vp->uc, UC_X86_REG_FCS, &zero16);
+	uc_reg_write(vp->uc, UC_X86_REG_FDP, &zero64);
+	uc_reg_write(vp->uc, UC_X86_REG_FDS, &zero16);
+	/*
+	 * XCR0: x87 and SSE enabled, what unicorn's reset leaves and what the
+	 * simulator has always reported (the architectural RESET value is 1;
+	 * VMMs set XCR0 themselves).
+	 */
+	ENV64(vp, UCI_ENV_XCR0) = XCR0_X87 | XCR0_SSE;
 	uint8_t z[16] = {0};
 	for (int i = 0; i < 16; i++)
 		uc_reg_write(vp->uc, UC_X86_REG_XMM0 + i, z);
@@ -1818,7 +1983,7 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	if (!vp->cs)
 		goto fail;
 	vp->env = vp->cs + UCI_CS_ENV;
-	if (!uci_check_layout(vp)) {
+	if (!uci_check_layout(vp) || !model_enable_xsave(vp)) {
 		fprintf(stderr, "mshv-sim: this libunicorn does not match the 2.0.1 layout the CPU model needs\n");
 		goto fail;
 	}
@@ -2027,7 +2192,7 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 	case HV_X64_REGISTER_CR3: v->reg64 = cr(vp, 3); return 0;
 	case HV_X64_REGISTER_CR4: v->reg64 = cr(vp, 4); return 0;
 	case HV_X64_REGISTER_CR8: v->reg64 = (vp->apic[APIC_TPR] >> 4) & 0xf; return 0;
-	case HV_X64_REGISTER_XFEM: v->reg64 = 3; return 0;
+	case HV_X64_REGISTER_XFEM: v->reg64 = ENV64(vp, UCI_ENV_XCR0); return 0;
 	case HV_X64_REGISTER_DR0: case HV_X64_REGISTER_DR1: case HV_X64_REGISTER_DR2: case HV_X64_REGISTER_DR3:
 		v->reg64 = ENV64(vp, UCI_ENV_DR + 8 * (name - HV_X64_REGISTER_DR0));
 		return 0;
@@ -2045,25 +2210,35 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 	case HV_X64_REGISTER_INITIAL_APIC_ID: v->reg64 = vp->vp_index; return 0;
 	case HV_REGISTER_VP_INDEX: v->reg64 = vp->vp_index; return 0;
 	case HV_REGISTER_GUEST_OS_ID: v->reg64 = vp->guest_os_id; return 0;
+	/*
+	 * The two control/status registers are the first 32 bytes of the
+	 * 64-bit FXSAVE image (FXSAVE64): FCW FSW FTW(abridged) FOP FIP, then
+	 * FDP MXCSR MXCSR_MASK. FIP and FDP are the 64-bit offsets; that form
+	 * has no FCS/FDS selectors.
+	 */
 	case HV_X64_REGISTER_FP_CONTROL_STATUS: {
-		uint16_t cw, sw, tw;
+		uint16_t cw, sw, tw, fop;
+		uint64_t fip;
 		uc_reg_read(vp->uc, UC_X86_REG_FPCW, &cw);
 		uc_reg_read(vp->uc, UC_X86_REG_FPSW, &sw);
 		uc_reg_read(vp->uc, UC_X86_REG_FPTAG, &tw);
+		uc_reg_read(vp->uc, UC_X86_REG_FOP, &fop);
+		uc_reg_read(vp->uc, UC_X86_REG_FIP, &fip);
 		v->fp_control_status.fp_control = cw;
 		v->fp_control_status.fp_status = sw;
-		uint8_t abridged = 0;
-		for (int i = 0; i < 8; i++)
-			if (((tw >> (2 * i)) & 3) != 3)
-				abridged |= (uint8_t)(1u << i);
-		v->fp_control_status.fp_tag = abridged;
+		v->fp_control_status.fp_tag = abridged_tag(tw);
+		v->fp_control_status.last_fp_op = fop;
+		v->fp_control_status.last_fp_rip = fip;
 		return 0;
 	}
 	case HV_X64_REGISTER_XMM_CONTROL_STATUS: {
 		uint32_t mx;
+		uint64_t fdp;
 		uc_reg_read(vp->uc, UC_X86_REG_MXCSR, &mx);
+		uc_reg_read(vp->uc, UC_X86_REG_FDP, &fdp);
+		v->xmm_control_status.last_fp_rdp = fdp;
 		v->xmm_control_status.xmm_status_control = mx;
-		v->xmm_control_status.xmm_status_control_mask = 0xffff;
+		v->xmm_control_status.xmm_status_control_mask = MXCSR_MASK;
 		return 0;
 	}
 	case HV_REGISTER_INTERRUPT_STATE:
@@ -2165,20 +2340,34 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		own_msr_write(vp, 0x1b, v->reg64);
 		return 0;
 	case HV_REGISTER_GUEST_OS_ID: vp->guest_os_id = v->reg64; return 0;
-	case HV_X64_REGISTER_XFEM: return 0;
+	case HV_X64_REGISTER_XFEM:
+		/* XCR0, as XSETBV would take it; a value XSETBV refuses (#GP) changes nothing */
+		if (!xcr0_valid(vp, v->reg64))
+			return HV_STATUS_INVALID_REGISTER_VALUE;
+		ENV64(vp, UCI_ENV_XCR0) = v->reg64;
+		return 0;
 	case HV_X64_REGISTER_FP_CONTROL_STATUS: {
-		uint16_t cw = v->fp_control_status.fp_control, sw = v->fp_control_status.fp_status, tw = 0;
-		for (int i = 0; i < 8; i++)
-			if (!(v->fp_control_status.fp_tag & (1u << i)))
-				tw |= (uint16_t)(3u << (2 * i));
+		/* FOP is 11 bits (the opcode's last 11 bits): bits 15:11 are not kept */
+		uint16_t cw = v->fp_control_status.fp_control, sw = v->fp_control_status.fp_status;
+		uint16_t tw = full_tag(v->fp_control_status.fp_tag);
+		uint16_t fop = v->fp_control_status.last_fp_op & 0x7ff, fcs = 0;
+		uint64_t fip = v->fp_control_status.last_fp_rip;
 		uc_reg_write(vp->uc, UC_X86_REG_FPCW, &cw);
 		uc_reg_write(vp->uc, UC_X86_REG_FPSW, &sw);
 		uc_reg_write(vp->uc, UC_X86_REG_FPTAG, &tw);
+		uc_reg_write(vp->uc, UC_X86_REG_FOP, &fop);
+		uc_reg_write(vp->uc, UC_X86_REG_FIP, &fip);
+		uc_reg_write(vp->uc, UC_X86_REG_FCS, &fcs);
 		return 0;
 	}
 	case HV_X64_REGISTER_XMM_CONTROL_STATUS: {
+		/* MXCSR_MASK is the processor's, read-only (FXRSTOR ignores the field): not written */
 		uint32_t mx = v->xmm_control_status.xmm_status_control;
+		uint64_t fdp = v->xmm_control_status.last_fp_rdp;
+		uint16_t fds = 0;
 		uc_reg_write(vp->uc, UC_X86_REG_MXCSR, &mx);
+		uc_reg_write(vp->uc, UC_X86_REG_FDP, &fdp);
+		uc_reg_write(vp->uc, UC_X86_REG_FDS, &fds);
 		return 0;
 	}
 	case HV_REGISTER_INTERRUPT_STATE:
@@ -2272,14 +2461,17 @@ int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, si
 		memcpy(x, vp->xsave_shadow, XSAVE_BLOB_SIZE);
 		union hv_register_value fp;
 		sim_x86_vcpu_get_register(vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &fp);
+		union hv_register_value xc;
+		sim_x86_vcpu_get_register(vp, HV_X64_REGISTER_XMM_CONTROL_STATUS, &xc);
+		/* the two registers are the image's first 32 bytes (FXSAVE64 form), reserved byte 5 aside */
 		memcpy(x + 0, &fp.fp_control_status.fp_control, 2);
 		memcpy(x + 2, &fp.fp_control_status.fp_status, 2);
 		x[4] = fp.fp_control_status.fp_tag;
-		uint32_t mx;
-		uc_reg_read(vp->uc, UC_X86_REG_MXCSR, &mx);
-		memcpy(x + 24, &mx, 4);
-		uint32_t mxmask = 0xffff;
-		memcpy(x + 28, &mxmask, 4);
+		memcpy(x + 6, &fp.fp_control_status.last_fp_op, 2);
+		memcpy(x + 8, &fp.fp_control_status.last_fp_rip, 8);
+		memcpy(x + 16, &xc.xmm_control_status.last_fp_rdp, 8);
+		memcpy(x + 24, &xc.xmm_control_status.xmm_status_control, 4);
+		memcpy(x + 28, &xc.xmm_control_status.xmm_status_control_mask, 4);
 		for (int i = 0; i < 8; i++) {
 			struct fp80 f;
 			uc_reg_read(vp->uc, UC_X86_REG_FP0 + i, &f);
@@ -2342,10 +2534,13 @@ int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *b
 		memcpy(&fp.fp_control_status.fp_control, x + 0, 2);
 		memcpy(&fp.fp_control_status.fp_status, x + 2, 2);
 		fp.fp_control_status.fp_tag = x[4];
+		memcpy(&fp.fp_control_status.last_fp_op, x + 6, 2);
+		memcpy(&fp.fp_control_status.last_fp_rip, x + 8, 8);
 		sim_x86_vcpu_set_register(vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &fp);
-		uint32_t mx;
-		memcpy(&mx, x + 24, 4);
-		uc_reg_write(vp->uc, UC_X86_REG_MXCSR, &mx);
+		memset(&fp, 0, sizeof(fp));
+		memcpy(&fp.xmm_control_status.last_fp_rdp, x + 16, 8);
+		memcpy(&fp.xmm_control_status.xmm_status_control, x + 24, 4);
+		sim_x86_vcpu_set_register(vp, HV_X64_REGISTER_XMM_CONTROL_STATUS, &fp);
 		for (int i = 0; i < 8; i++) {
 			struct fp80 f;
 			memcpy(&f.mantissa, x + 32 + 16 * i, 8);
@@ -2586,7 +2781,7 @@ static void regpage_store(struct sim_x86_vcpu *vp, struct hv_vp_register_page *r
 	rp->interrupt_state.interrupt_shadow = (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_INHIBIT_IRQ_MASK) != 0;
 	rp->interrupt_state.nmi_masked = (ENV32(vp, UCI_ENV_HFLAGS2) & UCI_HF2_NMI_MASK) != 0;
 	rp->instruction_emulation_hints = 0;
-	rp->xfem = 3;
+	rp->xfem = ENV64(vp, UCI_ENV_XCR0);
 	rp->dirty = 0;
 	rp->isvalid = 1;
 }

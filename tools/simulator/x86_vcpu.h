@@ -94,6 +94,17 @@ void sim_x86_vcpu_set_intercepts(struct sim_x86_vcpu *vcpu, const struct sim_x86
  * tables as struct hv_x64_table_register, ...). Unknown or unsupported
  * names give HV_STATUS_INVALID_PARAMETER; a value the architecture
  * rejects gives HV_STATUS_INVALID_REGISTER_VALUE.
+ *
+ * HV_X64_REGISTER_XFEM is the guest's XCR0, the one XGETBV reads and XSETBV
+ * writes (the CPU model has XSAVE with x87 and SSE state; a new VP has 3):
+ * a value XSETBV refuses (x87 clear, a component CPUID leaf 0xD does not
+ * report, AVX without SSE) is HV_STATUS_INVALID_REGISTER_VALUE and changes
+ * nothing. HV_X64_REGISTER_FP_CONTROL_STATUS and _XMM_CONTROL_STATUS are
+ * the first 32 bytes of the FXSAVE64 image: FCW, FSW, abridged FTW, FOP
+ * (11 bits), 64-bit FIP; 64-bit FDP, MXCSR, MXCSR_MASK. MXCSR_MASK is the
+ * processor's (0xffff), read-only: a written mask is ignored, as FXRSTOR
+ * ignores that field. Setting FIP/FDP this way clears the FCS/FDS selectors
+ * (the 64-bit form has none).
  */
 uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vcpu, uint32_t name, union hv_register_value *value);
 uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vcpu, uint32_t name, const union hv_register_value *value);
@@ -104,7 +115,8 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vcpu, uint32_t name, con
  * the rest zero; TPR is CR8's) or MSHV_VP_STATE_XSAVE (the XSAVE area in
  * compacted format, x87 and SSE). get: *len is the buffer size on entry
  * and the bytes written on return (-ENOSPC when too small, with *len set to
- * the size needed). Set then get gives the same bytes. Other types: -EINVAL.
+ * the size needed). Set then get gives the same bytes (FOP's bits 15:11
+ * read 0). Other types: -EINVAL.
  */
 int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vcpu, uint32_t type, void *buf, size_t *len);
 int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vcpu, uint32_t type, const void *buf, size_t len);
