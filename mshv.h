@@ -1933,12 +1933,9 @@ MSHV_INLINE int mshv__vcpu_hvcall_rep(struct mshv_vcpu *vcpu, __u16 code, size_t
 	return ret < 0 ? ret : 0;
 }
 
-/*
- * mshv_vcpu_get_registers_legacy - MSHV_GET_VP_REGISTERS (6.6-era VP fd
- * ioctl) for regs[0..count), MSHV_VP_MAX_REGISTERS per call. Returns 0 or
- * -errno (-ENOTTY upstream).
- */
-MSHV_INLINE int mshv_vcpu_get_registers_legacy(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count)
+/* MSHV_GET_VP_REGISTERS or MSHV_SET_VP_REGISTERS (request) over regs[0..count), MSHV_VP_MAX_REGISTERS per call. */
+MSHV_INLINE int mshv__registers_legacy(struct mshv_vcpu *vcpu, unsigned long request, struct hv_register_assoc *regs,
+				       size_t count)
 {
 	struct mshv_vp_registers args;
 	size_t done;
@@ -1949,31 +1946,29 @@ MSHV_INLINE int mshv_vcpu_get_registers_legacy(struct mshv_vcpu *vcpu, struct hv
 	for (done = 0; done < count; done += (size_t)args.count) {
 		args.count = (int)(count - done < MSHV_VP_MAX_REGISTERS ? count - done : MSHV_VP_MAX_REGISTERS);
 		args.regs = regs + done;
-		ret = mshv__ioctl(vcpu->fd, MSHV_GET_VP_REGISTERS, &args);
+		ret = mshv__ioctl(vcpu->fd, request, &args);
 		if (ret < 0)
 			return ret;
 	}
 	return 0;
 }
 
+/*
+ * mshv_vcpu_get_registers_legacy - MSHV_GET_VP_REGISTERS (6.6-era VP fd
+ * ioctl) for regs[0..count), MSHV_VP_MAX_REGISTERS per call. Returns 0 or
+ * -errno (-ENOTTY upstream).
+ */
+MSHV_INLINE int mshv_vcpu_get_registers_legacy(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count)
+{
+	return mshv__registers_legacy(vcpu, MSHV_GET_VP_REGISTERS, regs, count);
+}
+
 /* mshv_vcpu_set_registers_legacy - MSHV_SET_VP_REGISTERS (6.6-era), as above. Returns 0 or -errno. */
 MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs,
 					       size_t count)
 {
-	struct mshv_vp_registers args;
-	size_t done;
-	int ret;
-
-	if (!count || !regs)
-		return -EINVAL;
-	for (done = 0; done < count; done += (size_t)args.count) {
-		args.count = (int)(count - done < MSHV_VP_MAX_REGISTERS ? count - done : MSHV_VP_MAX_REGISTERS);
-		args.regs = (struct hv_register_assoc *)(uintptr_t)(regs + done);
-		ret = mshv__ioctl(vcpu->fd, MSHV_SET_VP_REGISTERS, &args);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+	/* the kernel only reads them */
+	return mshv__registers_legacy(vcpu, MSHV_SET_VP_REGISTERS, (struct hv_register_assoc *)(uintptr_t)regs, count);
 }
 
 /*
@@ -2184,16 +2179,13 @@ MSHV_INLINE int mshv_vcpu_translate_gva(struct mshv_vcpu *vcpu, __u64 gva, __u64
 }
 
 /*
- * mshv_vcpu_gpa_read - HVCALL_READ_GPA (MSHV_ROOT_HVCALL on the VP fd,
- * 6.6-era kernels): rw->byte_count (1-16) bytes at guest physical
- * rw->base_gpa as this VP sees them, into rw->data; *access_result (may be
- * NULL) receives the hypervisor's access result (HV_GPA_ACCESS_*).
- * Returns 0 or -errno.
+ * HVCALL_READ_GPA or HVCALL_WRITE_GPA for rw: the write input is the read
+ * input followed by the data, and both outputs start with the access result.
  */
-MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_write_gpa *rw, __u64 *access_result,
-				   __u16 *hv_status)
+MSHV_INLINE int mshv__gpa_access(struct mshv_vcpu *vcpu, struct mshv_read_write_gpa *rw, int write,
+				 __u64 *access_result, __u16 *hv_status)
 {
-	struct hv_input_read_gpa in;
+	struct hv_input_write_gpa in;
 	struct hv_output_read_gpa out;
 	int ret;
 
@@ -2207,38 +2199,37 @@ MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_writ
 	in.byte_count = rw->byte_count;
 	in.base_gpa = rw->base_gpa;
 	in.control_flags.as_uint64 = rw->flags;
-	ret = mshv__hvcall(vcpu->fd, HVCALL_READ_GPA, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
-	if (ret == 0) {
+	if (write)
+		memcpy(in.data, rw->data, rw->byte_count);
+	ret = mshv__hvcall(vcpu->fd, write ? HVCALL_WRITE_GPA : HVCALL_READ_GPA, 0, &in,
+			   write ? sizeof(in) : sizeof(struct hv_input_read_gpa), &out,
+			   write ? sizeof(struct hv_output_write_gpa) : sizeof(out), hv_status);
+	if (ret == 0 && !write)
 		memcpy(rw->data, out.data, rw->byte_count);
-		if (access_result)
-			*access_result = out.access_result.as_uint64;
-	}
+	if (ret == 0 && access_result)
+		*access_result = out.access_result.as_uint64;
 	return ret;
+}
+
+/*
+ * mshv_vcpu_gpa_read - HVCALL_READ_GPA (MSHV_ROOT_HVCALL on the VP fd,
+ * 6.6-era kernels): rw->byte_count (1-16) bytes at guest physical
+ * rw->base_gpa as this VP sees them, into rw->data; *access_result (may be
+ * NULL) receives the hypervisor's access result (HV_GPA_ACCESS_*).
+ * Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_write_gpa *rw, __u64 *access_result,
+				   __u16 *hv_status)
+{
+	return mshv__gpa_access(vcpu, rw, 0, access_result, hv_status);
 }
 
 /* mshv_vcpu_gpa_write - HVCALL_WRITE_GPA: rw->data[0..byte_count) to rw->base_gpa, as above. Returns 0 or -errno. */
 MSHV_INLINE int mshv_vcpu_gpa_write(struct mshv_vcpu *vcpu, const struct mshv_read_write_gpa *rw,
 				    __u64 *access_result, __u16 *hv_status)
 {
-	struct hv_input_write_gpa in;
-	struct hv_output_write_gpa out;
-	int ret;
-
-	if (hv_status)
-		*hv_status = HV_STATUS_SUCCESS;
-	if (!rw->byte_count || rw->byte_count > sizeof(rw->data))
-		return -EINVAL;
-	memset(&in, 0, sizeof(in));
-	memset(&out, 0, sizeof(out));
-	in.vp_index = vcpu->index;
-	in.byte_count = rw->byte_count;
-	in.base_gpa = rw->base_gpa;
-	in.control_flags.as_uint64 = rw->flags;
-	memcpy(in.data, rw->data, rw->byte_count);
-	ret = mshv__hvcall(vcpu->fd, HVCALL_WRITE_GPA, 0, &in, sizeof(in), &out, sizeof(out), hv_status);
-	if (ret == 0 && access_result)
-		*access_result = out.access_result.as_uint64;
-	return ret;
+	/* only read from: the data goes to the guest */
+	return mshv__gpa_access(vcpu, (struct mshv_read_write_gpa *)(uintptr_t)rw, 1, access_result, hv_status);
 }
 
 /* The checks of MSHV_GET/SET_VP_STATE (4 KiB aligned buffer and size, known type). */

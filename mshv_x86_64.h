@@ -525,43 +525,9 @@ MSHV_INLINE int mshv_vm_get_msr_index_list(struct mshv_vm *vm, __u32 *indices, u
 	return mshv__msr_index_list(indices, count, 0, v[1], v[2], v[0], v[3]);
 }
 
-/*
- * mshv_vcpu_get_msrs - the MSRs msrs[i].index into msrs[i].data, i < count,
- * through their hypervisor registers (mshv_x86_msr_to_register; one
- * without gives -EINVAL before any call) and mshv_vcpu_get_registers()
- * in chunks. Returns count, or -errno.
- */
-MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, size_t count,
-				   __u16 *hv_status)
-{
-	struct hv_register_assoc regs[MSHV_SET_REGISTERS_PER_CALL];
-	size_t done, n, i;
-	int ret;
-
-	if (hv_status)
-		*hv_status = HV_STATUS_SUCCESS;
-	if (!count || !msrs || count > 0x7fffffff)
-		return -EINVAL;
-	for (i = 0; i < count; i++)
-		if (!mshv_x86_msr_to_register(msrs[i].index))
-			return -EINVAL;
-	for (done = 0; done < count; done += n) {
-		n = count - done < MSHV_SET_REGISTERS_PER_CALL ? count - done : MSHV_SET_REGISTERS_PER_CALL;
-		memset(regs, 0, sizeof(regs[0]) * n);
-		for (i = 0; i < n; i++)
-			regs[i].name = mshv_x86_msr_to_register(msrs[done + i].index);
-		ret = mshv_vcpu_get_registers(vcpu, regs, n, hv_status);
-		if (ret < 0)
-			return ret;
-		for (i = 0; i < n; i++)
-			msrs[done + i].data = regs[i].value.reg64;
-	}
-	return (int)count;
-}
-
-/* mshv_vcpu_set_msrs - set msrs[i].index = msrs[i].data, i < count, as above. Returns count, or -errno. */
-MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr_entry *msrs, size_t count,
-				   __u16 *hv_status)
+/* Get (set == 0) or set msrs[0..count) through their hypervisor registers, in chunks. Returns count, or -errno. */
+MSHV_INLINE int mshv__msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, size_t count, int set,
+			   __u16 *hv_status)
 {
 	struct hv_register_assoc regs[MSHV_SET_REGISTERS_PER_CALL];
 	size_t done, n, i;
@@ -581,11 +547,34 @@ MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr
 			regs[i].name = mshv_x86_msr_to_register(msrs[done + i].index);
 			regs[i].value.reg64 = msrs[done + i].data;
 		}
-		ret = mshv_vcpu_set_registers(vcpu, regs, n, hv_status);
+		ret = set ? mshv_vcpu_set_registers(vcpu, regs, n, hv_status)
+			  : mshv_vcpu_get_registers(vcpu, regs, n, hv_status);
 		if (ret < 0)
 			return ret;
+		for (i = 0; !set && i < n; i++)
+			msrs[done + i].data = regs[i].value.reg64;
 	}
 	return (int)count;
+}
+
+/*
+ * mshv_vcpu_get_msrs - the MSRs msrs[i].index into msrs[i].data, i < count,
+ * through their hypervisor registers (mshv_x86_msr_to_register; one
+ * without gives -EINVAL before any call) and mshv_vcpu_get_registers()
+ * in chunks. Returns count, or -errno.
+ */
+MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, size_t count,
+				   __u16 *hv_status)
+{
+	return mshv__msrs(vcpu, msrs, count, 0, hv_status);
+}
+
+/* mshv_vcpu_set_msrs - set msrs[i].index = msrs[i].data, i < count, as above. Returns count, or -errno. */
+MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr_entry *msrs, size_t count,
+				   __u16 *hv_status)
+{
+	/* only read from when setting */
+	return mshv__msrs(vcpu, (struct mshv_msr_entry *)(uintptr_t)msrs, count, 1, hv_status);
 }
 
 /* ---- vCPU register sets (mshv-ioctls' VcpuFd) ---------------------------- */
