@@ -34,13 +34,21 @@
  * MSHV_CREATE_PARTITION), with the kernel's layout on x86_64 and arm64.
  * Functions return >= 0 on success or -errno.
  *
- * Including a system <linux/mshv.h> before or after this header is fine:
- * each definition is made once, with the same layout and value.
+ *     MSHV_NO_SYSTEM_HEADER do not include the system's <linux/mshv.h>
+ *                           from here (see "Kernel interface, part 1").
  *
- * Files: mshv.h (this: kernel interface, then the ioctl layer),
- * mshv_hv_defs.h (hypervisor definitions, generated from hv-headers/),
- * mshv_x86_64.h and mshv_arm64.h (architecture-specific parts; mshv.h
- * includes the right one).
+ * The kernel names are those of the newest upstream header (Linux 7.1);
+ * where the 6.6-era downstream kernel gave a name another meaning, that
+ * meaning is *_LEGACY (MSHV_GET_VP_REGISTERS_LEGACY, ...). A system
+ * <linux/mshv.h> of any upstream release may be included before or after
+ * this header: mshv.h includes it itself when it can, each definition is
+ * made once, and the system header's values are the ones in force.
+ *
+ * Files, each included once: mshv.h (this: kernel interface, bindings,
+ * ioctl layer), mshv_hv_defs.h (hypervisor definitions, generated from
+ * hv-headers/, included first), mshv_x86_64.h or mshv_arm64.h (the
+ * architecture's part, included last; not for direct inclusion).
+ * tools/amalgamate.py pastes them into one file for vendoring.
  */
 #ifndef MSHV_H
 #define MSHV_H
@@ -74,23 +82,51 @@
 	typedef char MSHV__CONCAT(mshv__static_assert_, tag)[(cond) ? 1 : -1]
 
 /* ========================================================================
- * Kernel interface, part 1: upstream <linux/mshv.h>
+ * Kernel interface, part 1: upstream <linux/mshv.h>, as of Linux 7.1
  *
- * Skipped as a whole when the system header was included first (its
- * include guard is _LINUX_MSHV_H after headers_install); defining the guard
- * here makes a later #include <linux/mshv.h> a no-op.
+ * Include order does not matter, and the system's values win:
+ *   - When the compiler can look (__has_include) and a <linux/mshv.h> is on
+ *     the include path, it is included here, first; define
+ *     MSHV_NO_SYSTEM_HEADER before including mshv.h to stop that.
+ *   - What that header (or one the caller included before mshv.h: its guard
+ *     is _LINUX_MSHV_H when installed, _UAPI_LINUX_MSHV_H in a kernel tree)
+ *     already defines is not defined again. The upstream header grew by
+ *     release, so each later group below is guarded by a macro that arrived
+ *     in the same release: an older system header gets the newer groups
+ *     from here.
+ *   - Enumerators added to an existing enum (the partition flag bits of
+ *     6.19 and 7.0) cannot be added to the system's enum; they become
+ *     macros with the same value. MSHV_PT_BIT_COUNT and MSHV_PT_FLAGS_MASK
+ *     stay the system header's (3 before 6.19, 4 in 6.19, 6 from 7.0): the
+ *     ioctl layer uses neither.
+ *   - Both guards are defined at the end, so a later #include
+ *     <linux/mshv.h> (installed or from a kernel tree) is a no-op.
  * ======================================================================== */
-#ifndef _LINUX_MSHV_H
-#define _LINUX_MSHV_H
-#define _UAPI_LINUX_MSHV_H
+#if !defined(MSHV_NO_SYSTEM_HEADER) && !defined(_LINUX_MSHV_H) && !defined(_UAPI_LINUX_MSHV_H) && \
+	defined(__has_include)
+#if __has_include(<linux/mshv.h>)
+#include <linux/mshv.h>
+#endif
+#endif
+
+#if !defined(_LINUX_MSHV_H) && !defined(_UAPI_LINUX_MSHV_H)
+#define MSHV__OWN_UAPI 1 /* no system header: everything below is ours */
+
+/* ---- Linux 6.15: the first upstream header ---- */
 
 #define MSHV_IOCTL 0xB8
 
-/* /dev/mshv: partition creation flags (bit numbers) and isolation types */
+/*
+ * /dev/mshv: partition creation flags (bit numbers) and isolation types.
+ * Bits 3 (6.19) and 4, 5 (7.0) were first the 6.6-era downstream kernel's.
+ */
 enum {
 	MSHV_PT_BIT_LAPIC,
 	MSHV_PT_BIT_X2APIC,
 	MSHV_PT_BIT_GPA_SUPER_PAGES,
+	MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES, /* 6.19: struct mshv_create_partition_v2 */
+	MSHV_PT_BIT_NESTED_VIRTUALIZATION,  /* 7.0 */
+	MSHV_PT_BIT_SMT_ENABLED_GUEST,      /* 7.0 */
 	MSHV_PT_BIT_COUNT
 };
 
@@ -291,7 +327,162 @@ struct mshv_get_set_vp_state {
 #define MSHV_SET_VP_STATE _IOWR(MSHV_IOCTL, 0x02, struct mshv_get_set_vp_state)
 /* MSHV_ROOT_HVCALL (above) also works on a VP fd. */
 
-#endif /* _LINUX_MSHV_H */
+#endif /* no system header */
+
+/* ---- Linux 6.19: partition creation with CPU and XSAVE features ---- */
+#ifndef MSHV_NUM_CPU_FEATURES_BANKS
+
+#define MSHV_NUM_CPU_FEATURES_BANKS 2
+
+/*
+ * MSHV_CREATE_PARTITION's argument when pt_flags has
+ * 1 << MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES. The request number still encodes
+ * the 16-byte struct mshv_create_partition: the kernel reads those 16
+ * bytes, and only when that bit is set the whole 64. pt_num_cpu_fbanks is
+ * MSHV_NUM_CPU_FEATURES_BANKS; pt_cpu_fbanks are the processor features to
+ * *disable* (bits of union hv_partition_processor_features), and on x86_64
+ * pt_disabled_xsave the XSAVE features to disable, both handed to the
+ * hypervisor unchanged; the reserved fields are zero.
+ */
+struct mshv_create_partition_v2 {
+	__u64 pt_flags;
+	__u64 pt_isolation;
+	__u16 pt_num_cpu_fbanks;
+	__u8 pt_rsvd[6];
+	__u64 pt_cpu_fbanks[MSHV_NUM_CPU_FEATURES_BANKS];
+	__u64 pt_rsvd1[2];
+#if defined(__x86_64__)
+	__u64 pt_disabled_xsave;
+#else
+	__u64 pt_rsvd2;
+#endif
+} MSHV_PACKED;
+
+#endif /* MSHV_NUM_CPU_FEATURES_BANKS */
+
+/*
+ * ---- Linux 6.19: /dev/mshv capabilities and the mshv_vtl driver ----
+ *
+ * A kernel running in VTL2 (OpenHCL-style paravisors) has the mshv_vtl
+ * driver instead of mshv_root: its /dev/mshv answers MSHV_CHECK_EXTENSION
+ * and MSHV_CREATE_VTL, the VTL fd runs the lower VTL's VPs. Note that
+ * MSHV_GET_VP_REGISTERS and MSHV_SET_VP_REGISTERS here are mshv_vtl's
+ * (0x05/0x06); the 6.6-era root driver's are *_LEGACY (part 3).
+ */
+#ifndef MSHV_CHECK_EXTENSION
+
+/* Capabilities of MSHV_CHECK_EXTENSION (argument: a __u32, result: > 0 when present) */
+#define MSHV_CAP_CORE_API_STABLE   0x0
+#define MSHV_CAP_REGISTER_PAGE     0x1
+#define MSHV_CAP_VTL_RETURN_ACTION 0x2
+#define MSHV_CAP_DR6_SHARED        0x3
+#define MSHV_MAX_RUN_MSG_SIZE      256
+
+#ifndef MSHV_GET_VP_REGISTERS /* a 6.6-era system header gave these names the other meaning */
+/* Argument of mshv_vtl's MSHV_GET_VP_REGISTERS/MSHV_SET_VP_REGISTERS: one register. */
+struct mshv_vp_registers {
+	__u32 count;    /* 1 */
+	__u32 reserved;
+	__u64 regs_ptr; /* struct hv_register_assoc * */
+};
+#define MSHV_GET_VP_REGISTERS _IOWR(MSHV_IOCTL, 0x05, struct mshv_vp_registers)
+#define MSHV_SET_VP_REGISTERS _IOW(MSHV_IOCTL, 0x06, struct mshv_vp_registers)
+#endif
+
+/* MSHV_SINT_SET_EVENTFD: the eventfd a synthetic interrupt signals. */
+struct mshv_vtl_set_eventfd {
+	__s32 fd;
+	__u32 flag;
+};
+
+/* MSHV_SINT_SIGNAL_EVENT: signal an event flag on a connection. */
+struct mshv_vtl_signal_event {
+	__u32 connection_id;
+	__u32 flag;
+};
+
+/* MSHV_SINT_POST_MESSAGE: post a message (payload_size <= HV_MESSAGE_PAYLOAD_BYTE_COUNT). */
+struct mshv_vtl_sint_post_msg {
+	__u64 message_type;
+	__u32 connection_id;
+	__u32 payload_size;
+	__u64 payload_ptr;
+};
+
+/* MSHV_ADD_VTL0_MEMORY: guest pages [start_pfn, last_pfn) (last_pfn excluded). */
+struct mshv_vtl_ram_disposition {
+	__u64 start_pfn;
+	__u64 last_pfn;
+};
+
+/* MSHV_SET_POLL_FILE: a file polled while a CPU runs the lower VTL. */
+struct mshv_vtl_set_poll_file {
+	__u32 cpu;
+	__u32 fd;
+};
+
+/* MSHV_HVCALL_SETUP: the hypercalls the hvcall fd may make (a bitmap of bitmap_array_size bytes). */
+struct mshv_vtl_hvcall_setup {
+	__u64 bitmap_array_size;
+	__u64 allow_bitmap_ptr;
+};
+
+/* MSHV_HVCALL: one hypercall through the hvcall fd; status is the output. */
+struct mshv_vtl_hvcall {
+	__u64 control;
+	__u64 input_size;
+	__u64 input_ptr;
+	__u64 status;
+	__u64 output_size;
+	__u64 output_ptr;
+};
+
+/* MSHV_SINT_PAUSE_MESSAGE_STREAM: mask != 0 pauses. */
+struct mshv_sint_mask {
+	__u8 mask;
+	__u8 reserved[7];
+};
+
+/* /dev/mshv */
+#define MSHV_CHECK_EXTENSION _IOW(MSHV_IOCTL, 0x00, __u32)
+
+/* mshv_vtl's /dev/mshv and VTL fd */
+#define MSHV_CREATE_VTL          _IOR(MSHV_IOCTL, 0x1D, char)
+#define MSHV_ADD_VTL0_MEMORY     _IOW(MSHV_IOCTL, 0x21, struct mshv_vtl_ram_disposition)
+#define MSHV_SET_POLL_FILE       _IOW(MSHV_IOCTL, 0x25, struct mshv_vtl_set_poll_file)
+#define MSHV_RETURN_TO_LOWER_VTL _IO(MSHV_IOCTL, 0x27)
+
+/* mshv_vtl's VMBus (synic) device; 0x25 repeats MSHV_SET_POLL_FILE's number on another fd */
+#define MSHV_SINT_SIGNAL_EVENT         _IOW(MSHV_IOCTL, 0x22, struct mshv_vtl_signal_event)
+#define MSHV_SINT_POST_MESSAGE         _IOW(MSHV_IOCTL, 0x23, struct mshv_vtl_sint_post_msg)
+#define MSHV_SINT_SET_EVENTFD          _IOW(MSHV_IOCTL, 0x24, struct mshv_vtl_set_eventfd)
+#define MSHV_SINT_PAUSE_MESSAGE_STREAM _IOW(MSHV_IOCTL, 0x25, struct mshv_sint_mask)
+
+/* mshv_vtl's hvcall device */
+#define MSHV_HVCALL_SETUP _IOW(MSHV_IOCTL, 0x1E, struct mshv_vtl_hvcall_setup)
+#define MSHV_HVCALL       _IOWR(MSHV_IOCTL, 0x1F, struct mshv_vtl_hvcall)
+
+#endif /* MSHV_CHECK_EXTENSION */
+
+#ifndef MSHV__OWN_UAPI
+/* The flag bits a system header before 6.19 (bit 3) or 7.0 (bits 4, 5) lacks. */
+#ifndef MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES
+#define MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES 3
+#endif
+#ifndef MSHV_PT_BIT_NESTED_VIRTUALIZATION
+#define MSHV_PT_BIT_NESTED_VIRTUALIZATION 4
+#endif
+#ifndef MSHV_PT_BIT_SMT_ENABLED_GUEST
+#define MSHV_PT_BIT_SMT_ENABLED_GUEST 5
+#endif
+#endif
+
+#ifndef _LINUX_MSHV_H
+#define _LINUX_MSHV_H
+#endif
+#ifndef _UAPI_LINUX_MSHV_H
+#define _UAPI_LINUX_MSHV_H
+#endif
 
 /* ========================================================================
  * Kernel interface, part 2: in-kernel devices (VFIO passthrough)
@@ -351,41 +542,44 @@ struct mshv_device_attr {
 
 /* ========================================================================
  * Kernel interface, part 3: the 6.6-era downstream ABI (Azure Linux), which
- * rust-vmm's mshv-ioctls 0.7.0 drives: extra partition flags, SEV-SNP
- * isolation, and the 0xF0+ ioctls that predate MSHV_ROOT_HVCALL.
+ * rust-vmm's mshv-ioctls 0.7.0 drives: SEV-SNP isolation, and the 0xF0+
+ * ioctls that predate MSHV_ROOT_HVCALL.
  *
- * Skipped when a downstream system <linux/mshv.h> already defined it.
- * Where upstream and downstream give one name different values
- * (MSHV_PT_BIT_COUNT, MSHV_PT_ISOLATION_COUNT) the upstream value keeps the
- * plain name and the downstream one is *_LEGACY.
+ * Where upstream gives a name another meaning, the plain name is upstream's
+ * and the downstream meaning is *_LEGACY: MSHV_PT_ISOLATION_COUNT_LEGACY,
+ * MSHV_GET_VP_REGISTERS_LEGACY and MSHV_SET_VP_REGISTERS_LEGACY with struct
+ * mshv_vp_registers_legacy, and the device-attribute numbers (part 2);
+ * README.md lists every such pair. The plain-named rest is skipped when a
+ * 6.6-era system <linux/mshv.h> already defined it.
  * ======================================================================== */
-#ifndef MSHV_GET_VP_REGISTERS
-#define MSHV__DEFINES_DOWNSTREAM_ABI 1 /* the arch headers add their part */
+
+/* The downstream values of names upstream uses too. */
+#define MSHV_PT_BIT_COUNT_LEGACY 6       /* upstream 7.0 reached the same bits */
+#define MSHV_PT_ISOLATION_COUNT_LEGACY 2 /* NONE and SNP; upstream: 1 */
+
+/*
+ * Argument of the 6.6-era VP-fd MSHV_GET_VP_REGISTERS_LEGACY and
+ * MSHV_SET_VP_REGISTERS_LEGACY (the crate's struct mshv_vp_registers).
+ */
+struct mshv_vp_registers_legacy {
+	int count; /* at most MSHV_VP_MAX_REGISTERS */
+	struct hv_register_assoc *regs;
+};
+
+#define MSHV_GET_VP_REGISTERS_LEGACY _IOWR(MSHV_IOCTL, 0xF0, struct mshv_vp_registers_legacy)
+#define MSHV_SET_VP_REGISTERS_LEGACY _IOW(MSHV_IOCTL, 0xF1, struct mshv_vp_registers_legacy)
+
+#ifndef MSHV_INSTALL_INTERCEPT
 
 #define MSHV_VP_MAX_REGISTERS       128
-#define MSHV_NUM_CPU_FEATURES_BANKS 2
 
 /* /dev/mshv sibling ioctl types of the downstream driver */
 #define MSHV_DIAG_IOCTL  0xB9
 #define MSHV_TRACE_IOCTL 0xBA
 
-/* Partition creation flags added downstream (bit numbers after upstream's). */
+/* Isolation type after upstream's MSHV_PT_ISOLATION_NONE */
 enum {
-	MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES = 3,
-	MSHV_PT_BIT_NESTED_VIRTUALIZATION = 4,
-	MSHV_PT_BIT_SMT_ENABLED_GUEST = 5,
-	MSHV_PT_BIT_COUNT_LEGACY = 6
-};
-
-enum {
-	MSHV_PT_ISOLATION_SNP = 1,
-	MSHV_PT_ISOLATION_COUNT_LEGACY = 2
-};
-
-/* Argument of the downstream MSHV_GET_VP_REGISTERS / MSHV_SET_VP_REGISTERS. */
-struct mshv_vp_registers {
-	int count; /* at most MSHV_VP_MAX_REGISTERS */
-	struct hv_register_assoc *regs;
+	MSHV_PT_ISOLATION_SNP = 1
 };
 
 struct mshv_install_intercept {
@@ -540,14 +734,23 @@ struct mshv_trace_config {
 	_IOW(MSHV_IOCTL, 0xF9, struct mshv_register_deliverabilty_notifications)
 
 /* VP fd */
-#define MSHV_GET_VP_REGISTERS            _IOWR(MSHV_IOCTL, 0xF0, struct mshv_vp_registers)
-#define MSHV_SET_VP_REGISTERS            _IOW(MSHV_IOCTL, 0xF1, struct mshv_vp_registers)
 #define MSHV_VP_TRANSLATE_GVA            _IOWR(MSHV_IOCTL, 0xF2, struct mshv_translate_gva)
 #define MSHV_GET_VP_CPUID_VALUES         _IOWR(MSHV_IOCTL, 0xF4, struct mshv_get_vp_cpuid_values)
 #define MSHV_READ_GPA                    _IOWR(MSHV_IOCTL, 0xF5, struct mshv_read_write_gpa)
 #define MSHV_WRITE_GPA                   _IOW(MSHV_IOCTL, 0xF6, struct mshv_read_write_gpa)
 
-#endif /* MSHV_GET_VP_REGISTERS */
+#if defined(__x86_64__)
+/* Argument of MSHV_VP_REGISTER_INTERCEPT_RESULT (CPUID and MSR results). */
+struct mshv_register_intercept_result {
+	__u32 intercept_type; /* HV_INTERCEPT_TYPE_X64_CPUID or _MSR */
+	union hv_register_intercept_result_parameters parameters;
+};
+
+/* VP fd */
+#define MSHV_VP_REGISTER_INTERCEPT_RESULT _IOW(MSHV_IOCTL, 0xF3, struct mshv_register_intercept_result)
+#endif
+
+#endif /* MSHV_INSTALL_INTERCEPT */
 
 /* The device-creation number of both ABIs (they agree). */
 #define MSHV_CREATE_DEVICE_LEGACY   MSHV_CREATE_DEVICE
@@ -568,15 +771,6 @@ struct mshv_trace_config {
 	}
 
 /* ========================================================================
- * Architecture-specific parts
- * ======================================================================== */
-#if defined(__x86_64__)
-#include "mshv_x86_64.h"
-#elif defined(__aarch64__)
-#include "mshv_arm64.h"
-#endif
-
-/* ========================================================================
  * Every request number: X(name, argument size), upstream names first. The
  * list gives mshv_ioctl_name() and checks each number's encoded size
  * (_IOC_SIZE) against its argument at compile time.
@@ -594,6 +788,19 @@ struct mshv_trace_config {
 	X(MSHV_RUN_VP, sizeof(struct mshv_run_vp)) \
 	X(MSHV_GET_VP_STATE, sizeof(struct mshv_get_set_vp_state)) \
 	X(MSHV_SET_VP_STATE, sizeof(struct mshv_get_set_vp_state)) \
+	X(MSHV_CHECK_EXTENSION, sizeof(__u32)) \
+	X(MSHV_CREATE_VTL, sizeof(char)) \
+	X(MSHV_ADD_VTL0_MEMORY, sizeof(struct mshv_vtl_ram_disposition)) \
+	X(MSHV_SET_POLL_FILE, sizeof(struct mshv_vtl_set_poll_file)) \
+	X(MSHV_RETURN_TO_LOWER_VTL, 0) \
+	X(MSHV_GET_VP_REGISTERS, sizeof(struct mshv_vp_registers)) \
+	X(MSHV_SET_VP_REGISTERS, sizeof(struct mshv_vp_registers)) \
+	X(MSHV_SINT_SIGNAL_EVENT, sizeof(struct mshv_vtl_signal_event)) \
+	X(MSHV_SINT_POST_MESSAGE, sizeof(struct mshv_vtl_sint_post_msg)) \
+	X(MSHV_SINT_SET_EVENTFD, sizeof(struct mshv_vtl_set_eventfd)) \
+	X(MSHV_SINT_PAUSE_MESSAGE_STREAM, sizeof(struct mshv_sint_mask)) \
+	X(MSHV_HVCALL_SETUP, sizeof(struct mshv_vtl_hvcall_setup)) \
+	X(MSHV_HVCALL, sizeof(struct mshv_vtl_hvcall)) \
 	X(MSHV_CREATE_DEVICE, sizeof(struct mshv_create_device)) \
 	X(MSHV_SET_DEVICE_ATTR_UPSTREAM, sizeof(struct mshv_device_attr)) \
 	X(MSHV_HAS_DEVICE_ATTR_UPSTREAM, sizeof(struct mshv_device_attr)) \
@@ -611,13 +818,19 @@ struct mshv_trace_config {
 	X(MSHV_SIGNAL_EVENT_DIRECT, sizeof(struct mshv_signal_event_direct)) \
 	X(MSHV_POST_MESSAGE_DIRECT, sizeof(struct mshv_post_message_direct)) \
 	X(MSHV_REGISTER_DELIVERABILITY_NOTIFICATIONS, sizeof(struct mshv_register_deliverabilty_notifications)) \
-	X(MSHV_GET_VP_REGISTERS, sizeof(struct mshv_vp_registers)) \
-	X(MSHV_SET_VP_REGISTERS, sizeof(struct mshv_vp_registers)) \
+	X(MSHV_GET_VP_REGISTERS_LEGACY, sizeof(struct mshv_vp_registers_legacy)) \
+	X(MSHV_SET_VP_REGISTERS_LEGACY, sizeof(struct mshv_vp_registers_legacy)) \
 	X(MSHV_VP_TRANSLATE_GVA, sizeof(struct mshv_translate_gva)) \
 	X(MSHV_GET_VP_CPUID_VALUES, sizeof(struct mshv_get_vp_cpuid_values)) \
 	X(MSHV_READ_GPA, sizeof(struct mshv_read_write_gpa)) \
 	X(MSHV_WRITE_GPA, sizeof(struct mshv_read_write_gpa)) \
-	MSHV_IOCTL_NAMES_ARCH(X)
+	MSHV__IOCTL_NAMES_ARCH(X)
+#if defined(__x86_64__)
+#define MSHV__IOCTL_NAMES_ARCH(X) \
+	X(MSHV_VP_REGISTER_INTERCEPT_RESULT, sizeof(struct mshv_register_intercept_result))
+#else
+#define MSHV__IOCTL_NAMES_ARCH(X)
+#endif
 
 #define MSHV__CHECK_IOC_SIZE(req, size) MSHV_STATIC_ASSERT(_IOC_SIZE(req) == (size), ioc_size_##req);
 MSHV_IOCTL_NAMES(MSHV__CHECK_IOC_SIZE)
@@ -697,8 +910,9 @@ MSHV_INLINE const char *mshv_hv_intercept_type_name(__u32 type)
  * The name of an mshv ioctl request number ("MSHV_CREATE_VP"), or NULL.
  * Numbers are per fd type, so a few coincide and the first name in
  * MSHV_IOCTL_NAMES is given: MSHV_GET_VP_STATE is also /dev/mshv's
- * MSHV_GET_HOST_PARTITION_PROPERTY, and MSHV_HAS_DEVICE_ATTR_UPSTREAM the
- * 6.6-era MSHV_GET_DEVICE_ATTR.
+ * MSHV_GET_HOST_PARTITION_PROPERTY, MSHV_HAS_DEVICE_ATTR_UPSTREAM the
+ * 6.6-era MSHV_GET_DEVICE_ATTR, and MSHV_SET_POLL_FILE mshv_vtl's
+ * MSHV_SINT_PAUSE_MESSAGE_STREAM.
  */
 MSHV_INLINE const char *mshv_ioctl_name(unsigned long request)
 {
@@ -728,6 +942,9 @@ MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status)
 	case HV_STATUS_INVALID_REGISTER_VALUE:
 		return -EINVAL;
 	case HV_STATUS_INSUFFICIENT_MEMORY:
+	case HV_STATUS_INSUFFICIENT_CONTIGUOUS_MEMORY:
+	case HV_STATUS_INSUFFICIENT_ROOT_MEMORY:            /* Linux 7.0 */
+	case HV_STATUS_INSUFFICIENT_CONTIGUOUS_ROOT_MEMORY: /* Linux 7.0 */
 		return -ENOMEM;
 	default:
 		return -EIO;
@@ -1933,11 +2150,11 @@ MSHV_INLINE int mshv__vcpu_hvcall_rep(struct mshv_vcpu *vcpu, __u16 code, size_t
 	return ret < 0 ? ret : 0;
 }
 
-/* MSHV_GET_VP_REGISTERS or MSHV_SET_VP_REGISTERS (request) over regs[0..count), MSHV_VP_MAX_REGISTERS per call. */
+/* MSHV_GET_VP_REGISTERS_LEGACY or MSHV_SET_VP_REGISTERS_LEGACY (request) over regs[0..count), MSHV_VP_MAX_REGISTERS per call. */
 MSHV_INLINE int mshv__registers_legacy(struct mshv_vcpu *vcpu, unsigned long request, struct hv_register_assoc *regs,
 				       size_t count)
 {
-	struct mshv_vp_registers args;
+	struct mshv_vp_registers_legacy args;
 	size_t done;
 	int ret;
 
@@ -1954,21 +2171,21 @@ MSHV_INLINE int mshv__registers_legacy(struct mshv_vcpu *vcpu, unsigned long req
 }
 
 /*
- * mshv_vcpu_get_registers_legacy - MSHV_GET_VP_REGISTERS (6.6-era VP fd
+ * mshv_vcpu_get_registers_legacy - MSHV_GET_VP_REGISTERS_LEGACY (6.6-era VP fd
  * ioctl) for regs[0..count), MSHV_VP_MAX_REGISTERS per call. Returns 0 or
  * -errno (-ENOTTY upstream).
  */
 MSHV_INLINE int mshv_vcpu_get_registers_legacy(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count)
 {
-	return mshv__registers_legacy(vcpu, MSHV_GET_VP_REGISTERS, regs, count);
+	return mshv__registers_legacy(vcpu, MSHV_GET_VP_REGISTERS_LEGACY, regs, count);
 }
 
-/* mshv_vcpu_set_registers_legacy - MSHV_SET_VP_REGISTERS (6.6-era), as above. Returns 0 or -errno. */
+/* mshv_vcpu_set_registers_legacy - MSHV_SET_VP_REGISTERS_LEGACY (6.6-era), as above. Returns 0 or -errno. */
 MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs,
 					       size_t count)
 {
 	/* the kernel only reads them */
-	return mshv__registers_legacy(vcpu, MSHV_SET_VP_REGISTERS, (struct hv_register_assoc *)(uintptr_t)regs, count);
+	return mshv__registers_legacy(vcpu, MSHV_SET_VP_REGISTERS_LEGACY, (struct hv_register_assoc *)(uintptr_t)regs, count);
 }
 
 /*
@@ -2313,8 +2530,10 @@ MSHV_INLINE int mshv_device_get_attr(struct mshv_device *dev, struct mshv_device
 
 #endif /* MSHV_IMPLEMENTATION */
 
-/* The architecture's own part of the ioctl layer. */
-#define MSHV__ARCH_IOCTL_LAYER 1
+/* ========================================================================
+ * The architecture's own part: its bindings (register sets, message views)
+ * and its part of the ioctl layer
+ * ======================================================================== */
 #if defined(__x86_64__)
 #include "mshv_x86_64.h"
 #elif defined(__aarch64__)

@@ -1,47 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * mshv_arm64.h - the arm64-only part of mshv.h's kernel interface.
+ * mshv_arm64.h - the arm64 part of mshv.h: typed views of the arm64
+ * intercept messages (bindings layer), the core register set and the
+ * arm64 functions of the ioctl layer.
  *
- * mshv.h includes this file on arm64; including it directly is the same as
- * including mshv.h. The hypervisor's arm64 definitions (HV_ARM64_REGISTER_*,
+ * mshv.h includes this file once, at its end, on arm64: include mshv.h, not
+ * this file. The hypervisor's arm64 definitions (HV_ARM64_REGISTER_*,
  * hv_arm64_* intercept messages) are in mshv_hv_defs.h.
  */
-#include "mshv.h" /* which includes this file back, at the right place */
-
-#ifndef MSHV_ARM64_H
-#define MSHV_ARM64_H
-
+#ifndef MSHV_H
+#error "mshv_arm64.h is a part of mshv.h: include mshv.h instead"
+#endif
 #if !defined(__aarch64__)
 #error "mshv_arm64.h is for arm64 (aarch64) builds; include mshv.h, which picks the architecture"
 #endif
 
-/* No arm64-only request numbers (see mshv.h's MSHV_IOCTL_NAMES). */
-#define MSHV_IOCTL_NAMES_ARCH(X)
-
-#ifdef MSHV__DEFINES_DOWNSTREAM_ABI
-
-/*
- * Downstream MSHV_CREATE_PARTITION argument with CPU feature banks
- * (pt_cpu_fbanks, 1 << MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES in pt_flags).
- * arm64 has no XSAVE: the last field is reserved.
- */
-struct mshv_create_partition_v2 {
-	__u64 pt_flags;
-	__u64 pt_isolation;
-	__u16 pt_num_cpu_fbanks;
-	__u8 pt_rsvd[6];
-	__u64 pt_cpu_fbanks[MSHV_NUM_CPU_FEATURES_BANKS];
-	__u64 pt_rsvd1[2];
-	__u64 pt_rsvd2;
-} MSHV_PACKED;
-
-#endif /* MSHV__DEFINES_DOWNSTREAM_ABI */
-
-#endif /* MSHV_ARM64_H */
+/* Nothing more without mshv.h: one #error, not a cascade. */
+#if defined(MSHV_H) && !defined(MSHV_ARM64_H)
+#define MSHV_ARM64_H
 
 /* ---- typed views of intercept messages (NULL when the type differs) ---- */
-#ifndef MSHV_ARM64_MESSAGE_VIEWS
-#define MSHV_ARM64_MESSAGE_VIEWS 1
 /* mshv_msg_memory: HVMSG_UNMAPPED_GPA, HVMSG_GPA_INTERCEPT, HVMSG_UNACCEPTED_GPA */
 MSHV__MESSAGE_VIEW(memory, hv_arm64_memory_intercept_message,
 		   t == HVMSG_UNMAPPED_GPA || t == HVMSG_GPA_INTERCEPT || t == HVMSG_UNACCEPTED_GPA)
@@ -70,14 +48,10 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 	n = mem->instruction_byte_count;
 	return n < sizeof(mem->instruction_bytes) ? n : (unsigned int)sizeof(mem->instruction_bytes);
 }
-#endif /* MSHV_ARM64_MESSAGE_VIEWS */
 
 /* ========================================================================
- * The arm64 part of the ioctl layer (mshv.h includes this file a second
- * time, after its own ioctl layer): nothing yet.
+ * Registers and the arm64 part of the ioctl layer
  * ======================================================================== */
-#if defined(MSHV__ARCH_IOCTL_LAYER) && !defined(MSHV_ARM64_IOCTL_LAYER)
-#define MSHV_ARM64_IOCTL_LAYER 1
 
 /* The core registers (mshv-bindings' aarch64 StandardRegisters). */
 struct mshv_standard_registers {
@@ -176,4 +150,4 @@ MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_sta
 
 #endif /* MSHV_IMPLEMENTATION */
 
-#endif /* MSHV__ARCH_IOCTL_LAYER */
+#endif /* MSHV_ARM64_H */

@@ -1,60 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * mshv_x86_64.h - the x86_64-only part of mshv.h's kernel interface.
+ * mshv_x86_64.h - the x86_64 part of mshv.h: the MSR map, the register sets
+ * of mshv-ioctls (struct mshv_standard_registers, ...), typed views of the
+ * x86_64 intercept messages (bindings layer), and the x86_64 functions of
+ * the ioctl layer.
  *
- * mshv.h includes this file on x86_64; including it directly is the same as
- * including mshv.h. The hypervisor's x86_64 definitions (HV_X64_REGISTER_*,
+ * mshv.h includes this file once, at its end, on x86_64: include mshv.h,
+ * not this file. The hypervisor's x86_64 definitions (HV_X64_REGISTER_*,
  * hv_x64_* intercept messages, the VP register page) are in mshv_hv_defs.h.
  */
-#include "mshv.h" /* which includes this file back, at the right place */
-
-#ifndef MSHV_X86_64_H
-#define MSHV_X86_64_H
-
+#ifndef MSHV_H
+#error "mshv_x86_64.h is a part of mshv.h: include mshv.h instead"
+#endif
 #if !defined(__x86_64__)
 #error "mshv_x86_64.h is for x86_64 builds; include mshv.h, which picks the architecture"
 #endif
 
-/* The x86_64-only request numbers, for mshv.h's MSHV_IOCTL_NAMES. */
-#define MSHV_IOCTL_NAMES_ARCH(X) \
-	X(MSHV_VP_REGISTER_INTERCEPT_RESULT, sizeof(struct mshv_register_intercept_result))
-
-#ifdef MSHV__DEFINES_DOWNSTREAM_ABI
-
-/*
- * Downstream MSHV_CREATE_PARTITION argument with CPU feature banks
- * (pt_cpu_fbanks, 1 << MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES in pt_flags) and
- * the XSAVE features to disable.
- */
-struct mshv_create_partition_v2 {
-	__u64 pt_flags;
-	__u64 pt_isolation;
-	__u16 pt_num_cpu_fbanks;
-	__u8 pt_rsvd[6];
-	__u64 pt_cpu_fbanks[MSHV_NUM_CPU_FEATURES_BANKS];
-	__u64 pt_rsvd1[2];
-	__u64 pt_disabled_xsave;
-} MSHV_PACKED;
-
-/* Argument of MSHV_VP_REGISTER_INTERCEPT_RESULT (CPUID and MSR results). */
-struct mshv_register_intercept_result {
-	__u32 intercept_type; /* HV_INTERCEPT_TYPE_X64_CPUID or _MSR */
-	union hv_register_intercept_result_parameters parameters;
-};
-
-/* VP fd */
-#define MSHV_VP_REGISTER_INTERCEPT_RESULT \
-	_IOW(MSHV_IOCTL, 0xF3, struct mshv_register_intercept_result)
-
-#endif /* MSHV__DEFINES_DOWNSTREAM_ABI */
-
-#endif /* MSHV_X86_64_H */
+/* Nothing more without mshv.h: one #error, not a cascade. */
+#if defined(MSHV_H) && !defined(MSHV_X86_64_H)
+#define MSHV_X86_64_H
 
 /* ========================================================================
  * MSRs and the hypervisor registers that hold them (bindings)
  * ======================================================================== */
-#ifndef MSHV_X86_64_MSR_MAP
-#define MSHV_X86_64_MSR_MAP 1
 
 /* One MSR of mshv_vcpu_get_msrs() / mshv_vcpu_set_msrs() (mshv-bindings' msr_entry). */
 struct mshv_msr_entry {
@@ -149,14 +117,11 @@ MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr)
 #undef MSHV__MSR_CASE
 }
 
-#endif /* MSHV_X86_64_MSR_MAP */
 
 /* ========================================================================
  * Register sets of mshv-ioctls' VcpuFd (bindings): the same fields, in the
  * same order, as mshv-bindings' x86_64 structs (which follow KVM's)
  * ======================================================================== */
-#ifndef MSHV_X86_64_REGISTER_SETS
-#define MSHV_X86_64_REGISTER_SETS 1
 
 /* General registers (StandardRegisters; kvm_regs order). */
 struct mshv_standard_registers {
@@ -320,14 +285,10 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 	return n < 16 ? n : 16;
 }
 
-#endif /* MSHV_X86_64_REGISTER_SETS */
 
 /* ========================================================================
- * The x86_64 part of the ioctl layer (mshv.h includes this file a second
- * time, after its own ioctl layer)
+ * The x86_64 part of the ioctl layer
  * ======================================================================== */
-#if defined(MSHV__ARCH_IOCTL_LAYER) && !defined(MSHV_X86_64_IOCTL_LAYER)
-#define MSHV_X86_64_IOCTL_LAYER 1
 
 /*
  * The MSRs a VMM saves and restores, as mshv-ioctls 0.7.0 lists them, in its
@@ -1322,14 +1283,14 @@ MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu
  * Set regs[0..n), n <= 2, in one call: the completion helpers' path when
  * the register page is not valid. Fixed sizes and no loop, so that it
  * compiles into the run loop too: HVCALL_SET_VP_REGISTERS, or the 6.6-era
- * MSHV_SET_VP_REGISTERS where there is no passthrough (remembered).
+ * MSHV_SET_VP_REGISTERS_LEGACY where there is no passthrough (remembered).
  */
 MSHV_HOT_INLINE int mshv__set_two_registers(struct mshv_vcpu *vcpu, const struct hv_register_assoc regs[2], unsigned int n,
 					    __u16 *hv_status)
 {
 	struct hv_input_set_vp_registers head;
 	__u8 in[sizeof(struct hv_input_set_vp_registers) + 2 * sizeof(struct hv_register_assoc)];
-	struct mshv_vp_registers legacy;
+	struct mshv_vp_registers_legacy legacy;
 	int ret;
 
 	if (hv_status)
@@ -1347,7 +1308,7 @@ MSHV_HOT_INLINE int mshv__set_two_registers(struct mshv_vcpu *vcpu, const struct
 	}
 	legacy.count = (int)n;
 	legacy.regs = (struct hv_register_assoc *)(uintptr_t)regs;
-	return mshv__ioctl(vcpu->fd, MSHV_SET_VP_REGISTERS, &legacy);
+	return mshv__ioctl(vcpu->fd, MSHV_SET_VP_REGISTERS_LEGACY, &legacy);
 }
 
 /*
@@ -1445,4 +1406,4 @@ MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct h
 
 #endif /* MSHV_IMPLEMENTATION */
 
-#endif /* MSHV__ARCH_IOCTL_LAYER */
+#endif /* MSHV_X86_64_H */

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 #
-# Compile every public header, alone in a translation unit, with every
+# Compile mshv.h and mshv_hv_defs.h, each alone in a translation unit, with every
 # compiler and language standard we support, with and without
 # MSHV_IMPLEMENTATION, under -Wall -Wextra -Werror (and -pedantic-errors
 # where the standard is ISO). Native x86_64 and arm64 (cross compilers).
-# Also checks that the compile-time ioctl size check rejects a wrong size.
+# Also checks that the compile-time ioctl size check rejects a wrong size,
+# and that an architecture header included alone stops with its #error.
 #
 # Usage: compile_matrix.sh SRCDIR [AMALGAMATED_DIR]
 set -u
@@ -56,7 +57,7 @@ run_arch() { # arch cc-prefix clang-target own-arch-header
 			continue
 		fi
 		for impl in 0 1; do
-			for hdr in mshv.h mshv_hv_defs.h "$own"; do
+			for hdr in mshv.h mshv_hv_defs.h; do
 				{
 					[ "$impl" = 1 ] && echo "#define MSHV_IMPLEMENTATION"
 					echo "#include \"$hdr\""
@@ -69,6 +70,22 @@ run_arch() { # arch cc-prefix clang-target own-arch-header
 			done
 		done
 	done
+	# The architecture header is a part of mshv.h, included once at its end:
+	# alone it must stop with a clear #error, not a cascade.
+	cc="${prefix}gcc"
+	if command -v "$cc" >/dev/null 2>&1; then
+		printf '#include "%s"\n' "$own" >"$work/own.c"
+		if $cc -std=c99 -I"$src" -fsyntax-only "$work/own.c" >"$work/log" 2>&1; then
+			fail=$((fail + 1))
+			echo "FAIL: $arch: $own compiled alone instead of asking for mshv.h"
+		elif grep -q "include mshv.h instead" "$work/log" && [ "$(grep -c ': error:' "$work/log")" = 1 ]; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "FAIL: $arch: $own alone did not stop with one #error:"
+			head -5 "$work/log"
+		fi
+	fi
 	# The ioctl size check must fire on a wrong size.
 	cc="${prefix}gcc"
 	if command -v "$cc" >/dev/null 2>&1; then

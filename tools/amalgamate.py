@@ -3,8 +3,12 @@
 """Write mshv.h as one self-contained file, for vendoring into a VMM.
 
 mshv.h's includes of mshv_hv_defs.h, mshv_x86_64.h and mshv_arm64.h are
-replaced by those files' text; system includes stay. The result behaves
-exactly like the multi-file header (same guards, same options).
+replaced by those files' text; system includes stay. Each of our files is
+included exactly once (the architecture headers at mshv.h's end, inside its
+#if defined(__x86_64__) / __aarch64__ choice), so the result is the whole
+header by construction and behaves exactly like the multi-file one (same
+guards, same options). A file included twice is an error here, not a
+silent omission.
 
 Usage: amalgamate.py [-o OUT] (default: standard output)
 """
@@ -28,8 +32,8 @@ def expand(name, seen):
             continue
         inc = m.group(1)
         if inc in seen:
-            # mshv_x86_64.h / mshv_arm64.h include mshv.h back: already here.
-            continue
+            sys.exit("amalgamate.py: %s includes %s a second time; every file must be included once"
+                     % (name, inc))
         seen.add(inc)
         out.append("/* ---- begin %s ---- */" % inc)
         out.extend(expand(inc, seen))

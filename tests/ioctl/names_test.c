@@ -23,7 +23,8 @@
 /* every ioctl name maps back to itself, except the numbers two fd types share */
 #define CHECK_NAME_IOCTL(name, size)                                                              \
 	CHECK(mshv_ioctl_name(name) &&                                                            \
-	      (!strcmp(mshv_ioctl_name(name), #name) || (name) == MSHV_GET_HOST_PARTITION_PROPERTY));
+	      (!strcmp(mshv_ioctl_name(name), #name) || (name) == MSHV_GET_HOST_PARTITION_PROPERTY || \
+	       (name) == MSHV_SINT_PAUSE_MESSAGE_STREAM));
 
 int main(void)
 {
@@ -73,6 +74,11 @@ int main(void)
 	CHECK(mshv_hv_status_to_errno_legacy(HV_STATUS_INSUFFICIENT_MEMORY) == -ENOTRECOVERABLE);
 	/* the ioctl names that share a number: the first of the list */
 	CHECK(!strcmp(mshv_ioctl_name(MSHV_GET_HOST_PARTITION_PROPERTY), "MSHV_GET_VP_STATE"));
+	CHECK(!strcmp(mshv_ioctl_name(MSHV_SINT_PAUSE_MESSAGE_STREAM), "MSHV_SET_POLL_FILE"));
+	/* one name, two meanings: upstream's (mshv_vtl, 6.19) and the 6.6-era VP fd's */
+	CHECK(!strcmp(mshv_ioctl_name(0xC010B805), "MSHV_GET_VP_REGISTERS"));
+	CHECK(!strcmp(mshv_ioctl_name(0xC010B8F0), "MSHV_GET_VP_REGISTERS_LEGACY"));
+	CHECK(!strcmp(mshv_ioctl_name(0x4010B8F1), "MSHV_SET_VP_REGISTERS_LEGACY"));
 
 	CHECK(!strcmp(mshv_strerror(0), "success") && !strcmp(mshv_strerror(3), "success"));
 	CHECK(strstr(mshv_strerror(-ENOENT), "/dev/mshv") != NULL);

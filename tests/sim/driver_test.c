@@ -506,19 +506,19 @@ static void test_abi_generation(int mshv)
 
 		struct mshv_create_vp vpa = { 0 };
 		int vpfd = ioctl(pt, MSHV_CREATE_VP, &vpa);
-		struct mshv_vp_registers regs;
+		struct mshv_vp_registers_legacy regs;
 		struct hv_register_assoc suspend;
 		regs.count = MSHV_VP_MAX_REGISTERS + 1;
 		regs.regs = NULL;
 		CHECK(vpfd >= 0);
-		CHECK_ERRNO(ioctl(vpfd, MSHV_GET_VP_REGISTERS, &regs), EINVAL);
+		CHECK_ERRNO(ioctl(vpfd, MSHV_GET_VP_REGISTERS_LEGACY, &regs), EINVAL);
 		/* The suspend registers belong to the driver: the legacy ioctl refuses them. */
 		memset(&suspend, 0, sizeof(suspend));
 		suspend.name = HV_REGISTER_EXPLICIT_SUSPEND;
 		regs.count = 1;
 		regs.regs = &suspend;
-		CHECK_ERRNO(ioctl(vpfd, MSHV_SET_VP_REGISTERS, &regs), EINVAL);
-		CHECK(ioctl(vpfd, MSHV_GET_VP_REGISTERS, &regs) == 0 && suspend.value.reg64 == 1); /* a new VP is suspended */
+		CHECK_ERRNO(ioctl(vpfd, MSHV_SET_VP_REGISTERS_LEGACY, &regs), EINVAL);
+		CHECK(ioctl(vpfd, MSHV_GET_VP_REGISTERS_LEGACY, &regs) == 0 && suspend.value.reg64 == 1); /* a new VP is suspended */
 
 		/* A full set of 128 (more than one hypercall page holds) round-trips. */
 		{
@@ -532,10 +532,10 @@ static void test_abi_generation(int mshv)
 			}
 			regs.count = MSHV_VP_MAX_REGISTERS;
 			regs.regs = many;
-			CHECK(ioctl(vpfd, MSHV_SET_VP_REGISTERS, &regs) == 0);
+			CHECK(ioctl(vpfd, MSHV_SET_VP_REGISTERS_LEGACY, &regs) == 0);
 			for (k = 0; k < MSHV_VP_MAX_REGISTERS; k++)
 				many[k].value.reg64 = 0;
-			CHECK(ioctl(vpfd, MSHV_GET_VP_REGISTERS, &regs) == 0);
+			CHECK(ioctl(vpfd, MSHV_GET_VP_REGISTERS_LEGACY, &regs) == 0);
 			CHECK(many[0].value.reg64 == 0xa0a && many[127].value.reg64 == 0xb0b);
 		}
 		close(vpfd);

@@ -195,7 +195,12 @@ static long system_create_partition(void *uarg)
 		flag_mask = (1ull << MSHV_PT_BIT_COUNT_LEGACY) - 1;
 		iso_count = MSHV_PT_ISOLATION_COUNT_LEGACY;
 	} else {
-		flag_mask = MSHV_PT_FLAGS_MASK;
+		/*
+		 * The upstream driver modelled here is 6.15-6.18's: it knows the
+		 * first three flag bits only (6.19 added bit 3, 7.0 bits 4 and 5;
+		 * the header's MSHV_PT_FLAGS_MASK is the newest).
+		 */
+		flag_mask = (1ull << MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES) - 1;
 		iso_count = MSHV_PT_ISOLATION_COUNT;
 	}
 	if ((args.pt_flags & ~flag_mask) || args.pt_isolation >= iso_count)
@@ -1178,7 +1183,7 @@ static long legacy_snp(struct sim_partition *pt)
 /* MSHV_GET/SET_VP_REGISTERS: at most MSHV_VP_MAX_REGISTERS; set refuses the suspend registers. */
 static long legacy_vp_registers(struct sim_vp *vp, void *uarg, bool set)
 {
-	struct mshv_vp_registers a;
+	struct mshv_vp_registers_legacy a;
 	struct hv_register_assoc regs[MSHV_VP_MAX_REGISTERS];
 	struct hv_input_get_vp_registers hdr;
 	uint8_t in[MSHV_HV_PAGE_SIZE], out[MSHV_HV_PAGE_SIZE];
@@ -1355,9 +1360,9 @@ static long legacy_partition_ioctl(struct sim_partition *pt, unsigned long reque
 static long legacy_vp_ioctl(struct sim_vp *vp, unsigned long request, void *arg)
 {
 	switch (request) {
-	case MSHV_GET_VP_REGISTERS:
+	case MSHV_GET_VP_REGISTERS_LEGACY:
 		return legacy_vp_registers(vp, arg, false);
-	case MSHV_SET_VP_REGISTERS:
+	case MSHV_SET_VP_REGISTERS_LEGACY:
 		return legacy_vp_registers(vp, arg, true);
 	case MSHV_VP_TRANSLATE_GVA:
 		return legacy_translate_gva(vp, arg);
