@@ -159,6 +159,7 @@
 #define HVCALL_ASSERT_VIRTUAL_INTERRUPT 0x0094
 #define HVCALL_SIGNAL_EVENT_DIRECT 0x00c0
 #define HVCALL_POST_MESSAGE_DIRECT 0x00c1
+#define HVCALL_GET_GPA_PAGES_ACCESS_STATES 0x00c9
 #define HVCALL_IMPORT_ISOLATED_PAGES 0x00ef
 #define HVCALL_COMPLETE_ISOLATED_IMPORT 0x00f1
 #define HVCALL_ISSUE_SNP_PSP_GUEST_REQUEST 0x00f2
@@ -2807,6 +2808,35 @@ struct hv_input_post_message_direct {
 	uint32_t padding2;
 } MSHV_PACKED;
 
+/* HVCALL_GET_GPA_PAGES_ACCESS_STATES: flags applied after each page's state is read. */
+union hv_gpa_page_access_state_flags {
+	__extension__ struct {
+		__extension__ uint64_t clear_accessed : 1;
+		__extension__ uint64_t set_accessed : 1;
+		__extension__ uint64_t clear_dirty : 1;
+		__extension__ uint64_t set_dirty : 1;
+		__extension__ uint64_t reserved : 60;
+	} MSHV_PACKED;
+	uint64_t as_uint64;
+};
+
+/* Input of HVCALL_GET_GPA_PAGES_ACCESS_STATES (rep: one state byte per page out). */
+struct hv_input_get_gpa_pages_access_state {
+	uint64_t partition_id;
+	union hv_gpa_page_access_state_flags flags;
+	uint64_t hv_gpa_page_number;
+} MSHV_PACKED;
+
+/* One page's state in its output. */
+union hv_gpa_page_access_state {
+	__extension__ struct {
+		__extension__ uint8_t accessed : 1;
+		__extension__ uint8_t dirty : 1;
+		__extension__ uint8_t reserved : 6;
+	};
+	uint8_t as_uint8;
+} MSHV_PACKED;
+
 struct hv_vp_state_data_xsave {
 	uint64_t flags;
 	union hv_x64_xsave_xfem_register states;
@@ -3302,6 +3332,7 @@ union hv_partition_processor_features {
 	X(HVCALL_ASSERT_VIRTUAL_INTERRUPT) \
 	X(HVCALL_SIGNAL_EVENT_DIRECT) \
 	X(HVCALL_POST_MESSAGE_DIRECT) \
+	X(HVCALL_GET_GPA_PAGES_ACCESS_STATES) \
 	X(HVCALL_IMPORT_ISOLATED_PAGES) \
 	X(HVCALL_COMPLETE_ISOLATED_IMPORT) \
 	X(HVCALL_ISSUE_SNP_PSP_GUEST_REQUEST) \

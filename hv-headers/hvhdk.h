@@ -931,6 +931,35 @@ struct hv_input_post_message_direct {
 	u32 padding2;
 } __packed;
 
+/* HVCALL_GET_GPA_PAGES_ACCESS_STATES: flags applied after each page's state is read. */
+union hv_gpa_page_access_state_flags {
+	struct {
+		u64 clear_accessed : 1;
+		u64 set_accessed : 1;
+		u64 clear_dirty : 1;
+		u64 set_dirty : 1;
+		u64 reserved : 60;
+	} __packed;
+	u64 as_uint64;
+};
+
+/* Input of HVCALL_GET_GPA_PAGES_ACCESS_STATES (rep: one state byte per page out). */
+struct hv_input_get_gpa_pages_access_state {
+	u64 partition_id;
+	union hv_gpa_page_access_state_flags flags;
+	u64 hv_gpa_page_number;
+} __packed;
+
+/* One page's state in its output. */
+union hv_gpa_page_access_state {
+	struct {
+		u8 accessed : 1;
+		u8 dirty : 1;
+		u8 reserved : 6;
+	};
+	u8 as_uint8;
+} __packed;
+
 struct hv_vp_state_data_xsave {
 	u64 flags;
 	union hv_x64_xsave_xfem_register states;
