@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * mshv-sim: the libc entry points a program uses to reach /dev/mshv,
- * interposed with LD_PRELOAD (tools/mshv-sim sets it up).
+ * mshv-sim, preload layer: the libc entry points a program uses to reach
+ * /dev/mshv, interposed with LD_PRELOAD (tools/mshv-sim sets it up).
  *
- * Every simulated object (the open /dev/mshv, a partition, a VP, a device)
- * is backed by a real file descriptor (a memfd), so fd numbers, close(),
- * close-on-exec, fork and poll behave as the kernel's do; this file keeps
- * the table from fd number to simulated object and hands ioctl() and mmap()
- * on those fds to driver.c. Everything else passes straight to libc.
+ * Every file of the simulated driver (the open /dev/mshv, a partition, a
+ * VP, a device) is backed by a real file descriptor (a memfd), so fd
+ * numbers, close(), close-on-exec, fork and poll behave as the kernel's do;
+ * this layer keeps the table from fd number to driver file and hands
+ * ioctl() and mmap() on those fds to the driver layer (driver/driver.h),
+ * which it gives the process services it needs (new fds, fault-safe
+ * copies, the real mmap). Everything else passes straight to libc.
  */
 /* Define open() and open64() etc. as separate symbols, whatever the build's
  * off_t size: with 64-bit offsets libc's headers would rename open to open64. */
@@ -16,9 +18,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +30,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sim.h"
+#include "driver.h"
 
 #define SIM_MAX_FDS 65536
 #define DEV_MSHV "/dev/mshv"
 
-struct sim_config sim_cfg;
-
-static struct sim_obj *fd_table[SIM_MAX_FDS];
+static struct sim_file *fd_table[SIM_MAX_FDS];
 static pthread_rwlock_t fd_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 static struct {
@@ -74,84 +76,73 @@ static void resolve(void)
 #define REAL(fn) (real.fn ? real.fn : (resolve(), real.fn))
 
 static void install_fault_handler(int sig);
+static int fd_install(struct sim_file *file, const char *name, bool cloexec, size_t backing_size, int *backing_fd);
+static int user_copy(void *dst, const void *src, size_t n);
+static void *real_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
+
+static const struct sim_host_ops host_ops = {
+	.fd_install = fd_install,
+	.user_copy = user_copy,
+	.real_mmap = real_mmap,
+	.catches_faults = true, /* sim_fault_handler below */
+};
 
 __attribute__((constructor)) static void sim_init(void)
 {
 	const char *abi = getenv("MSHV_SIM_ABI");
 	const char *trace = getenv("MSHV_SIM_TRACE");
+	struct sim_config cfg;
 
 	resolve();
-	sim_x86_code_fault_external = true;
 	install_fault_handler(SIGSEGV);
 	install_fault_handler(SIGBUS);
-	sim_cfg.abi = SIM_ABI_UPSTREAM;
+	cfg.abi = SIM_ABI_UPSTREAM;
 	if (abi && !strcmp(abi, "legacy"))
-		sim_cfg.abi = SIM_ABI_LEGACY;
+		cfg.abi = SIM_ABI_LEGACY;
 	else if (abi && *abi && strcmp(abi, "upstream")) {
 		fprintf(stderr, "mshv-sim: MSHV_SIM_ABI=%s: expected 'upstream' or 'legacy'\n", abi);
 		_exit(2);
 	}
-	sim_cfg.trace = trace && *trace && strcmp(trace, "0");
-}
-
-void sim_trace(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
-		return;
+	cfg.trace = trace && *trace && strcmp(trace, "0");
+	sim_driver_init(&host_ops, &cfg);
 }
 
 /* ---- fd table ----------------------------------------------------------- */
 
-struct sim_obj *sim_fd_get(int fd)
+/* The driver file behind fd, with a reference; NULL when fd is not simulated. */
+static struct sim_file *fd_get(int fd)
 {
-	struct sim_obj *obj = NULL;
+	struct sim_file *file = NULL;
 
 	if (fd < 0 || fd >= SIM_MAX_FDS)
 		return NULL;
 	pthread_rwlock_rdlock(&fd_lock);
-	obj = fd_table[fd];
-	if (obj)
-		atomic_fetch_add(&obj->refs, 1);
+	file = fd_table[fd];
+	if (file)
+		sim_file_hold(file);
 	pthread_rwlock_unlock(&fd_lock);
-	return obj;
+	return file;
 }
 
-void sim_obj_put(struct sim_obj *obj)
+/* Point fd at file (taking over one reference); drops what fd referred to. */
+static void fd_point(int fd, struct sim_file *file)
 {
-	if (obj && atomic_fetch_sub(&obj->refs, 1) == 1)
-		sim_obj_release(obj);
-}
-
-/* Point fd at obj (taking over one reference); drops what fd referred to. */
-static void fd_set_obj(int fd, struct sim_obj *obj)
-{
-	struct sim_obj *old;
+	struct sim_file *old;
 
 	pthread_rwlock_wrlock(&fd_lock);
 	old = fd_table[fd];
-	fd_table[fd] = obj;
+	fd_table[fd] = file;
 	pthread_rwlock_unlock(&fd_lock);
-	sim_obj_put(old);
+	if (old)
+		sim_file_put(old);
 }
 
-void *sim_real_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+static void *real_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 {
 	return REAL(mmap)(addr, length, prot, flags, fd, offset);
 }
 
-int sim_fd_install(struct sim_obj *obj, const char *name, bool cloexec, size_t backing_size, int *backing_fd)
+static int fd_install(struct sim_file *file, const char *name, bool cloexec, size_t backing_size, int *backing_fd)
 {
 	int fd = memfd_create(name, cloexec ? MFD_CLOEXEC : 0);
 
@@ -169,7 +160,7 @@ int sim_fd_install(struct sim_obj *obj, const char *name, bool cloexec, size_t b
 	}
 	if (backing_fd)
 		*backing_fd = fd;
-	fd_set_obj(fd, obj);
+	fd_point(fd, file);
 	return fd;
 }
 
@@ -183,16 +174,16 @@ static bool is_dev_mshv(int dirfd, const char *path)
 
 static int open_dev_mshv(int flags)
 {
-	struct sim_obj *obj = sim_system_new();
+	struct sim_file *file = sim_driver_open();
 	int fd;
 
-	if (!obj) {
+	if (!file) {
 		errno = ENOMEM;
 		return -1;
 	}
-	fd = sim_fd_install(obj, "mshv-sim:/dev/mshv", flags & O_CLOEXEC, 0, NULL);
+	fd = fd_install(file, "mshv-sim:/dev/mshv", flags & O_CLOEXEC, 0, NULL);
 	if (fd < 0) {
-		sim_obj_put(obj);
+		sim_file_put(file);
 		errno = -fd;
 		return -1;
 	}
@@ -280,22 +271,23 @@ int faccessat(int dirfd, const char *path, int mode, int flags)
 int close(int fd)
 {
 	if (fd >= 0 && fd < SIM_MAX_FDS && fd_table[fd])
-		fd_set_obj(fd, NULL);
+		fd_point(fd, NULL);
 	return REAL(close)(fd);
 }
 
 static int dup_result(int oldfd, int newfd)
 {
-	struct sim_obj *obj;
+	struct sim_file *file;
 
 	if (newfd < 0)
 		return newfd;
-	obj = sim_fd_get(oldfd);
+	file = fd_get(oldfd);
 	if (newfd >= SIM_MAX_FDS) {
-		sim_obj_put(obj);
+		if (file)
+			sim_file_put(file);
 		return newfd;
 	}
-	fd_set_obj(newfd, obj); /* NULL when oldfd is not simulated */
+	fd_point(newfd, file); /* NULL when oldfd is not simulated */
 	return newfd;
 }
 
@@ -336,7 +328,7 @@ int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 int ioctl(int fd, unsigned long request, ...)
 {
-	struct sim_obj *obj;
+	struct sim_file *file;
 	va_list ap;
 	void *arg;
 	long ret;
@@ -344,11 +336,11 @@ int ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	obj = sim_fd_get(fd);
-	if (!obj)
+	file = fd_get(fd);
+	if (!file)
 		return REAL(ioctl)(fd, request, arg);
-	ret = sim_ioctl(obj, request, arg);
-	sim_obj_put(obj);
+	ret = sim_driver_ioctl(file, request, arg);
+	sim_file_put(file);
 	if (ret < 0) {
 		errno = (int)-ret;
 		return -1;
@@ -358,13 +350,13 @@ int ioctl(int fd, unsigned long request, ...)
 
 void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 {
-	struct sim_obj *obj = (flags & MAP_ANONYMOUS) ? NULL : sim_fd_get(fd);
+	struct sim_file *file = (flags & MAP_ANONYMOUS) ? NULL : fd_get(fd);
 	int err;
 
-	if (!obj)
+	if (!file)
 		return REAL(mmap)(addr, length, prot, flags, fd, offset);
-	err = sim_mmap_check(obj, length, prot, flags, offset);
-	sim_obj_put(obj);
+	err = sim_driver_mmap_check(file, length, prot, flags, offset);
+	sim_file_put(file);
 	if (err < 0) {
 		errno = -err;
 		return MAP_FAILED;
@@ -375,7 +367,7 @@ void *mmap64(void *addr, size_t length, int prot, int flags, int fd, off_t offse
 
 /* ---- user memory: copies that fail with EFAULT instead of faulting ---------
  *
- * The driver model reads and writes the caller's buffers as the kernel's
+ * The driver layer reads and writes the caller's buffers as the kernel's
  * copy_from_user/copy_to_user do: a bad address is an error, not a crash.
  * A copy arms a per-thread jump buffer; our SIGSEGV/SIGBUS handler jumps
  * back when it is armed and otherwise passes the signal on to whatever the
@@ -400,7 +392,7 @@ __attribute__((noinline, no_sanitize_address)) static void raw_copy(void *dst, c
 		*d++ = *s++;
 }
 
-int sim_user_copy(void *dst, const void *src, size_t n)
+static int user_copy(void *dst, const void *src, size_t n)
 {
 	sigjmp_buf jb;
 
@@ -418,7 +410,7 @@ static void sim_fault_handler(int sig, siginfo_t *info, void *uctx)
 {
 	struct sigaction *next = &fault_next[sig];
 
-	if (sig == SIGSEGV && sim_x86_code_write_fault(info->si_addr))
+	if (sig == SIGSEGV && sim_driver_host_fault(info->si_addr))
 		return; /* a VMM write to guest code: retried, now allowed */
 	if (fault_jmp)
 		siglongjmp(*fault_jmp, 1);
@@ -456,7 +448,7 @@ static void sim_signal_trampoline(int sig, siginfo_t *info, void *uctx)
 	struct sigaction *act = &user_action[sig];
 	int saved = errno;
 
-	sim_kick_current_thread();
+	sim_driver_kick_current_thread();
 	errno = saved;
 	if (act->sa_flags & SA_SIGINFO)
 		act->sa_sigaction(sig, info, uctx);

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim, driver layer: the Linux mshv driver (drivers/hv/mshv_root_*.c)
+ * as a model. The files behind /dev/mshv, partition, VP and device fds,
+ * their ioctls with the driver's argument checks, errno values and each
+ * kernel generation's numbering, copy-in/copy-out of user memory, and the
+ * eventfd plumbing (irqfd, ioeventfd, MSI routing) as the kernel does it.
+ *
+ * Called by the preload layer (tools/simulator/preload/), which owns the
+ * fd table and libc; calls the hypervisor layer (hypervisor/hv.h) and, for
+ * what only the process can do (a new fd, a fault-safe copy, the real
+ * mmap), the services the preload layer registers with sim_driver_init().
+ */
+#ifndef MSHV_SIM_DRIVER_H
+#define MSHV_SIM_DRIVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Which kernel generation the simulated driver behaves as (MSHV_SIM_ABI). */
+enum sim_abi {
+	SIM_ABI_UPSTREAM, /* 6.15-6.18 upstream ioctl set and numbering */
+	SIM_ABI_LEGACY,   /* 6.6-era downstream: adds the 0xF0+ ioctls, old device numbers */
+};
+
+struct sim_config {
+	enum sim_abi abi;
+	bool trace; /* MSHV_SIM_TRACE=1: one line per ioctl and hypercall on stderr */
+};
+
+enum sim_file_kind {
+	SIM_FILE_SYSTEM = 1, /* an open /dev/mshv */
+	SIM_FILE_PARTITION,
+	SIM_FILE_VP,
+	SIM_FILE_DEVICE,
+};
+
+/* An open file of the driver; shared by dup()ed fds, released on the last put. */
+struct sim_file {
+	enum sim_file_kind kind;
+	atomic_int refs;
+	void *priv; /* the driver's partition, VP or device; NULL for /dev/mshv */
+};
+
+/* What the process provides the driver (the kernel's VFS and uaccess). */
+struct sim_host_ops {
+	/*
+	 * A new fd for file (which it takes one reference of), backed by a
+	 * memfd of backing_size bytes (0: none; *backing_fd receives it when
+	 * not NULL). Returns the fd or -errno.
+	 */
+	int (*fd_install)(struct sim_file *file, const char *name, bool cloexec, size_t backing_size,
+			  int *backing_fd);
+	/* Copy n bytes; -EFAULT (never a crash) when either side is not accessible. */
+	int (*user_copy)(void *dst, const void *src, size_t n);
+	/* libc's mmap, for the driver's own mappings of its backing fds. */
+	void *(*real_mmap)(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
+	/*
+	 * true: the process catches SIGSEGV and passes host faults down
+	 * (sim_driver_host_fault) before its own handling.
+	 */
+	bool catches_faults;
+};
+
+/* Once, before anything else. */
+void sim_driver_init(const struct sim_host_ops *ops, const struct sim_config *cfg);
+extern struct sim_config sim_cfg;
+
+/* A new open /dev/mshv (one reference), NULL when out of memory. */
+struct sim_file *sim_driver_open(void);
+void sim_file_hold(struct sim_file *file);
+void sim_file_put(struct sim_file *file);
+
+/* ioctl() and mmap() on a driver file: >= 0 or -errno. */
+long sim_driver_ioctl(struct sim_file *file, unsigned long request, void *arg);
+int sim_driver_mmap_check(struct sim_file *file, size_t length, int prot, int flags, off_t offset);
+
+/* A signal arrived on this thread: a VP it runs returns -EINTR (async-signal-safe). */
+void sim_driver_kick_current_thread(void);
+/* A SIGSEGV at addr: true when it was a write the simulator allows after all (retry it). */
+bool sim_driver_host_fault(void *addr);
+
+/* One line on stderr (MSHV_SIM_TRACE). */
+void sim_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

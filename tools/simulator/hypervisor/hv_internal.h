@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim, hypervisor layer: the partition and VP records, shared by
+ * partition.c, vp.c and hypercalls.c only (the driver sees hv.h).
+ */
+#ifndef MSHV_SIM_HV_INTERNAL_H
+#define MSHV_SIM_HV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "hv.h"
+#include "x86_vcpu.h"
+
+#define HV_SIM_PAGE_SIZE 4096u
+#define HV_SIM_MAX_GPA_RANGES 256
+#define HV_SIM_MAX_DOORBELLS 256
+#define HV_SIM_MAX_PROPERTIES 64
+#define HV_SIM_MAX_CPUID_RESULTS 64
+
+/* One range of the partition's guest physical address map (HvCallMapGpaPages). */
+struct hv_gpa_range {
+	uint64_t gfn;    /* first guest page */
+	uint64_t npages;
+	uint64_t uaddr;  /* root (VMM) address of the first page */
+	uint32_t flags;  /* HV_MAP_GPA_* */
+};
+
+struct hv_property {
+	uint64_t code;
+	uint64_t value;
+};
+
+struct hv_partition {
+	pthread_mutex_t lock; /* everything below; never held while a VP runs */
+	uint64_t id;
+	uint64_t isolation;   /* 0: none */
+	bool initialized;     /* HvCallInitializePartition done */
+
+	struct hv_gpa_range ranges[HV_SIM_MAX_GPA_RANGES];
+	size_t nranges;
+	struct sim_doorbell doorbells[HV_SIM_MAX_DOORBELLS];
+	size_t ndoorbells;
+	atomic_uint map_generation; /* bumped whenever ranges or doorbells change */
+
+	struct hv_vp *vps[HV_SIM_MAX_VPS];
+
+	struct sim_x86_intercepts intercepts;
+	struct hv_property props[HV_SIM_MAX_PROPERTIES];
+	size_t nprops;
+	struct hv_register_x64_cpuid_result_parameters cpuid_results[HV_SIM_MAX_CPUID_RESULTS];
+	size_t ncpuid_results;
+
+	/* Page access states (HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING). */
+	bool access_tracking;
+	_Atomic uint8_t *page_states; /* HV_PAGE_ACCESSED | HV_PAGE_DIRTY, one byte per page */
+	uint64_t tracked_pages;
+};
+
+/* Bits of a page's access state (union hv_gpa_page_access_state). */
+#define HV_PAGE_ACCESSED 0x1
+#define HV_PAGE_DIRTY 0x2
+
+struct hv_vp {
+	struct hv_partition *pt;
+	uint32_t index;
+	struct sim_x86_vcpu *cpu;
+	/*
+	 * Held while the VP runs and while the root reads or writes its
+	 * state: a register hypercall that finds it taken gets
+	 * HV_STATUS_INVALID_VP_STATE.
+	 */
+	pthread_mutex_t lock;
+	struct hv_vp_register_page *regpage; /* NULL for isolated partitions */
+	struct hv_message *msgpage;          /* the intercept message page */
+	unsigned map_generation;             /* the partition's, as last given to the CPU */
+	bool explicit_suspend;               /* HV_REGISTER_EXPLICIT_SUSPEND */
+	bool intercept_suspend;              /* HV_REGISTER_INTERCEPT_SUSPEND */
+	uint64_t deliverability_notifications;
+	uint8_t simp[HV_SIM_PAGE_SIZE];      /* MSHV_VP_STATE_SIMP / _SIEFP / _SYNTHETIC_TIMERS blobs */
+	uint8_t siefp[HV_SIM_PAGE_SIZE];
+	uint8_t timers[sizeof(struct hv_synthetic_timers_state)];
+};
+
+/* vp.c: the VP at index, NULL when none. */
+struct hv_vp *hv_partition_vp(struct hv_partition *pt, uint32_t index);
+
+/* partition.c: one page's access state (bit 0 accessed, 1 dirty) before the
+ * flags of union hv_gpa_page_access_state_flags apply; pt->lock held and
+ * tracking on. */
+uint8_t hv_partition_page_state(struct hv_partition *pt, uint64_t gfn, uint64_t flags);
+/* partition.c: the CPU model's access callback while tracking is on. */
+void hv_partition_track_access(void *opaque, uint64_t gpfn, bool write);
+
+#endif

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim, hypervisor layer: partitions. The guest physical address map,
+ * doorbells, interrupt assertion, partition properties, intercept
+ * installation, registered CPUID results and page access states.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv_internal.h"
+
+static atomic_ulong next_partition_id = 1;
+
+struct hv_partition *hv_partition_create(uint64_t isolation)
+{
+	struct hv_partition *pt = calloc(1, sizeof(*pt));
+
+	if (!pt)
+		return NULL;
+	pthread_mutex_init(&pt->lock, NULL);
+	pt->isolation = isolation;
+	pt->id = atomic_fetch_add(&next_partition_id, 1);
+	return pt;
+}
+
+void hv_partition_destroy(struct hv_partition *pt)
+{
+	free((void *)pt->page_states);
+	pthread_mutex_destroy(&pt->lock);
+	free(pt);
+}
+
+uint64_t hv_partition_id(const struct hv_partition *pt)
+{
+	return pt->id;
+}
+
+void hv_partition_initialize(struct hv_partition *pt)
+{
+	pthread_mutex_lock(&pt->lock);
+	pt->initialized = true;
+	pthread_mutex_unlock(&pt->lock);
+}
+
+bool hv_partition_initialized(struct hv_partition *pt)
+{
+	bool done;
+
+	pthread_mutex_lock(&pt->lock);
+	done = pt->initialized;
+	pthread_mutex_unlock(&pt->lock);
+	return done;
+}
+
+/* ---- guest physical address map ------------------------------------------ */
+
+uint64_t hv_partition_map_gpa(struct hv_partition *pt, uint64_t gfn, uint64_t npages, uint64_t uaddr,
+			      uint32_t flags)
+{
+	uint64_t status = HV_STATUS_SUCCESS;
+
+	pthread_mutex_lock(&pt->lock);
+	if (!pt->initialized) {
+		status = HV_STATUS_INVALID_PARTITION_STATE;
+	} else if (pt->nranges == HV_SIM_MAX_GPA_RANGES) {
+		status = HV_STATUS_INSUFFICIENT_MEMORY;
+	} else {
+		struct hv_gpa_range *r = &pt->ranges[pt->nranges++];
+
+		r->gfn = gfn;
+		r->npages = npages;
+		r->uaddr = uaddr;
+		r->flags = flags;
+		atomic_fetch_add(&pt->map_generation, 1);
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return status;
+}
+
+uint64_t hv_partition_unmap_gpa(struct hv_partition *pt, uint64_t gfn, uint64_t npages)
+{
+	uint64_t status = HV_STATUS_INVALID_PARAMETER;
+	size_t i;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < pt->nranges; i++) {
+		if (pt->ranges[i].gfn == gfn && pt->ranges[i].npages == npages) {
+			pt->ranges[i] = pt->ranges[--pt->nranges];
+			atomic_fetch_add(&pt->map_generation, 1);
+			status = HV_STATUS_SUCCESS;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return status;
+}
+
+void *hv_partition_gpa_to_host(struct hv_partition *pt, uint64_t gpa, size_t len, bool write)
+{
+	void *host = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < pt->nranges; i++) {
+		const struct hv_gpa_range *r = &pt->ranges[i];
+		uint64_t base = r->gfn * HV_SIM_PAGE_SIZE, size = r->npages * HV_SIM_PAGE_SIZE;
+
+		if (gpa >= base && gpa - base < size && len <= size - (gpa - base)) {
+			if (!write || (r->flags & HV_MAP_GPA_WRITABLE))
+				host = (void *)(uintptr_t)(r->uaddr + (gpa - base));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return host;
+}
+
+void hv_partition_set_doorbells(struct hv_partition *pt, const struct hv_doorbell *bells, size_t n)
+{
+	size_t i;
+
+	if (n > HV_SIM_MAX_DOORBELLS)
+		n = HV_SIM_MAX_DOORBELLS; /* the driver keeps no more */
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < n; i++) {
+		pt->doorbells[i].gpa = bells[i].gpa;
+		pt->doorbells[i].len = bells[i].len;
+		pt->doorbells[i].has_datamatch = bells[i].has_datamatch;
+		pt->doorbells[i].datamatch = bells[i].datamatch;
+		pt->doorbells[i].eventfd = bells[i].eventfd;
+	}
+	pt->ndoorbells = n;
+	atomic_fetch_add(&pt->map_generation, 1);
+	pthread_mutex_unlock(&pt->lock);
+}
+
+/* ---- interrupts ------------------------------------------------------------ */
+
+uint64_t hv_partition_assert_interrupt(struct hv_partition *pt, uint32_t type, uint32_t vector, uint64_t dest,
+				       bool level, bool logical)
+{
+	uint64_t status = HV_STATUS_SUCCESS;
+	size_t i;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < HV_SIM_MAX_VPS; i++) {
+		struct hv_vp *vp = pt->vps[i];
+
+		if (!vp)
+			continue;
+		/* Physical: the APIC ID (= VP index here); logical (flat model): a bit mask. */
+		if (logical ? (i < 8 && (dest & (1ull << i))) : dest == i) {
+			status = sim_x86_vcpu_assert_interrupt(vp->cpu, type, vector, level);
+			if (status != HV_STATUS_SUCCESS)
+				break;
+		}
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return status;
+}
+
+/* ---- page access states -------------------------------------------------------- */
+
+void hv_partition_track_access(void *opaque, uint64_t gpfn, bool write)
+{
+	struct hv_partition *pt = opaque;
+
+	if (gpfn < pt->tracked_pages)
+		atomic_fetch_or(&pt->page_states[gpfn], write ? HV_PAGE_ACCESSED | HV_PAGE_DIRTY : HV_PAGE_ACCESSED);
+}
+
+/* Pages from 0 to the end of the highest range (pt->lock held). */
+static uint64_t mapped_page_limit(const struct hv_partition *pt)
+{
+	uint64_t end = 0;
+	size_t i;
+
+	for (i = 0; i < pt->nranges; i++)
+		if (pt->ranges[i].gfn + pt->ranges[i].npages > end)
+			end = pt->ranges[i].gfn + pt->ranges[i].npages;
+	return end;
+}
+
+/*
+ * HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING: 1 turns tracking on
+ * (every VP reports its guest's accesses), 0 off. The state array covers
+ * guest pages up to the highest range mapped when tracking starts.
+ * pt->lock held.
+ */
+static uint64_t set_access_tracking(struct hv_partition *pt, bool on)
+{
+	size_t i;
+
+	if (on && !pt->access_tracking) {
+		uint64_t pages = mapped_page_limit(pt);
+		_Atomic uint8_t *a = calloc(pages ? pages : 1, 1);
+
+		if (!a)
+			return HV_STATUS_INSUFFICIENT_MEMORY;
+		free((void *)pt->page_states);
+		pt->page_states = a;
+		pt->tracked_pages = pages;
+	}
+	pt->access_tracking = on;
+	for (i = 0; i < HV_SIM_MAX_VPS; i++)
+		if (pt->vps[i])
+			sim_x86_vcpu_track_access(pt->vps[i]->cpu, on ? hv_partition_track_access : NULL, pt);
+	return HV_STATUS_SUCCESS;
+}
+
+uint8_t hv_partition_page_state(struct hv_partition *pt, uint64_t gfn, uint64_t flags)
+{
+	union hv_gpa_page_access_state_flags f;
+	uint8_t clear = 0, set = 0;
+
+	if (gfn >= pt->tracked_pages)
+		return 0;
+	f.as_uint64 = flags;
+	if (f.clear_accessed)
+		clear |= HV_PAGE_ACCESSED;
+	if (f.clear_dirty)
+		clear |= HV_PAGE_DIRTY;
+	if (f.set_accessed)
+		set |= HV_PAGE_ACCESSED;
+	if (f.set_dirty)
+		set |= HV_PAGE_DIRTY;
+	if (clear)
+		return atomic_fetch_and(&pt->page_states[gfn], (uint8_t)~clear);
+	if (set)
+		return atomic_fetch_or(&pt->page_states[gfn], set);
+	return atomic_load(&pt->page_states[gfn]);
+}
+
+/* ---- properties --------------------------------------------------------------- */
+
+static bool property_known(uint32_t code)
+{
+	switch (code) {
+	case HV_PARTITION_PROPERTY_PRIVILEGE_FLAGS:
+	case HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES:
+	case HV_PARTITION_PROPERTY_SUSPEND:
+	case HV_PARTITION_PROPERTY_CPU_RESERVE:
+	case HV_PARTITION_PROPERTY_CPU_CAP:
+	case HV_PARTITION_PROPERTY_CPU_WEIGHT:
+	case HV_PARTITION_PROPERTY_CPU_GROUP_ID:
+	case HV_PARTITION_PROPERTY_TIME_FREEZE:
+	case HV_PARTITION_PROPERTY_REFERENCE_TIME:
+	case HV_PARTITION_PROPERTY_DEBUG_CHANNEL_ID:
+	case HV_PARTITION_PROPERTY_VIRTUAL_TLB_PAGE_COUNT:
+	case HV_PARTITION_PROPERTY_VSM_CONFIG:
+	case HV_PARTITION_PROPERTY_ZERO_MEMORY_ON_RESET:
+	case HV_PARTITION_PROPERTY_PROCESSORS_PER_SOCKET:
+	case HV_PARTITION_PROPERTY_NESTED_TLB_SIZE:
+	case HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING:
+	case HV_PARTITION_PROPERTY_ISOLATION_STATE:
+	case HV_PARTITION_PROPERTY_ISOLATION_CONTROL:
+	case HV_PARTITION_PROPERTY_ALLOCATION_ID:
+	case HV_PARTITION_PROPERTY_MONITORING_ID:
+	case HV_PARTITION_PROPERTY_IMPLEMENTED_PHYSICAL_ADDRESS_BITS:
+	case HV_PARTITION_PROPERTY_NON_ARCHITECTURAL_CORE_SHARING:
+	case HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION:
+	case HV_PARTITION_PROPERTY_PROCESSOR_VENDOR:
+	case HV_PARTITION_PROPERTY_PROCESSOR_XSAVE_FEATURES:
+	case HV_PARTITION_PROPERTY_PROCESSOR_CL_FLUSH_SIZE:
+	case HV_PARTITION_PROPERTY_PHYSICAL_ADDRESS_WIDTH:
+	case HV_PARTITION_PROPERTY_XSAVE_STATES:
+	case HV_PARTITION_PROPERTY_MAX_XSAVE_DATA_SIZE:
+	case HV_PARTITION_PROPERTY_PROCESSOR_CLOCK_FREQUENCY:
+	case HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0:
+	case HV_PARTITION_PROPERTY_PROCESSOR_FEATURES1:
+	case HV_PARTITION_PROPERTY_GUEST_OS_ID:
+	case HV_PARTITION_PROPERTY_PROCESSOR_VIRTUALIZATION_FEATURES:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Values a fresh partition (and the root) reports before anything is set. */
+static uint64_t property_default(uint32_t code)
+{
+	switch (code) {
+	case HV_PARTITION_PROPERTY_PROCESSOR_VENDOR:
+		return 0; /* HV_PROCESSOR_VENDOR_INTEL */
+	case HV_PARTITION_PROPERTY_PROCESSOR_CL_FLUSH_SIZE:
+		return 8; /* CPUID.1:EBX[15:8], in 8-byte units */
+	case HV_PARTITION_PROPERTY_PHYSICAL_ADDRESS_WIDTH:
+	case HV_PARTITION_PROPERTY_IMPLEMENTED_PHYSICAL_ADDRESS_BITS:
+		return 48;
+	case HV_PARTITION_PROPERTY_PROCESSORS_PER_SOCKET:
+		return 1;
+	case HV_PARTITION_PROPERTY_XSAVE_STATES:
+		return 0x3; /* x87 and SSE: what the CPU model saves */
+	case HV_PARTITION_PROPERTY_MAX_XSAVE_DATA_SIZE:
+		return 576; /* legacy area, XSAVE header: the compacted x87+SSE image */
+	case HV_PARTITION_PROPERTY_PROCESSOR_CLOCK_FREQUENCY:
+		return 2000000000ull;
+	case HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0:
+		return 0x00000000ffffffffull; /* the root's processor features, bank 0 */
+	default:
+		return 0;
+	}
+}
+
+static struct hv_property *property_slot(struct hv_partition *pt, uint32_t code, bool create)
+{
+	size_t i;
+
+	for (i = 0; i < pt->nprops; i++)
+		if (pt->props[i].code == code)
+			return &pt->props[i];
+	if (!create || pt->nprops == HV_SIM_MAX_PROPERTIES)
+		return NULL;
+	pt->props[pt->nprops].code = code;
+	pt->props[pt->nprops].value = property_default(code);
+	return &pt->props[pt->nprops++];
+}
+
+uint64_t hv_partition_get_property(struct hv_partition *pt, uint32_t code, uint64_t *value)
+{
+	struct hv_property *p;
+
+	if (!property_known(code))
+		return HV_STATUS_UNKNOWN_PROPERTY;
+	if (!pt) {
+		*value = property_default(code);
+		return HV_STATUS_SUCCESS;
+	}
+	pthread_mutex_lock(&pt->lock);
+	p = property_slot(pt, code, false);
+	*value = p ? p->value : property_default(code);
+	pthread_mutex_unlock(&pt->lock);
+	return HV_STATUS_SUCCESS;
+}
+
+/* Properties that only a partition being created may change. */
+static bool property_early(uint32_t code)
+{
+	return code == HV_PARTITION_PROPERTY_PRIVILEGE_FLAGS || code == HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES ||
+	       code == HV_PARTITION_PROPERTY_PROCESSOR_VENDOR || code == HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0 ||
+	       code == HV_PARTITION_PROPERTY_PROCESSOR_FEATURES1 || code == HV_PARTITION_PROPERTY_XSAVE_STATES ||
+	       code == HV_PARTITION_PROPERTY_MAX_XSAVE_DATA_SIZE;
+}
+
+/* Every VP of the partition (pt->lock held) gets pt->intercepts. */
+static void push_intercepts(struct hv_partition *pt)
+{
+	size_t i;
+
+	for (i = 0; i < HV_SIM_MAX_VPS; i++)
+		if (pt->vps[i])
+			sim_x86_vcpu_set_intercepts(pt->vps[i]->cpu, &pt->intercepts);
+}
+
+uint64_t hv_partition_set_property(struct hv_partition *pt, uint32_t code, uint64_t value)
+{
+	struct hv_property *p;
+	uint64_t status = HV_STATUS_SUCCESS;
+
+	if (!pt)
+		return HV_STATUS_ACCESS_DENIED;
+	if (!property_known(code))
+		return HV_STATUS_UNKNOWN_PROPERTY;
+	pthread_mutex_lock(&pt->lock);
+	if (pt->initialized && property_early(code))
+		status = HV_STATUS_INVALID_PARTITION_STATE;
+	else if (code == HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING)
+		status = value > 1 ? HV_STATUS_INVALID_PARAMETER : set_access_tracking(pt, value != 0);
+	else if (code == HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION && value > 1)
+		status = HV_STATUS_INVALID_PARAMETER;
+	if (status == HV_STATUS_SUCCESS) {
+		p = property_slot(pt, code, true);
+		if (p)
+			p->value = value;
+		else
+			status = HV_STATUS_INSUFFICIENT_MEMORY;
+	}
+	if (status == HV_STATUS_SUCCESS && code == HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION) {
+		/* what RDMSR/WRMSR of an MSR nobody implements or intercepts does (the CPU model's MSR rules) */
+		pt->intercepts.msr_ignore = value == HV_UNIMPLEMENTED_MSR_ACTION_IGNORE_WRITE_READ_ZERO;
+		push_intercepts(pt);
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return status;
+}
+
+/* ---- intercepts --------------------------------------------------------------- */
+
+/*
+ * MSR intercepts (semantics and sources with the CPU model's RDMSR/WRMSR
+ * rules): read and/or write only; a mask of NONE removes the intercept;
+ * installing one again replaces its mask.
+ */
+static uint64_t install_msr_intercept(struct sim_x86_intercepts *ic, uint32_t access_type, uint32_t type,
+				      uint32_t msr)
+{
+	uint8_t mask = (uint8_t)access_type;
+	unsigned i;
+
+	if (access_type & ~(uint32_t)(HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE))
+		return HV_STATUS_INVALID_PARAMETER;
+	if (type == HV_INTERCEPT_TYPE_X64_MSR) {
+		ic->msr_all = mask;
+		return HV_STATUS_SUCCESS;
+	}
+	for (i = 0; i < ic->nmsr_index && ic->msr_index[i].msr != msr; i++)
+		;
+	if (i == ic->nmsr_index) {
+		if (!mask)
+			return HV_STATUS_SUCCESS;
+		if (i == SIM_MAX_MSR_INTERCEPTS)
+			return HV_STATUS_INSUFFICIENT_MEMORY;
+		ic->msr_index[i].msr = msr;
+		ic->nmsr_index++;
+	}
+	ic->msr_index[i].access = mask;
+	if (!mask)
+		ic->msr_index[i] = ic->msr_index[--ic->nmsr_index];
+	return HV_STATUS_SUCCESS;
+}
+
+uint64_t hv_partition_install_intercept(struct hv_partition *pt, uint32_t access_type, uint32_t intercept_type,
+					union hv_intercept_parameters param)
+{
+	uint64_t status = HV_STATUS_SUCCESS;
+
+	if (access_type & ~(uint32_t)(HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE |
+				      HV_INTERCEPT_ACCESS_MASK_EXECUTE))
+		return HV_STATUS_INVALID_PARAMETER;
+	pthread_mutex_lock(&pt->lock);
+	switch (intercept_type) {
+	case HV_INTERCEPT_TYPE_X64_CPUID:
+	case HV_INTERCEPT_TYPE_X64_GLOBAL_CPUID:
+		pt->intercepts.cpuid = true;
+		break;
+	case HV_INTERCEPT_TYPE_X64_MSR:
+	case HV_INTERCEPT_TYPE_X64_MSR_INDEX:
+		status = install_msr_intercept(&pt->intercepts, access_type, intercept_type, param.msr_index);
+		break;
+	case HV_INTERCEPT_TYPE_EXCEPTION:
+		if (param.as_uint64 >= 32)
+			status = HV_STATUS_INVALID_PARAMETER;
+		else
+			pt->intercepts.exception_bitmap |= 1u << param.as_uint64;
+		break;
+	case HV_INTERCEPT_TYPE_X64_IO_PORT:
+	case HV_INTERCEPT_TYPE_MMIO:
+	case HV_INTERCEPT_TYPE_HYPERCALL:
+	case HV_INTERCEPT_TYPE_X64_APIC_SMI:
+	case HV_INTERCEPT_TYPE_X64_APIC_INIT_SIPI:
+	case HV_INTERCEPT_TYPE_X64_APIC_WRITE:
+		break; /* port IO and unmapped GPAs always reach the root of an exo partition */
+	default:
+		status = HV_STATUS_INVALID_PARAMETER;
+		break;
+	}
+	if (status == HV_STATUS_SUCCESS)
+		push_intercepts(pt);
+	pthread_mutex_unlock(&pt->lock);
+	return status;
+}
+
+/* ---- registered CPUID results ------------------------------------------------------ */
+
+uint64_t hv_partition_register_cpuid_result(struct hv_partition *pt,
+					    const struct hv_register_x64_cpuid_result_parameters *p)
+{
+	uint64_t status = HV_STATUS_SUCCESS;
+	size_t i, n;
+
+	pthread_mutex_lock(&pt->lock);
+	n = pt->ncpuid_results;
+	for (i = 0; i < n; i++)
+		if (pt->cpuid_results[i].input.eax == p->input.eax && pt->cpuid_results[i].input.ecx == p->input.ecx)
+			break;
+	if (i == HV_SIM_MAX_CPUID_RESULTS) {
+		status = HV_STATUS_INSUFFICIENT_MEMORY;
+	} else {
+		memcpy(&pt->cpuid_results[i], p, sizeof(*p));
+		if (i == n)
+			pt->ncpuid_results++;
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return status;
+}
+
+void hv_partition_apply_cpuid_results(struct hv_partition *pt, uint32_t eax, uint32_t ecx, uint32_t r[4])
+{
+	size_t i;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < pt->ncpuid_results; i++) {
+		const struct hv_register_x64_cpuid_result_parameters *o = &pt->cpuid_results[i];
+
+		if (o->input.eax != eax || (o->input.subleaf_specific && o->input.ecx != ecx))
+			continue;
+		r[0] = (r[0] & ~o->result.eax_mask) | (o->result.eax & o->result.eax_mask);
+		r[1] = (r[1] & ~o->result.ebx_mask) | (o->result.ebx & o->result.ebx_mask);
+		r[2] = (r[2] & ~o->result.ecx_mask) | (o->result.ecx & o->result.ecx_mask);
+		r[3] = (r[3] & ~o->result.edx_mask) | (o->result.edx & o->result.edx_mask);
+	}
+	pthread_mutex_unlock(&pt->lock);
+}

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim, hypervisor layer: virtual processors. Creation, the run to
+ * the next intercept (with the partition's current memory map given to the
+ * CPU model first), the suspend registers, register access by the root
+ * (the registers the hypervisor keeps itself, the rest from the CPU model,
+ * the register page kept in step) and the VP state blobs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv_internal.h"
+
+int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out)
+{
+	struct hv_vp *vp;
+	int err;
+
+	if (index >= HV_SIM_MAX_VPS)
+		return -EINVAL;
+	vp = calloc(1, sizeof(*vp));
+	if (!vp)
+		return -ENOMEM;
+	vp->pt = pt;
+	vp->index = index;
+	vp->explicit_suspend = true;
+	vp->map_generation = (unsigned)-1;
+	pthread_mutex_init(&vp->lock, NULL);
+
+	pthread_mutex_lock(&pt->lock);
+	if (pt->vps[index])
+		err = -EEXIST;
+	else if (!pt->initialized)
+		err = -EIO; /* HvCallCreateVp: HV_STATUS_INVALID_PARTITION_STATE */
+	else
+		err = sim_x86_vcpu_create(&vp->cpu, index);
+	if (err) {
+		pthread_mutex_unlock(&pt->lock);
+		pthread_mutex_destroy(&vp->lock);
+		free(vp);
+		return err;
+	}
+	sim_x86_vcpu_set_intercepts(vp->cpu, &pt->intercepts);
+	if (pt->access_tracking)
+		sim_x86_vcpu_track_access(vp->cpu, hv_partition_track_access, pt);
+	pt->vps[index] = vp;
+	pthread_mutex_unlock(&pt->lock);
+	*out = vp;
+	return 0;
+}
+
+void hv_vp_attach_pages(struct hv_vp *vp, void *regpage, void *msgpage)
+{
+	vp->msgpage = msgpage;
+	if (!vp->pt->isolation) {
+		/* Isolated (SEV-SNP) partitions have no register page. */
+		vp->regpage = regpage;
+		sim_x86_vcpu_store_register_page(vp->cpu, vp->regpage);
+	}
+}
+
+void hv_vp_destroy(struct hv_vp *vp)
+{
+	struct hv_partition *pt = vp->pt;
+
+	pthread_mutex_lock(&pt->lock);
+	if (pt->vps[vp->index] == vp)
+		pt->vps[vp->index] = NULL;
+	pthread_mutex_unlock(&pt->lock);
+	sim_x86_vcpu_destroy(vp->cpu);
+	pthread_mutex_destroy(&vp->lock);
+	free(vp);
+}
+
+struct hv_vp *hv_partition_vp(struct hv_partition *pt, uint32_t index)
+{
+	struct hv_vp *vp;
+
+	if (index >= HV_SIM_MAX_VPS)
+		return NULL;
+	pthread_mutex_lock(&pt->lock);
+	vp = pt->vps[index];
+	pthread_mutex_unlock(&pt->lock);
+	return vp;
+}
+
+bool hv_vp_has_register_page(const struct hv_vp *vp)
+{
+	return vp->regpage != NULL;
+}
+
+const struct hv_message *hv_vp_message(const struct hv_vp *vp)
+{
+	return vp->msgpage;
+}
+
+bool hv_vp_suspended(const struct hv_vp *vp, uint32_t reg)
+{
+	return reg == HV_REGISTER_EXPLICIT_SUSPEND ? vp->explicit_suspend : vp->intercept_suspend;
+}
+
+void hv_vp_set_suspended(struct hv_vp *vp, uint32_t reg, bool on)
+{
+	if (reg == HV_REGISTER_EXPLICIT_SUSPEND)
+		vp->explicit_suspend = on;
+	else
+		vp->intercept_suspend = on;
+}
+
+/* ---- running ---------------------------------------------------------------- */
+
+/* Give the VP's CPU the partition's current memory map and doorbells (vp->lock held). */
+static int sync_memory(struct hv_vp *vp)
+{
+	struct hv_partition *pt = vp->pt;
+	struct sim_mem_slot slots[HV_SIM_MAX_GPA_RANGES];
+	struct sim_doorbell bells[HV_SIM_MAX_DOORBELLS];
+	unsigned gen;
+	size_t i, n, nbells;
+	int err;
+
+	gen = atomic_load(&pt->map_generation);
+	if (gen == vp->map_generation)
+		return 0;
+	pthread_mutex_lock(&pt->lock);
+	gen = atomic_load(&pt->map_generation);
+	n = pt->nranges;
+	for (i = 0; i < n; i++) {
+		const struct hv_gpa_range *r = &pt->ranges[i];
+
+		slots[i].gpa = r->gfn * HV_SIM_PAGE_SIZE;
+		slots[i].size = r->npages * HV_SIM_PAGE_SIZE;
+		slots[i].host = (void *)(uintptr_t)r->uaddr;
+		slots[i].flags = 0;
+		if (r->flags & HV_MAP_GPA_READABLE)
+			slots[i].flags |= SIM_MEM_READ;
+		if (r->flags & HV_MAP_GPA_WRITABLE)
+			slots[i].flags |= SIM_MEM_WRITE;
+		if (r->flags & HV_MAP_GPA_EXECUTABLE)
+			slots[i].flags |= SIM_MEM_EXEC;
+	}
+	nbells = pt->ndoorbells;
+	memcpy(bells, pt->doorbells, nbells * sizeof(bells[0]));
+	pthread_mutex_unlock(&pt->lock);
+	err = sim_x86_vcpu_set_memory(vp->cpu, slots, n);
+	if (!err)
+		err = sim_x86_vcpu_set_doorbells(vp->cpu, bells, nbells);
+	if (!err)
+		vp->map_generation = gen;
+	return err;
+}
+
+int hv_vp_run(struct hv_vp *vp)
+{
+	int ret;
+
+	pthread_mutex_lock(&vp->lock);
+	if (vp->explicit_suspend) {
+		/* Suspended by the root: nothing runs until a kick. */
+		ret = sim_x86_vcpu_wait_kick(vp->cpu);
+		pthread_mutex_unlock(&vp->lock);
+		return ret;
+	}
+	ret = sync_memory(vp);
+	if (!ret)
+		ret = sim_x86_vcpu_run(vp->cpu, vp->msgpage, vp->regpage);
+	if (!ret)
+		vp->intercept_suspend = true; /* each intercept suspends the VP until the root resumes it */
+	pthread_mutex_unlock(&vp->lock);
+	return ret;
+}
+
+void hv_vp_kick(struct hv_vp *vp)
+{
+	sim_x86_vcpu_kick(vp->cpu);
+}
+
+/* ---- registers --------------------------------------------------------------- */
+
+uint64_t hv_vp_acquire(struct hv_vp *vp)
+{
+	if (pthread_mutex_trylock(&vp->lock))
+		return HV_STATUS_INVALID_VP_STATE; /* it runs */
+	if (vp->regpage)
+		sim_x86_vcpu_load_register_page(vp->cpu, vp->regpage);
+	return HV_STATUS_SUCCESS;
+}
+
+void hv_vp_release(struct hv_vp *vp, bool changed)
+{
+	if (changed && vp->regpage)
+		sim_x86_vcpu_store_register_page(vp->cpu, vp->regpage);
+	pthread_mutex_unlock(&vp->lock);
+}
+
+/* Registers the hypervisor keeps for the root rather than in the CPU. */
+uint64_t hv_vp_get_register(struct hv_vp *vp, uint32_t name, union hv_register_value *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (name) {
+	case HV_REGISTER_EXPLICIT_SUSPEND:
+		v->reg64 = vp->explicit_suspend;
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_INTERCEPT_SUSPEND:
+		v->reg64 = vp->intercept_suspend;
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_DISPATCH_SUSPEND:
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_DELIVERABILITY_NOTIFICATIONS:
+		v->reg64 = vp->deliverability_notifications;
+		return HV_STATUS_SUCCESS;
+	default:
+		return sim_x86_vcpu_get_register(vp->cpu, name, v);
+	}
+}
+
+uint64_t hv_vp_set_register(struct hv_vp *vp, uint32_t name, const union hv_register_value *v)
+{
+	switch (name) {
+	case HV_REGISTER_EXPLICIT_SUSPEND:
+	case HV_REGISTER_INTERCEPT_SUSPEND:
+		if (v->reg64 > 1)
+			return HV_STATUS_INVALID_REGISTER_VALUE;
+		hv_vp_set_suspended(vp, name, v->reg64);
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_DISPATCH_SUSPEND:
+		return HV_STATUS_INVALID_PARAMETER;
+	case HV_REGISTER_DELIVERABILITY_NOTIFICATIONS:
+		/* Only the SINT bits (16) are accepted: the simulator does not
+		 * model interrupt-window or NMI deliverability notifications. */
+		if (v->reg64 & ~0xffff0000ull)
+			return HV_STATUS_INVALID_PARAMETER;
+		vp->deliverability_notifications = v->reg64;
+		return HV_STATUS_SUCCESS;
+	default:
+		return sim_x86_vcpu_set_register(vp->cpu, name, v);
+	}
+}
+
+/* ---- VP state blobs -------------------------------------------------------------- */
+
+uint32_t hv_vp_state_size(struct hv_vp *vp, uint8_t type)
+{
+	uint64_t size;
+
+	switch (type) {
+	case MSHV_VP_STATE_XSAVE:
+		if (hv_partition_get_property(vp->pt, HV_PARTITION_PROPERTY_MAX_XSAVE_DATA_SIZE, &size) !=
+		    HV_STATUS_SUCCESS)
+			return HV_SIM_PAGE_SIZE;
+		return (uint32_t)size;
+	case MSHV_VP_STATE_SYNTHETIC_TIMERS:
+		return sizeof(struct hv_synthetic_timers_state);
+	default:
+		return HV_SIM_PAGE_SIZE;
+	}
+}
+
+/* The blob of type: the CPU model's (LAPIC, XSAVE) or kept here (SynIC pages, timers). */
+static int vp_state(struct hv_vp *vp, uint8_t type, void *buf, size_t *len, bool set)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&vp->lock);
+	switch (type) {
+	case MSHV_VP_STATE_LAPIC:
+	case MSHV_VP_STATE_XSAVE:
+		err = set ? sim_x86_vcpu_set_state(vp->cpu, type, buf, *len)
+			  : sim_x86_vcpu_get_state(vp->cpu, type, buf, len);
+		break;
+	case MSHV_VP_STATE_SIMP:
+		memcpy(set ? vp->simp : buf, set ? buf : vp->simp, *len);
+		break;
+	case MSHV_VP_STATE_SIEFP:
+		memcpy(set ? vp->siefp : buf, set ? buf : vp->siefp, *len);
+		break;
+	default:
+		memcpy(set ? vp->timers : buf, set ? buf : vp->timers, *len);
+		break;
+	}
+	pthread_mutex_unlock(&vp->lock);
+	return err;
+}
+
+int hv_vp_get_state(struct hv_vp *vp, uint8_t type, void *buf, size_t *len)
+{
+	return vp_state(vp, type, buf, len, false);
+}
+
+int hv_vp_set_state(struct hv_vp *vp, uint8_t type, const void *buf, size_t len)
+{
+	return vp_state(vp, type, (void *)buf, &len, true);
+}
+
+/* ---- the root's own memory --------------------------------------------------------- */
+
+bool hv_host_write_fault(void *addr)
+{
+	return sim_x86_code_write_fault(addr);
+}
+
+void hv_host_faults_external(void)
+{
+	sim_x86_code_fault_external = true;
+}
