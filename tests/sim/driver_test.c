@@ -294,6 +294,11 @@ static void test_root_hvcall(int mshv)
 		    getenv("MSHV_SIM_ABI") && !strcmp(getenv("MSHV_SIM_ABI"), "legacy") ? EINVAL : EIO);
 	CHECK(hc.status == HV_STATUS_UNKNOWN_PROPERTY);
 
+	/* A simple (non-rep) hypercall with a rep count: the TLFS's invalid input. */
+	in.property_code = HV_PARTITION_PROPERTY_PROCESSOR_VENDOR;
+	CHECK(hvcall(pt, HVCALL_GET_PARTITION_PROPERTY, 1, &in, sizeof(in), &out, sizeof(out), &hc) == -1);
+	CHECK(hc.status == HV_STATUS_INVALID_HYPERCALL_INPUT && hc.reps == 0);
+
 	/* Set then get a property. */
 	struct hv_input_set_partition_property set;
 	memset(&set, 0, sizeof(set));
