@@ -53,173 +53,24 @@
 #include <unicorn/unicorn.h>
 
 #include "unicorn_internals.h"
-#include "x86_vcpu.h"
+#include "x86_cpu_internal.h"
 
 bool sim_x86_code_fault_external;
 
-#define PAGE_SIZE_4K 4096ull
-#define APIC_DEFAULT_BASE 0xfee00000ull
-#define MSR_APIC_BASE_BSP (1ull << 8)
-#define MSR_APIC_BASE_ENABLE (1ull << 11)
-
-#define CR0_PE 0x1ull
-#define CR0_WP 0x10000ull
-#define CR0_AM 0x40000ull
-#define CR0_PG 0x80000000ull
-#define CR4_PSE 0x10ull
-#define CR4_PAE 0x20ull
-#define CR4_OSFXSR 0x200ull
-#define CR4_OSXSAVE 0x40000ull
-#define CR4_SMEP 0x100000ull
-#define CR4_SMAP 0x200000ull
-#define CR4_LA57 0x1000ull
-#define EFER_LME 0x100ull
-#define EFER_LMA 0x400ull
-#define EFER_NXE 0x800ull
-#define EFER_FFXSR 0x4000ull
-#define XCR0_X87 0x1ull
-#define XCR0_SSE 0x2ull
-#define XCR0_AVX 0x4ull
-#define MXCSR_MASK 0xffffu /* the MXCSR bits this CPU model implements (FXSAVE's MXCSR_MASK) */
-#define RFLAGS_IF 0x200ull
-#define RFLAGS_VM 0x20000ull
-#define RFLAGS_AC 0x40000ull
-
-enum exit_kind {
-	EXIT_NONE,
-	EXIT_IO,
-	EXIT_MEM,
-	EXIT_CPUID,
-	EXIT_MSR,
-	EXIT_EXCEPTION,
-	EXIT_HALT,
-	EXIT_TRIPLE,
-};
-
-struct exit_info {
-	enum exit_kind kind;
-	/* IO */
-	uint16_t port;
-	uint8_t size;
-	bool in;
-	/* memory */
-	uint32_t msg_type;
-	uint8_t access; /* HV_INTERCEPT_ACCESS_* */
-	bool gva_valid;
-	uint64_t gva, gpa;
-	/* MSR */
-	uint32_t msr;
-	bool msr_write;
-	/* exception */
-	uint8_t vector;
-	bool ec_valid, soft;
-	uint32_t error_code;
-	uint64_t param;
-	/* CPUID default results: eax ebx ecx edx */
-	uint32_t def[4];
-};
-
-/* Local APIC registers by offset >> 4 (offsets 0x000..0x3f0). */
-#define APIC_ID 0x02
-#define APIC_VER 0x03
-#define APIC_TPR 0x08
-#define APIC_APR 0x09
-#define APIC_PPR 0x0a
-#define APIC_EOI 0x0b
-#define APIC_RRD 0x0c
-#define APIC_LDR 0x0d
-#define APIC_DFR 0x0e
-#define APIC_SVR 0x0f
-#define APIC_ISR 0x10
-#define APIC_TMR 0x18
-#define APIC_IRR 0x20
-#define APIC_ESR 0x28
-#define APIC_LVT_CMCI 0x2f
-#define APIC_ICR_LO 0x30
-#define APIC_ICR_HI 0x31
-#define APIC_LVT_TIMER 0x32
-#define APIC_LVT_THERMAL 0x33
-#define APIC_LVT_PERF 0x34
-#define APIC_LVT_LINT0 0x35
-#define APIC_LVT_LINT1 0x36
-#define APIC_LVT_ERROR 0x37
-#define APIC_TMICT 0x38
-#define APIC_TMCCT 0x39
-#define APIC_TDCR 0x3e
-
-struct sim_x86_vcpu {
-	uc_engine *uc;
-	uint8_t *cs;  /* QEMU CPUState */
-	uint8_t *env; /* QEMU CPUX86State */
-	size_t xmm_off; /* env offset of xmm_regs[0] (64-byte ZMMReg each) */
-	uint32_t vp_index;
-
-	struct sim_mem_slot *slots; /* sorted by gpa */
-	size_t nslots;
-	void *full_mr; /* a unicorn region with every permission, for untranslatable addresses */
-
-	struct sim_x86_intercepts icpt;
-	pthread_mutex_t icpt_lock; /* icpt is set from other threads (install intercept, partition property) */
-	struct exit_info ex;
-	bool halted;
-	bool in_run;
-
-	/*
-	 * The event QEMU is delivering outside any translation block (from
-	 * hook_intr, hook_invalid or x86_cpu_exec_interrupt): when one of its
-	 * accesses (IDT, GDT/TSS, the frame it pushes) is intercepted, the
-	 * delivery is abandoned and the event happens again when the VP next
-	 * runs. deliver_rip is the RIP to report (INT n: the instruction).
-	 */
-	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI } deliver;
-	int deliver_vector;
-	uint64_t deliver_rip;
-	int int_len; /* next_eip_addend of the last INT n / INT3 / INTO (raise_interrupt) */
-	/* the page of an access mem_access found faulting in the guest's page tables: unicorn's
-	 * check (memory_mapping) must let it reach QEMU's walk, which raises the #PF */
-	uint64_t fault_page;
-	bool fault_page_armed;
-
-	/* local APIC, owned by the run thread; other threads post into posted_* */
-	uint64_t apic_base;
-	uint32_t apic[64];
-	uint32_t apic_error_status, apic_counter_value, apic_remote_read; /* kept for VP state round trips */
-	uint8_t xsave_shadow[576]; /* the last XSAVE blob set: fields the CPU model lacks come back from here */
-	_Atomic uint32_t posted_irr[8];
-	_Atomic uint32_t posted_tmr[8];
-	atomic_bool posted;
-	atomic_bool nmi_pending;
-
-	atomic_int kick;
-	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
-	atomic_bool running;
-
-	/* MSRs the hypervisor owns: synthetic ones, the SynIC's (kept, not acted on) and DEBUG_CTL */
-	uint64_t guest_os_id, hypercall_msr, reference_tsc, debug_ctl;
-	uint64_t scontrol, siefp, simp, sint[16];
-
-	struct sim_doorbell *doorbells; /* MMIO ioeventfds */
-	size_t ndoorbells;
-
-	sim_access_fn *track_fn;
-	void *track_opaque;
-	uc_hook track_hook;
-	uc_hook track_block_hook; /* instruction fetches count as accesses too */
-	pthread_mutex_t track_lock; /* guards the wanted state below */
-	sim_access_fn *track_want_fn;
-	void *track_want_opaque;
-	atomic_bool track_changed;
-	unsigned code_gen; /* code_pages.gen when this VP's translations were last known good */
-	uc_hook hooks[4];
-};
-
-/* unicorn's UC_X86_REG_FP0..7 format: 64-bit mantissa, then sign and exponent */
-struct fp80 {
-	uint64_t mantissa;
-	uint16_t exponent;
-};
-
+/* The VP this thread is running: the one the interposed functions below act for. */
 static __thread struct sim_x86_vcpu *cur_vp __attribute__((tls_model("initial-exec")));
+
+struct sim_x86_vcpu *sim_x86__enter(struct sim_x86_vcpu *vp)
+{
+	struct sim_x86_vcpu *saved = cur_vp;
+	cur_vp = vp;
+	return saved;
+}
+
+void sim_x86__leave(struct sim_x86_vcpu *saved)
+{
+	cur_vp = saved;
+}
 
 /* ---------------------------------------------------------------------
  * Originals of the functions we interpose
@@ -282,7 +133,7 @@ static void *find_orig(const char *name)
 	return p;
 }
 
-static bool resolve_originals(void)
+bool sim_x86__resolve_originals(void)
 {
 	if (orig.ok)
 		return true;
@@ -342,10 +193,6 @@ static bool resolve_originals(void)
 #define ENVI(vp, off) (*(int32_t *)((vp)->env + (off)))
 #define FEAT(vp, word) ENV64(vp, UCI_ENV_FEATURES + 8 * (word))
 
-static inline uint64_t *regs(struct sim_x86_vcpu *vp)
-{
-	return (uint64_t *)(vp->env + UCI_ENV_REGS);
-}
 static inline struct uci_segment *seg(struct sim_x86_vcpu *vp, int i)
 {
 	return (struct uci_segment *)(vp->env + UCI_ENV_SEGS) + i;
@@ -354,17 +201,6 @@ static inline struct uci_segment *envseg(struct sim_x86_vcpu *vp, size_t off)
 {
 	return (struct uci_segment *)(vp->env + off);
 }
-static inline uint64_t cr(struct sim_x86_vcpu *vp, int n)
-{
-	return ENV64(vp, UCI_ENV_CR + 8 * n);
-}
-#define S_ES 0
-#define S_CS 1
-#define S_SS 2
-#define S_DS 3
-#define S_FS 4
-#define S_GS 5
-
 static void seg_to_hv(const struct uci_segment *s, struct hv_x64_segment_register *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -382,8 +218,81 @@ static void hv_to_seg(const struct hv_x64_segment_register *h, struct uci_segmen
 	s->flags = ((uint32_t)(h->attributes & 0xff) << 8) | ((uint32_t)((h->attributes >> 12) & 0xf) << 20);
 }
 
+/* Index s (S_ES .. S_IDTR) of the segment cache. */
+static struct uci_segment *seg_cache(struct sim_x86_vcpu *vp, int s)
+{
+	switch (s) {
+	case S_LDTR: return envseg(vp, UCI_ENV_LDT);
+	case S_TR: return envseg(vp, UCI_ENV_TR);
+	case S_GDTR: return envseg(vp, UCI_ENV_GDT);
+	case S_IDTR: return envseg(vp, UCI_ENV_IDT);
+	default: return seg(vp, s);
+	}
+}
+
+void sim_x86__get_segment(struct sim_x86_vcpu *vp, int s, struct hv_x64_segment_register *h)
+{
+	seg_to_hv(seg_cache(vp, s), h);
+}
+
+void sim_x86__set_segment(struct sim_x86_vcpu *vp, int s, const struct hv_x64_segment_register *h)
+{
+	hv_to_seg(h, seg_cache(vp, s));
+}
+
+/* GDTR, IDTR: base and limit only (the cache's selector and flags stay) */
+void sim_x86__get_table(struct sim_x86_vcpu *vp, int s, struct hv_x64_table_register *t)
+{
+	struct uci_segment *c = seg_cache(vp, s);
+	t->base = c->base;
+	t->limit = (uint16_t)c->limit;
+}
+
+void sim_x86__set_table(struct sim_x86_vcpu *vp, int s, const struct hv_x64_table_register *t)
+{
+	struct uci_segment *c = seg_cache(vp, s);
+	c->base = t->base;
+	c->limit = t->limit;
+}
+
+unsigned sim_x86__cpl(struct sim_x86_vcpu *vp)
+{
+	return ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CPL_MASK;
+}
+
+bool sim_x86__cs64(struct sim_x86_vcpu *vp)
+{
+	return (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS64_MASK) != 0;
+}
+
+bool sim_x86__interrupt_shadow(struct sim_x86_vcpu *vp)
+{
+	return (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_INHIBIT_IRQ_MASK) != 0;
+}
+
+void sim_x86__set_interrupt_shadow(struct sim_x86_vcpu *vp, bool on)
+{
+	if (on)
+		ENV32(vp, UCI_ENV_HFLAGS) |= UCI_HF_INHIBIT_IRQ_MASK;
+	else
+		ENV32(vp, UCI_ENV_HFLAGS) &= ~UCI_HF_INHIBIT_IRQ_MASK;
+}
+
+bool sim_x86__nmi_masked(struct sim_x86_vcpu *vp)
+{
+	return (ENV32(vp, UCI_ENV_HFLAGS2) & UCI_HF2_NMI_MASK) != 0;
+}
+
+void sim_x86__set_nmi_masked(struct sim_x86_vcpu *vp, bool on)
+{
+	if (on)
+		ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
+	else
+		ENV32(vp, UCI_ENV_HFLAGS2) &= ~UCI_HF2_NMI_MASK;
+}
+
 /* Recompute QEMU's derived hflags after a state change made from outside. */
-static void recompute_hflags(struct sim_x86_vcpu *vp)
+void sim_x86__recompute_hflags(struct sim_x86_vcpu *vp)
 {
 	uint32_t h = ENV32(vp, UCI_ENV_HFLAGS);
 	uint64_t cr0 = cr(vp, 0), cr4 = cr(vp, 4), efer = ENV64(vp, UCI_ENV_EFER);
@@ -421,6 +330,44 @@ static void recompute_hflags(struct sim_x86_vcpu *vp)
 	ENV32(vp, UCI_ENV_HFLAGS) = n;
 }
 
+/* The reset state's hflags (and GIF set, no exception in progress), then the derived ones. */
+void sim_x86__reset_hflags(struct sim_x86_vcpu *vp)
+{
+	ENV32(vp, UCI_ENV_HFLAGS) = 0;
+	ENV32(vp, UCI_ENV_HFLAGS2) = UCI_HF2_GIF_MASK;
+	ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
+	sim_x86__recompute_hflags(vp);
+}
+
+/* QEMU's CPUID (the qemu64 model's leaves, without the hypervisor's changes). */
+void sim_x86__engine_cpuid(struct sim_x86_vcpu *vp, uint32_t index, uint32_t count, uint32_t *eax,
+			   uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
+{
+	cpu_x86_cpuid_x86_64(vp->env, index, count, eax, ebx, ecx, edx);
+}
+
+void sim_x86__tlb_flush(struct sim_x86_vcpu *vp)
+{
+	tlb_flush_x86_64(vp->cs);
+}
+
+void sim_x86__tb_flush(struct sim_x86_vcpu *vp)
+{
+	tb_flush_x86_64(vp->cs);
+}
+
+/* Make the CPU loop stop at its next check (any thread). */
+void sim_x86__cpu_exit(struct sim_x86_vcpu *vp)
+{
+	cpu_exit(vp->cs);
+}
+
+/* unicorn's region for a guest-physical address (unicorn's own memory_mapping) */
+void *sim_x86__uc_region(struct sim_x86_vcpu *vp, uint64_t gpa)
+{
+	return orig.memory_mapping(vp->uc, gpa);
+}
+
 /* Check the layout facts of unicorn_internals.h against this libunicorn. */
 static bool uci_check_layout(struct sim_x86_vcpu *vp)
 {
@@ -429,6 +376,7 @@ static bool uci_check_layout(struct sim_x86_vcpu *vp)
 	uc_x86_mmr gdtr = {.base = 0xabcd000, .limit = 0x1ff};
 	uc_x86_msr efer = {.rid = 0xc0000080, .value = EFER_LME};
 	uint8_t xmm[16];
+	size_t xmm_off = 0;
 	bool ok = true;
 
 	uc_reg_write(vp->uc, UC_X86_REG_RAX, &v);
@@ -452,20 +400,20 @@ static bool uci_check_layout(struct sim_x86_vcpu *vp)
 	for (int i = 0; i < 16; i++)
 		xmm[i] = (uint8_t)(0xa5 ^ (i * 7));
 	uc_reg_write(vp->uc, UC_X86_REG_XMM0, xmm);
-	vp->xmm_off = 0;
 	for (size_t off = UCI_ENV_EFER; off < 0x1400; off += 8) {
 		if (!memcmp(vp->env + off, xmm, 16)) {
-			vp->xmm_off = off;
+			xmm_off = off;
 			break;
 		}
 	}
-	if (vp->xmm_off) {
+	if (xmm_off) {
 		uint8_t x1[16];
 		memset(x1, 0x3c, sizeof(x1));
 		uc_reg_write(vp->uc, UC_X86_REG_XMM1, x1);
-		CK(!memcmp(vp->env + vp->xmm_off + 64, x1, 16));
+		CK(!memcmp(vp->env + xmm_off + 64, x1, 16));
+		vp->xmm = vp->env + xmm_off;
 	} else {
-		CK(vp->xmm_off != 0);
+		CK(xmm_off != 0);
 	}
 
 	/* CPUID feature words: leaf 1's EDX and ECX are the words themselves (OSXSAVE aside) */
@@ -504,11 +452,41 @@ static bool model_enable_xsave(struct sim_x86_vcpu *vp)
 	return a == (XCR0_X87 | XCR0_SSE) && d == 0 && c == 576;
 }
 
+/*
+ * Find the CPU of the VP's new unicorn instance, point the VP's register
+ * pointers into its state, check the layout facts and give it XSAVE.
+ */
+bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
+{
+	/* unicorn builds the CPU lazily, on the first call that needs it */
+	uint64_t dummy;
+	uc_reg_read(vp->uc, UC_X86_REG_RAX, &dummy);
+	/* unicorn never numbers its single CPU: cpu_index stays -1 */
+	vp->cs = qemu_get_cpu_x86_64(vp->uc, -1);
+	if (!vp->cs)
+		vp->cs = qemu_get_cpu_x86_64(vp->uc, 0);
+	if (!vp->cs)
+		return false;
+	vp->env = vp->cs + UCI_CS_ENV;
+	vp->gpr = (uint64_t *)(vp->env + UCI_ENV_REGS);
+	vp->rip = &ENV64(vp, UCI_ENV_EIP);
+	vp->rflags = &ENV64(vp, UCI_ENV_EFLAGS);
+	vp->cr = &ENV64(vp, UCI_ENV_CR);
+	vp->efer = &ENV64(vp, UCI_ENV_EFER);
+	vp->dr = &ENV64(vp, UCI_ENV_DR);
+	vp->xcr0 = &ENV64(vp, UCI_ENV_XCR0);
+	if (!uci_check_layout(vp) || !model_enable_xsave(vp)) {
+		fprintf(stderr, "mshv-sim: this libunicorn does not match the 2.0.1 layout the CPU model needs\n");
+		return false;
+	}
+	return true;
+}
+
 /* The XCR0 values XSETBV accepts, per CPUID leaf 0xD (as QEMU's helper_xsetbv checks). */
 static uint64_t xcr0_supported(struct sim_x86_vcpu *vp)
 {
 	uint32_t a, b, c, d;
-	cpu_x86_cpuid_x86_64(vp->env, 0xd, 0, &a, &b, &c, &d);
+	sim_x86__engine_cpuid(vp, 0xd, 0, &a, &b, &c, &d);
 	return ((uint64_t)d << 32 | a) | XCR0_X87;
 }
 
@@ -585,7 +563,7 @@ enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 static int walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool check, bool set_ad,
 		uint64_t *gpa)
 {
-	uint64_t cr0 = cr(vp, 0), cr4 = cr(vp, 4), efer = ENV64(vp, UCI_ENV_EFER);
+	uint64_t cr0 = cr(vp, 0), cr4 = cr(vp, 4), efer = *vp->efer;
 
 	if (!(cr0 & CR0_PG)) {
 		*gpa = (efer & EFER_LMA) ? va : (va & 0xffffffffull);
@@ -692,7 +670,9 @@ static size_t read_linear(struct sim_x86_vcpu *vp, uint64_t la, uint8_t *buf, si
 
 static uint64_t cur_rip_linear(struct sim_x86_vcpu *vp)
 {
-	return seg(vp, S_CS)->base + ENV64(vp, UCI_ENV_EIP);
+	struct hv_x64_segment_register cs;
+	sim_x86__get_segment(vp, S_CS, &cs);
+	return cs.base + *vp->rip;
 }
 
 /* ---------------------------------------------------------------------
@@ -738,7 +718,7 @@ static int apic_deliverable(struct sim_x86_vcpu *vp)
 	return v;
 }
 
-static void update_irq_request(struct sim_x86_vcpu *vp)
+void sim_x86__update_irq_request(struct sim_x86_vcpu *vp)
 {
 	uint32_t *req = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
 	if (apic_deliverable(vp) >= 0)
@@ -749,12 +729,18 @@ static void update_irq_request(struct sim_x86_vcpu *vp)
 		*req |= UCI_CPU_INTERRUPT_NMI;
 }
 
+/* An interrupt or NMI request is raised for the CPU loop. */
+bool sim_x86__irq_requested(struct sim_x86_vcpu *vp)
+{
+	return (*(uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST) & (UCI_CPU_INTERRUPT_HARD | UCI_CPU_INTERRUPT_NMI)) != 0;
+}
+
 static bool can_take_interrupt(struct sim_x86_vcpu *vp)
 {
 	apic_collect(vp);
-	if (atomic_load(&vp->nmi_pending) && !(ENV32(vp, UCI_ENV_HFLAGS2) & UCI_HF2_NMI_MASK))
+	if (atomic_load(&vp->nmi_pending) && !sim_x86__nmi_masked(vp))
 		return true;
-	if (!(ENV64(vp, UCI_ENV_EFLAGS) & RFLAGS_IF) || (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_INHIBIT_IRQ_MASK))
+	if (!(*vp->rflags & RFLAGS_IF) || sim_x86__interrupt_shadow(vp))
 		return false;
 	return apic_deliverable(vp) >= 0;
 }
@@ -829,9 +815,9 @@ static void apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val)
 	}
 	/* EOI, TPR and self-IPIs change what is deliverable: have the CPU loop look again */
 	if (r == APIC_EOI || r == APIC_TPR || r == APIC_ICR_LO) {
-		update_irq_request(vp);
-		if (*(uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST) & (UCI_CPU_INTERRUPT_HARD | UCI_CPU_INTERRUPT_NMI))
-			cpu_exit(vp->cs);
+		sim_x86__update_irq_request(vp);
+		if (sim_x86__irq_requested(vp))
+			sim_x86__cpu_exit(vp);
 	}
 }
 
@@ -851,7 +837,7 @@ static void apic_reset(struct sim_x86_vcpu *vp)
 /* ---------------------------------------------------------------------
  * Stopping the VP at an intercept (called from inside a TCG helper)
  * --------------------------------------------------------------------- */
-static __attribute__((noreturn)) void stop_here(struct sim_x86_vcpu *vp, uintptr_t ra)
+__attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra)
 {
 	if (ra)
 		cpu_restore_state_x86_64(vp->cs, ra, true);
@@ -873,7 +859,7 @@ static inline struct sim_x86_vcpu *vp_of(void *env)
  * event back so that it happens again when the VP next runs, as the
  * hypervisor re-delivers an event whose delivery faulted.
  */
-static void abandon_delivery(struct sim_x86_vcpu *vp)
+void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp)
 {
 	*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = -1;
 	ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
@@ -885,13 +871,13 @@ static void abandon_delivery(struct sim_x86_vcpu *vp)
 		int v = vp->deliver_vector;
 		vp->apic[APIC_ISR + v / 32] &= ~(1u << (v % 32));
 		vp->apic[APIC_IRR + v / 32] |= 1u << (v % 32);
-		update_irq_request(vp);
+		sim_x86__update_irq_request(vp);
 		break;
 	}
 	case DELIVER_NMI:
 		ENV32(vp, UCI_ENV_HFLAGS2) &= ~UCI_HF2_NMI_MASK;
 		atomic_store(&vp->nmi_pending, true);
-		update_irq_request(vp);
+		sim_x86__update_irq_request(vp);
 		break;
 	case DELIVER_NONE:
 		break;
@@ -907,7 +893,7 @@ static __attribute__((noreturn)) void io_exit(struct sim_x86_vcpu *vp, uint32_t 
 	vp->ex.port = (uint16_t)port;
 	vp->ex.size = (uint8_t)size;
 	vp->ex.in = in;
-	stop_here(vp, ra);
+	sim_x86__stop_here(vp, ra);
 }
 
 #define IN_HELPER(name, fld, sz)                                                      \
@@ -951,12 +937,12 @@ void helper_hlt_x86_64(void *env, int next_eip_addend)
 	ENV32(vp, UCI_ENV_HFLAGS) &= ~UCI_HF_INHIBIT_IRQ_MASK;
 	if (can_take_interrupt(vp)) {
 		/* an interrupt is ready: it wakes the VP at once, no exit */
-		update_irq_request(vp);
+		sim_x86__update_irq_request(vp);
 		cpu_loop_exit_x86_64(vp->cs);
 	}
 	vp->halted = true;
 	vp->ex.kind = EXIT_HALT;
-	stop_here(vp, 0);
+	sim_x86__stop_here(vp, 0);
 }
 
 /* ---- CPUID ---- */
@@ -974,7 +960,7 @@ void helper_cpuid_x86_64(void *env)
 	if (vp->icpt.cpuid) {
 		vp->ex.kind = EXIT_CPUID;
 		memcpy(vp->ex.def, out, sizeof(out));
-		stop_here(vp, (uintptr_t)__builtin_return_address(0));
+		sim_x86__stop_here(vp, (uintptr_t)__builtin_return_address(0));
 	}
 	r[0] = out[0];
 	r[3] = out[1];
@@ -1188,7 +1174,7 @@ void helper_rdmsr_x86_64(void *env)
 		vp->ex.kind = EXIT_MSR;
 		vp->ex.msr = m;
 		vp->ex.msr_write = false;
-		stop_here(vp, (uintptr_t)__builtin_return_address(0));
+		sim_x86__stop_here(vp, (uintptr_t)__builtin_return_address(0));
 	case MSR_IGNORE:
 		r[0] = 0;
 		r[2] = 0;
@@ -1221,7 +1207,7 @@ void helper_wrmsr_x86_64(void *env)
 		vp->ex.kind = EXIT_MSR;
 		vp->ex.msr = m;
 		vp->ex.msr_write = true;
-		stop_here(vp, (uintptr_t)__builtin_return_address(0));
+		sim_x86__stop_here(vp, (uintptr_t)__builtin_return_address(0));
 	case MSR_IGNORE:
 		return;
 	case MSR_FAULT:
@@ -1441,10 +1427,9 @@ int sim_x86_vcpu_set_doorbells(struct sim_x86_vcpu *vp, const struct sim_doorbel
  * Does not return when the access is intercepted.
  */
 static int mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool write, uint64_t *val,
-		      uintptr_t ra, int mmu_idx)
+		      uintptr_t ra, bool user)
 {
 	uint64_t gpa;
-	bool user = mmu_idx == UCI_MMU_USER_IDX; /* QEMU's own accesses (IDT, GDT, TSS) are supervisor ones */
 	uint64_t pages[2] = {la, la + size - 1};
 	int npages = ((la ^ (la + size - 1)) & ~0xfffull) ? 2 : 1;
 
@@ -1486,10 +1471,16 @@ intercept:
 		vp->ex.gva = a;
 		vp->ex.gpa = gpa;
 		if (!ra)
-			abandon_delivery(vp);
-		stop_here(vp, ra);
+			sim_x86__abandon_delivery(vp);
+		sim_x86__stop_here(vp, ra);
 	}
 	return 0;
+}
+
+/* QEMU's own accesses (IDT, GDT, TSS) are supervisor ones */
+static inline bool is_user(int mmu_idx)
+{
+	return mmu_idx == UCI_MMU_USER_IDX;
 }
 
 #define LD_HELPER(name, fld, sz)                                                                \
@@ -1498,7 +1489,7 @@ intercept:
 	{                                                                                       \
 		struct sim_x86_vcpu *vp = vp_of(env);                                           \
 		uint64_t v = 0;                                                                 \
-		if (vp && vp->in_run && mem_access(vp, addr, sz, false, &v, ra, UCI_OI_MMU_IDX(oi))) \
+		if (vp && vp->in_run && mem_access(vp, addr, sz, false, &v, ra, is_user(UCI_OI_MMU_IDX(oi)))) \
 			return v;                                                               \
 		return orig.fld(env, addr, oi, ra);                                             \
 	}
@@ -1513,7 +1504,7 @@ LD_HELPER(helper_le_ldq_mmu_x86_64, ldq, 8)
 	{                                                                                       \
 		struct sim_x86_vcpu *vp = vp_of(env);                                           \
 		uint64_t v = val;                                                               \
-		if (vp && vp->in_run && mem_access(vp, addr, sz, true, &v, ra, UCI_OI_MMU_IDX(oi))) \
+		if (vp && vp->in_run && mem_access(vp, addr, sz, true, &v, ra, is_user(UCI_OI_MMU_IDX(oi)))) \
 			return;                                                                 \
 		orig.fld(env, addr, val, oi, ra);                                               \
 	}
@@ -1536,7 +1527,7 @@ ST_HELPER(helper_le_stq_mmu_x86_64, stq, uint64_t, 8)
 	{                                                                                       \
 		struct sim_x86_vcpu *vp = vp_of(env);                                           \
 		uint64_t v = 0;                                                                 \
-		if (vp && vp->in_run && mem_access(vp, addr, sz, false, &v, ra, mmu_idx))       \
+		if (vp && vp->in_run && mem_access(vp, addr, sz, false, &v, ra, is_user(mmu_idx)))       \
 			return (type)(vtype)v;                                                  \
 		return orig.fld(env, addr, mmu_idx, ra);                                        \
 	}
@@ -1552,7 +1543,7 @@ CPU_LD_WRAP(cpu_ldl_mmuidx_ra_x86_64, cpu_ldl, uint32_t, uint32_t, 4)
 	{                                                                                       \
 		struct sim_x86_vcpu *vp = vp_of(env);                                           \
 		uint64_t v = val;                                                               \
-		if (vp && vp->in_run && mem_access(vp, addr, sz, true, &v, ra, mmu_idx))        \
+		if (vp && vp->in_run && mem_access(vp, addr, sz, true, &v, ra, is_user(mmu_idx)))        \
 			return;                                                                 \
 		orig.fld(env, addr, val, mmu_idx, ra);                                          \
 	}
@@ -1630,7 +1621,7 @@ void helper_fxsave_x86_64(void *env, uint64_t ptr)
 		return;
 	for (int i = 0; i < (cs64 ? 16 : 8); i++) {
 		uint64_t q[2];
-		memcpy(q, vp->env + vp->xmm_off + 64 * i, 16);
+		memcpy(q, vp->xmm + 64 * i, 16);
 		cpu_stq_mmuidx_ra_x86_64(env, ptr + 160 + 16 * i, q[0], mmu, ra);
 		cpu_stq_mmuidx_ra_x86_64(env, ptr + 168 + 16 * i, q[1], mmu, ra);
 	}
@@ -1698,7 +1689,7 @@ void x86_cpu_exec_enter_x86_64(void *cs)
 		return;
 	}
 	apic_collect(vp);
-	update_irq_request(vp);
+	sim_x86__update_irq_request(vp);
 }
 
 bool x86_cpu_exec_interrupt_x86_64(void *cs, int req);
@@ -1728,7 +1719,7 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 			return false;
 		vp->apic[APIC_IRR + v / 32] &= ~(1u << (v % 32));
 		vp->apic[APIC_ISR + v / 32] |= 1u << (v % 32);
-		update_irq_request(vp);
+		sim_x86__update_irq_request(vp);
 		vp->deliver = DELIVER_IRQ;
 		vp->deliver_vector = v;
 		do_interrupt_x86_hardirq_x86_64(vp->env, v, 1);
@@ -1756,7 +1747,7 @@ static bool vector_has_error_code(unsigned v)
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
 
-static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
+void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct sim_x86_vcpu *vp = user;
 	(void)uc;
@@ -1792,7 +1783,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	vp->deliver = DELIVER_NONE;
 }
 
-static bool hook_invalid(uc_engine *uc, void *user)
+bool sim_x86__hook_invalid(uc_engine *uc, void *user)
 {
 	struct sim_x86_vcpu *vp = user;
 	(void)uc;
@@ -1893,39 +1884,36 @@ static void hook_code_debug(uc_engine *uc, uint64_t address, uint32_t size, void
 /* ---------------------------------------------------------------------
  * Reset state
  * --------------------------------------------------------------------- */
-static void set_seg_raw(struct sim_x86_vcpu *vp, size_t off, uint16_t sel, uint64_t base, uint32_t limit,
+static void set_seg_raw(struct sim_x86_vcpu *vp, int s, uint16_t sel, uint64_t base, uint32_t limit,
 			uint16_t attr)
 {
 	struct hv_x64_segment_register h = {.base = base, .limit = limit, .selector = sel};
 	h.attributes = attr;
-	hv_to_seg(&h, envseg(vp, off));
+	sim_x86__set_segment(vp, s, &h);
 }
 
 static void reset_state(struct sim_x86_vcpu *vp)
 {
 	uint64_t *r = regs(vp);
 	memset(r, 0, 16 * 8);
-	ENV64(vp, UCI_ENV_EIP) = 0xfff0;
-	ENV64(vp, UCI_ENV_EFLAGS) = 0x2;
+	*vp->rip = 0xfff0;
+	*vp->rflags = 0x2;
 	for (int i = 0; i < 6; i++)
-		set_seg_raw(vp, UCI_ENV_SEGS + i * sizeof(struct uci_segment), 0, 0, 0xffff, 0x93);
-	set_seg_raw(vp, UCI_ENV_SEGS + S_CS * sizeof(struct uci_segment), 0xf000, 0xffff0000ull, 0xffff, 0x9b);
-	set_seg_raw(vp, UCI_ENV_LDT, 0, 0, 0xffff, 0x82);
-	set_seg_raw(vp, UCI_ENV_TR, 0, 0, 0xffff, 0x8b);
-	set_seg_raw(vp, UCI_ENV_GDT, 0, 0, 0xffff, 0);
-	set_seg_raw(vp, UCI_ENV_IDT, 0, 0, 0xffff, 0);
+		set_seg_raw(vp, i, 0, 0, 0xffff, 0x93);
+	set_seg_raw(vp, S_CS, 0xf000, 0xffff0000ull, 0xffff, 0x9b);
+	set_seg_raw(vp, S_LDTR, 0, 0, 0xffff, 0x82);
+	set_seg_raw(vp, S_TR, 0, 0, 0xffff, 0x8b);
+	set_seg_raw(vp, S_GDTR, 0, 0, 0xffff, 0);
+	set_seg_raw(vp, S_IDTR, 0, 0, 0xffff, 0);
 	for (int i = 0; i < 5; i++)
-		ENV64(vp, UCI_ENV_CR + 8 * i) = 0;
-	ENV64(vp, UCI_ENV_CR) = 0x60000010ull;
-	ENV64(vp, UCI_ENV_EFER) = 0;
+		vp->cr[i] = 0;
+	vp->cr[0] = 0x60000010ull;
+	*vp->efer = 0;
 	for (int i = 0; i < 8; i++)
-		ENV64(vp, UCI_ENV_DR + 8 * i) = 0;
-	ENV64(vp, UCI_ENV_DR + 6 * 8) = 0xffff0ff0ull;
-	ENV64(vp, UCI_ENV_DR + 7 * 8) = 0x400;
-	ENV32(vp, UCI_ENV_HFLAGS) = 0;
-	ENV32(vp, UCI_ENV_HFLAGS2) = UCI_HF2_GIF_MASK;
-	ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
-	recompute_hflags(vp);
+		vp->dr[i] = 0;
+	vp->dr[6] = 0xffff0ff0ull;
+	vp->dr[7] = 0x400;
+	sim_x86__reset_hflags(vp);
 	uint32_t mxcsr = 0x1f80;
 	uint16_t fpcw = 0x37f;
 	uint64_t pat = 0x0007040600070406ull;
@@ -1945,12 +1933,12 @@ static void reset_state(struct sim_x86_vcpu *vp)
 	 * simulator has always reported (the architectural RESET value is 1;
 	 * VMMs set XCR0 themselves).
 	 */
-	ENV64(vp, UCI_ENV_XCR0) = XCR0_X87 | XCR0_SSE;
+	*vp->xcr0 = XCR0_X87 | XCR0_SSE;
 	uint8_t z[16] = {0};
 	for (int i = 0; i < 16; i++)
 		uc_reg_write(vp->uc, UC_X86_REG_XMM0 + i, z);
 	apic_reset(vp);
-	tlb_flush_x86_64(vp->cs);
+	sim_x86__tlb_flush(vp);
 }
 
 /* ---------------------------------------------------------------------
@@ -1958,7 +1946,7 @@ static void reset_state(struct sim_x86_vcpu *vp)
  * --------------------------------------------------------------------- */
 int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 {
-	if (!resolve_originals())
+	if (!sim_x86__resolve_originals())
 		return -ENOSYS;
 	struct sim_x86_vcpu *vp = calloc(1, sizeof(*vp));
 	if (!vp)
@@ -1973,20 +1961,8 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 		free(vp);
 		return -ENOMEM;
 	}
-	/* unicorn builds the CPU lazily, on the first call that needs it */
-	uint64_t dummy;
-	uc_reg_read(vp->uc, UC_X86_REG_RAX, &dummy);
-	/* unicorn never numbers its single CPU: cpu_index stays -1 */
-	vp->cs = qemu_get_cpu_x86_64(vp->uc, -1);
-	if (!vp->cs)
-		vp->cs = qemu_get_cpu_x86_64(vp->uc, 0);
-	if (!vp->cs)
+	if (!sim_x86__engine_attach(vp))
 		goto fail;
-	vp->env = vp->cs + UCI_CS_ENV;
-	if (!uci_check_layout(vp) || !model_enable_xsave(vp)) {
-		fprintf(stderr, "mshv-sim: this libunicorn does not match the 2.0.1 layout the CPU model needs\n");
-		goto fail;
-	}
 	/*
 	 * An empty exit set: without it every uc_emu_start registers `until` as
 	 * an exit and afterwards invalidates the translation at until - 1,
@@ -1995,8 +1971,8 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	 */
 	if (uc_ctl(vp->uc, UC_CTL_WRITE(UC_CTL_UC_USE_EXITS, 1), 1) != UC_ERR_OK)
 		goto fail;
-	if (uc_hook_add(vp->uc, &vp->hooks[0], UC_HOOK_INTR, (void *)hook_intr, vp, 1, 0) ||
-	    uc_hook_add(vp->uc, &vp->hooks[1], UC_HOOK_INSN_INVALID, (void *)hook_invalid, vp, 1, 0) ||
+	if (uc_hook_add(vp->uc, &vp->hooks[0], UC_HOOK_INTR, (void *)sim_x86__hook_intr, vp, 1, 0) ||
+	    uc_hook_add(vp->uc, &vp->hooks[1], UC_HOOK_INSN_INVALID, (void *)sim_x86__hook_invalid, vp, 1, 0) ||
 	    uc_hook_add(vp->uc, &vp->hooks[2], UC_HOOK_MEM_FETCH_UNMAPPED | UC_HOOK_MEM_FETCH_PROT,
 			(void *)hook_fetch_bad, vp, 1, 0) ||
 	    uc_hook_add(vp->uc, &vp->hooks[3],
@@ -2067,7 +2043,7 @@ int sim_x86_vcpu_set_memory(struct sim_x86_vcpu *vp, const struct sim_mem_slot *
 		if (perms != UC_PROT_ALL)
 			uc_mem_protect(vp->uc, copy[i].gpa, copy[i].size, perms);
 		else if (!vp->full_mr)
-			vp->full_mr = orig.memory_mapping(vp->uc, copy[i].gpa);
+			vp->full_mr = sim_x86__uc_region(vp, copy[i].gpa);
 	}
 	uc_ctl_flush_tlb(vp->uc);
 	return 0;
@@ -2081,18 +2057,18 @@ void sim_x86_vcpu_set_intercepts(struct sim_x86_vcpu *vp, const struct sim_x86_i
 }
 
 /* ---- registers ---- */
-static int seg_off_of(uint32_t name, size_t *off)
+static int seg_of(uint32_t name, int *s)
 {
 	switch (name) {
 	case HV_X64_REGISTER_ES: case HV_X64_REGISTER_CS: case HV_X64_REGISTER_SS:
 	case HV_X64_REGISTER_DS: case HV_X64_REGISTER_FS: case HV_X64_REGISTER_GS:
-		*off = UCI_ENV_SEGS + (name - HV_X64_REGISTER_ES) * sizeof(struct uci_segment);
+		*s = S_ES + (int)(name - HV_X64_REGISTER_ES);
 		return 1;
 	case HV_X64_REGISTER_LDTR:
-		*off = UCI_ENV_LDT;
+		*s = S_LDTR;
 		return 1;
 	case HV_X64_REGISTER_TR:
-		*off = UCI_ENV_TR;
+		*s = S_TR;
 		return 1;
 	}
 	return 0;
@@ -2152,7 +2128,7 @@ static uint32_t unnest(uint32_t name)
 
 uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union hv_register_value *v)
 {
-	size_t off;
+	int sr;
 	uint32_t m;
 	name = unnest(name);
 	memset(v, 0, sizeof(*v));
@@ -2161,7 +2137,7 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 		return 0;
 	}
 	if (name >= HV_X64_REGISTER_XMM0 && name <= HV_X64_REGISTER_XMM15) {
-		memcpy(&v->reg128, vp->env + vp->xmm_off + 64 * (name - HV_X64_REGISTER_XMM0), 16);
+		memcpy(&v->reg128, vp->xmm + 64 * (name - HV_X64_REGISTER_XMM0), 16);
 		return 0;
 	}
 	if (name >= HV_X64_REGISTER_FP_MMX0 && name <= HV_X64_REGISTER_FP_MMX7) {
@@ -2172,8 +2148,8 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 		v->fp.sign = f.exponent >> 15;
 		return 0;
 	}
-	if (seg_off_of(name, &off)) {
-		seg_to_hv(envseg(vp, off), &v->segment);
+	if (seg_of(name, &sr)) {
+		sim_x86__get_segment(vp, sr, &v->segment);
 		return 0;
 	}
 	if ((m = msr_of(name))) {
@@ -2185,27 +2161,24 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 		return 0;
 	}
 	switch (name) {
-	case HV_X64_REGISTER_RIP: v->reg64 = ENV64(vp, UCI_ENV_EIP); return 0;
-	case HV_X64_REGISTER_RFLAGS: v->reg64 = ENV64(vp, UCI_ENV_EFLAGS); return 0;
+	case HV_X64_REGISTER_RIP: v->reg64 = *vp->rip; return 0;
+	case HV_X64_REGISTER_RFLAGS: v->reg64 = *vp->rflags; return 0;
 	case HV_X64_REGISTER_CR0: v->reg64 = cr(vp, 0); return 0;
 	case HV_X64_REGISTER_CR2: v->reg64 = cr(vp, 2); return 0;
 	case HV_X64_REGISTER_CR3: v->reg64 = cr(vp, 3); return 0;
 	case HV_X64_REGISTER_CR4: v->reg64 = cr(vp, 4); return 0;
 	case HV_X64_REGISTER_CR8: v->reg64 = (vp->apic[APIC_TPR] >> 4) & 0xf; return 0;
-	case HV_X64_REGISTER_XFEM: v->reg64 = ENV64(vp, UCI_ENV_XCR0); return 0;
+	case HV_X64_REGISTER_XFEM: v->reg64 = *vp->xcr0; return 0;
 	case HV_X64_REGISTER_DR0: case HV_X64_REGISTER_DR1: case HV_X64_REGISTER_DR2: case HV_X64_REGISTER_DR3:
-		v->reg64 = ENV64(vp, UCI_ENV_DR + 8 * (name - HV_X64_REGISTER_DR0));
+		v->reg64 = vp->dr[name - HV_X64_REGISTER_DR0];
 		return 0;
-	case HV_X64_REGISTER_DR6: v->reg64 = ENV64(vp, UCI_ENV_DR + 6 * 8); return 0;
-	case HV_X64_REGISTER_DR7: v->reg64 = ENV64(vp, UCI_ENV_DR + 7 * 8); return 0;
+	case HV_X64_REGISTER_DR6: v->reg64 = vp->dr[6]; return 0;
+	case HV_X64_REGISTER_DR7: v->reg64 = vp->dr[7]; return 0;
 	case HV_X64_REGISTER_IDTR:
-	case HV_X64_REGISTER_GDTR: {
-		struct uci_segment *s = envseg(vp, name == HV_X64_REGISTER_IDTR ? UCI_ENV_IDT : UCI_ENV_GDT);
-		v->table.base = s->base;
-		v->table.limit = (uint16_t)s->limit;
+	case HV_X64_REGISTER_GDTR:
+		sim_x86__get_table(vp, name == HV_X64_REGISTER_IDTR ? S_IDTR : S_GDTR, &v->table);
 		return 0;
-	}
-	case HV_X64_REGISTER_EFER: v->reg64 = ENV64(vp, UCI_ENV_EFER); return 0;
+	case HV_X64_REGISTER_EFER: v->reg64 = *vp->efer; return 0;
 	case HV_X64_REGISTER_APIC_BASE: v->reg64 = vp->apic_base; return 0;
 	case HV_X64_REGISTER_INITIAL_APIC_ID: v->reg64 = vp->vp_index; return 0;
 	case HV_REGISTER_VP_INDEX: v->reg64 = vp->vp_index; return 0;
@@ -2242,8 +2215,8 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 		return 0;
 	}
 	case HV_REGISTER_INTERRUPT_STATE:
-		v->interrupt_state.interrupt_shadow = (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_INHIBIT_IRQ_MASK) != 0;
-		v->interrupt_state.nmi_masked = (ENV32(vp, UCI_ENV_HFLAGS2) & UCI_HF2_NMI_MASK) != 0;
+		v->interrupt_state.interrupt_shadow = sim_x86__interrupt_shadow(vp);
+		v->interrupt_state.nmi_masked = sim_x86__nmi_masked(vp);
 		return 0;
 	case HV_REGISTER_PENDING_INTERRUPTION:
 	case HV_REGISTER_PENDING_EVENT0:
@@ -2259,7 +2232,7 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 
 uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const union hv_register_value *v)
 {
-	size_t off;
+	int sr;
 	uint32_t m;
 	name = unnest(name);
 	if (name >= HV_X64_REGISTER_RAX && name <= HV_X64_REGISTER_R15) {
@@ -2267,7 +2240,7 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		return 0;
 	}
 	if (name >= HV_X64_REGISTER_XMM0 && name <= HV_X64_REGISTER_XMM15) {
-		memcpy(vp->env + vp->xmm_off + 64 * (name - HV_X64_REGISTER_XMM0), &v->reg128, 16);
+		memcpy(vp->xmm + 64 * (name - HV_X64_REGISTER_XMM0), &v->reg128, 16);
 		return 0;
 	}
 	if (name >= HV_X64_REGISTER_FP_MMX0 && name <= HV_X64_REGISTER_FP_MMX7) {
@@ -2276,9 +2249,9 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		uc_reg_write(vp->uc, UC_X86_REG_FP0 + (int)(name - HV_X64_REGISTER_FP_MMX0), &f);
 		return 0;
 	}
-	if (seg_off_of(name, &off)) {
-		hv_to_seg(&v->segment, envseg(vp, off));
-		recompute_hflags(vp);
+	if (seg_of(name, &sr)) {
+		sim_x86__set_segment(vp, sr, &v->segment);
+		sim_x86__recompute_hflags(vp);
 		return 0;
 	}
 	if ((m = msr_of(name))) {
@@ -2293,26 +2266,26 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 	switch (name) {
 	case HV_X64_REGISTER_RIP:
 		/* the VMM moving RIP takes the VP out of HLT (it emulated or skipped it) */
-		ENV64(vp, UCI_ENV_EIP) = v->reg64;
+		*vp->rip = v->reg64;
 		vp->halted = false;
 		return 0;
 	case HV_X64_REGISTER_RFLAGS:
-		ENV64(vp, UCI_ENV_EFLAGS) = (v->reg64 & 0x3f7fd7ull) | 2;
-		recompute_hflags(vp);
+		*vp->rflags = (v->reg64 & 0x3f7fd7ull) | 2;
+		sim_x86__recompute_hflags(vp);
 		return 0;
 	case HV_X64_REGISTER_CR0:
 		if ((v->reg64 & CR0_PG) && !(v->reg64 & CR0_PE))
 			return HV_STATUS_INVALID_REGISTER_VALUE;
-		ENV64(vp, UCI_ENV_CR) = v->reg64 | 0x10;
-		recompute_hflags(vp);
-		tlb_flush_x86_64(vp->cs);
+		vp->cr[0] = v->reg64 | 0x10;
+		sim_x86__recompute_hflags(vp);
+		sim_x86__tlb_flush(vp);
 		return 0;
-	case HV_X64_REGISTER_CR2: ENV64(vp, UCI_ENV_CR + 16) = v->reg64; return 0;
-	case HV_X64_REGISTER_CR3: ENV64(vp, UCI_ENV_CR + 24) = v->reg64; tlb_flush_x86_64(vp->cs); return 0;
+	case HV_X64_REGISTER_CR2: vp->cr[2] = v->reg64; return 0;
+	case HV_X64_REGISTER_CR3: vp->cr[3] = v->reg64; sim_x86__tlb_flush(vp); return 0;
 	case HV_X64_REGISTER_CR4:
-		ENV64(vp, UCI_ENV_CR + 32) = v->reg64;
-		recompute_hflags(vp);
-		tlb_flush_x86_64(vp->cs);
+		vp->cr[4] = v->reg64;
+		sim_x86__recompute_hflags(vp);
+		sim_x86__tlb_flush(vp);
 		return 0;
 	case HV_X64_REGISTER_CR8:
 		if (v->reg64 > 15)
@@ -2320,21 +2293,18 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		vp->apic[APIC_TPR] = (uint32_t)v->reg64 << 4;
 		return 0;
 	case HV_X64_REGISTER_DR0: case HV_X64_REGISTER_DR1: case HV_X64_REGISTER_DR2: case HV_X64_REGISTER_DR3:
-		ENV64(vp, UCI_ENV_DR + 8 * (name - HV_X64_REGISTER_DR0)) = v->reg64;
+		vp->dr[name - HV_X64_REGISTER_DR0] = v->reg64;
 		return 0;
-	case HV_X64_REGISTER_DR6: ENV64(vp, UCI_ENV_DR + 6 * 8) = v->reg64; return 0;
-	case HV_X64_REGISTER_DR7: ENV64(vp, UCI_ENV_DR + 7 * 8) = v->reg64; return 0;
+	case HV_X64_REGISTER_DR6: vp->dr[6] = v->reg64; return 0;
+	case HV_X64_REGISTER_DR7: vp->dr[7] = v->reg64; return 0;
 	case HV_X64_REGISTER_IDTR:
-	case HV_X64_REGISTER_GDTR: {
-		struct uci_segment *s = envseg(vp, name == HV_X64_REGISTER_IDTR ? UCI_ENV_IDT : UCI_ENV_GDT);
-		s->base = v->table.base;
-		s->limit = v->table.limit;
+	case HV_X64_REGISTER_GDTR:
+		sim_x86__set_table(vp, name == HV_X64_REGISTER_IDTR ? S_IDTR : S_GDTR, &v->table);
 		return 0;
-	}
 	case HV_X64_REGISTER_EFER:
-		ENV64(vp, UCI_ENV_EFER) = v->reg64;
-		recompute_hflags(vp);
-		tlb_flush_x86_64(vp->cs);
+		*vp->efer = v->reg64;
+		sim_x86__recompute_hflags(vp);
+		sim_x86__tlb_flush(vp);
 		return 0;
 	case HV_X64_REGISTER_APIC_BASE:
 		own_msr_write(vp, 0x1b, v->reg64);
@@ -2344,7 +2314,7 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		/* XCR0, as XSETBV would take it; a value XSETBV refuses (#GP) changes nothing */
 		if (!xcr0_valid(vp, v->reg64))
 			return HV_STATUS_INVALID_REGISTER_VALUE;
-		ENV64(vp, UCI_ENV_XCR0) = v->reg64;
+		*vp->xcr0 = v->reg64;
 		return 0;
 	case HV_X64_REGISTER_FP_CONTROL_STATUS: {
 		/* FOP is 11 bits (the opcode's last 11 bits): bits 15:11 are not kept */
@@ -2371,14 +2341,8 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		return 0;
 	}
 	case HV_REGISTER_INTERRUPT_STATE:
-		if (v->interrupt_state.interrupt_shadow)
-			ENV32(vp, UCI_ENV_HFLAGS) |= UCI_HF_INHIBIT_IRQ_MASK;
-		else
-			ENV32(vp, UCI_ENV_HFLAGS) &= ~UCI_HF_INHIBIT_IRQ_MASK;
-		if (v->interrupt_state.nmi_masked)
-			ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
-		else
-			ENV32(vp, UCI_ENV_HFLAGS2) &= ~UCI_HF2_NMI_MASK;
+		sim_x86__set_interrupt_shadow(vp, v->interrupt_state.interrupt_shadow);
+		sim_x86__set_nmi_masked(vp, v->interrupt_state.nmi_masked);
 		return 0;
 	case HV_REGISTER_PENDING_INTERRUPTION:
 		if (v->pending_interruption.interruption_pending) {
@@ -2479,7 +2443,7 @@ int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, si
 			memcpy(x + 40 + 16 * i, &f.exponent, 2);
 		}
 		for (int i = 0; i < 16; i++)
-			memcpy(x + 160 + 16 * i, vp->env + vp->xmm_off + 64 * i, 16);
+			memcpy(x + 160 + 16 * i, vp->xmm + 64 * i, 16);
 		uint64_t bv = 3, comp = (1ull << 63) | 3;
 		memcpy(x + 512, &bv, 8);
 		memcpy(x + 520, &comp, 8);
@@ -2521,7 +2485,7 @@ int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *b
 		vp->apic_error_status = s->apic_error_status;
 		vp->apic_counter_value = s->apic_counter_value;
 		vp->apic_remote_read = s->apic_remote_read;
-		update_irq_request(vp);
+		sim_x86__update_irq_request(vp);
 		return 0;
 	}
 	if (type == MSHV_VP_STATE_XSAVE) {
@@ -2548,7 +2512,7 @@ int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *b
 			uc_reg_write(vp->uc, UC_X86_REG_FP0 + i, &f);
 		}
 		for (int i = 0; i < 16; i++)
-			memcpy(vp->env + vp->xmm_off + 64 * i, x + 160 + 16 * i, 16);
+			memcpy(vp->xmm + 64 * i, x + 160 + 16 * i, 16);
 		return 0;
 	}
 	return -EINVAL;
@@ -2558,27 +2522,26 @@ int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *b
 static void fill_header(struct sim_x86_vcpu *vp, struct hv_x64_intercept_message_header *h, uint8_t access,
 			unsigned ilen)
 {
-	uint32_t hf = ENV32(vp, UCI_ENV_HFLAGS);
 	memset(h, 0, sizeof(*h));
 	h->vp_index = vp->vp_index;
 	h->instruction_length = ilen & 0xf;
 	h->cr8 = (vp->apic[APIC_TPR] >> 4) & 0xf;
 	h->intercept_access_type = access;
-	h->execution_state.cpl = hf & 3;
+	h->execution_state.cpl = sim_x86__cpl(vp);
 	h->execution_state.cr0_pe = (cr(vp, 0) & CR0_PE) != 0;
 	h->execution_state.cr0_am = (cr(vp, 0) & CR0_AM) != 0;
-	h->execution_state.efer_lma = (ENV64(vp, UCI_ENV_EFER) & EFER_LMA) != 0;
-	h->execution_state.debug_active = (ENV64(vp, UCI_ENV_DR + 7 * 8) & 0xff) != 0;
-	h->execution_state.interrupt_shadow = (hf & UCI_HF_INHIBIT_IRQ_MASK) != 0;
-	seg_to_hv(seg(vp, S_CS), &h->cs_segment);
-	h->rip = ENV64(vp, UCI_ENV_EIP);
-	h->rflags = ENV64(vp, UCI_ENV_EFLAGS);
+	h->execution_state.efer_lma = (*vp->efer & EFER_LMA) != 0;
+	h->execution_state.debug_active = (vp->dr[7] & 0xff) != 0;
+	h->execution_state.interrupt_shadow = sim_x86__interrupt_shadow(vp);
+	sim_x86__get_segment(vp, S_CS, &h->cs_segment);
+	h->rip = *vp->rip;
+	h->rflags = *vp->rflags;
 }
 
 /* length of an IN/OUT/INS/OUTS instruction: prefixes, opcode, imm8 for E4-E7 */
 static unsigned io_insn_decode(struct sim_x86_vcpu *vp, const uint8_t *b, size_t n, bool *rep, uint8_t *op)
 {
-	bool long64 = (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS64_MASK) != 0;
+	bool long64 = sim_x86__cs64(vp);
 	size_t i = 0;
 	*rep = false;
 	while (i < n && i < 14) {
@@ -2618,8 +2581,8 @@ static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
 		m->instruction_byte_count = (uint8_t)n;
 		memcpy(m->instruction_bytes, b, n);
 		m->rax = r[0];
-		seg_to_hv(seg(vp, S_DS), &m->ds_segment);
-		seg_to_hv(seg(vp, S_ES), &m->es_segment);
+		sim_x86__get_segment(vp, S_DS, &m->ds_segment);
+		sim_x86__get_segment(vp, S_ES, &m->es_segment);
 		m->rcx = r[1];
 		m->rsi = r[6];
 		m->rdi = r[7];
@@ -2697,8 +2660,8 @@ static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
 			(uint8_t)read_linear(vp, cur_rip_linear(vp), m->instruction_bytes, sizeof(m->instruction_bytes));
 		m->error_code = vp->ex.ec_valid ? vp->ex.error_code : 0;
 		m->exception_parameter = vp->ex.param;
-		seg_to_hv(seg(vp, S_DS), &m->ds_segment);
-		seg_to_hv(seg(vp, S_SS), &m->ss_segment);
+		sim_x86__get_segment(vp, S_DS, &m->ds_segment);
+		sim_x86__get_segment(vp, S_SS, &m->ss_segment);
 		m->rax = r[0];
 		m->rcx = r[1];
 		m->rdx = r[2];
@@ -2743,20 +2706,20 @@ static void regpage_load(struct sim_x86_vcpu *vp, struct hv_vp_register_page *rp
 	uint32_t d = rp->dirty;
 	if (d & (1u << HV_X64_REGISTER_CLASS_GENERAL))
 		memcpy(regs(vp), rp->gp_registers, 16 * 8);
-	if ((d & (1u << HV_X64_REGISTER_CLASS_IP)) && rp->rip != ENV64(vp, UCI_ENV_EIP)) {
-		ENV64(vp, UCI_ENV_EIP) = rp->rip;
+	if ((d & (1u << HV_X64_REGISTER_CLASS_IP)) && rp->rip != *vp->rip) {
+		*vp->rip = rp->rip;
 		vp->halted = false;
 	}
 	if (d & (1u << HV_X64_REGISTER_CLASS_XMM))
 		for (int i = 0; i < 6; i++)
-			memcpy(vp->env + vp->xmm_off + 64 * i, &rp->xmm_registers[i], 16);
+			memcpy(vp->xmm + 64 * i, &rp->xmm_registers[i], 16);
 	if (d & (1u << HV_X64_REGISTER_CLASS_SEGMENT))
 		for (int i = 0; i < 6; i++)
-			hv_to_seg(&rp->segment_registers[i], seg(vp, i));
+			sim_x86__set_segment(vp, i, &rp->segment_registers[i]);
 	if (d & (1u << HV_X64_REGISTER_CLASS_FLAGS))
-		ENV64(vp, UCI_ENV_EFLAGS) = (rp->rflags & 0x3f7fd7ull) | 2;
+		*vp->rflags = (rp->rflags & 0x3f7fd7ull) | 2;
 	if (d & ((1u << HV_X64_REGISTER_CLASS_SEGMENT) | (1u << HV_X64_REGISTER_CLASS_FLAGS)))
-		recompute_hflags(vp);
+		sim_x86__recompute_hflags(vp);
 	rp->dirty = 0;
 }
 
@@ -2764,24 +2727,24 @@ static void regpage_store(struct sim_x86_vcpu *vp, struct hv_vp_register_page *r
 {
 	rp->version = HV_VP_REGISTER_PAGE_VERSION_1;
 	memcpy(rp->gp_registers, regs(vp), 16 * 8);
-	rp->rip = ENV64(vp, UCI_ENV_EIP);
-	rp->rflags = ENV64(vp, UCI_ENV_EFLAGS);
+	rp->rip = *vp->rip;
+	rp->rflags = *vp->rflags;
 	for (int i = 0; i < 6; i++) {
-		memcpy(&rp->xmm_registers[i], vp->env + vp->xmm_off + 64 * i, 16);
-		seg_to_hv(seg(vp, i), &rp->segment_registers[i]);
+		memcpy(&rp->xmm_registers[i], vp->xmm + 64 * i, 16);
+		sim_x86__get_segment(vp, i, &rp->segment_registers[i]);
 	}
 	rp->cr0 = cr(vp, 0);
 	rp->cr3 = cr(vp, 3);
 	rp->cr4 = cr(vp, 4);
 	rp->cr8 = (vp->apic[APIC_TPR] >> 4) & 0xf;
-	rp->efer = ENV64(vp, UCI_ENV_EFER);
-	rp->dr7 = ENV64(vp, UCI_ENV_DR + 7 * 8);
+	rp->efer = *vp->efer;
+	rp->dr7 = vp->dr[7];
 	rp->pending_interruption.as_uint64 = 0;
 	rp->interrupt_state.as_uint64 = 0;
-	rp->interrupt_state.interrupt_shadow = (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_INHIBIT_IRQ_MASK) != 0;
-	rp->interrupt_state.nmi_masked = (ENV32(vp, UCI_ENV_HFLAGS2) & UCI_HF2_NMI_MASK) != 0;
+	rp->interrupt_state.interrupt_shadow = sim_x86__interrupt_shadow(vp);
+	rp->interrupt_state.nmi_masked = sim_x86__nmi_masked(vp);
 	rp->instruction_emulation_hints = 0;
-	rp->xfem = ENV64(vp, UCI_ENV_XCR0);
+	rp->xfem = *vp->xcr0;
 	rp->dirty = 0;
 	rp->isvalid = 1;
 }
@@ -2816,14 +2779,13 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 	if (rp)
 		sim_x86_vcpu_load_register_page(vp, rp);
 
-	struct sim_x86_vcpu *saved = cur_vp;
-	cur_vp = vp;
+	struct sim_x86_vcpu *saved = sim_x86__enter(vp);
 	atomic_store(&vp->running, true);
 	if (atomic_load(&vp->track_changed))
 		track_apply(vp);
 	if (atomic_load(&code_pages.gen) != vp->code_gen) {
 		vp->code_gen = atomic_load(&code_pages.gen);
-		tb_flush_x86_64(vp->cs); /* the VMM rewrote code this VP had translated */
+		sim_x86__tb_flush(vp); /* the VMM rewrote code this VP had translated */
 	}
 	for (;;) {
 		if (atomic_exchange(&vp->kick, 0)) {
@@ -2844,7 +2806,7 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 		vp->deliver = DELIVER_NONE;
 		vp->fault_page_armed = false;
 		vp->in_run = true;
-		uc_err err = uc_emu_start(vp->uc, ENV64(vp, UCI_ENV_EIP), 0, 0, 0);
+		uc_err err = uc_emu_start(vp->uc, *vp->rip, 0, 0, 0);
 		vp->in_run = false;
 		if (vp->ex.kind != EXIT_NONE) {
 			build_message(vp, msg);
@@ -2868,7 +2830,7 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 		    err != UC_ERR_INSN_INVALID) {
 			if (getenv("MSHV_SIM_DEBUG"))
 				fprintf(stderr, "mshv-sim: vp %u: unicorn stopped with %s at rip 0x%llx\n", vp->vp_index,
-					uc_strerror(err), (unsigned long long)ENV64(vp, UCI_ENV_EIP));
+					uc_strerror(err), (unsigned long long)*vp->rip);
 			vp->ex.kind = EXIT_TRIPLE;
 			build_message(vp, msg);
 			break;
@@ -2876,7 +2838,7 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 		/* stopped for no intercept (kick, #UD delivered, interrupt window): go on */
 	}
 	atomic_store(&vp->running, false);
-	cur_vp = saved;
+	sim_x86__leave(saved);
 	if (rp)
 		regpage_store(vp, rp);
 	return ret;
@@ -2898,7 +2860,7 @@ void sim_x86_vcpu_kick(struct sim_x86_vcpu *vp)
 	atomic_store(&vp->kick, 1);
 	atomic_fetch_add(&vp->wake, 1);
 	if (atomic_load(&vp->running))
-		cpu_exit(vp->cs);
+		sim_x86__cpu_exit(vp);
 	futex_wake(&vp->wake);
 }
 
@@ -2925,7 +2887,7 @@ uint64_t sim_x86_vcpu_assert_interrupt(struct sim_x86_vcpu *vp, uint32_t type, u
 	}
 	atomic_fetch_add(&vp->wake, 1);
 	if (atomic_load(&vp->running))
-		cpu_exit(vp->cs);
+		sim_x86__cpu_exit(vp);
 	futex_wake(&vp->wake);
 	return HV_STATUS_SUCCESS;
 }
@@ -2937,7 +2899,7 @@ uint64_t sim_x86_vcpu_translate_gva(struct sim_x86_vcpu *vp, uint64_t gva, uint6
 		  : (flags & HV_TRANSLATE_GVA_VALIDATE_WRITE) ? ACC_WRITE
 							      : ACC_READ;
 	bool user = (flags & HV_TRANSLATE_GVA_USER_ACCESS) ||
-		    (!(flags & HV_TRANSLATE_GVA_SUPERVISOR_ACCESS) && (ENV32(vp, UCI_ENV_HFLAGS) & 3) == 3);
+		    (!(flags & HV_TRANSLATE_GVA_SUPERVISOR_ACCESS) && sim_x86__cpl(vp) == 3);
 	bool check = !(flags & HV_TRANSLATE_GVA_PRIVILEGE_EXEMPT) &&
 		     (flags & (HV_TRANSLATE_GVA_VALIDATE_READ | HV_TRANSLATE_GVA_VALIDATE_WRITE |
 			       HV_TRANSLATE_GVA_VALIDATE_EXECUTE));
@@ -2978,7 +2940,7 @@ void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uin
 			break;
 		}
 	} else {
-		cpu_x86_cpuid_x86_64(vp->env, eax, ecx, &a, &b, &c, &d);
+		sim_x86__engine_cpuid(vp, eax, ecx, &a, &b, &c, &d);
 		if (eax == 1) {
 			c |= 1u << 31;                                  /* hypervisor present */
 			b = (b & 0x0000ffffu) | (1u << 16) | (vp->vp_index << 24); /* initial APIC ID */
@@ -3003,7 +2965,7 @@ static void track_apply(struct sim_x86_vcpu *vp)
 		uc_hook_add(vp->uc, &vp->track_hook, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)hook_track, vp, 1, 0);
 		uc_hook_add(vp->uc, &vp->track_block_hook, UC_HOOK_BLOCK, (void *)hook_track_block, vp, 1, 0);
 		uc_ctl_flush_tlb(vp->uc);
-		tb_flush_x86_64(vp->cs); /* block hooks are compiled into translations: start afresh */
+		sim_x86__tb_flush(vp); /* block hooks are compiled into translations: start afresh */
 	} else if (!vp->track_fn && vp->track_hook) {
 		uc_hook_del(vp->uc, vp->track_hook);
 		uc_hook_del(vp->uc, vp->track_block_hook);
