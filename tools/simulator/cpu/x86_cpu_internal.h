@@ -10,7 +10,7 @@
  *                    intercept messages built when a run stops
  *   registers.c      get/set of registers by hypervisor name, the register
  *                    page, VP state blobs, the architectural reset state
- *   memory.c         memory slots, the page walk, guest memory accesses and
+ *   memory.c         memory slots, the page sim_x86__walk, guest memory accesses and
  *                    their intercepts, doorbells, access tracking, the
  *                    backstop for accesses unicorn refuses itself
  *   code_pages.c     host pages of translated code, kept read-only so that
@@ -176,7 +176,7 @@ struct sim_x86_vcpu {
 	uint64_t deliver_rip;
 	int int_len; /* next_eip_addend of the last INT n / INT3 / INTO (raise_interrupt) */
 	/* the page of an access mem_access found faulting in the guest's page tables: unicorn's
-	 * check (memory_mapping) must let it reach QEMU's walk, which raises the #PF */
+	 * check (memory_mapping) must let it reach QEMU's sim_x86__walk, which raises the #PF */
 	uint64_t fault_page;
 	bool fault_page_armed;
 
@@ -269,6 +269,18 @@ __attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintp
 void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
 void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user);
 bool sim_x86__hook_invalid(uc_engine *uc, void *user);
+
+/* ---- memory.c ---- */
+enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
+const struct sim_mem_slot *sim_x86__find_slot(const struct sim_x86_vcpu *vp, uint64_t gpa);
+int sim_x86__walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool check, bool set_ad,
+		  uint64_t *gpa);
+
+/* ---- code_pages.c ---- */
+void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
+void sim_x86__code_pages_release(void);
+unsigned sim_x86__code_pages_gen(void);
+void sim_x86__code_fault_handler_install(void);
 
 #pragma GCC visibility pop
 

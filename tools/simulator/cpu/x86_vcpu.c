@@ -13,7 +13,7 @@
  *    see every access that misses the TLB fast path, and our
  *    cpu_{ld,st}*_mmuidx_ra_x86_64 every access QEMU's own helpers make
  *    (event delivery, descriptor loads, FXSAVE, ...); they translate the
- *    linear address with our own page walk, emulate the local APIC page,
+ *    linear address with our own page sim_x86__walk, emulate the local APIC page,
  *    and stop precisely on an unmapped or forbidden GPA (an event being
  *    delivered is left pending: abandon_delivery). Pages that are
  *    not plain writable RAM never enter the fast path (unassigned GPAs are
@@ -54,8 +54,6 @@
 
 #include "unicorn_internals.h"
 #include "x86_cpu_internal.h"
-
-bool sim_x86_code_fault_external;
 
 /* The VP this thread is running: the one the interposed functions below act for. */
 static __thread struct sim_x86_vcpu *cur_vp __attribute__((tls_model("initial-exec")));
@@ -520,7 +518,7 @@ static uint16_t full_tag(uint8_t t)
 /* ---------------------------------------------------------------------
  * Guest memory
  * --------------------------------------------------------------------- */
-static const struct sim_mem_slot *find_slot(const struct sim_x86_vcpu *vp, uint64_t gpa)
+const struct sim_mem_slot *sim_x86__find_slot(const struct sim_x86_vcpu *vp, uint64_t gpa)
 {
 	size_t lo = 0, hi = vp->nslots;
 	while (lo < hi) {
@@ -538,7 +536,7 @@ static const struct sim_mem_slot *find_slot(const struct sim_x86_vcpu *vp, uint6
 
 static void *gpa_host(const struct sim_x86_vcpu *vp, uint64_t gpa)
 {
-	const struct sim_mem_slot *s = find_slot(vp, gpa);
+	const struct sim_mem_slot *s = sim_x86__find_slot(vp, gpa);
 	return s ? (uint8_t *)s->host + (gpa - s->gpa) : NULL;
 }
 
@@ -552,16 +550,14 @@ static bool is_apic_gpa(const struct sim_x86_vcpu *vp, uint64_t gpa)
 	return apic_enabled(vp) && (gpa & ~0xfffull) == (vp->apic_base & 0xffffff000ull);
 }
 
-enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
-
 /*
- * Page walk of the VP's current paging mode. Returns an HV_TRANSLATE_GVA_*
+ * Page sim_x86__walk of the VP's current paging mode. Returns an HV_TRANSLATE_GVA_*
  * result (SUCCESS, PAGE_NOT_PRESENT, PRIVILEGE_VIOLATION,
  * INVALIDE_PAGE_TABLE_FLAGS); check: apply access rights (acc, user);
  * set_ad: set accessed/dirty bits as the hardware walker does.
  */
-static int walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool check, bool set_ad,
-		uint64_t *gpa)
+int sim_x86__walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool check, bool set_ad,
+		  uint64_t *gpa)
 {
 	uint64_t cr0 = cr(vp, 0), cr4 = cr(vp, 4), efer = *vp->efer;
 
@@ -654,9 +650,9 @@ static size_t read_linear(struct sim_x86_vcpu *vp, uint64_t la, uint8_t *buf, si
 	size_t done = 0;
 	while (done < n) {
 		uint64_t gpa;
-		if (walk(vp, la + done, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
+		if (sim_x86__walk(vp, la + done, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
 			break;
-		const struct sim_mem_slot *s = find_slot(vp, gpa);
+		const struct sim_mem_slot *s = sim_x86__find_slot(vp, gpa);
 		if (!s)
 			break;
 		size_t chunk = PAGE_SIZE_4K - (gpa & 0xfff);
@@ -1254,94 +1250,6 @@ void helper_write_crN_x86_64(void *env, int reg, uint64_t val)
 	apic_write(vp, APIC_TPR << 4, (uint32_t)val << 4);
 }
 
-/* ---------------------------------------------------------------------
- * Code the VMM rewrites
- *
- * unicorn notices guest writes to translated code (QEMU's own SMC
- * detection) but not the VMM's writes to the same host memory. So each
- * host page that translated code came from is made read-only in the
- * process; a write to it from anywhere faults, sim_x86_code_write_fault()
- * makes it writable again and bumps a generation, and every VP drops its
- * translations before it next runs guest code.
- * --------------------------------------------------------------------- */
-#define CODE_PAGES 4096 /* open-addressed set of host page addresses */
-
-static struct {
-	_Atomic uintptr_t page[CODE_PAGES]; /* 0: empty; ~0: deleted */
-	atomic_uint gen;
-	pthread_mutex_t lock; /* adding and clearing; the fault path only reads and tombstones */
-} code_pages = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static size_t code_slot(uintptr_t page)
-{
-	return (size_t)((page >> 12) * 0x9e3779b97f4a7c15ull >> 52) % CODE_PAGES;
-}
-
-static void protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
-{
-	const struct sim_mem_slot *slot;
-	uint64_t gpa = la;
-	uintptr_t page;
-	size_t i, n;
-
-	if ((cr(vp, 0) & CR0_PG) && walk(vp, la, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
-		return;
-	slot = find_slot(vp, gpa);
-	if (!slot || !(slot->flags & SIM_MEM_WRITE))
-		return;
-	page = ((uintptr_t)slot->host + (uintptr_t)(gpa - slot->gpa)) & ~(uintptr_t)0xfff;
-	pthread_mutex_lock(&code_pages.lock);
-	for (i = code_slot(page), n = 0; n < CODE_PAGES; i = (i + 1) % CODE_PAGES, n++) {
-		uintptr_t v = atomic_load(&code_pages.page[i]);
-
-		if (v == page)
-			break; /* already read-only */
-		if (v == 0 || v == ~(uintptr_t)0) {
-			if (mprotect((void *)page, 4096, PROT_READ) == 0)
-				atomic_store(&code_pages.page[i], page);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&code_pages.lock); /* a full set: the page stays writable (and unwatched) */
-}
-
-/* Async-signal-safe: a write fault at addr; true when it was a watched code page (now writable). */
-bool sim_x86_code_write_fault(void *addr)
-{
-	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)0xfff;
-	size_t i, n;
-
-	for (i = code_slot(page), n = 0; n < CODE_PAGES; i = (i + 1) % CODE_PAGES, n++) {
-		uintptr_t v = atomic_load(&code_pages.page[i]);
-
-		if (v == 0)
-			return false;
-		if (v == page) {
-			mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
-			atomic_store(&code_pages.page[i], ~(uintptr_t)0);
-			atomic_fetch_add(&code_pages.gen, 1);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Stop watching every page (the memory map changed): all translations go. */
-static void code_pages_release(void)
-{
-	size_t i;
-
-	pthread_mutex_lock(&code_pages.lock);
-	for (i = 0; i < CODE_PAGES; i++) {
-		uintptr_t v = atomic_exchange(&code_pages.page[i], 0);
-
-		if (v && v != ~(uintptr_t)0)
-			mprotect((void *)v, 4096, PROT_READ | PROT_WRITE);
-	}
-	atomic_fetch_add(&code_pages.gen, 1);
-	pthread_mutex_unlock(&code_pages.lock);
-}
-
 void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags);
 void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags)
 {
@@ -1349,39 +1257,11 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
 	void *tb = orig.tb_gen(cs, pc, cs_base, flags, cflags);
 
 	if (vp && (void *)vp->cs == cs) {
-		protect_code_page(vp, pc);
+		sim_x86__protect_code_page(vp, pc);
 		if ((pc & 0xfff) > 0xfff - 16) /* an instruction may cross into the next page */
-			protect_code_page(vp, pc + 16);
+			sim_x86__protect_code_page(vp, pc + 16);
 	}
 	return tb;
-}
-
-/* Without mshv-sim's preload library (the CPU model's own tests), handle the faults here. */
-static struct sigaction code_fault_next;
-
-static void code_fault_handler(int sig, siginfo_t *info, void *uctx)
-{
-	if (sim_x86_code_write_fault(info->si_addr))
-		return;
-	if (code_fault_next.sa_flags & SA_SIGINFO)
-		code_fault_next.sa_sigaction(sig, info, uctx);
-	else if (code_fault_next.sa_handler != SIG_DFL && code_fault_next.sa_handler != SIG_IGN)
-		code_fault_next.sa_handler(sig);
-	else
-		signal(sig, SIG_DFL);
-}
-
-static void code_fault_handler_install(void)
-{
-	static atomic_bool done;
-	struct sigaction sa;
-
-	if (sim_x86_code_fault_external || atomic_exchange(&done, true))
-		return;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = code_fault_handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGSEGV, &sa, &code_fault_next);
 }
 
 /* ---- memory ---- */
@@ -1436,13 +1316,13 @@ static int mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool 
 	vp->fault_page_armed = false;
 	for (int i = 0; i < npages; i++) {
 		uint64_t a = i ? (pages[1] & ~0xfffull) : la;
-		if (walk(vp, a, write ? ACC_WRITE : ACC_READ, user, true, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS) {
-			/* QEMU's own walk raises the page fault, even where the page maps no RAM */
+		if (sim_x86__walk(vp, a, write ? ACC_WRITE : ACC_READ, user, true, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS) {
+			/* QEMU's own sim_x86__walk raises the page fault, even where the page maps no RAM */
 			vp->fault_page = a & ~0xfffull;
 			vp->fault_page_armed = true;
 			return 0;
 		}
-		const struct sim_mem_slot *s = find_slot(vp, gpa);
+		const struct sim_mem_slot *s = sim_x86__find_slot(vp, gpa);
 		if (s) {
 			if (!(s->flags & (write ? SIM_MEM_WRITE : SIM_MEM_READ))) {
 				vp->ex.msg_type = HVMSG_GPA_INTERCEPT;
@@ -1649,7 +1529,7 @@ void *memory_mapping(void *uc, uint64_t address)
 		bool fault = vp->fault_page_armed && (address & ~0xfffull) == vp->fault_page;
 		if (fault)
 			vp->fault_page_armed = false; /* mem_access found this access faulting */
-		if (fault || walk(vp, address, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
+		if (fault || sim_x86__walk(vp, address, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
 			return vp->full_mr ? vp->full_mr : orig.memory_mapping(uc, address);
 		address = gpa;
 	}
@@ -1657,9 +1537,9 @@ void *memory_mapping(void *uc, uint64_t address)
 }
 
 /*
- * unicorn 2.0.1's x86 page walk checks the guest page tables but then
+ * unicorn 2.0.1's x86 page sim_x86__walk checks the guest page tables but then
  * installs the TLB entry with paddr = vaddr ("identity map guest virtual
- * address"); put the guest-physical address the walk found back.
+ * address"); put the guest-physical address the sim_x86__walk found back.
  * (MemTxAttrs is a 4-byte bit-field struct, passed like a uint32_t.)
  */
 void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot,
@@ -1670,7 +1550,7 @@ void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, ui
 	struct sim_x86_vcpu *vp = cur_vp;
 	if (vp && (void *)vp->cs == cs && (cr(vp, 0) & CR0_PG)) {
 		uint64_t gpa;
-		if (walk(vp, vaddr, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS)
+		if (sim_x86__walk(vp, vaddr, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS)
 			paddr = gpa & ~0xfffull;
 	}
 	orig.tlb_set_page(cs, vaddr, paddr, attrs, prot, mmu_idx, size);
@@ -1814,7 +1694,7 @@ static bool hook_fetch_bad(uc_engine *uc, uc_mem_type type, uint64_t address, in
 	(void)uc;
 	(void)size;
 	(void)value;
-	walk(vp, address, ACC_EXEC, false, false, false, &gpa);
+	sim_x86__walk(vp, address, ACC_EXEC, false, false, false, &gpa);
 	vp->ex.kind = EXIT_MEM;
 	vp->ex.msg_type = type == UC_MEM_FETCH_PROT ? HVMSG_GPA_INTERCEPT : HVMSG_UNMAPPED_GPA;
 	vp->ex.access = HV_INTERCEPT_ACCESS_EXECUTE;
@@ -1839,7 +1719,7 @@ static bool hook_data_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int
 	(void)value;
 	if (vp->ex.kind != EXIT_NONE) /* a store is not stopped: keep the first */
 		return false;
-	walk(vp, address, write ? ACC_WRITE : ACC_READ, false, false, false, &gpa);
+	sim_x86__walk(vp, address, write ? ACC_WRITE : ACC_READ, false, false, false, &gpa);
 	vp->ex.kind = EXIT_MEM;
 	vp->ex.msg_type = (type == UC_MEM_READ_PROT || type == UC_MEM_WRITE_PROT) ? HVMSG_GPA_INTERCEPT
 										  : HVMSG_UNMAPPED_GPA;
@@ -1860,7 +1740,7 @@ static void hook_track(uc_engine *uc, uc_mem_type type, uint64_t address, int si
 		return;
 	bool w = type == UC_MEM_WRITE;
 	for (uint64_t a = address & ~0xfffull; a <= ((address + (uint64_t)size - 1) & ~0xfffull); a += 4096) {
-		if (walk(vp, a, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS && find_slot(vp, gpa))
+		if (sim_x86__walk(vp, a, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS && sim_x86__find_slot(vp, gpa))
 			vp->track_fn(vp->track_opaque, gpa >> 12, w);
 	}
 }
@@ -1876,7 +1756,7 @@ static void hook_code_debug(uc_engine *uc, uint64_t address, uint32_t size, void
 	struct sim_x86_vcpu *vp = user;
 	uint64_t gpa = 0;
 	(void)uc;
-	walk(vp, address, ACC_READ, false, false, false, &gpa);
+	sim_x86__walk(vp, address, ACC_READ, false, false, false, &gpa);
 	fprintf(stderr, "mshv-sim: vp %u: exec 0x%llx (gpa 0x%llx, %u bytes) rax 0x%llx\n", vp->vp_index,
 		(unsigned long long)address, (unsigned long long)gpa, size, (unsigned long long)regs(vp)[0]);
 }
@@ -1953,7 +1833,7 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 		return -ENOMEM;
 	pthread_mutex_init(&vp->track_lock, NULL);
 	pthread_mutex_init(&vp->icpt_lock, NULL);
-	code_fault_handler_install();
+	sim_x86__code_fault_handler_install();
 	vp->vp_index = vp_index;
 	for (int i = 0; i < 16; i++)
 		vp->sint[i] = 1ull << 16; /* the SynIC's SINTx start masked (TLFS) */
@@ -2028,7 +1908,7 @@ int sim_x86_vcpu_set_memory(struct sim_x86_vcpu *vp, const struct sim_mem_slot *
 			}
 		}
 	}
-	code_pages_release();
+	sim_x86__code_pages_release();
 	for (size_t i = 0; i < vp->nslots; i++)
 		uc_mem_unmap(vp->uc, vp->slots[i].gpa, vp->slots[i].size);
 	free(vp->slots);
@@ -2783,8 +2663,8 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 	atomic_store(&vp->running, true);
 	if (atomic_load(&vp->track_changed))
 		track_apply(vp);
-	if (atomic_load(&code_pages.gen) != vp->code_gen) {
-		vp->code_gen = atomic_load(&code_pages.gen);
+	if (sim_x86__code_pages_gen() != vp->code_gen) {
+		vp->code_gen = sim_x86__code_pages_gen();
 		sim_x86__tb_flush(vp); /* the VMM rewrote code this VP had translated */
 	}
 	for (;;) {
@@ -2904,9 +2784,9 @@ uint64_t sim_x86_vcpu_translate_gva(struct sim_x86_vcpu *vp, uint64_t gva, uint6
 		     (flags & (HV_TRANSLATE_GVA_VALIDATE_READ | HV_TRANSLATE_GVA_VALIDATE_WRITE |
 			       HV_TRANSLATE_GVA_VALIDATE_EXECUTE));
 	uint64_t pa = 0;
-	int rc = walk(vp, gva, acc, user, check, (flags & HV_TRANSLATE_GVA_SET_PAGE_TABLE_BITS) != 0, &pa);
+	int rc = sim_x86__walk(vp, gva, acc, user, check, (flags & HV_TRANSLATE_GVA_SET_PAGE_TABLE_BITS) != 0, &pa);
 	if (rc == HV_TRANSLATE_GVA_SUCCESS) {
-		const struct sim_mem_slot *s = find_slot(vp, pa);
+		const struct sim_mem_slot *s = sim_x86__find_slot(vp, pa);
 		if (!s && !is_apic_gpa(vp, pa))
 			rc = HV_TRANSLATE_GVA_GPA_UNMAPPED;
 		else if (s && (flags & HV_TRANSLATE_GVA_VALIDATE_READ) && !(s->flags & SIM_MEM_READ))
