@@ -276,6 +276,25 @@ const struct sim_mem_slot *sim_x86__find_slot(const struct sim_x86_vcpu *vp, uin
 int sim_x86__walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool check, bool set_ad,
 		  uint64_t *gpa);
 
+/* ---- msr.c ---- */
+#define HV_MSR_GUEST_OS_ID 0x40000000u
+#define HV_MSR_HYPERCALL 0x40000001u
+#define HV_MSR_VP_INDEX 0x40000002u
+#define HV_MSR_REFERENCE_TSC 0x40000021u
+#define HV_MSR_SCONTROL 0x40000080u
+#define HV_MSR_SIEFP 0x40000082u
+#define HV_MSR_SIMP 0x40000083u
+#define HV_MSR_EOM 0x40000084u
+#define HV_MSR_SINT0 0x40000090u
+#define MSR_DEBUG_CTL 0x1d9u
+
+
+enum msr_disposition { MSR_INTERCEPT, MSR_FAULT, MSR_IGNORE };
+bool sim_x86__qemu_msr(uint32_t m);
+bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val);
+bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val);
+enum msr_disposition sim_x86__msr_unimplemented(struct sim_x86_vcpu *vp, uint32_t m, bool write);
+
 /* ---- code_pages.c ---- */
 void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
 void sim_x86__code_pages_release(void);
