@@ -10,7 +10,7 @@
  *                    intercept messages built when a run stops
  *   registers.c      get/set of registers by hypervisor name, the register
  *                    page, VP state blobs, the architectural reset state
- *   memory.c         memory slots, the page sim_x86__walk, guest memory accesses and
+ *   memory.c         memory slots, the page walk, guest memory accesses and
  *                    their intercepts, doorbells, access tracking, the
  *                    backstop for accesses unicorn refuses itself
  *   code_pages.c     host pages of translated code, kept read-only so that
@@ -176,7 +176,7 @@ struct sim_x86_vcpu {
 	uint64_t deliver_rip;
 	int int_len; /* next_eip_addend of the last INT n / INT3 / INTO (raise_interrupt) */
 	/* the page of an access mem_access found faulting in the guest's page tables: unicorn's
-	 * check (memory_mapping) must let it reach QEMU's sim_x86__walk, which raises the #PF */
+	 * check (memory_mapping) must let it reach QEMU's walk, which raises the #PF */
 	uint64_t fault_page;
 	bool fault_page_armed;
 
@@ -275,6 +275,20 @@ enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 const struct sim_mem_slot *sim_x86__find_slot(const struct sim_x86_vcpu *vp, uint64_t gpa);
 int sim_x86__walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool check, bool set_ad,
 		  uint64_t *gpa);
+
+/* ---- core.c ---- */
+void sim_x86__futex_wake(_Atomic uint32_t *w);
+
+/* ---- apic.c ---- */
+bool sim_x86__is_apic_gpa(const struct sim_x86_vcpu *vp, uint64_t gpa);
+void sim_x86__apic_collect(struct sim_x86_vcpu *vp);
+int sim_x86__apic_deliverable(struct sim_x86_vcpu *vp);
+bool sim_x86__can_take_interrupt(struct sim_x86_vcpu *vp);
+uint32_t sim_x86__apic_read(struct sim_x86_vcpu *vp, uint32_t off);
+void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val);
+void sim_x86__apic_reset(struct sim_x86_vcpu *vp);
+int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
+int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
 
 /* ---- msr.c ---- */
 #define HV_MSR_GUEST_OS_ID 0x40000000u

@@ -13,7 +13,7 @@
  *    see every access that misses the TLB fast path, and our
  *    cpu_{ld,st}*_mmuidx_ra_x86_64 every access QEMU's own helpers make
  *    (event delivery, descriptor loads, FXSAVE, ...); they translate the
- *    linear address with our own page sim_x86__walk, emulate the local APIC page,
+ *    linear address with our own page walk, emulate the local APIC page,
  *    and stop precisely on an unmapped or forbidden GPA (an event being
  *    delivered is left pending: abandon_delivery). Pages that are
  *    not plain writable RAM never enter the fast path (unassigned GPAs are
@@ -540,18 +540,8 @@ static void *gpa_host(const struct sim_x86_vcpu *vp, uint64_t gpa)
 	return s ? (uint8_t *)s->host + (gpa - s->gpa) : NULL;
 }
 
-static bool apic_enabled(const struct sim_x86_vcpu *vp)
-{
-	return (vp->apic_base & MSR_APIC_BASE_ENABLE) != 0;
-}
-
-static bool is_apic_gpa(const struct sim_x86_vcpu *vp, uint64_t gpa)
-{
-	return apic_enabled(vp) && (gpa & ~0xfffull) == (vp->apic_base & 0xffffff000ull);
-}
-
 /*
- * Page sim_x86__walk of the VP's current paging mode. Returns an HV_TRANSLATE_GVA_*
+ * Page walk of the VP's current paging mode. Returns an HV_TRANSLATE_GVA_*
  * result (SUCCESS, PAGE_NOT_PRESENT, PRIVILEGE_VIOLATION,
  * INVALIDE_PAGE_TABLE_FLAGS); check: apply access rights (acc, user);
  * set_ad: set accessed/dirty bits as the hardware walker does.
@@ -672,52 +662,13 @@ static uint64_t cur_rip_linear(struct sim_x86_vcpu *vp)
 }
 
 /* ---------------------------------------------------------------------
- * Local APIC
+ * Interrupt requests to the CPU loop
  * --------------------------------------------------------------------- */
-static int highest_bit256(const uint32_t *w)
-{
-	for (int i = 7; i >= 0; i--)
-		if (w[i])
-			return i * 32 + 31 - __builtin_clz(w[i]);
-	return -1;
-}
-
-static uint32_t apic_ppr(struct sim_x86_vcpu *vp)
-{
-	uint32_t tpr = vp->apic[APIC_TPR] & 0xff;
-	int isrv = highest_bit256(&vp->apic[APIC_ISR]);
-	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
-	return (tpr >> 4) >= (isr_class >> 4) ? tpr : isr_class;
-}
-
-/* Fold interrupts posted by other threads into IRR (run thread only). */
-static void apic_collect(struct sim_x86_vcpu *vp)
-{
-	if (!atomic_exchange(&vp->posted, false))
-		return;
-	for (int i = 0; i < 8; i++) {
-		uint32_t t = atomic_exchange(&vp->posted_tmr[i], 0);
-		uint32_t r = atomic_exchange(&vp->posted_irr[i], 0);
-		vp->apic[APIC_TMR + i] = (vp->apic[APIC_TMR + i] & ~r) | t;
-		vp->apic[APIC_IRR + i] |= r;
-	}
-}
-
-/* Highest IRR vector that PPR lets through, or -1. */
-static int apic_deliverable(struct sim_x86_vcpu *vp)
-{
-	if (!apic_enabled(vp))
-		return -1;
-	int v = highest_bit256(&vp->apic[APIC_IRR]);
-	if (v < 0 || ((uint32_t)v & 0xf0) <= (apic_ppr(vp) & 0xf0))
-		return -1;
-	return v;
-}
-
+/* Raise or clear QEMU's CPU_INTERRUPT_HARD/NMI from what the local APIC has deliverable. */
 void sim_x86__update_irq_request(struct sim_x86_vcpu *vp)
 {
 	uint32_t *req = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
-	if (apic_deliverable(vp) >= 0)
+	if (sim_x86__apic_deliverable(vp) >= 0)
 		*req |= UCI_CPU_INTERRUPT_HARD;
 	else
 		*req &= ~UCI_CPU_INTERRUPT_HARD;
@@ -729,105 +680,6 @@ void sim_x86__update_irq_request(struct sim_x86_vcpu *vp)
 bool sim_x86__irq_requested(struct sim_x86_vcpu *vp)
 {
 	return (*(uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST) & (UCI_CPU_INTERRUPT_HARD | UCI_CPU_INTERRUPT_NMI)) != 0;
-}
-
-static bool can_take_interrupt(struct sim_x86_vcpu *vp)
-{
-	apic_collect(vp);
-	if (atomic_load(&vp->nmi_pending) && !sim_x86__nmi_masked(vp))
-		return true;
-	if (!(*vp->rflags & RFLAGS_IF) || sim_x86__interrupt_shadow(vp))
-		return false;
-	return apic_deliverable(vp) >= 0;
-}
-
-static uint32_t apic_read(struct sim_x86_vcpu *vp, uint32_t off)
-{
-	uint32_t r = (off >> 4) & 0x3f;
-	apic_collect(vp);
-	switch (r) {
-	case APIC_PPR:
-		return apic_ppr(vp);
-	case APIC_EOI:
-	case APIC_TMCCT:
-		return 0;
-	default:
-		return vp->apic[r];
-	}
-}
-
-static void apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val)
-{
-	uint32_t r = (off >> 4) & 0x3f;
-	apic_collect(vp);
-	switch (r) {
-	case APIC_ID:
-	case APIC_LDR:
-	case APIC_TMICT:
-	case APIC_TDCR:
-	case APIC_ICR_HI:
-		vp->apic[r] = val;
-		break;
-	case APIC_TPR:
-		vp->apic[r] = val & 0xff;
-		break;
-	case APIC_DFR:
-		vp->apic[r] = val | 0x0fffffff;
-		break;
-	case APIC_SVR:
-		vp->apic[r] = val & 0x13ff;
-		break;
-	case APIC_ESR:
-		vp->apic[r] = 0;
-		break;
-	case APIC_EOI: {
-		int v = highest_bit256(&vp->apic[APIC_ISR]);
-		if (v >= 0)
-			vp->apic[APIC_ISR + v / 32] &= ~(1u << (v % 32));
-		break;
-	}
-	case APIC_ICR_LO: {
-		vp->apic[r] = val & ~(1u << 12);
-		uint32_t shorthand = (val >> 18) & 3, mode = (val >> 8) & 7, vec = val & 0xff;
-		bool self = shorthand == 1 || shorthand == 2 ||
-			    (shorthand == 0 && (vp->apic[APIC_ICR_HI] >> 24) == (vp->apic[APIC_ID] >> 24));
-		if (self && mode == 0 && vec >= 16)
-			vp->apic[APIC_IRR + vec / 32] |= 1u << (vec % 32);
-		else if (self && mode == 4)
-			atomic_store(&vp->nmi_pending, true);
-		break;
-	}
-	case APIC_LVT_CMCI:
-	case APIC_LVT_TIMER:
-	case APIC_LVT_THERMAL:
-	case APIC_LVT_PERF:
-	case APIC_LVT_LINT0:
-	case APIC_LVT_LINT1:
-	case APIC_LVT_ERROR:
-		vp->apic[r] = (vp->apic[APIC_SVR] & 0x100) ? val : (val | 0x10000);
-		break;
-	default:
-		break; /* read-only or reserved */
-	}
-	/* EOI, TPR and self-IPIs change what is deliverable: have the CPU loop look again */
-	if (r == APIC_EOI || r == APIC_TPR || r == APIC_ICR_LO) {
-		sim_x86__update_irq_request(vp);
-		if (sim_x86__irq_requested(vp))
-			sim_x86__cpu_exit(vp);
-	}
-}
-
-static void apic_reset(struct sim_x86_vcpu *vp)
-{
-	memset(vp->apic, 0, sizeof(vp->apic));
-	vp->apic_base = APIC_DEFAULT_BASE | MSR_APIC_BASE_ENABLE | (vp->vp_index == 0 ? MSR_APIC_BASE_BSP : 0);
-	vp->apic[APIC_ID] = vp->vp_index << 24;
-	vp->apic[APIC_VER] = 0x50014;
-	vp->apic[APIC_DFR] = 0xffffffff;
-	vp->apic[APIC_SVR] = 0xff;
-	for (int r = APIC_LVT_TIMER; r <= APIC_LVT_ERROR; r++)
-		vp->apic[r] = 0x10000;
-	vp->apic[APIC_LVT_CMCI] = 0x10000;
 }
 
 /* ---------------------------------------------------------------------
@@ -931,7 +783,7 @@ void helper_hlt_x86_64(void *env, int next_eip_addend)
 	/* EIP was synced to the HLT before the call */
 	ENV64(vp, UCI_ENV_EIP) += (uint64_t)next_eip_addend;
 	ENV32(vp, UCI_ENV_HFLAGS) &= ~UCI_HF_INHIBIT_IRQ_MASK;
-	if (can_take_interrupt(vp)) {
+	if (sim_x86__can_take_interrupt(vp)) {
 		/* an interrupt is ready: it wakes the VP at once, no exit */
 		sim_x86__update_irq_request(vp);
 		cpu_loop_exit_x86_64(vp->cs);
@@ -1066,7 +918,7 @@ void helper_write_crN_x86_64(void *env, int reg, uint64_t val)
 	}
 	if (val & ~0xfull)
 		raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
-	apic_write(vp, APIC_TPR << 4, (uint32_t)val << 4);
+	sim_x86__apic_write(vp, APIC_TPR << 4, (uint32_t)val << 4);
 }
 
 void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags);
@@ -1136,7 +988,7 @@ static int mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool 
 	for (int i = 0; i < npages; i++) {
 		uint64_t a = i ? (pages[1] & ~0xfffull) : la;
 		if (sim_x86__walk(vp, a, write ? ACC_WRITE : ACC_READ, user, true, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS) {
-			/* QEMU's own sim_x86__walk raises the page fault, even where the page maps no RAM */
+			/* QEMU's own walk raises the page fault, even where the page maps no RAM */
 			vp->fault_page = a & ~0xfffull;
 			vp->fault_page_armed = true;
 			return 0;
@@ -1149,13 +1001,13 @@ static int mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool 
 			}
 			continue;
 		}
-		if (npages == 1 && is_apic_gpa(vp, gpa)) {
+		if (npages == 1 && sim_x86__is_apic_gpa(vp, gpa)) {
 			uint32_t off = (uint32_t)(gpa & 0xfff);
 			if (write) {
 				if (size == 4 && !(off & 0xf))
-					apic_write(vp, off, (uint32_t)*val);
+					sim_x86__apic_write(vp, off, (uint32_t)*val);
 			} else {
-				uint64_t v = apic_read(vp, off & ~0xfu);
+				uint64_t v = sim_x86__apic_read(vp, off & ~0xfu);
 				*val = (v >> ((off & 0xf) * 8)) & (size >= 8 ? ~0ull : ((1ull << (size * 8)) - 1));
 			}
 			return 1;
@@ -1356,9 +1208,9 @@ void *memory_mapping(void *uc, uint64_t address)
 }
 
 /*
- * unicorn 2.0.1's x86 page sim_x86__walk checks the guest page tables but then
+ * unicorn 2.0.1's x86 page walk checks the guest page tables but then
  * installs the TLB entry with paddr = vaddr ("identity map guest virtual
- * address"); put the guest-physical address the sim_x86__walk found back.
+ * address"); put the guest-physical address the walk found back.
  * (MemTxAttrs is a 4-byte bit-field struct, passed like a uint32_t.)
  */
 void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot,
@@ -1387,7 +1239,7 @@ void x86_cpu_exec_enter_x86_64(void *cs)
 		uc_emu_stop(vp->uc);
 		return;
 	}
-	apic_collect(vp);
+	sim_x86__apic_collect(vp);
 	sim_x86__update_irq_request(vp);
 }
 
@@ -1411,8 +1263,8 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		return true;
 	}
 	if (r == (int)UCI_CPU_INTERRUPT_HARD) {
-		apic_collect(vp);
-		int v = apic_deliverable(vp);
+		sim_x86__apic_collect(vp);
+		int v = sim_x86__apic_deliverable(vp);
 		*ireq &= ~UCI_CPU_INTERRUPT_HARD;
 		if (v < 0)
 			return false;
@@ -1636,7 +1488,7 @@ static void reset_state(struct sim_x86_vcpu *vp)
 	uint8_t z[16] = {0};
 	for (int i = 0; i < 16; i++)
 		uc_reg_write(vp->uc, UC_X86_REG_XMM0 + i, z);
-	apic_reset(vp);
+	sim_x86__apic_reset(vp);
 	sim_x86__tlb_flush(vp);
 }
 
@@ -2072,49 +1924,12 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 }
 
 /* ---- state blobs ---- */
-/* HV_GET_SET_VP_STATE_LOCAL_INTERRUPT_CONTROLLER_STATE: one page, the state struct at its start. */
-#define LAPIC_BLOB_SIZE 4096
 #define XSAVE_BLOB_SIZE 576
 
 int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, size_t *len)
 {
-	if (type == MSHV_VP_STATE_LAPIC) {
-		if (*len < LAPIC_BLOB_SIZE) {
-			*len = LAPIC_BLOB_SIZE;
-			return -ENOSPC;
-		}
-		apic_collect(vp);
-		struct hv_local_interrupt_controller_state *s = buf;
-		memset(buf, 0, LAPIC_BLOB_SIZE);
-		s->apic_id = vp->apic[APIC_ID];
-		s->apic_version = vp->apic[APIC_VER];
-		s->apic_ldr = vp->apic[APIC_LDR];
-		s->apic_dfr = vp->apic[APIC_DFR];
-		s->apic_spurious = vp->apic[APIC_SVR];
-		for (int i = 0; i < 8; i++) {
-			s->apic_isr[i] = vp->apic[APIC_ISR + i];
-			s->apic_tmr[i] = vp->apic[APIC_TMR + i];
-			s->apic_irr[i] = vp->apic[APIC_IRR + i];
-		}
-		s->apic_esr = vp->apic[APIC_ESR];
-		s->apic_icr_high = vp->apic[APIC_ICR_HI];
-		s->apic_icr_low = vp->apic[APIC_ICR_LO];
-		s->apic_lvt_timer = vp->apic[APIC_LVT_TIMER];
-		s->apic_lvt_thermal = vp->apic[APIC_LVT_THERMAL];
-		s->apic_lvt_perfmon = vp->apic[APIC_LVT_PERF];
-		s->apic_lvt_lint0 = vp->apic[APIC_LVT_LINT0];
-		s->apic_lvt_lint1 = vp->apic[APIC_LVT_LINT1];
-		s->apic_lvt_error = vp->apic[APIC_LVT_ERROR];
-		s->apic_lvt_cmci = vp->apic[APIC_LVT_CMCI];
-		s->apic_initial_count = vp->apic[APIC_TMICT];
-		s->apic_divide_configuration = vp->apic[APIC_TDCR];
-		/* no timer and no remote read are modelled: these keep what was set */
-		s->apic_error_status = vp->apic_error_status;
-		s->apic_counter_value = vp->apic_counter_value;
-		s->apic_remote_read = vp->apic_remote_read;
-		*len = LAPIC_BLOB_SIZE;
-		return 0;
-	}
+	if (type == MSHV_VP_STATE_LAPIC)
+		return sim_x86__lapic_get_state(vp, buf, len);
 	if (type == MSHV_VP_STATE_XSAVE) {
 		if (*len < XSAVE_BLOB_SIZE) {
 			*len = XSAVE_BLOB_SIZE;
@@ -2154,39 +1969,8 @@ int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, si
 
 int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *buf, size_t len)
 {
-	if (type == MSHV_VP_STATE_LAPIC) {
-		if (len < sizeof(struct hv_local_interrupt_controller_state))
-			return -EINVAL;
-		const struct hv_local_interrupt_controller_state *s = buf;
-		apic_collect(vp);
-		vp->apic[APIC_ID] = s->apic_id;
-		vp->apic[APIC_VER] = s->apic_version;
-		vp->apic[APIC_LDR] = s->apic_ldr;
-		vp->apic[APIC_DFR] = s->apic_dfr;
-		vp->apic[APIC_SVR] = s->apic_spurious;
-		for (int i = 0; i < 8; i++) {
-			vp->apic[APIC_ISR + i] = s->apic_isr[i];
-			vp->apic[APIC_TMR + i] = s->apic_tmr[i];
-			vp->apic[APIC_IRR + i] = s->apic_irr[i];
-		}
-		vp->apic[APIC_ESR] = s->apic_esr;
-		vp->apic[APIC_ICR_HI] = s->apic_icr_high;
-		vp->apic[APIC_ICR_LO] = s->apic_icr_low;
-		vp->apic[APIC_LVT_TIMER] = s->apic_lvt_timer;
-		vp->apic[APIC_LVT_THERMAL] = s->apic_lvt_thermal;
-		vp->apic[APIC_LVT_PERF] = s->apic_lvt_perfmon;
-		vp->apic[APIC_LVT_LINT0] = s->apic_lvt_lint0;
-		vp->apic[APIC_LVT_LINT1] = s->apic_lvt_lint1;
-		vp->apic[APIC_LVT_ERROR] = s->apic_lvt_error;
-		vp->apic[APIC_LVT_CMCI] = s->apic_lvt_cmci;
-		vp->apic[APIC_TMICT] = s->apic_initial_count;
-		vp->apic[APIC_TDCR] = s->apic_divide_configuration;
-		vp->apic_error_status = s->apic_error_status;
-		vp->apic_counter_value = s->apic_counter_value;
-		vp->apic_remote_read = s->apic_remote_read;
-		sim_x86__update_irq_request(vp);
-		return 0;
-	}
+	if (type == MSHV_VP_STATE_LAPIC)
+		return sim_x86__lapic_set_state(vp, buf, len);
 	if (type == MSHV_VP_STATE_XSAVE) {
 		if (len < 512)
 			return -EINVAL;
@@ -2465,7 +2249,7 @@ static void futex_wait(_Atomic uint32_t *w, uint32_t val)
 	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
 }
 
-static void futex_wake(_Atomic uint32_t *w)
+void sim_x86__futex_wake(_Atomic uint32_t *w)
 {
 	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
@@ -2493,7 +2277,7 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 		}
 		if (vp->halted) {
 			uint32_t w = atomic_load(&vp->wake);
-			if (!can_take_interrupt(vp)) {
+			if (!sim_x86__can_take_interrupt(vp)) {
 				if (atomic_load(&vp->kick))
 					continue;
 				futex_wait(&vp->wake, w);
@@ -2560,35 +2344,7 @@ void sim_x86_vcpu_kick(struct sim_x86_vcpu *vp)
 	atomic_fetch_add(&vp->wake, 1);
 	if (atomic_load(&vp->running))
 		sim_x86__cpu_exit(vp);
-	futex_wake(&vp->wake);
-}
-
-uint64_t sim_x86_vcpu_assert_interrupt(struct sim_x86_vcpu *vp, uint32_t type, uint32_t vector,
-				       bool level_triggered)
-{
-	switch (type) {
-	case HV_X64_INTERRUPT_TYPE_FIXED:
-	case HV_X64_INTERRUPT_TYPE_EXTINT:
-		/* Vectors 0-15 are illegal for a fixed APIC interrupt; an ExtINT's vector
-		 * comes from the (virtual) PIC, and mshv-ioctls asserts ExtINT vector 0. */
-		if (vector > 255 || (type == HV_X64_INTERRUPT_TYPE_FIXED && vector < 16))
-			return HV_STATUS_INVALID_PARAMETER;
-		if (level_triggered)
-			atomic_fetch_or(&vp->posted_tmr[vector / 32], 1u << (vector % 32));
-		atomic_fetch_or(&vp->posted_irr[vector / 32], 1u << (vector % 32));
-		atomic_store(&vp->posted, true);
-		break;
-	case HV_X64_INTERRUPT_TYPE_NMI:
-		atomic_store(&vp->nmi_pending, true);
-		break;
-	default:
-		return HV_STATUS_INVALID_PARAMETER;
-	}
-	atomic_fetch_add(&vp->wake, 1);
-	if (atomic_load(&vp->running))
-		sim_x86__cpu_exit(vp);
-	futex_wake(&vp->wake);
-	return HV_STATUS_SUCCESS;
+	sim_x86__futex_wake(&vp->wake);
 }
 
 uint64_t sim_x86_vcpu_translate_gva(struct sim_x86_vcpu *vp, uint64_t gva, uint64_t flags, uint32_t *result_code,
@@ -2606,7 +2362,7 @@ uint64_t sim_x86_vcpu_translate_gva(struct sim_x86_vcpu *vp, uint64_t gva, uint6
 	int rc = sim_x86__walk(vp, gva, acc, user, check, (flags & HV_TRANSLATE_GVA_SET_PAGE_TABLE_BITS) != 0, &pa);
 	if (rc == HV_TRANSLATE_GVA_SUCCESS) {
 		const struct sim_mem_slot *s = sim_x86__find_slot(vp, pa);
-		if (!s && !is_apic_gpa(vp, pa))
+		if (!s && !sim_x86__is_apic_gpa(vp, pa))
 			rc = HV_TRANSLATE_GVA_GPA_UNMAPPED;
 		else if (s && (flags & HV_TRANSLATE_GVA_VALIDATE_READ) && !(s->flags & SIM_MEM_READ))
 			rc = HV_TRANSLATE_GVA_GPA_NO_READ_ACCESS;
