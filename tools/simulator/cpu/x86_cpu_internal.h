@@ -308,6 +308,15 @@ bool sim_x86__qemu_msr(uint32_t m);
 bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val);
 bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val);
 enum msr_disposition sim_x86__msr_unimplemented(struct sim_x86_vcpu *vp, uint32_t m, bool write);
+size_t sim_x86__read_linear(struct sim_x86_vcpu *vp, uint64_t la, uint8_t *buf, size_t n);
+uint64_t sim_x86__cur_rip_linear(struct sim_x86_vcpu *vp);
+int sim_x86__mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool write, uint64_t *val,
+			uintptr_t ra, bool user);
+bool sim_x86__hook_fetch_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+			     void *user);
+bool sim_x86__hook_data_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+			    void *user);
+void sim_x86__track_apply(struct sim_x86_vcpu *vp);
 
 /* ---- code_pages.c ---- */
 void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
