@@ -318,6 +318,13 @@ bool sim_x86__hook_data_bad(uc_engine *uc, uc_mem_type type, uint64_t address, i
 			    void *user);
 void sim_x86__track_apply(struct sim_x86_vcpu *vp);
 
+/* ---- fpu.c ---- */
+bool sim_x86__xcr0_valid(struct sim_x86_vcpu *vp, uint64_t v);
+uint8_t sim_x86__abridged_tag(uint16_t tw);
+uint16_t sim_x86__full_tag(uint8_t t);
+int sim_x86__xsave_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
+int sim_x86__xsave_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
+
 /* ---- code_pages.c ---- */
 void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
 void sim_x86__code_pages_release(void);

@@ -480,41 +480,6 @@ bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
 	return true;
 }
 
-/* The XCR0 values XSETBV accepts, per CPUID leaf 0xD (as QEMU's helper_xsetbv checks). */
-static uint64_t xcr0_supported(struct sim_x86_vcpu *vp)
-{
-	uint32_t a, b, c, d;
-	sim_x86__engine_cpuid(vp, 0xd, 0, &a, &b, &c, &d);
-	return ((uint64_t)d << 32 | a) | XCR0_X87;
-}
-
-/* SDM vol. 1, 13.3: x87 state is always enabled, only supported components, no AVX without SSE. */
-static bool xcr0_valid(struct sim_x86_vcpu *vp, uint64_t v)
-{
-	if (!(v & XCR0_X87) || (v & ~xcr0_supported(vp)))
-		return false;
-	return !((v & XCR0_AVX) && !(v & XCR0_SSE));
-}
-
-/* FXSAVE's abridged tag byte (bit i set: register i not empty) from the full tag word, and back */
-static uint8_t abridged_tag(uint16_t tw)
-{
-	uint8_t t = 0;
-	for (int i = 0; i < 8; i++)
-		if (((tw >> (2 * i)) & 3) != 3)
-			t |= (uint8_t)(1u << i);
-	return t;
-}
-
-static uint16_t full_tag(uint8_t t)
-{
-	uint16_t tw = 0;
-	for (int i = 0; i < 8; i++)
-		if (!(t & (1u << i)))
-			tw |= (uint16_t)(3u << (2 * i));
-	return tw;
-}
-
 /* ---------------------------------------------------------------------
  * Interrupt requests to the CPU loop
  * --------------------------------------------------------------------- */
@@ -904,7 +869,7 @@ void helper_fxsave_x86_64(void *env, uint64_t ptr)
 	uc_reg_read(vp->uc, UC_X86_REG_FDS, &fds);
 	cpu_stw_mmuidx_ra_x86_64(env, ptr, cw, mmu, ra);
 	cpu_stw_mmuidx_ra_x86_64(env, ptr + 2, sw, mmu, ra);
-	cpu_stw_mmuidx_ra_x86_64(env, ptr + 4, abridged_tag(tw), mmu, ra); /* and reserved byte 5 */
+	cpu_stw_mmuidx_ra_x86_64(env, ptr + 4, sim_x86__abridged_tag(tw), mmu, ra); /* and reserved byte 5 */
 	cpu_stw_mmuidx_ra_x86_64(env, ptr + 6, fop & 0x7ff, mmu, ra);
 	if (cs64) {
 		cpu_stq_mmuidx_ra_x86_64(env, ptr + 8, fip, mmu, ra);
@@ -1403,7 +1368,7 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 		uc_reg_read(vp->uc, UC_X86_REG_FIP, &fip);
 		v->fp_control_status.fp_control = cw;
 		v->fp_control_status.fp_status = sw;
-		v->fp_control_status.fp_tag = abridged_tag(tw);
+		v->fp_control_status.fp_tag = sim_x86__abridged_tag(tw);
 		v->fp_control_status.last_fp_op = fop;
 		v->fp_control_status.last_fp_rip = fip;
 		return 0;
@@ -1516,14 +1481,14 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 	case HV_REGISTER_GUEST_OS_ID: vp->guest_os_id = v->reg64; return 0;
 	case HV_X64_REGISTER_XFEM:
 		/* XCR0, as XSETBV would take it; a value XSETBV refuses (#GP) changes nothing */
-		if (!xcr0_valid(vp, v->reg64))
+		if (!sim_x86__xcr0_valid(vp, v->reg64))
 			return HV_STATUS_INVALID_REGISTER_VALUE;
 		*vp->xcr0 = v->reg64;
 		return 0;
 	case HV_X64_REGISTER_FP_CONTROL_STATUS: {
 		/* FOP is 11 bits (the opcode's last 11 bits): bits 15:11 are not kept */
 		uint16_t cw = v->fp_control_status.fp_control, sw = v->fp_control_status.fp_status;
-		uint16_t tw = full_tag(v->fp_control_status.fp_tag);
+		uint16_t tw = sim_x86__full_tag(v->fp_control_status.fp_tag);
 		uint16_t fop = v->fp_control_status.last_fp_op & 0x7ff, fcs = 0;
 		uint64_t fip = v->fp_control_status.last_fp_rip;
 		uc_reg_write(vp->uc, UC_X86_REG_FPCW, &cw);
@@ -1577,46 +1542,12 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 }
 
 /* ---- state blobs ---- */
-#define XSAVE_BLOB_SIZE 576
-
 int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, size_t *len)
 {
 	if (type == MSHV_VP_STATE_LAPIC)
 		return sim_x86__lapic_get_state(vp, buf, len);
-	if (type == MSHV_VP_STATE_XSAVE) {
-		if (*len < XSAVE_BLOB_SIZE) {
-			*len = XSAVE_BLOB_SIZE;
-			return -ENOSPC;
-		}
-		uint8_t *x = buf;
-		memcpy(x, vp->xsave_shadow, XSAVE_BLOB_SIZE);
-		union hv_register_value fp;
-		sim_x86_vcpu_get_register(vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &fp);
-		union hv_register_value xc;
-		sim_x86_vcpu_get_register(vp, HV_X64_REGISTER_XMM_CONTROL_STATUS, &xc);
-		/* the two registers are the image's first 32 bytes (FXSAVE64 form), reserved byte 5 aside */
-		memcpy(x + 0, &fp.fp_control_status.fp_control, 2);
-		memcpy(x + 2, &fp.fp_control_status.fp_status, 2);
-		x[4] = fp.fp_control_status.fp_tag;
-		memcpy(x + 6, &fp.fp_control_status.last_fp_op, 2);
-		memcpy(x + 8, &fp.fp_control_status.last_fp_rip, 8);
-		memcpy(x + 16, &xc.xmm_control_status.last_fp_rdp, 8);
-		memcpy(x + 24, &xc.xmm_control_status.xmm_status_control, 4);
-		memcpy(x + 28, &xc.xmm_control_status.xmm_status_control_mask, 4);
-		for (int i = 0; i < 8; i++) {
-			struct fp80 f;
-			uc_reg_read(vp->uc, UC_X86_REG_FP0 + i, &f);
-			memcpy(x + 32 + 16 * i, &f.mantissa, 8);
-			memcpy(x + 40 + 16 * i, &f.exponent, 2);
-		}
-		for (int i = 0; i < 16; i++)
-			memcpy(x + 160 + 16 * i, vp->xmm + 64 * i, 16);
-		uint64_t bv = 3, comp = (1ull << 63) | 3;
-		memcpy(x + 512, &bv, 8);
-		memcpy(x + 520, &comp, 8);
-		*len = XSAVE_BLOB_SIZE;
-		return 0;
-	}
+	if (type == MSHV_VP_STATE_XSAVE)
+		return sim_x86__xsave_get_state(vp, buf, len);
 	return -EINVAL;
 }
 
@@ -1624,33 +1555,8 @@ int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *b
 {
 	if (type == MSHV_VP_STATE_LAPIC)
 		return sim_x86__lapic_set_state(vp, buf, len);
-	if (type == MSHV_VP_STATE_XSAVE) {
-		if (len < 512)
-			return -EINVAL;
-		const uint8_t *x = buf;
-		memcpy(vp->xsave_shadow, x, len < XSAVE_BLOB_SIZE ? len : XSAVE_BLOB_SIZE);
-		union hv_register_value fp;
-		memset(&fp, 0, sizeof(fp));
-		memcpy(&fp.fp_control_status.fp_control, x + 0, 2);
-		memcpy(&fp.fp_control_status.fp_status, x + 2, 2);
-		fp.fp_control_status.fp_tag = x[4];
-		memcpy(&fp.fp_control_status.last_fp_op, x + 6, 2);
-		memcpy(&fp.fp_control_status.last_fp_rip, x + 8, 8);
-		sim_x86_vcpu_set_register(vp, HV_X64_REGISTER_FP_CONTROL_STATUS, &fp);
-		memset(&fp, 0, sizeof(fp));
-		memcpy(&fp.xmm_control_status.last_fp_rdp, x + 16, 8);
-		memcpy(&fp.xmm_control_status.xmm_status_control, x + 24, 4);
-		sim_x86_vcpu_set_register(vp, HV_X64_REGISTER_XMM_CONTROL_STATUS, &fp);
-		for (int i = 0; i < 8; i++) {
-			struct fp80 f;
-			memcpy(&f.mantissa, x + 32 + 16 * i, 8);
-			memcpy(&f.exponent, x + 40 + 16 * i, 2);
-			uc_reg_write(vp->uc, UC_X86_REG_FP0 + i, &f);
-		}
-		for (int i = 0; i < 16; i++)
-			memcpy(vp->xmm + 64 * i, x + 160 + 16 * i, 16);
-		return 0;
-	}
+	if (type == MSHV_VP_STATE_XSAVE)
+		return sim_x86__xsave_set_state(vp, buf, len);
 	return -EINVAL;
 }
 
@@ -1996,38 +1902,4 @@ void sim_x86_vcpu_kick(struct sim_x86_vcpu *vp)
 	if (atomic_load(&vp->running))
 		sim_x86__cpu_exit(vp);
 	sim_x86__futex_wake(&vp->wake);
-}
-
-void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uint32_t out[4])
-{
-	uint32_t a = 0, b = 0, c = 0, d = 0;
-	if (eax >= 0x40000000u && eax < 0x40000100u) {
-		switch (eax) {
-		case 0x40000000u: /* vendor "Microsoft Hv", highest leaf */
-			a = 0x40000006u;
-			b = 0x7263694d;
-			c = 0x666f736f;
-			d = 0x76482074;
-			break;
-		case 0x40000001u: /* interface "Hv#1" */
-			a = 0x31237648;
-			break;
-		case 0x40000003u: /* partition privileges: VP index and hypercall MSRs */
-			a = (1u << 5) | (1u << 6);
-			break;
-		default:
-			break;
-		}
-	} else {
-		sim_x86__engine_cpuid(vp, eax, ecx, &a, &b, &c, &d);
-		if (eax == 1) {
-			c |= 1u << 31;                                  /* hypervisor present */
-			b = (b & 0x0000ffffu) | (1u << 16) | (vp->vp_index << 24); /* initial APIC ID */
-			d |= 1u << 9;                                   /* APIC */
-		}
-	}
-	out[0] = a;
-	out[1] = b;
-	out[2] = c;
-	out[3] = d;
 }
