@@ -270,6 +270,9 @@ void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
 void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user);
 bool sim_x86__hook_invalid(uc_engine *uc, void *user);
 
+/* ---- registers.c ---- */
+void sim_x86__reset_state(struct sim_x86_vcpu *vp);
+
 /* ---- memory.c ---- */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 const struct sim_mem_slot *sim_x86__find_slot(const struct sim_x86_vcpu *vp, uint64_t gpa);
