@@ -266,3 +266,30 @@ int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t le
 	sim_x86__update_irq_request(vp);
 	return 0;
 }
+
+/*
+ * MOV to/from CR8. In 64-bit mode CR8 is the local APIC's task priority:
+ * CR8[3:0] = TPR[7:4]; a write sets TPR[7:4] and clears TPR[3:0] (Intel SDM
+ * vol. 3 10.8.6.1, AMD APM vol. 2 16.6.2), and bits 63:4 are reserved (#GP(0)
+ * when set). QEMU's helpers keep CR8 in a private v_tpr (unicorn has no APIC
+ * model), so unicorn_hooks.c's helper_read_crN/helper_write_crN hand CR8
+ * to these (the reserved bits are checked there) and leave the other
+ * control registers to QEMU.
+ * A write goes through sim_x86__apic_write, as a TPR write through the APIC page
+ * does: it re-evaluates what is deliverable and requests the interrupt.
+ * QEMU's translator ends the translation block after every MOV to CRn
+ * (translate.c, case 0x122: gen_jmp_im(next) + gen_eob), so the CPU loop
+ * looks at the request before the next instruction, and an interrupt the
+ * lower priority lets through is taken right after the MOV, as on hardware.
+ * (QEMU's helpers also check SVM's CR intercepts and use v_tpr under SVM's
+ * V_INTR masking; nested virtualisation is not modelled, so neither is done.)
+ */
+uint64_t sim_x86__cr8_read(struct sim_x86_vcpu *vp)
+{
+	return (vp->apic[APIC_TPR] >> 4) & 0xf;
+}
+
+void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val)
+{
+	sim_x86__apic_write(vp, APIC_TPR << 4, (uint32_t)val << 4);
+}

@@ -2,15 +2,15 @@
 /*
  * mshv-sim CPU model: MSRs. The hypervisor's own (synthetic MSRs, the
  * SynIC's, APIC_BASE, DEBUG_CTL), those QEMU implements, and what RDMSR
- * and WRMSR of any other MSR do. unicorn_hooks.c's helper_rdmsr_x86_64
- * and helper_wrmsr_x86_64 apply these rules.
+ * and WRMSR of any other MSR do (sim_x86__rdmsr and sim_x86__wrmsr, for
+ * unicorn_hooks.c's helper_rdmsr_x86_64 and helper_wrmsr_x86_64).
  */
 #include <pthread.h>
 
 #include "x86_cpu_internal.h"
 
 /* MSRs QEMU's own rdmsr/wrmsr implement. */
-bool sim_x86__qemu_msr(uint32_t m)
+static bool qemu_msr(uint32_t m)
 {
 	switch (m) {
 	case 0x10: /* TSC */
@@ -114,8 +114,8 @@ bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
  * RDMSR and WRMSR (CPL > 0 has already raised #GP in QEMU's translator, as
  * it does before any VM exit on hardware) are decided in this order:
  *
- *  1. An MSR the hypervisor implements (sim_x86__own_msr_*,
- *     sim_x86__qemu_msr) is emulated. No MSR intercept applies to it.
+ *  1. An MSR the hypervisor implements (sim_x86__own_msr_*, qemu_msr) is
+ *     emulated. No MSR intercept applies to it.
  *  2. Otherwise, when an MSR intercept covers the access, the VP stops at
  *     the instruction and the root gets HVMSG_X64_MSR_INTERCEPT. Intercepts:
  *     HV_INTERCEPT_TYPE_X64_MSR (every MSR the hypervisor does not
@@ -161,7 +161,9 @@ bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
  * fires. A simplification: the synthetic MSRs of own_msr_* are emulated
  * whatever the partition's privileges.
  */
-enum msr_disposition sim_x86__msr_unimplemented(struct sim_x86_vcpu *vp, uint32_t m, bool write)
+enum msr_disposition { MSR_INTERCEPT, MSR_FAULT, MSR_IGNORE };
+
+static enum msr_disposition msr_unimplemented(struct sim_x86_vcpu *vp, uint32_t m, bool write)
 {
 	uint8_t want = write ? HV_INTERCEPT_ACCESS_MASK_WRITE : HV_INTERCEPT_ACCESS_MASK_READ;
 	enum msr_disposition d;
@@ -175,4 +177,61 @@ enum msr_disposition sim_x86__msr_unimplemented(struct sim_x86_vcpu *vp, uint32_
 			d = MSR_INTERCEPT;
 	pthread_mutex_unlock(&vp->icpt_lock);
 	return d;
+}
+
+/*
+ * RDMSR of the MSR in ECX, for unicorn_hooks.c's helper_rdmsr_x86_64 (ra:
+ * its return address). false: QEMU implements the MSR, its helper does
+ * the rest; otherwise done here, or the VP stops at the intercept or
+ * takes #GP (neither returns).
+ */
+bool sim_x86__rdmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	uint64_t *r = regs(vp), val;
+	uint32_t m = (uint32_t)r[1];
+	if (sim_x86__own_msr_read(vp, m, &val)) {
+		r[0] = (uint32_t)val;
+		r[2] = val >> 32;
+		return true;
+	}
+	if (qemu_msr(m))
+		return false;
+	switch (msr_unimplemented(vp, m, false)) {
+	case MSR_INTERCEPT:
+		vp->ex.kind = EXIT_MSR;
+		vp->ex.msr = m;
+		vp->ex.msr_write = false;
+		sim_x86__stop_here(vp, ra);
+	case MSR_IGNORE:
+		r[0] = 0;
+		r[2] = 0;
+		return true;
+	case MSR_FAULT:
+		break;
+	}
+	sim_x86__raise_gp(vp, ra);
+}
+
+/* WRMSR of EDX:EAX to the MSR in ECX: as sim_x86__rdmsr. */
+bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	uint64_t *r = regs(vp);
+	uint32_t m = (uint32_t)r[1];
+	uint64_t val = (uint32_t)r[0] | (r[2] << 32);
+	if (sim_x86__own_msr_write(vp, m, val))
+		return true;
+	if (qemu_msr(m))
+		return false;
+	switch (msr_unimplemented(vp, m, true)) {
+	case MSR_INTERCEPT:
+		vp->ex.kind = EXIT_MSR;
+		vp->ex.msr = m;
+		vp->ex.msr_write = true;
+		sim_x86__stop_here(vp, ra);
+	case MSR_IGNORE:
+		return true;
+	case MSR_FAULT:
+		break;
+	}
+	sim_x86__raise_gp(vp, ra);
 }

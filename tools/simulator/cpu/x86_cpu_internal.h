@@ -265,6 +265,7 @@ bool sim_x86__irq_requested(struct sim_x86_vcpu *vp);
 void *sim_x86__uc_region(struct sim_x86_vcpu *vp, uint64_t gpa);
 struct sim_x86_vcpu *sim_x86__enter(struct sim_x86_vcpu *vp);
 void sim_x86__leave(struct sim_x86_vcpu *saved);
+__attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra);
 __attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra);
 void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
 void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user);
@@ -292,6 +293,8 @@ void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val);
 void sim_x86__apic_reset(struct sim_x86_vcpu *vp);
 int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
 int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
+uint64_t sim_x86__cr8_read(struct sim_x86_vcpu *vp);
+void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val);
 
 /* ---- msr.c ---- */
 #define HV_MSR_GUEST_OS_ID 0x40000000u
@@ -306,11 +309,8 @@ int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t le
 #define MSR_DEBUG_CTL 0x1d9u
 
 
-enum msr_disposition { MSR_INTERCEPT, MSR_FAULT, MSR_IGNORE };
-bool sim_x86__qemu_msr(uint32_t m);
 bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val);
 bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val);
-enum msr_disposition sim_x86__msr_unimplemented(struct sim_x86_vcpu *vp, uint32_t m, bool write);
 size_t sim_x86__read_linear(struct sim_x86_vcpu *vp, uint64_t la, uint8_t *buf, size_t n);
 uint64_t sim_x86__cur_rip_linear(struct sim_x86_vcpu *vp);
 int sim_x86__mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool write, uint64_t *val,
@@ -320,6 +320,8 @@ bool sim_x86__hook_fetch_bad(uc_engine *uc, uc_mem_type type, uint64_t address, 
 bool sim_x86__hook_data_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
 			    void *user);
 void sim_x86__track_apply(struct sim_x86_vcpu *vp);
+bool sim_x86__rdmsr(struct sim_x86_vcpu *vp, uintptr_t ra);
+bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra);
 
 /* ---- fpu.c ---- */
 bool sim_x86__xcr0_valid(struct sim_x86_vcpu *vp, uint64_t v);

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * mshv-sim: one x86_64 VP executed by unicorn 2.0.1 (x86_vcpu.h is the
- * contract). How it stops where the hypervisor would:
+ * mshv-sim CPU model: what depends on unicorn 2.0.1's internals, and the
+ * only file that includes unicorn_internals.h: the layout of unicorn's
+ * CPU state (the rest of the model reaches it through the pointers of
+ * struct sim_x86_vcpu and the sim_x86__ functions here), the QEMU
+ * functions it calls that are replaced here, and event delivery. The
+ * decisions these make are the other files' (memory.c, apic.c, msr.c,
+ * ...). How a VP stops where the hypervisor would:
  *
  *  - port IO, CPUID, RDMSR/WRMSR, HLT: our definitions of unicorn's TCG
  *    helpers (helper_inb_x86_64, ...) replace unicorn's (see
@@ -31,24 +36,13 @@
  *    APIC and delivers it with do_interrupt_x86_hardirq, at an instruction
  *    boundary, honouring IF and the interrupt shadow as QEMU does.
  *  - MOV to/from CR8: our helper_read_crN/helper_write_crN make CR8 the
- *    local APIC's TPR (QEMU keeps a private copy); see there.
+ *    local APIC's TPR (QEMU keeps a private copy); see apic.c.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <errno.h>
-#include <limits.h>
-#include <pthread.h>
-#include <linux/futex.h>
 #include <stdatomic.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <unicorn/unicorn.h>
 
@@ -184,7 +178,7 @@ bool sim_x86__resolve_originals(void)
 }
 
 /* ---------------------------------------------------------------------
- * Raw CPU state access
+ * Raw CPU state access, the layout check, XSAVE
  * --------------------------------------------------------------------- */
 #define ENV64(vp, off) (*(uint64_t *)((vp)->env + (off)))
 #define ENV32(vp, off) (*(uint32_t *)((vp)->env + (off)))
@@ -502,8 +496,15 @@ bool sim_x86__irq_requested(struct sim_x86_vcpu *vp)
 }
 
 /* ---------------------------------------------------------------------
- * Stopping the VP at an intercept (called from inside a TCG helper)
+ * Stopping the VP at an intercept (called from inside a TCG helper);
+ * the instructions that exit
  * --------------------------------------------------------------------- */
+/* #GP(0) at the instruction of the helper that returns to ra */
+__attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	raise_exception_err_ra_x86_64(vp->env, 13, 0, ra);
+}
+
 __attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra)
 {
 	if (ra)
@@ -635,96 +636,31 @@ void helper_cpuid_x86_64(void *env)
 	r[2] = out[3];
 }
 
-/* ---- RDMSR, WRMSR: decided as msr.c describes (sim_x86__msr_unimplemented) ---- */
+/* ---- RDMSR, WRMSR: decided in msr.c ---- */
 void helper_rdmsr_x86_64(void *env);
 void helper_rdmsr_x86_64(void *env)
 {
 	struct sim_x86_vcpu *vp = vp_of(env);
-	if (!vp) {
+	if (!vp || !sim_x86__rdmsr(vp, (uintptr_t)__builtin_return_address(0)))
 		orig.rdmsr(env);
-		return;
-	}
-	uint64_t *r = regs(vp), val;
-	uint32_t m = (uint32_t)r[1];
-	if (sim_x86__own_msr_read(vp, m, &val)) {
-		r[0] = (uint32_t)val;
-		r[2] = val >> 32;
-		return;
-	}
-	if (sim_x86__qemu_msr(m)) {
-		orig.rdmsr(env);
-		return;
-	}
-	switch (sim_x86__msr_unimplemented(vp, m, false)) {
-	case MSR_INTERCEPT:
-		vp->ex.kind = EXIT_MSR;
-		vp->ex.msr = m;
-		vp->ex.msr_write = false;
-		sim_x86__stop_here(vp, (uintptr_t)__builtin_return_address(0));
-	case MSR_IGNORE:
-		r[0] = 0;
-		r[2] = 0;
-		return;
-	case MSR_FAULT:
-		break;
-	}
-	raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
 }
 
 void helper_wrmsr_x86_64(void *env);
 void helper_wrmsr_x86_64(void *env)
 {
 	struct sim_x86_vcpu *vp = vp_of(env);
-	if (!vp) {
+	if (!vp || !sim_x86__wrmsr(vp, (uintptr_t)__builtin_return_address(0)))
 		orig.wrmsr(env);
-		return;
-	}
-	uint64_t *r = regs(vp);
-	uint32_t m = (uint32_t)r[1];
-	uint64_t val = (uint32_t)r[0] | (r[2] << 32);
-	if (sim_x86__own_msr_write(vp, m, val))
-		return;
-	if (sim_x86__qemu_msr(m)) {
-		orig.wrmsr(env);
-		return;
-	}
-	switch (sim_x86__msr_unimplemented(vp, m, true)) {
-	case MSR_INTERCEPT:
-		vp->ex.kind = EXIT_MSR;
-		vp->ex.msr = m;
-		vp->ex.msr_write = true;
-		sim_x86__stop_here(vp, (uintptr_t)__builtin_return_address(0));
-	case MSR_IGNORE:
-		return;
-	case MSR_FAULT:
-		break;
-	}
-	raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
 }
 
-
-/*
- * MOV to/from CR8. In 64-bit mode CR8 is the local APIC's task priority:
- * CR8[3:0] = TPR[7:4]; a write sets TPR[7:4] and clears TPR[3:0] (Intel SDM
- * vol. 3 10.8.6.1, AMD APM vol. 2 16.6.2), and bits 63:4 are reserved (#GP(0)
- * when set). QEMU's helpers keep CR8 in a private v_tpr (unicorn has no APIC
- * model), so CR8 is taken here and the other control registers are QEMU's.
- * A write goes through apic_write, as a TPR write through the APIC page
- * does: it re-evaluates what is deliverable and requests the interrupt.
- * QEMU's translator ends the translation block after every MOV to CRn
- * (translate.c, case 0x122: gen_jmp_im(next) + gen_eob), so the CPU loop
- * looks at the request before the next instruction, and an interrupt the
- * lower priority lets through is taken right after the MOV, as on hardware.
- * (QEMU's helpers also check SVM's CR intercepts and use v_tpr under SVM's
- * V_INTR masking; nested virtualisation is not modelled, so neither is done.)
- */
+/* ---- MOV to/from CR8: the local APIC's TPR (apic.c) ---- */
 uint64_t helper_read_crN_x86_64(void *env, int reg);
 uint64_t helper_read_crN_x86_64(void *env, int reg)
 {
 	struct sim_x86_vcpu *vp = vp_of(env);
 	if (!vp || reg != 8)
 		return orig.read_cr(env, reg);
-	return (vp->apic[APIC_TPR] >> 4) & 0xf;
+	return sim_x86__cr8_read(vp);
 }
 
 void helper_write_crN_x86_64(void *env, int reg, uint64_t val);
@@ -737,9 +673,13 @@ void helper_write_crN_x86_64(void *env, int reg, uint64_t val)
 	}
 	if (val & ~0xfull)
 		raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
-	sim_x86__apic_write(vp, APIC_TPR << 4, (uint32_t)val << 4);
+	sim_x86__cr8_write(vp, val);
 }
 
+/* ---------------------------------------------------------------------
+ * Memory: translated code, guest accesses, accesses of QEMU's helpers
+ * --------------------------------------------------------------------- */
+/* each new translation write-protects the host pages its code came from (code_pages.c) */
 void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags);
 void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags)
 {
@@ -953,7 +893,9 @@ void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, ui
 	orig.tlb_set_page(cs, vaddr, paddr, attrs, prot, mmu_idx, size);
 }
 
-/* ---- interrupts ---- */
+/* ---------------------------------------------------------------------
+ * Event delivery: kicks, interrupts, exceptions, triple fault
+ * --------------------------------------------------------------------- */
 void x86_cpu_exec_enter_x86_64(void *cs);
 void x86_cpu_exec_enter_x86_64(void *cs)
 {
