@@ -2,8 +2,11 @@
 /*
  * mshv-sim CPU model: the CPUID leaves the hypervisor presents. QEMU's
  * qemu64 model (with XSAVE, see unicorn_hooks.c), the hypervisor's
- * changes to leaf 1, and the hypervisor's own leaves 0x40000000 on.
+ * changes to leaf 1, and the hypervisor's own leaves 0x40000000 on; the
+ * CPUID instruction (its intercept).
  */
+#include <string.h>
+
 #include "x86_cpu_internal.h"
 
 void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uint32_t out[4])
@@ -38,4 +41,24 @@ void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uin
 	out[1] = b;
 	out[2] = c;
 	out[3] = d;
+}
+
+/*
+ * CPUID executed by the guest (unicorn_hooks.c's helper_cpuid_x86_64, ra
+ * its return address): the leaf, or the VP stops at the intercept.
+ */
+void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	uint32_t out[4];
+	uint64_t *r = regs(vp);
+	sim_x86_vcpu_cpuid(vp, (uint32_t)r[0], (uint32_t)r[1], out);
+	if (vp->icpt.cpuid) {
+		vp->ex.kind = EXIT_CPUID;
+		memcpy(vp->ex.def, out, sizeof(out));
+		sim_x86__stop_here(vp, ra);
+	}
+	r[0] = out[0];
+	r[3] = out[1];
+	r[1] = out[2];
+	r[2] = out[3];
 }

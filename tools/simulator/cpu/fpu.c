@@ -3,8 +3,9 @@
  * mshv-sim CPU model: x87/SSE state. The XCR0 values the model accepts,
  * FXSAVE's abridged tag byte, and the XSAVE state blob (MSHV_VP_STATE_XSAVE:
  * the compacted XSAVE area with the x87 and SSE components). XSAVE itself
- * is QEMU's, enabled in unicorn_hooks.c (model_enable_xsave), which also
- * has the FXSAVE that stores FOP, FIP and FDP.
+ * is QEMU's, enabled in unicorn_hooks.c (model_enable_xsave); FXSAVE is
+ * ours, to store FOP, FIP and FDP (unicorn_hooks.c's helper_fxsave_x86_64
+ * calls it).
  */
 #include <errno.h>
 #include <string.h>
@@ -44,6 +45,72 @@ uint16_t sim_x86__full_tag(uint8_t t)
 		if (!(t & (1u << i)))
 			tw |= (uint16_t)(3u << (2 * i));
 	return tw;
+}
+
+/*
+ * FXSAVE. QEMU 5.0's stores zeros for the x87 last instruction and data
+ * pointers and leaves FOP unwritten; a processor stores them, and they are
+ * the VP's FP_CONTROL_STATUS / XMM_CONTROL_STATUS registers. The same
+ * stores in QEMU's order (the first is FCW, at the operand) through the
+ * memory wrappers of unicorn_hooks.c (sim_x86__helper_store), with the
+ * FOP, FIP and FDP the processor stores (SDM
+ * vol. 1, FXSAVE): in 64-bit mode the 64-bit form, 8-byte FIP and FDP as
+ * FXSAVE64 writes them (the helper is not told about REX.W, so a plain
+ * FXSAVE in 64-bit mode gets that form too), elsewhere the 32-bit form
+ * with the FCS and FDS selectors. (XSAVE keeps QEMU's x87 header: FIP
+ * and FDP 0, FOP unwritten; FXRSTOR and XRSTOR do not load the three.)
+ */
+void sim_x86__fxsave(struct sim_x86_vcpu *vp, uint64_t ptr, uintptr_t ra)
+{
+	if (ptr & 0xf)
+		sim_x86__raise_gp(vp, ra);
+	int mmu = sim_x86__data_mmu_idx(vp);
+	bool cs64 = sim_x86__cs64(vp);
+	uint16_t cw, sw, tw, fop, fcs, fds;
+	uint64_t fip, fdp;
+	uc_reg_read(vp->uc, UC_X86_REG_FPCW, &cw);
+	uc_reg_read(vp->uc, UC_X86_REG_FPSW, &sw);
+	uc_reg_read(vp->uc, UC_X86_REG_FPTAG, &tw);
+	uc_reg_read(vp->uc, UC_X86_REG_FOP, &fop);
+	uc_reg_read(vp->uc, UC_X86_REG_FIP, &fip);
+	uc_reg_read(vp->uc, UC_X86_REG_FCS, &fcs);
+	uc_reg_read(vp->uc, UC_X86_REG_FDP, &fdp);
+	uc_reg_read(vp->uc, UC_X86_REG_FDS, &fds);
+	sim_x86__helper_store(vp, ptr, cw, 2, mmu, ra);
+	sim_x86__helper_store(vp, ptr + 2, sw, 2, mmu, ra);
+	sim_x86__helper_store(vp, ptr + 4, sim_x86__abridged_tag(tw), 2, mmu, ra); /* and reserved byte 5 */
+	sim_x86__helper_store(vp, ptr + 6, fop & 0x7ff, 2, mmu, ra);
+	if (cs64) {
+		sim_x86__helper_store(vp, ptr + 8, fip, 8, mmu, ra);
+		sim_x86__helper_store(vp, ptr + 16, fdp, 8, mmu, ra);
+	} else {
+		sim_x86__helper_store(vp, ptr + 8, (uint32_t)fip, 4, mmu, ra);
+		sim_x86__helper_store(vp, ptr + 12, fcs, 4, mmu, ra);
+		sim_x86__helper_store(vp, ptr + 16, (uint32_t)fdp, 4, mmu, ra);
+		sim_x86__helper_store(vp, ptr + 20, fds, 4, mmu, ra);
+	}
+	int top = (sw >> 11) & 7;
+	for (int i = 0; i < 8; i++) { /* ST(i) */
+		struct fp80 f;
+		uc_reg_read(vp->uc, UC_X86_REG_FP0 + ((top + i) & 7), &f);
+		sim_x86__helper_store(vp, ptr + 32 + 16 * i, f.mantissa, 8, mmu, ra);
+		sim_x86__helper_store(vp, ptr + 40 + 16 * i, f.exponent, 2, mmu, ra);
+	}
+	if (!(cr(vp, 4) & CR4_OSFXSR))
+		return;
+	uint32_t mx;
+	uc_reg_read(vp->uc, UC_X86_REG_MXCSR, &mx);
+	sim_x86__helper_store(vp, ptr + 24, mx, 4, mmu, ra);
+	sim_x86__helper_store(vp, ptr + 28, MXCSR_MASK, 4, mmu, ra);
+	/* fast FXSAVE (EFER.FFXSR, CPL 0, long mode) leaves the XMM registers out */
+	if ((*vp->efer & EFER_FFXSR) && sim_x86__cpl(vp) == 0 && sim_x86__long_mode(vp))
+		return;
+	for (int i = 0; i < (cs64 ? 16 : 8); i++) {
+		uint64_t q[2];
+		memcpy(q, vp->xmm + 64 * i, 16);
+		sim_x86__helper_store(vp, ptr + 160 + 16 * i, q[0], 8, mmu, ra);
+		sim_x86__helper_store(vp, ptr + 168 + 16 * i, q[1], 8, mmu, ra);
+	}
 }
 
 #define XSAVE_BLOB_SIZE 576

@@ -257,6 +257,11 @@ bool sim_x86__cs64(struct sim_x86_vcpu *vp)
 	return (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS64_MASK) != 0;
 }
 
+bool sim_x86__long_mode(struct sim_x86_vcpu *vp)
+{
+	return (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_LMA_MASK) != 0;
+}
+
 bool sim_x86__interrupt_shadow(struct sim_x86_vcpu *vp)
 {
 	return (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_INHIBIT_IRQ_MASK) != 0;
@@ -613,7 +618,7 @@ void helper_hlt_x86_64(void *env, int next_eip_addend)
 	sim_x86__stop_here(vp, 0);
 }
 
-/* ---- CPUID ---- */
+/* ---- CPUID: cpuid.c ---- */
 void helper_cpuid_x86_64(void *env);
 void helper_cpuid_x86_64(void *env)
 {
@@ -622,18 +627,7 @@ void helper_cpuid_x86_64(void *env)
 		orig.cpuid(env);
 		return;
 	}
-	uint32_t out[4];
-	uint64_t *r = regs(vp);
-	sim_x86_vcpu_cpuid(vp, (uint32_t)r[0], (uint32_t)r[1], out);
-	if (vp->icpt.cpuid) {
-		vp->ex.kind = EXIT_CPUID;
-		memcpy(vp->ex.def, out, sizeof(out));
-		sim_x86__stop_here(vp, (uintptr_t)__builtin_return_address(0));
-	}
-	r[0] = out[0];
-	r[3] = out[1];
-	r[1] = out[2];
-	r[2] = out[3];
+	sim_x86__cpuid_insn(vp, (uintptr_t)__builtin_return_address(0));
 }
 
 /* ---- RDMSR, WRMSR: decided in msr.c ---- */
@@ -769,18 +763,7 @@ CPU_ST_WRAP(cpu_stw_mmuidx_ra_x86_64, cpu_stw, uint32_t, 2)
 CPU_ST_WRAP(cpu_stl_mmuidx_ra_x86_64, cpu_stl, uint32_t, 4)
 CPU_ST_WRAP(cpu_stq_mmuidx_ra_x86_64, cpu_stq, uint64_t, 8)
 
-/*
- * FXSAVE. QEMU 5.0's stores zeros for the x87 last instruction and data
- * pointers and leaves FOP unwritten; a processor stores them, and they are
- * the VP's FP_CONTROL_STATUS / XMM_CONTROL_STATUS registers. The same
- * stores in QEMU's order (the first is FCW, at the operand) through the
- * wrappers above, with the FOP, FIP and FDP the processor stores (SDM
- * vol. 1, FXSAVE): in 64-bit mode the 64-bit form, 8-byte FIP and FDP as
- * FXSAVE64 writes them (the helper is not told about REX.W, so a plain
- * FXSAVE in 64-bit mode gets that form too), elsewhere the 32-bit form
- * with the FCS and FDS selectors. (XSAVE keeps QEMU's x87 header: FIP
- * and FDP 0, FOP unwritten; FXRSTOR and XRSTOR do not load the three.)
- */
+/* FXSAVE: fpu.c's, which stores FOP, FIP and FDP as a processor does (QEMU 5.0's does not) */
 void helper_fxsave_x86_64(void *env, uint64_t ptr);
 void helper_fxsave_x86_64(void *env, uint64_t ptr)
 {
@@ -790,58 +773,31 @@ void helper_fxsave_x86_64(void *env, uint64_t ptr)
 		orig.fxsave(env, ptr);
 		return;
 	}
-	if (ptr & 0xf)
-		raise_exception_err_ra_x86_64(env, 13, 0, ra);
+	sim_x86__fxsave(vp, ptr, ra);
+}
+
+/*
+ * A store of QEMU's helpers (size 2, 4 or 8), through the wrappers above,
+ * for fpu.c's FXSAVE.
+ */
+void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
+			   uintptr_t ra)
+{
+	if (size == 2)
+		cpu_stw_mmuidx_ra_x86_64(vp->env, addr, (uint32_t)val, mmu_idx, ra);
+	else if (size == 4)
+		cpu_stl_mmuidx_ra_x86_64(vp->env, addr, (uint32_t)val, mmu_idx, ra);
+	else
+		cpu_stq_mmuidx_ra_x86_64(vp->env, addr, val, mmu_idx, ra);
+}
+
+/* The MMU index of a data access at the VP's CPL (SMAP and RFLAGS.AC for CPL 0-2), as QEMU's helpers use. */
+int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp)
+{
 	uint32_t hf = ENV32(vp, UCI_ENV_HFLAGS);
-	int mmu = (hf & UCI_HF_CPL_MASK) == 3 ? UCI_MMU_USER_IDX
-		  : (!(hf & UCI_HF_SMAP_MASK) || (ENV64(vp, UCI_ENV_EFLAGS) & RFLAGS_AC)) ? UCI_MMU_KNOSMAP_IDX
-											     : UCI_MMU_KSMAP_IDX;
-	bool cs64 = (hf & UCI_HF_CS64_MASK) != 0;
-	uint16_t cw, sw, tw, fop, fcs, fds;
-	uint64_t fip, fdp;
-	uc_reg_read(vp->uc, UC_X86_REG_FPCW, &cw);
-	uc_reg_read(vp->uc, UC_X86_REG_FPSW, &sw);
-	uc_reg_read(vp->uc, UC_X86_REG_FPTAG, &tw);
-	uc_reg_read(vp->uc, UC_X86_REG_FOP, &fop);
-	uc_reg_read(vp->uc, UC_X86_REG_FIP, &fip);
-	uc_reg_read(vp->uc, UC_X86_REG_FCS, &fcs);
-	uc_reg_read(vp->uc, UC_X86_REG_FDP, &fdp);
-	uc_reg_read(vp->uc, UC_X86_REG_FDS, &fds);
-	cpu_stw_mmuidx_ra_x86_64(env, ptr, cw, mmu, ra);
-	cpu_stw_mmuidx_ra_x86_64(env, ptr + 2, sw, mmu, ra);
-	cpu_stw_mmuidx_ra_x86_64(env, ptr + 4, sim_x86__abridged_tag(tw), mmu, ra); /* and reserved byte 5 */
-	cpu_stw_mmuidx_ra_x86_64(env, ptr + 6, fop & 0x7ff, mmu, ra);
-	if (cs64) {
-		cpu_stq_mmuidx_ra_x86_64(env, ptr + 8, fip, mmu, ra);
-		cpu_stq_mmuidx_ra_x86_64(env, ptr + 16, fdp, mmu, ra);
-	} else {
-		cpu_stl_mmuidx_ra_x86_64(env, ptr + 8, (uint32_t)fip, mmu, ra);
-		cpu_stl_mmuidx_ra_x86_64(env, ptr + 12, fcs, mmu, ra);
-		cpu_stl_mmuidx_ra_x86_64(env, ptr + 16, (uint32_t)fdp, mmu, ra);
-		cpu_stl_mmuidx_ra_x86_64(env, ptr + 20, fds, mmu, ra);
-	}
-	int top = (sw >> 11) & 7;
-	for (int i = 0; i < 8; i++) { /* ST(i) */
-		struct fp80 f;
-		uc_reg_read(vp->uc, UC_X86_REG_FP0 + ((top + i) & 7), &f);
-		cpu_stq_mmuidx_ra_x86_64(env, ptr + 32 + 16 * i, f.mantissa, mmu, ra);
-		cpu_stw_mmuidx_ra_x86_64(env, ptr + 40 + 16 * i, f.exponent, mmu, ra);
-	}
-	if (!(cr(vp, 4) & CR4_OSFXSR))
-		return;
-	uint32_t mx;
-	uc_reg_read(vp->uc, UC_X86_REG_MXCSR, &mx);
-	cpu_stl_mmuidx_ra_x86_64(env, ptr + 24, mx, mmu, ra);
-	cpu_stl_mmuidx_ra_x86_64(env, ptr + 28, MXCSR_MASK, mmu, ra);
-	/* fast FXSAVE (EFER.FFXSR, CPL 0, long mode) leaves the XMM registers out */
-	if ((ENV64(vp, UCI_ENV_EFER) & EFER_FFXSR) && !(hf & UCI_HF_CPL_MASK) && (hf & UCI_HF_LMA_MASK))
-		return;
-	for (int i = 0; i < (cs64 ? 16 : 8); i++) {
-		uint64_t q[2];
-		memcpy(q, vp->xmm + 64 * i, 16);
-		cpu_stq_mmuidx_ra_x86_64(env, ptr + 160 + 16 * i, q[0], mmu, ra);
-		cpu_stq_mmuidx_ra_x86_64(env, ptr + 168 + 16 * i, q[1], mmu, ra);
-	}
+	return (hf & UCI_HF_CPL_MASK) == 3 ? UCI_MMU_USER_IDX
+	       : (!(hf & UCI_HF_SMAP_MASK) || (ENV64(vp, UCI_ENV_EFLAGS) & RFLAGS_AC)) ? UCI_MMU_KNOSMAP_IDX
+										  : UCI_MMU_KSMAP_IDX;
 }
 
 /* INT n, INT3, INTO: remember the instruction's length, to report an intercepted delivery at it */

@@ -251,6 +251,7 @@ void sim_x86__recompute_hflags(struct sim_x86_vcpu *vp);
 void sim_x86__reset_hflags(struct sim_x86_vcpu *vp);
 unsigned sim_x86__cpl(struct sim_x86_vcpu *vp);
 bool sim_x86__cs64(struct sim_x86_vcpu *vp);
+bool sim_x86__long_mode(struct sim_x86_vcpu *vp);
 bool sim_x86__interrupt_shadow(struct sim_x86_vcpu *vp);
 void sim_x86__set_interrupt_shadow(struct sim_x86_vcpu *vp, bool on);
 bool sim_x86__nmi_masked(struct sim_x86_vcpu *vp);
@@ -265,6 +266,9 @@ bool sim_x86__irq_requested(struct sim_x86_vcpu *vp);
 void *sim_x86__uc_region(struct sim_x86_vcpu *vp, uint64_t gpa);
 struct sim_x86_vcpu *sim_x86__enter(struct sim_x86_vcpu *vp);
 void sim_x86__leave(struct sim_x86_vcpu *saved);
+void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
+			   uintptr_t ra);
+int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp);
 __attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra);
 __attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra);
 void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
@@ -329,6 +333,10 @@ uint8_t sim_x86__abridged_tag(uint16_t tw);
 uint16_t sim_x86__full_tag(uint8_t t);
 int sim_x86__xsave_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
 int sim_x86__xsave_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
+void sim_x86__fxsave(struct sim_x86_vcpu *vp, uint64_t ptr, uintptr_t ra);
+
+/* ---- cpuid.c ---- */
+void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra);
 
 /* ---- code_pages.c ---- */
 void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
