@@ -39,7 +39,8 @@ void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
 	uintptr_t page;
 	size_t i, n;
 
-	if ((cr(vp, 0) & CR0_PG) && sim_x86__walk(vp, la, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
+	if ((cr(vp, 0) & CR0_PG) &&
+	    sim_x86__walk(vp, la, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
 		return;
 	slot = sim_x86__find_slot(vp, gpa);
 	if (!slot || !(slot->flags & SIM_MEM_WRITE))

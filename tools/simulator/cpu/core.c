@@ -196,8 +196,9 @@ static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
 		memset(m, 0, sizeof(*m));
 		fill_header(vp, &m->header, vp->ex.access, 0);
 		m->cache_type = vp->ex.msg_type == HVMSG_UNMAPPED_GPA ? 0 /* UC */ : 6 /* WB */;
-		m->instruction_byte_count =
-			(uint8_t)sim_x86__read_linear(vp, sim_x86__cur_rip_linear(vp), m->instruction_bytes, sizeof(m->instruction_bytes));
+		m->instruction_byte_count = (uint8_t)sim_x86__read_linear(vp, sim_x86__cur_rip_linear(vp),
+									    m->instruction_bytes,
+									    sizeof(m->instruction_bytes));
 		m->memory_access_info.gva_valid = vp->ex.gva_valid;
 		m->memory_access_info.gva_gpa_valid = vp->ex.gva_valid;
 		m->tpr_priority = (uint8_t)(vp->apic[APIC_TPR] >> 4);
@@ -241,8 +242,9 @@ static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
 		m->exception_vector = vp->ex.vector;
 		m->exception_info.error_code_valid = vp->ex.ec_valid;
 		m->exception_info.software_exception = vp->ex.soft;
-		m->instruction_byte_count =
-			(uint8_t)sim_x86__read_linear(vp, sim_x86__cur_rip_linear(vp), m->instruction_bytes, sizeof(m->instruction_bytes));
+		m->instruction_byte_count = (uint8_t)sim_x86__read_linear(vp, sim_x86__cur_rip_linear(vp),
+									    m->instruction_bytes,
+									    sizeof(m->instruction_bytes));
 		m->error_code = vp->ex.ec_valid ? vp->ex.error_code : 0;
 		m->exception_parameter = vp->ex.param;
 		sim_x86__get_segment(vp, S_DS, &m->ds_segment);

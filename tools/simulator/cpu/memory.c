@@ -291,7 +291,8 @@ int sim_x86__mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, boo
 	vp->fault_page_armed = false;
 	for (int i = 0; i < npages; i++) {
 		uint64_t a = i ? (pages[1] & ~0xfffull) : la;
-		if (sim_x86__walk(vp, a, write ? ACC_WRITE : ACC_READ, user, true, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS) {
+		if (sim_x86__walk(vp, a, write ? ACC_WRITE : ACC_READ, user, true, false, &gpa) !=
+		    HV_TRANSLATE_GVA_SUCCESS) {
 			/* QEMU's own walk raises the page fault, even where the page maps no RAM */
 			vp->fault_page = a & ~0xfffull;
 			vp->fault_page_armed = true;
@@ -393,7 +394,8 @@ static void hook_track(uc_engine *uc, uc_mem_type type, uint64_t address, int si
 		return;
 	bool w = type == UC_MEM_WRITE;
 	for (uint64_t a = address & ~0xfffull; a <= ((address + (uint64_t)size - 1) & ~0xfffull); a += 4096) {
-		if (sim_x86__walk(vp, a, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS && sim_x86__find_slot(vp, gpa))
+		if (sim_x86__walk(vp, a, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS &&
+		    sim_x86__find_slot(vp, gpa))
 			vp->track_fn(vp->track_opaque, gpa >> 12, w);
 	}
 }

@@ -497,7 +497,8 @@ void sim_x86__update_irq_request(struct sim_x86_vcpu *vp)
 /* An interrupt or NMI request is raised for the CPU loop. */
 bool sim_x86__irq_requested(struct sim_x86_vcpu *vp)
 {
-	return (*(uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST) & (UCI_CPU_INTERRUPT_HARD | UCI_CPU_INTERRUPT_NMI)) != 0;
+	uint32_t req = *(uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
+	return (req & (UCI_CPU_INTERRUPT_HARD | UCI_CPU_INTERRUPT_NMI)) != 0;
 }
 
 /* ---------------------------------------------------------------------
