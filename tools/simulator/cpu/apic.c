@@ -2,9 +2,9 @@
 /*
  * mshv-sim CPU model: the local APIC (xAPIC registers at the APIC page,
  * owned by the VP's run thread), interrupts asserted from other threads,
- * what the VP can take, and the LAPIC state blob. Delivering an interrupt
- * is QEMU's, driven from unicorn_hooks.c (x86_cpu_exec_interrupt), as is
- * CR8 (the TPR in 64-bit mode).
+ * what the VP can take, the LAPIC state blob, and CR8 (the TPR in 64-bit
+ * mode). Delivering an interrupt is QEMU's, driven from unicorn_hooks.c
+ * (x86_cpu_exec_interrupt).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -274,9 +274,9 @@ int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t le
  * when set). QEMU's helpers keep CR8 in a private v_tpr (unicorn has no APIC
  * model), so unicorn_hooks.c's helper_read_crN/helper_write_crN hand CR8
  * to these (the reserved bits are checked there) and leave the other
- * control registers to QEMU.
- * A write goes through sim_x86__apic_write, as a TPR write through the APIC page
- * does: it re-evaluates what is deliverable and requests the interrupt.
+ * control registers to QEMU. A write goes through sim_x86__apic_write, as
+ * a TPR write through the APIC page does: it re-evaluates what is
+ * deliverable and requests the interrupt.
  * QEMU's translator ends the translation block after every MOV to CRn
  * (translate.c, case 0x122: gen_jmp_im(next) + gen_eob), so the CPU loop
  * looks at the request before the next instruction, and an interrupt the

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * mshv-sim CPU model: x87/SSE state. The XCR0 values the model accepts,
- * FXSAVE's abridged tag byte, and the XSAVE state blob (MSHV_VP_STATE_XSAVE:
- * the compacted XSAVE area with the x87 and SSE components). XSAVE itself
- * is QEMU's, enabled in unicorn_hooks.c (model_enable_xsave); FXSAVE is
- * ours, to store FOP, FIP and FDP (unicorn_hooks.c's helper_fxsave_x86_64
- * calls it).
+ * FXSAVE's abridged tag byte, FXSAVE (ours, to store FOP, FIP and FDP;
+ * unicorn_hooks.c's helper_fxsave_x86_64 calls it) and the XSAVE state
+ * blob (MSHV_VP_STATE_XSAVE: the compacted XSAVE area with the x87 and SSE
+ * components). XSAVE itself is QEMU's, enabled in unicorn_hooks.c
+ * (model_enable_xsave).
  */
 #include <errno.h>
 #include <string.h>

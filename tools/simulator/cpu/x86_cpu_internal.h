@@ -16,15 +16,16 @@
  *   code_pages.c     host pages of translated code, kept read-only so that
  *                    the VMM's rewrites of guest code are noticed
  *   apic.c           the local APIC: registers, interrupt assertion, what
- *                    is deliverable
+ *                    is deliverable, CR8, the LAPIC state blob
  *   msr.c            the MSRs the hypervisor owns, and what RDMSR/WRMSR of
- *                    one nobody implements does
- *   fpu.c            x87/SSE state formats, XCR0, the XSAVE state blob
- *   cpuid.c          the CPUID leaves the hypervisor presents
+ *                    an MSR do (emulated, intercepted, ignored or #GP)
+ *   fpu.c            x87/SSE state formats, XCR0, FXSAVE, the XSAVE blob
+ *   cpuid.c          the CPUID leaves the hypervisor presents, the CPUID
+ *                    instruction
  *   unicorn_hooks.c  everything that depends on unicorn's internals: the
- *                    layout of its CPU state, the QEMU helpers it calls that
- *                    the model replaces, and event delivery. The only file
- *                    that includes unicorn_internals.h.
+ *                    layout of its CPU state, the QEMU functions it calls
+ *                    that the model replaces, event delivery. The only
+ *                    file that includes unicorn_internals.h.
  */
 #ifndef MSHV_SIM_X86_CPU_INTERNAL_H
 #define MSHV_SIM_X86_CPU_INTERNAL_H
@@ -240,40 +241,8 @@ static inline uint64_t cr(struct sim_x86_vcpu *vp, int n)
 #define S_GDTR 8
 #define S_IDTR 9
 
-/* ---- unicorn_hooks.c: the engine ---- */
-bool sim_x86__resolve_originals(void);
-bool sim_x86__engine_attach(struct sim_x86_vcpu *vp);
-void sim_x86__get_segment(struct sim_x86_vcpu *vp, int s, struct hv_x64_segment_register *h);
-void sim_x86__set_segment(struct sim_x86_vcpu *vp, int s, const struct hv_x64_segment_register *h);
-void sim_x86__get_table(struct sim_x86_vcpu *vp, int s, struct hv_x64_table_register *t);
-void sim_x86__set_table(struct sim_x86_vcpu *vp, int s, const struct hv_x64_table_register *t);
-void sim_x86__recompute_hflags(struct sim_x86_vcpu *vp);
-void sim_x86__reset_hflags(struct sim_x86_vcpu *vp);
-unsigned sim_x86__cpl(struct sim_x86_vcpu *vp);
-bool sim_x86__cs64(struct sim_x86_vcpu *vp);
-bool sim_x86__long_mode(struct sim_x86_vcpu *vp);
-bool sim_x86__interrupt_shadow(struct sim_x86_vcpu *vp);
-void sim_x86__set_interrupt_shadow(struct sim_x86_vcpu *vp, bool on);
-bool sim_x86__nmi_masked(struct sim_x86_vcpu *vp);
-void sim_x86__set_nmi_masked(struct sim_x86_vcpu *vp, bool on);
-void sim_x86__engine_cpuid(struct sim_x86_vcpu *vp, uint32_t index, uint32_t count, uint32_t *eax,
-			   uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
-void sim_x86__tlb_flush(struct sim_x86_vcpu *vp);
-void sim_x86__tb_flush(struct sim_x86_vcpu *vp);
-void sim_x86__cpu_exit(struct sim_x86_vcpu *vp);
-void sim_x86__update_irq_request(struct sim_x86_vcpu *vp);
-bool sim_x86__irq_requested(struct sim_x86_vcpu *vp);
-void *sim_x86__uc_region(struct sim_x86_vcpu *vp, uint64_t gpa);
-struct sim_x86_vcpu *sim_x86__enter(struct sim_x86_vcpu *vp);
-void sim_x86__leave(struct sim_x86_vcpu *saved);
-void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
-			   uintptr_t ra);
-int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp);
-__attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra);
-__attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra);
-void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
-void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user);
-bool sim_x86__hook_invalid(uc_engine *uc, void *user);
+/* ---- core.c ---- */
+void sim_x86__futex_wake(_Atomic uint32_t *w);
 
 /* ---- registers.c ---- */
 void sim_x86__reset_state(struct sim_x86_vcpu *vp);
@@ -283,9 +252,21 @@ enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 const struct sim_mem_slot *sim_x86__find_slot(const struct sim_x86_vcpu *vp, uint64_t gpa);
 int sim_x86__walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool check, bool set_ad,
 		  uint64_t *gpa);
+size_t sim_x86__read_linear(struct sim_x86_vcpu *vp, uint64_t la, uint8_t *buf, size_t n);
+uint64_t sim_x86__cur_rip_linear(struct sim_x86_vcpu *vp);
+int sim_x86__mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool write, uint64_t *val,
+			uintptr_t ra, bool user);
+bool sim_x86__hook_fetch_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+			     void *user);
+bool sim_x86__hook_data_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+			    void *user);
+void sim_x86__track_apply(struct sim_x86_vcpu *vp);
 
-/* ---- core.c ---- */
-void sim_x86__futex_wake(_Atomic uint32_t *w);
+/* ---- code_pages.c ---- */
+void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
+void sim_x86__code_pages_release(void);
+unsigned sim_x86__code_pages_gen(void);
+void sim_x86__code_fault_handler_install(void);
 
 /* ---- apic.c ---- */
 bool sim_x86__is_apic_gpa(const struct sim_x86_vcpu *vp, uint64_t gpa);
@@ -311,19 +292,8 @@ void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val);
 #define HV_MSR_EOM 0x40000084u
 #define HV_MSR_SINT0 0x40000090u
 #define MSR_DEBUG_CTL 0x1d9u
-
-
 bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val);
 bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val);
-size_t sim_x86__read_linear(struct sim_x86_vcpu *vp, uint64_t la, uint8_t *buf, size_t n);
-uint64_t sim_x86__cur_rip_linear(struct sim_x86_vcpu *vp);
-int sim_x86__mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool write, uint64_t *val,
-			uintptr_t ra, bool user);
-bool sim_x86__hook_fetch_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
-			     void *user);
-bool sim_x86__hook_data_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
-			    void *user);
-void sim_x86__track_apply(struct sim_x86_vcpu *vp);
 bool sim_x86__rdmsr(struct sim_x86_vcpu *vp, uintptr_t ra);
 bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra);
 
@@ -331,18 +301,53 @@ bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra);
 bool sim_x86__xcr0_valid(struct sim_x86_vcpu *vp, uint64_t v);
 uint8_t sim_x86__abridged_tag(uint16_t tw);
 uint16_t sim_x86__full_tag(uint8_t t);
+void sim_x86__fxsave(struct sim_x86_vcpu *vp, uint64_t ptr, uintptr_t ra);
 int sim_x86__xsave_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
 int sim_x86__xsave_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
-void sim_x86__fxsave(struct sim_x86_vcpu *vp, uint64_t ptr, uintptr_t ra);
 
 /* ---- cpuid.c ---- */
 void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra);
 
-/* ---- code_pages.c ---- */
-void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
-void sim_x86__code_pages_release(void);
-unsigned sim_x86__code_pages_gen(void);
-void sim_x86__code_fault_handler_install(void);
+/* ---- unicorn_hooks.c ---- */
+/* set-up: the replaced functions' originals, the VP's CPU in its new unicorn instance */
+bool sim_x86__resolve_originals(void);
+bool sim_x86__engine_attach(struct sim_x86_vcpu *vp);
+/* state kept in unicorn's own encoding */
+void sim_x86__get_segment(struct sim_x86_vcpu *vp, int s, struct hv_x64_segment_register *h);
+void sim_x86__set_segment(struct sim_x86_vcpu *vp, int s, const struct hv_x64_segment_register *h);
+void sim_x86__get_table(struct sim_x86_vcpu *vp, int s, struct hv_x64_table_register *t);
+void sim_x86__set_table(struct sim_x86_vcpu *vp, int s, const struct hv_x64_table_register *t);
+void sim_x86__recompute_hflags(struct sim_x86_vcpu *vp);
+void sim_x86__reset_hflags(struct sim_x86_vcpu *vp);
+unsigned sim_x86__cpl(struct sim_x86_vcpu *vp);
+bool sim_x86__cs64(struct sim_x86_vcpu *vp);
+bool sim_x86__long_mode(struct sim_x86_vcpu *vp);
+bool sim_x86__interrupt_shadow(struct sim_x86_vcpu *vp);
+void sim_x86__set_interrupt_shadow(struct sim_x86_vcpu *vp, bool on);
+bool sim_x86__nmi_masked(struct sim_x86_vcpu *vp);
+void sim_x86__set_nmi_masked(struct sim_x86_vcpu *vp, bool on);
+/* unicorn's CPU and CPU loop */
+void sim_x86__engine_cpuid(struct sim_x86_vcpu *vp, uint32_t index, uint32_t count, uint32_t *eax,
+			   uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
+void sim_x86__tlb_flush(struct sim_x86_vcpu *vp);
+void sim_x86__tb_flush(struct sim_x86_vcpu *vp);
+void sim_x86__cpu_exit(struct sim_x86_vcpu *vp);
+void sim_x86__update_irq_request(struct sim_x86_vcpu *vp);
+bool sim_x86__irq_requested(struct sim_x86_vcpu *vp);
+void *sim_x86__uc_region(struct sim_x86_vcpu *vp, uint64_t gpa);
+/* around a run: the VP the replaced functions act for on this thread */
+struct sim_x86_vcpu *sim_x86__enter(struct sim_x86_vcpu *vp);
+void sim_x86__leave(struct sim_x86_vcpu *saved);
+/* inside a run, from a TCG helper (ra: its return address) */
+__attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra);
+__attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra);
+void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
+void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
+			   uintptr_t ra);
+int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp);
+/* unicorn hooks (UC_HOOK_INTR, UC_HOOK_INSN_INVALID) */
+void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user);
+bool sim_x86__hook_invalid(uc_engine *uc, void *user);
 
 #pragma GCC visibility pop
 
