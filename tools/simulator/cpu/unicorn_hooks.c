@@ -801,18 +801,6 @@ int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp)
 										  : UCI_MMU_KSMAP_IDX;
 }
 
-/* INT n, INT3, INTO: remember the instruction's length, to report an intercepted delivery at it */
-void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, int next_eip_addend)
-	__attribute__((noreturn));
-void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, int next_eip_addend)
-{
-	struct sim_x86_vcpu *vp = vp_of(env);
-	if (vp)
-		vp->int_len = is_int ? next_eip_addend : 0;
-	orig.raise_interrupt(env, intno, is_int, error_code, next_eip_addend);
-	__builtin_unreachable();
-}
-
 /* unicorn checks permissions with the linear address; give it the guest-physical one */
 void *memory_mapping(void *uc, uint64_t address);
 void *memory_mapping(void *uc, uint64_t address)
@@ -853,6 +841,18 @@ void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, ui
 /* ---------------------------------------------------------------------
  * Event delivery: kicks, interrupts, exceptions, triple fault
  * --------------------------------------------------------------------- */
+/* INT n, INT3, INTO: remember the instruction's length, to report an intercepted delivery at it */
+void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, int next_eip_addend)
+	__attribute__((noreturn));
+void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, int next_eip_addend)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp)
+		vp->int_len = is_int ? next_eip_addend : 0;
+	orig.raise_interrupt(env, intno, is_int, error_code, next_eip_addend);
+	__builtin_unreachable();
+}
+
 void x86_cpu_exec_enter_x86_64(void *cs);
 void x86_cpu_exec_enter_x86_64(void *cs)
 {
