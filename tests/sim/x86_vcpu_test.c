@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * Engine test of mshv-sim's x86 CPU model (tools/simulator/x86_vcpu.h),
+ * Engine test of mshv-sim's x86 CPU model (tools/simulator/cpu/x86_vcpu.h),
  * linked with the engine directly. Guest programs are assembled by the C
  * compiler's assembler from the top-level asm blocks below (each has a
  * fixed load address; absolute addresses are computed from it).
@@ -9,7 +9,7 @@
  *   x86_vcpu_test --bench  OUT exits/s (completed through the register page)
  *                          and guest instructions/s of a compute loop
  *
- * Build: cc -std=gnu11 -I. -Itools/simulator tools/simulator/x86_vcpu.c
+ * Build: cc -std=gnu11 -I. -Itools/simulator/cpu tools/simulator/cpu/[a-z]*.c
  *        tests/sim/x86_vcpu_test.c -rdynamic -lunicorn -lpthread -ldl
  */
 #define _GNU_SOURCE
@@ -1498,7 +1498,7 @@ static void test_fp_control_status(void)
 	guest_fini(&g);
 }
 
-/* ---- MSRs no one implements: #GP, ignored, or intercepted (x86_vcpu.c, helper_rdmsr_x86_64) ---- */
+/* ---- MSRs no one implements: #GP, ignored, or intercepted (cpu/msr.c) ---- */
 #define MSR_RD_AT (0x1000 + (uint64_t)(p_msr_rd - p_msr_start))
 #define MSR_WR_AT (0x1000 + (uint64_t)(p_msr_wr - p_msr_start))
 

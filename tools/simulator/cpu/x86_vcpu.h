@@ -54,8 +54,7 @@ struct sim_mem_slot {
  * an intercept point: the intercepts of HVCALL_INSTALL_INTERCEPT and the
  * partition's HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION. MSR access
  * masks are HV_INTERCEPT_ACCESS_MASK_READ and/or _WRITE. The order in which
- * RDMSR/WRMSR consult them is described at helper_rdmsr_x86_64 in
- * x86_vcpu.c.
+ * RDMSR/WRMSR consult them is described in cpu/msr.c.
  */
 struct sim_x86_intercepts {
 	bool cpuid;                  /* every CPUID exits with HVMSG_X64_CPUID_INTERCEPT */

@@ -3,7 +3,7 @@
  * mshv-sim: the few unicorn 2.0.1 (QEMU 5.0 x86_64 target) internals the
  * CPU engine depends on. Facts only, measured from the 2.0.1 sources and
  * from the disassembly of Debian's libunicorn.so.2 (2.0.1.post1); no code
- * of unicorn or QEMU is reproduced here. x86_vcpu.c checks every layout
+ * of unicorn or QEMU is reproduced here. unicorn_hooks.c checks every layout
  * fact it can at VP creation (uci_check_layout) and refuses to create a VP
  * when one does not hold, so a different unicorn build fails loudly
  * instead of corrupting guest state.
@@ -12,7 +12,8 @@
  * and a few CPU class methods through relocations against exported
  * symbols, so a definition of the same name in the executable (exported:
  * link with -rdynamic) or in a preloaded library replaces unicorn's; the
- * original stays reachable through dlsym(RTLD_NEXT, name). Replaced (x86_vcpu.c):
+ * original stays reachable through dlsym(RTLD_NEXT, name). Replaced in
+ * unicorn_hooks.c:
  *   helper_{in,out}{b,w,l}_x86_64, helper_hlt/cpuid/rdmsr/wrmsr_x86_64   precise exits
  *   helper_read_crN_x86_64, helper_write_crN_x86_64   CR8 is the local APIC's TPR
  *   helper_ret_ldub/le_lduw/le_ldul/le_ldq_mmu_x86_64,

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim CPU model: the CPUID leaves the hypervisor presents. QEMU's
+ * qemu64 model (with XSAVE, see unicorn_hooks.c), the hypervisor's
+ * changes to leaf 1, and the hypervisor's own leaves 0x40000000 on; the
+ * CPUID instruction (its intercept).
+ */
+#include <string.h>
+
+#include "x86_cpu_internal.h"
+
+void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uint32_t out[4])
+{
+	uint32_t a = 0, b = 0, c = 0, d = 0;
+	if (eax >= 0x40000000u && eax < 0x40000100u) {
+		switch (eax) {
+		case 0x40000000u: /* vendor "Microsoft Hv", highest leaf */
+			a = 0x40000006u;
+			b = 0x7263694d;
+			c = 0x666f736f;
+			d = 0x76482074;
+			break;
+		case 0x40000001u: /* interface "Hv#1" */
+			a = 0x31237648;
+			break;
+		case 0x40000003u: /* partition privileges: VP index and hypercall MSRs */
+			a = (1u << 5) | (1u << 6);
+			break;
+		default:
+			break;
+		}
+	} else {
+		sim_x86__engine_cpuid(vp, eax, ecx, &a, &b, &c, &d);
+		if (eax == 1) {
+			c |= 1u << 31;                                  /* hypervisor present */
+			b = (b & 0x0000ffffu) | (1u << 16) | (vp->vp_index << 24); /* initial APIC ID */
+			d |= 1u << 9;                                   /* APIC */
+		}
+	}
+	out[0] = a;
+	out[1] = b;
+	out[2] = c;
+	out[3] = d;
+}
+
+/*
+ * CPUID executed by the guest (unicorn_hooks.c's helper_cpuid_x86_64, ra
+ * its return address): the leaf, or the VP stops at the intercept.
+ */
+void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	uint32_t out[4];
+	uint64_t *r = regs(vp);
+	sim_x86_vcpu_cpuid(vp, (uint32_t)r[0], (uint32_t)r[1], out);
+	if (vp->icpt.cpuid) {
+		vp->ex.kind = EXIT_CPUID;
+		memcpy(vp->ex.def, out, sizeof(out));
+		sim_x86__stop_here(vp, ra);
+	}
+	r[0] = out[0];
+	r[3] = out[1];
+	r[1] = out[2];
+	r[2] = out[3];
+}

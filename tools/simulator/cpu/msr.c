@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim CPU model: MSRs. The hypervisor's own (synthetic MSRs, the
+ * SynIC's, APIC_BASE, DEBUG_CTL), those QEMU implements, and what RDMSR
+ * and WRMSR of any other MSR do (sim_x86__rdmsr and sim_x86__wrmsr, for
+ * unicorn_hooks.c's helper_rdmsr_x86_64 and helper_wrmsr_x86_64).
+ */
+#include <pthread.h>
+
+#include "x86_cpu_internal.h"
+
+/* MSRs QEMU's own rdmsr/wrmsr implement. */
+static bool qemu_msr(uint32_t m)
+{
+	switch (m) {
+	case 0x10: /* TSC */
+	case 0x3a: /* FEATURE_CONTROL */
+	case 0x3b: /* TSC_ADJUST */
+	case 0xfe: /* MTRRCAP */
+	case 0x174: case 0x175: case 0x176: /* SYSENTER */
+	case 0x179: case 0x17a: case 0x17b: /* MCG */
+	case 0x1a0: /* MISC_ENABLE */
+	case 0x277: /* PAT */
+	case 0x2ff: /* MTRR_DEF_TYPE */
+	case 0x250: case 0x258: case 0x259: /* fixed MTRRs */
+	case 0xc0000080: case 0xc0000081: case 0xc0000082: case 0xc0000083: case 0xc0000084:
+	case 0xc0000100: case 0xc0000101: case 0xc0000102: case 0xc0000103:
+		return true;
+	default:
+		return (m >= 0x200 && m < 0x210) || (m >= 0x268 && m < 0x270);
+	}
+}
+
+bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
+{
+	switch (m) {
+	case 0x1b:
+		*val = vp->apic_base;
+		return true;
+	case HV_MSR_GUEST_OS_ID:
+		*val = vp->guest_os_id;
+		return true;
+	case HV_MSR_HYPERCALL:
+		*val = vp->hypercall_msr;
+		return true;
+	case HV_MSR_VP_INDEX:
+		*val = vp->vp_index;
+		return true;
+	case HV_MSR_REFERENCE_TSC:
+		*val = vp->reference_tsc;
+		return true;
+	case MSR_DEBUG_CTL:
+		*val = vp->debug_ctl;
+		return true;
+	case HV_MSR_SCONTROL:
+		*val = vp->scontrol;
+		return true;
+	case HV_MSR_SIEFP:
+		*val = vp->siefp;
+		return true;
+	case HV_MSR_SIMP:
+		*val = vp->simp;
+		return true;
+	case HV_MSR_EOM:
+		*val = 0; /* write-only: reads as 0 */
+		return true;
+	}
+	if (m >= HV_MSR_SINT0 && m < HV_MSR_SINT0 + 16) {
+		*val = vp->sint[m - HV_MSR_SINT0];
+		return true;
+	}
+	return false;
+}
+
+bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
+{
+	switch (m) {
+	case 0x1b:
+		vp->apic_base = (val & 0xffffff000ull) | (val & MSR_APIC_BASE_ENABLE) |
+				(vp->vp_index == 0 ? MSR_APIC_BASE_BSP : 0);
+		return true;
+	case HV_MSR_GUEST_OS_ID:
+		vp->guest_os_id = val;
+		return true;
+	case HV_MSR_HYPERCALL:
+		vp->hypercall_msr = val;
+		return true;
+	case HV_MSR_REFERENCE_TSC:
+		vp->reference_tsc = val;
+		return true;
+	case MSR_DEBUG_CTL:
+		vp->debug_ctl = val;
+		return true;
+	case HV_MSR_SCONTROL:
+		vp->scontrol = val;
+		return true;
+	case HV_MSR_SIEFP:
+		vp->siefp = val;
+		return true;
+	case HV_MSR_SIMP:
+		vp->simp = val;
+		return true;
+	case HV_MSR_EOM:
+		return true; /* end of message: no message queue is modelled */
+	}
+	if (m >= HV_MSR_SINT0 && m < HV_MSR_SINT0 + 16) {
+		vp->sint[m - HV_MSR_SINT0] = val;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * RDMSR and WRMSR (CPL > 0 has already raised #GP in QEMU's translator, as
+ * it does before any VM exit on hardware) are decided in this order:
+ *
+ *  1. An MSR the hypervisor implements (sim_x86__own_msr_*, qemu_msr) is
+ *     emulated. No MSR intercept applies to it.
+ *  2. Otherwise, when an MSR intercept covers the access, the VP stops at
+ *     the instruction and the root gets HVMSG_X64_MSR_INTERCEPT. Intercepts:
+ *     HV_INTERCEPT_TYPE_X64_MSR (every MSR the hypervisor does not
+ *     implement; no parameter) and HV_INTERCEPT_TYPE_X64_MSR_INDEX (the one
+ *     MSR in intercept_parameter.msr_index), each for the READ and/or WRITE
+ *     access of its mask. The message: header.rip = the RDMSR/WRMSR itself,
+ *     header.instruction_length = 2, intercept_access_type READ or WRITE,
+ *     msr_number = ECX, rax/rdx = RAX/RDX (for WRMSR, the value in EDX:EAX).
+ *     The root completes the access: RAX/RDX for a read and RIP +=
+ *     instruction_length, or a #GP through the pending-event register; a VP
+ *     re-run without either executes the instruction, and exits, again.
+ *  3. Otherwise HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION decides:
+ *     HV_UNIMPLEMENTED_MSR_ACTION_FAULT (0, a partition's default) raises
+ *     #GP(0) in the guest (its IDT/IVT, or an exception intercept of vector
+ *     13); IGNORE_WRITE_READ_ZERO (1) completes RDMSR with EDX:EAX = 0 and
+ *     WRMSR as a no-op, and the guest continues after the instruction.
+ *
+ * Sources. The order 1-2-3 is the hypervisor's documented MSR access rule
+ * (Hyper-V WDK "MSR Accesses": emulated if the hypervisor virtualizes the
+ * MSR and the partition holds its privilege, else a message to the parent
+ * if an MSR intercept is installed, else #GP); HvInterceptTypeX64Msr "applies
+ * to all MSRs that the hypervisor does not virtualize", takes no MSR value,
+ * and permits the read and write access types (WDK HV_INTERCEPT_TYPE and
+ * HvInstallIntercept: another access type is HV_STATUS_INVALID_PARAMETER, a
+ * mask of NONE removes the intercept). MSR_INDEX is per index
+ * (union hv_intercept_parameters.msr_index, Linux hvgdk_mini.h).
+ * instruction_length is guaranteed "for CPUID, I/O port, and MSR
+ * intercepts" (WDK HV_X64_INTERCEPT_MESSAGE_HEADER); openvmm (OpenHCL's
+ * handle_msr_intercept) resumes at rip + instruction_len. FAULT as the
+ * default and the meaning of IGNORE: the comments where Cloud Hypervisor
+ * (hypervisor/src/mshv, commit ada85f68f) and QEMU (target/i386/mshv) set
+ * IGNORE_WRITE_READ_ZERO for every partition; neither installs an MSR
+ * intercept (Cloud Hypervisor would only log an HVMSG_X64_MSR_INTERCEPT and
+ * re-enter the VP without completing it). openvmm's virt_mshv sets neither,
+ * so its guests get #GP.
+ *
+ * The simulator's choices where the sources are silent: the property only
+ * replaces the #GP of step 3, so an installed intercept wins over IGNORE;
+ * a read's message carries the registers as they are (openvmm's WHP-based
+ * stand-in for the hypervisor sends 0); at most SIM_MAX_MSR_INTERCEPTS index
+ * intercepts per partition (more: HV_STATUS_INSUFFICIENT_MEMORY); an index
+ * intercept of an MSR the hypervisor implements is accepted and never
+ * fires. A simplification: the synthetic MSRs of own_msr_* are emulated
+ * whatever the partition's privileges.
+ */
+enum msr_disposition { MSR_INTERCEPT, MSR_FAULT, MSR_IGNORE };
+
+static enum msr_disposition msr_unimplemented(struct sim_x86_vcpu *vp, uint32_t m, bool write)
+{
+	uint8_t want = write ? HV_INTERCEPT_ACCESS_MASK_WRITE : HV_INTERCEPT_ACCESS_MASK_READ;
+	enum msr_disposition d;
+
+	pthread_mutex_lock(&vp->icpt_lock);
+	d = vp->icpt.msr_ignore ? MSR_IGNORE : MSR_FAULT;
+	if (vp->icpt.msr_all & want)
+		d = MSR_INTERCEPT;
+	for (unsigned i = 0; i < vp->icpt.nmsr_index && d != MSR_INTERCEPT; i++)
+		if (vp->icpt.msr_index[i].msr == m && (vp->icpt.msr_index[i].access & want))
+			d = MSR_INTERCEPT;
+	pthread_mutex_unlock(&vp->icpt_lock);
+	return d;
+}
+
+/*
+ * RDMSR of the MSR in ECX, for unicorn_hooks.c's helper_rdmsr_x86_64 (ra:
+ * its return address). false: QEMU implements the MSR, its helper does
+ * the rest; otherwise done here, or the VP stops at the intercept or
+ * takes #GP (neither returns).
+ */
+bool sim_x86__rdmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	uint64_t *r = regs(vp), val;
+	uint32_t m = (uint32_t)r[1];
+	if (sim_x86__own_msr_read(vp, m, &val)) {
+		r[0] = (uint32_t)val;
+		r[2] = val >> 32;
+		return true;
+	}
+	if (qemu_msr(m))
+		return false;
+	switch (msr_unimplemented(vp, m, false)) {
+	case MSR_INTERCEPT:
+		vp->ex.kind = EXIT_MSR;
+		vp->ex.msr = m;
+		vp->ex.msr_write = false;
+		sim_x86__stop_here(vp, ra);
+	case MSR_IGNORE:
+		r[0] = 0;
+		r[2] = 0;
+		return true;
+	case MSR_FAULT:
+		break;
+	}
+	sim_x86__raise_gp(vp, ra);
+}
+
+/* WRMSR of EDX:EAX to the MSR in ECX: as sim_x86__rdmsr. */
+bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	uint64_t *r = regs(vp);
+	uint32_t m = (uint32_t)r[1];
+	uint64_t val = (uint32_t)r[0] | (r[2] << 32);
+	if (sim_x86__own_msr_write(vp, m, val))
+		return true;
+	if (qemu_msr(m))
+		return false;
+	switch (msr_unimplemented(vp, m, true)) {
+	case MSR_INTERCEPT:
+		vp->ex.kind = EXIT_MSR;
+		vp->ex.msr = m;
+		vp->ex.msr_write = true;
+		sim_x86__stop_here(vp, ra);
+	case MSR_IGNORE:
+		return true;
+	case MSR_FAULT:
+		break;
+	}
+	sim_x86__raise_gp(vp, ra);
+}

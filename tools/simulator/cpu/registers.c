@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim CPU model: the VP's registers as the hypervisor names them
+ * (HV_X64_REGISTER_*, HV_REGISTER_*), the state blobs of
+ * MSHV_GET/SET_VP_STATE, the register page shared with the VMM, and the
+ * architectural reset state. Register values live in unicorn's CPU state
+ * (reached through the pointers of struct sim_x86_vcpu and the
+ * sim_x86__ functions of unicorn_hooks.c), the local APIC and the MSRs
+ * the hypervisor owns.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "x86_cpu_internal.h"
+
+/* ---------------------------------------------------------------------
+ * Reset state
+ * --------------------------------------------------------------------- */
+static void set_seg_raw(struct sim_x86_vcpu *vp, int s, uint16_t sel, uint64_t base, uint32_t limit,
+			uint16_t attr)
+{
+	struct hv_x64_segment_register h = {.base = base, .limit = limit, .selector = sel};
+	h.attributes = attr;
+	sim_x86__set_segment(vp, s, &h);
+}
+
+void sim_x86__reset_state(struct sim_x86_vcpu *vp)
+{
+	uint64_t *r = regs(vp);
+	memset(r, 0, 16 * 8);
+	*vp->rip = 0xfff0;
+	*vp->rflags = 0x2;
+	for (int i = 0; i < 6; i++)
+		set_seg_raw(vp, i, 0, 0, 0xffff, 0x93);
+	set_seg_raw(vp, S_CS, 0xf000, 0xffff0000ull, 0xffff, 0x9b);
+	set_seg_raw(vp, S_LDTR, 0, 0, 0xffff, 0x82);
+	set_seg_raw(vp, S_TR, 0, 0, 0xffff, 0x8b);
+	set_seg_raw(vp, S_GDTR, 0, 0, 0xffff, 0);
+	set_seg_raw(vp, S_IDTR, 0, 0, 0xffff, 0);
+	for (int i = 0; i < 5; i++)
+		vp->cr[i] = 0;
+	vp->cr[0] = 0x60000010ull;
+	*vp->efer = 0;
+	for (int i = 0; i < 8; i++)
+		vp->dr[i] = 0;
+	vp->dr[6] = 0xffff0ff0ull;
+	vp->dr[7] = 0x400;
+	sim_x86__reset_hflags(vp);
+	uint32_t mxcsr = 0x1f80;
+	uint16_t fpcw = 0x37f;
+	uint64_t pat = 0x0007040600070406ull;
+	uc_x86_msr m = {.rid = 0x277, .value = pat};
+	uc_reg_write(vp->uc, UC_X86_REG_MXCSR, &mxcsr);
+	uc_reg_write(vp->uc, UC_X86_REG_FPCW, &fpcw);
+	uc_reg_write(vp->uc, UC_X86_REG_MSR, &m);
+	uint64_t zero64 = 0;
+	uint16_t zero16 = 0;
+	uc_reg_write(vp->uc, UC_X86_REG_FOP, &zero16);
+	uc_reg_write(vp->uc, UC_X86_REG_FIP, &zero64);
+	uc_reg_write(vp->uc, UC_X86_REG_FCS, &zero16);
+	uc_reg_write(vp->uc, UC_X86_REG_FDP, &zero64);
+	uc_reg_write(vp->uc, UC_X86_REG_FDS, &zero16);
+	/*
+	 * XCR0: x87 and SSE enabled, what unicorn's reset leaves and what the
+	 * simulator has always reported (the architectural RESET value is 1;
+	 * VMMs set XCR0 themselves).
+	 */
+	*vp->xcr0 = XCR0_X87 | XCR0_SSE;
+	uint8_t z[16] = {0};
+	for (int i = 0; i < 16; i++)
+		uc_reg_write(vp->uc, UC_X86_REG_XMM0 + i, z);
+	sim_x86__apic_reset(vp);
+	sim_x86__tlb_flush(vp);
+}
+
+/* ---------------------------------------------------------------------
+ * Registers by hypervisor name
+ * --------------------------------------------------------------------- */
+static int seg_of(uint32_t name, int *s)
+{
+	switch (name) {
+	case HV_X64_REGISTER_ES: case HV_X64_REGISTER_CS: case HV_X64_REGISTER_SS:
+	case HV_X64_REGISTER_DS: case HV_X64_REGISTER_FS: case HV_X64_REGISTER_GS:
+		*s = S_ES + (int)(name - HV_X64_REGISTER_ES);
+		return 1;
+	case HV_X64_REGISTER_LDTR:
+		*s = S_LDTR;
+		return 1;
+	case HV_X64_REGISTER_TR:
+		*s = S_TR;
+		return 1;
+	}
+	return 0;
+}
+
+static uint32_t msr_of(uint32_t name)
+{
+	switch (name) {
+	case HV_X64_REGISTER_TSC: return 0x10;
+	case HV_X64_REGISTER_KERNEL_GS_BASE: return 0xc0000102;
+	case HV_X64_REGISTER_PAT: return 0x277;
+	case HV_X64_REGISTER_SYSENTER_CS: return 0x174;
+	case HV_X64_REGISTER_SYSENTER_ESP: return 0x175;
+	case HV_X64_REGISTER_SYSENTER_EIP: return 0x176;
+	case HV_X64_REGISTER_STAR: return 0xc0000081;
+	case HV_X64_REGISTER_LSTAR: return 0xc0000082;
+	case HV_X64_REGISTER_CSTAR: return 0xc0000083;
+	case HV_X64_REGISTER_SFMASK: return 0xc0000084;
+	case HV_X64_REGISTER_TSC_AUX: return 0xc0000103;
+	case HV_X64_REGISTER_MSR_MTRR_DEF_TYPE: return 0x2ff;
+	case HV_X64_REGISTER_MSR_IA32_MISC_ENABLE: return 0x1a0;
+	case HV_X64_REGISTER_MSR_MTRR_CAP: return 0xfe;
+	case HV_X64_REGISTER_MSR_MTRR_FIX64K00000: return 0x250;
+	case HV_X64_REGISTER_MSR_MTRR_FIX16K80000: return 0x258;
+	case HV_X64_REGISTER_MSR_MTRR_FIX16KA0000: return 0x259;
+	case HV_X64_REGISTER_TSC_ADJUST: return 0x3b;
+	case HV_X64_REGISTER_DEBUG_CTL: return MSR_DEBUG_CTL;
+	case HV_REGISTER_REFERENCE_TSC: return HV_MSR_REFERENCE_TSC;
+	case HV_REGISTER_SCONTROL: return HV_MSR_SCONTROL;
+	case HV_REGISTER_SIEFP: return HV_MSR_SIEFP;
+	case HV_REGISTER_SIMP: return HV_MSR_SIMP;
+	case HV_REGISTER_EOM: return HV_MSR_EOM;
+	case HV_X64_REGISTER_HYPERCALL: return HV_MSR_HYPERCALL;
+	}
+	if (name >= HV_X64_REGISTER_MSR_MTRR_FIX4KC0000 && name <= HV_X64_REGISTER_MSR_MTRR_FIX4KF8000)
+		return 0x268 + (name - HV_X64_REGISTER_MSR_MTRR_FIX4KC0000);
+	if (name >= HV_REGISTER_SINT0 && name <= HV_REGISTER_SINT15)
+		return HV_MSR_SINT0 + (name - HV_REGISTER_SINT0);
+	if (name >= HV_X64_REGISTER_MSR_MTRR_PHYS_BASE0 && name <= HV_X64_REGISTER_MSR_MTRR_PHYS_BASE7)
+		return 0x200 + 2 * (name - HV_X64_REGISTER_MSR_MTRR_PHYS_BASE0);
+	if (name >= HV_X64_REGISTER_MSR_MTRR_PHYS_MASK0 && name <= HV_X64_REGISTER_MSR_MTRR_PHYS_MASK7)
+		return 0x201 + 2 * (name - HV_X64_REGISTER_MSR_MTRR_PHYS_MASK0);
+	return 0;
+}
+
+/*
+ * The intermediate control registers are the VP's own while it runs no
+ * nested guest, which is always here (nested virtualisation is not modelled).
+ */
+static uint32_t unnest(uint32_t name)
+{
+	if (name >= HV_X64_REGISTER_INTERMEDIATE_CR0 && name <= HV_X64_REGISTER_INTERMEDIATE_CR8 &&
+	    name != HV_X64_REGISTER_INTERMEDIATE_CR0 + 1)
+		return name - HV_X64_REGISTER_INTERMEDIATE_CR0 + HV_X64_REGISTER_CR0;
+	return name;
+}
+
+uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union hv_register_value *v)
+{
+	int sr;
+	uint32_t m;
+	name = unnest(name);
+	memset(v, 0, sizeof(*v));
+	if (name >= HV_X64_REGISTER_RAX && name <= HV_X64_REGISTER_R15) {
+		v->reg64 = regs(vp)[name - HV_X64_REGISTER_RAX];
+		return 0;
+	}
+	if (name >= HV_X64_REGISTER_XMM0 && name <= HV_X64_REGISTER_XMM15) {
+		memcpy(&v->reg128, vp->xmm + 64 * (name - HV_X64_REGISTER_XMM0), 16);
+		return 0;
+	}
+	if (name >= HV_X64_REGISTER_FP_MMX0 && name <= HV_X64_REGISTER_FP_MMX7) {
+		struct fp80 f;
+		uc_reg_read(vp->uc, UC_X86_REG_FP0 + (int)(name - HV_X64_REGISTER_FP_MMX0), &f);
+		v->fp.mantissa = f.mantissa;
+		v->fp.biased_exponent = f.exponent & 0x7fff;
+		v->fp.sign = f.exponent >> 15;
+		return 0;
+	}
+	if (seg_of(name, &sr)) {
+		sim_x86__get_segment(vp, sr, &v->segment);
+		return 0;
+	}
+	if ((m = msr_of(name))) {
+		uc_x86_msr msr = {.rid = m};
+		if (sim_x86__own_msr_read(vp, m, &v->reg64))
+			return 0;
+		uc_reg_read(vp->uc, UC_X86_REG_MSR, &msr);
+		v->reg64 = msr.value;
+		return 0;
+	}
+	switch (name) {
+	case HV_X64_REGISTER_RIP: v->reg64 = *vp->rip; return 0;
+	case HV_X64_REGISTER_RFLAGS: v->reg64 = *vp->rflags; return 0;
+	case HV_X64_REGISTER_CR0: v->reg64 = cr(vp, 0); return 0;
+	case HV_X64_REGISTER_CR2: v->reg64 = cr(vp, 2); return 0;
+	case HV_X64_REGISTER_CR3: v->reg64 = cr(vp, 3); return 0;
+	case HV_X64_REGISTER_CR4: v->reg64 = cr(vp, 4); return 0;
+	case HV_X64_REGISTER_CR8: v->reg64 = (vp->apic[APIC_TPR] >> 4) & 0xf; return 0;
+	case HV_X64_REGISTER_XFEM: v->reg64 = *vp->xcr0; return 0;
+	case HV_X64_REGISTER_DR0: case HV_X64_REGISTER_DR1: case HV_X64_REGISTER_DR2: case HV_X64_REGISTER_DR3:
+		v->reg64 = vp->dr[name - HV_X64_REGISTER_DR0];
+		return 0;
+	case HV_X64_REGISTER_DR6: v->reg64 = vp->dr[6]; return 0;
+	case HV_X64_REGISTER_DR7: v->reg64 = vp->dr[7]; return 0;
+	case HV_X64_REGISTER_IDTR:
+	case HV_X64_REGISTER_GDTR:
+		sim_x86__get_table(vp, name == HV_X64_REGISTER_IDTR ? S_IDTR : S_GDTR, &v->table);
+		return 0;
+	case HV_X64_REGISTER_EFER: v->reg64 = *vp->efer; return 0;
+	case HV_X64_REGISTER_APIC_BASE: v->reg64 = vp->apic_base; return 0;
+	case HV_X64_REGISTER_INITIAL_APIC_ID: v->reg64 = vp->vp_index; return 0;
+	case HV_REGISTER_VP_INDEX: v->reg64 = vp->vp_index; return 0;
+	case HV_REGISTER_GUEST_OS_ID: v->reg64 = vp->guest_os_id; return 0;
+	/*
+	 * The two control/status registers are the first 32 bytes of the
+	 * 64-bit FXSAVE image (FXSAVE64): FCW FSW FTW(abridged) FOP FIP, then
+	 * FDP MXCSR MXCSR_MASK. FIP and FDP are the 64-bit offsets; that form
+	 * has no FCS/FDS selectors.
+	 */
+	case HV_X64_REGISTER_FP_CONTROL_STATUS: {
+		uint16_t cw, sw, tw, fop;
+		uint64_t fip;
+		uc_reg_read(vp->uc, UC_X86_REG_FPCW, &cw);
+		uc_reg_read(vp->uc, UC_X86_REG_FPSW, &sw);
+		uc_reg_read(vp->uc, UC_X86_REG_FPTAG, &tw);
+		uc_reg_read(vp->uc, UC_X86_REG_FOP, &fop);
+		uc_reg_read(vp->uc, UC_X86_REG_FIP, &fip);
+		v->fp_control_status.fp_control = cw;
+		v->fp_control_status.fp_status = sw;
+		v->fp_control_status.fp_tag = sim_x86__abridged_tag(tw);
+		v->fp_control_status.last_fp_op = fop;
+		v->fp_control_status.last_fp_rip = fip;
+		return 0;
+	}
+	case HV_X64_REGISTER_XMM_CONTROL_STATUS: {
+		uint32_t mx;
+		uint64_t fdp;
+		uc_reg_read(vp->uc, UC_X86_REG_MXCSR, &mx);
+		uc_reg_read(vp->uc, UC_X86_REG_FDP, &fdp);
+		v->xmm_control_status.last_fp_rdp = fdp;
+		v->xmm_control_status.xmm_status_control = mx;
+		v->xmm_control_status.xmm_status_control_mask = MXCSR_MASK;
+		return 0;
+	}
+	case HV_REGISTER_INTERRUPT_STATE:
+		v->interrupt_state.interrupt_shadow = sim_x86__interrupt_shadow(vp);
+		v->interrupt_state.nmi_masked = sim_x86__nmi_masked(vp);
+		return 0;
+	case HV_REGISTER_PENDING_INTERRUPTION:
+	case HV_REGISTER_PENDING_EVENT0:
+	case HV_REGISTER_PENDING_EVENT1:
+	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
+		return 0; /* nothing is ever left pending between runs */
+	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
+		v->internal_activity.halt_suspend = vp->halted;
+		return 0;
+	}
+	return HV_STATUS_INVALID_PARAMETER;
+}
+
+uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const union hv_register_value *v)
+{
+	int sr;
+	uint32_t m;
+	name = unnest(name);
+	if (name >= HV_X64_REGISTER_RAX && name <= HV_X64_REGISTER_R15) {
+		regs(vp)[name - HV_X64_REGISTER_RAX] = v->reg64;
+		return 0;
+	}
+	if (name >= HV_X64_REGISTER_XMM0 && name <= HV_X64_REGISTER_XMM15) {
+		memcpy(vp->xmm + 64 * (name - HV_X64_REGISTER_XMM0), &v->reg128, 16);
+		return 0;
+	}
+	if (name >= HV_X64_REGISTER_FP_MMX0 && name <= HV_X64_REGISTER_FP_MMX7) {
+		struct fp80 f = {.mantissa = v->fp.mantissa,
+				    .exponent = (uint16_t)(v->fp.biased_exponent | (v->fp.sign << 15))};
+		uc_reg_write(vp->uc, UC_X86_REG_FP0 + (int)(name - HV_X64_REGISTER_FP_MMX0), &f);
+		return 0;
+	}
+	if (seg_of(name, &sr)) {
+		sim_x86__set_segment(vp, sr, &v->segment);
+		sim_x86__recompute_hflags(vp);
+		return 0;
+	}
+	if ((m = msr_of(name))) {
+		uc_x86_msr msr = {.rid = m, .value = v->reg64};
+		if (m == 0xfe)
+			return HV_STATUS_INVALID_PARAMETER;
+		if (sim_x86__own_msr_write(vp, m, v->reg64))
+			return 0;
+		uc_reg_write(vp->uc, UC_X86_REG_MSR, &msr);
+		return 0;
+	}
+	switch (name) {
+	case HV_X64_REGISTER_RIP:
+		/* the VMM moving RIP takes the VP out of HLT (it emulated or skipped it) */
+		*vp->rip = v->reg64;
+		vp->halted = false;
+		return 0;
+	case HV_X64_REGISTER_RFLAGS:
+		*vp->rflags = (v->reg64 & 0x3f7fd7ull) | 2;
+		sim_x86__recompute_hflags(vp);
+		return 0;
+	case HV_X64_REGISTER_CR0:
+		if ((v->reg64 & CR0_PG) && !(v->reg64 & CR0_PE))
+			return HV_STATUS_INVALID_REGISTER_VALUE;
+		vp->cr[0] = v->reg64 | 0x10;
+		sim_x86__recompute_hflags(vp);
+		sim_x86__tlb_flush(vp);
+		return 0;
+	case HV_X64_REGISTER_CR2: vp->cr[2] = v->reg64; return 0;
+	case HV_X64_REGISTER_CR3: vp->cr[3] = v->reg64; sim_x86__tlb_flush(vp); return 0;
+	case HV_X64_REGISTER_CR4:
+		vp->cr[4] = v->reg64;
+		sim_x86__recompute_hflags(vp);
+		sim_x86__tlb_flush(vp);
+		return 0;
+	case HV_X64_REGISTER_CR8:
+		if (v->reg64 > 15)
+			return HV_STATUS_INVALID_REGISTER_VALUE;
+		vp->apic[APIC_TPR] = (uint32_t)v->reg64 << 4;
+		return 0;
+	case HV_X64_REGISTER_DR0: case HV_X64_REGISTER_DR1: case HV_X64_REGISTER_DR2: case HV_X64_REGISTER_DR3:
+		vp->dr[name - HV_X64_REGISTER_DR0] = v->reg64;
+		return 0;
+	case HV_X64_REGISTER_DR6: vp->dr[6] = v->reg64; return 0;
+	case HV_X64_REGISTER_DR7: vp->dr[7] = v->reg64; return 0;
+	case HV_X64_REGISTER_IDTR:
+	case HV_X64_REGISTER_GDTR:
+		sim_x86__set_table(vp, name == HV_X64_REGISTER_IDTR ? S_IDTR : S_GDTR, &v->table);
+		return 0;
+	case HV_X64_REGISTER_EFER:
+		*vp->efer = v->reg64;
+		sim_x86__recompute_hflags(vp);
+		sim_x86__tlb_flush(vp);
+		return 0;
+	case HV_X64_REGISTER_APIC_BASE:
+		sim_x86__own_msr_write(vp, 0x1b, v->reg64);
+		return 0;
+	case HV_REGISTER_GUEST_OS_ID: vp->guest_os_id = v->reg64; return 0;
+	case HV_X64_REGISTER_XFEM:
+		/* XCR0, as XSETBV would take it; a value XSETBV refuses (#GP) changes nothing */
+		if (!sim_x86__xcr0_valid(vp, v->reg64))
+			return HV_STATUS_INVALID_REGISTER_VALUE;
+		*vp->xcr0 = v->reg64;
+		return 0;
+	case HV_X64_REGISTER_FP_CONTROL_STATUS: {
+		/* FOP is 11 bits (the opcode's last 11 bits): bits 15:11 are not kept */
+		uint16_t cw = v->fp_control_status.fp_control, sw = v->fp_control_status.fp_status;
+		uint16_t tw = sim_x86__full_tag(v->fp_control_status.fp_tag);
+		uint16_t fop = v->fp_control_status.last_fp_op & 0x7ff, fcs = 0;
+		uint64_t fip = v->fp_control_status.last_fp_rip;
+		uc_reg_write(vp->uc, UC_X86_REG_FPCW, &cw);
+		uc_reg_write(vp->uc, UC_X86_REG_FPSW, &sw);
+		uc_reg_write(vp->uc, UC_X86_REG_FPTAG, &tw);
+		uc_reg_write(vp->uc, UC_X86_REG_FOP, &fop);
+		uc_reg_write(vp->uc, UC_X86_REG_FIP, &fip);
+		uc_reg_write(vp->uc, UC_X86_REG_FCS, &fcs);
+		return 0;
+	}
+	case HV_X64_REGISTER_XMM_CONTROL_STATUS: {
+		/* MXCSR_MASK is the processor's, read-only (FXRSTOR ignores the field): not written */
+		uint32_t mx = v->xmm_control_status.xmm_status_control;
+		uint64_t fdp = v->xmm_control_status.last_fp_rdp;
+		uint16_t fds = 0;
+		uc_reg_write(vp->uc, UC_X86_REG_MXCSR, &mx);
+		uc_reg_write(vp->uc, UC_X86_REG_FDP, &fdp);
+		uc_reg_write(vp->uc, UC_X86_REG_FDS, &fds);
+		return 0;
+	}
+	case HV_REGISTER_INTERRUPT_STATE:
+		sim_x86__set_interrupt_shadow(vp, v->interrupt_state.interrupt_shadow);
+		sim_x86__set_nmi_masked(vp, v->interrupt_state.nmi_masked);
+		return 0;
+	case HV_REGISTER_PENDING_INTERRUPTION:
+		if (v->pending_interruption.interruption_pending) {
+			/* inject now: external interrupt (type 0) through the APIC path, NMI (2) as NMI */
+			if (v->pending_interruption.interruption_type == 2)
+				atomic_store(&vp->nmi_pending, true);
+			else
+				sim_x86_vcpu_assert_interrupt(vp, HV_X64_INTERRUPT_TYPE_FIXED,
+							      v->pending_interruption.interruption_vector, false);
+		}
+		return 0;
+	case HV_REGISTER_PENDING_EVENT0:
+	case HV_REGISTER_PENDING_EVENT1:
+	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
+		return 0;
+	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
+		/*
+		 * Halted or running (HLT state, as a VMM saves and restores it).
+		 * Startup suspend (an AP waiting for INIT-SIPI) and idle suspend
+		 * are not modelled: refused, as are the reserved bits.
+		 */
+		if (v->internal_activity.as_uint64 & ~(uint64_t)2)
+			return HV_STATUS_INVALID_PARAMETER;
+		vp->halted = v->internal_activity.halt_suspend;
+		return 0;
+	}
+	return HV_STATUS_INVALID_PARAMETER;
+}
+
+/* ---------------------------------------------------------------------
+ * VP state blobs (apic.c and fpu.c have the two kinds)
+ * --------------------------------------------------------------------- */
+int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, size_t *len)
+{
+	if (type == MSHV_VP_STATE_LAPIC)
+		return sim_x86__lapic_get_state(vp, buf, len);
+	if (type == MSHV_VP_STATE_XSAVE)
+		return sim_x86__xsave_get_state(vp, buf, len);
+	return -EINVAL;
+}
+
+int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *buf, size_t len)
+{
+	if (type == MSHV_VP_STATE_LAPIC)
+		return sim_x86__lapic_set_state(vp, buf, len);
+	if (type == MSHV_VP_STATE_XSAVE)
+		return sim_x86__xsave_set_state(vp, buf, len);
+	return -EINVAL;
+}
+
+/* ---------------------------------------------------------------------
+ * The register page
+ * --------------------------------------------------------------------- */
+static void regpage_load(struct sim_x86_vcpu *vp, struct hv_vp_register_page *rp)
+{
+	uint32_t d = rp->dirty;
+	if (d & (1u << HV_X64_REGISTER_CLASS_GENERAL))
+		memcpy(regs(vp), rp->gp_registers, 16 * 8);
+	if ((d & (1u << HV_X64_REGISTER_CLASS_IP)) && rp->rip != *vp->rip) {
+		*vp->rip = rp->rip;
+		vp->halted = false;
+	}
+	if (d & (1u << HV_X64_REGISTER_CLASS_XMM))
+		for (int i = 0; i < 6; i++)
+			memcpy(vp->xmm + 64 * i, &rp->xmm_registers[i], 16);
+	if (d & (1u << HV_X64_REGISTER_CLASS_SEGMENT))
+		for (int i = 0; i < 6; i++)
+			sim_x86__set_segment(vp, i, &rp->segment_registers[i]);
+	if (d & (1u << HV_X64_REGISTER_CLASS_FLAGS))
+		*vp->rflags = (rp->rflags & 0x3f7fd7ull) | 2;
+	if (d & ((1u << HV_X64_REGISTER_CLASS_SEGMENT) | (1u << HV_X64_REGISTER_CLASS_FLAGS)))
+		sim_x86__recompute_hflags(vp);
+	rp->dirty = 0;
+}
+
+static void regpage_store(struct sim_x86_vcpu *vp, struct hv_vp_register_page *rp)
+{
+	rp->version = HV_VP_REGISTER_PAGE_VERSION_1;
+	memcpy(rp->gp_registers, regs(vp), 16 * 8);
+	rp->rip = *vp->rip;
+	rp->rflags = *vp->rflags;
+	for (int i = 0; i < 6; i++) {
+		memcpy(&rp->xmm_registers[i], vp->xmm + 64 * i, 16);
+		sim_x86__get_segment(vp, i, &rp->segment_registers[i]);
+	}
+	rp->cr0 = cr(vp, 0);
+	rp->cr3 = cr(vp, 3);
+	rp->cr4 = cr(vp, 4);
+	rp->cr8 = (vp->apic[APIC_TPR] >> 4) & 0xf;
+	rp->efer = *vp->efer;
+	rp->dr7 = vp->dr[7];
+	rp->pending_interruption.as_uint64 = 0;
+	rp->interrupt_state.as_uint64 = 0;
+	rp->interrupt_state.interrupt_shadow = sim_x86__interrupt_shadow(vp);
+	rp->interrupt_state.nmi_masked = sim_x86__nmi_masked(vp);
+	rp->instruction_emulation_hints = 0;
+	rp->xfem = *vp->xcr0;
+	rp->dirty = 0;
+	rp->isvalid = 1;
+}
+
+void sim_x86_vcpu_load_register_page(struct sim_x86_vcpu *vp, struct hv_vp_register_page *rp)
+{
+	if (rp->isvalid && rp->dirty)
+		regpage_load(vp, rp);
+}
+
+void sim_x86_vcpu_store_register_page(struct sim_x86_vcpu *vp, struct hv_vp_register_page *rp)
+{
+	regpage_store(vp, rp);
+}

@@ -1,0 +1,983 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim CPU model: what depends on unicorn 2.0.1's internals, and the
+ * only file that includes unicorn_internals.h: the layout of unicorn's
+ * CPU state (the rest of the model reaches it through the pointers of
+ * struct sim_x86_vcpu and the sim_x86__ functions here), the QEMU
+ * functions it calls that are replaced here, and event delivery. The
+ * decisions these make are the other files' (memory.c, apic.c, msr.c,
+ * ...). How a VP stops where the hypervisor would:
+ *
+ *  - port IO, CPUID, RDMSR/WRMSR, HLT: our definitions of unicorn's TCG
+ *    helpers (helper_inb_x86_64, ...) replace unicorn's (see
+ *    unicorn_internals.h). They restore the guest state to the start of
+ *    the instruction from the host return address (cpu_restore_state),
+ *    record the intercept, and leave the translation block at once
+ *    (uc_emu_stop + cpu_loop_exit), so nothing after the instruction runs.
+ *  - memory: our softmmu slow-path helpers (helper_le_ldul_mmu_x86_64, ...)
+ *    see every access that misses the TLB fast path, and our
+ *    cpu_{ld,st}*_mmuidx_ra_x86_64 every access QEMU's own helpers make
+ *    (event delivery, descriptor loads, FXSAVE, ...); they translate the
+ *    linear address with our own page walk, emulate the local APIC page,
+ *    and stop precisely on an unmapped or forbidden GPA (an event being
+ *    delivered is left pending: abandon_delivery). Pages that are
+ *    not plain writable RAM never enter the fast path (unassigned GPAs are
+ *    MMIO to QEMU; read-only slots are QEMU-readonly), so no access to
+ *    them escapes. memory_mapping() is replaced so that unicorn's own
+ *    checks (done with the linear address) use the guest-physical one.
+ *  - exceptions and INT n: UC_HOOK_INTR; delivered with QEMU's own
+ *    x86_cpu_do_interrupt (IVT/IDT, error codes, stack switch) unless the
+ *    vector is intercepted. #UD comes through UC_HOOK_INSN_INVALID. A
+ *    triple fault ends in QEMU's qemu_system_reset_request, which we
+ *    replace to report HVMSG_UNRECOVERABLE_EXCEPTION.
+ *  - external interrupts: our x86_cpu_exec_enter raises QEMU's
+ *    CPU_INTERRUPT_HARD/NMI request when the local APIC has something
+ *    deliverable; our x86_cpu_exec_interrupt acknowledges the vector at the
+ *    APIC and delivers it with do_interrupt_x86_hardirq, at an instruction
+ *    boundary, honouring IF and the interrupt shadow as QEMU does.
+ *  - MOV to/from CR8: our helper_read_crN/helper_write_crN make CR8 the
+ *    local APIC's TPR (QEMU keeps a private copy); see apic.c.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <unicorn/unicorn.h>
+
+#include "unicorn_internals.h"
+#include "x86_cpu_internal.h"
+
+/* The VP this thread is running: the one the interposed functions below act for. */
+static __thread struct sim_x86_vcpu *cur_vp __attribute__((tls_model("initial-exec")));
+
+struct sim_x86_vcpu *sim_x86__enter(struct sim_x86_vcpu *vp)
+{
+	struct sim_x86_vcpu *saved = cur_vp;
+	cur_vp = vp;
+	return saved;
+}
+
+void sim_x86__leave(struct sim_x86_vcpu *saved)
+{
+	cur_vp = saved;
+}
+
+/* ---------------------------------------------------------------------
+ * Originals of the functions we interpose
+ * --------------------------------------------------------------------- */
+typedef uint64_t in_fn(void *env, uint32_t port);
+typedef void out_fn(void *env, uint32_t port, uint32_t data);
+typedef void env_fn(void *env);
+typedef void hlt_fn(void *env, int addend);
+typedef uint64_t ld_fn(void *env, uint64_t addr, uint32_t oi, uintptr_t ra);
+typedef void st_fn(void *env, uint64_t addr, uint64_t val, uint32_t oi, uintptr_t ra);
+typedef void *mm_fn(void *uc, uint64_t addr);
+typedef void cs_fn(void *cs);
+typedef bool exint_fn(void *cs, int req);
+typedef void reset_fn(void *uc);
+typedef void tlbset_fn(void *cs, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot, int mmu_idx,
+		       uint64_t size);
+typedef uint32_t cpu_ld_fn(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
+typedef int cpu_lds_fn(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
+typedef void cpu_st_fn(void *env, uint64_t addr, uint32_t val, int mmu_idx, uintptr_t ra);
+typedef void cpu_stq_fn(void *env, uint64_t addr, uint64_t val, int mmu_idx, uintptr_t ra);
+typedef void raise_int_fn(void *env, int intno, int is_int, int error_code, int next_eip_addend);
+typedef uint64_t rdcr_fn(void *env, int reg);
+typedef void wrcr_fn(void *env, int reg, uint64_t val);
+
+static struct {
+	in_fn *inb, *inw, *inl;
+	out_fn *outb, *outw, *outl;
+	hlt_fn *hlt;
+	env_fn *cpuid, *rdmsr, *wrmsr;
+	rdcr_fn *read_cr;
+	wrcr_fn *write_cr;
+	ld_fn *ldub, *lduw, *ldul, *ldq;
+	void (*stb)(void *, uint64_t, uint8_t, uint32_t, uintptr_t);
+	void (*stw)(void *, uint64_t, uint16_t, uint32_t, uintptr_t);
+	void (*stl)(void *, uint64_t, uint32_t, uint32_t, uintptr_t);
+	void (*stq)(void *, uint64_t, uint64_t, uint32_t, uintptr_t);
+	mm_fn *memory_mapping;
+	cs_fn *exec_enter;
+	exint_fn *exec_interrupt;
+	reset_fn *reset_request;
+	tlbset_fn *tlb_set_page;
+	void *(*tb_gen)(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags);
+	cpu_ld_fn *cpu_ldub, *cpu_lduw, *cpu_ldl;
+	cpu_lds_fn *cpu_ldsb, *cpu_ldsw;
+	cpu_st_fn *cpu_stb, *cpu_stw, *cpu_stl;
+	cpu_stq_fn *cpu_stq;
+	raise_int_fn *raise_interrupt;
+	void (*fxsave)(void *env, uint64_t ptr);
+	bool ok;
+} orig;
+
+static void *find_orig(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+	if (!p) {
+		void *h = dlopen("libunicorn.so.2", RTLD_NOW | RTLD_NOLOAD);
+		if (h)
+			p = dlsym(h, name);
+	}
+	return p;
+}
+
+bool sim_x86__resolve_originals(void)
+{
+	if (orig.ok)
+		return true;
+#define R(field, name)                                  \
+	do {                                            \
+		*(void **)&orig.field = find_orig(name); \
+		if (!orig.field)                        \
+			return false;                   \
+	} while (0)
+	R(inb, "helper_inb_x86_64");
+	R(inw, "helper_inw_x86_64");
+	R(inl, "helper_inl_x86_64");
+	R(outb, "helper_outb_x86_64");
+	R(outw, "helper_outw_x86_64");
+	R(outl, "helper_outl_x86_64");
+	R(hlt, "helper_hlt_x86_64");
+	R(cpuid, "helper_cpuid_x86_64");
+	R(rdmsr, "helper_rdmsr_x86_64");
+	R(wrmsr, "helper_wrmsr_x86_64");
+	R(read_cr, "helper_read_crN_x86_64");
+	R(write_cr, "helper_write_crN_x86_64");
+	R(ldub, "helper_ret_ldub_mmu_x86_64");
+	R(lduw, "helper_le_lduw_mmu_x86_64");
+	R(ldul, "helper_le_ldul_mmu_x86_64");
+	R(ldq, "helper_le_ldq_mmu_x86_64");
+	R(stb, "helper_ret_stb_mmu_x86_64");
+	R(stw, "helper_le_stw_mmu_x86_64");
+	R(stl, "helper_le_stl_mmu_x86_64");
+	R(stq, "helper_le_stq_mmu_x86_64");
+	R(memory_mapping, "memory_mapping");
+	R(exec_enter, "x86_cpu_exec_enter_x86_64");
+	R(exec_interrupt, "x86_cpu_exec_interrupt_x86_64");
+	R(reset_request, "qemu_system_reset_request");
+	R(tlb_set_page, "tlb_set_page_with_attrs_x86_64");
+	R(tb_gen, "tb_gen_code_x86_64");
+	R(cpu_ldub, "cpu_ldub_mmuidx_ra_x86_64");
+	R(cpu_ldsb, "cpu_ldsb_mmuidx_ra_x86_64");
+	R(cpu_lduw, "cpu_lduw_mmuidx_ra_x86_64");
+	R(cpu_ldsw, "cpu_ldsw_mmuidx_ra_x86_64");
+	R(cpu_ldl, "cpu_ldl_mmuidx_ra_x86_64");
+	R(cpu_stb, "cpu_stb_mmuidx_ra_x86_64");
+	R(cpu_stw, "cpu_stw_mmuidx_ra_x86_64");
+	R(cpu_stl, "cpu_stl_mmuidx_ra_x86_64");
+	R(cpu_stq, "cpu_stq_mmuidx_ra_x86_64");
+	R(raise_interrupt, "raise_interrupt_x86_64");
+	R(fxsave, "helper_fxsave_x86_64");
+#undef R
+	orig.ok = true;
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Raw CPU state access, the layout check, XSAVE
+ * --------------------------------------------------------------------- */
+#define ENV64(vp, off) (*(uint64_t *)((vp)->env + (off)))
+#define ENV32(vp, off) (*(uint32_t *)((vp)->env + (off)))
+#define ENVI(vp, off) (*(int32_t *)((vp)->env + (off)))
+#define FEAT(vp, word) ENV64(vp, UCI_ENV_FEATURES + 8 * (word))
+
+static inline struct uci_segment *seg(struct sim_x86_vcpu *vp, int i)
+{
+	return (struct uci_segment *)(vp->env + UCI_ENV_SEGS) + i;
+}
+static inline struct uci_segment *envseg(struct sim_x86_vcpu *vp, size_t off)
+{
+	return (struct uci_segment *)(vp->env + off);
+}
+static void seg_to_hv(const struct uci_segment *s, struct hv_x64_segment_register *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->base = s->base;
+	h->limit = s->limit;
+	h->selector = (uint16_t)s->selector;
+	h->attributes = (uint16_t)(((s->flags >> 8) & 0xff) | (((s->flags >> 20) & 0xf) << 12));
+}
+
+static void hv_to_seg(const struct hv_x64_segment_register *h, struct uci_segment *s)
+{
+	s->selector = h->selector;
+	s->base = h->base;
+	s->limit = h->limit;
+	s->flags = ((uint32_t)(h->attributes & 0xff) << 8) | ((uint32_t)((h->attributes >> 12) & 0xf) << 20);
+}
+
+/* Index s (S_ES .. S_IDTR) of the segment cache. */
+static struct uci_segment *seg_cache(struct sim_x86_vcpu *vp, int s)
+{
+	switch (s) {
+	case S_LDTR: return envseg(vp, UCI_ENV_LDT);
+	case S_TR: return envseg(vp, UCI_ENV_TR);
+	case S_GDTR: return envseg(vp, UCI_ENV_GDT);
+	case S_IDTR: return envseg(vp, UCI_ENV_IDT);
+	default: return seg(vp, s);
+	}
+}
+
+void sim_x86__get_segment(struct sim_x86_vcpu *vp, int s, struct hv_x64_segment_register *h)
+{
+	seg_to_hv(seg_cache(vp, s), h);
+}
+
+void sim_x86__set_segment(struct sim_x86_vcpu *vp, int s, const struct hv_x64_segment_register *h)
+{
+	hv_to_seg(h, seg_cache(vp, s));
+}
+
+/* GDTR, IDTR: base and limit only (the cache's selector and flags stay) */
+void sim_x86__get_table(struct sim_x86_vcpu *vp, int s, struct hv_x64_table_register *t)
+{
+	struct uci_segment *c = seg_cache(vp, s);
+	t->base = c->base;
+	t->limit = (uint16_t)c->limit;
+}
+
+void sim_x86__set_table(struct sim_x86_vcpu *vp, int s, const struct hv_x64_table_register *t)
+{
+	struct uci_segment *c = seg_cache(vp, s);
+	c->base = t->base;
+	c->limit = t->limit;
+}
+
+unsigned sim_x86__cpl(struct sim_x86_vcpu *vp)
+{
+	return ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CPL_MASK;
+}
+
+bool sim_x86__cs64(struct sim_x86_vcpu *vp)
+{
+	return (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS64_MASK) != 0;
+}
+
+bool sim_x86__long_mode(struct sim_x86_vcpu *vp)
+{
+	return (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_LMA_MASK) != 0;
+}
+
+bool sim_x86__interrupt_shadow(struct sim_x86_vcpu *vp)
+{
+	return (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_INHIBIT_IRQ_MASK) != 0;
+}
+
+void sim_x86__set_interrupt_shadow(struct sim_x86_vcpu *vp, bool on)
+{
+	if (on)
+		ENV32(vp, UCI_ENV_HFLAGS) |= UCI_HF_INHIBIT_IRQ_MASK;
+	else
+		ENV32(vp, UCI_ENV_HFLAGS) &= ~UCI_HF_INHIBIT_IRQ_MASK;
+}
+
+bool sim_x86__nmi_masked(struct sim_x86_vcpu *vp)
+{
+	return (ENV32(vp, UCI_ENV_HFLAGS2) & UCI_HF2_NMI_MASK) != 0;
+}
+
+void sim_x86__set_nmi_masked(struct sim_x86_vcpu *vp, bool on)
+{
+	if (on)
+		ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
+	else
+		ENV32(vp, UCI_ENV_HFLAGS2) &= ~UCI_HF2_NMI_MASK;
+}
+
+/* Recompute QEMU's derived hflags after a state change made from outside. */
+void sim_x86__recompute_hflags(struct sim_x86_vcpu *vp)
+{
+	uint32_t h = ENV32(vp, UCI_ENV_HFLAGS);
+	uint64_t cr0 = cr(vp, 0), cr4 = cr(vp, 4), efer = ENV64(vp, UCI_ENV_EFER);
+	uint64_t rflags = ENV64(vp, UCI_ENV_EFLAGS);
+	uint32_t keep = UCI_HF_INHIBIT_IRQ_MASK | (1u << 19) /* SMM */ | (1u << 20) /* SVME */ | (1u << 21) |
+			(1u << 24) | (1u << 25) | (1u << 26);
+	uint32_t n = h & keep;
+	const struct uci_segment *cs_ = seg(vp, S_CS), *ss = seg(vp, S_SS);
+
+	if (cr0 & CR0_PE) {
+		n |= UCI_HF_PE_MASK;
+		n |= (rflags & RFLAGS_VM) ? 3 : (ss->flags >> UCI_DESC_DPL_SHIFT) & 3;
+	}
+	n |= (uint32_t)((cr0 << (UCI_HF_MP_SHIFT - 1)) & (7u << UCI_HF_MP_SHIFT));
+	if (efer & EFER_LMA)
+		n |= UCI_HF_LMA_MASK;
+	if ((efer & EFER_LMA) && (cs_->flags & UCI_DESC_L_MASK)) {
+		n |= UCI_HF_CS32_MASK | UCI_HF_SS32_MASK | UCI_HF_CS64_MASK;
+	} else {
+		if (cs_->flags & UCI_DESC_B_MASK)
+			n |= UCI_HF_CS32_MASK;
+		if (ss->flags & UCI_DESC_B_MASK)
+			n |= UCI_HF_SS32_MASK;
+		if (!(cr0 & CR0_PE) || (rflags & RFLAGS_VM) || !(n & UCI_HF_CS32_MASK))
+			n |= UCI_HF_ADDSEG_MASK;
+		else if ((seg(vp, S_DS)->base | seg(vp, S_ES)->base | ss->base) != 0)
+			n |= UCI_HF_ADDSEG_MASK;
+	}
+	if (rflags & RFLAGS_VM)
+		n |= UCI_HF_VM_MASK;
+	if (cr4 & CR4_OSFXSR)
+		n |= UCI_HF_OSFXSR_MASK;
+	if (cr4 & CR4_SMAP)
+		n |= UCI_HF_SMAP_MASK;
+	ENV32(vp, UCI_ENV_HFLAGS) = n;
+}
+
+/* The reset state's hflags (and GIF set, no exception in progress), then the derived ones. */
+void sim_x86__reset_hflags(struct sim_x86_vcpu *vp)
+{
+	ENV32(vp, UCI_ENV_HFLAGS) = 0;
+	ENV32(vp, UCI_ENV_HFLAGS2) = UCI_HF2_GIF_MASK;
+	ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
+	sim_x86__recompute_hflags(vp);
+}
+
+/* QEMU's CPUID (the qemu64 model's leaves, without the hypervisor's changes). */
+void sim_x86__engine_cpuid(struct sim_x86_vcpu *vp, uint32_t index, uint32_t count, uint32_t *eax,
+			   uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
+{
+	cpu_x86_cpuid_x86_64(vp->env, index, count, eax, ebx, ecx, edx);
+}
+
+void sim_x86__tlb_flush(struct sim_x86_vcpu *vp)
+{
+	tlb_flush_x86_64(vp->cs);
+}
+
+void sim_x86__tb_flush(struct sim_x86_vcpu *vp)
+{
+	tb_flush_x86_64(vp->cs);
+}
+
+/* Make the CPU loop stop at its next check (any thread). */
+void sim_x86__cpu_exit(struct sim_x86_vcpu *vp)
+{
+	cpu_exit(vp->cs);
+}
+
+/* unicorn's region for a guest-physical address (unicorn's own memory_mapping) */
+void *sim_x86__uc_region(struct sim_x86_vcpu *vp, uint64_t gpa)
+{
+	return orig.memory_mapping(vp->uc, gpa);
+}
+
+/* Check the layout facts of unicorn_internals.h against this libunicorn. */
+static bool uci_check_layout(struct sim_x86_vcpu *vp)
+{
+	uint64_t v = 0x1122334455667788ull, rip = 0x123456789aull, cr3 = 0x5000, dr7 = 0x455;
+	uint64_t rcx = 0x8877665544332211ull;
+	uc_x86_mmr gdtr = {.base = 0xabcd000, .limit = 0x1ff};
+	uc_x86_msr efer = {.rid = 0xc0000080, .value = EFER_LME};
+	uint8_t xmm[16];
+	size_t xmm_off = 0;
+	bool ok = true;
+
+	uc_reg_write(vp->uc, UC_X86_REG_RAX, &v);
+	uc_reg_write(vp->uc, UC_X86_REG_RCX, &rcx);
+	uc_reg_write(vp->uc, UC_X86_REG_RIP, &rip);
+	uc_reg_write(vp->uc, UC_X86_REG_CR3, &cr3);
+	uc_reg_write(vp->uc, UC_X86_REG_DR7, &dr7);
+	uc_reg_write(vp->uc, UC_X86_REG_GDTR, &gdtr);
+	uc_reg_write(vp->uc, UC_X86_REG_MSR, &efer);
+#define CK(c) do { if (!(c)) { fprintf(stderr, "mshv-sim: layout check failed: %s\n", #c); ok = false; } } while (0)
+	CK(regs(vp)[0] == v && regs(vp)[1] == rcx);
+	CK(ENV64(vp, UCI_ENV_EIP) == rip);
+	CK(cr(vp, 3) == cr3);
+	CK(ENV64(vp, UCI_ENV_DR + 7 * 8) == dr7);
+	CK(envseg(vp, UCI_ENV_GDT)->base == gdtr.base && envseg(vp, UCI_ENV_GDT)->limit == gdtr.limit);
+	CK((ENV64(vp, UCI_ENV_EFER) & ~EFER_LMA) == EFER_LME);
+	CK(ENVI(vp, UCI_ENV_OLD_EXCEPTION) == -1 || ENVI(vp, UCI_ENV_OLD_EXCEPTION) == 0);
+	CK(*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) == -1);
+
+	/* find xmm_regs by a marker */
+	for (int i = 0; i < 16; i++)
+		xmm[i] = (uint8_t)(0xa5 ^ (i * 7));
+	uc_reg_write(vp->uc, UC_X86_REG_XMM0, xmm);
+	for (size_t off = UCI_ENV_EFER; off < 0x1400; off += 8) {
+		if (!memcmp(vp->env + off, xmm, 16)) {
+			xmm_off = off;
+			break;
+		}
+	}
+	if (xmm_off) {
+		uint8_t x1[16];
+		memset(x1, 0x3c, sizeof(x1));
+		uc_reg_write(vp->uc, UC_X86_REG_XMM1, x1);
+		CK(!memcmp(vp->env + xmm_off + 64, x1, 16));
+		vp->xmm = vp->env + xmm_off;
+	} else {
+		CK(xmm_off != 0);
+	}
+
+	/* CPUID feature words: leaf 1's EDX and ECX are the words themselves (OSXSAVE aside) */
+	uint32_t a, b, c, d;
+	cpu_x86_cpuid_x86_64(vp->env, 1, 0, &a, &b, &c, &d);
+	CK((uint32_t)FEAT(vp, UCI_FEAT_1_EDX) == d && FEAT(vp, UCI_FEAT_1_EDX) >> 32 == 0);
+	CK((uint32_t)FEAT(vp, UCI_FEAT_1_ECX) == (c & ~UCI_CPUID_1_ECX_OSXSAVE));
+	/* XCR0: what XGETBV(0) returns (it needs CR4.OSXSAVE) */
+	uint64_t cr4 = cr(vp, 4), xcr0 = ENV64(vp, UCI_ENV_XCR0);
+	ENV64(vp, UCI_ENV_CR + 32) = cr4 | CR4_OSXSAVE;
+	ENV64(vp, UCI_ENV_XCR0) = 0x5a5a0003ull;
+	CK(helper_xgetbv_x86_64(vp->env, 0) == 0x5a5a0003ull);
+	ENV64(vp, UCI_ENV_XCR0) = xcr0;
+	ENV64(vp, UCI_ENV_CR + 32) = cr4;
+#undef CK
+	return ok;
+}
+
+/*
+ * unicorn's CPU model (qemu64) has no XSAVE. Give it XSAVE with the x87
+ * and SSE components, the state the partition's XSAVE blob carries
+ * (HV_PARTITION_PROPERTY_XSAVE_STATES 3, 576 bytes): QEMU's TCG then runs
+ * XSAVE, XRSTOR, XGETBV and XSETBV (on env->xcr0, the VP's XFEM register),
+ * CPUID reports XSAVE (and OSXSAVE with CR4.OSXSAVE) and computes leaf 0xD
+ * from these words. Before anything is translated: translations copy the
+ * leaf 1 ECX word.
+ */
+static bool model_enable_xsave(struct sim_x86_vcpu *vp)
+{
+	uint32_t a, b, c, d;
+	FEAT(vp, UCI_FEAT_1_ECX) |= UCI_CPUID_1_ECX_XSAVE;
+	FEAT(vp, UCI_FEAT_XSAVE_COMP_LO) = XCR0_X87 | XCR0_SSE;
+	FEAT(vp, UCI_FEAT_XSAVE_COMP_HI) = 0;
+	FEAT(vp, UCI_FEAT_XSAVE) = 0; /* no XSAVEOPT, XSAVEC, XGETBV1 or XSAVES */
+	cpu_x86_cpuid_x86_64(vp->env, 0xd, 0, &a, &b, &c, &d);
+	return a == (XCR0_X87 | XCR0_SSE) && d == 0 && c == 576;
+}
+
+/*
+ * Find the CPU of the VP's new unicorn instance, point the VP's register
+ * pointers into its state, check the layout facts and give it XSAVE.
+ */
+bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
+{
+	/* unicorn builds the CPU lazily, on the first call that needs it */
+	uint64_t dummy;
+	uc_reg_read(vp->uc, UC_X86_REG_RAX, &dummy);
+	/* unicorn never numbers its single CPU: cpu_index stays -1 */
+	vp->cs = qemu_get_cpu_x86_64(vp->uc, -1);
+	if (!vp->cs)
+		vp->cs = qemu_get_cpu_x86_64(vp->uc, 0);
+	if (!vp->cs)
+		return false;
+	vp->env = vp->cs + UCI_CS_ENV;
+	vp->gpr = (uint64_t *)(vp->env + UCI_ENV_REGS);
+	vp->rip = &ENV64(vp, UCI_ENV_EIP);
+	vp->rflags = &ENV64(vp, UCI_ENV_EFLAGS);
+	vp->cr = &ENV64(vp, UCI_ENV_CR);
+	vp->efer = &ENV64(vp, UCI_ENV_EFER);
+	vp->dr = &ENV64(vp, UCI_ENV_DR);
+	vp->xcr0 = &ENV64(vp, UCI_ENV_XCR0);
+	if (!uci_check_layout(vp) || !model_enable_xsave(vp)) {
+		fprintf(stderr, "mshv-sim: this libunicorn does not match the 2.0.1 layout the CPU model needs\n");
+		return false;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Interrupt requests to the CPU loop
+ * --------------------------------------------------------------------- */
+/* Raise or clear QEMU's CPU_INTERRUPT_HARD/NMI from what the local APIC has deliverable. */
+void sim_x86__update_irq_request(struct sim_x86_vcpu *vp)
+{
+	uint32_t *req = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
+	if (sim_x86__apic_deliverable(vp) >= 0)
+		*req |= UCI_CPU_INTERRUPT_HARD;
+	else
+		*req &= ~UCI_CPU_INTERRUPT_HARD;
+	if (atomic_load(&vp->nmi_pending))
+		*req |= UCI_CPU_INTERRUPT_NMI;
+}
+
+/* An interrupt or NMI request is raised for the CPU loop. */
+bool sim_x86__irq_requested(struct sim_x86_vcpu *vp)
+{
+	uint32_t req = *(uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
+	return (req & (UCI_CPU_INTERRUPT_HARD | UCI_CPU_INTERRUPT_NMI)) != 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Stopping the VP at an intercept (called from inside a TCG helper);
+ * the instructions that exit
+ * --------------------------------------------------------------------- */
+/* #GP(0) at the instruction of the helper that returns to ra */
+__attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	raise_exception_err_ra_x86_64(vp->env, 13, 0, ra);
+}
+
+__attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	if (ra)
+		cpu_restore_state_x86_64(vp->cs, ra, true);
+	uc_emu_stop(vp->uc);
+	cpu_loop_exit_x86_64(vp->cs);
+}
+
+static inline struct sim_x86_vcpu *vp_of(void *env)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	return (vp && (void *)vp->env == env) ? vp : NULL;
+}
+
+/*
+ * An access QEMU made while delivering an event outside any translation
+ * block (no host return address to restore from) is intercepted. QEMU
+ * reads the gate and descriptors and pushes the frame before it changes
+ * any register, so the state is still the one before the event: put the
+ * event back so that it happens again when the VP next runs, as the
+ * hypervisor re-delivers an event whose delivery faulted.
+ */
+void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp)
+{
+	*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = -1;
+	ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
+	switch (vp->deliver) {
+	case DELIVER_EXCEPTION:
+		ENV64(vp, UCI_ENV_EIP) = vp->deliver_rip;
+		break;
+	case DELIVER_IRQ: {
+		int v = vp->deliver_vector;
+		vp->apic[APIC_ISR + v / 32] &= ~(1u << (v % 32));
+		vp->apic[APIC_IRR + v / 32] |= 1u << (v % 32);
+		sim_x86__update_irq_request(vp);
+		break;
+	}
+	case DELIVER_NMI:
+		ENV32(vp, UCI_ENV_HFLAGS2) &= ~UCI_HF2_NMI_MASK;
+		atomic_store(&vp->nmi_pending, true);
+		sim_x86__update_irq_request(vp);
+		break;
+	case DELIVER_NONE:
+		break;
+	}
+	vp->deliver = DELIVER_NONE;
+}
+
+/* ---- port IO ---- */
+static __attribute__((noreturn)) void io_exit(struct sim_x86_vcpu *vp, uint32_t port, int size, bool in,
+					      uintptr_t ra)
+{
+	vp->ex.kind = EXIT_IO;
+	vp->ex.port = (uint16_t)port;
+	vp->ex.size = (uint8_t)size;
+	vp->ex.in = in;
+	sim_x86__stop_here(vp, ra);
+}
+
+#define IN_HELPER(name, fld, sz)                                                      \
+	uint64_t name(void *env, uint32_t port);                                      \
+	uint64_t name(void *env, uint32_t port)                                       \
+	{                                                                             \
+		struct sim_x86_vcpu *vp = vp_of(env);                                 \
+		if (!vp)                                                              \
+			return orig.fld(env, port);                                   \
+		io_exit(vp, port, sz, true, (uintptr_t)__builtin_return_address(0)); \
+	}
+#define OUT_HELPER(name, fld, sz)                                                      \
+	void name(void *env, uint32_t port, uint32_t data);                            \
+	void name(void *env, uint32_t port, uint32_t data)                             \
+	{                                                                              \
+		struct sim_x86_vcpu *vp = vp_of(env);                                  \
+		if (!vp) {                                                             \
+			orig.fld(env, port, data);                                     \
+			return;                                                        \
+		}                                                                      \
+		io_exit(vp, port, sz, false, (uintptr_t)__builtin_return_address(0)); \
+	}
+IN_HELPER(helper_inb_x86_64, inb, 1)
+IN_HELPER(helper_inw_x86_64, inw, 2)
+IN_HELPER(helper_inl_x86_64, inl, 4)
+OUT_HELPER(helper_outb_x86_64, outb, 1)
+OUT_HELPER(helper_outw_x86_64, outw, 2)
+OUT_HELPER(helper_outl_x86_64, outl, 4)
+
+/* ---- HLT ---- */
+void helper_hlt_x86_64(void *env, int next_eip_addend);
+void helper_hlt_x86_64(void *env, int next_eip_addend)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.hlt(env, next_eip_addend);
+		return;
+	}
+	/* EIP was synced to the HLT before the call */
+	ENV64(vp, UCI_ENV_EIP) += (uint64_t)next_eip_addend;
+	ENV32(vp, UCI_ENV_HFLAGS) &= ~UCI_HF_INHIBIT_IRQ_MASK;
+	if (sim_x86__can_take_interrupt(vp)) {
+		/* an interrupt is ready: it wakes the VP at once, no exit */
+		sim_x86__update_irq_request(vp);
+		cpu_loop_exit_x86_64(vp->cs);
+	}
+	vp->halted = true;
+	vp->ex.kind = EXIT_HALT;
+	sim_x86__stop_here(vp, 0);
+}
+
+/* ---- CPUID: cpuid.c ---- */
+void helper_cpuid_x86_64(void *env);
+void helper_cpuid_x86_64(void *env)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.cpuid(env);
+		return;
+	}
+	sim_x86__cpuid_insn(vp, (uintptr_t)__builtin_return_address(0));
+}
+
+/* ---- RDMSR, WRMSR: decided in msr.c ---- */
+void helper_rdmsr_x86_64(void *env);
+void helper_rdmsr_x86_64(void *env)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp || !sim_x86__rdmsr(vp, (uintptr_t)__builtin_return_address(0)))
+		orig.rdmsr(env);
+}
+
+void helper_wrmsr_x86_64(void *env);
+void helper_wrmsr_x86_64(void *env)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp || !sim_x86__wrmsr(vp, (uintptr_t)__builtin_return_address(0)))
+		orig.wrmsr(env);
+}
+
+/* ---- MOV to/from CR8: the local APIC's TPR (apic.c) ---- */
+uint64_t helper_read_crN_x86_64(void *env, int reg);
+uint64_t helper_read_crN_x86_64(void *env, int reg)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp || reg != 8)
+		return orig.read_cr(env, reg);
+	return sim_x86__cr8_read(vp);
+}
+
+void helper_write_crN_x86_64(void *env, int reg, uint64_t val);
+void helper_write_crN_x86_64(void *env, int reg, uint64_t val)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp || reg != 8) {
+		orig.write_cr(env, reg, val);
+		return;
+	}
+	if (val & ~0xfull)
+		raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
+	sim_x86__cr8_write(vp, val);
+}
+
+/* ---------------------------------------------------------------------
+ * Memory: translated code, guest accesses, accesses of QEMU's helpers
+ * --------------------------------------------------------------------- */
+/* each new translation write-protects the host pages its code came from (code_pages.c) */
+void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags);
+void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	void *tb = orig.tb_gen(cs, pc, cs_base, flags, cflags);
+
+	if (vp && (void *)vp->cs == cs) {
+		sim_x86__protect_code_page(vp, pc);
+		if ((pc & 0xfff) > 0xfff - 16) /* an instruction may cross into the next page */
+			sim_x86__protect_code_page(vp, pc + 16);
+	}
+	return tb;
+}
+
+/* QEMU's own accesses (IDT, GDT, TSS) are supervisor ones */
+static inline bool is_user(int mmu_idx)
+{
+	return mmu_idx == UCI_MMU_USER_IDX;
+}
+
+#define LD_HELPER(name, fld, sz)                                                                \
+	uint64_t name(void *env, uint64_t addr, uint32_t oi, uintptr_t ra);                     \
+	uint64_t name(void *env, uint64_t addr, uint32_t oi, uintptr_t ra)                      \
+	{                                                                                       \
+		struct sim_x86_vcpu *vp = vp_of(env);                                           \
+		uint64_t v = 0;                                                                 \
+		if (vp && vp->in_run && sim_x86__mem_access(vp, addr, sz, false, &v, ra, is_user(UCI_OI_MMU_IDX(oi)))) \
+			return v;                                                               \
+		return orig.fld(env, addr, oi, ra);                                             \
+	}
+LD_HELPER(helper_ret_ldub_mmu_x86_64, ldub, 1)
+LD_HELPER(helper_le_lduw_mmu_x86_64, lduw, 2)
+LD_HELPER(helper_le_ldul_mmu_x86_64, ldul, 4)
+LD_HELPER(helper_le_ldq_mmu_x86_64, ldq, 8)
+
+#define ST_HELPER(name, fld, type, sz)                                                          \
+	void name(void *env, uint64_t addr, type val, uint32_t oi, uintptr_t ra);               \
+	void name(void *env, uint64_t addr, type val, uint32_t oi, uintptr_t ra)                \
+	{                                                                                       \
+		struct sim_x86_vcpu *vp = vp_of(env);                                           \
+		uint64_t v = val;                                                               \
+		if (vp && vp->in_run && sim_x86__mem_access(vp, addr, sz, true, &v, ra, is_user(UCI_OI_MMU_IDX(oi)))) \
+			return;                                                                 \
+		orig.fld(env, addr, val, oi, ra);                                               \
+	}
+ST_HELPER(helper_ret_stb_mmu_x86_64, stb, uint8_t, 1)
+ST_HELPER(helper_le_stw_mmu_x86_64, stw, uint16_t, 2)
+ST_HELPER(helper_le_stl_mmu_x86_64, stl, uint32_t, 4)
+ST_HELPER(helper_le_stq_mmu_x86_64, stq, uint64_t, 8)
+
+/*
+ * QEMU's helpers (interrupt and exception delivery, descriptor loads, far
+ * transfers, IRET, task switches, FXSAVE/XSAVE, ...) access guest memory
+ * through cpu_{ld,st}*_mmuidx_ra, whose slow path does not go through the
+ * helpers above: the same decision here, with the helper's host return
+ * address (0 when QEMU delivers an event outside a translation block).
+ * cpu_ldq_mmuidx_ra calls helper_le_ldq_mmu, so it needs no wrapper.
+ */
+#define CPU_LD_WRAP(name, fld, type, vtype, sz)                                                 \
+	type name(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);                         \
+	type name(void *env, uint64_t addr, int mmu_idx, uintptr_t ra)                          \
+	{                                                                                       \
+		struct sim_x86_vcpu *vp = vp_of(env);                                           \
+		uint64_t v = 0;                                                                 \
+		if (vp && vp->in_run && sim_x86__mem_access(vp, addr, sz, false, &v, ra, is_user(mmu_idx)))       \
+			return (type)(vtype)v;                                                  \
+		return orig.fld(env, addr, mmu_idx, ra);                                        \
+	}
+CPU_LD_WRAP(cpu_ldub_mmuidx_ra_x86_64, cpu_ldub, uint32_t, uint8_t, 1)
+CPU_LD_WRAP(cpu_ldsb_mmuidx_ra_x86_64, cpu_ldsb, int, int8_t, 1)
+CPU_LD_WRAP(cpu_lduw_mmuidx_ra_x86_64, cpu_lduw, uint32_t, uint16_t, 2)
+CPU_LD_WRAP(cpu_ldsw_mmuidx_ra_x86_64, cpu_ldsw, int, int16_t, 2)
+CPU_LD_WRAP(cpu_ldl_mmuidx_ra_x86_64, cpu_ldl, uint32_t, uint32_t, 4)
+
+#define CPU_ST_WRAP(name, fld, type, sz)                                                        \
+	void name(void *env, uint64_t addr, type val, int mmu_idx, uintptr_t ra);               \
+	void name(void *env, uint64_t addr, type val, int mmu_idx, uintptr_t ra)                \
+	{                                                                                       \
+		struct sim_x86_vcpu *vp = vp_of(env);                                           \
+		uint64_t v = val;                                                               \
+		if (vp && vp->in_run && sim_x86__mem_access(vp, addr, sz, true, &v, ra, is_user(mmu_idx)))        \
+			return;                                                                 \
+		orig.fld(env, addr, val, mmu_idx, ra);                                          \
+	}
+CPU_ST_WRAP(cpu_stb_mmuidx_ra_x86_64, cpu_stb, uint32_t, 1)
+CPU_ST_WRAP(cpu_stw_mmuidx_ra_x86_64, cpu_stw, uint32_t, 2)
+CPU_ST_WRAP(cpu_stl_mmuidx_ra_x86_64, cpu_stl, uint32_t, 4)
+CPU_ST_WRAP(cpu_stq_mmuidx_ra_x86_64, cpu_stq, uint64_t, 8)
+
+/* FXSAVE: fpu.c's, which stores FOP, FIP and FDP as a processor does (QEMU 5.0's does not) */
+void helper_fxsave_x86_64(void *env, uint64_t ptr);
+void helper_fxsave_x86_64(void *env, uint64_t ptr)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.fxsave(env, ptr);
+		return;
+	}
+	sim_x86__fxsave(vp, ptr, ra);
+}
+
+/*
+ * A store of QEMU's helpers (size 2, 4 or 8), through the wrappers above,
+ * for fpu.c's FXSAVE.
+ */
+void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
+			   uintptr_t ra)
+{
+	if (size == 2)
+		cpu_stw_mmuidx_ra_x86_64(vp->env, addr, (uint32_t)val, mmu_idx, ra);
+	else if (size == 4)
+		cpu_stl_mmuidx_ra_x86_64(vp->env, addr, (uint32_t)val, mmu_idx, ra);
+	else
+		cpu_stq_mmuidx_ra_x86_64(vp->env, addr, val, mmu_idx, ra);
+}
+
+/* The MMU index of a data access at the VP's CPL (SMAP and RFLAGS.AC for CPL 0-2), as QEMU's helpers use. */
+int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp)
+{
+	uint32_t hf = ENV32(vp, UCI_ENV_HFLAGS);
+	return (hf & UCI_HF_CPL_MASK) == 3 ? UCI_MMU_USER_IDX
+	       : (!(hf & UCI_HF_SMAP_MASK) || (ENV64(vp, UCI_ENV_EFLAGS) & RFLAGS_AC)) ? UCI_MMU_KNOSMAP_IDX
+										  : UCI_MMU_KSMAP_IDX;
+}
+
+/* unicorn checks permissions with the linear address; give it the guest-physical one */
+void *memory_mapping(void *uc, uint64_t address);
+void *memory_mapping(void *uc, uint64_t address)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && vp->uc == uc && vp->in_run && (cr(vp, 0) & CR0_PG)) {
+		uint64_t gpa;
+		bool fault = vp->fault_page_armed && (address & ~0xfffull) == vp->fault_page;
+		if (fault)
+			vp->fault_page_armed = false; /* mem_access found this access faulting */
+		if (fault || sim_x86__walk(vp, address, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
+			return vp->full_mr ? vp->full_mr : orig.memory_mapping(uc, address);
+		address = gpa;
+	}
+	return orig.memory_mapping(uc, address);
+}
+
+/*
+ * unicorn 2.0.1's x86 page walk checks the guest page tables but then
+ * installs the TLB entry with paddr = vaddr ("identity map guest virtual
+ * address"); put the guest-physical address the walk found back.
+ * (MemTxAttrs is a 4-byte bit-field struct, passed like a uint32_t.)
+ */
+void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot,
+				    int mmu_idx, uint64_t size);
+void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot,
+				    int mmu_idx, uint64_t size)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && (void *)vp->cs == cs && (cr(vp, 0) & CR0_PG)) {
+		uint64_t gpa;
+		if (sim_x86__walk(vp, vaddr, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS)
+			paddr = gpa & ~0xfffull;
+	}
+	orig.tlb_set_page(cs, vaddr, paddr, attrs, prot, mmu_idx, size);
+}
+
+/* ---------------------------------------------------------------------
+ * Event delivery: kicks, interrupts, exceptions, triple fault
+ * --------------------------------------------------------------------- */
+/* INT n, INT3, INTO: remember the instruction's length, to report an intercepted delivery at it */
+void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, int next_eip_addend)
+	__attribute__((noreturn));
+void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, int next_eip_addend)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp)
+		vp->int_len = is_int ? next_eip_addend : 0;
+	orig.raise_interrupt(env, intno, is_int, error_code, next_eip_addend);
+	__builtin_unreachable();
+}
+
+void x86_cpu_exec_enter_x86_64(void *cs);
+void x86_cpu_exec_enter_x86_64(void *cs)
+{
+	orig.exec_enter(cs);
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (!vp || (void *)vp->cs != cs)
+		return;
+	if (atomic_load(&vp->kick)) {
+		uc_emu_stop(vp->uc);
+		return;
+	}
+	sim_x86__apic_collect(vp);
+	sim_x86__update_irq_request(vp);
+}
+
+bool x86_cpu_exec_interrupt_x86_64(void *cs, int req);
+bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (!vp || (void *)vp->cs != cs)
+		return orig.exec_interrupt(cs, req);
+	uint32_t *ireq = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
+	if (vp->ex.kind != EXIT_NONE)
+		return false; /* stopping at an intercept: the state must stay the one it reports */
+	int r = x86_cpu_pending_interrupt_x86_64(cs, req);
+	if (r == (int)UCI_CPU_INTERRUPT_NMI) {
+		*ireq &= ~UCI_CPU_INTERRUPT_NMI;
+		atomic_store(&vp->nmi_pending, false);
+		ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
+		vp->deliver = DELIVER_NMI;
+		do_interrupt_x86_hardirq_x86_64(vp->env, 2, 1);
+		vp->deliver = DELIVER_NONE;
+		return true;
+	}
+	if (r == (int)UCI_CPU_INTERRUPT_HARD) {
+		sim_x86__apic_collect(vp);
+		int v = sim_x86__apic_deliverable(vp);
+		*ireq &= ~UCI_CPU_INTERRUPT_HARD;
+		if (v < 0)
+			return false;
+		vp->apic[APIC_IRR + v / 32] &= ~(1u << (v % 32));
+		vp->apic[APIC_ISR + v / 32] |= 1u << (v % 32);
+		sim_x86__update_irq_request(vp);
+		vp->deliver = DELIVER_IRQ;
+		vp->deliver_vector = v;
+		do_interrupt_x86_hardirq_x86_64(vp->env, v, 1);
+		vp->deliver = DELIVER_NONE;
+		return true;
+	}
+	if (r == 0)
+		return false;
+	return orig.exec_interrupt(cs, req);
+}
+
+void qemu_system_reset_request(void *uc);
+void qemu_system_reset_request(void *uc)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && vp->uc == uc) {
+		vp->ex.kind = EXIT_TRIPLE; /* check_exception returns EXCP_HLT: the CPU loop stops */
+		return;
+	}
+	orig.reset_request(uc);
+}
+
+static bool vector_has_error_code(unsigned v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
+void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct sim_x86_vcpu *vp = user;
+	(void)uc;
+	bool is_int = ENVI(vp, UCI_ENV_EXCEPTION_IS_INT) != 0;
+	uint64_t next = ENV64(vp, UCI_ENV_EXCEPTION_NEXT_EIP);
+
+	if (intno < 32 && (vp->icpt.exception_bitmap & (1u << intno))) {
+		bool soft = false;
+		if (is_int) {
+			/* INT3 (CC) and INTO (CE) are software exceptions; INT n is not intercepted */
+			uint8_t b = 0;
+			sim_x86__read_linear(vp, seg(vp, S_CS)->base + next - 1, &b, 1);
+			soft = (intno == 3 && b == 0xcc) || (intno == 4 && b == 0xce);
+			if (soft)
+				ENV64(vp, UCI_ENV_EIP) = next - 1;
+		}
+		if (!is_int || soft) {
+			vp->ex.kind = EXIT_EXCEPTION;
+			vp->ex.vector = (uint8_t)intno;
+			vp->ex.soft = soft;
+			vp->ex.ec_valid = !is_int && vector_has_error_code(intno);
+			vp->ex.error_code = (uint32_t)ENVI(vp, UCI_ENV_ERROR_CODE);
+			vp->ex.param = intno == 14 ? cr(vp, 2) : intno == 1 ? ENV64(vp, UCI_ENV_DR + 6 * 8) : 0;
+			ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
+			uc_emu_stop(vp->uc);
+			return;
+		}
+	}
+	/* unicorn has already moved EIP past INT n / INT3 / INTO */
+	vp->deliver = DELIVER_EXCEPTION;
+	vp->deliver_rip = is_int ? next - (uint64_t)vp->int_len : ENV64(vp, UCI_ENV_EIP);
+	x86_cpu_do_interrupt_x86_64(vp->cs);
+	vp->deliver = DELIVER_NONE;
+}
+
+bool sim_x86__hook_invalid(uc_engine *uc, void *user)
+{
+	struct sim_x86_vcpu *vp = user;
+	(void)uc;
+	/* #UD: unicorn stops instead of delivering; deliver (or intercept) it ourselves */
+	if (vp->icpt.exception_bitmap & (1u << 6)) {
+		vp->ex.kind = EXIT_EXCEPTION;
+		vp->ex.vector = 6;
+		vp->ex.soft = false;
+		vp->ex.ec_valid = false;
+		vp->ex.error_code = 0;
+		vp->ex.param = 0;
+	} else {
+		vp->deliver = DELIVER_EXCEPTION;
+		vp->deliver_rip = ENV64(vp, UCI_ENV_EIP);
+		x86_cpu_do_interrupt_x86_64(vp->cs);
+		vp->deliver = DELIVER_NONE;
+		ENVI(vp, UCI_ENV_OLD_EXCEPTION) = -1;
+	}
+	*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = -1;
+	return true;
+}

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim: what the files of the x86 CPU model share (x86_vcpu.h is the
+ * model's public interface; nothing outside cpu/ includes this header).
+ *
+ * Internal functions are named sim_x86__*, and each is defined in the file
+ * of its concern:
+ *
+ *   core.c           VP creation and destruction, the run loop, kick, the
+ *                    intercept messages built when a run stops
+ *   registers.c      get/set of registers by hypervisor name, the register
+ *                    page, VP state blobs, the architectural reset state
+ *   memory.c         memory slots, the page walk, guest memory accesses and
+ *                    their intercepts, doorbells, access tracking, the
+ *                    backstop for accesses unicorn refuses itself
+ *   code_pages.c     host pages of translated code, kept read-only so that
+ *                    the VMM's rewrites of guest code are noticed
+ *   apic.c           the local APIC: registers, interrupt assertion, what
+ *                    is deliverable, CR8, the LAPIC state blob
+ *   msr.c            the MSRs the hypervisor owns, and what RDMSR/WRMSR of
+ *                    an MSR do (emulated, intercepted, ignored or #GP)
+ *   fpu.c            x87/SSE state formats, XCR0, FXSAVE, the XSAVE blob
+ *   cpuid.c          the CPUID leaves the hypervisor presents, the CPUID
+ *                    instruction
+ *   unicorn_hooks.c  everything that depends on unicorn's internals: the
+ *                    layout of its CPU state, the QEMU functions it calls
+ *                    that the model replaces, event delivery. The only
+ *                    file that includes unicorn_internals.h.
+ */
+#ifndef MSHV_SIM_X86_CPU_INTERNAL_H
+#define MSHV_SIM_X86_CPU_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <unicorn/unicorn.h>
+
+#include "x86_vcpu.h"
+
+/* Internal functions are not exported from the preload library. */
+#pragma GCC visibility push(hidden)
+
+#define PAGE_SIZE_4K 4096ull
+#define APIC_DEFAULT_BASE 0xfee00000ull
+#define MSR_APIC_BASE_BSP (1ull << 8)
+#define MSR_APIC_BASE_ENABLE (1ull << 11)
+
+#define CR0_PE 0x1ull
+#define CR0_WP 0x10000ull
+#define CR0_AM 0x40000ull
+#define CR0_PG 0x80000000ull
+#define CR4_PSE 0x10ull
+#define CR4_PAE 0x20ull
+#define CR4_OSFXSR 0x200ull
+#define CR4_OSXSAVE 0x40000ull
+#define CR4_SMEP 0x100000ull
+#define CR4_SMAP 0x200000ull
+#define CR4_LA57 0x1000ull
+#define EFER_LME 0x100ull
+#define EFER_LMA 0x400ull
+#define EFER_NXE 0x800ull
+#define EFER_FFXSR 0x4000ull
+#define XCR0_X87 0x1ull
+#define XCR0_SSE 0x2ull
+#define XCR0_AVX 0x4ull
+#define MXCSR_MASK 0xffffu /* the MXCSR bits this CPU model implements (FXSAVE's MXCSR_MASK) */
+#define RFLAGS_IF 0x200ull
+#define RFLAGS_VM 0x20000ull
+#define RFLAGS_AC 0x40000ull
+
+enum exit_kind {
+	EXIT_NONE,
+	EXIT_IO,
+	EXIT_MEM,
+	EXIT_CPUID,
+	EXIT_MSR,
+	EXIT_EXCEPTION,
+	EXIT_HALT,
+	EXIT_TRIPLE,
+};
+
+struct exit_info {
+	enum exit_kind kind;
+	/* IO */
+	uint16_t port;
+	uint8_t size;
+	bool in;
+	/* memory */
+	uint32_t msg_type;
+	uint8_t access; /* HV_INTERCEPT_ACCESS_* */
+	bool gva_valid;
+	uint64_t gva, gpa;
+	/* MSR */
+	uint32_t msr;
+	bool msr_write;
+	/* exception */
+	uint8_t vector;
+	bool ec_valid, soft;
+	uint32_t error_code;
+	uint64_t param;
+	/* CPUID default results: eax ebx ecx edx */
+	uint32_t def[4];
+};
+
+/* Local APIC registers by offset >> 4 (offsets 0x000..0x3f0). */
+#define APIC_ID 0x02
+#define APIC_VER 0x03
+#define APIC_TPR 0x08
+#define APIC_APR 0x09
+#define APIC_PPR 0x0a
+#define APIC_EOI 0x0b
+#define APIC_RRD 0x0c
+#define APIC_LDR 0x0d
+#define APIC_DFR 0x0e
+#define APIC_SVR 0x0f
+#define APIC_ISR 0x10
+#define APIC_TMR 0x18
+#define APIC_IRR 0x20
+#define APIC_ESR 0x28
+#define APIC_LVT_CMCI 0x2f
+#define APIC_ICR_LO 0x30
+#define APIC_ICR_HI 0x31
+#define APIC_LVT_TIMER 0x32
+#define APIC_LVT_THERMAL 0x33
+#define APIC_LVT_PERF 0x34
+#define APIC_LVT_LINT0 0x35
+#define APIC_LVT_LINT1 0x36
+#define APIC_LVT_ERROR 0x37
+#define APIC_TMICT 0x38
+#define APIC_TMCCT 0x39
+#define APIC_TDCR 0x3e
+
+struct sim_x86_vcpu {
+	uc_engine *uc;
+	uint8_t *cs;  /* QEMU CPUState (unicorn_hooks.c only) */
+	uint8_t *env; /* QEMU CPUX86State (unicorn_hooks.c only) */
+	uint32_t vp_index;
+
+	/*
+	 * The architectural registers inside unicorn's CPU state, located by
+	 * unicorn_hooks.c when the VP is created; what that state holds in
+	 * an encoding of its own (segments, the flags derived from CR0, CR4,
+	 * EFER and CS, the interrupt shadow) goes through sim_x86__ functions
+	 * of unicorn_hooks.c instead. RFLAGS is complete only outside a run.
+	 */
+	uint64_t *gpr;    /* [16]: RAX RCX RDX RBX RSP RBP RSI RDI R8..R15 */
+	uint64_t *rip;
+	uint64_t *rflags;
+	uint64_t *cr;     /* [5]: CR0..CR4 (CR8 is the local APIC's TPR) */
+	uint64_t *efer;
+	uint64_t *dr;     /* [8]: DR0..DR7 */
+	uint64_t *xcr0;
+	uint8_t *xmm;     /* XMM0; XMMn at xmm + 64 * n */
+
+	struct sim_mem_slot *slots; /* sorted by gpa */
+	size_t nslots;
+	void *full_mr; /* a unicorn region with every permission, for untranslatable addresses */
+
+	struct sim_x86_intercepts icpt;
+	pthread_mutex_t icpt_lock; /* icpt is set from other threads (install intercept, partition property) */
+	struct exit_info ex;
+	bool halted;
+	bool in_run;
+
+	/*
+	 * The event QEMU is delivering outside any translation block (from
+	 * hook_intr, hook_invalid or x86_cpu_exec_interrupt): when one of its
+	 * accesses (IDT, GDT/TSS, the frame it pushes) is intercepted, the
+	 * delivery is abandoned and the event happens again when the VP next
+	 * runs. deliver_rip is the RIP to report (INT n: the instruction).
+	 */
+	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI } deliver;
+	int deliver_vector;
+	uint64_t deliver_rip;
+	int int_len; /* next_eip_addend of the last INT n / INT3 / INTO (raise_interrupt) */
+	/* the page of an access mem_access found faulting in the guest's page tables: unicorn's
+	 * check (memory_mapping) must let it reach QEMU's walk, which raises the #PF */
+	uint64_t fault_page;
+	bool fault_page_armed;
+
+	/* local APIC, owned by the run thread; other threads post into posted_* */
+	uint64_t apic_base;
+	uint32_t apic[64];
+	uint32_t apic_error_status, apic_counter_value, apic_remote_read; /* kept for VP state round trips */
+	uint8_t xsave_shadow[576]; /* the last XSAVE blob set: fields the CPU model lacks come back from here */
+	_Atomic uint32_t posted_irr[8];
+	_Atomic uint32_t posted_tmr[8];
+	atomic_bool posted;
+	atomic_bool nmi_pending;
+
+	atomic_int kick;
+	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
+	atomic_bool running;
+
+	/* MSRs the hypervisor owns: synthetic ones, the SynIC's (kept, not acted on) and DEBUG_CTL */
+	uint64_t guest_os_id, hypercall_msr, reference_tsc, debug_ctl;
+	uint64_t scontrol, siefp, simp, sint[16];
+
+	struct sim_doorbell *doorbells; /* MMIO ioeventfds */
+	size_t ndoorbells;
+
+	sim_access_fn *track_fn;
+	void *track_opaque;
+	uc_hook track_hook;
+	uc_hook track_block_hook; /* instruction fetches count as accesses too */
+	pthread_mutex_t track_lock; /* guards the wanted state below */
+	sim_access_fn *track_want_fn;
+	void *track_want_opaque;
+	atomic_bool track_changed;
+	unsigned code_gen; /* code_pages.gen when this VP's translations were last known good */
+	uc_hook hooks[4];
+};
+
+/* unicorn's UC_X86_REG_FP0..7 format: 64-bit mantissa, then sign and exponent */
+struct fp80 {
+	uint64_t mantissa;
+	uint16_t exponent;
+};
+
+static inline uint64_t *regs(struct sim_x86_vcpu *vp)
+{
+	return vp->gpr;
+}
+static inline uint64_t cr(struct sim_x86_vcpu *vp, int n)
+{
+	return vp->cr[n];
+}
+
+/* Segment and descriptor-table registers, for sim_x86__get/set_segment (ES..GS as in the register page). */
+#define S_ES 0
+#define S_CS 1
+#define S_SS 2
+#define S_DS 3
+#define S_FS 4
+#define S_GS 5
+#define S_LDTR 6
+#define S_TR 7
+#define S_GDTR 8
+#define S_IDTR 9
+
+/* ---- core.c ---- */
+void sim_x86__futex_wake(_Atomic uint32_t *w);
+
+/* ---- registers.c ---- */
+void sim_x86__reset_state(struct sim_x86_vcpu *vp);
+
+/* ---- memory.c ---- */
+enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
+const struct sim_mem_slot *sim_x86__find_slot(const struct sim_x86_vcpu *vp, uint64_t gpa);
+int sim_x86__walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool check, bool set_ad,
+		  uint64_t *gpa);
+size_t sim_x86__read_linear(struct sim_x86_vcpu *vp, uint64_t la, uint8_t *buf, size_t n);
+uint64_t sim_x86__cur_rip_linear(struct sim_x86_vcpu *vp);
+int sim_x86__mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, bool write, uint64_t *val,
+			uintptr_t ra, bool user);
+bool sim_x86__hook_fetch_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+			     void *user);
+bool sim_x86__hook_data_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+			    void *user);
+void sim_x86__track_apply(struct sim_x86_vcpu *vp);
+
+/* ---- code_pages.c ---- */
+void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
+void sim_x86__code_pages_release(void);
+unsigned sim_x86__code_pages_gen(void);
+void sim_x86__code_fault_handler_install(void);
+
+/* ---- apic.c ---- */
+bool sim_x86__is_apic_gpa(const struct sim_x86_vcpu *vp, uint64_t gpa);
+void sim_x86__apic_collect(struct sim_x86_vcpu *vp);
+int sim_x86__apic_deliverable(struct sim_x86_vcpu *vp);
+bool sim_x86__can_take_interrupt(struct sim_x86_vcpu *vp);
+uint32_t sim_x86__apic_read(struct sim_x86_vcpu *vp, uint32_t off);
+void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val);
+void sim_x86__apic_reset(struct sim_x86_vcpu *vp);
+int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
+int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
+uint64_t sim_x86__cr8_read(struct sim_x86_vcpu *vp);
+void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val);
+
+/* ---- msr.c ---- */
+#define HV_MSR_GUEST_OS_ID 0x40000000u
+#define HV_MSR_HYPERCALL 0x40000001u
+#define HV_MSR_VP_INDEX 0x40000002u
+#define HV_MSR_REFERENCE_TSC 0x40000021u
+#define HV_MSR_SCONTROL 0x40000080u
+#define HV_MSR_SIEFP 0x40000082u
+#define HV_MSR_SIMP 0x40000083u
+#define HV_MSR_EOM 0x40000084u
+#define HV_MSR_SINT0 0x40000090u
+#define MSR_DEBUG_CTL 0x1d9u
+bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val);
+bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val);
+bool sim_x86__rdmsr(struct sim_x86_vcpu *vp, uintptr_t ra);
+bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra);
+
+/* ---- fpu.c ---- */
+bool sim_x86__xcr0_valid(struct sim_x86_vcpu *vp, uint64_t v);
+uint8_t sim_x86__abridged_tag(uint16_t tw);
+uint16_t sim_x86__full_tag(uint8_t t);
+void sim_x86__fxsave(struct sim_x86_vcpu *vp, uint64_t ptr, uintptr_t ra);
+int sim_x86__xsave_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
+int sim_x86__xsave_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
+
+/* ---- cpuid.c ---- */
+void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra);
+
+/* ---- unicorn_hooks.c ---- */
+/* set-up: the replaced functions' originals, the VP's CPU in its new unicorn instance */
+bool sim_x86__resolve_originals(void);
+bool sim_x86__engine_attach(struct sim_x86_vcpu *vp);
+/* state kept in unicorn's own encoding */
+void sim_x86__get_segment(struct sim_x86_vcpu *vp, int s, struct hv_x64_segment_register *h);
+void sim_x86__set_segment(struct sim_x86_vcpu *vp, int s, const struct hv_x64_segment_register *h);
+void sim_x86__get_table(struct sim_x86_vcpu *vp, int s, struct hv_x64_table_register *t);
+void sim_x86__set_table(struct sim_x86_vcpu *vp, int s, const struct hv_x64_table_register *t);
+void sim_x86__recompute_hflags(struct sim_x86_vcpu *vp);
+void sim_x86__reset_hflags(struct sim_x86_vcpu *vp);
+unsigned sim_x86__cpl(struct sim_x86_vcpu *vp);
+bool sim_x86__cs64(struct sim_x86_vcpu *vp);
+bool sim_x86__long_mode(struct sim_x86_vcpu *vp);
+bool sim_x86__interrupt_shadow(struct sim_x86_vcpu *vp);
+void sim_x86__set_interrupt_shadow(struct sim_x86_vcpu *vp, bool on);
+bool sim_x86__nmi_masked(struct sim_x86_vcpu *vp);
+void sim_x86__set_nmi_masked(struct sim_x86_vcpu *vp, bool on);
+/* unicorn's CPU and CPU loop */
+void sim_x86__engine_cpuid(struct sim_x86_vcpu *vp, uint32_t index, uint32_t count, uint32_t *eax,
+			   uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
+void sim_x86__tlb_flush(struct sim_x86_vcpu *vp);
+void sim_x86__tb_flush(struct sim_x86_vcpu *vp);
+void sim_x86__cpu_exit(struct sim_x86_vcpu *vp);
+void sim_x86__update_irq_request(struct sim_x86_vcpu *vp);
+bool sim_x86__irq_requested(struct sim_x86_vcpu *vp);
+void *sim_x86__uc_region(struct sim_x86_vcpu *vp, uint64_t gpa);
+/* around a run: the VP the replaced functions act for on this thread */
+struct sim_x86_vcpu *sim_x86__enter(struct sim_x86_vcpu *vp);
+void sim_x86__leave(struct sim_x86_vcpu *saved);
+/* inside a run, from a TCG helper (ra: its return address) */
+__attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra);
+__attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra);
+void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
+void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
+			   uintptr_t ra);
+int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp);
+/* unicorn hooks (UC_HOOK_INTR, UC_HOOK_INSN_INVALID) */
+void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user);
+bool sim_x86__hook_invalid(uc_engine *uc, void *user);
+
+#pragma GCC visibility pop
+
+#endif
