@@ -633,6 +633,66 @@ static void test_hypercalls(void)
 	vm_destroy(&vm);
 }
 
+/*
+ * A CPUID result registered with HVCALL_REGISTER_INTERCEPT_RESULT is what
+ * the guest's own CPUID returns (the masked bits), and what
+ * HVCALL_GET_VP_CPUID_VALUES reports when asked to apply registered values.
+ */
+static void test_cpuid_registered_result(void)
+{
+	static const uint8_t code[] = {
+		0x66, 0x31, 0xc0, /* xor eax, eax */
+		0x66, 0x31, 0xc9, /* xor ecx, ecx */
+		0x0f, 0xa2,       /* cpuid: leaf 0 */
+		0xf4,             /* hlt */
+	};
+	struct vm vm = vm_create();
+	struct vcpu v;
+	struct hv_input_register_intercept_result rin;
+	struct hv_input_get_vp_cpuid_values cin;
+	struct hv_cpuid_leaf_info leaf;
+	union hv_output_get_vp_cpuid_values cout;
+	uint8_t cbuf[sizeof(cin) + sizeof(leaf)];
+	uint32_t raw_ecx;
+
+	memcpy(vm.mem + 0x1000, code, sizeof(code));
+	v = vcpu_create(&vm, 0);
+	vcpu_real_mode_at(&v, 0, 0x1000);
+
+	/* Leaf 0 as the hypervisor presents it, without registered values. */
+	memset(&cin, 0, sizeof(cin));
+	memset(&leaf, 0, sizeof(leaf));
+	memcpy(cbuf, &cin, sizeof(cin));
+	memcpy(cbuf + sizeof(cin), &leaf, sizeof(leaf));
+	CHECK(hvcall(v.fd, HVCALL_GET_VP_CPUID_VALUES, 1, cbuf, sizeof(cbuf), &cout, sizeof(cout), NULL) == 0);
+	raw_ecx = cout.as_uint32[2];
+
+	/* Register EBX = "mshv" whole, and ECX's low byte only. */
+	memset(&rin, 0, sizeof(rin));
+	rin.intercept_type = HV_INTERCEPT_TYPE_X64_CPUID;
+	rin.parameters.cpuid.input.eax = 0;
+	rin.parameters.cpuid.result.ebx = 0x7668736d;
+	rin.parameters.cpuid.result.ebx_mask = 0xffffffff;
+	rin.parameters.cpuid.result.ecx = 0x5a;
+	rin.parameters.cpuid.result.ecx_mask = 0xff;
+	CHECK(hvcall(vm.pt, HVCALL_REGISTER_INTERCEPT_RESULT, 0, &rin, sizeof(rin), NULL, 0, NULL) == 0);
+
+	/* The guest's CPUID returns them, the unmasked bits unchanged. */
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_HALT);
+	CHECK(v.regs->rbx == 0x7668736d);
+	CHECK(v.regs->rcx == ((raw_ecx & ~0xffu) | 0x5a));
+
+	/* HVCALL_GET_VP_CPUID_VALUES: raw without the flag, registered with it. */
+	CHECK(hvcall(v.fd, HVCALL_GET_VP_CPUID_VALUES, 1, cbuf, sizeof(cbuf), &cout, sizeof(cout), NULL) == 0);
+	CHECK(cout.as_uint32[1] != 0x7668736d && cout.as_uint32[2] == raw_ecx);
+	cin.flags.apply_registered_values = 1;
+	memcpy(cbuf, &cin, sizeof(cin));
+	CHECK(hvcall(v.fd, HVCALL_GET_VP_CPUID_VALUES, 1, cbuf, sizeof(cbuf), &cout, sizeof(cout), NULL) == 0);
+	CHECK(cout.as_uint32[1] == 0x7668736d && cout.as_uint32[2] == ((raw_ecx & ~0xffu) | 0x5a));
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
 /* HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION value, or -1 */
 static int64_t msr_action(struct vm *vm)
 {
@@ -822,6 +882,7 @@ int main(void)
 	test_two_vps();
 	test_vp_state();
 	test_hypercalls();
+	test_cpuid_registered_result();
 	test_msr_action();
 	test_rewritten_code();
 	close(mshv_fd);

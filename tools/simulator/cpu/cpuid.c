@@ -5,6 +5,7 @@
  * changes to leaf 1, and the hypervisor's own leaves 0x40000000 on; the
  * CPUID instruction (its intercept).
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "x86_cpu_internal.h"
@@ -43,6 +44,25 @@ void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uin
 	out[3] = d;
 }
 
+void sim_x86_vcpu_cpuid_registered(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uint32_t out[4])
+{
+	unsigned i;
+
+	sim_x86_vcpu_cpuid(vp, eax, ecx, out);
+	pthread_mutex_lock(&vp->icpt_lock);
+	for (i = 0; i < vp->icpt.ncpuid_results; i++) {
+		const struct hv_register_x64_cpuid_result_parameters *o = &vp->icpt.cpuid_results[i];
+
+		if (o->input.eax != eax || (o->input.subleaf_specific && o->input.ecx != ecx))
+			continue;
+		out[0] = (out[0] & ~o->result.eax_mask) | (o->result.eax & o->result.eax_mask);
+		out[1] = (out[1] & ~o->result.ebx_mask) | (o->result.ebx & o->result.ebx_mask);
+		out[2] = (out[2] & ~o->result.ecx_mask) | (o->result.ecx & o->result.ecx_mask);
+		out[3] = (out[3] & ~o->result.edx_mask) | (o->result.edx & o->result.edx_mask);
+	}
+	pthread_mutex_unlock(&vp->icpt_lock);
+}
+
 /*
  * CPUID executed by the guest (unicorn_hooks.c's helper_cpuid_x86_64, ra
  * its return address): the leaf, or the VP stops at the intercept.
@@ -51,7 +71,13 @@ void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra)
 {
 	uint32_t out[4];
 	uint64_t *r = regs(vp);
-	sim_x86_vcpu_cpuid(vp, (uint32_t)r[0], (uint32_t)r[1], out);
+	/*
+	 * The registered results are the hypervisor's answer, so they are also
+	 * the defaults an intercept message offers the root (the TLFS leaves
+	 * open which one the message carries; this follows "registered results
+	 * replace the hypervisor's own").
+	 */
+	sim_x86_vcpu_cpuid_registered(vp, (uint32_t)r[0], (uint32_t)r[1], out);
 	if (vp->icpt.cpuid) {
 		vp->ex.kind = EXIT_CPUID;
 		memcpy(vp->ex.def, out, sizeof(out));

@@ -48,6 +48,8 @@ struct sim_mem_slot {
 
 /* Per-index MSR intercepts a partition may hold (HV_INTERCEPT_TYPE_X64_MSR_INDEX). */
 #define SIM_MAX_MSR_INTERCEPTS 64
+/* CPUID results a partition may register (HVCALL_REGISTER_INTERCEPT_RESULT). */
+#define SIM_MAX_CPUID_RESULTS 64
 
 /*
  * What the hypervisor does for the root when a VP of its partition reaches
@@ -66,6 +68,14 @@ struct sim_x86_intercepts {
 	} msr_index[SIM_MAX_MSR_INTERCEPTS];
 	bool msr_ignore;             /* unimplemented MSR action IGNORE_WRITE_READ_ZERO (default FAULT: #GP) */
 	uint32_t exception_bitmap;   /* bit v: exception vector v exits (HVMSG_X64_EXCEPTION_INTERCEPT) */
+	/*
+	 * CPUID results registered with HVCALL_REGISTER_INTERCEPT_RESULT: the
+	 * masked bits replace what the leaf (and, when subleaf_specific, the
+	 * subleaf) would return, for the guest's CPUID (and the defaults of
+	 * its intercept message) and for sim_x86_vcpu_cpuid_registered().
+	 */
+	uint8_t ncpuid_results;
+	struct hv_register_x64_cpuid_result_parameters cpuid_results[SIM_MAX_CPUID_RESULTS];
 };
 
 /*
@@ -171,6 +181,8 @@ uint64_t sim_x86_vcpu_translate_gva(struct sim_x86_vcpu *vcpu, uint64_t gva, uin
 
 /* The CPUID leaf the hypervisor presents to the guest (HVCALL_GET_VP_CPUID_VALUES). */
 void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vcpu, uint32_t eax, uint32_t ecx, uint32_t out[4]);
+/* The same with the registered CPUID results applied: what the guest's CPUID returns. */
+void sim_x86_vcpu_cpuid_registered(struct sim_x86_vcpu *vcpu, uint32_t eax, uint32_t ecx, uint32_t out[4]);
 
 /*
  * Doorbells (MMIO ioeventfds): a guest write to guest-physical memory that

@@ -82,10 +82,9 @@ uint64_t hv_partition_set_property(struct hv_partition *pt, uint32_t code, uint6
 uint64_t hv_partition_install_intercept(struct hv_partition *pt, uint32_t access_type, uint32_t intercept_type,
 					union hv_intercept_parameters param);
 
-/* CPUID results registered with HVCALL_REGISTER_INTERCEPT_RESULT, and their use. */
+/* A CPUID result registered with HVCALL_REGISTER_INTERCEPT_RESULT: from now on the guest's CPUID returns it. */
 uint64_t hv_partition_register_cpuid_result(struct hv_partition *pt,
 					    const struct hv_register_x64_cpuid_result_parameters *p);
-void hv_partition_apply_cpuid_results(struct hv_partition *pt, uint32_t eax, uint32_t ecx, uint32_t r[4]);
 
 /* ---- VPs (vp.c) -------------------------------------------------------------- */
 

@@ -16,7 +16,6 @@
 #define HV_SIM_MAX_GPA_RANGES 256
 #define HV_SIM_MAX_DOORBELLS 256
 #define HV_SIM_MAX_PROPERTIES 64
-#define HV_SIM_MAX_CPUID_RESULTS 64
 
 /* One range of the partition's guest physical address map (HvCallMapGpaPages). */
 struct hv_gpa_range {
@@ -45,11 +44,9 @@ struct hv_partition {
 
 	struct hv_vp *vps[HV_SIM_MAX_VPS];
 
-	struct sim_x86_intercepts intercepts;
+	struct sim_x86_intercepts intercepts; /* and the registered CPUID results */
 	struct hv_property props[HV_SIM_MAX_PROPERTIES];
 	size_t nprops;
-	struct hv_register_x64_cpuid_result_parameters cpuid_results[HV_SIM_MAX_CPUID_RESULTS];
-	size_t ncpuid_results;
 
 	/* Page access states (HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING). */
 	bool access_tracking;

@@ -240,9 +240,10 @@ static uint64_t get_vp_cpuid_values(struct hv_call *c)
 		union hv_output_get_vp_cpuid_values r;
 
 		memcpy(&leaf, leaves + (size_t)i * sizeof(leaf), sizeof(leaf));
-		sim_x86_vcpu_cpuid(vp->cpu, leaf.eax, leaf.ecx, r.as_uint32);
 		if (a->flags.apply_registered_values)
-			hv_partition_apply_cpuid_results(c->pt, leaf.eax, leaf.ecx, r.as_uint32);
+			sim_x86_vcpu_cpuid_registered(vp->cpu, leaf.eax, leaf.ecx, r.as_uint32);
+		else
+			sim_x86_vcpu_cpuid(vp->cpu, leaf.eax, leaf.ecx, r.as_uint32);
 		memcpy((uint8_t *)c->out + (size_t)i * sizeof(r), &r, sizeof(r));
 	}
 	c->reps_done = i;

@@ -463,42 +463,27 @@ uint64_t hv_partition_install_intercept(struct hv_partition *pt, uint32_t access
 
 /* ---- registered CPUID results ------------------------------------------------------ */
 
+/* Every VP gets them with the intercepts: its guest's CPUID returns them. */
 uint64_t hv_partition_register_cpuid_result(struct hv_partition *pt,
 					    const struct hv_register_x64_cpuid_result_parameters *p)
 {
+	struct sim_x86_intercepts *ic = &pt->intercepts;
 	uint64_t status = HV_STATUS_SUCCESS;
 	size_t i, n;
 
 	pthread_mutex_lock(&pt->lock);
-	n = pt->ncpuid_results;
+	n = ic->ncpuid_results;
 	for (i = 0; i < n; i++)
-		if (pt->cpuid_results[i].input.eax == p->input.eax && pt->cpuid_results[i].input.ecx == p->input.ecx)
+		if (ic->cpuid_results[i].input.eax == p->input.eax && ic->cpuid_results[i].input.ecx == p->input.ecx)
 			break;
-	if (i == HV_SIM_MAX_CPUID_RESULTS) {
+	if (i == SIM_MAX_CPUID_RESULTS) {
 		status = HV_STATUS_INSUFFICIENT_MEMORY;
 	} else {
-		memcpy(&pt->cpuid_results[i], p, sizeof(*p));
+		memcpy(&ic->cpuid_results[i], p, sizeof(*p));
 		if (i == n)
-			pt->ncpuid_results++;
+			ic->ncpuid_results++;
+		push_intercepts(pt);
 	}
 	pthread_mutex_unlock(&pt->lock);
 	return status;
-}
-
-void hv_partition_apply_cpuid_results(struct hv_partition *pt, uint32_t eax, uint32_t ecx, uint32_t r[4])
-{
-	size_t i;
-
-	pthread_mutex_lock(&pt->lock);
-	for (i = 0; i < pt->ncpuid_results; i++) {
-		const struct hv_register_x64_cpuid_result_parameters *o = &pt->cpuid_results[i];
-
-		if (o->input.eax != eax || (o->input.subleaf_specific && o->input.ecx != ecx))
-			continue;
-		r[0] = (r[0] & ~o->result.eax_mask) | (o->result.eax & o->result.eax_mask);
-		r[1] = (r[1] & ~o->result.ebx_mask) | (o->result.ebx & o->result.ebx_mask);
-		r[2] = (r[2] & ~o->result.ecx_mask) | (o->result.ecx & o->result.ecx_mask);
-		r[3] = (r[3] & ~o->result.edx_mask) | (o->result.edx & o->result.edx_mask);
-	}
-	pthread_mutex_unlock(&pt->lock);
 }
