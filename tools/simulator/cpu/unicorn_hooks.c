@@ -125,6 +125,30 @@ static void *find_orig(const char *name)
 	return p;
 }
 
+/*
+ * The translation buffer. unicorn 2.0.1 gives each engine QEMU's default
+ * code buffer, 1 GiB, and the run touches it whole (about 1 GiB resident
+ * per VP, and seconds of page faults before the first exits). unicorn
+ * passes tb_size 0 ("default") to tcg_exec_init; the CPU model, loaded
+ * first and exporting the symbol, asks for SIM_TB_SIZE instead: a VP then
+ * costs about 33 MiB resident (8 VPs: 271 MiB instead of 8.2 GiB). A full
+ * buffer is flushed and refilled, as QEMU does; the guests we run
+ * translate far less than this between flushes. Only the 2.0.1 symbol
+ * name is interposed (the build accepts no other unicorn).
+ */
+#define SIM_TB_SIZE (32ul << 20)
+
+void tcg_exec_init_x86_64(void *uc, unsigned long tb_size);
+void tcg_exec_init_x86_64(void *uc, unsigned long tb_size)
+{
+	static void (*real)(void *, unsigned long);
+
+	if (!real)
+		*(void **)&real = find_orig("tcg_exec_init_x86_64");
+	if (real)
+		real(uc, tb_size ? tb_size : SIM_TB_SIZE);
+}
+
 bool sim_x86__resolve_originals(void)
 {
 	if (orig.ok)

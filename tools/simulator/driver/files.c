@@ -15,7 +15,8 @@
 struct sim_config sim_cfg;
 const struct sim_host_ops *sim_host;
 
-static __thread struct sim_vp *thread_vp; /* the VP this thread is running, if any */
+/* initial-exec: the library is preloaded at start-up, and a run reads this on every signal */
+static __thread struct sim_vp *thread_vp __attribute__((tls_model("initial-exec"))); /* the VP this thread runs */
 
 void sim_driver_init(const struct sim_host_ops *ops, const struct sim_config *cfg)
 {

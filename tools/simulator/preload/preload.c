@@ -375,7 +375,7 @@ void *mmap64(void *addr, size_t length, int prot, int flags, int fd, off_t offse
  * sigaction() calls for those two signals are recorded, not installed.
  */
 
-static __thread sigjmp_buf *fault_jmp;
+static __thread sigjmp_buf *fault_jmp __attribute__((tls_model("initial-exec")));
 static struct sigaction fault_next[NSIG]; /* the program's handler for SIGSEGV / SIGBUS */
 
 typedef uint64_t __attribute__((may_alias, aligned(1))) unaligned_u64;
