@@ -63,11 +63,12 @@ struct hv_vp {
 	uint32_t index;
 	struct sim_x86_vcpu *cpu;
 	/*
-	 * Held while the VP runs and while the root reads or writes its
+	 * Taken (1) while the VP runs and while the root reads or writes its
 	 * state: a register hypercall that finds it taken gets
-	 * HV_STATUS_INVALID_VP_STATE.
+	 * HV_STATUS_INVALID_VP_STATE. An atomic flag rather than a mutex: the
+	 * run path takes it once per exit, uncontended (hv_vp_take()).
 	 */
-	pthread_mutex_t lock;
+	atomic_int busy;
 	struct hv_vp_register_page *regpage; /* NULL for isolated partitions */
 	struct hv_message *msgpage;          /* the intercept message page */
 	unsigned map_generation;             /* the partition's, as last given to the CPU */

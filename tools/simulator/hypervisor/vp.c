@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,7 @@ int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out)
 	vp->index = index;
 	vp->explicit_suspend = true;
 	vp->map_generation = (unsigned)-1;
-	pthread_mutex_init(&vp->lock, NULL);
+	atomic_init(&vp->busy, 0);
 
 	pthread_mutex_lock(&pt->lock);
 	if (pt->vps[index])
@@ -38,7 +39,6 @@ int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out)
 		err = sim_x86_vcpu_create(&vp->cpu, index);
 	if (err) {
 		pthread_mutex_unlock(&pt->lock);
-		pthread_mutex_destroy(&vp->lock);
 		free(vp);
 		return err;
 	}
@@ -70,7 +70,6 @@ void hv_vp_destroy(struct hv_vp *vp)
 		pt->vps[vp->index] = NULL;
 	pthread_mutex_unlock(&pt->lock);
 	sim_x86_vcpu_destroy(vp->cpu);
-	pthread_mutex_destroy(&vp->lock);
 	free(vp);
 }
 
@@ -111,7 +110,7 @@ void hv_vp_set_suspended(struct hv_vp *vp, uint32_t reg, bool on)
 
 /* ---- running ---------------------------------------------------------------- */
 
-/* Give the VP's CPU the partition's current memory map and doorbells (vp->lock held). */
+/* Give the VP's CPU the partition's current memory map and doorbells (VP taken). */
 static int sync_memory(struct hv_vp *vp)
 {
 	struct hv_partition *pt = vp->pt;
@@ -152,15 +151,31 @@ static int sync_memory(struct hv_vp *vp)
 	return err;
 }
 
+/* Take the VP, waiting while the root briefly holds it; hv_vp_put() gives it back. */
+static void hv_vp_take(struct hv_vp *vp)
+{
+	int idle = 0;
+
+	while (!atomic_compare_exchange_weak(&vp->busy, &idle, 1)) {
+		idle = 0;
+		sched_yield();
+	}
+}
+
+static void hv_vp_put(struct hv_vp *vp)
+{
+	atomic_store(&vp->busy, 0);
+}
+
 int hv_vp_run(struct hv_vp *vp)
 {
 	int ret;
 
-	pthread_mutex_lock(&vp->lock);
+	hv_vp_take(vp);
 	if (vp->explicit_suspend) {
 		/* Suspended by the root: nothing runs until a kick. */
 		ret = sim_x86_vcpu_wait_kick(vp->cpu);
-		pthread_mutex_unlock(&vp->lock);
+		hv_vp_put(vp);
 		return ret;
 	}
 	ret = sync_memory(vp);
@@ -168,7 +183,7 @@ int hv_vp_run(struct hv_vp *vp)
 		ret = sim_x86_vcpu_run(vp->cpu, vp->msgpage, vp->regpage);
 	if (!ret)
 		vp->intercept_suspend = true; /* each intercept suspends the VP until the root resumes it */
-	pthread_mutex_unlock(&vp->lock);
+	hv_vp_put(vp);
 	return ret;
 }
 
@@ -181,7 +196,9 @@ void hv_vp_kick(struct hv_vp *vp)
 
 uint64_t hv_vp_acquire(struct hv_vp *vp)
 {
-	if (pthread_mutex_trylock(&vp->lock))
+	int idle = 0;
+
+	if (!atomic_compare_exchange_strong(&vp->busy, &idle, 1))
 		return HV_STATUS_INVALID_VP_STATE; /* it runs */
 	if (vp->regpage)
 		sim_x86_vcpu_load_register_page(vp->cpu, vp->regpage);
@@ -192,7 +209,7 @@ void hv_vp_release(struct hv_vp *vp, bool changed)
 {
 	if (changed && vp->regpage)
 		sim_x86_vcpu_store_register_page(vp->cpu, vp->regpage);
-	pthread_mutex_unlock(&vp->lock);
+	hv_vp_put(vp);
 }
 
 /* Registers the hypervisor keeps for the root rather than in the CPU. */
@@ -263,7 +280,7 @@ static int vp_state(struct hv_vp *vp, uint8_t type, void *buf, size_t *len, bool
 {
 	int err = 0;
 
-	pthread_mutex_lock(&vp->lock);
+	hv_vp_take(vp);
 	switch (type) {
 	case MSHV_VP_STATE_LAPIC:
 	case MSHV_VP_STATE_XSAVE:
@@ -280,7 +297,7 @@ static int vp_state(struct hv_vp *vp, uint8_t type, void *buf, size_t *len, bool
 		memcpy(set ? vp->timers : buf, set ? buf : vp->timers, *len);
 		break;
 	}
-	pthread_mutex_unlock(&vp->lock);
+	hv_vp_put(vp);
 	return err;
 }
 
