@@ -127,16 +127,21 @@ static void *find_orig(const char *name)
 
 /*
  * The translation buffer. unicorn 2.0.1 gives each engine QEMU's default
- * code buffer, 1 GiB, and the run touches it whole (about 1 GiB resident
- * per VP, and seconds of page faults before the first exits). unicorn
- * passes tb_size 0 ("default") to tcg_exec_init; the CPU model, loaded
- * first and exporting the symbol, asks for SIM_TB_SIZE instead: a VP then
- * costs about 33 MiB resident (8 VPs: 271 MiB instead of 8.2 GiB). A full
- * buffer is flushed and refilled, as QEMU does; the guests we run
- * translate far less than this between flushes. Only the 2.0.1 symbol
- * name is interposed (the build accepts no other unicorn).
+ * code buffer, 1 GiB, and zeroes the whole buffer on every translation
+ * flush (tcg_region_assign; unicorn dropped that memset only in 2.1.2),
+ * including the first one, which every VP makes when its memory map is
+ * set: about 1 GiB resident per VP, and a full memset per flush. unicorn
+ * calls tcg_exec_init with tb_size 0 ("the default"); the CPU model,
+ * loaded first and exporting the symbol, asks for SIM_TB_SIZE instead: a
+ * VP then costs about 34 MiB resident (8 VPs: 271 MiB instead of 8.2 GiB)
+ * and a flush a few milliseconds. A full buffer is flushed and refilled,
+ * as QEMU does; 32 MiB holds about 300,000 hot guest instructions, far
+ * more than the guests we run. sim_x86__engine_attach() checks that the
+ * engine it attaches to went through here.
  */
 #define SIM_TB_SIZE (32ul << 20)
+
+static __thread void *tb_sized_uc; /* the engine this thread last sized */
 
 void tcg_exec_init_x86_64(void *uc, unsigned long tb_size);
 void tcg_exec_init_x86_64(void *uc, unsigned long tb_size)
@@ -145,8 +150,13 @@ void tcg_exec_init_x86_64(void *uc, unsigned long tb_size)
 
 	if (!real)
 		*(void **)&real = find_orig("tcg_exec_init_x86_64");
-	if (real)
-		real(uc, tb_size ? tb_size : SIM_TB_SIZE);
+	if (!real)
+		return; /* cannot happen with the unicorn that called us; the attach check fails the VP */
+	if (tb_size == 0) {
+		tb_size = SIM_TB_SIZE;
+		tb_sized_uc = uc;
+	}
+	real(uc, tb_size);
 }
 
 bool sim_x86__resolve_originals(void)
@@ -481,7 +491,12 @@ bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
 {
 	/* unicorn builds the CPU lazily, on the first call that needs it */
 	uint64_t dummy;
+	tb_sized_uc = NULL;
 	uc_reg_read(vp->uc, UC_X86_REG_RAX, &dummy);
+	if (tb_sized_uc != (void *)vp->uc) {
+		fprintf(stderr, "mshv-sim: unicorn's translation buffer was not sized (tcg_exec_init_x86_64 not reached)\n");
+		return false;
+	}
 	/* unicorn never numbers its single CPU: cpu_index stays -1 */
 	vp->cs = qemu_get_cpu_x86_64(vp->uc, -1);
 	if (!vp->cs)
