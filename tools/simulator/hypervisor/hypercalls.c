@@ -103,19 +103,26 @@ static uint64_t set_vp_registers(struct hv_call *c)
 
 /* ---- partition properties ------------------------------------------------------ */
 
-static uint64_t get_partition_property(struct hv_call *c)
+/* A plain property value into the output page (both GET_PARTITION_PROPERTY forms). */
+static uint64_t property_out(struct hv_call *c, uint32_t code)
 {
-	const struct hv_input_get_partition_property *a = c->in;
 	struct hv_output_get_partition_property o;
 	uint64_t status, value;
 
-	status = hv_partition_get_property(c->pt, a->property_code, &value);
+	status = hv_partition_get_property(c->pt, code, &value);
 	if (status == HV_STATUS_SUCCESS) {
 		memset(&o, 0, sizeof(o));
 		o.property_value = value;
 		memcpy(c->out, &o, sizeof(o));
 	}
 	return status;
+}
+
+static uint64_t get_partition_property(struct hv_call *c)
+{
+	const struct hv_input_get_partition_property *a = c->in;
+
+	return property_out(c, a->property_code);
 }
 
 static uint64_t set_partition_property(struct hv_call *c)
@@ -128,8 +135,6 @@ static uint64_t set_partition_property(struct hv_call *c)
 static uint64_t get_partition_property_ex(struct hv_call *c)
 {
 	const struct hv_input_get_partition_property_ex *a = c->in;
-	struct hv_output_get_partition_property o;
-	uint64_t status, value;
 
 	if (a->property_code == HV_PARTITION_PROPERTY_VMM_CAPABILITIES ||
 	    a->property_code == HV_PARTITION_PROPERTY_ASSIGNABLE_SYNTHETIC_PROC_FEATURES) {
@@ -142,14 +147,7 @@ static uint64_t get_partition_property_ex(struct hv_call *c)
 		memcpy(c->out, &caps, sizeof(caps));
 		return HV_STATUS_SUCCESS;
 	}
-
-	status = hv_partition_get_property(c->pt, a->property_code, &value);
-	if (status == HV_STATUS_SUCCESS) {
-		memset(&o, 0, sizeof(o));
-		o.property_value = value;
-		memcpy(c->out, &o, sizeof(o));
-	}
-	return status;
+	return property_out(c, a->property_code);
 }
 
 /* ---- intercepts and interrupts ----------------------------------------------------- */
