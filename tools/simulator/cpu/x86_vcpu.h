@@ -2,12 +2,12 @@
 /*
  * mshv-sim: one x86_64 virtual processor, executed by the unicorn engine.
  *
- * This is the "hypervisor CPU" half of the simulator: it runs guest code
- * and stops exactly where the Microsoft Hypervisor would stop a VP and
- * send the root partition an intercept message, and it builds that
- * message (struct hv_message, every header field filled) itself. Partition
- * bookkeeping, ioctls and hypercall decoding live in the driver half
- * (driver.c, hypercalls.c); they talk to a VP only through this interface.
+ * The simulator's bottom layer (cpu/): it runs guest code and stops
+ * exactly where the Microsoft Hypervisor would stop a VP and send the root
+ * partition an intercept message, and it builds that message (struct
+ * hv_message, every header field filled) itself. Partitions and hypercalls
+ * live in the hypervisor layer above (hypervisor/), the only caller of
+ * this interface.
  *
  * Threads: one thread at a time may call the functions of a given VP,
  * except sim_x86_vcpu_kick() and sim_x86_vcpu_assert_interrupt(), which
