@@ -53,9 +53,7 @@ struct sim_msi_route {
 struct sim_partition {
 	pthread_mutex_t lock;
 	struct sim_file *file;
-	struct hv_partition *hv;
-	uint64_t pt_flags;
-	uint64_t pt_isolation;
+	struct hv_partition *hv; /* the hypervisor keeps the isolation type */
 
 	bool has_device; /* one VFIO device per partition */
 	struct sim_region regions[SIM_MAX_REGIONS];
@@ -78,7 +76,6 @@ struct sim_partition {
 
 struct sim_vp {
 	struct sim_partition *pt; /* holds a reference to the partition's file */
-	struct sim_file *file;
 	uint32_t index;
 	struct hv_vp *hv;
 	int backing_fd; /* memfd: page 0 register page, 1 intercept message, 2 GHCB */

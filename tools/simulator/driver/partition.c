@@ -75,8 +75,6 @@ long sim_system_create_partition(void *uarg)
 	pthread_mutex_init(&pt->lock, NULL);
 	pt->irqfd_control = -1;
 	pt->file = file;
-	pt->pt_flags = args.pt_flags;
-	pt->pt_isolation = args.pt_isolation;
 
 	fd = sim_host->fd_install(file, "anon_inode:mshv_partition", true, 0, NULL);
 	if (fd < 0)

@@ -39,7 +39,6 @@ long sim_partition_create_vp(struct sim_partition *pt, void *uarg)
 	}
 	vp->index = args.vp_index;
 	vp->pt = pt;
-	vp->file = file;
 	vp->backing_fd = -1;
 	pthread_mutex_init(&vp->mutex, NULL);
 	err = hv_vp_create(pt->hv, args.vp_index, &vp->hv);
