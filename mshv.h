@@ -36,6 +36,11 @@
  *
  *     MSHV_NO_SYSTEM_HEADER do not include the system's <linux/mshv.h>
  *                           from here (see "Kernel interface, part 1").
+ *     MSHV_ABI              pin the kernel release instead of probing it
+ *                           (see "Kernel releases and MSHV_ABI").
+ *     MSHV_HVCALL_EAGAIN_RETRIES  how often a hypercall is made again
+ *                           after 6.15-6.18's -EAGAIN (default 64; see
+ *                           "Hypercall status").
  *
  * The kernel names are those of the newest upstream header (Linux 7.1);
  * where the 6.6-era downstream kernel gave a name another meaning, that
@@ -921,10 +926,37 @@ MSHV_INLINE const char *mshv_ioctl_name(unsigned long request)
 }
 
 /*
- * The errno the upstream kernel turns a hypercall status into
- * (hv_result_to_errno in drivers/hv/hv_common.c): 0, -EINVAL, -ENOMEM or
- * -EIO. The 6.6-era kernel maps differently: mshv_hv_status_to_errno_legacy().
- * Code that needs the reason should look at the status itself.
+ * Kernel releases: the /dev/mshv driver families a VMM meets (struct
+ * mshv_system's kernel, MSHV_ABI). Among the upstream values a larger one
+ * means more is known to be there: kernel >= MSHV_KERNEL_6_19_OR_LATER is
+ * "at least 6.19".
+ *
+ *   MSHV_KERNEL_6_6   the 6.6-era downstream driver (Azure Linux;
+ *                     mshv-ioctls 0.7.0's ABI).
+ *   MSHV_KERNEL_6_15  upstream 6.15-6.18: the 16-byte partition argument
+ *                     with flag bits 0-2, no hypercall on /dev/mshv,
+ *                     -EAGAIN when the hypervisor needs memory.
+ *   MSHV_KERNEL_6_19  upstream 6.19: flag bit 3 (CPU and XSAVE feature
+ *                     banks), property reads on /dev/mshv, memory deposited
+ *                     by the kernel.
+ *   MSHV_KERNEL_7_0   upstream 7.0 and later: flag bits 4 and 5 (nested
+ *                     virtualization, SMT), three more "needs memory"
+ *                     statuses handled.
+ *   MSHV_KERNEL_6_19_OR_LATER  6.19 or 7.0+, not told apart yet: that
+ *                     takes a probe, made when a caller asks for bit 4 or 5.
+ */
+#define MSHV_KERNEL_UNKNOWN 0
+#define MSHV_KERNEL_6_6 1
+#define MSHV_KERNEL_6_15 2
+#define MSHV_KERNEL_6_19_OR_LATER 3
+#define MSHV_KERNEL_6_19 4
+#define MSHV_KERNEL_7_0 5
+
+/*
+ * The errno the newest upstream kernel (7.0 on) turns a hypercall status
+ * into (hv_result_to_errno in drivers/hv/hv_common.c): 0, -EINVAL, -ENOMEM
+ * or -EIO. Other releases: mshv_hv_status_to_errno_kernel(). Code that
+ * needs the reason should look at the status itself.
  */
 MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status)
 {
@@ -942,7 +974,7 @@ MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status)
 	case HV_STATUS_INVALID_REGISTER_VALUE:
 		return -EINVAL;
 	case HV_STATUS_INSUFFICIENT_MEMORY:
-	case HV_STATUS_INSUFFICIENT_CONTIGUOUS_MEMORY:
+	case HV_STATUS_INSUFFICIENT_CONTIGUOUS_MEMORY:      /* Linux 7.0 */
 	case HV_STATUS_INSUFFICIENT_ROOT_MEMORY:            /* Linux 7.0 */
 	case HV_STATUS_INSUFFICIENT_CONTIGUOUS_ROOT_MEMORY: /* Linux 7.0 */
 		return -ENOMEM;
@@ -982,6 +1014,25 @@ MSHV_INLINE int mshv_hv_status_to_errno_legacy(unsigned int status)
 }
 
 /*
+ * The errno a failed hypercall's status becomes on release `kernel`
+ * (MSHV_KERNEL_*): mshv_hv_status_to_errno_legacy() on MSHV_KERNEL_6_6;
+ * on 6.15-6.19 as mshv_hv_status_to_errno() but -EIO for
+ * HV_STATUS_INSUFFICIENT_ROOT_MEMORY, _CONTIGUOUS_MEMORY and
+ * _CONTIGUOUS_ROOT_MEMORY (which 7.0 made -ENOMEM); for a release not
+ * known exactly (MSHV_KERNEL_UNKNOWN, _6_19_OR_LATER) the newest mapping.
+ */
+MSHV_INLINE int mshv_hv_status_to_errno_kernel(unsigned int status, unsigned int kernel)
+{
+	if (kernel == MSHV_KERNEL_6_6)
+		return mshv_hv_status_to_errno_legacy(status);
+	if ((kernel == MSHV_KERNEL_6_15 || kernel == MSHV_KERNEL_6_19) &&
+	    (status == HV_STATUS_INSUFFICIENT_ROOT_MEMORY || status == HV_STATUS_INSUFFICIENT_CONTIGUOUS_MEMORY ||
+	     status == HV_STATUS_INSUFFICIENT_CONTIGUOUS_ROOT_MEMORY))
+		return -EIO;
+	return mshv_hv_status_to_errno(status);
+}
+
+/*
  * A message for any return value of this library: "success" for ret >= 0,
  * otherwise what -ret means for an mshv caller. Constant strings, no
  * allocation, safe from any thread.
@@ -1005,7 +1056,8 @@ MSHV_INLINE const char *mshv_strerror(int ret)
 		{ EFAULT, "bad address (EFAULT): a pointer in the argument is not valid user memory" },
 		{ EBUSY, "busy (EBUSY)" },
 		{ EEXIST, "already exists (EEXIST): overlapping region or duplicate registration" },
-		{ ENODEV, "no such device (ENODEV)" },
+		{ ENODEV, "no such device (ENODEV); from mshv_system_open: /dev/mshv is the VTL driver's (mshv_vtl: "
+			  "Linux runs in a virtual trust level, as a paravisor), which creates no partitions" },
 		{ EINVAL, "invalid argument (EINVAL)" },
 		{ EMFILE, "too many open files (EMFILE)" },
 		{ ENOTTY, "not supported by this kernel (ENOTTY): the ioctl does not exist in this driver generation" },
@@ -1040,37 +1092,57 @@ MSHV_INLINE const char *mshv_strerror(int ret)
  * ======================================================================== */
 
 /*
- * Kernel generations. The upstream driver and the 6.6-era downstream driver
- * that mshv-ioctls 0.7.0 drives differ in the device-attribute numbers, in
- * the partition creation flags they accept (upstream before 6.19 refuses
- * the CPU feature banks), in a few ioctls that exist only downstream and in
- * the errno a failed hypercall becomes. With MSHV_ABI left at MSHV_ABI_AUTO
- * the ioctl layer finds out at run time, once per handle (an ENOTTY answer,
- * then the other form), and keeps the answer in the handle; defining
- * MSHV_ABI before the include pins one generation and removes the probing.
+ * Kernel releases and MSHV_ABI. What a VMM meets behind /dev/mshv depends
+ * on the kernel release (MSHV_KERNEL_*, above); the ioctl layer learns it
+ * once per system handle, with probes that change nothing (see
+ * mshv_system_from_fd()), and keeps it in sys->kernel. Defining MSHV_ABI
+ * before the include pins it at compile time instead:
+ *
+ *     MSHV_ABI_AUTO      (default) probe everything.
+ *     MSHV_ABI_UPSTREAM  an upstream kernel: skip the 6.6-era probe, probe
+ *                        the release.
+ *     MSHV_ABI_LEGACY    the 6.6-era downstream kernel (MSHV_KERNEL_6_6).
+ *     MSHV_ABI_6_15      upstream 6.15-6.18 (MSHV_KERNEL_6_15).
+ *     MSHV_ABI_6_19      upstream 6.19 (MSHV_KERNEL_6_19).
+ *     MSHV_ABI_7_0       upstream 7.0 and later (MSHV_KERNEL_7_0).
+ *
+ * The last four make no probe at all (and so do not notice a VTL kernel's
+ * /dev/mshv either). The device-attribute numbering (struct mshv_device)
+ * is one of two generations, MSHV_ABI_UPSTREAM or MSHV_ABI_LEGACY.
  */
 #define MSHV_ABI_AUTO 0
 #define MSHV_ABI_UPSTREAM 1
 #define MSHV_ABI_LEGACY 2
+#define MSHV_ABI_6_15 3
+#define MSHV_ABI_6_19 4
+#define MSHV_ABI_7_0 5
 #ifndef MSHV_ABI
 #define MSHV_ABI MSHV_ABI_AUTO
 #endif
-#if MSHV_ABI != MSHV_ABI_AUTO && MSHV_ABI != MSHV_ABI_UPSTREAM && MSHV_ABI != MSHV_ABI_LEGACY
-#error "mshv.h: MSHV_ABI must be MSHV_ABI_AUTO, MSHV_ABI_UPSTREAM or MSHV_ABI_LEGACY"
+#if MSHV_ABI < MSHV_ABI_AUTO || MSHV_ABI > MSHV_ABI_7_0
+#error "mshv.h: MSHV_ABI must be MSHV_ABI_AUTO, _UPSTREAM, _LEGACY, _6_15, _6_19 or _7_0"
 #endif
+/* The release MSHV_ABI pins (MSHV_KERNEL_UNKNOWN: probed) and its device-attribute generation. */
+#define MSHV__ABI_KERNEL                                                                        \
+	(MSHV_ABI == MSHV_ABI_LEGACY ? MSHV_KERNEL_6_6 : MSHV_ABI == MSHV_ABI_6_15 ? MSHV_KERNEL_6_15 \
+	 : MSHV_ABI == MSHV_ABI_6_19 ? MSHV_KERNEL_6_19 : MSHV_ABI == MSHV_ABI_7_0 ? MSHV_KERNEL_7_0    \
+										     : MSHV_KERNEL_UNKNOWN)
+#define MSHV__ABI_GENERATION \
+	(MSHV_ABI == MSHV_ABI_AUTO ? MSHV_ABI_AUTO : MSHV_ABI == MSHV_ABI_LEGACY ? MSHV_ABI_LEGACY : MSHV_ABI_UPSTREAM)
 
 /*
- * /dev/mshv, opened by mshv_system_open(). quirks (MSHV_QUIRK_*) records
- * what mshv_system_create_vm*() learned of the kernel; those calls update
- * it, so do not run them on one handle from two threads at once.
+ * /dev/mshv, opened by mshv_system_open() or taken by mshv_system_from_fd().
+ * kernel (MSHV_KERNEL_*) is the release the library learned (or MSHV_ABI
+ * pinned); mshv_system_create_vm*() may refine MSHV_KERNEL_6_19_OR_LATER
+ * into MSHV_KERNEL_6_19 or MSHV_KERNEL_7_0, so do not run them on one
+ * handle from two threads at once. A handle filled in by hand with
+ * kernel = MSHV_KERNEL_UNKNOWN is probed by the first call that needs to
+ * know.
  */
 struct mshv_system {
 	int fd;
-	unsigned int quirks;
+	unsigned int kernel;
 };
-
-/* The kernel refused the CPU feature banks (MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES): upstream before 6.19. */
-#define MSHV_QUIRK_NO_CPU_FEATURE_BANKS 0x1u
 
 /* A partition (VM) fd, from mshv_system_create_vm*(). */
 struct mshv_vm {
@@ -1197,11 +1269,33 @@ MSHV_STATIC_ASSERT(MSHV_DIRTY_LOG_BATCH_PAGES % 64 == 0, dirty_log_batch_whole_w
  * wanted) that receives the hypervisor's HV_STATUS_* code. It is
  * HV_STATUS_SUCCESS when the hypercall succeeded or was never made (the
  * library or the kernel refused the call first: the return value says why).
- * When the hypervisor fails a call the return value is the kernel's errno
- * for the status: mshv_hv_status_to_errno() upstream (-EINVAL, -ENOMEM,
- * -EIO), mshv_hv_status_to_errno_legacy() on 6.6-era kernels (-EINVAL,
- * -EACCES, -EBADFD, -ENOTRECOVERABLE). The status is the precise answer.
+ * The status is the precise answer; the return value is the errno the
+ * kernel makes of it, which depends on the release
+ * (mshv_hv_status_to_errno_kernel()):
+ *
+ *   6.6-era     -EINVAL, -EACCES, -EBADFD or -ENOTRECOVERABLE
+ *               (mshv_hv_status_to_errno_legacy()).
+ *   6.15-6.19   -EINVAL, -ENOMEM (HV_STATUS_INSUFFICIENT_MEMORY only) or
+ *               -EIO (all else, the other "insufficient memory" statuses too).
+ *   7.0 on      -EINVAL, -ENOMEM (HV_STATUS_INSUFFICIENT_MEMORY,
+ *               _ROOT_MEMORY, _CONTIGUOUS_MEMORY, _CONTIGUOUS_ROOT_MEMORY)
+ *               or -EIO (mshv_hv_status_to_errno()).
+ *
+ * Hypervisor memory: when a hypercall needs more, 6.19 and later deposit
+ * it and call again inside the kernel (-ENOMEM if a deposit fails). 6.15-
+ * 6.18 deposit one page and fail the ioctl with -EAGAIN (status
+ * HV_STATUS_INSUFFICIENT_MEMORY); the library then calls again, at most
+ * MSHV_HVCALL_EAGAIN_RETRIES times, and when those run out returns what
+ * 6.19 would end with: -ENOMEM and HV_STATUS_INSUFFICIENT_MEMORY. A failed
+ * deposit is -ENOMEM there too. Functions below say "hypercall errors as
+ * in Hypercall status" for all this.
  * ======================================================================== */
+
+/* Calls again after -EAGAIN from a 6.15-6.18 kernel (one page deposited each time); overridable. */
+#ifndef MSHV_HVCALL_EAGAIN_RETRIES
+#define MSHV_HVCALL_EAGAIN_RETRIES 64
+#endif
+
 #ifdef MSHV_IMPLEMENTATION
 #include <fcntl.h>
 #include <string.h>
@@ -1213,6 +1307,11 @@ MSHV_STATIC_ASSERT(MSHV_DIRTY_LOG_BATCH_PAGES % 64 == 0, dirty_log_batch_whole_w
 #define MSHV__O_CLOEXEC O_CLOEXEC
 #else
 #define MSHV__O_CLOEXEC 02000000 /* strict ISO C mode hides it; the same value on x86_64 and arm64 */
+#endif
+#ifdef MAP_ANONYMOUS
+#define MSHV__MAP_ANONYMOUS MAP_ANONYMOUS
+#else
+#define MSHV__MAP_ANONYMOUS 0x20 /* likewise */
 #endif
 
 #define MSHV__PTR(p) ((__u64)(uintptr_t)(p))
@@ -1237,11 +1336,37 @@ MSHV_INLINE int mshv__zero(const void *p, size_t n)
 }
 
 /*
+ * MSHV_ROOT_HVCALL on fd with *args, through the 6.15-6.18 deposit
+ * protocol: an -EAGAIN with HV_STATUS_INSUFFICIENT_MEMORY and no rep
+ * completed (the kernel deposited a page) is called again with the
+ * caller's reps and a zero status (the kernel refuses any other), at most
+ * MSHV_HVCALL_EAGAIN_RETRIES times, then -ENOMEM (status left
+ * HV_STATUS_INSUFFICIENT_MEMORY). An -EAGAIN after some reps completed is
+ * returned: args->reps says how many, the caller continues from there.
+ */
+MSHV_HOT_INLINE int mshv__root_hvcall(int fd, struct mshv_root_hvcall *args)
+{
+	__u16 reps = args->reps;
+	unsigned int tries = 0;
+	int ret;
+
+	for (;;) {
+		ret = mshv__ioctl(fd, MSHV_ROOT_HVCALL, args);
+		if (ret != -EAGAIN || args->status != HV_STATUS_INSUFFICIENT_MEMORY || (reps && args->reps))
+			return ret;
+		if (tries++ == MSHV_HVCALL_EAGAIN_RETRIES)
+			return -ENOMEM;
+		args->status = HV_STATUS_SUCCESS;
+		args->reps = reps;
+	}
+}
+
+/*
  * MSHV_ROOT_HVCALL on fd: hypercall `code` with `reps` repetitions (0 for a
  * simple call), input in[in_sz] (its leading partition id is filled in by
- * the kernel) and output out[out_sz]. The kernel completes every rep of a
- * successful call; one reported short anyway is -EIO (not -EINTR, which is
- * kept for signals).
+ * the kernel) and output out[out_sz], retried as mshv__root_hvcall(). The
+ * kernel completes every rep of a successful call; one reported short
+ * anyway is -EIO (not -EINTR, which is kept for signals).
  */
 MSHV_HOT_INLINE int mshv__hvcall(int fd, __u16 code, __u16 reps, const void *in, size_t in_sz, void *out,
 				 size_t out_sz, __u16 *hv_status)
@@ -1256,7 +1381,7 @@ MSHV_HOT_INLINE int mshv__hvcall(int fd, __u16 code, __u16 reps, const void *in,
 	args.out_sz = (__u16)out_sz;
 	args.in_ptr = MSHV__PTR(in);
 	args.out_ptr = MSHV__PTR(out);
-	ret = mshv__ioctl(fd, MSHV_ROOT_HVCALL, &args);
+	ret = mshv__root_hvcall(fd, &args);
 	if (hv_status)
 		*hv_status = args.status;
 	if (ret < 0)
@@ -1264,7 +1389,7 @@ MSHV_HOT_INLINE int mshv__hvcall(int fd, __u16 code, __u16 reps, const void *in,
 	return args.reps == reps ? 0 : -EIO;
 }
 
-/* The caller's MSHV_ROOT_HVCALL, checked as the kernel does before it. */
+/* The caller's MSHV_ROOT_HVCALL, checked as the kernel does before it, retried as mshv__root_hvcall(). */
 MSHV_INLINE int mshv__hvcall_passthrough(int fd, struct mshv_root_hvcall *args)
 {
 	if (!args)
@@ -1274,7 +1399,7 @@ MSHV_INLINE int mshv__hvcall_passthrough(int fd, struct mshv_root_hvcall *args)
 	if (args->status || args->in_sz < sizeof(__u64) || args->in_sz > MSHV_HV_PAGE_SIZE || !args->in_ptr ||
 	    (args->out_ptr && (!args->out_sz || args->out_sz > MSHV_HV_PAGE_SIZE)))
 		return -EINVAL;
-	return mshv__ioctl(fd, MSHV_ROOT_HVCALL, args);
+	return mshv__root_hvcall(fd, args);
 }
 
 /* HVCALL_GET_PARTITION_PROPERTY on fd (/dev/mshv: the root partition; a partition fd: that partition). */
@@ -1330,27 +1455,149 @@ MSHV_INLINE int mshv__close(int *fd)
 /* ---- system: /dev/mshv --------------------------------------------------- */
 
 /*
+ * Whether the driver behind fd has `request`: sent with no argument, a
+ * driver that has it fails copying the argument (EFAULT: 1), one that has
+ * not answers ENOTTY (0); nothing is changed either way. Any other answer
+ * is returned as -errno.
+ */
+MSHV_INLINE int mshv__has_ioctl(int fd, unsigned long request)
+{
+	int ret = mshv__ioctl(fd, request, NULL);
+
+	if (ret == -EFAULT || ret == -ENOTTY)
+		return ret == -EFAULT;
+	return ret < 0 ? ret : -EIO;
+}
+
+/*
+ * The release behind /dev/mshv fd (MSHV_KERNEL_*), from up to three probes
+ * with no argument (mshv__has_ioctl):
+ *   MSHV_CREATE_PARTITION: every root driver has it; the VTL driver's
+ *     /dev/mshv has not: -ENODEV.
+ *   MSHV_GET_HOST_PARTITION_PROPERTY: the 6.6-era driver only (skipped
+ *     when MSHV_ABI is MSHV_ABI_UPSTREAM).
+ *   MSHV_ROOT_HVCALL on /dev/mshv: upstream from 6.19 (ENOTTY on 6.15-6.18).
+ * Returns the release or -errno.
+ */
+MSHV_INLINE int mshv__kernel_probe(int fd)
+{
+	int ret = mshv__has_ioctl(fd, MSHV_CREATE_PARTITION);
+
+	if (ret <= 0)
+		return ret < 0 ? ret : -ENODEV;
+	if (MSHV_ABI != MSHV_ABI_UPSTREAM) {
+		ret = mshv__has_ioctl(fd, MSHV_GET_HOST_PARTITION_PROPERTY);
+		if (ret != 0)
+			return ret < 0 ? ret : MSHV_KERNEL_6_6;
+	}
+	ret = mshv__has_ioctl(fd, MSHV_ROOT_HVCALL);
+	if (ret < 0)
+		return ret;
+	return ret ? MSHV_KERNEL_6_19_OR_LATER : MSHV_KERNEL_6_15;
+}
+
+/*
+ * 6.19 or 7.0+, told apart without creating a partition: MSHV_CREATE_PARTITION
+ * with flag bits 3 and 4 in a 16-byte argument that ends where an
+ * unreadable (PROT_NONE) page begins. 6.19 checks the flags of the first 16
+ * bytes before it copies the 64 bytes that bit 3 asks for, and does not
+ * know bit 4: EINVAL. 7.0 knows bit 4, goes on to copy 64 bytes and faults
+ * on the guard page: EFAULT. The two pages are an anonymous mapping made
+ * for the probe and unmapped before returning: a system call, not the
+ * heap, because only a page boundary guarantees that the bytes right after
+ * the argument cannot be read. Returns MSHV_KERNEL_6_19, _7_0 or -errno.
+ */
+MSHV_INLINE int mshv__probe_7_0(int fd)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct mshv_create_partition head;
+	__u8 *map;
+	int ret;
+
+	map = (__u8 *)mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MSHV__MAP_ANONYMOUS, -1, 0);
+	if (map == (__u8 *)MAP_FAILED)
+		return -errno;
+	ret = mprotect(map + page, page, PROT_NONE) < 0 ? -errno : 0;
+	if (ret == 0) {
+		memset(&head, 0, sizeof(head));
+		head.pt_flags = MSHV__BIT(MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES) | MSHV__BIT(MSHV_PT_BIT_NESTED_VIRTUALIZATION);
+		memcpy(map + page - sizeof(head), &head, sizeof(head));
+		ret = mshv__ioctl(fd, MSHV_CREATE_PARTITION, map + page - sizeof(head));
+	}
+	munmap(map, 2 * page);
+	if (ret >= 0) { /* cannot happen: the argument was never whole */
+		close(ret);
+		return -EIO;
+	}
+	if (ret == -EINVAL || ret == -EFAULT)
+		return ret == -EINVAL ? MSHV_KERNEL_6_19 : MSHV_KERNEL_7_0;
+	return ret;
+}
+
+/* sys->kernel: MSHV_ABI's release when pinned, else probed when still unknown. Returns it or -errno. */
+MSHV_INLINE int mshv__system_kernel(struct mshv_system *sys)
+{
+	int ret;
+
+	if (MSHV__ABI_KERNEL != MSHV_KERNEL_UNKNOWN)
+		sys->kernel = MSHV__ABI_KERNEL;
+	if (sys->kernel == MSHV_KERNEL_UNKNOWN) {
+		ret = mshv__kernel_probe(sys->fd);
+		if (ret < 0)
+			return ret;
+		sys->kernel = (unsigned int)ret;
+	}
+	return (int)sys->kernel;
+}
+
+/*
+ * mshv_system_from_fd - take an already open /dev/mshv fd into *sys and
+ * learn its release into sys->kernel: up to three ioctls with no argument,
+ * which change nothing (MSHV_CREATE_PARTITION, the 6.6-era
+ * MSHV_GET_HOST_PARTITION_PROPERTY, MSHV_ROOT_HVCALL; see MSHV_ABI for
+ * what pins skip). Returns 0; -EBADF for fd < 0; -ENODEV when fd is the VTL
+ * driver's /dev/mshv (mshv_vtl, 6.19+ kernels in a virtual trust level),
+ * which makes no partitions; or a probe's unexpected -errno. On failure
+ * sys->fd is -1 and fd is left open (it is still the caller's).
+ */
+MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd)
+{
+	int ret;
+
+	sys->fd = fd;
+	sys->kernel = MSHV_KERNEL_UNKNOWN;
+	ret = fd < 0 ? -EBADF : mshv__system_kernel(sys);
+	if (ret < 0) {
+		sys->fd = -1;
+		sys->kernel = MSHV_KERNEL_UNKNOWN;
+		return ret;
+	}
+	return 0;
+}
+
+/*
  * mshv_system_open - open /dev/mshv (read-only, as mshv-ioctls does: no
- * ioctl needs more; close-on-exec) into *sys. Returns 0, -ENOENT when there
- * is no /dev/mshv (not the root partition of the Microsoft Hypervisor, or
- * mshv_root not loaded), -EACCES when the caller may not open it, or
- * another -errno of open(2). On failure sys->fd is -1.
+ * ioctl needs more; close-on-exec) into *sys, then learn its release as
+ * mshv_system_from_fd(). Returns 0, -ENOENT when there is no /dev/mshv (not
+ * the root partition of the Microsoft Hypervisor, or mshv_root not loaded),
+ * -EACCES when the caller may not open it, -ENODEV when it is the VTL
+ * driver's, or another -errno of open(2) or a probe. On failure the fd is
+ * closed and sys->fd is -1.
  */
 MSHV_INLINE int mshv_system_open(struct mshv_system *sys)
 {
 	int fd = open("/dev/mshv", O_RDONLY | MSHV__O_CLOEXEC);
+	int ret;
 
-	sys->quirks = 0;
-	sys->fd = fd;
-	return fd < 0 ? -errno : 0;
-}
-
-/* mshv_system_from_fd - take an already open /dev/mshv fd into *sys. Returns 0, or -EBADF for fd < 0. */
-MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd)
-{
-	sys->quirks = 0;
-	sys->fd = fd;
-	return fd < 0 ? -EBADF : 0;
+	if (fd < 0) {
+		ret = -errno;
+		mshv_system_from_fd(sys, -1);
+		return ret;
+	}
+	ret = mshv_system_from_fd(sys, fd);
+	if (ret < 0)
+		close(fd);
+	return ret;
 }
 
 /* mshv_system_close - close /dev/mshv (sys->fd becomes -1). Returns 0 or -errno of close(2). */
@@ -1361,9 +1608,12 @@ MSHV_INLINE int mshv_system_close(struct mshv_system *sys)
 
 /*
  * mshv_system_hvcall - MSHV_ROOT_HVCALL on /dev/mshv: the caller's
- * hypercall, on the root partition itself (the kernel allows only property
- * reads here). Returns 0 or -errno; args->status holds the HV_STATUS_* and
- * args->reps the repetitions completed.
+ * hypercall, on the root partition itself (6.19 on, and only
+ * HVCALL_GET_PARTITION_PROPERTY(_EX); -ENOTTY on 6.15-6.18). An -EAGAIN of
+ * 6.15-6.18 with no rep completed is retried as in "Hypercall status"
+ * (args->reps restored, args->status zeroed each time). Returns 0 or
+ * -errno; args->status holds the HV_STATUS_* and args->reps the
+ * repetitions completed; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvcall *args)
 {
@@ -1373,7 +1623,9 @@ MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvc
 /*
  * mshv_system_get_host_partition_property - HVCALL_GET_PARTITION_PROPERTY
  * (through MSHV_ROOT_HVCALL on /dev/mshv) for the root partition: property
- * `code` (HV_PARTITION_PROPERTY_*) into *value. Returns 0 or -errno.
+ * `code` (HV_PARTITION_PROPERTY_*) into *value. Returns 0 or -errno
+ * (-ENOTTY on 6.15-6.18, which have no hypercall on /dev/mshv); hypercall
+ * errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys, __u32 code, __u64 *value,
 							__u16 *hv_status)
@@ -1385,7 +1637,8 @@ MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys,
  * mshv_system_get_host_partition_property_ex -
  * HVCALL_GET_PARTITION_PROPERTY_EX (MSHV_ROOT_HVCALL on /dev/mshv) for the
  * root partition: property `code` with argument `arg` into *out (the whole
- * 4072-byte union). Returns 0 or -errno.
+ * 4072-byte union). Returns 0 or -errno, as
+ * mshv_system_get_host_partition_property().
  */
 MSHV_INLINE int mshv_system_get_host_partition_property_ex(struct mshv_system *sys, __u32 code, __u64 arg,
 							   union hv_partition_property_ex *out, __u16 *hv_status)
@@ -1398,7 +1651,8 @@ MSHV_INLINE int mshv_system_get_host_partition_property_ex(struct mshv_system *s
  * (HV_PARTITION_PROPERTY_VMM_CAPABILITIES through
  * HVCALL_GET_PARTITION_PROPERTY_EX on /dev/mshv) into *caps. A hypervisor
  * without the property (HV_STATUS_ACCESS_DENIED) gives all-zero
- * capabilities and 0, as mshv-ioctls does. Returns 0 or -errno.
+ * capabilities and 0, as mshv-ioctls does. Returns 0 or -errno (-ENOTTY on
+ * 6.15-6.18); hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_get_vmm_caps(struct mshv_system *sys, struct hv_partition_property_vmm_capabilities *caps,
 					 __u16 *hv_status)
@@ -1422,11 +1676,25 @@ MSHV_INLINE int mshv_system_get_vmm_caps(struct mshv_system *sys, struct hv_part
 }
 
 /*
+ * Whether the root partition's properties can be read here: not on
+ * 6.15-6.18 (-EOPNOTSUPP, no system call beyond the release probe).
+ * Returns the release or -errno.
+ */
+MSHV_INLINE int mshv__system_host_readable(struct mshv_system *sys)
+{
+	int kernel = mshv__system_kernel(sys);
+
+	return kernel == MSHV_KERNEL_6_15 ? -EOPNOTSUPP : kernel;
+}
+
+/*
  * mshv_system_default_synthetic_features - MSHV_DEFAULT_SYNTHETIC_FEATURES
  * masked with the synthetic features the host can assign
  * (HV_PARTITION_PROPERTY_ASSIGNABLE_SYNTHETIC_PROC_FEATURES, bank 0, through
  * HVCALL_GET_PARTITION_PROPERTY_EX on /dev/mshv) into *mask. Returns 0 or
- * -errno.
+ * -errno: -EOPNOTSUPP on 6.15-6.18, where the root's properties cannot be
+ * read (mshv_system_create_vm() sets the defaults unmasked there); hypercall
+ * errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, __u64 *mask, __u16 *hv_status)
 {
@@ -1434,6 +1702,11 @@ MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, 
 	__u64 assignable;
 	int ret;
 
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	ret = mshv__system_host_readable(sys);
+	if (ret < 0)
+		return ret;
 	memset(&out, 0, sizeof(out));
 	ret = mshv_system_get_host_partition_property_ex(sys, HV_PARTITION_PROPERTY_ASSIGNABLE_SYNTHETIC_PROC_FEATURES,
 							 0, &out, hv_status);
@@ -1447,14 +1720,18 @@ MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, 
 
 /*
  * mshv_system_default_partition_args - the MSHV_CREATE_PARTITION argument
- * of a default partition of `vm_type` (MSHV_VM_TYPE_*), in the 6.6-era
- * form mshv-ioctls 0.7.0 uses: LAPIC, x2APIC, super pages, CPU and XSAVE
- * feature banks (every feature the host lacks disabled, from
+ * of a default partition of `vm_type` (MSHV_VM_TYPE_*), in the form
+ * mshv-ioctls 0.7.0 uses, which the 6.6-era kernel and upstream from 6.19
+ * take: LAPIC, x2APIC, super pages, CPU and XSAVE feature banks (every
+ * feature the host lacks disabled, from
  * HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0/1 through
  * HVCALL_GET_PARTITION_PROPERTY on /dev/mshv) and
- * MSHV_DEFAULT_DISABLED_XSAVE. The kernel must offer MSHV_ROOT_HVCALL on
- * /dev/mshv (else -ENOTTY: pass your own arguments to
- * mshv_system_create_vm_with_args()). Returns 0 or -errno.
+ * MSHV_DEFAULT_DISABLED_XSAVE. Returns 0 or -errno: -EINVAL for an unknown
+ * vm_type; -EOPNOTSUPP on 6.15-6.18, which take no feature banks and whose
+ * root properties cannot be read (their default argument is the 16-byte
+ * MSHV_DEFAULT_PT_FLAGS_UPSTREAM); hypercall errors as in Hypercall status.
+ * Upstream kernels refuse the SNP isolation this fills in for
+ * MSHV_VM_TYPE_SNP at creation.
  */
 MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsigned int vm_type,
 						   struct mshv_create_partition_v2 *args, __u16 *hv_status)
@@ -1466,8 +1743,10 @@ MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsi
 		*hv_status = HV_STATUS_SUCCESS;
 	if (vm_type >= MSHV_VM_TYPE_COUNT)
 		return -EINVAL;
-	ret = mshv_system_get_host_partition_property(sys, HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0, &features[0],
-						      hv_status);
+	ret = mshv__system_host_readable(sys);
+	if (ret >= 0)
+		ret = mshv_system_get_host_partition_property(sys, HV_PARTITION_PROPERTY_PROCESSOR_FEATURES0,
+							      &features[0], hv_status);
 	if (ret == 0)
 		ret = mshv_system_get_host_partition_property(sys, HV_PARTITION_PROPERTY_PROCESSOR_FEATURES1,
 							      &features[1], hv_status);
@@ -1489,17 +1768,60 @@ MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsi
 	return 0;
 }
 
+/* The partition flag bits that arrived in 7.0 (6.6-era kernels had them too). */
+#define MSHV__PT_FLAGS_7_0 (MSHV__BIT(MSHV_PT_BIT_NESTED_VIRTUALIZATION) | MSHV__BIT(MSHV_PT_BIT_SMT_ENABLED_GUEST))
+
+/*
+ * The checks of mshv_system_create_vm_with_args() that need the release
+ * (probing it, and for flag bits 4 and 5 on a 6.19-or-later kernel telling
+ * 6.19 from 7.0 with mshv__probe_7_0()). Returns 0 or -errno.
+ */
+MSHV_INLINE int mshv__create_args_check(struct mshv_system *sys, const struct mshv_create_partition_v2 *args)
+{
+	int kernel = mshv__system_kernel(sys);
+
+	if (kernel < 0 || kernel == MSHV_KERNEL_6_6)
+		return kernel < 0 ? kernel : 0;
+	if (args->pt_isolation != MSHV_PT_ISOLATION_NONE)
+		return -EOPNOTSUPP;
+	if (args->pt_flags & MSHV__BIT(MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES)) {
+		if (kernel == MSHV_KERNEL_6_15)
+			return -EOPNOTSUPP;
+		if (args->pt_num_cpu_fbanks != MSHV_NUM_CPU_FEATURES_BANKS)
+			return -EINVAL;
+	}
+	if (!(args->pt_flags & MSHV__PT_FLAGS_7_0))
+		return 0;
+	if (kernel == MSHV_KERNEL_6_19_OR_LATER) {
+		kernel = mshv__probe_7_0(sys->fd);
+		if (kernel < 0)
+			return kernel;
+		sys->kernel = (unsigned int)kernel;
+	}
+	return kernel == MSHV_KERNEL_7_0 ? 0 : -EOPNOTSUPP;
+}
+
 /*
  * mshv_system_create_vm_with_args - MSHV_CREATE_PARTITION on /dev/mshv
  * with *args: the first 16 bytes, or the whole 64-byte argument when
- * pt_flags has MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES (6.6-era kernels and
- * upstream from 6.19). On success *vm holds the new partition fd (created,
- * not initialized). Returns 0 or -errno.
+ * pt_flags has MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES. On success *vm holds the
+ * new partition fd (created, not initialized). Checked first, with no
+ * system call but the release probes (see mshv_system_from_fd; telling
+ * 6.19 from 7.0 on a handle that does not know yet takes one more, which
+ * creates nothing: bits 4 or 5 on MSHV_KERNEL_6_19_OR_LATER):
+ *   -EINVAL  a flag bit beyond the newest (MSHV_PT_BIT_SMT_ENABLED_GUEST),
+ *            an isolation type no kernel has; with the feature-bank bit,
+ *            more than 2 banks or a reserved field not zero, and upstream
+ *            a bank count other than 2.
+ *   -EOPNOTSUPP  what this release does not have: upstream, any isolation
+ *            (SEV-SNP is 6.6-era only), the feature-bank bit before 6.19,
+ *            the nested-virtualization and SMT bits (4, 5) before 7.0.
+ * Returns 0 or -errno (those, or the kernel's).
  */
 MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const struct mshv_create_partition_v2 *args,
 						struct mshv_vm *vm)
 {
-	int fd;
+	int ret;
 
 	vm->fd = -1;
 	if ((args->pt_flags & ~((1ull << MSHV_PT_BIT_COUNT_LEGACY) - 1)) ||
@@ -1515,44 +1837,37 @@ MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const s
 			return -EINVAL;
 #endif
 	}
-	fd = mshv__ioctl(sys->fd, MSHV_CREATE_PARTITION, (void *)(uintptr_t)args);
-	if (fd < 0)
-		return fd;
-	vm->fd = fd;
+	ret = mshv__create_args_check(sys, args);
+	if (ret == 0)
+		ret = mshv__ioctl(sys->fd, MSHV_CREATE_PARTITION, (void *)(uintptr_t)args);
+	if (ret < 0)
+		return ret;
+	vm->fd = ret;
 	return 0;
 }
 
 /*
- * Whether /dev/mshv belongs to a 6.6-era downstream driver: its
- * MSHV_GET_HOST_PARTITION_PROPERTY (unknown upstream: ENOTTY) fails with
- * EFAULT when given no argument, changing nothing.
- */
-MSHV_INLINE int mshv__system_is_legacy(struct mshv_system *sys)
-{
-	if (MSHV_ABI != MSHV_ABI_AUTO)
-		return MSHV_ABI == MSHV_ABI_LEGACY;
-	return mshv__ioctl(sys->fd, MSHV_GET_HOST_PARTITION_PROPERTY, NULL) != -ENOTTY;
-}
-
-/*
  * mshv_system_create_vm_with_type - a default partition of `vm_type`
- * (MSHV_VM_TYPE_*), as mshv-ioctls' create_vm_with_type: MSHV_CREATE_PARTITION
- * with the mshv_system_default_partition_args() argument, then
- * HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES set to
- * mshv_system_default_synthetic_features() (HVCALL_SET_PARTITION_PROPERTY
- * on the new fd). An upstream kernel older than 6.19 refuses the CPU
- * feature banks with EINVAL: there (never on a 6.6-era kernel, where EINVAL
- * has other causes) the partition is made with MSHV_DEFAULT_PT_FLAGS_UPSTREAM
- * instead, and MSHV_QUIRK_NO_CPU_FEATURE_BANKS in sys->quirks skips the
- * first try next time. The partition is not initialized: call
- * mshv_vm_initialize() after setting any other early property. Returns 0
- * with *vm filled, or -errno (and no fd left open).
+ * (MSHV_VM_TYPE_*), with the best argument the release takes, then
+ * HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES set
+ * (HVCALL_SET_PARTITION_PROPERTY on the new fd):
+ *   6.6-era, 6.19 on: as mshv-ioctls' create_vm_with_type, the
+ *     mshv_system_default_partition_args() argument and
+ *     mshv_system_default_synthetic_features().
+ *   6.15-6.18: as QEMU there, the 16-byte MSHV_DEFAULT_PT_FLAGS_UPSTREAM
+ *     argument and MSHV_DEFAULT_SYNTHETIC_FEATURES unmasked (the root's
+ *     properties cannot be read); MSHV_VM_TYPE_SNP is -EOPNOTSUPP.
+ * Upstream kernels have no SEV-SNP: MSHV_VM_TYPE_SNP is -EOPNOTSUPP on all.
+ * The partition is not initialized: call mshv_vm_initialize() after
+ * setting any other early property. Returns 0 with *vm filled, or -errno
+ * (-EINVAL for an unknown vm_type; hypercall errors as in Hypercall
+ * status) and no fd left open.
  */
 MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigned int vm_type, struct mshv_vm *vm,
 						__u16 *hv_status)
 {
 	struct mshv_create_partition_v2 args;
-	__u64 features;
+	__u64 features = MSHV_DEFAULT_SYNTHETIC_FEATURES;
 	int ret;
 
 	if (hv_status)
@@ -1560,28 +1875,18 @@ MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigne
 	vm->fd = -1;
 	if (vm_type >= MSHV_VM_TYPE_COUNT)
 		return -EINVAL;
-	if (sys->quirks & MSHV_QUIRK_NO_CPU_FEATURE_BANKS) {
-		if (vm_type == MSHV_VM_TYPE_SNP)
-			return -EOPNOTSUPP; /* no SEV-SNP isolation upstream */
+	ret = mshv__system_kernel(sys);
+	if (ret == MSHV_KERNEL_6_15) {
 		memset(&args, 0, sizeof(args));
 		args.pt_flags = MSHV_DEFAULT_PT_FLAGS_UPSTREAM;
-		ret = mshv_system_create_vm_with_args(sys, &args, vm);
-	} else {
+		args.pt_isolation = vm_type == MSHV_VM_TYPE_SNP ? (__u64)MSHV_PT_ISOLATION_SNP : 0; /* refused below */
+	} else if (ret >= 0) {
 		ret = mshv_system_default_partition_args(sys, vm_type, &args, hv_status);
-		if (ret < 0)
-			return ret;
-		ret = mshv_system_create_vm_with_args(sys, &args, vm);
-		if (ret == -EINVAL && vm_type == MSHV_VM_TYPE_NORMAL && !mshv__system_is_legacy(sys)) {
-			memset(&args, 0, sizeof(args));
-			args.pt_flags = MSHV_DEFAULT_PT_FLAGS_UPSTREAM;
-			ret = mshv_system_create_vm_with_args(sys, &args, vm);
-			if (ret == 0)
-				sys->quirks |= MSHV_QUIRK_NO_CPU_FEATURE_BANKS;
-		}
+		if (ret == 0)
+			ret = mshv_system_default_synthetic_features(sys, &features, hv_status);
 	}
-	if (ret < 0)
-		return ret;
-	ret = mshv_system_default_synthetic_features(sys, &features, hv_status);
+	if (ret >= 0)
+		ret = mshv_system_create_vm_with_args(sys, &args, vm);
 	if (ret == 0)
 		ret = mshv__set_property(vm->fd, HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES, features, hv_status);
 	if (ret < 0)
@@ -1622,9 +1927,12 @@ MSHV_INLINE int mshv_vm_initialize(struct mshv_vm *vm)
 
 /*
  * mshv_vm_hvcall - MSHV_ROOT_HVCALL on the partition fd: the caller's
- * hypercall (one the kernel allows), with the partition id filled in.
- * Returns 0 or -errno; args->status holds the HV_STATUS_*, args->reps the
- * repetitions completed.
+ * hypercall (one the kernel allows), with the partition id filled in. An
+ * -EAGAIN of 6.15-6.18 with no rep completed is retried as in "Hypercall
+ * status" (args->reps restored, args->status zeroed each time); after
+ * some reps it is returned, args->reps saying how many. Returns 0 or
+ * -errno; args->status holds the HV_STATUS_*, args->reps the repetitions
+ * completed; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args)
 {
@@ -1634,7 +1942,7 @@ MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args
 /*
  * mshv_vm_get_partition_property - HVCALL_GET_PARTITION_PROPERTY (through
  * MSHV_ROOT_HVCALL on the partition fd): property `code` into *value.
- * Returns 0 or -errno.
+ * Returns 0 or -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, __u64 *value, __u16 *hv_status)
 {
@@ -1644,7 +1952,8 @@ MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, _
 /*
  * mshv_vm_get_partition_property_ex - HVCALL_GET_PARTITION_PROPERTY_EX
  * (MSHV_ROOT_HVCALL on the partition fd): property `code` with argument
- * `arg` into *out. Returns 0 or -errno.
+ * `arg` into *out. Returns 0 or -errno; hypercall errors as in Hypercall
+ * status.
  */
 MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code, __u64 arg,
 						  union hv_partition_property_ex *out, __u16 *hv_status)
@@ -1655,7 +1964,8 @@ MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code
 /*
  * mshv_vm_set_partition_property - HVCALL_SET_PARTITION_PROPERTY
  * (MSHV_ROOT_HVCALL on the partition fd): property `code` = value. Early
- * properties must be set before mshv_vm_initialize(). Returns 0 or -errno.
+ * properties must be set before mshv_vm_initialize(). Returns 0 or -errno;
+ * hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, __u64 value, __u16 *hv_status)
 {
@@ -1666,7 +1976,7 @@ MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, _
  * mshv_vm_install_intercept - HVCALL_INSTALL_INTERCEPT (MSHV_ROOT_HVCALL on
  * the partition fd): intercept args->intercept_type (HV_INTERCEPT_TYPE_*)
  * for the accesses in args->access_type_mask (HV_INTERCEPT_ACCESS_MASK_*).
- * Returns 0 or -errno.
+ * Returns 0 or -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_install_intercept *args,
 					  __u16 *hv_status)
@@ -1689,7 +1999,8 @@ MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_
  * mshv_vm_register_deliverability_notifications - sets
  * HV_REGISTER_DELIVERABILITY_NOTIFICATIONS of VP args->vp to args->flag
  * (HVCALL_SET_VP_REGISTERS, one register, through MSHV_ROOT_HVCALL on the
- * partition fd). args->pad must be zero. Returns 0 or -errno.
+ * partition fd). args->pad must be zero. Returns 0 or -errno; hypercall
+ * errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_register_deliverability_notifications(
 	struct mshv_vm *vm, const struct mshv_register_deliverabilty_notifications *args, __u16 *hv_status)
@@ -1926,8 +2237,10 @@ MSHV_INLINE int mshv_vm_get_dirty_log(struct mshv_vm *vm, __u64 base_pfn, __u64 
 }
 
 /*
- * mshv_vm_enable_dirty_page_tracking - HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING
- * = 1 (HVCALL_SET_PARTITION_PROPERTY on the partition fd). Returns 0 or -errno.
+ * mshv_vm_enable_dirty_page_tracking -
+ * HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING = 1
+ * (HVCALL_SET_PARTITION_PROPERTY on the partition fd). Returns 0 or -errno;
+ * hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_enable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status)
 {
@@ -1935,9 +2248,11 @@ MSHV_INLINE int mshv_vm_enable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv
 }
 
 /*
- * mshv_vm_disable_dirty_page_tracking - HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING
- * = 0. The hypervisor refuses while dirty bits are cleared: set them first
- * (MSHV_GPAP_ACCESS_OP_SET over the whole memory). Returns 0 or -errno.
+ * mshv_vm_disable_dirty_page_tracking -
+ * HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING = 0. The hypervisor
+ * refuses while dirty bits are cleared: set them first
+ * (MSHV_GPAP_ACCESS_OP_SET over the whole memory). Returns 0 or -errno;
+ * hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_disable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status)
 {
@@ -2018,19 +2333,16 @@ MSHV_INLINE int mshv_device_from_fd(struct mshv_device *dev, int fd)
 {
 	int ret;
 
-	dev->abi = MSHV_ABI;
+	dev->abi = MSHV__ABI_GENERATION;
 	dev->fd = fd;
 	if (fd < 0)
 		return -EBADF;
 	if (MSHV_ABI != MSHV_ABI_AUTO)
 		return 0;
-	ret = mshv__ioctl(fd, MSHV_HAS_DEVICE_ATTR_LEGACY, NULL);
-	if (ret == -ENOTTY)
-		dev->abi = MSHV_ABI_UPSTREAM;
-	else if (ret == -EFAULT || ret >= 0)
-		dev->abi = MSHV_ABI_LEGACY;
-	else
+	ret = mshv__has_ioctl(fd, MSHV_HAS_DEVICE_ATTR_LEGACY);
+	if (ret < 0)
 		return ret;
+	dev->abi = ret ? MSHV_ABI_LEGACY : MSHV_ABI_UPSTREAM;
 	return 0;
 }
 
@@ -2046,7 +2358,7 @@ MSHV_INLINE int mshv_vm_create_device(struct mshv_vm *vm, struct mshv_create_dev
 	int ret;
 
 	dev->fd = -1;
-	dev->abi = MSHV_ABI;
+	dev->abi = MSHV__ABI_GENERATION;
 	if (args->flags & ~(__u32)MSHV_CREATE_DEVICE_TEST)
 		return -EINVAL;
 	ret = mshv__ioctl(vm->fd, MSHV_CREATE_DEVICE, args);
@@ -2110,8 +2422,10 @@ MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu)
 }
 
 /*
- * mshv_vcpu_hvcall - MSHV_ROOT_HVCALL on the VP fd: the caller's hypercall.
- * Returns 0 or -errno; args->status holds the HV_STATUS_*.
+ * mshv_vcpu_hvcall - MSHV_ROOT_HVCALL on the VP fd: the caller's
+ * hypercall, retried as mshv_vm_hvcall(). Returns 0 or -errno;
+ * args->status holds the HV_STATUS_*, args->reps the repetitions
+ * completed; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_hvcall(struct mshv_vcpu *vcpu, struct mshv_root_hvcall *args)
 {
@@ -2143,10 +2457,12 @@ MSHV_INLINE int mshv__vcpu_hvcall_rep(struct mshv_vcpu *vcpu, __u16 code, size_t
 	args.out_sz = (__u16)out_sz;
 	args.in_ptr = MSHV__PTR(in);
 	args.out_ptr = MSHV__PTR(out);
-	ret = mshv__ioctl(vcpu->fd, MSHV_ROOT_HVCALL, &args);
+	ret = mshv__root_hvcall(vcpu->fd, &args);
 	if (hv_status)
 		*hv_status = args.status;
 	*done = args.reps <= reps ? args.reps : reps;
+	if (ret == -EAGAIN && *done)
+		return 0; /* 6.15-6.18 deposited memory after some reps: the caller continues */
 	return ret < 0 ? ret : 0;
 }
 
@@ -2192,13 +2508,14 @@ MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const str
  * mshv_vcpu_get_registers - the values of regs[0..count) (HV_*_REGISTER_*
  * names in .name, values into .value): HVCALL_GET_VP_REGISTERS through
  * MSHV_ROOT_HVCALL on the VP fd, MSHV_GET_REGISTERS_PER_CALL names per
- * call, any count, on the stack (no allocation); a call that completes
- * only part of its repetitions is continued from there. A kernel without
- * MSHV_ROOT_HVCALL on VP fds (-ENOTTY) gets mshv_vcpu_get_registers_legacy()
- * instead, remembered in vcpu->quirks. On an error the registers of the
- * calls that completed before the failing one hold their values; those of
- * the failing call keep what they had (upstream kernels do not copy the
- * output of a failed hypercall back). Returns 0 or -errno.
+ * call, any count, on the stack (no allocation); a call that completes only
+ * part of its repetitions is continued from there. A kernel without
+ * MSHV_ROOT_HVCALL on VP fds (-ENOTTY) gets
+ * mshv_vcpu_get_registers_legacy() instead, remembered in vcpu->quirks. On
+ * an error the registers of the calls that completed before the failing one
+ * hold their values; those of the failing call keep what they had (upstream
+ * kernels do not copy the output of a failed hypercall back). Returns 0 or
+ * -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count,
 					__u16 *hv_status)
@@ -2244,7 +2561,8 @@ MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_regist
  * HVCALL_SET_VP_REGISTERS through MSHV_ROOT_HVCALL on the VP fd,
  * MSHV_SET_REGISTERS_PER_CALL per call, any count, no allocation, partial
  * completion continued, the legacy ioctl on kernels without the
- * passthrough; as mshv_vcpu_get_registers(). Returns 0 or -errno.
+ * passthrough; as mshv_vcpu_get_registers(). Returns 0 or -errno; hypercall
+ * errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_registers(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs, size_t count,
 					__u16 *hv_status)
@@ -2310,7 +2628,7 @@ MSHV_INLINE int mshv_vcpu_set_register64(struct mshv_vcpu *vcpu, __u32 name, __u
 /*
  * mshv_vcpu_set_registers64 - set 64-bit registers from count {name,
  * value} pairs: mshv_vcpu_set_registers(), MSHV_SET_REGISTERS_PER_CALL at
- * a time. Returns 0 or -errno.
+ * a time. Returns 0 or -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_registers64(struct mshv_vcpu *vcpu, const struct mshv_register64 *pairs, size_t count,
 					  __u16 *hv_status)
@@ -2357,7 +2675,8 @@ MSHV_INLINE int mshv_vcpu_set_registers64(struct mshv_vcpu *vcpu, const struct m
  * (kernel without it: -ENOTTY, remembered in vcpu->quirks)
  * HVCALL_TRANSLATE_VIRTUAL_ADDRESS through MSHV_ROOT_HVCALL. *gpa and
  * *result receive the answer; check result->result_code
- * (HV_TRANSLATE_GVA_SUCCESS). Returns 0 or -errno.
+ * (HV_TRANSLATE_GVA_SUCCESS). Returns 0 or -errno; hypercall errors as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_translate_gva(struct mshv_vcpu *vcpu, __u64 gva, __u64 flags, __u64 *gpa,
 					union hv_translate_gva_result *result, __u16 *hv_status)
@@ -2433,7 +2752,7 @@ MSHV_INLINE int mshv__gpa_access(struct mshv_vcpu *vcpu, struct mshv_read_write_
  * 6.6-era kernels): rw->byte_count (1-16) bytes at guest physical
  * rw->base_gpa as this VP sees them, into rw->data; *access_result (may be
  * NULL) receives the hypervisor's access result (HV_GPA_ACCESS_*).
- * Returns 0 or -errno.
+ * Returns 0 or -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_write_gpa *rw, __u64 *access_result,
 				   __u16 *hv_status)
@@ -2441,7 +2760,11 @@ MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_writ
 	return mshv__gpa_access(vcpu, rw, 0, access_result, hv_status);
 }
 
-/* mshv_vcpu_gpa_write - HVCALL_WRITE_GPA: rw->data[0..byte_count) to rw->base_gpa, as above. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_gpa_write - HVCALL_WRITE_GPA: rw->data[0..byte_count) to
+ * rw->base_gpa, as above. Returns 0 or -errno; hypercall errors as in
+ * Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_gpa_write(struct mshv_vcpu *vcpu, const struct mshv_read_write_gpa *rw,
 				    __u64 *access_result, __u16 *hv_status)
 {

@@ -116,7 +116,11 @@ MSHV_INLINE void mshv__arm64_standard_names(struct hv_register_assoc *regs)
 		regs[31 + i].name = tail[i];
 }
 
-/* mshv_vcpu_get_regs - X0-X30, SP, PC, PSTATE, SP_EL1, ELR_EL1, FPSR, FPCR: one HVCALL_GET_VP_REGISTERS. */
+/*
+ * mshv_vcpu_get_regs - X0-X30, SP, PC, PSTATE, SP_EL1, ELR_EL1, FPSR, FPCR:
+ * one HVCALL_GET_VP_REGISTERS. Returns 0 or -errno; hypercall errors as in
+ * Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status)
 {
 	struct hv_register_assoc regs[38];
@@ -134,7 +138,10 @@ MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_
 	return 0;
 }
 
-/* mshv_vcpu_set_regs - set them: one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_regs - set them: one HVCALL_SET_VP_REGISTERS. Returns 0 or
+ * -errno; hypercall errors as in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status)
 {
 	struct hv_register_assoc regs[38];

@@ -326,10 +326,11 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 /*
  * mshv_vm_request_virtual_interrupt - HVCALL_ASSERT_VIRTUAL_INTERRUPT
  * (MSHV_ROOT_HVCALL on the partition fd): interrupt req->vector of type
- * req->control.interrupt_type (HV_X64_INTERRUPT_TYPE_*) to
- * the APIC id req->dest_addr. Reserved control bits and req->rsvd must be
- * zero (mshv-ioctls' long_mode flag sets control bit 62, reserved in
- * union hv_interrupt_control: refused here). Returns 0 or -errno.
+ * req->control.interrupt_type (HV_X64_INTERRUPT_TYPE_*) to the APIC id
+ * req->dest_addr. Reserved control bits and req->rsvd must be zero
+ * (mshv-ioctls' long_mode flag sets control bit 62, reserved in union
+ * hv_interrupt_control: refused here). Returns 0 or -errno; hypercall
+ * errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const struct mshv_assert_interrupt *req,
 						  __u16 *hv_status)
@@ -351,7 +352,8 @@ MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const stru
  * mshv_vm_signal_event_direct - HVCALL_SIGNAL_EVENT_DIRECT
  * (MSHV_ROOT_HVCALL on the partition fd): sets event flag args->flag of
  * SINT args->sint on VP args->vp (VTL args->vtl); args->newly_signaled
- * receives whether the flag was clear before. Returns 0 or -errno.
+ * receives whether the flag was clear before. Returns 0 or -errno;
+ * hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_signal_event_direct(struct mshv_vm *vm, struct mshv_signal_event_direct *args,
 					    __u16 *hv_status)
@@ -373,10 +375,11 @@ MSHV_INLINE int mshv_vm_signal_event_direct(struct mshv_vm *vm, struct mshv_sign
 }
 
 /*
- * mshv_vm_post_message_direct - HVCALL_POST_MESSAGE_DIRECT (MSHV_ROOT_HVCALL
- * on the partition fd): posts args->length bytes at args->message (at most
- * HV_MESSAGE_SIZE, a whole struct hv_message) to SINT args->sint of VP
- * args->vp (VTL args->vtl). Returns 0 or -errno.
+ * mshv_vm_post_message_direct - HVCALL_POST_MESSAGE_DIRECT
+ * (MSHV_ROOT_HVCALL on the partition fd): posts args->length bytes at
+ * args->message (at most HV_MESSAGE_SIZE, a whole struct hv_message) to
+ * SINT args->sint of VP args->vp (VTL args->vtl). Returns 0 or -errno;
+ * hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_post_message_direct(struct mshv_vm *vm, const struct mshv_post_message_direct *args,
 					    __u16 *hv_status)
@@ -465,8 +468,8 @@ MSHV_INLINE int mshv_system_get_msr_index_list(struct mshv_system *sys, __u32 *i
  * plus those its processor, XSAVE and synthetic features enable (read with
  * HVCALL_GET_PARTITION_PROPERTY on the partition fd:
  * PROCESSOR_XSAVE_FEATURES, PROCESSOR_FEATURES0/1,
- * SYNTHETIC_PROC_FEATURES). *count as for
- * mshv_system_get_msr_index_list(). Returns 0 or -errno.
+ * SYNTHETIC_PROC_FEATURES). *count as for mshv_system_get_msr_index_list().
+ * Returns 0 or -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_get_msr_index_list(struct mshv_vm *vm, __u32 *indices, unsigned int *count, __u16 *hv_status)
 {
@@ -522,7 +525,7 @@ MSHV_INLINE int mshv__msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, 
  * mshv_vcpu_get_msrs - the MSRs msrs[i].index into msrs[i].data, i < count,
  * through their hypervisor registers (mshv_x86_msr_to_register; one
  * without gives -EINVAL before any call) and mshv_vcpu_get_registers()
- * in chunks. Returns count, or -errno.
+ * in chunks. Returns count, or -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, size_t count,
 				   __u16 *hv_status)
@@ -530,7 +533,10 @@ MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry
 	return mshv__msrs(vcpu, msrs, count, 0, hv_status);
 }
 
-/* mshv_vcpu_set_msrs - set msrs[i].index = msrs[i].data, i < count, as above. Returns count, or -errno. */
+/*
+ * mshv_vcpu_set_msrs - set msrs[i].index = msrs[i].data, i < count, as above.
+ * Returns count, or -errno; hypercall errors as in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr_entry *msrs, size_t count,
 				   __u16 *hv_status)
 {
@@ -566,7 +572,8 @@ static const __u32 mshv__standard_names[18] = {
 /*
  * mshv_vcpu_get_regs - the general registers, RIP and RFLAGS: from the VP
  * register page while it is valid (no system call), else one
- * HVCALL_GET_VP_REGISTERS (MSHV_ROOT_HVCALL on the VP fd). Returns 0 or -errno.
+ * HVCALL_GET_VP_REGISTERS (MSHV_ROOT_HVCALL on the VP fd). Returns 0 or
+ * -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status)
 {
@@ -601,7 +608,8 @@ MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_
 /*
  * mshv_vcpu_set_regs - set the general registers, RIP and RFLAGS: into the
  * valid register page (dirty classes GENERAL, IP, FLAGS; no system call),
- * else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno.
+ * else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno; hypercall errors
+ * as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status)
 {
@@ -680,7 +688,7 @@ MSHV_INLINE void mshv__interrupt_bitmap(struct mshv_special_registers *s, __u64 
  * register page the six segments, CR0/3/4/8 and EFER come from it and the
  * rest from one HVCALL_GET_VP_REGISTERS; else all from one call (CR0/3/4
  * as HV_X64_REGISTER_INTERMEDIATE_CR*, as mshv-ioctls reads them).
- * Returns 0 or -errno.
+ * Returns 0 or -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_sregs(struct mshv_vcpu *vcpu, struct mshv_special_registers *s, __u16 *hv_status)
 {
@@ -737,7 +745,7 @@ MSHV_INLINE int mshv_vcpu_get_sregs(struct mshv_vcpu *vcpu, struct mshv_special_
  * segments go into it (dirty class SEGMENT) and the rest through one
  * HVCALL_SET_VP_REGISTERS; else all through one call. interrupt_bitmap is
  * not applied (use mshv_vcpu_set_vcpu_events), as in mshv-ioctls.
- * Returns 0 or -errno.
+ * Returns 0 or -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_sregs(struct mshv_vcpu *vcpu, const struct mshv_special_registers *s, __u16 *hv_status)
 {
@@ -802,7 +810,11 @@ MSHV_INLINE void mshv__fpu_names(struct hv_register_assoc *regs)
 	regs[25].name = HV_X64_REGISTER_XMM_CONTROL_STATUS;
 }
 
-/* mshv_vcpu_get_fpu - XMM0-15, the x87/MMX registers and their control and status: one HVCALL_GET_VP_REGISTERS. */
+/*
+ * mshv_vcpu_get_fpu - XMM0-15, the x87/MMX registers and their control and
+ * status: one HVCALL_GET_VP_REGISTERS. Returns 0 or -errno; hypercall errors
+ * as in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_get_fpu(struct mshv_vcpu *vcpu, struct mshv_floating_point_unit *f, __u16 *hv_status)
 {
 	struct hv_register_assoc regs[MSHV__FPU_REGS];
@@ -828,7 +840,10 @@ MSHV_INLINE int mshv_vcpu_get_fpu(struct mshv_vcpu *vcpu, struct mshv_floating_p
 	return 0;
 }
 
-/* mshv_vcpu_set_fpu - set them (one HVCALL_SET_VP_REGISTERS; the MXCSR mask is written 0). Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_fpu - set them (one HVCALL_SET_VP_REGISTERS; the MXCSR mask is
+ * written 0). Returns 0 or -errno; hypercall errors as in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_set_fpu(struct mshv_vcpu *vcpu, const struct mshv_floating_point_unit *f, __u16 *hv_status)
 {
 	struct hv_register_assoc regs[MSHV__FPU_REGS];
@@ -872,7 +887,10 @@ MSHV_INLINE int mshv__regs64(struct mshv_vcpu *vcpu, const __u32 *names, __u64 *
 static const __u32 mshv__debug_names[6] = { HV_X64_REGISTER_DR0, HV_X64_REGISTER_DR1, HV_X64_REGISTER_DR2,
 					     HV_X64_REGISTER_DR3, HV_X64_REGISTER_DR6, HV_X64_REGISTER_DR7 };
 
-/* mshv_vcpu_get_debug_regs - DR0-3, DR6, DR7: one HVCALL_GET_VP_REGISTERS. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_get_debug_regs - DR0-3, DR6, DR7: one HVCALL_GET_VP_REGISTERS.
+ * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_debug_registers *d, __u16 *hv_status)
 {
 	__u64 v[6];
@@ -883,7 +901,10 @@ MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_deb
 	return ret;
 }
 
-/* mshv_vcpu_set_debug_regs - set them: one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_debug_regs - set them: one HVCALL_SET_VP_REGISTERS. Returns 0
+ * or -errno; hypercall errors as in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct mshv_debug_registers *d,
 					 __u16 *hv_status)
 {
@@ -897,7 +918,11 @@ static const __u32 mshv__event_names[5] = { HV_REGISTER_PENDING_INTERRUPTION, HV
 					     HV_REGISTER_INTERNAL_ACTIVITY_STATE, HV_REGISTER_PENDING_EVENT0,
 					     HV_REGISTER_PENDING_EVENT1 };
 
-/* mshv_vcpu_get_vcpu_events - pending interruption and events, interrupt and activity state: one call. */
+/*
+ * mshv_vcpu_get_vcpu_events - pending interruption and events, interrupt and
+ * activity state: one call. Returns 0 or -errno; hypercall errors as in
+ * Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vcpu_events *e, __u16 *hv_status)
 {
 	struct hv_register_assoc regs[5];
@@ -915,7 +940,10 @@ MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vc
 	return 0;
 }
 
-/* mshv_vcpu_set_vcpu_events - set them: one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_vcpu_events - set them: one HVCALL_SET_VP_REGISTERS. Returns 0
+ * or -errno; hypercall errors as in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct mshv_vcpu_events *e, __u16 *hv_status)
 {
 	struct hv_register_assoc regs[5];
@@ -929,7 +957,11 @@ MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct m
 	return mshv_vcpu_set_registers(vcpu, regs, 5, hv_status);
 }
 
-/* mshv_vcpu_get_xcrs - XCR0 (HV_X64_REGISTER_XFEM): from the valid register page, else one hypercall. */
+/*
+ * mshv_vcpu_get_xcrs - XCR0 (HV_X64_REGISTER_XFEM): from the valid register
+ * page, else one hypercall. Returns 0 or -errno; hypercall errors as in
+ * Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, __u16 *hv_status)
 {
 	static const __u32 name = HV_X64_REGISTER_XFEM;
@@ -943,7 +975,10 @@ MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, 
 	return mshv__regs64(vcpu, &name, &x->xcr0, 1, 0, hv_status);
 }
 
-/* mshv_vcpu_set_xcrs - set XCR0: one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_xcrs - set XCR0: one HVCALL_SET_VP_REGISTERS. Returns 0 or
+ * -errno; hypercall errors as in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcrs *x, __u16 *hv_status)
 {
 	static const __u32 name = HV_X64_REGISTER_XFEM;
@@ -954,7 +989,8 @@ MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcr
 
 /*
  * mshv_vcpu_get_misc_regs - the hypercall MSR (one HVCALL_GET_VP_REGISTERS)
- * and the register page's interrupt_vectors (0 without a page).
+ * and the register page's interrupt_vectors (0 without a page). Returns 0 or
+ * -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc_regs *m, __u16 *hv_status)
 {
@@ -965,7 +1001,10 @@ MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc
 	return ret;
 }
 
-/* mshv_vcpu_set_misc_regs - set them (interrupt_vectors into the page when there is one). Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_misc_regs - set them (interrupt_vectors into the page when
+ * there is one). Returns 0 or -errno; hypercall errors as in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_set_misc_regs(struct mshv_vcpu *vcpu, const struct mshv_misc_regs *m, __u16 *hv_status)
 {
 	static const __u32 name = HV_X64_REGISTER_HYPERCALL;
@@ -976,7 +1015,11 @@ MSHV_INLINE int mshv_vcpu_set_misc_regs(struct mshv_vcpu *vcpu, const struct msh
 	return mshv__regs64(vcpu, &name, &v, 1, 1, hv_status);
 }
 
-/* mshv_vcpu_get_suspend_regs - HV_REGISTER_EXPLICIT_SUSPEND and _INTERCEPT_SUSPEND: one hypercall. */
+/*
+ * mshv_vcpu_get_suspend_regs - HV_REGISTER_EXPLICIT_SUSPEND and
+ * _INTERCEPT_SUSPEND: one hypercall. Returns 0 or -errno; hypercall errors as
+ * in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_get_suspend_regs(struct mshv_vcpu *vcpu, struct mshv_suspend_registers *r, __u16 *hv_status)
 {
 	static const __u32 names[2] = { HV_REGISTER_EXPLICIT_SUSPEND, HV_REGISTER_INTERCEPT_SUSPEND };
@@ -990,7 +1033,10 @@ MSHV_INLINE int mshv_vcpu_get_suspend_regs(struct mshv_vcpu *vcpu, struct mshv_s
 	return ret;
 }
 
-/* mshv_vcpu_set_sev_control_register - HV_X64_REGISTER_SEV_CONTROL = value: one hypercall. */
+/*
+ * mshv_vcpu_set_sev_control_register - HV_X64_REGISTER_SEV_CONTROL = value:
+ * one hypercall. Returns 0 or -errno; hypercall errors as in Hypercall status.
+ */
 MSHV_INLINE int mshv_vcpu_set_sev_control_register(struct mshv_vcpu *vcpu, __u64 value, __u16 *hv_status)
 {
 	static const __u32 name = HV_X64_REGISTER_SEV_CONTROL;
@@ -1189,8 +1235,9 @@ MSHV_INLINE int mshv_vcpu_set_all_vp_state_components(struct mshv_vcpu *vcpu,
 /*
  * mshv_vcpu_get_cpuid_values - what CPUID leaf eax, subleaf ecx returns in
  * this VP (HVCALL_GET_VP_CPUID_VALUES, rep 1, on the VP fd; with the VP's
- * own XFEM/XSS and the registered intercept results applied, as
- * mshv-ioctls asks) into out[4] = {eax, ebx, ecx, edx}. Returns 0 or -errno.
+ * own XFEM/XSS and the registered intercept results applied, as mshv-ioctls
+ * asks) into out[4] = {eax, ebx, ecx, edx}. Returns 0 or -errno; hypercall
+ * errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __u32 ecx, __u64 xfem, __u64 xss,
 					   __u32 out[4], __u16 *hv_status)
@@ -1223,11 +1270,12 @@ MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __
 }
 
 /*
- * mshv_vcpu_register_intercept_result_cpuid_entry - HVCALL_REGISTER_INTERCEPT_RESULT
- * (CPUID) on the VP fd: the guest's CPUID e->function/e->index returns
- * e->eax..edx (each also its own mask, as mshv-ioctls sends it), for every
- * subleaf unless subleaf_specific, always or only when intercepted
- * (always_override). Returns 0 or -errno.
+ * mshv_vcpu_register_intercept_result_cpuid_entry -
+ * HVCALL_REGISTER_INTERCEPT_RESULT (CPUID) on the VP fd: the guest's CPUID
+ * e->function/e->index returns e->eax..edx (each also its own mask, as
+ * mshv-ioctls sends it), for every subleaf unless subleaf_specific, always
+ * or only when intercepted (always_override). Returns 0 or -errno;
+ * hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu *vcpu,
 								  const struct mshv_cpuid_entry *e, __u8 always_override,
@@ -1253,7 +1301,8 @@ MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu
  * mshv_vcpu_register_intercept_result_cpuid - every entry of e[0..count),
  * as mshv-ioctls' register_intercept_result_cpuid: always_override 1,
  * subleaf_specific for the topology leaves 0xB, 0x1F, 0x8000001E and
- * 0x80000026. All are tried; returns 0 or the first -errno.
+ * 0x80000026. All are tried; returns 0 or the first -errno; hypercall
+ * errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu, const struct mshv_cpuid_entry *e,
 							    size_t count, __u16 *hv_status)
@@ -1313,7 +1362,8 @@ MSHV_HOT_INLINE int mshv__set_two_registers(struct mshv_vcpu *vcpu, const struct
 
 /*
  * mshv_vcpu_set_rip - RIP = rip: into the valid register page (dirty class
- * IP; no system call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno.
+ * IP; no system call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or
+ * -errno; hypercall errors as in Hypercall status.
  */
 MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status)
 {
@@ -1336,7 +1386,7 @@ MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *
  * mshv_vcpu_advance_rip - resume after the intercepted instruction:
  * RIP = hdr->rip + hdr->instruction_length (mshv_vcpu_set_rip). For
  * intercepts that carry the length (port IO, CPUID, MSR, HLT). Returns 0
- * or -errno.
+ * or -errno; hypercall errors as in Hypercall status.
  */
 MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
 					  __u16 *hv_status)
@@ -1349,7 +1399,8 @@ MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct h
  * instruction encoding's order: RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
  * R8-R15) = value and RIP = rip, as when completing an emulated load:
  * through the valid register page (dirty classes GENERAL and IP; no system
- * call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno.
+ * call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno; hypercall
+ * errors as in Hypercall status.
  */
 MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int gpr, __u64 value, __u64 rip,
 					      __u16 *hv_status)
@@ -1376,11 +1427,12 @@ MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned i
 
 /*
  * mshv_vcpu_complete_io - finish a port-IO intercept the VMM emulated: an
- * OUT resumes after the instruction; an IN also puts `value` into
- * AL/AX/EAX (the access size's low bytes of RAX; EAX zero-extends, as the
- * CPU does). Through the valid register page (no system call), else one
- * hypercall. String and REP forms (io->access_info.string_op) are the
- * caller's to finish: -EINVAL. Returns 0 or -errno.
+ * OUT resumes after the instruction; an IN also puts `value` into AL/AX/EAX
+ * (the access size's low bytes of RAX; EAX zero-extends, as the CPU does).
+ * Through the valid register page (no system call), else one hypercall.
+ * String and REP forms (io->access_info.string_op) are the caller's to
+ * finish: -EINVAL. Returns 0 or -errno; hypercall errors as in Hypercall
+ * status.
  */
 MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
 					  __u32 value, __u16 *hv_status)

@@ -72,6 +72,19 @@ int main(void)
 	CHECK(mshv_hv_status_to_errno_legacy(HV_STATUS_ACCESS_DENIED) == -EACCES);
 	CHECK(mshv_hv_status_to_errno_legacy(HV_STATUS_INVALID_PARTITION_STATE) == -EBADFD);
 	CHECK(mshv_hv_status_to_errno_legacy(HV_STATUS_INSUFFICIENT_MEMORY) == -ENOTRECOVERABLE);
+	/* per release: 7.0 made the root and contiguous memory statuses -ENOMEM */
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_INSUFFICIENT_MEMORY, MSHV_KERNEL_6_6) == -ENOTRECOVERABLE);
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_ACCESS_DENIED, MSHV_KERNEL_6_6) == -EACCES);
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_INSUFFICIENT_MEMORY, MSHV_KERNEL_6_15) == -ENOMEM);
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_INSUFFICIENT_ROOT_MEMORY, MSHV_KERNEL_6_15) == -EIO);
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_INSUFFICIENT_CONTIGUOUS_MEMORY, MSHV_KERNEL_6_19) == -EIO);
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_INSUFFICIENT_CONTIGUOUS_ROOT_MEMORY, MSHV_KERNEL_6_19) == -EIO);
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_INVALID_PARAMETER, MSHV_KERNEL_6_19) == -EINVAL);
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_INSUFFICIENT_ROOT_MEMORY, MSHV_KERNEL_7_0) == -ENOMEM);
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_INSUFFICIENT_CONTIGUOUS_MEMORY, MSHV_KERNEL_7_0) == -ENOMEM);
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_INSUFFICIENT_CONTIGUOUS_ROOT_MEMORY, MSHV_KERNEL_7_0) == -ENOMEM);
+	CHECK(mshv_hv_status_to_errno_kernel(HV_STATUS_INSUFFICIENT_ROOT_MEMORY, MSHV_KERNEL_6_19_OR_LATER) == -ENOMEM);
+	CHECK(mshv_hv_status_to_errno_kernel(0x7777, MSHV_KERNEL_UNKNOWN) == -EIO);
 	/* the ioctl names that share a number: the first of the list */
 	CHECK(!strcmp(mshv_ioctl_name(MSHV_GET_HOST_PARTITION_PROPERTY), "MSHV_GET_VP_STATE"));
 	CHECK(!strcmp(mshv_ioctl_name(MSHV_SINT_PAUSE_MESSAGE_STREAM), "MSHV_SET_POLL_FILE"));
@@ -83,6 +96,7 @@ int main(void)
 	CHECK(!strcmp(mshv_strerror(0), "success") && !strcmp(mshv_strerror(3), "success"));
 	CHECK(strstr(mshv_strerror(-ENOENT), "/dev/mshv") != NULL);
 	CHECK(strstr(mshv_strerror(-EACCES), "/dev/mshv") != NULL);
+	CHECK(strstr(mshv_strerror(-ENODEV), "VTL") != NULL && strstr(mshv_strerror(-ENODEV), "ENODEV") != NULL);
 	CHECK(strstr(mshv_strerror(-ENOTTY), "ENOTTY") != NULL);
 	CHECK(!strcmp(mshv_strerror(-4095), "unknown error (see errno.h)"));
 	CHECK(strstr(mshv_strerror(-ENXIO), "ENXIO") != NULL);
