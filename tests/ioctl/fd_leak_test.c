@@ -70,6 +70,12 @@ static void cycle(void)
 	CHECK_RET(mshv_system_create_vm_with_args(&sys, &bad, &vm2), -EINVAL);
 	CHECK_RET(mshv_system_create_vm_with_type(&sys, 9, &vm2, NULL), -EINVAL);
 	CHECK(vm2.fd == -1);
+	/* the nested-virtualization bit: on a 6.19-or-later kernel first the
+	 * probe that tells 6.19 from 7.0 (which maps and unmaps a guard page) */
+	bad.pt_flags = 1ull << MSHV_PT_BIT_NESTED_VIRTUALIZATION;
+	if (mshv_system_create_vm_with_args(&sys, &bad, &vm2) == 0)
+		CHECK_RET(mshv_vm_close(&vm2), 0);
+	CHECK(vm2.fd == -1);
 
 	create_initialized_vm(&sys, &vm);
 	memset(&mem, 0, sizeof(mem));
