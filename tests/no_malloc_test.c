@@ -11,7 +11,8 @@
  * calls from libc's internals, the simulator's library or unicorn are
  * counted apart and do not matter.
  *
- * Around a full run (open /dev/mshv, create and initialize a VM, map
+ * Around a full run (open /dev/mshv, create and initialize a VM, ask for
+ * the nested-virtualization flag (the 6.19/7.0 probe), map
  * memory, create a vCPU with its register page, run a real-mode guest
  * through OUT, IN and HLT with in-place completions, get and set every
  * register set and VP state blob, MSRs, CPUID, GVA translation, the same
@@ -257,6 +258,25 @@ static int run_guest(struct mshv_vcpu *vcpu)
 	}
 }
 
+/*
+ * Partition flag bit 4, which on a 6.19-or-later kernel takes the probe
+ * that tells 6.19 from 7.0 (a guard-page mapping, not the heap); whatever
+ * the release answers, no allocation.
+ */
+static void nested_flag(struct mshv_system *sys)
+{
+	struct mshv_create_partition_v2 args;
+	struct mshv_vm vm;
+	int ret;
+
+	memset(&args, 0, sizeof(args));
+	args.pt_flags = 1ull << MSHV_PT_BIT_NESTED_VIRTUALIZATION;
+	ret = mshv_system_create_vm_with_args(sys, &args, &vm);
+	CHECK(ret == 0 || ret == -EOPNOTSUPP);
+	if (ret == 0)
+		CHECK_RET(mshv_vm_close(&vm), 0);
+}
+
 static void full_run(int deliberate_malloc)
 {
 	struct mshv_system sys;
@@ -277,6 +297,7 @@ static void full_run(int deliberate_malloc)
 	CHECK_RET(mshv_system_get_msr_index_list(&sys, msr_indices, &n), 0);
 	CHECK_RET(mshv_system_create_vm(&sys, &vm, NULL), 0);
 	CHECK_RET(mshv_vm_initialize(&vm), 0);
+	nested_flag(&sys);
 	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	CHECK(ram != MAP_FAILED);
 	memcpy(ram + 0x1000, guest_code, sizeof(guest_code));
