@@ -79,6 +79,18 @@ static void new_partition(struct mshv_system *sys, struct mshv_vm *vm)
 	CHECK_RET(mshv_system_create_vm_with_args(sys, &args, vm), 0);
 }
 
+/* The passthrough argument of the allocating call: synthetic features = the defaults. */
+static void set_property_args(struct mshv_root_hvcall *a, struct hv_input_set_partition_property *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->property_code = HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES;
+	in->property_value = MSHV_DEFAULT_SYNTHETIC_FEATURES;
+	memset(a, 0, sizeof(*a));
+	a->code = HVCALL_SET_PARTITION_PROPERTY;
+	a->in_sz = sizeof(*in);
+	a->in_ptr = (uintptr_t)in;
+}
+
 static void test_library_call(struct mshv_system *sys)
 {
 	struct mshv_vm vm;
@@ -111,13 +123,7 @@ static void test_passthrough(struct mshv_system *sys)
 	int want;
 
 	new_partition(sys, &vm);
-	memset(&in, 0, sizeof(in));
-	in.property_code = HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES;
-	in.property_value = MSHV_DEFAULT_SYNTHETIC_FEATURES;
-	memset(&a, 0, sizeof(a));
-	a.code = HVCALL_SET_PARTITION_PROPERTY;
-	a.in_sz = sizeof(in);
-	a.in_ptr = (uintptr_t)&in;
+	set_property_args(&a, &in);
 	want = expect_call(left, &want_status);
 	CHECK_RET(mshv_vm_hvcall(&vm, &a), want);
 	CHECK(a.status == want_status && a.reps == 0 && a.code == HVCALL_SET_PARTITION_PROPERTY);
@@ -135,13 +141,7 @@ static void test_raw_protocol(struct mshv_system *sys)
 	    deposit_fails)
 		return;
 	new_partition(sys, &vm);
-	memset(&in, 0, sizeof(in));
-	in.property_code = HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES;
-	in.property_value = MSHV_DEFAULT_SYNTHETIC_FEATURES;
-	memset(&a, 0, sizeof(a));
-	a.code = HVCALL_SET_PARTITION_PROPERTY;
-	a.in_sz = sizeof(in);
-	a.in_ptr = (uintptr_t)&in;
+	set_property_args(&a, &in);
 	CHECK_ERRNO(ioctl(vm.fd, MSHV_ROOT_HVCALL, &a), EAGAIN);
 	CHECK(a.status == HV_STATUS_INSUFFICIENT_MEMORY);
 	CHECK_ERRNO(ioctl(vm.fd, MSHV_ROOT_HVCALL, &a), EINVAL); /* why the library zeroes it */
