@@ -139,7 +139,7 @@ long sim_device_ioctl(void *priv, unsigned long request, void *arg)
 {
 	struct sim_device *dev = priv;
 
-	if (sim_cfg.abi == SIM_ABI_LEGACY) {
+	if (sim_legacy()) {
 		if (request == MSHV_SET_DEVICE_ATTR_LEGACY)
 			return device_attr(dev, arg, 's');
 		if (request == MSHV_GET_DEVICE_ATTR_LEGACY)
