@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * mshv-sim, driver layer: the in-kernel VFIO device (MSHV_CREATE_DEVICE and
- * the device fd's attribute ioctls, in each generation's numbering). It
+ * the device fd's attribute ioctls, in each release's numbering). It
  * keeps the VFIO files it is given; no device is passed through.
  */
 #define _GNU_SOURCE

@@ -3,7 +3,7 @@
  * mshv-sim, driver layer: the Linux mshv driver (drivers/hv/mshv_root_*.c)
  * as a model. The files behind /dev/mshv, partition, VP and device fds,
  * their ioctls with the driver's argument checks, errno values and each
- * kernel generation's numbering, copy-in/copy-out of user memory, and the
+ * kernel release's numbering, copy-in/copy-out of user memory, and the
  * eventfd plumbing (irqfd, ioeventfd, MSI routing) as the kernel does it.
  *
  * Called by the preload layer (tools/simulator/preload/), which owns the

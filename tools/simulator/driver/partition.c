@@ -340,10 +340,10 @@ static long partition_gpap_access_bitmap(struct sim_partition *pt, void *uarg)
 								   &in, sizeof(in), states, (size_t)n);
 
 			/*
-			 * Tracking off (HV_STATUS_INVALID_PARTITION_STATE) is EIO for both
-			 * generations here, as the simulator has always answered; the
-			 * 6.6-era driver's own mapping would say EBADFD, which we have not
-			 * confirmed against its source.
+			 * Tracking off (HV_STATUS_INVALID_PARTITION_STATE) is EIO in every
+			 * release here (mainline's table says EIO too), as the simulator
+			 * has always answered; the 6.6-era driver's own mapping would say
+			 * EBADFD, which we have not confirmed against its source.
 			 */
 			err = status == HV_STATUS_INVALID_PARTITION_STATE ? -EIO : sim_status_to_errno(status);
 			for (k = 0; k < n && !err; k++, i++)
