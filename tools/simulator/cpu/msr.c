@@ -156,7 +156,7 @@ bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
  * replaces the #GP of step 3, so an installed intercept wins over IGNORE;
  * a read's message carries the registers as they are (openvmm's WHP-based
  * stand-in for the hypervisor sends 0); at most SIM_MAX_MSR_INTERCEPTS index
- * intercepts per partition (more: HV_STATUS_INSUFFICIENT_MEMORY); an index
+ * intercepts per partition (more: the hypervisor refuses); an index
  * intercept of an MSR the hypervisor implements is accepted and never
  * fires. A simplification: the synthetic MSRs of own_msr_* are emulated
  * whatever the partition's privileges.

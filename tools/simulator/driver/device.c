@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * mshv-sim, driver layer: the in-kernel VFIO device (MSHV_CREATE_DEVICE and
- * the device fd's attribute ioctls, in each generation's numbering). It
+ * the device fd's attribute ioctls, in each release's numbering). It
  * keeps the VFIO files it is given; no device is passed through.
  */
 #define _GNU_SOURCE
@@ -139,7 +139,7 @@ long sim_device_ioctl(void *priv, unsigned long request, void *arg)
 {
 	struct sim_device *dev = priv;
 
-	if (sim_cfg.abi == SIM_ABI_LEGACY) {
+	if (sim_legacy()) {
 		if (request == MSHV_SET_DEVICE_ATTR_LEGACY)
 			return device_attr(dev, arg, 's');
 		if (request == MSHV_GET_DEVICE_ATTR_LEGACY)

@@ -3,7 +3,7 @@
  * mshv-sim, driver layer: the Linux mshv driver (drivers/hv/mshv_root_*.c)
  * as a model. The files behind /dev/mshv, partition, VP and device fds,
  * their ioctls with the driver's argument checks, errno values and each
- * kernel generation's numbering, copy-in/copy-out of user memory, and the
+ * kernel release's numbering, copy-in/copy-out of user memory, and the
  * eventfd plumbing (irqfd, ioeventfd, MSI routing) as the kernel does it.
  *
  * Called by the preload layer (tools/simulator/preload/), which owns the
@@ -17,16 +17,32 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
-/* Which kernel generation the simulated driver behaves as (MSHV_SIM_ABI). */
-enum sim_abi {
-	SIM_ABI_UPSTREAM, /* 6.15-6.18 upstream ioctl set and numbering */
-	SIM_ABI_LEGACY,   /* 6.6-era downstream: adds the 0xF0+ ioctls, old device numbers */
+/*
+ * Which kernel release the simulated driver behaves as (MSHV_SIM_KERNEL):
+ * the mainline .0 behaviour of each family. In release order, except the
+ * VTL kernel, which stands apart.
+ */
+enum sim_kernel {
+	SIM_KERNEL_6_6,  /* 6.6-era downstream (Azure Linux): the 0xF0+ ioctls, old device numbers */
+	SIM_KERNEL_6_15, /* mainline 6.15-6.18 */
+	SIM_KERNEL_6_19, /* mainline 6.19 */
+	SIM_KERNEL_7_0,  /* mainline 7.0-7.2 */
+	SIM_KERNEL_VTL,  /* 6.19+ built with mshv_vtl: /dev/mshv is the VTL driver's */
 };
 
 struct sim_config {
-	enum sim_abi abi;
+	enum sim_kernel kernel;
+	/*
+	 * MSHV_SIM_HV_SHORT=N[:STATUS]: the hypervisor starts hv_short_pages
+	 * pages short, and while short its allocating hypercalls fail with
+	 * hv_short_status (an HV_STATUS_INSUFFICIENT_* code).
+	 */
+	uint64_t hv_short_pages;
+	uint16_t hv_short_status;
+	bool deposit_fail; /* MSHV_SIM_DEPOSIT_FAIL=1: every deposit of the driver fails (-ENOMEM) */
 	bool trace; /* MSHV_SIM_TRACE=1: one line per ioctl and hypercall on stderr */
 };
 

@@ -29,6 +29,18 @@
 
 extern const struct sim_host_ops *sim_host;
 
+/* The 6.6-era downstream driver (its own ioctls, numbers and errno mapping). */
+static inline bool sim_legacy(void)
+{
+	return sim_cfg.kernel == SIM_KERNEL_6_6;
+}
+
+/* A mainline release at least k (6.15, 6.19 or 7.0); the VTL kernel is a 6.19 or later. */
+static inline bool sim_mainline_since(enum sim_kernel k)
+{
+	return sim_cfg.kernel != SIM_KERNEL_6_6 && sim_cfg.kernel >= k;
+}
+
 /* A region of MSHV_SET_GUEST_MEMORY, as the driver keeps it. */
 struct sim_region {
 	uint64_t gfn;   /* first guest page */
@@ -129,21 +141,31 @@ int sim_vp_mmap_check(struct sim_vp *vp, off_t offset);
 void sim_vp_free(struct sim_vp *vp);
 
 /* hvcall.c */
-/* The errno the kernel makes of a failed hypercall status (per generation). */
+/* The errno the kernel makes of a failed hypercall status (per release). */
 long sim_status_to_errno(uint64_t status);
 /* MSHV_ROOT_HVCALL on /dev/mshv (pt NULL), a partition fd, or a VP fd. */
 long sim_root_hvcall(enum sim_file_kind kind, struct sim_partition *pt, void *uarg);
 /*
  * A hypercall for one of the driver's own ioctls: in (in_size bytes) on a
  * zeroed input page whose first 8 bytes become the partition id; out_size
- * bytes of the output copied to out on success. Returns 0 or the errno of
- * the status.
+ * bytes of the output copied to out on success. Deposits and retries on a
+ * memory status. Returns 0 or the errno of the status (or of the deposit).
  */
 long sim_driver_hvcall(struct sim_partition *pt, uint16_t code, uint16_t reps, const void *in, size_t in_size,
 		       void *out, size_t out_size);
 /* The same, returning the HV_STATUS itself. */
 uint64_t sim_driver_hvcall_status(struct sim_partition *pt, uint16_t code, uint16_t reps, const void *in,
 				  size_t in_size, void *out, size_t out_size);
+/*
+ * After a failed hypercall of the driver's own (status not SUCCESS): 0 when
+ * it deposited what the status asks for and the call is to be retried
+ * (INSUFFICIENT_MEMORY: pages into pt; the other memory statuses from 7.0:
+ * hv_deposit_memory's amounts), else the errno that ends the call (the
+ * status's, or the failed deposit's -ENOMEM).
+ */
+long sim_retry_after(struct sim_partition *pt, uint64_t status, uint64_t pages);
+/* hv_call_deposit_pages of pages into pt before a call: 0 or -ENOMEM. */
+long sim_deposit_upfront(struct sim_partition *pt, uint64_t pages);
 
 /* eventfds.c */
 long sim_partition_irqfd(struct sim_partition *pt, void *uarg);
@@ -157,6 +179,9 @@ bool sim_same_file(int a, int b);
 long sim_partition_create_device(struct sim_partition *pt, void *uarg);
 long sim_device_ioctl(void *dev, unsigned long request, void *arg);
 void sim_device_free(void *dev);
+
+/* vtl.c: /dev/mshv of a kernel with mshv_vtl (MSHV_SIM_KERNEL=vtl) */
+long sim_vtl_system_ioctl(unsigned long request, void *arg);
 
 /* legacy.c: the 6.6-era ioctls (MSHV_SIM_ABI=legacy) */
 long sim_legacy_system_ioctl(unsigned long request, void *arg);

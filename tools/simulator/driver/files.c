@@ -22,6 +22,8 @@ void sim_driver_init(const struct sim_host_ops *ops, const struct sim_config *cf
 {
 	sim_host = ops;
 	sim_cfg = *cfg;
+	/* The hypervisor is the one short of memory; the driver is the one that deposits. */
+	hv_set_memory_shortage(cfg->hv_short_pages, cfg->hv_short_status);
 	if (ops->catches_faults)
 		hv_host_faults_external();
 }
@@ -103,14 +105,21 @@ void sim_file_put(struct sim_file *file)
 	free(file);
 }
 
-/* /dev/mshv */
+/*
+ * /dev/mshv: MSHV_CREATE_PARTITION in every release of mshv_root; its
+ * MSHV_ROOT_HVCALL (on the root partition itself) from 6.19 and in the
+ * 6.6-era driver, which also has ioctls of its own. A VTL kernel's
+ * /dev/mshv is mshv_vtl's (vtl.c).
+ */
 static long system_ioctl(unsigned long request, void *arg)
 {
+	if (sim_cfg.kernel == SIM_KERNEL_VTL)
+		return sim_vtl_system_ioctl(request, arg);
 	if (request == MSHV_CREATE_PARTITION)
 		return sim_system_create_partition(arg);
-	if (request == MSHV_ROOT_HVCALL)
+	if (request == MSHV_ROOT_HVCALL && sim_cfg.kernel != SIM_KERNEL_6_15)
 		return sim_root_hvcall(SIM_FILE_SYSTEM, NULL, arg);
-	return sim_cfg.abi == SIM_ABI_LEGACY ? sim_legacy_system_ioctl(request, arg) : -ENOTTY;
+	return sim_legacy() ? sim_legacy_system_ioctl(request, arg) : -ENOTTY;
 }
 
 /* Every VP fd ioctl holds the VP's mutex, so it waits for a running MSHV_RUN_VP. */

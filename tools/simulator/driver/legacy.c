@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * mshv-sim, driver layer: the 6.6-era downstream ioctls (MSHV_SIM_ABI=legacy).
+ * mshv-sim, driver layer: the 6.6-era downstream ioctls (MSHV_SIM_KERNEL=6.6).
  * Each becomes the hypercall the downstream driver makes for it.
  */
 #define _GNU_SOURCE

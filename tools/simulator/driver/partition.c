@@ -12,16 +12,50 @@
 
 #include "driver_internal.h"
 
+/* The MSHV_PT_BIT_* flags each release's driver knows (others: EINVAL). */
+static uint64_t create_flag_mask(void)
+{
+	if (sim_legacy())
+		return (1ull << MSHV_PT_BIT_COUNT_LEGACY) - 1;
+	if (sim_mainline_since(SIM_KERNEL_7_0))
+		return (1ull << (MSHV_PT_BIT_SMT_ENABLED_GUEST + 1)) - 1; /* 0x3f: nested, SMT */
+	if (sim_mainline_since(SIM_KERNEL_6_19))
+		return (1ull << (MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES + 1)) - 1; /* 0xf: feature banks */
+	return (1ull << MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES) - 1; /* 6.15-6.18: 0x7 */
+}
+
 /*
- * MSHV_CREATE_PARTITION on /dev/mshv. Upstream accepts the three
- * MSHV_PT_BIT_* flags and no isolation; the downstream kernel also takes the
- * CPU-feature, nested and SMT bits, SNP isolation and, with
- * MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES, the longer v2 argument.
+ * The fields of the v2 argument: the reserved ones zero, and the number of
+ * feature banks (the features to disable, handed to the hypervisor as
+ * they are) at most MSHV_NUM_CPU_FEATURES_BANKS in the 6.6-era driver,
+ * exactly that (2) from 6.19. On arm64, 6.19 also wants pt_rsvd2 zero; the
+ * simulator runs on x86_64 only, where that field is pt_disabled_xsave.
+ */
+static int check_v2(const struct mshv_create_partition_v2 *v2)
+{
+	size_t i;
+
+	if (sim_legacy() ? v2->pt_num_cpu_fbanks > MSHV_NUM_CPU_FEATURES_BANKS
+			 : v2->pt_num_cpu_fbanks != MSHV_NUM_CPU_FEATURES_BANKS)
+		return -EINVAL;
+	for (i = 0; i < sizeof(v2->pt_rsvd); i++)
+		if (v2->pt_rsvd[i])
+			return -EINVAL;
+	return v2->pt_rsvd1[0] || v2->pt_rsvd1[1] ? -EINVAL : 0;
+}
+
+/*
+ * MSHV_CREATE_PARTITION on /dev/mshv. The ioctl number encodes the 16-byte
+ * argument; the driver copies that, checks the flags its release knows and
+ * the isolation type (EINVAL). From 6.19 (and in the 6.6-era driver),
+ * MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES means the argument is the 64-byte v2:
+ * the driver copies it (EFAULT), checks its first 16 bytes again and then
+ * the v2 fields. 6.15-6.18 refuse that bit.
  */
 long sim_system_create_partition(void *uarg)
 {
 	struct mshv_create_partition args;
-	uint64_t flag_mask, iso_count;
+	uint64_t flag_mask = create_flag_mask(), iso_count;
 	struct sim_partition *pt;
 	struct sim_file *file;
 	int fd, err;
@@ -29,34 +63,22 @@ long sim_system_create_partition(void *uarg)
 	err = copy_from_user(&args, uarg, sizeof(args));
 	if (err)
 		return err;
-	if (sim_cfg.abi == SIM_ABI_LEGACY) {
-		flag_mask = (1ull << MSHV_PT_BIT_COUNT_LEGACY) - 1;
-		iso_count = MSHV_PT_ISOLATION_COUNT_LEGACY;
-	} else {
-		/*
-		 * The upstream driver modelled here is 6.15-6.18's: it knows the
-		 * first three flag bits only (6.19 added bit 3, 7.0 bits 4 and 5;
-		 * the header's MSHV_PT_FLAGS_MASK is the newest).
-		 */
-		flag_mask = (1ull << MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES) - 1;
-		iso_count = MSHV_PT_ISOLATION_COUNT;
-	}
+	iso_count = sim_legacy() ? MSHV_PT_ISOLATION_COUNT_LEGACY : MSHV_PT_ISOLATION_COUNT;
 	if ((args.pt_flags & ~flag_mask) || args.pt_isolation >= iso_count)
 		return -EINVAL;
-	if (sim_cfg.abi == SIM_ABI_LEGACY && (args.pt_flags & (1ull << MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES))) {
+	if (args.pt_flags & flag_mask & (1ull << MSHV_PT_BIT_CPU_AND_XSAVE_FEATURES)) {
 		struct mshv_create_partition_v2 v2;
-		size_t i;
 
 		err = copy_from_user(&v2, uarg, sizeof(v2));
 		if (err)
 			return err;
-		if (v2.pt_num_cpu_fbanks > MSHV_NUM_CPU_FEATURES_BANKS)
+		if ((v2.pt_flags & ~flag_mask) || v2.pt_isolation >= iso_count)
 			return -EINVAL;
-		for (i = 0; i < sizeof(v2.pt_rsvd); i++)
-			if (v2.pt_rsvd[i])
-				return -EINVAL;
-		if (v2.pt_rsvd1[0] || v2.pt_rsvd1[1])
-			return -EINVAL;
+		args.pt_flags = v2.pt_flags;
+		args.pt_isolation = v2.pt_isolation;
+		err = check_v2(&v2);
+		if (err)
+			return err;
 	}
 
 	pt = calloc(1, sizeof(*pt));
@@ -133,18 +155,68 @@ static uint32_t map_flags(uint8_t flags)
 }
 
 /*
+ * Whether a new region [gfn, gfn + npages) at uaddr overlaps one the
+ * partition has (pt->lock held). 6.15-6.18 and the 6.6-era driver look up
+ * the new region's first and last page only (a region strictly inside the
+ * new one goes unnoticed), in guest addresses and, 6.15-6.18 only, in user
+ * addresses; from 6.19 the whole guest range is compared and user
+ * addresses may overlap.
+ */
+static bool region_overlaps(const struct sim_partition *pt, uint64_t gfn, uint64_t npages, uint64_t uaddr)
+{
+	uint64_t last_gfn = gfn + npages - 1, last_uaddr = uaddr + npages * SIM_PAGE_SIZE - 1;
+	size_t i;
+
+	for (i = 0; i < pt->nregions; i++) {
+		const struct sim_region *r = &pt->regions[i];
+		uint64_t r_end = r->uaddr + r->npages * SIM_PAGE_SIZE;
+
+		if (sim_mainline_since(SIM_KERNEL_6_19)) {
+			if (gfn < r->gfn + r->npages && r->gfn < gfn + npages)
+				return true;
+			continue;
+		}
+		if ((gfn >= r->gfn && gfn < r->gfn + r->npages) || (last_gfn >= r->gfn && last_gfn < r->gfn + r->npages))
+			return true;
+		if (!sim_legacy() && ((uaddr >= r->uaddr && uaddr < r_end) || (last_uaddr >= r->uaddr && last_uaddr < r_end)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * HvCallMapGpaPages as the driver issues it: on a memory status it
+ * deposits HV_MAP_GPA_DEPOSIT_PAGES (256) pages into the partition and
+ * retries. From 7.0 the root-memory statuses are deposited for with
+ * hv_deposit_memory's amounts: the sources we read show the fixed 256-page
+ * deposit into the partition for every status of hv_result_needs_memory,
+ * which would never pay off a root shortage (the simulator's choice).
+ */
+static int map_gpa(struct sim_partition *pt, uint64_t gfn, uint64_t npages, uint64_t uaddr, uint32_t flags)
+{
+	uint64_t status;
+	long err;
+
+	while ((status = hv_partition_map_gpa(pt->hv, gfn, npages, uaddr, flags)) != HV_STATUS_SUCCESS) {
+		err = sim_retry_after(pt, status, 256);
+		if (err)
+			return (int)err;
+	}
+	return 0;
+}
+
+/*
  * MSHV_SET_GUEST_MEMORY. Checks in the driver's order: flags, size and
- * alignment, reserved bytes (EINVAL); for a map, the user range must be
- * mapped memory (EINVAL) and must not overlap a region (EEXIST), where, as
- * in the driver, only the new range's first and last page are looked up
- * (guest addresses; upstream also user addresses). An unmap names an
- * existing region exactly (EINVAL otherwise). Then the hypervisor maps or
- * unmaps the pages.
+ * alignment, reserved bytes (EINVAL); an unmap names an existing region
+ * exactly (one containing guest_pfn: none is EINVAL before 6.19, ENOENT
+ * from 6.19; another start or size EINVAL). For a map, the user range
+ * must be mapped memory (EINVAL) and must not overlap a region
+ * (region_overlaps, EEXIST). Then the hypervisor maps or unmaps the pages.
  */
 static int partition_set_memory(struct sim_partition *pt, void *uarg)
 {
 	struct mshv_user_mem_region mem;
-	uint64_t npages, last_gfn, last_uaddr;
+	uint64_t npages, last_uaddr;
 	unsigned char vec;
 	size_t i;
 	int err;
@@ -162,12 +234,13 @@ static int partition_set_memory(struct sim_partition *pt, void *uarg)
 
 	pthread_mutex_lock(&pt->lock);
 	if (mem.flags & (1u << MSHV_SET_MEM_BIT_UNMAP)) {
-		err = -EINVAL;
+		err = sim_mainline_since(SIM_KERNEL_6_19) ? -ENOENT : -EINVAL;
 		for (i = 0; i < pt->nregions; i++) {
 			struct sim_region *r = &pt->regions[i];
 
 			if (mem.guest_pfn < r->gfn || mem.guest_pfn >= r->gfn + r->npages)
 				continue;
+			err = -EINVAL;
 			if (r->gfn == mem.guest_pfn && r->npages == npages && r->uaddr == mem.userspace_addr) {
 				hv_partition_unmap_gpa(pt->hv, r->gfn, r->npages);
 				pt->regions[i] = pt->regions[--pt->nregions];
@@ -177,7 +250,6 @@ static int partition_set_memory(struct sim_partition *pt, void *uarg)
 		}
 		goto out;
 	}
-	last_gfn = mem.guest_pfn + npages - 1;
 	last_uaddr = mem.userspace_addr + mem.size - 1;
 	/* access_ok, then a VMA must contain the start address. */
 	if (last_uaddr < mem.userspace_addr || last_uaddr >= (1ull << 47) ||
@@ -195,28 +267,15 @@ static int partition_set_memory(struct sim_partition *pt, void *uarg)
 		err = -EIO;
 		goto out;
 	}
-	for (i = 0; i < pt->nregions; i++) {
-		const struct sim_region *r = &pt->regions[i];
-		uint64_t r_end = r->uaddr + r->npages * SIM_PAGE_SIZE;
-
-		if ((mem.guest_pfn >= r->gfn && mem.guest_pfn < r->gfn + r->npages) ||
-		    (last_gfn >= r->gfn && last_gfn < r->gfn + r->npages)) {
-			err = -EEXIST;
-			goto out;
-		}
-		if (sim_cfg.abi == SIM_ABI_UPSTREAM &&
-		    ((mem.userspace_addr >= r->uaddr && mem.userspace_addr < r_end) ||
-		     (last_uaddr >= r->uaddr && last_uaddr < r_end))) {
-			err = -EEXIST;
-			goto out;
-		}
+	if (region_overlaps(pt, mem.guest_pfn, npages, mem.userspace_addr)) {
+		err = -EEXIST;
+		goto out;
 	}
 	if (pt->nregions == SIM_MAX_REGIONS) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = (int)sim_status_to_errno(hv_partition_map_gpa(pt->hv, mem.guest_pfn, npages, mem.userspace_addr,
-							     map_flags(mem.flags)));
+	err = map_gpa(pt, mem.guest_pfn, npages, mem.userspace_addr, map_flags(mem.flags));
 	if (err)
 		goto out;
 	pt->regions[pt->nregions].gfn = mem.guest_pfn;
@@ -281,10 +340,10 @@ static long partition_gpap_access_bitmap(struct sim_partition *pt, void *uarg)
 								   &in, sizeof(in), states, (size_t)n);
 
 			/*
-			 * Tracking off (HV_STATUS_INVALID_PARTITION_STATE) is EIO for both
-			 * generations here, as the simulator has always answered; the
-			 * 6.6-era driver's own mapping would say EBADFD, which we have not
-			 * confirmed against its source.
+			 * Tracking off (HV_STATUS_INVALID_PARTITION_STATE) is EIO in every
+			 * release here (mainline's table says EIO too), as the simulator
+			 * has always answered; the 6.6-era driver's own mapping would say
+			 * EBADFD, which we have not confirmed against its source.
 			 */
 			err = status == HV_STATUS_INVALID_PARTITION_STATE ? -EIO : sim_status_to_errno(status);
 			for (k = 0; k < n && !err; k++, i++)
@@ -297,14 +356,42 @@ static long partition_gpap_access_bitmap(struct sim_partition *pt, void *uarg)
 	return err;
 }
 
+/* ---- initialization --------------------------------------------------------------- */
+
+/*
+ * MSHV_INITIALIZE_PARTITION: a second call is a no-op. The driver deposits
+ * HV_INIT_PARTITION_DEPOSIT_PAGES (208) pages up front (its failure is the
+ * ioctl's), then calls HvCallInitializePartition, depositing one page and
+ * retrying on a memory status. Later releases changed the up-front amount
+ * (one patch we read moves it to the ioctl with 128 pages, more for nested
+ * partitions); the simulator keeps 208 for every release, which only
+ * decides how short a hypervisor initialization pays off.
+ */
+static long partition_initialize(struct sim_partition *pt)
+{
+	uint64_t status;
+	long err;
+
+	if (hv_partition_initialized(pt->hv))
+		return 0;
+	err = sim_deposit_upfront(pt, 208);
+	if (err)
+		return err;
+	while ((status = hv_partition_initialize(pt->hv)) != HV_STATUS_SUCCESS) {
+		err = sim_retry_after(pt, status, 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* ---- dispatch ------------------------------------------------------------------ */
 
 long sim_partition_ioctl(struct sim_partition *pt, unsigned long request, void *arg)
 {
 	switch (request) {
 	case MSHV_INITIALIZE_PARTITION:
-		hv_partition_initialize(pt->hv); /* a second call is a no-op */
-		return 0;
+		return partition_initialize(pt);
 	case MSHV_CREATE_VP:
 		return sim_partition_create_vp(pt, arg);
 	case MSHV_SET_GUEST_MEMORY:
@@ -322,6 +409,6 @@ long sim_partition_ioctl(struct sim_partition *pt, unsigned long request, void *
 	case MSHV_CREATE_DEVICE:
 		return sim_partition_create_device(pt, arg);
 	default:
-		return sim_cfg.abi == SIM_ABI_LEGACY ? sim_legacy_partition_ioctl(pt, request, arg) : -ENOTTY;
+		return sim_legacy() ? sim_legacy_partition_ioctl(pt, request, arg) : -ENOTTY;
 	}
 }

@@ -23,6 +23,7 @@ long sim_partition_create_vp(struct sim_partition *pt, void *uarg)
 	struct mshv_create_vp args;
 	struct sim_vp *vp;
 	struct sim_file *file;
+	uint64_t status;
 	int fd, err;
 
 	err = copy_from_user(&args, uarg, sizeof(args));
@@ -41,7 +42,15 @@ long sim_partition_create_vp(struct sim_partition *pt, void *uarg)
 	vp->pt = pt;
 	vp->backing_fd = -1;
 	pthread_mutex_init(&vp->mutex, NULL);
-	err = hv_vp_create(pt->hv, args.vp_index, &vp->hv);
+	/* HvCallCreateVp: deposit one page and retry on a memory status (hv_call_create_vp). */
+	for (;;) {
+		err = hv_vp_create(pt->hv, args.vp_index, &vp->hv, &status);
+		if (err != -ENOMEM || status == HV_STATUS_SUCCESS)
+			break;
+		err = (int)sim_retry_after(pt, status, 1);
+		if (err)
+			break;
+	}
 	if (err) {
 		sim_file_put(file);
 		return err;
@@ -186,6 +195,6 @@ long sim_vp_ioctl(struct sim_vp *vp, unsigned long request, void *arg)
 	case MSHV_ROOT_HVCALL:
 		return sim_root_hvcall(SIM_FILE_VP, vp->pt, arg);
 	default:
-		return sim_cfg.abi == SIM_ABI_LEGACY ? sim_legacy_vp_ioctl(vp, request, arg) : -ENOTTY;
+		return sim_legacy() ? sim_legacy_vp_ioctl(vp, request, arg) : -ENOTTY;
 	}
 }

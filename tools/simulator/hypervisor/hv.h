@@ -11,8 +11,9 @@
  * model (x86_vcpu.h) and libc. Nothing here knows about file descriptors,
  * ioctls or kernel releases: results are HV_STATUS_* codes, except where
  * an errno says more (VP creation and the state blobs pass the CPU
- * model's on). Where the kernel release matters to which hypercall an fd
- * may issue, the table row says so and the driver decides.
+ * model's on). Which hypercall a root may issue from which fd is the
+ * driver's business (its allow-lists); the table rows say only what the
+ * hypervisor knows of each call.
  */
 #ifndef MSHV_SIM_HV_H
 #define MSHV_SIM_HV_H
@@ -45,15 +46,16 @@ struct hv_partition *hv_partition_create(uint64_t isolation);
 uint64_t hv_partition_id(const struct hv_partition *pt);
 /* HvCallDeletePartition (its VPs are gone already). */
 void hv_partition_destroy(struct hv_partition *pt);
-/* HvCallInitializePartition; a second call is a no-op. */
-void hv_partition_initialize(struct hv_partition *pt);
+/* HvCallInitializePartition (it allocates, see hv_set_memory_shortage); a second call is a no-op. */
+uint64_t hv_partition_initialize(struct hv_partition *pt);
 bool hv_partition_initialized(struct hv_partition *pt);
 
 /*
  * HvCallMapGpaPages / HvCallUnmapGpaPages: guest pages [gfn, gfn + npages)
  * backed by root memory at uaddr, flags HV_MAP_GPA_*. Mapping needs an
- * initialized partition (HV_STATUS_INVALID_PARTITION_STATE) and a free
- * slot (HV_STATUS_INSUFFICIENT_MEMORY); unmapping names a mapped range.
+ * initialized partition (HV_STATUS_INVALID_PARTITION_STATE), memory (it
+ * allocates) and a free slot (HV_STATUS_INSUFFICIENT_BUFFERS); unmapping
+ * names a mapped range.
  */
 uint64_t hv_partition_map_gpa(struct hv_partition *pt, uint64_t gfn, uint64_t npages, uint64_t uaddr,
 			      uint32_t flags);
@@ -86,15 +88,33 @@ uint64_t hv_partition_install_intercept(struct hv_partition *pt, uint32_t access
 uint64_t hv_partition_register_cpuid_result(struct hv_partition *pt,
 					    const struct hv_register_x64_cpuid_result_parameters *p);
 
+/*
+ * Memory the hypervisor is short of (partition.c). It starts pages short
+ * (MSHV_SIM_HV_SHORT, set once before any partition exists) and, while
+ * short, every call that allocates fails with status: for
+ * HV_STATUS_INSUFFICIENT_MEMORY and _CONTIGUOUS_MEMORY each partition is
+ * short (each starts pages short, its deposits pay it off); for
+ * _ROOT_MEMORY and _CONTIGUOUS_ROOT_MEMORY the root partition is (one
+ * count, paid off by deposits to the root itself). The allocating calls:
+ * the table rows marked so, HvCallInitializePartition, HvCallCreateVp,
+ * HvCallMapGpaPages.
+ */
+void hv_set_memory_shortage(uint64_t pages, uint16_t status);
+/* HvCallDepositMemory: pages of root memory given to pt (NULL: the root partition itself). */
+uint64_t hv_deposit_memory(struct hv_partition *pt, uint64_t pages);
+
 /* ---- VPs (vp.c) -------------------------------------------------------------- */
 
 /*
  * HvCallCreateVp. Returns 0, or -errno as the driver reports the refusal:
  * -EINVAL (index not below HV_SIM_MAX_VPS), -EEXIST (index in use), -EIO
- * (partition not initialized: HV_STATUS_INVALID_PARTITION_STATE), or the
- * CPU model's own error. The VP starts explicitly suspended.
+ * (partition not initialized: HV_STATUS_INVALID_PARTITION_STATE), -ENOMEM
+ * with the hypercall's status in *status when the hypervisor is short of
+ * memory (the driver deposits and retries), or the CPU model's own error.
+ * *status is HV_STATUS_SUCCESS unless the hypercall failed. The VP starts
+ * explicitly suspended.
  */
-int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out);
+int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out, uint64_t *status);
 /*
  * The VP's register page and intercept message page (4 KiB each, shared
  * with the root), before it first runs. An isolated partition's VP uses no
@@ -147,37 +167,29 @@ void hv_host_faults_external(void);
 
 /* ---- hypercalls (hypercalls.c) ----------------------------------------------- */
 
-/* Which drivers let a root issue a hypercall, and from which fd (struct hv_hypercall.allow). */
-#define HV_ALLOW_UPSTREAM_ROOT  0x1u /* upstream driver, /dev/mshv (the root partition itself) */
-#define HV_ALLOW_UPSTREAM_CHILD 0x2u /* upstream driver, partition and VP fds */
-#define HV_ALLOW_LEGACY         0x4u /* 6.6-era driver, every fd */
-#define HV_ASYNC_UPSTREAM       0x8u /* may complete asynchronously: partition fds only */
-#define HV_ASYNC_LEGACY         0x10u
-
 /* One hypercall as the hypervisor receives it. */
 struct hv_call {
 	struct hv_partition *pt; /* NULL: the root partition itself (HV_PARTITION_ID_SELF) */
 	uint16_t reps;           /* rep count; 0 for simple calls */
+	uint16_t rep_start;      /* rep calls: the first element to process (a restarted call) */
 	const void *in;          /* input page (4 KiB) */
 	void *out;               /* output page (4 KiB, zeroed) */
-	uint16_t reps_done;      /* rep calls: elements completed (out) */
+	uint16_t reps_done;      /* rep calls: elements completed, those before rep_start included (out) */
 };
 
 struct hv_hypercall {
 	uint16_t code;      /* HVCALL_* */
 	bool rep;           /* a rep call: elements in order, stops at the first failing one */
 	bool root;          /* also serves the root partition itself (call.pt NULL) */
-	unsigned allow;     /* HV_ALLOW_* and HV_ASYNC_* */
+	bool allocates;     /* needs hypervisor memory: fails while the partition is short of it */
 	uint64_t (*handler)(struct hv_call *call);
 };
-
-/* The table row of code, NULL for a code the hypervisor does not implement. */
-const struct hv_hypercall *hv_hypercall_find(uint16_t code);
 
 /*
  * Issue a hypercall: HV_STATUS_INVALID_HYPERCALL_CODE without a row,
  * HV_STATUS_ACCESS_DENIED for a call the root partition cannot make on
- * itself; otherwise the handler's status (call->reps_done set).
+ * itself, the shortage status for an allocating call while the partition
+ * is short of memory; otherwise the handler's status (call->reps_done set).
  */
 uint64_t hv_hypercall(uint16_t code, struct hv_call *call);
 

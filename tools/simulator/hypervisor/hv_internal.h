@@ -17,6 +17,16 @@
 #define HV_SIM_MAX_DOORBELLS 256
 #define HV_SIM_MAX_PROPERTIES 64
 
+/*
+ * A table of the model is full (ranges, properties, intercepts, CPUID
+ * results) or the host is out of memory. The hypervisor would say
+ * HV_STATUS_INSUFFICIENT_MEMORY, but no deposit helps the model, and the
+ * drivers that deposit and retry on that status would spin: the simulator
+ * answers HV_STATUS_INSUFFICIENT_BUFFERS (its choice; EIO for every
+ * mainline driver).
+ */
+#define HV_SIM_STATUS_FULL HV_STATUS_INSUFFICIENT_BUFFERS
+
 /* One range of the partition's guest physical address map (HvCallMapGpaPages). */
 struct hv_gpa_range {
 	uint64_t gfn;    /* first guest page */
@@ -35,6 +45,7 @@ struct hv_partition {
 	uint64_t id;
 	uint64_t isolation;   /* 0: none */
 	bool initialized;     /* HvCallInitializePartition done */
+	uint64_t short_pages; /* pages this partition is short of (hv_set_memory_shortage) */
 
 	struct hv_gpa_range ranges[HV_SIM_MAX_GPA_RANGES];
 	size_t nranges;
@@ -79,6 +90,12 @@ struct hv_vp {
 	uint8_t siefp[HV_SIM_PAGE_SIZE];
 	uint8_t timers[sizeof(struct hv_synthetic_timers_state)];
 };
+
+/*
+ * partition.c: whether a call that allocates for pt may (HV_STATUS_SUCCESS)
+ * or fails for want of memory (the shortage status); pt->lock held.
+ */
+uint64_t hv_partition_allocate(struct hv_partition *pt);
 
 /* vp.c: the VP at index, NULL when none. */
 struct hv_vp *hv_partition_vp(struct hv_partition *pt, uint32_t index);

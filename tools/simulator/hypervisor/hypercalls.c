@@ -3,11 +3,12 @@
  * mshv-sim, hypervisor layer: the hypercalls a root partition issues, with
  * the hypervisor's input/output formats, rep counts and HV_STATUS results
  * (Hypervisor TLFS; layouts in mshv_hv_defs.h). One table row per
- * hypercall; the driver reads the rows' allow flags for its allow-lists.
+ * hypercall.
  *
- * Rep hypercalls process elements in order and stop at the first failing
- * one: the status is that element's and reps_done counts the elements
- * completed before it, as the hypervisor reports partial completion.
+ * Rep hypercalls process elements in order from rep_start and stop at the
+ * first failing one: the status is that element's and reps_done counts the
+ * elements completed before it, as the hypervisor reports partial
+ * completion; the caller restarts a call at reps_done.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -54,7 +55,7 @@ static uint64_t get_vp_registers(struct hv_call *c)
 	status = registers_begin(c, hdr->vp_index, hdr->input_vtl.as_uint8, hdr->rsvd_z8, hdr->rsvd_z16, &vp);
 	if (status != HV_STATUS_SUCCESS)
 		return status;
-	for (i = 0; i < c->reps; i++) {
+	for (i = c->rep_start; i < c->reps; i++) {
 		union hv_register_value v;
 		uint32_t name;
 
@@ -82,7 +83,7 @@ static uint64_t set_vp_registers(struct hv_call *c)
 	status = registers_begin(c, hdr->vp_index, hdr->input_vtl.as_uint8, hdr->rsvd_z8, hdr->rsvd_z16, &vp);
 	if (status != HV_STATUS_SUCCESS)
 		return status;
-	for (i = 0; i < c->reps; i++) {
+	for (i = c->rep_start; i < c->reps; i++) {
 		struct hv_register_assoc a;
 		union hv_register_value value;
 
@@ -233,7 +234,7 @@ static uint64_t get_vp_cpuid_values(struct hv_call *c)
 	vp = vp_of(c, a->vp_index);
 	if (!vp)
 		return HV_STATUS_INVALID_VP_INDEX;
-	for (i = 0; i < c->reps; i++) {
+	for (i = c->rep_start; i < c->reps; i++) {
 		struct hv_cpuid_leaf_info leaf;
 		union hv_output_get_vp_cpuid_values r;
 
@@ -334,7 +335,7 @@ static uint64_t get_gpa_pages_access_states(struct hv_call *c)
 		pthread_mutex_unlock(&pt->lock);
 		return HV_STATUS_INVALID_PARTITION_STATE;
 	}
-	for (i = 0; i < c->reps; i++)
+	for (i = c->rep_start; i < c->reps; i++)
 		((uint8_t *)c->out)[i] = hv_partition_page_state(pt, a.hv_gpa_page_number + i, a.flags.as_uint64);
 	pthread_mutex_unlock(&pt->lock);
 	c->reps_done = i;
@@ -351,38 +352,37 @@ static uint64_t isolated_only(struct hv_call *c)
 /* ---- the table ------------------------------------------------------------------------- */
 
 /*
- * Which driver lets a root issue each call (the kernel's allow-lists for
- * MSHV_ROOT_HVCALL): upstream takes the partition/VP list and, on
- * /dev/mshv, the two property reads; the 6.6-era driver adds GPA
- * read/write and the SNP import calls and takes its whole list on every fd.
+ * The calls a root partition may make (the driver decides which of them a
+ * VMM may pass through). "root": also on the root partition itself, whose
+ * properties alone are modelled. "alloc": the calls that take hypervisor
+ * memory for what they keep (a property, an intercept, a registered
+ * result); the simulator's choice of the set, after the calls the kernel
+ * surrounds with deposit-and-retry loops.
  */
-#define CHILD (HV_ALLOW_UPSTREAM_CHILD | HV_ALLOW_LEGACY)
-#define ANY (HV_ALLOW_UPSTREAM_ROOT | HV_ALLOW_UPSTREAM_CHILD | HV_ALLOW_LEGACY)
-
 static const struct hv_hypercall hypercalls[] = {
-	/* code                               rep    root   allow                                  handler */
-	{ HVCALL_GET_PARTITION_PROPERTY,      false, true,  ANY,                                   get_partition_property },
-	{ HVCALL_SET_PARTITION_PROPERTY,      false, false, CHILD | HV_ASYNC_UPSTREAM | HV_ASYNC_LEGACY, set_partition_property },
-	{ HVCALL_INSTALL_INTERCEPT,           false, false, CHILD,                                 install_intercept },
-	{ HVCALL_GET_VP_REGISTERS,            true,  false, CHILD,                                 get_vp_registers },
-	{ HVCALL_SET_VP_REGISTERS,            true,  false, CHILD,                                 set_vp_registers },
-	{ HVCALL_TRANSLATE_VIRTUAL_ADDRESS,   false, false, CHILD,                                 translate_virtual_address },
-	{ HVCALL_READ_GPA,                    false, false, HV_ALLOW_LEGACY,                       read_gpa },
-	{ HVCALL_WRITE_GPA,                   false, false, HV_ALLOW_LEGACY,                       write_gpa },
-	{ HVCALL_CLEAR_VIRTUAL_INTERRUPT,     false, false, CHILD,                                 clear_virtual_interrupt },
-	{ HVCALL_REGISTER_INTERCEPT_RESULT,   false, false, CHILD,                                 register_intercept_result },
-	{ HVCALL_ASSERT_VIRTUAL_INTERRUPT,    false, false, CHILD,                                 assert_virtual_interrupt },
-	{ HVCALL_SIGNAL_EVENT_DIRECT,         false, false, CHILD,                                 signal_event_direct },
-	{ HVCALL_POST_MESSAGE_DIRECT,         false, false, CHILD,                                 post_message_direct },
-	{ HVCALL_GET_GPA_PAGES_ACCESS_STATES, true,  false, CHILD,                                 get_gpa_pages_access_states },
-	{ HVCALL_IMPORT_ISOLATED_PAGES,       true,  false, HV_ALLOW_LEGACY | HV_ASYNC_LEGACY,     isolated_only },
-	{ HVCALL_COMPLETE_ISOLATED_IMPORT,    false, false, HV_ALLOW_LEGACY,                       isolated_only },
-	{ HVCALL_ISSUE_SNP_PSP_GUEST_REQUEST, false, false, HV_ALLOW_LEGACY | HV_ASYNC_LEGACY,     isolated_only },
-	{ HVCALL_GET_VP_CPUID_VALUES,         true,  false, CHILD,                                 get_vp_cpuid_values },
-	{ HVCALL_GET_PARTITION_PROPERTY_EX,   false, true,  ANY,                                   get_partition_property_ex },
+	/* code                               rep    root   alloc  handler */
+	{ HVCALL_GET_PARTITION_PROPERTY,      false, true,  false, get_partition_property },
+	{ HVCALL_SET_PARTITION_PROPERTY,      false, false, true,  set_partition_property },
+	{ HVCALL_INSTALL_INTERCEPT,           false, false, true,  install_intercept },
+	{ HVCALL_GET_VP_REGISTERS,            true,  false, false, get_vp_registers },
+	{ HVCALL_SET_VP_REGISTERS,            true,  false, false, set_vp_registers },
+	{ HVCALL_TRANSLATE_VIRTUAL_ADDRESS,   false, false, false, translate_virtual_address },
+	{ HVCALL_READ_GPA,                    false, false, false, read_gpa },
+	{ HVCALL_WRITE_GPA,                   false, false, false, write_gpa },
+	{ HVCALL_CLEAR_VIRTUAL_INTERRUPT,     false, false, false, clear_virtual_interrupt },
+	{ HVCALL_REGISTER_INTERCEPT_RESULT,   false, false, true,  register_intercept_result },
+	{ HVCALL_ASSERT_VIRTUAL_INTERRUPT,    false, false, false, assert_virtual_interrupt },
+	{ HVCALL_SIGNAL_EVENT_DIRECT,         false, false, false, signal_event_direct },
+	{ HVCALL_POST_MESSAGE_DIRECT,         false, false, false, post_message_direct },
+	{ HVCALL_GET_GPA_PAGES_ACCESS_STATES, true,  false, false, get_gpa_pages_access_states },
+	{ HVCALL_IMPORT_ISOLATED_PAGES,       true,  false, false, isolated_only },
+	{ HVCALL_COMPLETE_ISOLATED_IMPORT,    false, false, false, isolated_only },
+	{ HVCALL_ISSUE_SNP_PSP_GUEST_REQUEST, false, false, false, isolated_only },
+	{ HVCALL_GET_VP_CPUID_VALUES,         true,  false, false, get_vp_cpuid_values },
+	{ HVCALL_GET_PARTITION_PROPERTY_EX,   false, true,  false, get_partition_property_ex },
 };
 
-const struct hv_hypercall *hv_hypercall_find(uint16_t code)
+static const struct hv_hypercall *hypercall_find(uint16_t code)
 {
 	size_t i;
 
@@ -394,15 +394,25 @@ const struct hv_hypercall *hv_hypercall_find(uint16_t code)
 
 uint64_t hv_hypercall(uint16_t code, struct hv_call *call)
 {
-	const struct hv_hypercall *h = hv_hypercall_find(code);
+	const struct hv_hypercall *h = hypercall_find(code);
+	uint64_t status;
 
-	call->reps_done = 0;
+	call->reps_done = call->rep_start;
 	if (!call->pt)
 		/* The root partition itself: only its properties are modelled. */
 		return h && h->root ? h->handler(call) : HV_STATUS_ACCESS_DENIED;
 	if (!h)
 		return HV_STATUS_INVALID_HYPERCALL_CODE;
-	if (!h->rep && call->reps)
+	if (!h->rep && (call->reps || call->rep_start))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT; /* TLFS: a simple call's rep count is zero */
+	if (h->rep && call->rep_start > call->reps)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (h->allocates) {
+		pthread_mutex_lock(&call->pt->lock);
+		status = hv_partition_allocate(call->pt);
+		pthread_mutex_unlock(&call->pt->lock);
+		if (status != HV_STATUS_SUCCESS)
+			return status;
+	}
 	return h->handler(call);
 }

@@ -12,6 +12,55 @@
 
 static atomic_ulong next_partition_id = 1;
 
+/* ---- memory shortage and deposits ------------------------------------------ */
+
+static uint64_t short_pages;  /* what each new partition (or the root) starts short of */
+static uint16_t short_status; /* HV_STATUS_INSUFFICIENT_* while short */
+static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t root_short_pages; /* the root partition's own shortage (root_lock) */
+
+/* Whether the shortage is the root partition's own memory rather than each partition's. */
+static bool root_shortage(void)
+{
+	return short_status == HV_STATUS_INSUFFICIENT_ROOT_MEMORY ||
+	       short_status == HV_STATUS_INSUFFICIENT_CONTIGUOUS_ROOT_MEMORY;
+}
+
+void hv_set_memory_shortage(uint64_t pages, uint16_t status)
+{
+	short_pages = pages;
+	short_status = status;
+	pthread_mutex_lock(&root_lock);
+	root_short_pages = root_shortage() ? pages : 0;
+	pthread_mutex_unlock(&root_lock);
+}
+
+uint64_t hv_partition_allocate(struct hv_partition *pt)
+{
+	bool is_short = pt->short_pages > 0;
+
+	if (root_shortage()) {
+		pthread_mutex_lock(&root_lock); /* taken inside a partition's lock, never around one */
+		is_short = root_short_pages > 0;
+		pthread_mutex_unlock(&root_lock);
+	}
+	return is_short ? short_status : HV_STATUS_SUCCESS;
+}
+
+/* A deposit pays off what its receiver is short of; the rest is kept (nothing models it). */
+uint64_t hv_deposit_memory(struct hv_partition *pt, uint64_t pages)
+{
+	pthread_mutex_t *lock = pt ? &pt->lock : &root_lock;
+	uint64_t *debt = pt ? &pt->short_pages : &root_short_pages;
+
+	pthread_mutex_lock(lock);
+	*debt = *debt > pages ? *debt - pages : 0;
+	pthread_mutex_unlock(lock);
+	return HV_STATUS_SUCCESS;
+}
+
+/* ---- partitions ---------------------------------------------------------------- */
+
 struct hv_partition *hv_partition_create(uint64_t isolation)
 {
 	struct hv_partition *pt = calloc(1, sizeof(*pt));
@@ -20,6 +69,7 @@ struct hv_partition *hv_partition_create(uint64_t isolation)
 		return NULL;
 	pthread_mutex_init(&pt->lock, NULL);
 	pt->isolation = isolation;
+	pt->short_pages = root_shortage() ? 0 : short_pages;
 	pt->id = atomic_fetch_add(&next_partition_id, 1);
 	return pt;
 }
@@ -36,11 +86,16 @@ uint64_t hv_partition_id(const struct hv_partition *pt)
 	return pt->id;
 }
 
-void hv_partition_initialize(struct hv_partition *pt)
+uint64_t hv_partition_initialize(struct hv_partition *pt)
 {
+	uint64_t status;
+
 	pthread_mutex_lock(&pt->lock);
-	pt->initialized = true;
+	status = hv_partition_allocate(pt);
+	if (status == HV_STATUS_SUCCESS)
+		pt->initialized = true;
 	pthread_mutex_unlock(&pt->lock);
+	return status;
 }
 
 bool hv_partition_initialized(struct hv_partition *pt)
@@ -58,13 +113,14 @@ bool hv_partition_initialized(struct hv_partition *pt)
 uint64_t hv_partition_map_gpa(struct hv_partition *pt, uint64_t gfn, uint64_t npages, uint64_t uaddr,
 			      uint32_t flags)
 {
-	uint64_t status = HV_STATUS_SUCCESS;
+	uint64_t status;
 
 	pthread_mutex_lock(&pt->lock);
-	if (!pt->initialized) {
+	status = hv_partition_allocate(pt);
+	if (status == HV_STATUS_SUCCESS && !pt->initialized) {
 		status = HV_STATUS_INVALID_PARTITION_STATE;
-	} else if (pt->nranges == HV_SIM_MAX_GPA_RANGES) {
-		status = HV_STATUS_INSUFFICIENT_MEMORY;
+	} else if (status == HV_STATUS_SUCCESS && pt->nranges == HV_SIM_MAX_GPA_RANGES) {
+		status = HV_SIM_STATUS_FULL;
 	} else {
 		struct hv_gpa_range *r = &pt->ranges[pt->nranges++];
 
@@ -197,7 +253,7 @@ static uint64_t set_access_tracking(struct hv_partition *pt, bool on)
 		_Atomic uint8_t *a = calloc(pages ? pages : 1, 1);
 
 		if (!a)
-			return HV_STATUS_INSUFFICIENT_MEMORY;
+			return HV_SIM_STATUS_FULL;
 		free((void *)pt->page_states);
 		pt->page_states = a;
 		pt->tracked_pages = pages;
@@ -374,7 +430,7 @@ uint64_t hv_partition_set_property(struct hv_partition *pt, uint32_t code, uint6
 		if (p)
 			p->value = value;
 		else
-			status = HV_STATUS_INSUFFICIENT_MEMORY;
+			status = HV_SIM_STATUS_FULL;
 	}
 	if (status == HV_STATUS_SUCCESS && code == HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION) {
 		/* what RDMSR/WRMSR of an MSR nobody implements or intercepts does (the CPU model's MSR rules) */
@@ -410,7 +466,7 @@ static uint64_t install_msr_intercept(struct sim_x86_intercepts *ic, uint32_t ac
 		if (!mask)
 			return HV_STATUS_SUCCESS;
 		if (i == SIM_MAX_MSR_INTERCEPTS)
-			return HV_STATUS_INSUFFICIENT_MEMORY;
+			return HV_SIM_STATUS_FULL;
 		ic->msr_index[i].msr = msr;
 		ic->nmsr_index++;
 	}
@@ -477,7 +533,7 @@ uint64_t hv_partition_register_cpuid_result(struct hv_partition *pt,
 		if (ic->cpuid_results[i].input.eax == p->input.eax && ic->cpuid_results[i].input.ecx == p->input.ecx)
 			break;
 	if (i == SIM_MAX_CPUID_RESULTS) {
-		status = HV_STATUS_INSUFFICIENT_MEMORY;
+		status = HV_SIM_STATUS_FULL;
 	} else {
 		memcpy(&ic->cpuid_results[i], p, sizeof(*p));
 		if (i == n)

@@ -14,11 +14,12 @@
 
 #include "hv_internal.h"
 
-int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out)
+int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out, uint64_t *status)
 {
 	struct hv_vp *vp;
 	int err;
 
+	*status = HV_STATUS_SUCCESS;
 	if (index >= HV_SIM_MAX_VPS)
 		return -EINVAL;
 	vp = calloc(1, sizeof(*vp));
@@ -31,12 +32,15 @@ int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out)
 	atomic_init(&vp->busy, 0);
 
 	pthread_mutex_lock(&pt->lock);
-	if (pt->vps[index])
+	if (pt->vps[index]) {
 		err = -EEXIST;
-	else if (!pt->initialized)
-		err = -EIO; /* HvCallCreateVp: HV_STATUS_INVALID_PARTITION_STATE */
-	else
-		err = sim_x86_vcpu_create(&vp->cpu, index);
+	} else if (!pt->initialized) {
+		*status = HV_STATUS_INVALID_PARTITION_STATE;
+		err = -EIO;
+	} else {
+		*status = hv_partition_allocate(pt);
+		err = *status != HV_STATUS_SUCCESS ? -ENOMEM : sim_x86_vcpu_create(&vp->cpu, index);
+	}
 	if (err) {
 		pthread_mutex_unlock(&pt->lock);
 		free(vp);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "sim_env.h"
 
 #define SIM_MAX_FDS 65536
 #define DEV_MSHV "/dev/mshv"
@@ -89,21 +90,16 @@ static const struct sim_host_ops host_ops = {
 
 __attribute__((constructor)) static void sim_init(void)
 {
-	const char *abi = getenv("MSHV_SIM_ABI");
-	const char *trace = getenv("MSHV_SIM_TRACE");
 	struct sim_config cfg;
+	char msg[256];
 
 	resolve();
 	install_fault_handler(SIGSEGV);
 	install_fault_handler(SIGBUS);
-	cfg.abi = SIM_ABI_UPSTREAM;
-	if (abi && !strcmp(abi, "legacy"))
-		cfg.abi = SIM_ABI_LEGACY;
-	else if (abi && *abi && strcmp(abi, "upstream")) {
-		fprintf(stderr, "mshv-sim: MSHV_SIM_ABI=%s: expected 'upstream' or 'legacy'\n", abi);
+	if (sim_config_from_env(&cfg, msg, sizeof(msg))) {
+		fprintf(stderr, "mshv-sim: %s\n", msg);
 		_exit(2);
 	}
-	cfg.trace = trace && *trace && strcmp(trace, "0");
 	sim_driver_init(&host_ops, &cfg);
 }
 
