@@ -4,7 +4,8 @@
 # Compile mshv.h and mshv_hv_defs.h, each alone in a translation unit, with every
 # compiler and language standard we support, with and without
 # MSHV_IMPLEMENTATION, under -Wall -Wextra -Werror (and -pedantic-errors
-# where the standard is ISO). Native x86_64 and arm64 (cross compilers).
+# where the standard is ISO), and the ioctl layer with each MSHV_ABI pin.
+# Native x86_64 and arm64 (cross compilers).
 # Also checks that the compile-time ioctl size check rejects a wrong size,
 # and that an architecture header included alone stops with its #error.
 #
@@ -69,6 +70,17 @@ run_arch() { # arch cc-prefix clang-target own-arch-header
 				fi
 			done
 		done
+		# Each MSHV_ABI pin folds other branches away: the ioctl layer with
+		# every one, in the oldest standard of each language.
+		case $flags in
+		-std=c99* | -std=c++11*)
+			for abi in AUTO UPSTREAM LEGACY 6_15 6_19 7_0; do
+				printf '#define MSHV_ABI MSHV_ABI_%s\n#define MSHV_IMPLEMENTATION\n#include "mshv.h"\nint mshv_matrix_dummy;\n' \
+					"$abi" >"$work/tu.$lang"
+				compile "$arch $cc $flags MSHV_ABI_$abi" "$cc" "$lang" "$flags" "$src" "$work/tu.$lang"
+			done
+			;;
+		esac
 	done
 	# The architecture header is a part of mshv.h, included once at its end:
 	# alone it must stop with a clear #error, not a cascade.
