@@ -2509,13 +2509,14 @@ MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const str
  * names in .name, values into .value): HVCALL_GET_VP_REGISTERS through
  * MSHV_ROOT_HVCALL on the VP fd, MSHV_GET_REGISTERS_PER_CALL names per
  * call, any count, on the stack (no allocation); a call that completes only
- * part of its repetitions is continued from there. A kernel without
+ * part of its repetitions (also one that 6.15-6.18 end with -EAGAIN after
+ * some, having deposited memory) is continued from there. A kernel without
  * MSHV_ROOT_HVCALL on VP fds (-ENOTTY) gets
  * mshv_vcpu_get_registers_legacy() instead, remembered in vcpu->quirks. On
  * an error the registers of the calls that completed before the failing one
  * hold their values; those of the failing call keep what they had (upstream
- * kernels do not copy the output of a failed hypercall back). Returns 0 or
- * -errno; hypercall errors as in Hypercall status.
+ * kernels from 6.19 do not copy the output of a failed hypercall back).
+ * Returns 0 or -errno; hypercall errors as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count,
 					__u16 *hv_status)
