@@ -285,6 +285,541 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 	return n < 16 ? n : 16;
 }
 
+/* ========================================================================
+ * x86 instruction decoding and emulation for memory intercepts (bindings:
+ * no system call). A memory intercept carries the instruction's bytes but
+ * not its length; the VMM decodes them (mshv_x86_decode) and emulates the
+ * access (mshv_x86_emulate, or mshv_vcpu_emulate_mmio in the ioctl layer,
+ * which also reads and writes the VP's registers).
+ * ======================================================================== */
+
+/* Default operand and address size of the code being decoded, in bytes. */
+#define MSHV_X86_MODE_16 2u /* real mode, virtual-8086, 16-bit protected or compatibility code */
+#define MSHV_X86_MODE_32 4u /* 32-bit protected or compatibility code (CS.D = 1) */
+#define MSHV_X86_MODE_64 8u /* 64-bit code (EFER.LMA and CS.L) */
+
+/* Segment registers, in the encoding's order (also the VP register page's). */
+#define MSHV_X86_SEG_ES 0u
+#define MSHV_X86_SEG_CS 1u
+#define MSHV_X86_SEG_SS 2u
+#define MSHV_X86_SEG_DS 3u
+#define MSHV_X86_SEG_FS 4u
+#define MSHV_X86_SEG_GS 5u
+
+/* RFLAGS bits the emulator reads or writes. */
+#define MSHV_X86_RFLAGS_CF 0x1ull
+#define MSHV_X86_RFLAGS_PF 0x4ull
+#define MSHV_X86_RFLAGS_AF 0x10ull
+#define MSHV_X86_RFLAGS_ZF 0x40ull
+#define MSHV_X86_RFLAGS_SF 0x80ull
+#define MSHV_X86_RFLAGS_DF 0x400ull
+#define MSHV_X86_RFLAGS_OF 0x800ull
+#define MSHV_X86_RFLAGS_VM 0x20000ull
+#define MSHV_X86_RFLAGS_ARITH 0x8d5ull /* CF PF AF ZF SF OF */
+
+/* The operation of a decoded instruction (struct mshv_x86_insn.op). */
+enum mshv_x86_op {
+	MSHV_X86_OP_NONE = 0,
+	MSHV_X86_OP_ADD, /* ADD..CMP in the encoding's order (/0../7 of 80/81/83) */
+	MSHV_X86_OP_OR,
+	MSHV_X86_OP_ADC,
+	MSHV_X86_OP_SBB,
+	MSHV_X86_OP_AND,
+	MSHV_X86_OP_SUB,
+	MSHV_X86_OP_XOR,
+	MSHV_X86_OP_CMP,
+	MSHV_X86_OP_MOV,    /* 88 89 8A 8B C6 C7 A0-A3, MOVNTI (0F C3), MOVSXD without REX.W */
+	MSHV_X86_OP_MOVZX,  /* 0F B6 0F B7 */
+	MSHV_X86_OP_MOVSX,  /* 0F BE 0F BF, MOVSXD (63) with REX.W */
+	MSHV_X86_OP_TEST,   /* 84 85 F6/0 F7/0 */
+	MSHV_X86_OP_XCHG,   /* 86 87 */
+	MSHV_X86_OP_CMPXCHG, /* 0F B0 0F B1 */
+	MSHV_X86_OP_BT,     /* 0F A3, 0F BA /4 */
+	MSHV_X86_OP_BTS,    /* 0F AB, 0F BA /5 */
+	MSHV_X86_OP_BTR,    /* 0F B3, 0F BA /6 */
+	MSHV_X86_OP_BTC,    /* 0F BB, 0F BA /7 */
+	MSHV_X86_OP_INC,    /* FE/0 FF/0 */
+	MSHV_X86_OP_DEC,    /* FE/1 FF/1 */
+	MSHV_X86_OP_NOT,    /* F6/2 F7/2 */
+	MSHV_X86_OP_NEG,    /* F6/3 F7/3 */
+	MSHV_X86_OP_MOVS,   /* A4 A5 */
+	MSHV_X86_OP_CMPS,   /* A6 A7 */
+	MSHV_X86_OP_STOS,   /* AA AB */
+	MSHV_X86_OP_LODS,   /* AC AD */
+	MSHV_X86_OP_SCAS,   /* AE AF */
+	MSHV_X86_OP_INS,    /* 6C 6D */
+	MSHV_X86_OP_OUTS    /* 6E 6F */
+};
+
+/* Why mshv_x86_decode refused an instruction (struct mshv_x86_insn.reject). */
+enum mshv_x86_reject {
+	MSHV_X86_REJECT_NONE = 0,
+	MSHV_X86_REJECT_TRUNCATED,   /* the bytes end inside the instruction (-ENODATA) */
+	MSHV_X86_REJECT_TOO_LONG,    /* more than 15 bytes: #GP on the CPU (-EILSEQ) */
+	MSHV_X86_REJECT_UNDEFINED,   /* an encoding the CPU refuses with #UD (LOCK misplaced, 82 in 64-bit code...) (-EILSEQ) */
+	MSHV_X86_REJECT_OPCODE,      /* a valid instruction this emulator does not emulate (-EOPNOTSUPP) */
+	MSHV_X86_REJECT_NO_MEMORY,   /* a register-only form, which cannot have made a memory access (-EOPNOTSUPP) */
+	MSHV_X86_REJECT_BAD_MODE,    /* mode is not MSHV_X86_MODE_16/32/64, or no bytes pointer (-EINVAL) */
+	MSHV_X86_REJECT_AMBIGUOUS    /* F2 and F3 both on a string instruction: which one counts is not architectural (-EOPNOTSUPP) */
+};
+
+#define MSHV_X86_REG_NONE 0xffu
+
+/* Flags of struct mshv_x86_insn.flags. */
+#define MSHV_X86_INSN_MEM_DEST 0x01u  /* the memory operand is written (a store, or read-modify-write) */
+#define MSHV_X86_INSN_MEM_SRC 0x02u   /* the memory operand is read */
+#define MSHV_X86_INSN_IMM 0x04u       /* the other operand is imm, not register reg */
+#define MSHV_X86_INSN_LOCK 0x08u      /* F0 */
+#define MSHV_X86_INSN_REP 0x10u       /* F3 on a string instruction (REP, REPE) */
+#define MSHV_X86_INSN_REPNE 0x20u     /* F2 on a string instruction (REPNE) */
+#define MSHV_X86_INSN_RIP_REL 0x40u   /* the address is RIP-relative: disp from the next instruction */
+#define MSHV_X86_INSN_HIGH8 0x80u     /* reg 4-7 is AH, CH, DH, BH (a byte operand without REX) */
+#define MSHV_X86_INSN_STRING 0x100u   /* MOVS..OUTS: addresses in RSI/RDI, no ModRM */
+#define MSHV_X86_INSN_REG_DEST 0x200u /* register reg is written (a load, XCHG, CMPXCHG's accumulator...) */
+
+/*
+ * One decoded instruction. The memory operand's offset is
+ * base + index * scale + disp (each register a 0-15 encoding number or
+ * MSHV_X86_REG_NONE), wrapped to address_size, plus the next
+ * instruction's RIP when MSHV_X86_INSN_RIP_REL; mshv_x86_insn_address
+ * computes it.
+ */
+struct mshv_x86_insn {
+	__u8 length;       /* bytes, prefixes included (1-15) */
+	__u8 op;           /* enum mshv_x86_op */
+	__u8 reject;       /* enum mshv_x86_reject: why it was refused */
+	__u8 mode;         /* MSHV_X86_MODE_* it was decoded in */
+	__u8 operand_size; /* 1, 2, 4 or 8: the register's or the operation's size */
+	__u8 mem_size;     /* bytes of the memory operand (MOVZX/MOVSX/MOVSXD: the source's) */
+	__u8 address_size; /* 2, 4 or 8 */
+	__u8 segment;      /* MSHV_X86_SEG_* of the memory operand (string forms: the source; the destination is ES) */
+	__u8 reg;          /* the register operand, 0-15 (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15) */
+	__u8 base, index, scale;
+	__u8 opcode;       /* the opcode byte */
+	__u8 map;          /* 1: one-byte map; 2: 0F map */
+	__u8 modrm, rex;   /* 0 when absent */
+	__u16 flags;       /* MSHV_X86_INSN_* */
+	__u16 reserved;
+	__s64 disp;        /* displacement (moffs for A0-A3) */
+	__u64 imm;         /* immediate, sign- or zero-extended as the instruction extends it */
+};
+
+/*
+ * mshv_x86_mode_of - the default operand and address size of the code an
+ * intercept stopped in, from its header: MSHV_X86_MODE_64 with EFER.LMA and
+ * CS.L, MSHV_X86_MODE_16 in real mode (CR0.PE = 0) and virtual-8086 mode
+ * (RFLAGS.VM), else CS.D's (32 or 16). Issues nothing; returns the mode.
+ */
+MSHV_INLINE unsigned int mshv_x86_mode_of(const struct hv_x64_intercept_message_header *hdr)
+{
+	if (hdr->execution_state.efer_lma && hdr->cs_segment._long)
+		return MSHV_X86_MODE_64;
+	if (!hdr->execution_state.cr0_pe || (hdr->rflags & MSHV_X86_RFLAGS_VM))
+		return MSHV_X86_MODE_16;
+	return hdr->cs_segment._default ? MSHV_X86_MODE_32 : MSHV_X86_MODE_16;
+}
+
+/* The bindings layer includes no <string.h>: byte copies of its own (at most a few bytes). */
+MSHV_INLINE void mshv__x86_copy(void *dst, const void *src, unsigned int n)
+{
+	unsigned char *d = (unsigned char *)dst;
+	const unsigned char *s = (const unsigned char *)src;
+
+	while (n--)
+		*d++ = *s++;
+}
+
+MSHV_INLINE void mshv__x86_zero(void *dst, unsigned int n)
+{
+	unsigned char *d = (unsigned char *)dst;
+
+	while (n--)
+		*d++ = 0;
+}
+
+/* The decoder's refusal: insn->reject = why, the matching -errno. */
+MSHV_INLINE int mshv__x86_reject(struct mshv_x86_insn *insn, unsigned int why)
+{
+	insn->reject = (__u8)why;
+	switch (why) {
+	case MSHV_X86_REJECT_TRUNCATED:
+		return -ENODATA;
+	case MSHV_X86_REJECT_TOO_LONG:
+	case MSHV_X86_REJECT_UNDEFINED:
+		return -EILSEQ;
+	case MSHV_X86_REJECT_BAD_MODE:
+		return -EINVAL;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* Read n (1, 2, 4 or 8) little-endian bytes at b as an unsigned value. */
+MSHV_INLINE __u64 mshv__x86_le(const __u8 *b, unsigned int n)
+{
+	__u64 v = 0;
+
+	while (n--)
+		v = (v << 8) | b[n];
+	return v;
+}
+
+/* v's low `size` bytes, sign-extended to 64 bits. */
+MSHV_INLINE __u64 mshv__x86_sext(__u64 v, unsigned int size)
+{
+	if (size >= 8)
+		return v;
+	v &= (1ull << (8 * size)) - 1;
+	return (v ^ (1ull << (8 * size - 1))) - (1ull << (8 * size - 1));
+}
+
+/* All ones over `size` bytes. */
+MSHV_INLINE __u64 mshv__x86_mask(unsigned int size)
+{
+	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+/*
+ * mshv_x86_decode - decode the instruction at bytes[0..count) in `mode`
+ * (MSHV_X86_MODE_16, _32 or _64; mshv_x86_mode_of gives it for an
+ * intercept) into *insn, for emulating the memory or string port access it
+ * makes. Reads no byte at or past bytes[count] (nor past the 15 an
+ * instruction may have). Understands the legacy prefixes (66, 67, F2, F3,
+ * F0, the segment overrides), REX, the one-byte and 0F opcode maps,
+ * ModRM, SIB, displacements, immediates and RIP-relative addressing for
+ * the forms of enum mshv_x86_op, with a memory operand. Issues nothing.
+ * Returns the length (1-15), or -errno with insn->reject saying why:
+ * -ENODATA (bytes end inside the instruction), -EILSEQ (over 15 bytes, or
+ * an encoding the CPU refuses with #UD), -EOPNOTSUPP (an instruction not
+ * emulated here, or one without a memory operand), -EINVAL (bad mode, or
+ * bytes NULL with count > 0).
+ */
+MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned int mode, struct mshv_x86_insn *insn)
+{
+	unsigned int i = 0, b, opsize, adsize, osz16 = 0, adsz = 0, rep = 0, seg = MSHV_X86_REG_NONE, mod, rm, regf;
+	unsigned int imm_size = 0, lock = 0, rex = 0, byte_op, lim = count < 15 ? count : 15, rep_both = 0;
+	__u64 imm_sext = 0;
+
+	mshv__x86_zero(insn, (unsigned int)sizeof(*insn));
+	insn->base = insn->index = MSHV_X86_REG_NONE;
+	insn->mode = (__u8)mode;
+	if ((mode != MSHV_X86_MODE_16 && mode != MSHV_X86_MODE_32 && mode != MSHV_X86_MODE_64) || (!bytes && count))
+		return mshv__x86_reject(insn, MSHV_X86_REJECT_BAD_MODE);
+#define MSHV__X86_NEXT(v)                                                                                   \
+	do {                                                                                                \
+		if (i >= lim)                                                                               \
+			return mshv__x86_reject(insn, i >= 15 ? MSHV_X86_REJECT_TOO_LONG : MSHV_X86_REJECT_TRUNCATED); \
+		(v) = bytes[i++];                                                                           \
+	} while (0)
+	/* legacy prefixes, then REX (64-bit code; only right before the opcode) */
+	for (;;) {
+		MSHV__X86_NEXT(b);
+		if (b == 0x66)
+			osz16 = 1;
+		else if (b == 0x67)
+			adsz = 1;
+		else if (b == 0xf0)
+			lock = 1;
+		else if (b == 0xf2 || b == 0xf3)
+			rep_both |= rep && rep != b, rep = b;
+		else if (b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e)
+			seg = (b >> 3) & 3; /* ES CS SS DS */
+		else if (b == 0x64 || b == 0x65)
+			seg = b - 0x60; /* FS GS */
+		else if (mode == MSHV_X86_MODE_64 && (b & 0xf0) == 0x40)
+			rex = b; /* a legacy prefix after it voids it: checked below */
+		else
+			break;
+		if ((b & 0xf0) != 0x40)
+			rex = 0;
+	}
+	if (mode == MSHV_X86_MODE_64) {
+		adsize = adsz ? 4 : 8;
+		opsize = (rex & 8) ? 8 : osz16 ? 2 : 4;
+		if (seg < MSHV_X86_SEG_FS)
+			seg = MSHV_X86_REG_NONE; /* ES, CS, SS, DS overrides do nothing in 64-bit code */
+	} else {
+		adsize = (mode == MSHV_X86_MODE_32) != adsz ? 4 : 2;
+		opsize = (mode == MSHV_X86_MODE_32) != osz16 ? 4 : 2;
+	}
+	insn->rex = (__u8)rex;
+	insn->address_size = (__u8)adsize;
+	insn->map = 1;
+	if (b == 0x0f) {
+		insn->map = 2;
+		MSHV__X86_NEXT(b);
+	}
+	insn->opcode = (__u8)b;
+	byte_op = 0;
+	insn->flags = 0;
+	if (insn->map == 1) {
+		if (b < 0x40 && (b & 7) < 4) { /* ADD..CMP Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev */
+			insn->op = (__u8)(MSHV_X86_OP_ADD + (b >> 3));
+			byte_op = !(b & 1);
+			insn->flags = (b & 2) ? MSHV_X86_INSN_MEM_SRC | (insn->op != MSHV_X86_OP_CMP ? MSHV_X86_INSN_REG_DEST : 0)
+					      : MSHV_X86_INSN_MEM_SRC | (insn->op != MSHV_X86_OP_CMP ? MSHV_X86_INSN_MEM_DEST : 0);
+		} else if (b >= 0x80 && b <= 0x83) { /* group 1: Eb,Ib / Ev,Iz / (82) / Ev,Ib */
+			if (b == 0x82 && mode == MSHV_X86_MODE_64)
+				return mshv__x86_reject(insn, MSHV_X86_REJECT_UNDEFINED);
+			byte_op = b != 0x81 && b != 0x83;
+			imm_size = b == 0x81 ? (opsize == 2 ? 2 : 4) : 1;
+			imm_sext = 1;
+			insn->flags = MSHV_X86_INSN_MEM_SRC | MSHV_X86_INSN_IMM; /* the op and MEM_DEST from ModRM.reg */
+		} else if (b == 0x84 || b == 0x85) {
+			insn->op = MSHV_X86_OP_TEST;
+			byte_op = b == 0x84;
+			insn->flags = MSHV_X86_INSN_MEM_SRC;
+		} else if (b == 0x86 || b == 0x87) {
+			insn->op = MSHV_X86_OP_XCHG;
+			byte_op = b == 0x86;
+			insn->flags = MSHV_X86_INSN_MEM_SRC | MSHV_X86_INSN_MEM_DEST | MSHV_X86_INSN_REG_DEST;
+		} else if (b >= 0x88 && b <= 0x8b) {
+			insn->op = MSHV_X86_OP_MOV;
+			byte_op = !(b & 1);
+			insn->flags = (b & 2) ? MSHV_X86_INSN_MEM_SRC | MSHV_X86_INSN_REG_DEST : MSHV_X86_INSN_MEM_DEST;
+		} else if (b == 0x63 && mode == MSHV_X86_MODE_64) { /* MOVSXD Gv, Ed */
+			insn->op = opsize == 8 ? MSHV_X86_OP_MOVSX : MSHV_X86_OP_MOV;
+			insn->flags = MSHV_X86_INSN_MEM_SRC | MSHV_X86_INSN_REG_DEST;
+		} else if (b == 0xc6 || b == 0xc7) {
+			insn->op = MSHV_X86_OP_MOV;
+			byte_op = b == 0xc6;
+			imm_size = byte_op ? 1 : (opsize == 2 ? 2 : 4);
+			imm_sext = 1;
+			insn->flags = MSHV_X86_INSN_MEM_DEST | MSHV_X86_INSN_IMM;
+		} else if (b == 0xf6 || b == 0xf7 || b == 0xfe || b == 0xff) {
+			byte_op = !(b & 1);
+			insn->flags = MSHV_X86_INSN_MEM_SRC; /* the op from ModRM.reg */
+		} else if (b >= 0xa0 && b <= 0xa3) { /* MOV AL/rAX <-> moffs */
+			unsigned int k;
+
+			insn->op = MSHV_X86_OP_MOV;
+			byte_op = !(b & 1);
+			insn->flags = (b & 2) ? MSHV_X86_INSN_MEM_DEST : MSHV_X86_INSN_MEM_SRC | MSHV_X86_INSN_REG_DEST;
+			if (lock)
+				return mshv__x86_reject(insn, MSHV_X86_REJECT_UNDEFINED);
+			for (k = 0; k < adsize; k++) {
+				unsigned int v;
+
+				MSHV__X86_NEXT(v);
+				insn->disp |= (__s64)((__u64)v << (8 * k));
+			}
+			insn->operand_size = insn->mem_size = (__u8)(byte_op ? 1 : opsize);
+			insn->reg = 0;
+			insn->segment = (__u8)(seg == MSHV_X86_REG_NONE ? MSHV_X86_SEG_DS : seg);
+			insn->length = (__u8)i;
+			return (int)i;
+		} else if ((b >= 0xa4 && b <= 0xa7) || (b >= 0xaa && b <= 0xaf) || (b >= 0x6c && b <= 0x6f)) {
+			/* 6C/6D INS, 6E/6F OUTS, A4/A5 MOVS, A6/A7 CMPS, AA/AB STOS, AC/AD LODS, AE/AF SCAS */
+			static const __u8 ops[8] = { MSHV_X86_OP_NONE, MSHV_X86_OP_NONE, MSHV_X86_OP_MOVS, MSHV_X86_OP_CMPS,
+						     MSHV_X86_OP_NONE, MSHV_X86_OP_STOS, MSHV_X86_OP_LODS, MSHV_X86_OP_SCAS };
+
+			insn->op = b < 0x70 ? (__u8)(b < 0x6e ? MSHV_X86_OP_INS : MSHV_X86_OP_OUTS) : ops[(b >> 1) & 7];
+			byte_op = !(b & 1);
+			if (lock)
+				return mshv__x86_reject(insn, MSHV_X86_REJECT_UNDEFINED);
+			if (rep_both)
+				return mshv__x86_reject(insn, MSHV_X86_REJECT_AMBIGUOUS);
+			insn->flags = MSHV_X86_INSN_STRING;
+			if (rep == 0xf3)
+				insn->flags |= MSHV_X86_INSN_REP;
+			else if (rep == 0xf2)
+				insn->flags |= (insn->op == MSHV_X86_OP_CMPS || insn->op == MSHV_X86_OP_SCAS) ? MSHV_X86_INSN_REPNE
+														: MSHV_X86_INSN_REP;
+			insn->operand_size = insn->mem_size = (__u8)(byte_op ? 1 : opsize);
+			if (insn->op == MSHV_X86_OP_INS || insn->op == MSHV_X86_OP_OUTS)
+				insn->operand_size = insn->mem_size = (__u8)(byte_op ? 1 : opsize == 2 ? 2 : 4); /* no 64-bit port access: REX.W gives 32 */
+			insn->segment = (__u8)(seg == MSHV_X86_REG_NONE ? MSHV_X86_SEG_DS : seg);
+			insn->length = (__u8)i;
+			return (int)i;
+		} else {
+			return mshv__x86_reject(insn, MSHV_X86_REJECT_OPCODE);
+		}
+	} else {
+		if (b == 0xb6 || b == 0xb7 || b == 0xbe || b == 0xbf) {
+			insn->op = b < 0xb8 ? MSHV_X86_OP_MOVZX : MSHV_X86_OP_MOVSX;
+			insn->flags = MSHV_X86_INSN_MEM_SRC | MSHV_X86_INSN_REG_DEST;
+		} else if (b == 0xc3) { /* MOVNTI My, Gy: no 66, F2 or F3 form */
+			if (osz16 || rep)
+				return mshv__x86_reject(insn, MSHV_X86_REJECT_UNDEFINED);
+			insn->op = MSHV_X86_OP_MOV;
+			insn->flags = MSHV_X86_INSN_MEM_DEST;
+		} else if (b == 0xa3 || b == 0xab || b == 0xb3 || b == 0xbb) {
+			insn->op = (__u8)(MSHV_X86_OP_BT + ((b >> 3) & 3));
+			insn->flags = MSHV_X86_INSN_MEM_SRC | (insn->op != MSHV_X86_OP_BT ? MSHV_X86_INSN_MEM_DEST : 0);
+		} else if (b == 0xba) {
+			imm_size = 1;
+			insn->flags = MSHV_X86_INSN_MEM_SRC | MSHV_X86_INSN_IMM; /* the op from ModRM.reg */
+		} else if (b == 0xb0 || b == 0xb1) {
+			insn->op = MSHV_X86_OP_CMPXCHG;
+			byte_op = b == 0xb0;
+			insn->flags = MSHV_X86_INSN_MEM_SRC | MSHV_X86_INSN_MEM_DEST;
+		} else {
+			return mshv__x86_reject(insn, MSHV_X86_REJECT_OPCODE);
+		}
+	}
+
+	/* ModRM */
+	MSHV__X86_NEXT(b);
+	insn->modrm = (__u8)b;
+	mod = b >> 6;
+	regf = (b >> 3) & 7;
+	rm = b & 7;
+	if (insn->map == 1 && insn->opcode >= 0x80 && insn->opcode <= 0x83) {
+		insn->op = (__u8)(MSHV_X86_OP_ADD + regf);
+		if (regf != 7)
+			insn->flags |= MSHV_X86_INSN_MEM_DEST;
+	} else if (insn->map == 1 && (insn->opcode == 0xc6 || insn->opcode == 0xc7)) {
+		if (regf != 0)
+			return mshv__x86_reject(insn, MSHV_X86_REJECT_OPCODE); /* XABORT, XBEGIN, or undefined */
+	} else if (insn->map == 1 && (insn->opcode == 0xf6 || insn->opcode == 0xf7)) {
+		static const __u8 ops[4] = { MSHV_X86_OP_TEST, 0, MSHV_X86_OP_NOT, MSHV_X86_OP_NEG };
+
+		/* /1 is an undocumented alias of TEST: not guessed; /4-/7 MUL..IDIV */
+		if (regf >= 4 || regf == 1)
+			return mshv__x86_reject(insn, MSHV_X86_REJECT_OPCODE);
+		insn->op = ops[regf];
+		if (regf == 0) {
+			imm_size = byte_op ? 1 : (opsize == 2 ? 2 : 4);
+			imm_sext = 1;
+			insn->flags |= MSHV_X86_INSN_IMM;
+		} else {
+			insn->flags |= MSHV_X86_INSN_MEM_DEST;
+		}
+	} else if (insn->map == 1 && (insn->opcode == 0xfe || insn->opcode == 0xff)) {
+		if (regf >= 2)
+			return mshv__x86_reject(insn, MSHV_X86_REJECT_OPCODE); /* CALL, JMP, PUSH... */
+		insn->op = regf ? MSHV_X86_OP_DEC : MSHV_X86_OP_INC;
+		insn->flags |= MSHV_X86_INSN_MEM_DEST;
+	} else if (insn->map == 2 && insn->opcode == 0xba) {
+		if (regf < 4)
+			return mshv__x86_reject(insn, MSHV_X86_REJECT_UNDEFINED);
+		insn->op = (__u8)(MSHV_X86_OP_BT + regf - 4);
+		if (regf != 4)
+			insn->flags |= MSHV_X86_INSN_MEM_DEST;
+	}
+	insn->reg = (__u8)(regf | ((rex & 4) << 1));
+	if (mod == 3)
+		return mshv__x86_reject(insn, (lock || (insn->map == 2 && insn->opcode == 0xc3)) ? MSHV_X86_REJECT_UNDEFINED
+											   : MSHV_X86_REJECT_NO_MEMORY);
+	/* LOCK: only on a read-modify-write of memory (not CMP, TEST, BT, MOV...) */
+	if (lock && (!(insn->flags & MSHV_X86_INSN_MEM_DEST) || insn->op == MSHV_X86_OP_MOV))
+		return mshv__x86_reject(insn, MSHV_X86_REJECT_UNDEFINED);
+
+	if (adsize == 2) {
+		static const __u8 base16[8] = { 3, 3, 5, 5, 6, 7, 5, 3 };   /* BX BX BP BP SI DI BP BX */
+		static const __u8 index16[8] = { 6, 7, 6, 7, MSHV_X86_REG_NONE, MSHV_X86_REG_NONE, MSHV_X86_REG_NONE,
+						 MSHV_X86_REG_NONE };                       /* SI DI SI DI */
+		unsigned int dsz = mod == 1 ? 1 : mod == 2 ? 2 : 0, k;
+
+		if (mod == 0 && rm == 6) {
+			dsz = 2; /* disp16, no base */
+		} else {
+			insn->base = base16[rm];
+			insn->index = index16[rm];
+			insn->scale = 1;
+		}
+		for (k = 0; k < dsz; k++) {
+			unsigned int v;
+
+			MSHV__X86_NEXT(v);
+			insn->disp |= (__s64)((__u64)v << (8 * k));
+		}
+		insn->disp = (__s64)mshv__x86_sext((__u64)insn->disp, dsz ? dsz : 1);
+		if (seg == MSHV_X86_REG_NONE)
+			seg = insn->base == 5 ? MSHV_X86_SEG_SS : MSHV_X86_SEG_DS;
+	} else {
+		unsigned int dsz = mod == 1 ? 1 : mod == 2 ? 4 : 0, k, base_low = rm;
+
+		if (rm == 4) {
+			unsigned int sib, idx;
+
+			MSHV__X86_NEXT(sib);
+			idx = ((sib >> 3) & 7) | ((rex & 2) << 2);
+			base_low = sib & 7;
+			if (idx != 4)
+				insn->index = (__u8)idx;
+			insn->scale = (__u8)(1u << (sib >> 6));
+			if (mod == 0 && base_low == 5)
+				dsz = 4; /* no base */
+			else
+				insn->base = (__u8)(base_low | ((rex & 1) << 3));
+		} else if (mod == 0 && rm == 5) {
+			dsz = 4;
+			if (mode == MSHV_X86_MODE_64)
+				insn->flags |= MSHV_X86_INSN_RIP_REL;
+		} else {
+			insn->base = (__u8)(rm | ((rex & 1) << 3));
+		}
+		for (k = 0; k < dsz; k++) {
+			unsigned int v;
+
+			MSHV__X86_NEXT(v);
+			insn->disp |= (__s64)((__u64)v << (8 * k));
+		}
+		insn->disp = (__s64)mshv__x86_sext((__u64)insn->disp, dsz ? dsz : 1);
+		if (seg == MSHV_X86_REG_NONE)
+			seg = (insn->base != MSHV_X86_REG_NONE && (base_low == 4 || base_low == 5) && mode != MSHV_X86_MODE_64)
+				      ? MSHV_X86_SEG_SS
+				      : MSHV_X86_SEG_DS;
+	}
+	insn->segment = (__u8)seg;
+
+	if (imm_size) {
+		unsigned int k;
+		__u64 v = 0;
+
+		for (k = 0; k < imm_size; k++) {
+			unsigned int x;
+
+			MSHV__X86_NEXT(x);
+			v |= (__u64)x << (8 * k);
+		}
+		insn->imm = imm_sext ? mshv__x86_sext(v, imm_size) : v;
+	}
+#undef MSHV__X86_NEXT
+	insn->operand_size = (__u8)(byte_op ? 1 : opsize);
+	insn->mem_size = insn->operand_size;
+	if (insn->op == MSHV_X86_OP_MOVZX || insn->op == MSHV_X86_OP_MOVSX)
+		insn->mem_size = (__u8)(insn->opcode == 0x63 ? 4 : (insn->opcode & 1) ? 2 : 1);
+	if (insn->map == 2 && insn->opcode == 0xc3 && opsize == 2)
+		insn->operand_size = insn->mem_size = 4; /* cannot happen: 66 refused above */
+	if (byte_op && !rex && (insn->reg & 4))
+		insn->flags |= MSHV_X86_INSN_HIGH8;
+	if (lock)
+		insn->flags |= MSHV_X86_INSN_LOCK;
+	insn->length = (__u8)i;
+	return (int)i;
+}
+
+/*
+ * mshv_x86_insn_address - the offset (effective address, before the
+ * segment base) of insn's memory operand, for the general registers
+ * gpr[0..16) (encoding order) and the instruction's own RIP; wrapped to
+ * the address size. String forms: the source's (RSI), or the
+ * destination's (RDI) for STOS, SCAS and INS. Issues nothing; returns the
+ * offset.
+ */
+MSHV_INLINE __u64 mshv_x86_insn_address(const struct mshv_x86_insn *insn, const __u64 gpr[16], __u64 rip)
+{
+	__u64 ea = (__u64)insn->disp;
+
+	if (insn->flags & MSHV_X86_INSN_STRING) {
+		unsigned int r = (insn->op == MSHV_X86_OP_STOS || insn->op == MSHV_X86_OP_SCAS ||
+				  insn->op == MSHV_X86_OP_INS) ? 7 : 6;
+
+		return gpr[r] & mshv__x86_mask(insn->address_size);
+	}
+	if (insn->base != MSHV_X86_REG_NONE)
+		ea += gpr[insn->base & 15];
+	if (insn->index != MSHV_X86_REG_NONE)
+		ea += gpr[insn->index & 15] * insn->scale;
+	if (insn->flags & MSHV_X86_INSN_RIP_REL)
+		ea += rip + insn->length;
+	if (insn->map == 1 && insn->opcode >= 0xa0 && insn->opcode <= 0xa3)
+		ea = (__u64)insn->disp;
+	return ea & mshv__x86_mask(insn->address_size);
+}
+
 
 /* ========================================================================
  * The x86_64 part of the ioctl layer
@@ -1455,6 +1990,7 @@ MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct h
 		rax = (rax & ~0xffull) | (value & 0xff);
 	return mshv_vcpu_set_gpr_and_rip(vcpu, 0, rax, rip, hv_status);
 }
+
 
 #endif /* MSHV_IMPLEMENTATION */
 
