@@ -820,6 +820,445 @@ MSHV_INLINE __u64 mshv_x86_insn_address(const struct mshv_x86_insn *insn, const 
 	return ea & mshv__x86_mask(insn->address_size);
 }
 
+/*
+ * The VMM's side of an emulated instruction (every member may be NULL: an
+ * access that needs a missing one fails with -EOPNOTSUPP). ctx is the
+ * caller's, passed through. data is little-endian, size 1-8 bytes (a
+ * piece of an access that crosses a page is its own call). A callback
+ * returns >= 0, or -errno, which the emulator returns at once (the
+ * registers then stay as they were; the accesses made are made).
+ */
+struct mshv_x86_emulator_ops {
+	int (*mmio_read)(void *ctx, __u64 gpa, unsigned int size, void *data);
+	int (*mmio_write)(void *ctx, __u64 gpa, unsigned int size, const void *data);
+	/* guest RAM: the VMM's host address of [gpa, gpa + size), or NULL where that is not RAM (then MMIO) */
+	void *(*guest_ram)(void *ctx, __u64 gpa, unsigned int size);
+	/* port IO of INS and OUTS */
+	int (*port_read)(void *ctx, __u16 port, unsigned int size, void *data);
+	int (*port_write)(void *ctx, __u16 port, unsigned int size, const void *data);
+	/*
+	 * guest virtual (linear) address -> guest physical, for a read (write
+	 * 0) or write (1); -errno when it has none. mshv_vcpu_emulate_* use
+	 * mshv_vcpu_translate_gva when this is NULL.
+	 */
+	int (*translate)(void *ctx, __u64 gva, unsigned int write, __u64 *gpa);
+};
+
+/* Most iterations of a REP string instruction one call emulates (then it returns MSHV_X86_EMULATE_AGAIN). */
+#ifndef MSHV_X86_REP_CHUNK
+#define MSHV_X86_REP_CHUNK 256u
+#endif
+
+/* mshv_x86_emulate's result: the instruction is complete, RIP past it. */
+#define MSHV_X86_EMULATE_DONE 0
+/* ... or a REP chunk is done, RIP still at it: resume the VP, which comes back for the rest. */
+#define MSHV_X86_EMULATE_AGAIN 1
+
+/* The registers an emulated instruction reads and writes. */
+struct mshv_x86_emulator_state {
+	__u64 gpr[16]; /* RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15 */
+	__u64 rip, rflags;
+	__u64 segment_base[6]; /* MSHV_X86_SEG_*; in 64-bit code only FS's and GS's count */
+	/* one translation known already (the intercept's): that page needs no translate call */
+	__u64 known_gva, known_gpa;
+	__u32 known_valid;
+	__u32 rep_chunk; /* most REP iterations per call; 0: MSHV_X86_REP_CHUNK */
+};
+
+/* Where an emulated instruction's accesses go. */
+struct mshv__x86_env {
+	const struct mshv_x86_emulator_ops *ops;
+	void *ctx;
+	int (*translate)(void *ctx, __u64 gva, unsigned int write, __u64 *gpa);
+	void *translate_ctx;
+	unsigned int mode;
+};
+
+/* Access [la, la + size) (size <= 8), page by page: guest RAM by memcpy, else MMIO. */
+MSHV_INLINE int mshv__x86_access(const struct mshv__x86_env *env, const struct mshv_x86_emulator_state *st, __u64 la,
+				 unsigned int size, __u64 *value, unsigned int write)
+{
+	__u8 buf[8];
+	unsigned int done = 0;
+	int ret;
+
+	if (size > 8)
+		return -EINVAL;
+	if (write)
+		mshv__x86_copy(buf, value, 8); /* little-endian host: the low bytes first */
+	else
+		mshv__x86_zero(buf, (unsigned int)sizeof(buf));
+	while (done < size && done < 8) {
+		__u64 va = la + done, gpa;
+		unsigned int n = size - done, left;
+		void *host;
+
+		if (env->mode != MSHV_X86_MODE_64)
+			va &= 0xffffffffull;
+		left = 4096 - (unsigned int)(va & 0xfff);
+		if (n > left)
+			n = left;
+		if (n > 8 - done)
+			n = 8 - done;
+		if (st->known_valid && (va >> 12) == (st->known_gva >> 12)) {
+			gpa = (st->known_gpa & ~0xfffull) | (va & 0xfff);
+		} else {
+			if (!env->translate)
+				return -EOPNOTSUPP;
+			ret = env->translate(env->translate_ctx, va, write, &gpa);
+			if (ret < 0)
+				return ret;
+		}
+		host = env->ops->guest_ram ? env->ops->guest_ram(env->ctx, gpa, n) : NULL;
+		if (host) {
+			if (write)
+				mshv__x86_copy(host, buf + done, n);
+			else
+				mshv__x86_copy(buf + done, host, n);
+		} else if (write) {
+			if (!env->ops->mmio_write)
+				return -EOPNOTSUPP;
+			ret = env->ops->mmio_write(env->ctx, gpa, n, buf + done);
+			if (ret < 0)
+				return ret;
+		} else {
+			if (!env->ops->mmio_read)
+				return -EOPNOTSUPP;
+			ret = env->ops->mmio_read(env->ctx, gpa, n, buf + done);
+			if (ret < 0)
+				return ret;
+		}
+		done += n;
+	}
+	if (!write)
+		mshv__x86_copy(value, buf, 8);
+	return 0;
+}
+
+/* The linear address of offset ea in segment seg. */
+MSHV_INLINE __u64 mshv__x86_linear(const struct mshv_x86_emulator_state *st, unsigned int mode, unsigned int seg,
+				   __u64 ea)
+{
+	if (mode == MSHV_X86_MODE_64)
+		return seg >= MSHV_X86_SEG_FS && seg <= MSHV_X86_SEG_GS ? ea + st->segment_base[seg] : ea;
+	return (ea + st->segment_base[seg % 6]) & 0xffffffffull;
+}
+
+/* General register r's low `size` bytes (high8: AH, CH, DH or BH for r 4-7). */
+MSHV_INLINE __u64 mshv__x86_reg_get(const struct mshv_x86_emulator_state *st, unsigned int r, unsigned int size,
+				    unsigned int high8)
+{
+	if (size == 1 && high8)
+		return (st->gpr[(r - 4) & 3] >> 8) & 0xff;
+	return st->gpr[r & 15] & mshv__x86_mask(size);
+}
+
+/* Write general register r as the CPU does: 8 and 16 bits merge, 32 zero-extends, 64 replaces. */
+MSHV_INLINE void mshv__x86_reg_set(struct mshv_x86_emulator_state *st, unsigned int r, unsigned int size,
+				   unsigned int high8, __u64 v)
+{
+	if (size == 1 && high8)
+		st->gpr[(r - 4) & 3] = (st->gpr[(r - 4) & 3] & ~0xff00ull) | ((v & 0xff) << 8);
+	else if (size >= 4)
+		st->gpr[r & 15] = v & mshv__x86_mask(size);
+	else
+		st->gpr[r & 15] = (st->gpr[r & 15] & ~mshv__x86_mask(size)) | (v & mshv__x86_mask(size));
+}
+
+/*
+ * a OP b on `size` bytes for ADD..CMP, with RFLAGS' CF PF AF ZF SF OF set
+ * as the CPU sets them. AND, OR and XOR leave AF undefined in the SDM: 0
+ * here, as on Intel and AMD CPUs and in QEMU.
+ */
+MSHV_INLINE __u64 mshv__x86_arith(unsigned int op, unsigned int size, __u64 a, __u64 b, __u64 *rflags)
+{
+	unsigned int msb = 8 * size - 1;
+	__u64 m = mshv__x86_mask(size), r, c = *rflags & 1, cf = 0, of = 0, af = 0, p;
+
+	a &= m;
+	b &= m;
+	switch (op) {
+	case MSHV_X86_OP_ADD:
+	case MSHV_X86_OP_ADC:
+		r = (a + b + (op == MSHV_X86_OP_ADC ? c : 0)) & m;
+		cf = (((a & b) | ((a | b) & ~r)) >> msb) & 1;
+		of = (((a ^ r) & (b ^ r)) >> msb) & 1;
+		af = ((a ^ b ^ r) >> 4) & 1;
+		break;
+	case MSHV_X86_OP_SUB:
+	case MSHV_X86_OP_SBB:
+	case MSHV_X86_OP_CMP:
+		r = (a - b - (op == MSHV_X86_OP_SBB ? c : 0)) & m;
+		cf = (((~a & b) | ((~a | b) & r)) >> msb) & 1;
+		of = (((a ^ b) & (a ^ r)) >> msb) & 1;
+		af = ((a ^ b ^ r) >> 4) & 1;
+		break;
+	case MSHV_X86_OP_OR:
+		r = a | b;
+		break;
+	case MSHV_X86_OP_XOR:
+		r = a ^ b;
+		break;
+	default: /* AND, TEST */
+		r = a & b;
+		break;
+	}
+	p = r & 0xff;
+	p ^= p >> 4;
+	p ^= p >> 2;
+	p ^= p >> 1;
+	*rflags = (*rflags & ~MSHV_X86_RFLAGS_ARITH) | cf | ((~p & 1) << 2) | (af << 4) | ((__u64)(r == 0) << 6) |
+		  (((r >> msb) & 1) << 7) | (of << 11);
+	return r;
+}
+
+/* One iteration of a string instruction; *stop: a REPE/REPNE condition ended it. */
+MSHV_INLINE int mshv__x86_string_step(const struct mshv__x86_env *env, struct mshv_x86_emulator_state *st,
+				      const struct mshv_x86_insn *insn, int *stop)
+{
+	unsigned int size = insn->operand_size, as = insn->address_size, op = insn->op;
+	__u64 delta = (st->rflags & MSHV_X86_RFLAGS_DF) ? (__u64)0 - size : size;
+	__u64 si = mshv__x86_linear(st, env->mode, insn->segment, st->gpr[6] & mshv__x86_mask(as));
+	__u64 di = mshv__x86_linear(st, env->mode, MSHV_X86_SEG_ES, st->gpr[7] & mshv__x86_mask(as));
+	__u64 a = 0, b = 0;
+	__u16 port = (__u16)st->gpr[2];
+	int ret = 0;
+
+	switch (op) {
+	case MSHV_X86_OP_MOVS:
+		ret = mshv__x86_access(env, st, si, size, &a, 0);
+		if (ret == 0)
+			ret = mshv__x86_access(env, st, di, size, &a, 1);
+		break;
+	case MSHV_X86_OP_CMPS:
+		/* the order is not architectural: ES:rDI first, as QEMU's (unicorn's) CPU model does */
+		ret = mshv__x86_access(env, st, di, size, &b, 0);
+		if (ret == 0)
+			ret = mshv__x86_access(env, st, si, size, &a, 0);
+		break;
+	case MSHV_X86_OP_STOS:
+		a = st->gpr[0];
+		ret = mshv__x86_access(env, st, di, size, &a, 1);
+		break;
+	case MSHV_X86_OP_LODS:
+		ret = mshv__x86_access(env, st, si, size, &a, 0);
+		break;
+	case MSHV_X86_OP_SCAS:
+		ret = mshv__x86_access(env, st, di, size, &b, 0);
+		break;
+	case MSHV_X86_OP_INS:
+		if (!env->ops->port_read)
+			return -EOPNOTSUPP;
+		ret = env->ops->port_read(env->ctx, port, size, &a);
+		if (ret >= 0)
+			ret = mshv__x86_access(env, st, di, size, &a, 1);
+		break;
+	default: /* OUTS */
+		ret = mshv__x86_access(env, st, si, size, &a, 0);
+		if (ret >= 0) {
+			if (!env->ops->port_write)
+				return -EOPNOTSUPP;
+			ret = env->ops->port_write(env->ctx, port, size, &a);
+		}
+		break;
+	}
+	if (ret < 0)
+		return ret;
+	if (op == MSHV_X86_OP_LODS)
+		mshv__x86_reg_set(st, 0, size, 0, a);
+	if (op == MSHV_X86_OP_SCAS)
+		a = st->gpr[0];
+	if (op == MSHV_X86_OP_CMPS || op == MSHV_X86_OP_SCAS) {
+		mshv__x86_arith(MSHV_X86_OP_CMP, size, a, b, &st->rflags);
+		if ((insn->flags & MSHV_X86_INSN_REP) && !(st->rflags & MSHV_X86_RFLAGS_ZF))
+			*stop = 1;
+		if ((insn->flags & MSHV_X86_INSN_REPNE) && (st->rflags & MSHV_X86_RFLAGS_ZF))
+			*stop = 1;
+	}
+	if (op != MSHV_X86_OP_STOS && op != MSHV_X86_OP_SCAS && op != MSHV_X86_OP_INS)
+		mshv__x86_reg_set(st, 6, as, 0, st->gpr[6] + delta);
+	if (op != MSHV_X86_OP_LODS && op != MSHV_X86_OP_OUTS)
+		mshv__x86_reg_set(st, 7, as, 0, st->gpr[7] + delta);
+	return 0;
+}
+
+/* RIP past the instruction, wrapped to the code's width. */
+MSHV_INLINE void mshv__x86_next_rip(struct mshv_x86_emulator_state *st, const struct mshv_x86_insn *insn)
+{
+	st->rip = (st->rip + insn->length) & (insn->mode == MSHV_X86_MODE_64 ? ~0ull
+					      : insn->mode == MSHV_X86_MODE_32 ? 0xffffffffull
+									     : 0xffffull);
+}
+
+/* mshv_x86_emulate with the translation the caller picks. */
+MSHV_INLINE int mshv__x86_emulate(struct mshv_x86_emulator_state *st, const struct mshv_x86_insn *insn,
+				  const struct mshv__x86_env *env)
+{
+	unsigned int size = insn->operand_size, op = insn->op, high8 = !!(insn->flags & MSHV_X86_INSN_HIGH8);
+	__u64 ea, la, mem = 0, src, r, flags;
+	int ret;
+
+	if (insn->op == MSHV_X86_OP_NONE || insn->reject || !insn->length || insn->mode != env->mode)
+		return -EINVAL;
+	if (insn->flags & MSHV_X86_INSN_STRING) {
+		__u64 count = st->gpr[1] & mshv__x86_mask(insn->address_size);
+		__u32 chunk = st->rep_chunk ? st->rep_chunk : MSHV_X86_REP_CHUNK, n;
+		int stop = 0;
+
+		if (!(insn->flags & (MSHV_X86_INSN_REP | MSHV_X86_INSN_REPNE))) {
+			ret = mshv__x86_string_step(env, st, insn, &stop);
+			if (ret < 0)
+				return ret;
+			mshv__x86_next_rip(st, insn);
+			return MSHV_X86_EMULATE_DONE;
+		}
+		for (n = 0; count && !stop && n < chunk; n++) {
+			ret = mshv__x86_string_step(env, st, insn, &stop);
+			if (ret < 0)
+				return ret;
+			count--;
+			mshv__x86_reg_set(st, 1, insn->address_size, 0, count);
+		}
+		if (count && !stop)
+			return MSHV_X86_EMULATE_AGAIN;
+		mshv__x86_next_rip(st, insn);
+		return MSHV_X86_EMULATE_DONE;
+	}
+
+	ea = mshv_x86_insn_address(insn, st->gpr, st->rip);
+	src = (insn->flags & MSHV_X86_INSN_IMM) ? insn->imm : mshv__x86_reg_get(st, insn->reg, size, high8);
+	if (op >= MSHV_X86_OP_BT && op <= MSHV_X86_OP_BTC && !(insn->flags & MSHV_X86_INSN_IMM)) {
+		/* a register bit offset is signed and reaches past the operand: whole operands away */
+		__s64 off = (__s64)mshv__x86_sext(src, size);
+		__u64 words = off >= 0 ? (__u64)off / (8 * size) : (__u64)0 - (((__u64)0 - (__u64)off + 8 * size - 1) / (8 * size));
+
+		ea = (ea + words * size) & mshv__x86_mask(insn->address_size);
+		src &= 8 * size - 1;
+	}
+	la = mshv__x86_linear(st, env->mode, insn->segment, ea);
+	if (insn->flags & MSHV_X86_INSN_MEM_SRC) {
+		ret = mshv__x86_access(env, st, la, insn->mem_size, &mem, 0);
+		if (ret < 0)
+			return ret;
+	}
+	flags = st->rflags;
+	switch (op) {
+	case MSHV_X86_OP_MOV:
+		if (insn->flags & MSHV_X86_INSN_MEM_DEST) {
+			ret = mshv__x86_access(env, st, la, insn->mem_size, &src, 1);
+		} else {
+			mshv__x86_reg_set(st, insn->reg, size, high8, mem);
+			ret = 0;
+		}
+		break;
+	case MSHV_X86_OP_MOVZX:
+		mshv__x86_reg_set(st, insn->reg, size, 0, mem);
+		ret = 0;
+		break;
+	case MSHV_X86_OP_MOVSX:
+		mshv__x86_reg_set(st, insn->reg, size, 0, mshv__x86_sext(mem, insn->mem_size));
+		ret = 0;
+		break;
+	case MSHV_X86_OP_TEST:
+		mshv__x86_arith(MSHV_X86_OP_AND, size, mem, src, &flags);
+		ret = 0;
+		break;
+	case MSHV_X86_OP_XCHG:
+		ret = mshv__x86_access(env, st, la, size, &src, 1);
+		if (ret == 0)
+			mshv__x86_reg_set(st, insn->reg, size, high8, mem);
+		break;
+	case MSHV_X86_OP_CMPXCHG: {
+		__u64 acc = mshv__x86_reg_get(st, 0, size, 0);
+
+		mshv__x86_arith(MSHV_X86_OP_CMP, size, acc, mem, &flags);
+		/* the CPU always writes the destination: the old value back when they differ */
+		r = (flags & MSHV_X86_RFLAGS_ZF) ? src : mem;
+		ret = mshv__x86_access(env, st, la, size, &r, 1);
+		/*
+		 * The accumulator is loaded only when they differ (SDM, CMPXCHG's
+		 * operation): a 32-bit success leaves RAX's upper half alone.
+		 */
+		if (ret == 0 && !(flags & MSHV_X86_RFLAGS_ZF))
+			mshv__x86_reg_set(st, 0, size, 0, mem);
+		break;
+	}
+	case MSHV_X86_OP_BT:
+	case MSHV_X86_OP_BTS:
+	case MSHV_X86_OP_BTR:
+	case MSHV_X86_OP_BTC: {
+		__u64 bit = 1ull << (src & (8 * size - 1));
+
+		/* CF is the bit; ZF unaffected; OF SF AF PF undefined in the SDM: kept, as CPUs and QEMU keep them */
+		flags = (flags & ~MSHV_X86_RFLAGS_CF) | ((mem & bit) ? 1 : 0);
+		r = op == MSHV_X86_OP_BTS ? mem | bit : op == MSHV_X86_OP_BTR ? mem & ~bit : mem ^ bit;
+		ret = op == MSHV_X86_OP_BT ? 0 : mshv__x86_access(env, st, la, size, &r, 1);
+		break;
+	}
+	case MSHV_X86_OP_INC:
+	case MSHV_X86_OP_DEC:
+		r = mshv__x86_arith(op == MSHV_X86_OP_INC ? MSHV_X86_OP_ADD : MSHV_X86_OP_SUB, size, mem, 1, &flags);
+		flags = (flags & ~MSHV_X86_RFLAGS_CF) | (st->rflags & MSHV_X86_RFLAGS_CF); /* CF unaffected */
+		ret = mshv__x86_access(env, st, la, size, &r, 1);
+		break;
+	case MSHV_X86_OP_NOT:
+		r = ~mem;
+		ret = mshv__x86_access(env, st, la, size, &r, 1);
+		break;
+	case MSHV_X86_OP_NEG:
+		r = mshv__x86_arith(MSHV_X86_OP_SUB, size, 0, mem, &flags);
+		ret = mshv__x86_access(env, st, la, size, &r, 1);
+		break;
+	default: /* ADD..CMP */
+		if (insn->map == 1 && insn->opcode < 0x40 && (insn->opcode & 2)) { /* Gv, Ev: the register first */
+			r = mshv__x86_arith(op, size, mshv__x86_reg_get(st, insn->reg, size, high8), mem, &flags);
+			if (op != MSHV_X86_OP_CMP)
+				mshv__x86_reg_set(st, insn->reg, size, high8, r);
+			ret = 0;
+		} else {
+			r = mshv__x86_arith(op, size, mem, src, &flags);
+			ret = op == MSHV_X86_OP_CMP ? 0 : mshv__x86_access(env, st, la, size, &r, 1);
+		}
+		break;
+	}
+	if (ret < 0)
+		return ret;
+	st->rflags = flags;
+	mshv__x86_next_rip(st, insn);
+	return MSHV_X86_EMULATE_DONE;
+}
+
+/*
+ * mshv_x86_emulate - carry out decoded instruction insn on the registers
+ * in *st: its memory accesses through ops (guest RAM where ops->guest_ram
+ * gives a host address, else ops->mmio_read/mmio_write; linear addresses
+ * through st->known_* or ops->translate; INS/OUTS ports through
+ * ops->port_read/port_write), then the destination register, RFLAGS'
+ * arithmetic flags exactly as the CPU sets them, RSI/RDI/RCX by DF and the
+ * address size, and RIP. A REP form does at most st->rep_chunk iterations
+ * (0: MSHV_X86_REP_CHUNK). Issues nothing itself (the callbacks are the
+ * caller's); no segment limit, alignment or privilege check (the
+ * intercepted access passed them). Returns MSHV_X86_EMULATE_DONE (RIP
+ * past the instruction), MSHV_X86_EMULATE_AGAIN (a REP chunk done; RIP
+ * unchanged, RCX counts what is left), or -errno: -EINVAL (insn not a
+ * decoded instruction), -EOPNOTSUPP (a callback it needs is NULL), or a
+ * callback's error, *st unchanged but for a REP's finished iterations.
+ */
+MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struct mshv_x86_insn *insn,
+				 const struct mshv_x86_emulator_ops *ops, void *ctx)
+{
+	struct mshv__x86_env env;
+
+	if (!st || !insn || !ops)
+		return -EINVAL;
+	env.ops = ops;
+	env.ctx = ctx;
+	env.translate = ops->translate;
+	env.translate_ctx = ctx;
+	env.mode = insn->mode;
+	return mshv__x86_emulate(st, insn, &env);
+}
+
 
 /* ========================================================================
  * The x86_64 part of the ioctl layer
@@ -1991,6 +2430,225 @@ MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct h
 	return mshv_vcpu_set_gpr_and_rip(vcpu, 0, rax, rip, hv_status);
 }
 
+/* ---- emulating the intercepted instruction ------------------------------------ */
+
+/* ops->translate's stand-in: mshv_vcpu_translate_gva, a failed walk -EFAULT. */
+MSHV_INLINE int mshv__vcpu_translate_for_emulator(void *vcpu, __u64 gva, unsigned int write, __u64 *gpa)
+{
+	union hv_translate_gva_result res;
+	int ret;
+
+	ret = mshv_vcpu_translate_gva((struct mshv_vcpu *)vcpu, gva,
+				      write ? HV_TRANSLATE_GVA_VALIDATE_WRITE : HV_TRANSLATE_GVA_VALIDATE_READ, gpa, &res,
+				      NULL);
+	if (ret == 0 && res.result_code != HV_TRANSLATE_GVA_SUCCESS)
+		ret = -EFAULT;
+	return ret;
+}
+
+/*
+ * The VP's general registers and segment bases into *st (RIP and RFLAGS
+ * come from the intercept): from the valid register page, else one
+ * HVCALL_GET_VP_REGISTERS.
+ */
+MSHV_HOT_INLINE int mshv__vcpu_emulator_load(struct mshv_vcpu *vcpu, struct mshv_x86_emulator_state *st,
+					     __u16 *hv_status)
+{
+	struct hv_register_assoc regs[22];
+	unsigned int i;
+	int ret;
+
+	if (mshv_vcpu_reg_page_valid(vcpu)) {
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		memcpy(st->gpr, (const void *)vcpu->reg_page->gp_registers, sizeof(st->gpr));
+		for (i = 0; i < 6; i++)
+			st->segment_base[i] = vcpu->reg_page->segment_registers[i].base;
+		return 0;
+	}
+	memset(regs, 0, sizeof(regs));
+	for (i = 0; i < 16; i++)
+		regs[i].name = HV_X64_REGISTER_RAX + i;
+	for (i = 0; i < 6; i++)
+		regs[16 + i].name = HV_X64_REGISTER_ES + i;
+	ret = mshv_vcpu_get_registers(vcpu, regs, 22, hv_status);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < 16; i++)
+		st->gpr[i] = regs[i].value.reg64;
+	for (i = 0; i < 6; i++)
+		st->segment_base[i] = regs[16 + i].value.segment.base;
+	return 0;
+}
+
+/*
+ * Write back what the emulation changed (*st against *old): into the valid
+ * register page (dirty classes GENERAL, IP, FLAGS; no system call), else
+ * one HVCALL_SET_VP_REGISTERS of the changed registers.
+ */
+MSHV_HOT_INLINE int mshv__vcpu_emulator_store(struct mshv_vcpu *vcpu, const struct mshv_x86_emulator_state *st,
+					      const struct mshv_x86_emulator_state *old, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[18];
+	unsigned int i, n = 0;
+
+	if (mshv_vcpu_reg_page_valid(vcpu)) {
+		struct hv_vp_register_page *p = vcpu->reg_page;
+		__u32 dirty = 1u << HV_X64_REGISTER_CLASS_IP;
+
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		for (i = 0; i < 16; i++) {
+			if (st->gpr[i] != old->gpr[i]) {
+				p->gp_registers[i] = st->gpr[i];
+				dirty |= 1u << HV_X64_REGISTER_CLASS_GENERAL;
+			}
+		}
+		if (st->rflags != old->rflags) {
+			p->rflags = st->rflags;
+			dirty |= 1u << HV_X64_REGISTER_CLASS_FLAGS;
+		}
+		p->rip = st->rip;
+		p->dirty |= dirty;
+		return 0;
+	}
+	memset(regs, 0, sizeof(regs));
+	for (i = 0; i < 16; i++) {
+		if (st->gpr[i] != old->gpr[i]) {
+			regs[n].name = HV_X64_REGISTER_RAX + i;
+			regs[n++].value.reg64 = st->gpr[i];
+		}
+	}
+	if (st->rflags != old->rflags) {
+		regs[n].name = HV_X64_REGISTER_RFLAGS;
+		regs[n++].value.reg64 = st->rflags;
+	}
+	if (st->rip != old->rip) {
+		regs[n].name = HV_X64_REGISTER_RIP;
+		regs[n++].value.reg64 = st->rip;
+	}
+	if (n == 0) {
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		return 0;
+	}
+	return mshv_vcpu_set_registers(vcpu, regs, n, hv_status);
+}
+
+/* Decode, emulate, write back: the shared part of the two entry points. */
+MSHV_INLINE int mshv__vcpu_emulate(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
+				   const __u8 *bytes, unsigned int count, const struct mshv_x86_emulator_ops *ops, void *ctx,
+				   struct mshv_x86_emulator_state *st, struct mshv_x86_insn *insn, __u16 *hv_status)
+{
+	struct mshv_x86_emulator_state old;
+	struct mshv__x86_env env;
+	int ret, done;
+
+	ret = mshv_x86_decode(bytes, count, mshv_x86_mode_of(hdr), insn);
+	if (ret < 0)
+		return ret;
+	ret = mshv__vcpu_emulator_load(vcpu, st, hv_status);
+	if (ret < 0)
+		return ret;
+	st->rip = hdr->rip;
+	st->rflags = hdr->rflags;
+	old = *st;
+	env.ops = ops;
+	env.ctx = ctx;
+	env.translate = ops->translate ? ops->translate : mshv__vcpu_translate_for_emulator;
+	env.translate_ctx = ops->translate ? ctx : (void *)vcpu;
+	env.mode = insn->mode;
+	done = mshv__x86_emulate(st, insn, &env);
+	if (done < 0)
+		return done;
+	ret = mshv__vcpu_emulator_store(vcpu, st, &old, hv_status);
+	return ret < 0 ? ret : done;
+}
+
+/*
+ * mshv_vcpu_emulate_mmio - complete a memory intercept (HVMSG_UNMAPPED_GPA,
+ * HVMSG_GPA_INTERCEPT) by emulating its instruction: decode the message's
+ * instruction bytes (mshv_x86_decode, in the mode mshv_x86_mode_of gives),
+ * read the VP's registers, carry the instruction out (mshv_x86_emulate:
+ * the device through ops->mmio_read/mmio_write with the GPA, guest RAM
+ * through ops->guest_ram) and write back the registers it changed and RIP.
+ * The intercepted page's translation comes from the message; another page
+ * (a string instruction's other operand, an access crossing a page) goes
+ * through ops->translate, or mshv_vcpu_translate_gva when that is NULL.
+ * With the register page valid (after MSHV_RUN_VP) it reads and writes the
+ * registers there: a MOV, or any instruction on one page, issues no
+ * system call; otherwise one HVCALL_GET_VP_REGISTERS and one
+ * HVCALL_SET_VP_REGISTERS. insn (may be NULL) receives the decoded
+ * instruction, for the caller's log or its reason (insn->reject) when it
+ * was refused. Returns MSHV_X86_EMULATE_DONE, MSHV_X86_EMULATE_AGAIN (a
+ * REP chunk: run the VP, it comes back for the rest), or -errno: -EINVAL
+ * (not a memory intercept, ops NULL), the decoder's -ENODATA, -EILSEQ,
+ * -EOPNOTSUPP, -EOPNOTSUPP for a missing callback, -EFAULT (a guest page
+ * that does not translate), a callback's error, or the register calls'
+ * (hypercall errors as in Hypercall status). On an error the VP's
+ * registers are not changed.
+ */
+MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg,
+				       const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *insn,
+				       __u16 *hv_status)
+{
+	const struct hv_x64_memory_intercept_message *mem = msg ? mshv_msg_memory(msg) : NULL;
+	struct mshv_x86_emulator_state st;
+	struct mshv_x86_insn local;
+	unsigned int n;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (!mem || !ops)
+		return -EINVAL;
+	if (!insn)
+		insn = &local;
+	memset(&st, 0, sizeof(st));
+	n = mem->instruction_byte_count < 16 ? mem->instruction_byte_count : 16;
+	if (mem->memory_access_info.gva_valid) {
+		st.known_gva = mem->guest_virtual_address;
+		st.known_gpa = mem->guest_physical_address;
+		st.known_valid = 1;
+	}
+	return mshv__vcpu_emulate(vcpu, &mem->header, mem->instruction_bytes, n, ops, ctx, &st, insn, hv_status);
+}
+
+/*
+ * mshv_vcpu_emulate_string_io - complete a string port-IO intercept
+ * (HVMSG_X64_IO_PORT_INTERCEPT with access_info.string_op: INS, OUTS, with
+ * or without REP) by emulating its instruction from the message's bytes:
+ * ports through ops->port_read/port_write, guest memory through
+ * ops->guest_ram or the MMIO callbacks, each page translated by
+ * ops->translate or mshv_vcpu_translate_gva (one hypercall or ioctl per
+ * page). A REP form moves at most MSHV_X86_REP_CHUNK elements per call.
+ * Registers as mshv_vcpu_emulate_mmio. Returns MSHV_X86_EMULATE_DONE,
+ * MSHV_X86_EMULATE_AGAIN, or -errno: -EINVAL (not a string port-IO
+ * intercept, or bytes that are not INS/OUTS), and the errors of
+ * mshv_vcpu_emulate_mmio.
+ */
+MSHV_INLINE int mshv_vcpu_emulate_string_io(struct mshv_vcpu *vcpu, const struct hv_message *msg,
+					    const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *insn,
+					    __u16 *hv_status)
+{
+	const struct hv_x64_io_port_intercept_message *io = msg ? mshv_msg_io_port(msg) : NULL;
+	struct mshv_x86_emulator_state st;
+	struct mshv_x86_insn local;
+	unsigned int n;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	if (!io || !ops || !io->access_info.string_op)
+		return -EINVAL;
+	if (!insn)
+		insn = &local;
+	n = io->instruction_byte_count < 16 ? io->instruction_byte_count : 16;
+	ret = mshv_x86_decode(io->instruction_bytes, n, mshv_x86_mode_of(&io->header), insn);
+	if (ret >= 0 && insn->op != MSHV_X86_OP_INS && insn->op != MSHV_X86_OP_OUTS)
+		return -EINVAL;
+	memset(&st, 0, sizeof(st));
+	return mshv__vcpu_emulate(vcpu, &io->header, io->instruction_bytes, n, ops, ctx, &st, insn, hv_status);
+}
 
 #endif /* MSHV_IMPLEMENTATION */
 
