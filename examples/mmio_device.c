@@ -5,15 +5,12 @@
  * Guest physical 0x10000000 is not RAM: a guest access there stops the VP
  * with a memory intercept (HVMSG_UNMAPPED_GPA) that carries the guest
  * physical address and the instruction's bytes, but no instruction length
- * (the hypervisor reports 0; see mshv_vcpu_set_gpr_and_rip). The VMM
- * decodes the instruction itself (here: MOV between a 32- or 64-bit
- * register and memory, opcodes 0x8B and 0x89, with their prefixes, REX,
- * ModRM, SIB and displacement), emulates the access on its device and
- * completes it in place through the VP register page:
- *
- *   load  (MOV reg, [mmio]): mshv_vcpu_set_gpr_and_rip(reg = value, RIP + length)
- *   store (MOV [mmio], reg): the register's value from mshv_vcpu_get_regs,
- *                            then mshv_vcpu_set_rip(RIP + length)
+ * (the hypervisor reports 0). mshv_vcpu_emulate_mmio does the rest: it
+ * decodes the bytes (mshv_x86_decode), calls the device through the
+ * VMM's callbacks (mshv_x86_emulator_ops: mmio_read, mmio_write with the
+ * GPA, size and data), and writes the destination register, RFLAGS and
+ * RIP back through the VP register page, so each MMIO exit costs one
+ * system call, MSHV_RUN_VP.
  *
  * The device has three registers:
  *   0x0 COUNTER  32-bit, read-only: each read returns the number of reads so far
@@ -23,7 +20,9 @@
  * The guest, in 64-bit mode on identity-mapped 2 MiB pages, reads the
  * counter twice, stores the sum in SCRATCH, reads it back with a 64-bit
  * SIB load, stores and loads a 64-bit pattern through R9/R10, reads the
- * counter and ID through other encodings, then halts. The VMM prints each
+ * counter and ID through other encodings, sets SCRATCH's bit 0 with an OR
+ * on the register (a read and a write in one exit, as drivers do with
+ * HPET or APIC registers), reads the counter with MOVZX, then halts. The VMM prints each
  * access and checks the guest's registers against its device.
  *
  * Runs on /dev/mshv, or anywhere under tools/mshv-sim; exits 77 (skipped)
@@ -67,6 +66,8 @@ static const __u8 guest_code[] = {
 	0x44, 0x8b, 0x1c, 0x25, 0x00, 0x00, 0x00, 0x10,             /* mov 0x10000000, %r11d     COUNTER */
 	0x8b, 0x7b, 0x04,                                           /* mov 4(%rbx), %edi         ID */
 	0x67, 0x44, 0x8b, 0x03,                                     /* addr32 mov (%ebx), %r8d   COUNTER */
+	0x48, 0x83, 0x4b, 0x08, 0x01,                               /* orq $1, 8(%rbx)           SCRATCH */
+	0x44, 0x0f, 0xb7, 0x23,                                     /* movzwl (%rbx), %r12d      COUNTER */
 	0xf4,                                                       /* hlt */
 };
 
@@ -110,70 +111,13 @@ static void device_write(struct device *dev, __u64 offset, unsigned int size, __
 	/* COUNTER and ID are read-only: writes are dropped */
 }
 
-/* ---- the instruction decoder ---------------------------------------------- */
-
-/* A decoded MOV between a general register and memory. */
-struct mov_insn {
-	unsigned int length; /* bytes, prefixes included */
-	unsigned int reg;    /* 0-15: RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15 */
-	unsigned int size;   /* 4 or 8 bytes */
-	int store;           /* 1: MOV r/m, reg (0x89); 0: MOV reg, r/m (0x8B) */
-};
-
-/*
- * Decode MOV r32/r64 <-> memory (0x8B, 0x89) from b[0..n) in 64-bit
- * (long64) or 32-bit code. Prefixes: segment overrides, address size
- * (64-bit code only: 32-bit addressing has the same ModRM forms), REX in
- * 64-bit code. Returns 0, or -1 for anything else (8- or 16-bit operands,
- * 16-bit addressing, other opcodes, a register operand, too few bytes).
- */
-static int decode_mov(const __u8 *b, unsigned int n, int long64, struct mov_insn *d)
-{
-	unsigned int i = 0, rex = 0, mod, rm, base;
-
-	for (; i < n; i++) {
-		if (b[i] == 0x26 || b[i] == 0x2e || b[i] == 0x36 || b[i] == 0x3e || b[i] == 0x64 || b[i] == 0x65)
-			continue; /* segment override: the GPA already says where */
-		if (b[i] == 0x67 && long64)
-			continue; /* 32-bit addressing in 64-bit code */
-		break;
-	}
-	if (i < n && long64 && (b[i] & 0xf0) == 0x40)
-		rex = b[i++]; /* REX must come last, right before the opcode */
-	if (i + 2 > n || (b[i] != 0x8b && b[i] != 0x89))
-		return -1;
-	d->store = b[i++] == 0x89;
-	mod = b[i] >> 6;
-	rm = b[i] & 7;
-	d->reg = ((b[i] >> 3) & 7) | (rex & 0x4 ? 8 : 0); /* REX.R */
-	d->size = rex & 0x8 ? 8 : 4;                     /* REX.W */
-	i++;
-	if (mod == 3)
-		return -1; /* register to register: no memory access */
-	if (rm == 4) { /* SIB byte */
-		if (i >= n)
-			return -1;
-		base = b[i++] & 7;
-		if (mod == 0 && base == 5)
-			i += 4; /* no base: disp32 */
-	} else if (mod == 0 && rm == 5) {
-		i += 4; /* disp32 (RIP-relative in 64-bit code) */
-	}
-	if (mod == 1)
-		i += 1;
-	else if (mod == 2)
-		i += 4;
-	if (i > n)
-		return -1;
-	d->length = i;
-	return 0;
-}
-
 /* ---- the run loop ------------------------------------------------------------ */
 
+/* One MMIO exit: the instruction and the device access it made. */
 struct access {
-	__u64 gpa, value;
-	struct mov_insn insn;
+	__u64 gpa, value, loaded; /* loaded: what a read-modify-write read */
+	int load, store;
+	struct mshv_x86_insn insn;
 	__u8 bytes[16];
 };
 
@@ -182,31 +126,57 @@ struct mmio_log {
 	unsigned int count;
 	__u32 unexpected; /* the message that stopped the loop, if not HLT */
 	__u64 bad_gpa;
+	struct device *dev;
 };
 
-/* A general register's value by its encoding number, from the register set. */
-static __u64 gpr_value(const struct mshv_standard_registers *r, unsigned int reg)
+/* The emulator's callbacks: the device's registers, at the GPA the guest used. */
+static int mmio_read(void *ctx, __u64 gpa, unsigned int size, void *data)
 {
-	const __u64 v[16] = { r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
-			      r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15 };
+	struct mmio_log *log = ctx;
+	struct access *a = &log->accesses[log->count];
+	__u64 v;
 
-	return v[reg & 15];
+	if (gpa < MMIO_BASE || gpa + size > MMIO_BASE + MMIO_SIZE)
+		return -EFAULT;
+	v = device_read(log->dev, gpa - MMIO_BASE, size);
+	memcpy(data, &v, size); /* little-endian: the low bytes */
+	a->gpa = gpa;
+	a->value = a->loaded = v & (size == 8 ? ~0ull : (1ull << (8 * size)) - 1);
+	a->load = 1;
+	return 0;
 }
+
+static int mmio_write(void *ctx, __u64 gpa, unsigned int size, const void *data)
+{
+	struct mmio_log *log = ctx;
+	struct access *a = &log->accesses[log->count];
+	__u64 v = 0;
+
+	if (gpa < MMIO_BASE || gpa + size > MMIO_BASE + MMIO_SIZE)
+		return -EFAULT;
+	memcpy(&v, data, size);
+	device_write(log->dev, gpa - MMIO_BASE, size, v);
+	a->gpa = gpa;
+	a->value = v;
+	a->store = 1;
+	return 0;
+}
+
+static const struct mshv_x86_emulator_ops device_ops = { mmio_read, mmio_write, NULL, NULL, NULL, NULL };
 
 /*
  * Run until HLT, emulating the device. Every intercept costs one system
- * call (MSHV_RUN_VP): the register reads and the completions go through
- * the VP register page.
+ * call (MSHV_RUN_VP): mshv_vcpu_emulate_mmio reads and writes the
+ * registers through the VP register page.
  */
-static int run_loop(struct mshv_vcpu *vcpu, struct device *dev, struct mmio_log *log)
+static int run_loop(struct mshv_vcpu *vcpu, struct mmio_log *log)
 {
 	struct hv_message msg;
 	const struct hv_x64_memory_intercept_message *mem;
-	const __u8 *bytes;
-	struct mshv_standard_registers regs;
 	struct access *a;
+	const __u8 *bytes;
 	unsigned int n;
-	int ret, long64;
+	int ret;
 
 	for (;;) {
 		ret = mshv_vcpu_run(vcpu, &msg);
@@ -218,35 +188,17 @@ static int run_loop(struct mshv_vcpu *vcpu, struct device *dev, struct mmio_log 
 			return 0;
 		mem = mshv_msg_memory(&msg);
 		log->unexpected = msg.header.message_type;
-		if (!mem || mem->guest_physical_address < MMIO_BASE ||
-		    mem->guest_physical_address >= MMIO_BASE + MMIO_SIZE || log->count == 16)
+		if (!mem || log->count == 16)
 			return -EPROTO;
 		log->bad_gpa = mem->guest_physical_address;
 		a = &log->accesses[log->count];
-		a->gpa = mem->guest_physical_address;
+		memset(a, 0, sizeof(*a));
 		n = mshv_msg_instruction_bytes(&msg, &bytes);
-		memset(a->bytes, 0, sizeof(a->bytes));
 		memcpy(a->bytes, bytes, n);
-		long64 = mem->header.execution_state.efer_lma && mem->header.cs_segment._long;
-		if (decode_mov(bytes, n, long64, &a->insn) < 0)
-			return -EPROTO;
-		if (a->insn.store != (mem->header.intercept_access_type == HV_INTERCEPT_ACCESS_WRITE))
-			return -EPROTO; /* the instruction is not the access the hypervisor saw */
-		if (a->insn.store) {
-			ret = mshv_vcpu_get_regs(vcpu, &regs, NULL);
-			if (ret < 0)
-				return ret;
-			a->value = gpr_value(&regs, a->insn.reg);
-			if (a->insn.size == 4)
-				a->value &= 0xffffffffull;
-			device_write(dev, a->gpa - MMIO_BASE, a->insn.size, a->value);
-			ret = mshv_vcpu_set_rip(vcpu, mem->header.rip + a->insn.length, NULL);
-		} else {
-			/* a 32-bit load zero-extends into the 64-bit register, as the CPU does */
-			a->value = device_read(dev, a->gpa - MMIO_BASE, a->insn.size);
-			ret = mshv_vcpu_set_gpr_and_rip(vcpu, a->insn.reg, a->value, mem->header.rip + a->insn.length,
-							NULL);
-		}
+		/* decode, call the device, write back the registers and RIP */
+		ret = mshv_vcpu_emulate_mmio(vcpu, &msg, &device_ops, log, &a->insn, NULL);
+		if (ret == -EFAULT || a->insn.reject)
+			return -EPROTO; /* not the device's page, or an instruction it cannot emulate */
 		if (ret < 0)
 			return ret;
 		log->count++;
@@ -304,7 +256,7 @@ static int enter_long_mode(struct mshv_vcpu *vcpu, __u16 *status)
 	if ((ret = mshv_vcpu_get_regs(vcpu, &r, status)) < 0)
 		return ret;
 	/* garbage in the registers the guest loads, to show the zero extension */
-	r.rax = r.rcx = r.rdx = r.rdi = r.r8 = r.r10 = r.r11 = 0xdeadbeefdeadbeefull;
+	r.rax = r.rcx = r.rdx = r.rdi = r.r8 = r.r10 = r.r11 = r.r12 = 0xdeadbeefdeadbeefull;
 	r.rip = CODE_GPA;
 	r.rflags = 0x2;
 	return mshv_vcpu_set_regs(vcpu, &r, status);
@@ -320,6 +272,21 @@ static const char *reg_name(unsigned int reg, unsigned int size)
 	return size == 8 ? names64[reg & 15] : names32[reg & 15];
 }
 
+static const char *op_name(unsigned int op)
+{
+	switch (op) {
+	case MSHV_X86_OP_OR:
+		return "or";
+	case MSHV_X86_OP_AND:
+		return "and";
+	case MSHV_X86_OP_ADD:
+		return "add";
+	case MSHV_X86_OP_XCHG:
+		return "xchg";
+	}
+	return "rmw";
+}
+
 static void print_access(const struct access *a)
 {
 	char hex[3 * 16 + 1] = "";
@@ -327,13 +294,17 @@ static void print_access(const struct access *a)
 
 	for (i = 0; i < a->insn.length && i < 16; i++)
 		pos += (unsigned int)sprintf(hex + pos, "%s%02x", i ? " " : "", a->bytes[i]);
-	if (a->insn.store)
+	if (a->load && a->store)
+		printf("%-5s %-7s 0x%llx: 0x%llx -> 0x%llx  [%s] (%u bytes)\n", op_name(a->insn.op),
+		       device_reg_name(a->gpa - MMIO_BASE), (unsigned long long)a->gpa, (unsigned long long)a->loaded,
+		       (unsigned long long)a->value, hex, a->insn.length);
+	else if (a->store)
 		printf("store %-7s 0x%llx <- %-4s = 0x%llx  [%s] (%u bytes)\n", device_reg_name(a->gpa - MMIO_BASE),
-		       (unsigned long long)a->gpa, reg_name(a->insn.reg, a->insn.size), (unsigned long long)a->value,
+		       (unsigned long long)a->gpa, reg_name(a->insn.reg, a->insn.operand_size), (unsigned long long)a->value,
 		       hex, a->insn.length);
 	else
 		printf("load  %-7s 0x%llx -> %-4s = 0x%llx  [%s] (%u bytes)\n", device_reg_name(a->gpa - MMIO_BASE),
-		       (unsigned long long)a->gpa, reg_name(a->insn.reg, a->insn.size), (unsigned long long)a->value,
+		       (unsigned long long)a->gpa, reg_name(a->insn.reg, a->insn.operand_size), (unsigned long long)a->value,
 		       hex, a->insn.length);
 }
 
@@ -400,7 +371,8 @@ int main(void)
 
 	memset(&dev, 0, sizeof(dev));
 	memset(&log, 0, sizeof(log));
-	ret = run_loop(&vcpu, &dev, &log);
+	log.dev = &dev;
+	ret = run_loop(&vcpu, &log);
 	for (i = 0; i < log.count; i++)
 		print_access(&log.accesses[i]);
 	if (ret == -EPROTO) {
@@ -418,15 +390,16 @@ int main(void)
 		fail("get regs", ret, status);
 		goto out;
 	}
-	printf("after HLT: rax 0x%llx rcx 0x%llx rdx 0x%llx r10 0x%llx r11 0x%llx rdi 0x%llx r8 0x%llx\n",
+	printf("after HLT: rax 0x%llx rcx 0x%llx rdx 0x%llx r10 0x%llx r11 0x%llx rdi 0x%llx r8 0x%llx r12 0x%llx\n",
 	       (unsigned long long)r.rax, (unsigned long long)r.rcx, (unsigned long long)r.rdx,
 	       (unsigned long long)r.r10, (unsigned long long)r.r11, (unsigned long long)r.rdi,
-	       (unsigned long long)r.r8);
+	       (unsigned long long)r.r8, (unsigned long long)r.r12);
 	printf("device: %u reads of COUNTER, SCRATCH 0x%llx, %u MMIO exits\n", (unsigned)dev.counter,
 	       (unsigned long long)dev.scratch, log.count);
 	/* what the guest holds must be what the device gave it */
-	if (log.count != 9 || dev.counter != 4 || r.rcx != 2 || r.rax != 1 + 2 || r.rdx != 1 + 2 ||
-	    r.r10 != PATTERN || dev.scratch != PATTERN || r.r11 != 3 || r.rdi != DEVICE_ID || r.r8 != 4) {
+	if (log.count != 11 || dev.counter != 5 || r.rcx != 2 || r.rax != 1 + 2 || r.rdx != 1 + 2 ||
+	    r.r10 != PATTERN || dev.scratch != (PATTERN | 1) || r.r11 != 3 || r.rdi != DEVICE_ID || r.r8 != 4 ||
+	    r.r12 != 5) {
 		fprintf(stderr, "mmio_device: the guest's registers disagree with the device\n");
 		goto out;
 	}
