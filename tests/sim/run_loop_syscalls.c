@@ -12,6 +12,9 @@
  *   HLT   hlt                    mshv_vcpu_set_rip (back to the HLT)
  *   MMIO  mov (%bx),%eax (load)  decoded from the message's instruction
  *                                bytes, mshv_vcpu_set_gpr_and_rip
+ *   EMU   the same load, and a   mshv_vcpu_emulate_mmio (the x86 emulator:
+ *         store mov %edi,4(%bx)  decode, device callbacks, registers and
+ *         in turn                RIP through the register page)
  *
  * and counts the calls the library makes: this executable defines ioctl,
  * mmap, mmap64, munmap, open, open64 and close itself (the library is
@@ -202,6 +205,7 @@ static unsigned long total(const struct counts *c)
 #define IN_CODE 0x1100
 #define HLT_CODE 0x1200
 #define MMIO_CODE 0x1300
+#define EMU_CODE 0x1400
 
 static const __u8 out_code[] = {
 	0xee,       /* 1: out %al, (%dx) */
@@ -220,6 +224,44 @@ static const __u8 mmio_code[] = {
 	0x66, 0x01, 0xc7, /* add %eax, %edi */
 	0xeb, 0xf8,       /* jmp 1b */
 };
+
+static const __u8 emu_code[] = {
+	0x66, 0x8b, 0x07,       /* 1: mov (%bx), %eax */
+	0x66, 0x01, 0xc7,       /* add %eax, %edi */
+	0x66, 0x89, 0x7f, 0x04, /* mov %edi, 4(%bx) */
+	0xeb, 0xf4,             /* jmp 1b */
+};
+
+/* The emulator's device: loads return the next value, stores are kept. */
+struct emu_device {
+	__u32 next, stored;
+	unsigned long loads, stores;
+};
+
+static int emu_read(void *ctx, __u64 gpa, unsigned int size, void *data)
+{
+	struct emu_device *dev = ctx;
+
+	if (gpa != MMIO_GPA || size != 4)
+		return -EFAULT;
+	memcpy(data, &dev->next, 4);
+	dev->loads++;
+	return 0;
+}
+
+static int emu_write(void *ctx, __u64 gpa, unsigned int size, const void *data)
+{
+	struct emu_device *dev = ctx;
+
+	if (gpa != MMIO_GPA + 4 || size != 4)
+		return -EFAULT;
+	memcpy(&dev->stored, data, 4);
+	dev->stores++;
+	return 0;
+}
+
+static const struct mshv_x86_emulator_ops emu_ops = { emu_read, emu_write, NULL, NULL, NULL, NULL };
+static struct emu_device emu_dev;
 
 /*
  * Length and destination register of MOV r16/r32, r/m (0x8B) in 16-bit
@@ -261,9 +303,9 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-enum kind { OUT, IN, HLT, MMIO, KINDS };
-static const char *const kind_names[KINDS] = { "OUT", "IN", "HLT", "MMIO" };
-static const __u64 kind_rip[KINDS] = { OUT_CODE, IN_CODE, HLT_CODE, MMIO_CODE };
+enum kind { OUT, IN, HLT, MMIO, EMU, KINDS };
+static const char *const kind_names[KINDS] = { "OUT", "IN", "HLT", "MMIO", "EMU" };
+static const __u64 kind_rip[KINDS] = { OUT_CODE, IN_CODE, HLT_CODE, MMIO_CODE, EMU_CODE };
 
 /*
  * The canonical loop: run, look at the message, complete in place.
@@ -317,6 +359,16 @@ static long run_loop(struct mshv_vcpu *vcpu, enum kind kind, long n, __u32 *sum)
 			/* a 32-bit load: the upper half of RAX is zeroed */
 			ret = mshv_vcpu_set_gpr_and_rip(vcpu, reg, value, mem->header.rip + len, NULL);
 			*sum += value;
+			break;
+		}
+		case EMU: {
+			/* loads and stores in turn; the device hands out a new value per load */
+			if (!mshv_msg_memory(&msg))
+				goto unexpected;
+			emu_dev.next = (__u32)i * 40503u + 7;
+			ret = mshv_vcpu_emulate_mmio(vcpu, &msg, &emu_ops, &emu_dev, NULL, NULL);
+			if (mshv_msg_memory(&msg)->header.intercept_access_type == HV_INTERCEPT_ACCESS_READ)
+				*sum += emu_dev.next;
 			break;
 		}
 		default:
@@ -376,6 +428,7 @@ int main(int argc, char **argv)
 	memcpy(ram + IN_CODE, in_code, sizeof(in_code));
 	memcpy(ram + HLT_CODE, hlt_code, sizeof(hlt_code));
 	memcpy(ram + MMIO_CODE, mmio_code, sizeof(mmio_code));
+	memcpy(ram + EMU_CODE, emu_code, sizeof(emu_code));
 
 	CHECK_RET(mshv_system_create_vm(&sys, &vm, NULL), 0);
 	CHECK_RET(mshv_vm_initialize(&vm), 0);
@@ -412,6 +465,7 @@ int main(int argc, char **argv)
 		}
 		/* the measured run starts afresh: accumulators 0, at the snippet's first instruction */
 		sum = 0;
+		memset(&emu_dev, 0, sizeof(emu_dev));
 		CHECK_RET(start_at(&vcpu, (enum kind)k), 0);
 		before = calls;
 		t0 = now();
@@ -436,15 +490,19 @@ int main(int argc, char **argv)
 		CHECK(total(&d) == (unsigned long)n);
 		/* the completions reached the guest: one more run, and it has added the last value too */
 		CHECK_RET(mshv_vcpu_run(&vcpu, &msg), 0);
-		CHECK(msg.header.message_type == (k == MMIO ? HVMSG_UNMAPPED_GPA
+		CHECK(msg.header.message_type == (k == MMIO || k == EMU ? HVMSG_UNMAPPED_GPA
 				     : k == HLT ? HVMSG_X64_HALT : HVMSG_X64_IO_PORT_INTERCEPT));
 		CHECK(mshv_vcpu_reg_page_valid(&vcpu));
 		memset(&regs, 0, sizeof(regs));
 		CHECK_RET(mshv_vcpu_get_regs(&vcpu, &regs, NULL), 0);
 		if (k == IN)
 			CHECK((__u32)regs.rsi == sum);
-		if (k == MMIO)
+		if (k == MMIO || k == EMU)
 			CHECK((__u32)regs.rdi == sum);
+		if (k == EMU) { /* loads and stores in turn; a store after the last load wrote the sum */
+			CHECK(emu_dev.loads == (unsigned long)(n + 1) / 2 && emu_dev.stores == (unsigned long)n / 2);
+			CHECK(n % 2 || emu_dev.stored == sum);
+		}
 	}
 
 	/*
@@ -467,6 +525,33 @@ int main(int argc, char **argv)
 		printf("control, OUT without the register page: %ld intercepts, %lu ioctl (%lu MSHV_RUN_VP)\n", n,
 		       d.ioctl, d.run_vp);
 		CHECK(n == 1000 && d.run_vp == 1000 && d.ioctl == 2000);
+	}
+	/*
+	 * ... and the emulator's fallback: without the register page each MMIO
+	 * exit reads the registers (one get-registers hypercall) and writes
+	 * back what changed (one set-registers hypercall); the guest still
+	 * sees every value.
+	 */
+	{
+		struct hv_vp_register_page *page = vcpu.reg_page;
+		__u32 sum = 0;
+		long n;
+
+		CHECK_RET(start_at(&vcpu, EMU), 0);
+		memset(&emu_dev, 0, sizeof(emu_dev));
+		vcpu.reg_page = NULL;
+		before = calls;
+		n = run_loop(&vcpu, EMU, 1000, &sum);
+		d.ioctl = calls.ioctl - before.ioctl;
+		d.run_vp = calls.run_vp - before.run_vp;
+		printf("control, EMU without the register page: %ld intercepts, %lu ioctl (%lu MSHV_RUN_VP)\n", n,
+		       d.ioctl, d.run_vp);
+		CHECK(n == 1000 && d.run_vp == 1000 && d.ioctl == 3000);
+		CHECK(emu_dev.loads == 500 && emu_dev.stores == 500 && emu_dev.stored == sum);
+		memset(&regs, 0, sizeof(regs));
+		CHECK_RET(mshv_vcpu_get_regs(&vcpu, &regs, NULL), 0);
+		CHECK((__u32)regs.rdi == sum && regs.rip == EMU_CODE + 10); /* past the last store, at the jmp */
+		vcpu.reg_page = page;
 	}
 
 	CHECK_RET(mshv_vcpu_close(&vcpu), 0);
