@@ -872,10 +872,13 @@ struct mshv__x86_env {
 	int (*translate)(void *ctx, __u64 gva, unsigned int write, __u64 *gpa);
 	void *translate_ctx;
 	unsigned int mode;
+	/* the last page translated for reading [0] and for writing [1]: a REP costs one translation a page */
+	__u64 cached_gva[2], cached_gpa[2];
+	unsigned int cached[2];
 };
 
 /* Access [la, la + size) (size <= 8), page by page: guest RAM by memcpy, else MMIO. */
-MSHV_INLINE int mshv__x86_access(const struct mshv__x86_env *env, const struct mshv_x86_emulator_state *st, __u64 la,
+MSHV_INLINE int mshv__x86_access(struct mshv__x86_env *env, const struct mshv_x86_emulator_state *st, __u64 la,
 				 unsigned int size, __u64 *value, unsigned int write)
 {
 	__u8 buf[8];
@@ -884,6 +887,7 @@ MSHV_INLINE int mshv__x86_access(const struct mshv__x86_env *env, const struct m
 
 	if (size > 8)
 		return -EINVAL;
+	write = !!write;
 	if (write)
 		mshv__x86_copy(buf, value, 8); /* little-endian host: the low bytes first */
 	else
@@ -902,12 +906,17 @@ MSHV_INLINE int mshv__x86_access(const struct mshv__x86_env *env, const struct m
 			n = 8 - done;
 		if (st->known_valid && (va >> 12) == (st->known_gva >> 12)) {
 			gpa = (st->known_gpa & ~0xfffull) | (va & 0xfff);
+		} else if (env->cached[write] && (va >> 12) == (env->cached_gva[write] >> 12)) {
+			gpa = (env->cached_gpa[write] & ~0xfffull) | (va & 0xfff);
 		} else {
 			if (!env->translate)
 				return -EOPNOTSUPP;
 			ret = env->translate(env->translate_ctx, va, write, &gpa);
 			if (ret < 0)
 				return ret;
+			env->cached_gva[write] = va;
+			env->cached_gpa[write] = gpa;
+			env->cached[write] = 1;
 		}
 		host = env->ops->guest_ram ? env->ops->guest_ram(env->ctx, gpa, n) : NULL;
 		if (host) {
@@ -1013,7 +1022,7 @@ MSHV_INLINE __u64 mshv__x86_arith(unsigned int op, unsigned int size, __u64 a, _
 }
 
 /* One iteration of a string instruction; *stop: a REPE/REPNE condition ended it. */
-MSHV_INLINE int mshv__x86_string_step(const struct mshv__x86_env *env, struct mshv_x86_emulator_state *st,
+MSHV_INLINE int mshv__x86_string_step(struct mshv__x86_env *env, struct mshv_x86_emulator_state *st,
 				      const struct mshv_x86_insn *insn, int *stop)
 {
 	unsigned int size = insn->operand_size, as = insn->address_size, op = insn->op;
@@ -1092,7 +1101,7 @@ MSHV_INLINE void mshv__x86_next_rip(struct mshv_x86_emulator_state *st, const st
 
 /* mshv_x86_emulate with the translation the caller picks. */
 MSHV_INLINE int mshv__x86_emulate(struct mshv_x86_emulator_state *st, const struct mshv_x86_insn *insn,
-				  const struct mshv__x86_env *env)
+				  struct mshv__x86_env *env)
 {
 	unsigned int size = insn->operand_size, op = insn->op, high8 = !!(insn->flags & MSHV_X86_INSN_HIGH8);
 	__u64 ea, la, mem = 0, src, r, flags;
@@ -1251,6 +1260,7 @@ MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struc
 
 	if (!st || !insn || !ops)
 		return -EINVAL;
+	mshv__x86_zero(&env, (unsigned int)sizeof(env));
 	env.ops = ops;
 	env.ctx = ctx;
 	env.translate = ops->translate;
@@ -2553,6 +2563,7 @@ MSHV_INLINE int mshv__vcpu_emulate(struct mshv_vcpu *vcpu, const struct hv_x64_i
 	st->rip = hdr->rip;
 	st->rflags = hdr->rflags;
 	old = *st;
+	mshv__x86_zero(&env, (unsigned int)sizeof(env));
 	env.ops = ops;
 	env.ctx = ctx;
 	env.translate = ops->translate ? ops->translate : mshv__vcpu_translate_for_emulator;
