@@ -437,6 +437,23 @@ MSHV_INLINE void mshv__x86_zero(void *dst, unsigned int n)
 		*d++ = 0;
 }
 
+/*
+ * n (0-8) little-endian bytes at bytes[*i], not at or past lim, into *v;
+ * *i moves past them. 0, or why not (MSHV_X86_REJECT_TRUNCATED, _TOO_LONG).
+ */
+MSHV_INLINE unsigned int mshv__x86_fetch(const __u8 *bytes, unsigned int lim, unsigned int *i, unsigned int n, __u64 *v)
+{
+	unsigned int k;
+
+	*v = 0;
+	for (k = 0; k < n; k++) {
+		if (*i >= lim)
+			return *i >= 15 ? MSHV_X86_REJECT_TOO_LONG : MSHV_X86_REJECT_TRUNCATED;
+		*v |= (__u64)bytes[(*i)++] << (8 * k);
+	}
+	return 0;
+}
+
 /* The decoder's refusal: insn->reject = why, the matching -errno. */
 MSHV_INLINE int mshv__x86_reject(struct mshv_x86_insn *insn, unsigned int why)
 {
@@ -498,7 +515,8 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
 {
 	unsigned int i = 0, b, opsize, adsize, osz16 = 0, adsz = 0, rep = 0, seg = MSHV_X86_REG_NONE, mod, rm, regf;
 	unsigned int imm_size = 0, lock = 0, rex = 0, byte_op, lim = count < 15 ? count : 15, rep_both = 0;
-	__u64 imm_sext = 0;
+	unsigned int dsz_taken = 0, why;
+	__u64 imm_sext = 0, v;
 
 	mshv__x86_zero(insn, (unsigned int)sizeof(*insn));
 	insn->base = insn->index = MSHV_X86_REG_NONE;
@@ -590,19 +608,14 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
 			byte_op = !(b & 1);
 			insn->flags = MSHV_X86_INSN_MEM_SRC; /* the op from ModRM.reg */
 		} else if (b >= 0xa0 && b <= 0xa3) { /* MOV AL/rAX <-> moffs */
-			unsigned int k;
-
 			insn->op = MSHV_X86_OP_MOV;
 			byte_op = !(b & 1);
 			insn->flags = (b & 2) ? MSHV_X86_INSN_MEM_DEST : MSHV_X86_INSN_MEM_SRC | MSHV_X86_INSN_REG_DEST;
 			if (lock)
 				return mshv__x86_reject(insn, MSHV_X86_REJECT_UNDEFINED);
-			for (k = 0; k < adsize; k++) {
-				unsigned int v;
-
-				MSHV__X86_NEXT(v);
-				insn->disp |= (__s64)((__u64)v << (8 * k));
-			}
+			if ((why = mshv__x86_fetch(bytes, lim, &i, adsize, &v)) != 0)
+				return mshv__x86_reject(insn, why);
+			insn->disp = (__s64)v; /* zero-extended: an offset, not a displacement */
 			insn->operand_size = insn->mem_size = (__u8)(byte_op ? 1 : opsize);
 			insn->reg = 0;
 			insn->segment = (__u8)(seg == MSHV_X86_REG_NONE ? MSHV_X86_SEG_DS : seg);
@@ -709,7 +722,7 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
 		static const __u8 base16[8] = { 3, 3, 5, 5, 6, 7, 5, 3 };   /* BX BX BP BP SI DI BP BX */
 		static const __u8 index16[8] = { 6, 7, 6, 7, MSHV_X86_REG_NONE, MSHV_X86_REG_NONE, MSHV_X86_REG_NONE,
 						 MSHV_X86_REG_NONE };                       /* SI DI SI DI */
-		unsigned int dsz = mod == 1 ? 1 : mod == 2 ? 2 : 0, k;
+		unsigned int dsz = mod == 1 ? 1 : mod == 2 ? 2 : 0;
 
 		if (mod == 0 && rm == 6) {
 			dsz = 2; /* disp16, no base */
@@ -718,17 +731,11 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
 			insn->index = index16[rm];
 			insn->scale = 1;
 		}
-		for (k = 0; k < dsz; k++) {
-			unsigned int v;
-
-			MSHV__X86_NEXT(v);
-			insn->disp |= (__s64)((__u64)v << (8 * k));
-		}
-		insn->disp = (__s64)mshv__x86_sext((__u64)insn->disp, dsz ? dsz : 1);
+		dsz_taken = dsz;
 		if (seg == MSHV_X86_REG_NONE)
 			seg = insn->base == 5 ? MSHV_X86_SEG_SS : MSHV_X86_SEG_DS;
 	} else {
-		unsigned int dsz = mod == 1 ? 1 : mod == 2 ? 4 : 0, k, base_low = rm;
+		unsigned int dsz = mod == 1 ? 1 : mod == 2 ? 4 : 0, base_low = rm;
 
 		if (rm == 4) {
 			unsigned int sib, idx;
@@ -750,32 +757,20 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
 		} else {
 			insn->base = (__u8)(rm | ((rex & 1) << 3));
 		}
-		for (k = 0; k < dsz; k++) {
-			unsigned int v;
-
-			MSHV__X86_NEXT(v);
-			insn->disp |= (__s64)((__u64)v << (8 * k));
-		}
-		insn->disp = (__s64)mshv__x86_sext((__u64)insn->disp, dsz ? dsz : 1);
+		dsz_taken = dsz;
 		if (seg == MSHV_X86_REG_NONE)
 			seg = (insn->base != MSHV_X86_REG_NONE && (base_low == 4 || base_low == 5) && mode != MSHV_X86_MODE_64)
 				      ? MSHV_X86_SEG_SS
 				      : MSHV_X86_SEG_DS;
 	}
 	insn->segment = (__u8)seg;
-
-	if (imm_size) {
-		unsigned int k;
-		__u64 v = 0;
-
-		for (k = 0; k < imm_size; k++) {
-			unsigned int x;
-
-			MSHV__X86_NEXT(x);
-			v |= (__u64)x << (8 * k);
-		}
-		insn->imm = imm_sext ? mshv__x86_sext(v, imm_size) : v;
-	}
+	/* the displacement, sign-extended, then the immediate */
+	if ((why = mshv__x86_fetch(bytes, lim, &i, dsz_taken, &v)) != 0)
+		return mshv__x86_reject(insn, why);
+	insn->disp = (__s64)mshv__x86_sext(v, dsz_taken ? dsz_taken : 1);
+	if ((why = mshv__x86_fetch(bytes, lim, &i, imm_size, &v)) != 0)
+		return mshv__x86_reject(insn, why);
+	insn->imm = imm_sext ? mshv__x86_sext(v, imm_size ? imm_size : 1) : v;
 #undef MSHV__X86_NEXT
 	insn->operand_size = (__u8)(byte_op ? 1 : opsize);
 	insn->mem_size = insn->operand_size;
@@ -2545,18 +2540,24 @@ MSHV_HOT_INLINE int mshv__vcpu_emulator_store(struct mshv_vcpu *vcpu, const stru
 	return mshv_vcpu_set_registers(vcpu, regs, n, hv_status);
 }
 
-/* Decode, emulate, write back: the shared part of the two entry points. */
+/*
+ * Decode, emulate, write back: the shared part of the two entry points
+ * (string_io: only INS and OUTS are the intercepted instruction).
+ */
 MSHV_INLINE int mshv__vcpu_emulate(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
 				   const __u8 *bytes, unsigned int count, const struct mshv_x86_emulator_ops *ops, void *ctx,
-				   struct mshv_x86_emulator_state *st, struct mshv_x86_insn *insn, __u16 *hv_status)
+				   struct mshv_x86_emulator_state *st, struct mshv_x86_insn *insn, int string_io,
+				   __u16 *hv_status)
 {
 	struct mshv_x86_emulator_state old;
 	struct mshv__x86_env env;
 	int ret, done;
 
-	ret = mshv_x86_decode(bytes, count, mshv_x86_mode_of(hdr), insn);
+	ret = mshv_x86_decode(bytes, count < 16 ? count : 16, mshv_x86_mode_of(hdr), insn);
 	if (ret < 0)
 		return ret;
+	if (string_io && insn->op != MSHV_X86_OP_INS && insn->op != MSHV_X86_OP_OUTS)
+		return -EINVAL;
 	ret = mshv__vcpu_emulator_load(vcpu, st, hv_status);
 	if (ret < 0)
 		return ret;
@@ -2606,22 +2607,19 @@ MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_m
 	const struct hv_x64_memory_intercept_message *mem = msg ? mshv_msg_memory(msg) : NULL;
 	struct mshv_x86_emulator_state st;
 	struct mshv_x86_insn local;
-	unsigned int n;
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
 	if (!mem || !ops)
 		return -EINVAL;
-	if (!insn)
-		insn = &local;
 	memset(&st, 0, sizeof(st));
-	n = mem->instruction_byte_count < 16 ? mem->instruction_byte_count : 16;
 	if (mem->memory_access_info.gva_valid) {
 		st.known_gva = mem->guest_virtual_address;
 		st.known_gpa = mem->guest_physical_address;
 		st.known_valid = 1;
 	}
-	return mshv__vcpu_emulate(vcpu, &mem->header, mem->instruction_bytes, n, ops, ctx, &st, insn, hv_status);
+	return mshv__vcpu_emulate(vcpu, &mem->header, mem->instruction_bytes, mem->instruction_byte_count, ops, ctx,
+				  &st, insn ? insn : &local, 0, hv_status);
 }
 
 /*
@@ -2644,21 +2642,14 @@ MSHV_INLINE int mshv_vcpu_emulate_string_io(struct mshv_vcpu *vcpu, const struct
 	const struct hv_x64_io_port_intercept_message *io = msg ? mshv_msg_io_port(msg) : NULL;
 	struct mshv_x86_emulator_state st;
 	struct mshv_x86_insn local;
-	unsigned int n;
-	int ret;
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
 	if (!io || !ops || !io->access_info.string_op)
 		return -EINVAL;
-	if (!insn)
-		insn = &local;
-	n = io->instruction_byte_count < 16 ? io->instruction_byte_count : 16;
-	ret = mshv_x86_decode(io->instruction_bytes, n, mshv_x86_mode_of(&io->header), insn);
-	if (ret >= 0 && insn->op != MSHV_X86_OP_INS && insn->op != MSHV_X86_OP_OUTS)
-		return -EINVAL;
 	memset(&st, 0, sizeof(st));
-	return mshv__vcpu_emulate(vcpu, &io->header, io->instruction_bytes, n, ops, ctx, &st, insn, hv_status);
+	return mshv__vcpu_emulate(vcpu, &io->header, io->instruction_bytes, io->instruction_byte_count, ops, ctx, &st,
+				  insn ? insn : &local, 1, hv_status);
 }
 
 #endif /* MSHV_IMPLEMENTATION */
