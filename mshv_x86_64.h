@@ -2409,8 +2409,8 @@ MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned i
  * OUT resumes after the instruction; an IN also puts `value` into AL/AX/EAX
  * (the access size's low bytes of RAX; EAX zero-extends, as the CPU does).
  * Through the valid register page (no system call), else one hypercall.
- * String and REP forms (io->access_info.string_op) are the caller's to
- * finish: -EINVAL. Returns 0 or -errno; hypercall errors as in Hypercall
+ * String and REP forms (io->access_info.string_op): -EINVAL, for
+ * mshv_vcpu_emulate_string_io to finish. Returns 0 or -errno; hypercall errors as in Hypercall
  * status.
  */
 MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
@@ -2437,7 +2437,13 @@ MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct h
 
 /* ---- emulating the intercepted instruction ------------------------------------ */
 
-/* ops->translate's stand-in: mshv_vcpu_translate_gva, a failed walk -EFAULT. */
+/*
+ * ops->translate's stand-in: mshv_vcpu_translate_gva. The walk succeeded
+ * when the GPA is RAM (SUCCESS) and also when it is not mapped, or not
+ * for this access (GPA_UNMAPPED, GPA_NO_READ/WRITE_ACCESS): that is a
+ * device's page, which the emulator hands to the MMIO callbacks. A
+ * failed walk (not present, privilege, bad flags...): -EFAULT.
+ */
 MSHV_INLINE int mshv__vcpu_translate_for_emulator(void *vcpu, __u64 gva, unsigned int write, __u64 *gpa)
 {
 	union hv_translate_gva_result res;
@@ -2446,7 +2452,8 @@ MSHV_INLINE int mshv__vcpu_translate_for_emulator(void *vcpu, __u64 gva, unsigne
 	ret = mshv_vcpu_translate_gva((struct mshv_vcpu *)vcpu, gva,
 				      write ? HV_TRANSLATE_GVA_VALIDATE_WRITE : HV_TRANSLATE_GVA_VALIDATE_READ, gpa, &res,
 				      NULL);
-	if (ret == 0 && res.result_code != HV_TRANSLATE_GVA_SUCCESS)
+	if (ret == 0 && res.result_code != HV_TRANSLATE_GVA_SUCCESS && res.result_code != HV_TRANSLATE_GVA_GPA_UNMAPPED &&
+	    res.result_code != HV_TRANSLATE_GVA_GPA_NO_READ_ACCESS && res.result_code != HV_TRANSLATE_GVA_GPA_NO_WRITE_ACCESS)
 		ret = -EFAULT;
 	return ret;
 }
@@ -2547,7 +2554,7 @@ MSHV_HOT_INLINE int mshv__vcpu_emulator_store(struct mshv_vcpu *vcpu, const stru
 MSHV_INLINE int mshv__vcpu_emulate(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
 				   const __u8 *bytes, unsigned int count, const struct mshv_x86_emulator_ops *ops, void *ctx,
 				   struct mshv_x86_emulator_state *st, struct mshv_x86_insn *insn, int string_io,
-				   __u16 *hv_status)
+				   const __u64 *gpa_hint, __u16 *hv_status)
 {
 	struct mshv_x86_emulator_state old;
 	struct mshv__x86_env env;
@@ -2563,6 +2570,22 @@ MSHV_INLINE int mshv__vcpu_emulate(struct mshv_vcpu *vcpu, const struct hv_x64_i
 		return ret;
 	st->rip = hdr->rip;
 	st->rflags = hdr->rflags;
+	/*
+	 * A memory intercept without its GVA: an instruction with one memory
+	 * operand inside one page faulted on that page, at the GPA the
+	 * message gives (a string instruction's, or a BT with a register bit
+	 * offset, are translated instead).
+	 */
+	if (gpa_hint && !st->known_valid && !(insn->flags & MSHV_X86_INSN_STRING) &&
+	    !(insn->op >= MSHV_X86_OP_BT && insn->op <= MSHV_X86_OP_BTC && !(insn->flags & MSHV_X86_INSN_IMM))) {
+		__u64 la = mshv__x86_linear(st, insn->mode, insn->segment, mshv_x86_insn_address(insn, st->gpr, st->rip));
+
+		if ((la & 0xfff) == (*gpa_hint & 0xfff) && (la & 0xfff) + insn->mem_size <= 4096) {
+			st->known_gva = la;
+			st->known_gpa = *gpa_hint;
+			st->known_valid = 1;
+		}
+	}
 	old = *st;
 	mshv__x86_zero(&env, (unsigned int)sizeof(env));
 	env.ops = ops;
@@ -2584,7 +2607,8 @@ MSHV_INLINE int mshv__vcpu_emulate(struct mshv_vcpu *vcpu, const struct hv_x64_i
  * read the VP's registers, carry the instruction out (mshv_x86_emulate:
  * the device through ops->mmio_read/mmio_write with the GPA, guest RAM
  * through ops->guest_ram) and write back the registers it changed and RIP.
- * The intercepted page's translation comes from the message; another page
+ * The intercepted page's translation comes from the message (its GVA and
+ * GPA; without the GVA, the operand's address and the GPA); another page
  * (a string instruction's other operand, an access crossing a page) goes
  * through ops->translate, or mshv_vcpu_translate_gva when that is NULL.
  * With the register page valid (after MSHV_RUN_VP) it reads and writes the
@@ -2607,11 +2631,13 @@ MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_m
 	const struct hv_x64_memory_intercept_message *mem = msg ? mshv_msg_memory(msg) : NULL;
 	struct mshv_x86_emulator_state st;
 	struct mshv_x86_insn local;
+	__u64 gpa;
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
 	if (!mem || !ops)
 		return -EINVAL;
+	gpa = mem->guest_physical_address;
 	memset(&st, 0, sizeof(st));
 	if (mem->memory_access_info.gva_valid) {
 		st.known_gva = mem->guest_virtual_address;
@@ -2619,7 +2645,7 @@ MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_m
 		st.known_valid = 1;
 	}
 	return mshv__vcpu_emulate(vcpu, &mem->header, mem->instruction_bytes, mem->instruction_byte_count, ops, ctx,
-				  &st, insn ? insn : &local, 0, hv_status);
+				  &st, insn ? insn : &local, 0, &gpa, hv_status);
 }
 
 /*
@@ -2649,7 +2675,7 @@ MSHV_INLINE int mshv_vcpu_emulate_string_io(struct mshv_vcpu *vcpu, const struct
 		return -EINVAL;
 	memset(&st, 0, sizeof(st));
 	return mshv__vcpu_emulate(vcpu, &io->header, io->instruction_bytes, io->instruction_byte_count, ops, ctx, &st,
-				  insn ? insn : &local, 1, hv_status);
+				  insn ? insn : &local, 1, NULL, hv_status);
 }
 
 #endif /* MSHV_IMPLEMENTATION */
