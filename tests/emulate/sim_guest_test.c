@@ -11,17 +11,19 @@
  * its stack after each, then moves strings through ports (REP OUTSB of
  * 300 bytes, REP INSW and REP INSB, OUTSW) and halts.
  *
- * It runs three times:
+ * It runs four times:
  *   reference  the page is guest RAM: the CPU model does the accesses;
  *              string port IO (which always exits) through the emulator
  *   mmio       the page is not RAM: every access to it is an intercept
  *              completed by mshv_vcpu_emulate_mmio on a device that is an
  *              array of bytes, registers through the VP register page
  *   hypercall  the same without the register page (registers by hypercall)
+ *   no GVA     the device run with each message's GVA marked invalid (the
+ *              operand's address and the GPA, or a translation, instead)
  *
  * The general registers, RFLAGS, RIP, the guest's RAM (its stack of
  * saved flags included), the page's contents and the port log must be the
- * same in all three, and the mmio runs must have taken an intercept for
+ * same in all four, and the mmio runs must have taken an intercept for
  * every access to the page. Run under tools/mshv-sim in every kernel
  * release; exits 77 without /dev/mshv.
  */
@@ -213,9 +215,15 @@ struct result {
 	struct vmm vmm;
 };
 
-static int run_guest(struct mshv_system *sys, int device_is_ram, int use_reg_page, struct result *res)
+/* How a run differs from the reference. */
+#define RUN_DEVICE 0x1      /* the page is a device, not RAM */
+#define RUN_NO_REG_PAGE 0x2 /* registers by hypercall */
+#define RUN_NO_GVA 0x4      /* memory intercepts as if they carried no GVA */
+
+static int run_guest(struct mshv_system *sys, unsigned int how, struct result *res)
 {
 	struct vmm *v = &res->vmm;
+	int device_is_ram = !(how & RUN_DEVICE), use_reg_page = !(how & RUN_NO_REG_PAGE);
 	struct mshv_vm vm;
 	struct mshv_vcpu vcpu;
 	struct mshv_user_mem_region mem;
@@ -281,6 +289,11 @@ static int run_guest(struct mshv_system *sys, int device_is_ram, int use_reg_pag
 		if (mshv_msg_halt(&msg))
 			break;
 		if (mshv_msg_memory(&msg)) {
+			struct hv_x64_memory_intercept_message *mem = (struct hv_x64_memory_intercept_message *)(void *)
+									      msg.u.payload;
+
+			if (how & RUN_NO_GVA)
+				mem->memory_access_info.gva_valid = 0;
 			v->mmio_exits++;
 			ret = mshv_vcpu_emulate_mmio(&vcpu, &msg, &vmm_ops, v, &insn, NULL);
 		} else if ((io = mshv_msg_io_port(&msg)) != NULL && io->access_info.string_op) {
@@ -346,7 +359,7 @@ static void compare(const char *what, const struct result *ref, const struct res
 
 int main(void)
 {
-	static struct result ref, mmio, hcall;
+	static struct result ref, mmio, hcall, nogva;
 	struct mshv_system sys;
 	int ret = mshv_system_open(&sys);
 
@@ -354,13 +367,15 @@ int main(void)
 		printf("SKIP: mshv_system_open: %s (run under tools/mshv-sim)\n", mshv_strerror(ret));
 		return 77;
 	}
-	CHECK_RET(run_guest(&sys, 1, 1, &ref), 0);
-	CHECK_RET(run_guest(&sys, 0, 1, &mmio), 0);
-	CHECK_RET(run_guest(&sys, 0, 0, &hcall), 0);
+	CHECK_RET(run_guest(&sys, 0, &ref), 0);
+	CHECK_RET(run_guest(&sys, RUN_DEVICE, &mmio), 0);
+	CHECK_RET(run_guest(&sys, RUN_DEVICE | RUN_NO_REG_PAGE, &hcall), 0);
+	CHECK_RET(run_guest(&sys, RUN_DEVICE | RUN_NO_GVA, &nogva), 0);
 	if (!failed) {
 		compare("reference (the page is RAM)", &ref, &ref);
 		compare("mmio (register page)", &ref, &mmio);
 		compare("mmio (hypercalls)", &ref, &hcall);
+		compare("mmio (no GVA in the messages)", &ref, &nogva);
 		/* the device runs took an exit for each access to the page; the reference none */
 		CHECK(ref.vmm.mmio_exits == 0);
 		CHECK(mmio.vmm.mmio_exits >= 50 && hcall.vmm.mmio_exits == mmio.vmm.mmio_exits);
