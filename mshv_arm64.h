@@ -49,6 +49,69 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 	return n < sizeof(mem->instruction_bytes) ? n : (unsigned int)sizeof(mem->instruction_bytes);
 }
 
+/* ---- memory intercepts: the data abort's syndrome (bindings) ---------------- */
+
+/*
+ * A load or store, as a data abort's syndrome (ESR_ELx, its ISS valid)
+ * describes it: what the VMM needs to emulate an MMIO access without
+ * decoding the instruction.
+ */
+struct mshv_arm64_mmio_access {
+	__u8 size;            /* bytes: 1, 2, 4 or 8 (ISS.SAS) */
+	__u8 reg;             /* the transfer register Xt/Wt, 0-30; 31 is XZR/WZR (ISS.SRT) */
+	__u8 sign_extend;     /* a load sign-extends the value to the register (ISS.SSE) */
+	__u8 reg64;           /* the register is Xt, not Wt (ISS.SF) */
+	__u8 write;           /* a store (ISS.WnR) */
+	__u8 acquire_release; /* LDAR/STLR and kin (ISS.AR) */
+	__u8 insn_length;     /* 4, or 2 for a 16-bit T32 instruction (IL) */
+	__u8 reserved;
+};
+
+/*
+ * mshv_arm64_decode_data_abort - the access of a data abort from its
+ * syndrome (a memory intercept's `syndrome`: exception class 0x24 or 0x25)
+ * into *a. Issues nothing. Returns 0, -EINVAL (not a data abort's
+ * syndrome), or -EOPNOTSUPP (ISV clear: the syndrome does not describe the
+ * access, as for LDP/STP, writeback or SIMD forms; the instruction itself
+ * would have to be decoded).
+ */
+MSHV_INLINE int mshv_arm64_decode_data_abort(__u64 syndrome, struct mshv_arm64_mmio_access *a)
+{
+	unsigned int ec = (unsigned int)(syndrome >> 26) & 0x3f;
+
+	if (ec != 0x24 && ec != 0x25)
+		return -EINVAL;
+	if (!(syndrome & (1ull << 24)))
+		return -EOPNOTSUPP;
+	a->size = (__u8)(1u << ((syndrome >> 22) & 3));
+	a->sign_extend = (__u8)((syndrome >> 21) & 1);
+	a->reg = (__u8)((syndrome >> 16) & 0x1f);
+	a->reg64 = (__u8)((syndrome >> 15) & 1);
+	a->acquire_release = (__u8)((syndrome >> 14) & 1);
+	a->write = (__u8)((syndrome >> 6) & 1);
+	a->insn_length = (syndrome & (1ull << 25)) ? 4 : 2;
+	a->reserved = 0;
+	return 0;
+}
+
+/*
+ * mshv_arm64_mmio_load_value - what a load of `data` (the device's value,
+ * its low a->size bytes) leaves in the register: sign- or zero-extended as
+ * the access says, a W register's upper half zero. Issues nothing;
+ * returns the register's new value.
+ */
+MSHV_INLINE __u64 mshv_arm64_mmio_load_value(const struct mshv_arm64_mmio_access *a, __u64 data)
+{
+	unsigned int bits = 8u * (a->size <= 8 ? a->size : 8);
+
+	if (bits < 64) {
+		data &= (1ull << bits) - 1;
+		if (a->sign_extend && (data >> (bits - 1)))
+			data |= ~0ull << bits;
+	}
+	return a->reg64 ? data : data & 0xffffffffull;
+}
+
 /* ========================================================================
  * Registers and the arm64 part of the ioctl layer
  * ======================================================================== */
@@ -153,6 +216,85 @@ MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_sta
 	for (i = 0; i < 38; i++)
 		regs[i].value.reg64 = v[i];
 	return mshv_vcpu_set_registers(vcpu, regs, 38, hv_status);
+}
+
+/* ---- completing a memory intercept from its syndrome ---------------------------- */
+
+/* The memory intercept's access, or the error of its syndrome (bad input: before any system call). */
+MSHV_INLINE int mshv__arm64_mmio_access(const struct hv_message *msg, struct mshv_arm64_mmio_access *a,
+					const struct hv_arm64_memory_intercept_message **mem)
+{
+	*mem = msg ? mshv_msg_memory(msg) : NULL;
+	if (!*mem)
+		return -EINVAL;
+	return mshv_arm64_decode_data_abort((*mem)->syndrome, a);
+}
+
+/*
+ * mshv_vcpu_mmio_store_value - the data of an intercepted store: the low
+ * size bytes of its register (XZR/WZR: 0, no system call), through one
+ * HVCALL_GET_VP_REGISTERS. Returns 0 or -errno: -EINVAL (not a memory
+ * intercept with a data abort's syndrome, or a load), -EOPNOTSUPP (the
+ * syndrome does not describe the access), hypercall errors as in
+ * Hypercall status.
+ */
+MSHV_INLINE int mshv_vcpu_mmio_store_value(struct mshv_vcpu *vcpu, const struct hv_message *msg, __u64 *value,
+					   __u16 *hv_status)
+{
+	const struct hv_arm64_memory_intercept_message *mem;
+	struct mshv_arm64_mmio_access a;
+	union hv_register_value v;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	ret = mshv__arm64_mmio_access(msg, &a, &mem);
+	if (ret < 0)
+		return ret;
+	if (!a.write)
+		return -EINVAL;
+	*value = 0;
+	if (a.reg == 31)
+		return 0;
+	ret = mshv_vcpu_get_register(vcpu, HV_ARM64_REGISTER_X0 + a.reg, &v, hv_status);
+	if (ret == 0)
+		*value = a.size == 8 ? v.reg64 : v.reg64 & ((1ull << (8 * a.size)) - 1);
+	return ret;
+}
+
+/*
+ * mshv_vcpu_complete_mmio - finish a memory intercept the VMM emulated
+ * from its syndrome: a load puts `value` (the device's data, its low size
+ * bytes) into the register as the CPU would (mshv_arm64_mmio_load_value;
+ * XZR/WZR: dropped), a store needs nothing more; then PC moves past the
+ * instruction. One HVCALL_SET_VP_REGISTERS (arm64 has no register page).
+ * Returns 0 or -errno: -EINVAL (not a memory intercept with a data abort's
+ * syndrome), -EOPNOTSUPP (the syndrome does not describe the access: the
+ * VMM must decode the instruction), hypercall errors as in Hypercall
+ * status.
+ */
+MSHV_INLINE int mshv_vcpu_complete_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg, __u64 value,
+					__u16 *hv_status)
+{
+	const struct hv_arm64_memory_intercept_message *mem;
+	struct mshv_arm64_mmio_access a;
+	struct hv_register_assoc regs[2];
+	unsigned int n = 0;
+	int ret;
+
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	ret = mshv__arm64_mmio_access(msg, &a, &mem);
+	if (ret < 0)
+		return ret;
+	memset(regs, 0, sizeof(regs));
+	if (!a.write && a.reg != 31) {
+		regs[n].name = HV_ARM64_REGISTER_X0 + a.reg;
+		regs[n++].value.reg64 = mshv_arm64_mmio_load_value(&a, value);
+	}
+	regs[n].name = HV_ARM64_REGISTER_PC;
+	regs[n++].value.reg64 = mem->header.pc + a.insn_length;
+	return mshv_vcpu_set_registers(vcpu, regs, n, hv_status);
 }
 
 #endif /* MSHV_IMPLEMENTATION */
