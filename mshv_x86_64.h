@@ -2618,7 +2618,8 @@ MSHV_INLINE int mshv__vcpu_emulate(struct mshv_vcpu *vcpu, const struct hv_x64_i
  * instruction, for the caller's log or its reason (insn->reject) when it
  * was refused. Returns MSHV_X86_EMULATE_DONE, MSHV_X86_EMULATE_AGAIN (a
  * REP chunk: run the VP, it comes back for the rest), or -errno: -EINVAL
- * (not a memory intercept, ops NULL), the decoder's -ENODATA, -EILSEQ,
+ * (not a memory intercept, an instruction fetch's, ops NULL), the
+ * decoder's -ENODATA, -EILSEQ,
  * -EOPNOTSUPP, -EOPNOTSUPP for a missing callback, -EFAULT (a guest page
  * that does not translate), a callback's error, or the register calls'
  * (hypercall errors as in Hypercall status). On an error the VP's
@@ -2635,7 +2636,8 @@ MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_m
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (!mem || !ops)
+	/* an instruction fetch from a page that is not RAM has no data access to emulate */
+	if (!mem || !ops || mem->header.intercept_access_type == HV_INTERCEPT_ACCESS_EXECUTE)
 		return -EINVAL;
 	gpa = mem->guest_physical_address;
 	memset(&st, 0, sizeof(st));
