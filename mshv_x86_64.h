@@ -776,8 +776,6 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
 	insn->mem_size = insn->operand_size;
 	if (insn->op == MSHV_X86_OP_MOVZX || insn->op == MSHV_X86_OP_MOVSX)
 		insn->mem_size = (__u8)(insn->opcode == 0x63 ? 4 : (insn->opcode & 1) ? 2 : 1);
-	if (insn->map == 2 && insn->opcode == 0xc3 && opsize == 2)
-		insn->operand_size = insn->mem_size = 4; /* cannot happen: 66 refused above */
 	if (byte_op && !rex && (insn->reg & 4))
 		insn->flags |= MSHV_X86_INSN_HIGH8;
 	if (lock)
