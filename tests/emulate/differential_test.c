@@ -39,6 +39,7 @@
 #include <unicorn/unicorn.h>
 
 #include "mshv.h"
+#include "message.h"
 
 #define CODE_ADDR 0x1000ull
 #define MMIO_ADDR 0x9000ull
@@ -992,32 +993,18 @@ static void bench(void)
 			__u8 bytes[4096];
 		} page;
 		struct hv_message msg;
-		struct hv_x64_memory_intercept_message mem;
 		struct mshv_vcpu vcpu;
 		const long n = 10000000;
 		double t0, t1;
 		long i;
 
 		memset(&page, 0, sizeof(page));
-		memset(&mem, 0, sizeof(mem));
-		memset(&msg, 0, sizeof(msg));
 		vcpu.fd = -1;
 		vcpu.index = 0;
 		vcpu.quirks = 0;
 		vcpu.reg_page = &page.page;
 		page.page.gp_registers[0] = page.page.gp_registers[3] = MMIO_ADDR;
-		mem.header.execution_state.cr0_pe = 1;
-		mem.header.execution_state.efer_lma = 1;
-		mem.header.cs_segment._long = 1;
-		mem.header.rip = CODE_ADDR;
-		mem.header.rflags = 2;
-		mem.memory_access_info.gva_valid = 1;
-		mem.guest_virtual_address = mem.guest_physical_address = MMIO_ADDR;
-		mem.instruction_byte_count = (__u8)cases[c].len;
-		memcpy(mem.instruction_bytes, cases[c].code, cases[c].len);
-		msg.header.message_type = HVMSG_UNMAPPED_GPA;
-		msg.header.payload_size = sizeof(mem);
-		memcpy(msg.u.payload, &mem, sizeof(mem));
+		test_memory_message(&msg, CODE_ADDR, MMIO_ADDR, cases[c].code, cases[c].len, HV_INTERCEPT_ACCESS_READ);
 		t0 = now_ns();
 		for (i = 0; i < n; i++) {
 			page.page.isvalid = 1;

@@ -22,6 +22,7 @@
 
 #include "mshv.h"
 #include "../check.h"
+#include "message.h"
 
 #define GPA 0x10000000ull
 #define RIP 0x401000ull
@@ -100,27 +101,10 @@ static union {
 	__u8 bytes[4096];
 } page;
 
-/* A memory intercept of 64-bit code at RIP for bytes, access type `access`. */
+/* A memory intercept of 64-bit code at RIP for bytes at GPA, access type `access`. */
 static void memory_message(struct hv_message *msg, const __u8 *bytes, unsigned int n, unsigned int access)
 {
-	struct hv_x64_memory_intercept_message mem;
-
-	memset(msg, 0, sizeof(*msg));
-	memset(&mem, 0, sizeof(mem));
-	mem.header.intercept_access_type = (__u8)access;
-	mem.header.execution_state.cr0_pe = 1;
-	mem.header.execution_state.efer_lma = 1;
-	mem.header.cs_segment._long = 1;
-	mem.header.rip = RIP;
-	mem.header.rflags = 0x202;
-	mem.memory_access_info.gva_valid = 1;
-	mem.guest_virtual_address = GPA;
-	mem.guest_physical_address = GPA;
-	mem.instruction_byte_count = (__u8)n;
-	memcpy(mem.instruction_bytes, bytes, n);
-	msg->header.message_type = HVMSG_UNMAPPED_GPA;
-	msg->header.payload_size = sizeof(mem);
-	memcpy(msg->u.payload, &mem, sizeof(mem));
+	test_memory_message(msg, RIP, GPA, bytes, n, access);
 }
 
 /* A valid register page: RBX = RAX = GPA, the rest recognisable. */
