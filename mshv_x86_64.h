@@ -773,6 +773,8 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
 	insn->imm = imm_sext ? mshv__x86_sext(v, imm_size ? imm_size : 1) : v;
 #undef MSHV__X86_NEXT
 	insn->operand_size = (__u8)(byte_op ? 1 : opsize);
+	if (insn->map == 2 && insn->opcode == 0xc3 && opsize == 2)
+		insn->operand_size = 4; /* MOVNTI stores 32 or 64 bits: 32 in 16-bit code too (66 refused above) */
 	insn->mem_size = insn->operand_size;
 	if (insn->op == MSHV_X86_OP_MOVZX || insn->op == MSHV_X86_OP_MOVSX)
 		insn->mem_size = (__u8)(insn->opcode == 0x63 ? 4 : (insn->opcode & 1) ? 2 : 1);
