@@ -830,7 +830,7 @@ static int run_case(struct form *f, unsigned int mode)
 	for (i = 0; i < sizeof(initial.ram); i++)
 		initial.ram[i / PAGE][i % PAGE] = (uint8_t)rnd();
 	initial.port_value = (uint32_t)rnd();
-	if ((insn.op == MSHV_X86_OP_CMPXCHG || insn.op == MSHV_X86_OP_CMP) && rndn(2)) {
+	if ((insn.op == MSHV_X86_OP_CMPXCHG || insn.op == MSHV_X86_OP_CMP) && !crossing && rndn(2)) {
 		/* equal operands: CMPXCHG's store of the source, a zero result */
 		uint64_t mem = le_get(initial.mmio + (target - MMIO_ADDR), insn.mem_size), mk = mshv__x86_mask(insn.mem_size);
 
