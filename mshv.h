@@ -1081,7 +1081,7 @@ MSHV_INLINE const char *mshv_strerror(int ret)
 	if (ret >= 0)
 		return "success";
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (table[i].err == -ret)
+		if (-table[i].err == ret) /* not -ret: INT_MIN has no negation */
 			return table[i].msg;
 	return "unknown error (see errno.h)";
 }
