@@ -1736,7 +1736,7 @@ MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, 
 MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsigned int vm_type,
 						   struct mshv_create_partition_v2 *args, __u16 *hv_status)
 {
-	__u64 features[MSHV_NUM_CPU_FEATURES_BANKS];
+	__u64 features[MSHV_NUM_CPU_FEATURES_BANKS] = { 0, 0 }; /* gcc 12 -O1 cannot see they are set */
 	int ret;
 
 	if (hv_status)
