@@ -2184,17 +2184,20 @@ MSHV_INLINE int mshv_vm_set_msi_routing(struct mshv_vm *vm, const struct mshv_us
  * mshv_vm_get_gpap_access_bitmap - MSHV_GET_GPAP_ACCESS_BITMAP on the
  * partition fd: one bit per page for page_count pages from guest page
  * base_pfn, of access_type (MSHV_GPAP_ACCESS_TYPE_ACCESSED or _DIRTY), into
- * bitmap ((page_count + 63) / 64 words, bit k = page base_pfn + k, unused
- * high bits zero), then access_op (MSHV_GPAP_ACCESS_OP_NOOP, _CLEAR, _SET)
- * on those states. Returns 0 or -errno.
+ * bitmap (bitmap_words words; (page_count + 63) / 64 of them are written,
+ * bit k = page base_pfn + k, unused high bits zero), then access_op
+ * (MSHV_GPAP_ACCESS_OP_NOOP, _CLEAR, _SET) on those states. Returns 0 or
+ * -errno: -EINVAL, before anything is written or asked, for a NULL
+ * bitmap, bitmap_words below (page_count + 63) / 64, no pages, a range
+ * that wraps, or an unknown access_type or access_op.
  */
 MSHV_INLINE int mshv_vm_get_gpap_access_bitmap(struct mshv_vm *vm, __u64 base_pfn, __u64 page_count,
-					       __u8 access_type, __u8 access_op, __u64 *bitmap)
+					       __u8 access_type, __u8 access_op, __u64 *bitmap, size_t bitmap_words)
 {
 	struct mshv_gpap_access_bitmap args;
 
 	if (access_type >= MSHV_GPAP_ACCESS_TYPE_COUNT || access_op >= MSHV_GPAP_ACCESS_OP_COUNT || !page_count ||
-	    base_pfn + page_count < base_pfn || !bitmap)
+	    base_pfn + page_count < base_pfn || !bitmap || bitmap_words < page_count / 64 + (page_count % 64 != 0))
 		return -EINVAL;
 	bitmap[(page_count - 1) / 64] = 0; /* the kernel writes whole bytes only */
 	memset(&args, 0, sizeof(args));
@@ -2228,7 +2231,7 @@ MSHV_INLINE int mshv_vm_get_dirty_log(struct mshv_vm *vm, __u64 base_pfn, __u64 
 	while (done < pages) {
 		n = pages - done < MSHV_DIRTY_LOG_BATCH_PAGES ? pages - done : MSHV_DIRTY_LOG_BATCH_PAGES;
 		ret = mshv_vm_get_gpap_access_bitmap(vm, base_pfn + done, n, MSHV_GPAP_ACCESS_TYPE_DIRTY, access_op,
-						     bitmap + done / 64);
+						     bitmap + done / 64, bitmap_words - done / 64);
 		if (ret < 0)
 			return ret;
 		done += n;
