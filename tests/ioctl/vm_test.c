@@ -413,7 +413,8 @@ static void test_dirty_log(__u64 mem_size)
 	CHECK_RET(mshv_vm_get_dirty_log(&none, 0, mem_size, MSHV_GPAP_ACCESS_OP_NOOP, s0, words - 1), -EINVAL);
 	CHECK_RET(mshv_vm_get_dirty_log(&none, 0, mem_size, MSHV_GPAP_ACCESS_OP_COUNT, s0, words), -EINVAL);
 	CHECK_RET(mshv_vm_get_dirty_log(&none, ~0ull, mem_size, MSHV_GPAP_ACCESS_OP_NOOP, s0, words), -EINVAL);
-	CHECK_RET(mshv_vm_get_dirty_log(&none, 0, 4095, MSHV_GPAP_ACCESS_OP_NOOP, NULL, 0), 0); /* no page */
+	CHECK_RET(mshv_vm_get_dirty_log(&none, 0, 4095, MSHV_GPAP_ACCESS_OP_NOOP, s0, 0), 0); /* no page */
+	CHECK_RET(mshv_vm_get_dirty_log(&none, 0, 4095, MSHV_GPAP_ACCESS_OP_NOOP, NULL, 0), -EINVAL); /* NULL rule */
 	CHECK_RET(mshv_vm_disable_dirty_page_tracking(&vm, NULL), 0);
 	CHECK_RET(mshv_vm_unmap_user_memory(&vm, &mem), 0);
 	CHECK_RET(mshv_vm_close(&vm), 0);
