@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +337,104 @@ PROG(p_xcr,
      "out %al, $0x84\n"         /* the FXSAVE image at GPA 0x3000 */
      "hlt\n")
 extern const unsigned char p_xcr_gp[];
+
+/*
+ * loaded at 0x1000, started in long mode (start_long) with the IDT at 0x800:
+ * local APIC writes that make an interrupt deliverable in the middle of a
+ * translated block. Each instruction before the write runs once, and the
+ * interrupt is taken right after the writing instruction (when IF allows).
+ * The handlers keep every register but R8 (0x42 counts itself in R8).
+ */
+PROG(p_apicblk,
+     ".code64\n"
+     "mov $0xfee00000, %esi\n"
+     "mov $0xf, %eax\n"
+     "mov %rax, %cr8\n"
+     "mov $5, %edi\n"
+     "mov $3, %eax\n"
+     "xor %r8d, %r8d\n"
+     "sti\n"
+     "out %al, $0x80\n"            /* the VMM asserts vector 0x41 (TPR 0xf0 masks it) */
+     "add %rax, %rdi\n"            /* 8, in the same block as the TPR write */
+     "movl $0, 0x80(%rsi)\n"       /* TPR 0: 0x41 is taken right after this */
+     "p_apicblk_after_tpr:\n"
+     "mov %edi, %eax\n"
+     "out %eax, $0x81\n"           /* 8 */
+     "mov $1, %edi\n"
+     "out %al, $0x82\n"
+     "add %rdi, %rdi\n"            /* 2 */
+     "movl $0x40042, 0x300(%rsi)\n" /* self IPI, vector 0x42 */
+     "p_apicblk_after_ipi:\n"
+     "mov %r8d, %eax\n"
+     "out %eax, $0x83\n"           /* the handler ran once: 1 */
+     "mov %edi, %eax\n"
+     "out %eax, $0x84\n"           /* 2 */
+     "cli\n"
+     "out %al, $0x85\n"
+     "add %rdi, %rdi\n"            /* 4 */
+     "movl $0x40042, 0x300(%rsi)\n" /* self IPI with IF clear: pending */
+     "mov %r8d, %eax\n"
+     "out %eax, $0x86\n"           /* still 1 */
+     "sti\n"
+     "p_apicblk_shadow:\n"
+     "nop\n"                       /* the STI shadow; the IPI is taken after this */
+     "p_apicblk_after_sti:\n"
+     "mov %r8d, %eax\n"
+     "out %eax, $0x87\n"           /* 2 */
+     "mov %edi, %eax\n"
+     "out %eax, $0x88\n"           /* 4 */
+     "hlt\n"
+     "p_apicblk_h41:\n"
+     "push %rax\n"
+     "mov 8(%rsp), %rax\n"
+     "out %eax, $0x90\n"           /* the interrupted RIP */
+     "movl $0, 0xb0(%rsi)\n"       /* EOI */
+     "pop %rax\n"
+     "iretq\n"
+     "p_apicblk_h42:\n"
+     "add $1, %r8\n"
+     "push %rax\n"
+     "mov 8(%rsp), %rax\n"
+     "out %eax, $0x91\n"           /* the interrupted RIP */
+     "pop %rax\n"
+     "movl $0, 0xb0(%rsi)\n"       /* EOI */
+     "iretq\n")
+extern const unsigned char p_apicblk_after_tpr[], p_apicblk_after_ipi[], p_apicblk_after_sti[],
+	p_apicblk_h41[], p_apicblk_h42[];
+
+/*
+ * loaded at 0x1000, started in long mode (start_long) with the IDT at 0x800:
+ * a checksum over memory, repeated; each pass reports RAX through port 0x80.
+ * Per byte b of 0x30000.. (8192 bytes) and qword q of 0x40000..:
+ * rax = rax * 31 + b; q ^= rax; rax += q. Vector 0x43 counts itself at 0x600
+ * and EOIs; other threads assert it and kick the VP while this runs.
+ */
+PROG(p_csum,
+     ".code64\n"
+     "mov $0xfee00000, %r12d\n"
+     "sti\n"
+     "p_csum_pass:\n"
+     "mov $0x30000, %esi\n"
+     "mov $0x40000, %edi\n"
+     "mov $8192, %ecx\n"
+     "xor %eax, %eax\n"
+     "1:\n"
+     "movzbl (%rsi), %ebx\n"
+     "imul $31, %rax, %rax\n"
+     "add %rbx, %rax\n"
+     "xor %rax, (%rdi)\n"
+     "add (%rdi), %rax\n"
+     "inc %rsi\n"
+     "add $8, %rdi\n"
+     "dec %ecx\n"
+     "jnz 1b\n"
+     "out %eax, $0x80\n"
+     "jmp p_csum_pass\n"
+     "p_csum_h43:\n"
+     "addq $1, 0x600\n"
+     "movl $0, 0xb0(%r12)\n"       /* EOI */
+     "iretq\n")
+extern const unsigned char p_csum_h43[];
 
 /* loaded at 0x1000: an IDT of limit 0 makes INT3 a triple fault */
 PROG(p_triple,
@@ -1245,6 +1345,195 @@ static void test_async_wake(void)
 	guest_fini(&g);
 }
 
+/*
+ * A watchdog for guests that might loop forever when the CPU model is
+ * wrong: it kicks the VP after ms milliseconds (the run then gives
+ * -EINTR, which the test reports) unless stopped first.
+ */
+struct watchdog {
+	pthread_t t;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	int ms;
+	struct sim_x86_vcpu *vp;
+};
+
+static void *watchdog_thread(void *arg)
+{
+	struct watchdog *w = arg;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += w->ms / 1000;
+	ts.tv_nsec += (w->ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT) {
+			sim_x86_vcpu_kick(w->vp);
+			ts.tv_sec++; /* and again each second, in case a run started after the kick was consumed */
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static void watchdog_start(struct watchdog *w, struct sim_x86_vcpu *vp, int ms)
+{
+	w->stop = false;
+	w->ms = ms;
+	w->vp = vp;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	pthread_create(&w->t, NULL, watchdog_thread, w);
+}
+
+static void watchdog_stop(struct watchdog *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->t, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+}
+
+/* APIC writes in the middle of a block: no instruction twice, the interrupt right after the write */
+static void test_apic_write_in_block(void)
+{
+	struct guest g;
+	struct watchdog wd;
+	struct hv_x64_io_port_intercept_message *io;
+	cur_test = "apic-write-in-block";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+#define ABA(label) (0x1000 + (uint64_t)(label - p_apicblk_start))
+	start_long(&g, p_apicblk_start, p_apicblk_end, 0x1000);
+	idt64_gate(g.ram, 0x800, 0x41, ABA(p_apicblk_h41));
+	idt64_gate(g.ram, 0x800, 0x42, ABA(p_apicblk_h42));
+	set_table(&g, HV_X64_REGISTER_IDTR, 0x800, 0xfff);
+	watchdog_start(&wd, g.vp, 3000);
+
+	expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(sim_x86_vcpu_assert_interrupt(g.vp, HV_X64_INTERRUPT_TYPE_FIXED, 0x41, false), 0);
+	/* lowering TPR through the APIC page lets 0x41 in right after that MOV */
+	io = expect_io(&g, __LINE__, 0x90, 4, false, 0);
+	EQ(io->rax & 0xffffffff, ABA(p_apicblk_after_tpr));
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 8); /* the ADD before it ran once */
+	if (g.msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT)
+		goto out;
+
+	/* a self IPI is taken right after the ICR write, once */
+	expect_io(&g, __LINE__, 0x82, 1, false, 0);
+	io = expect_io(&g, __LINE__, 0x91, 4, false, 0);
+	EQ(io->rax & 0xffffffff, ABA(p_apicblk_after_ipi));
+	io = expect_io(&g, __LINE__, 0x83, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 1);
+	io = expect_io(&g, __LINE__, 0x84, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 2);
+	if (g.msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT)
+		goto out;
+
+	/* with IF clear it stays pending (the guest goes on), and is taken after STI's shadow */
+	expect_io(&g, __LINE__, 0x85, 1, false, 0);
+	io = expect_io(&g, __LINE__, 0x86, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 1);
+	io = expect_io(&g, __LINE__, 0x91, 4, false, 0);
+	EQ(io->rax & 0xffffffff, ABA(p_apicblk_after_sti));
+	io = expect_io(&g, __LINE__, 0x87, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 2);
+	io = expect_io(&g, __LINE__, 0x88, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 4);
+	expect_halt(&g, __LINE__);
+out:
+	watchdog_stop(&wd);
+#undef ABA
+	guest_fini(&g);
+}
+
+struct hammer {
+	struct sim_x86_vcpu *vp;
+	atomic_bool stop;
+	unsigned long asserts, kicks;
+};
+
+static void *hammer_thread(void *arg)
+{
+	struct hammer *h = arg;
+	for (unsigned long i = 0; !atomic_load(&h->stop); i++) {
+		if (i % 8 == 7) {
+			sim_x86_vcpu_kick(h->vp);
+			h->kicks++;
+		} else {
+			sim_x86_vcpu_assert_interrupt(h->vp, HV_X64_INTERRUPT_TYPE_FIXED, 0x43, false);
+			h->asserts++;
+		}
+	}
+	return NULL;
+}
+
+/* Interrupts asserted and kicks from another thread, at any moment, leave the guest's computation intact */
+static void test_async_hammer(void)
+{
+	struct guest g;
+	struct hammer h = {0};
+	pthread_t t;
+	enum { NBYTES = 8192, PASSES = 60 };
+	static uint64_t shadow[NBYTES];
+	cur_test = "async-hammer";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_csum_start, p_csum_end, 0x1000);
+	idt64_gate(g.ram, 0x800, 0x43, 0x1000 + (uint64_t)(p_csum_h43 - p_csum_start));
+	set_table(&g, HV_X64_REGISTER_IDTR, 0x800, 0xfff);
+	for (int i = 0; i < NBYTES; i++)
+		g.ram[0x30000 + i] = (uint8_t)(i * 151 + 7);
+	memset(g.ram + 0x40000, 0, NBYTES * 8);
+	memset(shadow, 0, sizeof(shadow));
+
+	h.vp = g.vp;
+	pthread_create(&t, NULL, hammer_thread, &h);
+	unsigned long eintr = 0;
+	int bad = 0;
+	for (int pass = 0; pass < PASSES && !bad; pass++) {
+		uint64_t want = 0;
+		for (int i = 0; i < NBYTES; i++) {
+			want = want * 31 + g.ram[0x30000 + i];
+			shadow[i] ^= want;
+			want += shadow[i];
+		}
+		int r;
+		while ((r = run(&g)) == -EINTR)
+			eintr++;
+		struct hv_x64_io_port_intercept_message *io = io_of(&g);
+		if (r || g.msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT || io->port_number != 0x80) {
+			CHECKV(0, "pass %d: run %d, message 0x%x", pass, r, g.msg.header.message_type);
+			bad = 1;
+			break;
+		}
+		uint64_t rax = getr(&g, HV_X64_REGISTER_RAX);
+		CHECKV(rax == want, "pass %d: checksum 0x%llx, expected 0x%llx", pass, (unsigned long long)rax,
+		       (unsigned long long)want);
+		bad = rax != want;
+		advance(&g, &io->header);
+	}
+	atomic_store(&h.stop, true);
+	pthread_join(t, NULL);
+	uint64_t taken;
+	memcpy(&taken, g.ram + 0x600, 8);
+	CHECKV(taken > 0, "no interrupt taken (%lu asserted)", h.asserts);
+	CHECKV(eintr > 0, "no kick seen (%lu kicks)", h.kicks);
+	if (getenv("X86_VCPU_TEST_VERBOSE"))
+		printf("async-hammer: %lu asserts, %lu kicks, %llu interrupts taken, %lu runs kicked\n", h.asserts,
+		       h.kicks, (unsigned long long)taken, eintr);
+	guest_fini(&g);
+}
+
 static void test_triple_fault(void)
 {
 	struct guest g;
@@ -1890,6 +2179,8 @@ int main(int argc, char **argv)
 	test_cr8_tpr();
 	test_real_mode_interrupts();
 	test_async_wake();
+	test_apic_write_in_block();
+	test_async_hammer();
 	test_triple_fault();
 	test_cpuid();
 	test_xcr0();

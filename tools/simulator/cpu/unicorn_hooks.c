@@ -111,6 +111,7 @@ static struct {
 	cpu_stq_fn *cpu_stq;
 	raise_int_fn *raise_interrupt;
 	void (*fxsave)(void *env, uint64_t ptr);
+	void (*check_exit)(void *tcg_ctx);
 	bool ok;
 } orig;
 
@@ -206,6 +207,7 @@ bool sim_x86__resolve_originals(void)
 	R(cpu_stq, "cpu_stq_mmuidx_ra_x86_64");
 	R(raise_interrupt, "raise_interrupt_x86_64");
 	R(fxsave, "helper_fxsave_x86_64");
+	R(check_exit, "check_exit_request_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -391,6 +393,53 @@ void sim_x86__tb_flush(struct sim_x86_vcpu *vp)
 void sim_x86__cpu_exit(struct sim_x86_vcpu *vp)
 {
 	cpu_exit(vp->cs);
+}
+
+/*
+ * Exit requests inside a translation block. unicorn 2.0.1 makes every
+ * guest load and store it translates (tcg_gen_qemu_ld/st_*) end with
+ * check_exit_request(): a test of the exit flag that cpu_exit() sets,
+ * leaving the block with TB_EXIT_REQUESTED when it is set; cpu_tb_exec
+ * then puts the PC back to the start of the block (synchronize_from_tb
+ * with the block's pc), although the instructions before the access, and
+ * the access itself, have run and changed registers and memory. They run
+ * again: a cpu_exit() from another thread (a kick, an asserted interrupt)
+ * or from a helper of this one (a local APIC write) that lands after a
+ * memory access made `add %rax,%rdi; mov ..,(mem)` add twice, and a
+ * self-IPI's block re-run after each interrupt, forever. QEMU itself
+ * tests the flag only at the start of a block, where nothing has run
+ * yet and the PC is exact (gen_tb_start); unicorn added the other tests
+ * so that its own hooks can stop emulation right after an access. The
+ * CPU model never stops that way (its helpers restore the state to the
+ * instruction and leave with cpu_loop_exit), so for its VPs the test
+ * after each access is not generated: an exit request is seen at the
+ * start of the next block, every instruction runs exactly once, and an
+ * interrupt is taken at an instruction boundary. (One unicorn path relied
+ * on it: a store to memory no region maps and no hook handles. Our
+ * memory_mapping and mem_access see every such store first; if one still
+ * reached it, the store is dropped and the run stops at the end of the
+ * block, reported by core.c's backstop, as imprecise as before.) The
+ * translations are also smaller and faster without the tests.
+ */
+void check_exit_request_x86_64(void *tcg_ctx);
+void check_exit_request_x86_64(void *tcg_ctx)
+{
+	if (cur_vp)
+		return;
+	orig.check_exit(tcg_ctx);
+}
+
+/*
+ * Leave the block at the instruction of the helper that returns to ra and
+ * run that instruction again alone, in a block of one instruction (QEMU's
+ * cpu_io_recompile: the state is restored to the instruction, the next
+ * block is made with an instruction count of 1), so that what the
+ * instruction does takes effect at the boundary right after it.
+ */
+__attribute__((noreturn)) void sim_x86__run_insn_alone(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	cpu_io_recompile_x86_64(vp->cs, ra);
+	__builtin_unreachable();
 }
 
 /* unicorn's region for a guest-physical address (unicorn's own memory_mapping) */
@@ -899,6 +948,7 @@ void x86_cpu_exec_enter_x86_64(void *cs)
 	struct sim_x86_vcpu *vp = cur_vp;
 	if (!vp || (void *)vp->cs != cs)
 		return;
+	vp->apic_write_alone = false; /* between blocks: the instruction re-run alone (if any) is done */
 	if (atomic_load(&vp->kick)) {
 		uc_emu_stop(vp->uc);
 		return;
@@ -922,6 +972,7 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		atomic_store(&vp->nmi_pending, false);
 		ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
 		vp->deliver = DELIVER_NMI;
+		vp->apic_write_alone = false;
 		do_interrupt_x86_hardirq_x86_64(vp->env, 2, 1);
 		vp->deliver = DELIVER_NONE;
 		return true;
@@ -937,6 +988,7 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		sim_x86__update_irq_request(vp);
 		vp->deliver = DELIVER_IRQ;
 		vp->deliver_vector = v;
+		vp->apic_write_alone = false;
 		do_interrupt_x86_hardirq_x86_64(vp->env, v, 1);
 		vp->deliver = DELIVER_NONE;
 		return true;

@@ -29,6 +29,8 @@
  *                                     paddr = vaddr after its page walk; we put the GPA back
  *   x86_cpu_exec_enter_x86_64, x86_cpu_exec_interrupt_x86_64   kick, APIC interrupt delivery
  *   qemu_system_reset_request         triple fault
+ *   check_exit_request_x86_64         no exit test after each guest access (a code generator
+ *                                     function, called while translating)
  */
 #ifndef MSHV_SIM_UNICORN_INTERNALS_H
 #define MSHV_SIM_UNICORN_INTERNALS_H
@@ -139,6 +141,8 @@ void raise_exception_err_ra_x86_64(void *env, int exception_index, int error_cod
 uint64_t helper_xgetbv_x86_64(void *env, uint32_t ecx); /* #UD unless CR4.OSXSAVE: set it first */
 void tlb_flush_x86_64(void *cs);
 void cpu_exit(void *cs);
+/* restore the state to the instruction of ra, make the next block that one instruction alone, leave */
+void cpu_io_recompile_x86_64(void *cs, uintptr_t retaddr) __attribute__((noreturn));
 void tb_flush_x86_64(void *cs);
 
 #endif

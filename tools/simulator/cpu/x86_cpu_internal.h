@@ -190,6 +190,8 @@ struct sim_x86_vcpu {
 	_Atomic uint32_t posted_tmr[8];
 	atomic_bool posted;
 	atomic_bool nmi_pending;
+	/* the instruction that wrote the APIC is being run again alone (apic.c, sim_x86__apic_write) */
+	bool apic_write_alone;
 
 	atomic_int kick;
 	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
@@ -274,7 +276,7 @@ void sim_x86__apic_collect(struct sim_x86_vcpu *vp);
 int sim_x86__apic_deliverable(struct sim_x86_vcpu *vp);
 bool sim_x86__can_take_interrupt(struct sim_x86_vcpu *vp);
 uint32_t sim_x86__apic_read(struct sim_x86_vcpu *vp, uint32_t off);
-void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val);
+void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val, uintptr_t ra);
 void sim_x86__apic_reset(struct sim_x86_vcpu *vp);
 int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
 int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
@@ -341,6 +343,7 @@ void sim_x86__leave(struct sim_x86_vcpu *saved);
 /* inside a run, from a TCG helper (ra: its return address) */
 __attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra);
 __attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra);
+__attribute__((noreturn)) void sim_x86__run_insn_alone(struct sim_x86_vcpu *vp, uintptr_t ra);
 void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
 void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
 			   uintptr_t ra);
