@@ -436,6 +436,45 @@ PROG(p_csum,
      "iretq\n")
 extern const unsigned char p_csum_h43[];
 
+/*
+ * loaded at 0x1000, started in long mode (start_long): MOV to debug
+ * registers. Breakpoints are not modelled: armed ones never fire, and
+ * arming one must not take the process down (unicorn 2.0.1 flushed its
+ * translations from under the running one).
+ */
+PROG(p_dr,
+     ".code64\n"
+     "lea p_dr_bp(%rip), %rax\n"
+     "mov %rax, %dr0\n"
+     "mov $0x3, %eax\n"            /* L0 G0: execution breakpoint at DR0 */
+     "mov %rax, %dr7\n"
+     "mov %dr7, %rax\n"
+     "out %eax, $0x80\n"           /* 0x403 */
+     "p_dr_bp:\n"
+     "nop\n"                       /* no #DB here */
+     "mov $0x3f00a, %eax\n"        /* G1 and R/W0 LEN0, through DR5 (CR4.DE clear); reserved bits 11-15 */
+     "mov %rax, %dr5\n"
+     "mov %dr7, %rax\n"
+     "out %eax, $0x81\n"           /* 0x3240a: bit 13 (GD) kept, 11, 12, 14, 15 read 0, 10 reads 1 */
+     "xor %eax, %eax\n"
+     "mov %rax, %dr7\n"
+     "movabs $0x100000000, %rax\n"
+     "p_dr_gp:\n"
+     "mov %rax, %dr7\n"            /* bit 32: #GP(0) */
+     "mov %dr6, %rax\n"
+     "out %eax, $0x82\n"           /* 0xffff0ff0 */
+     "mov $0xffffffff, %eax\n"
+     "mov %rax, %dr4\n"            /* DR6 */
+     "mov %dr6, %rax\n"
+     "out %eax, $0x83\n"           /* 0xffffefff */
+     "mov %cr4, %rax\n"
+     "or $8, %eax\n"
+     "mov %rax, %cr4\n"            /* CR4.DE */
+     "p_dr_ud:\n"
+     "mov %rax, %dr5\n"            /* #UD */
+     "hlt\n")
+extern const unsigned char p_dr_bp[], p_dr_gp[], p_dr_ud[];
+
 /* loaded at 0x1000: an IDT of limit 0 makes INT3 a triple fault */
 PROG(p_triple,
      ".code16\n"
@@ -1534,6 +1573,51 @@ static void test_async_hammer(void)
 	guest_fini(&g);
 }
 
+/* expect an intercepted exception of vector vec at rip */
+static struct hv_x64_exception_intercept_message *expect_exc(struct guest *g, int line, uint8_t vec, uint64_t rip)
+{
+	int r = run(g);
+	struct hv_x64_exception_intercept_message *x = (void *)g->msg.u.payload;
+	check_(r == 0 && g->msg.header.message_type == HVMSG_X64_EXCEPTION_INTERCEPT, "exception exit", line,
+	       "run %d, message 0x%x", r, g->msg.header.message_type);
+	check_(x->exception_vector == vec, "vector", line, "vector %u != %u", x->exception_vector, vec);
+	check_(x->header.rip == rip, "rip", line, "rip 0x%llx != 0x%llx", (unsigned long long)x->header.rip,
+	       (unsigned long long)rip);
+	return x;
+}
+
+/* MOV to DR0-DR7: the architectural checks; breakpoints are not modelled (and do not crash) */
+static void test_debug_registers(void)
+{
+	struct guest g;
+	struct hv_x64_io_port_intercept_message *io;
+	cur_test = "debug-registers";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+#define DRA(label) (0x1000 + (uint64_t)(label - p_dr_start))
+	start_long(&g, p_dr_start, p_dr_end, 0x1000);
+	struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 1) | (1u << 6) | (1u << 13)};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x403);
+	EQ(getr(&g, HV_X64_REGISTER_DR0), DRA(p_dr_bp));
+	EQ(getr(&g, HV_X64_REGISTER_DR7), 0x403);
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0); /* no #DB at the breakpoint */
+	EQ(io->rax & 0xffffffff, 0x3240a);
+	struct hv_x64_exception_intercept_message *x = expect_exc(&g, __LINE__, 13, DRA(p_dr_gp));
+	EQ(x->exception_info.error_code_valid, 1);
+	EQ(x->error_code, 0);
+	EQ(getr(&g, HV_X64_REGISTER_DR7), 0x400);
+	setr(&g, HV_X64_REGISTER_RIP, DRA(p_dr_gp) + 3);
+	io = expect_io(&g, __LINE__, 0x82, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xffff0ff0);
+	io = expect_io(&g, __LINE__, 0x83, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xffffefff);
+	expect_exc(&g, __LINE__, 6, DRA(p_dr_ud));
+#undef DRA
+	guest_fini(&g);
+}
+
 static void test_triple_fault(void)
 {
 	struct guest g;
@@ -2181,6 +2265,7 @@ int main(int argc, char **argv)
 	test_async_wake();
 	test_apic_write_in_block();
 	test_async_hammer();
+	test_debug_registers();
 	test_triple_fault();
 	test_cpuid();
 	test_xcr0();

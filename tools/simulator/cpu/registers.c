@@ -393,6 +393,51 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 }
 
 /* ---------------------------------------------------------------------
+ * MOV to a debug register (the guest's; from unicorn_hooks.c's helper_set_dr)
+ * --------------------------------------------------------------------- */
+#define CR4_DE 0x8ull
+#define DR6_WRITABLE 0xe00full   /* B0-B3, BD, BS, BT */
+#define DR6_FIXED_1 0xffff0ff0ull /* bits 4-11 and 16-31 read 1 (no RTM, no bus-lock detection) */
+#define DR7_WRITABLE 0xffff23ffull /* L0-G3, LE, GE, GD, R/W0-LEN3 */
+#define DR7_FIXED_1 0x400ull
+
+/*
+ * The architectural checks of MOV DRn, reg (Intel SDM vol. 2B "MOV--Move
+ * to/from Debug Registers", vol. 3B 17.2; CPL and register numbers above 7
+ * are the translator's): DR4 and DR5 are #UD with CR4.DE set and DR6 and
+ * DR7 otherwise; a 1 in bits 63:32 of DR6 or DR7 is #GP(0); the other
+ * reserved bits keep their fixed values. Returns 0, or the vector to raise.
+ *
+ * Hardware breakpoints are not modelled. QEMU's helper arms them through
+ * cpu_breakpoint_insert, which in unicorn 2.0.1 flushes every translation
+ * (tb_flush) while the helper's caller still runs from one: the process
+ * died. What the guest sees instead: DR0-DR3, DR6 and DR7 hold what it
+ * writes (with the fixed bits) and read back so, but no breakpoint or
+ * watchpoint they describe ever raises #DB, DR6 reports no hit, and
+ * DR7.GD does not trap MOV DR. Single-step (RFLAGS.TF) still raises #DB.
+ * (The hypervisor gives guests working debug registers; a guest debugger
+ * relying on them sees breakpoints that never fire.)
+ */
+int sim_x86__mov_to_dr(struct sim_x86_vcpu *vp, int reg, uint64_t val)
+{
+	if ((reg == 4 || reg == 5) && (cr(vp, 4) & CR4_DE))
+		return 6;
+	if (reg == 4)
+		reg = 6;
+	else if (reg == 5)
+		reg = 7;
+	if (reg == 6 || reg == 7) {
+		if (val >> 32)
+			return 13;
+		vp->dr[reg] = reg == 6 ? (val & DR6_WRITABLE) | DR6_FIXED_1 : (val & DR7_WRITABLE) | DR7_FIXED_1;
+		return 0;
+	}
+	if (reg >= 0 && reg < 4)
+		vp->dr[reg] = val;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
  * VP state blobs (apic.c and fpu.c have the two kinds)
  * --------------------------------------------------------------------- */
 int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, size_t *len)

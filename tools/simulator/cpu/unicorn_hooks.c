@@ -112,6 +112,8 @@ static struct {
 	raise_int_fn *raise_interrupt;
 	void (*fxsave)(void *env, uint64_t ptr);
 	void (*check_exit)(void *tcg_ctx);
+	void (*set_dr)(void *env, int reg, uint64_t val);
+	int (*bp_insert)(void *cs, uint64_t pc, int flags, void **bp);
 	bool ok;
 } orig;
 
@@ -208,6 +210,8 @@ bool sim_x86__resolve_originals(void)
 	R(raise_interrupt, "raise_interrupt_x86_64");
 	R(fxsave, "helper_fxsave_x86_64");
 	R(check_exit, "check_exit_request_x86_64");
+	R(set_dr, "helper_set_dr_x86_64");
+	R(bp_insert, "cpu_breakpoint_insert_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -757,6 +761,39 @@ void helper_write_crN_x86_64(void *env, int reg, uint64_t val)
 	if (val & ~0xfull)
 		raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
 	sim_x86__cr8_write(vp, val);
+}
+
+/* ---- MOV to DRn: registers.c (no hardware breakpoints) ---- */
+void helper_set_dr_x86_64(void *env, int reg, uint64_t val);
+void helper_set_dr_x86_64(void *env, int reg, uint64_t val)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.set_dr(env, reg, val);
+		return;
+	}
+	int vec = sim_x86__mov_to_dr(vp, reg, val);
+	if (vec)
+		raise_exception_err_ra_x86_64(env, vec, 0, ra);
+}
+
+/*
+ * QEMU's other paths to a breakpoint (a task switch clearing DR7's local
+ * enables calls cpu_x86_update_dr7) end in cpu_breakpoint_insert, whose
+ * tb_flush would free the translation its caller runs from: for the
+ * model's VPs it inserts nothing and fails, as QEMU's callers allow.
+ */
+int cpu_breakpoint_insert_x86_64(void *cs, uint64_t pc, int flags, void **bp);
+int cpu_breakpoint_insert_x86_64(void *cs, uint64_t pc, int flags, void **bp)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && (void *)vp->cs == cs) {
+		if (bp)
+			*bp = NULL;
+		return -38; /* -ENOSYS */
+	}
+	return orig.bp_insert(cs, pc, flags, bp);
 }
 
 /* ---------------------------------------------------------------------

@@ -22,6 +22,8 @@
  *   cpu_{stb,stw,stl,stq}_mmuidx_ra_x86_64   the same for the accesses of QEMU's own
  *                                     helpers (event delivery, descriptors, FXSAVE, ...)
  *   raise_interrupt_x86_64            the length of INT n / INT3 / INTO
+ *   helper_set_dr_x86_64              MOV to DRn: checks, no breakpoints (registers.c)
+ *   cpu_breakpoint_insert_x86_64      nothing inserted (its tb_flush ran under the caller)
  *   helper_fxsave_x86_64              FXSAVE stores the x87 FOP, FIP and FDP (QEMU 5.0
  *                                     writes zeros for FIP/FDP and leaves FOP out)
  *   memory_mapping                    unicorn's permission checks use the linear address

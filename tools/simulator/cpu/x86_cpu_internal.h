@@ -248,6 +248,7 @@ void sim_x86__futex_wake(_Atomic uint32_t *w);
 
 /* ---- registers.c ---- */
 void sim_x86__reset_state(struct sim_x86_vcpu *vp);
+int sim_x86__mov_to_dr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
 
 /* ---- memory.c ---- */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
