@@ -1618,6 +1618,187 @@ static void test_debug_registers(void)
 	guest_fini(&g);
 }
 
+/*
+ * One instruction sequence in long mode (start_long: CR0 0x80010011, CR4
+ * PAE, EFER LME|LMA, CPL 0, #GP/#UD/#PF intercepted), copied to 0x1000 and
+ * followed by HLT. want: the vector expected at code offset at (with error
+ * code ec), or -1 for none (the HLT is reached).
+ */
+struct snip {
+	const char *name;
+	const uint8_t *code;
+	size_t len;
+	int at;
+	int want;
+	uint32_t ec;
+};
+
+static struct guest snip_guest;
+
+static bool run_snip(const struct snip *t, int line)
+{
+	struct guest *g = &snip_guest;
+	uint8_t buf[64];
+	if (guest_init(g, 0)) {
+		check_(0, "create", line, NULL);
+		return false;
+	}
+	memcpy(buf, t->code, t->len);
+	buf[t->len] = 0xf4;
+	start_long(g, buf, buf + t->len + 1, 0x1000);
+	struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+	sim_x86_vcpu_set_intercepts(g->vp, &ic);
+	int r = run(g);
+	struct hv_x64_exception_intercept_message *x = (void *)g->msg.u.payload;
+	bool ok;
+	if (t->want < 0) {
+		ok = r == 0 && g->msg.header.message_type == HVMSG_X64_HALT;
+		check_(ok, t->name, line, "run %d, message 0x%x (vector %u at 0x%llx)", r, g->msg.header.message_type,
+		       x->exception_vector, (unsigned long long)x->header.rip);
+	} else {
+		ok = r == 0 && g->msg.header.message_type == HVMSG_X64_EXCEPTION_INTERCEPT &&
+		     x->exception_vector == t->want && x->header.rip == 0x1000u + (unsigned)t->at &&
+		     (!x->exception_info.error_code_valid || x->error_code == t->ec);
+		check_(ok, t->name, line, "run %d, message 0x%x, vector %u, rip 0x%llx, error code 0x%x", r,
+		       g->msg.header.message_type, x->exception_vector, (unsigned long long)x->header.rip,
+		       x->error_code);
+	}
+	return ok;
+}
+
+#define MOVABS_RAX(v) 0x48, 0xb8, (uint8_t)(v), (uint8_t)((v) >> 8), (uint8_t)((v) >> 16), (uint8_t)((v) >> 24), \
+	(uint8_t)((uint64_t)(v) >> 32), (uint8_t)((uint64_t)(v) >> 40), (uint8_t)((uint64_t)(v) >> 48), (uint8_t)((uint64_t)(v) >> 56)
+#define MOV_RAX_CR0 0x0f, 0x22, 0xc0
+#define MOV_RAX_CR4 0x0f, 0x22, 0xe0
+#define SNIP(nm, at_, want_, ec_, ...)                                                          \
+	do {                                                                                    \
+		static const uint8_t c_[] = {__VA_ARGS__};                                      \
+		struct snip t_ = {nm, c_, sizeof(c_), at_, want_, ec_};                         \
+		run_snip(&t_, __LINE__);                                                        \
+		guest_fini(&snip_guest);                                                        \
+	} while (0)
+
+/* MOV to CR4: reserved and unsupported bits #GP (unicorn 2.0.1 dropped or kept them silently) */
+static void test_cr4_checks(void)
+{
+	cur_test = "cr4-checks";
+	SNIP("PCIDE without CPUID.PCID", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 17)), MOV_RAX_CR4);
+	SNIP("LA57 in long mode", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 12)), MOV_RAX_CR4);
+	SNIP("PKE without PKU", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 22)), MOV_RAX_CR4);
+	SNIP("SMEP without SMEP", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 20)), MOV_RAX_CR4);
+	SNIP("FSGSBASE without FSGSBASE", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 16)), MOV_RAX_CR4);
+	SNIP("VME without VME", 10, 13, 0, MOVABS_RAX(0x20 | 1ull), MOV_RAX_CR4);
+	SNIP("bit 15", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 15)), MOV_RAX_CR4);
+	SNIP("bit 28", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 28)), MOV_RAX_CR4);
+	SNIP("bit 63", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 63)), MOV_RAX_CR4);
+	SNIP("PAE cleared in long mode", 10, 13, 0, MOVABS_RAX(0), MOV_RAX_CR4);
+	SNIP("supported: PGE OSFXSR OSXMMEXCPT SMAP OSXSAVE", -1, -1, 0,
+	     MOVABS_RAX(0x20 | 0x80 | 0x200 | 0x400 | (1ull << 21) | (1ull << 18)), MOV_RAX_CR4);
+	/* the rejected value left CR4 as it was */
+	{
+		static const uint8_t c[] = {MOVABS_RAX(0x20 | (1ull << 28)), MOV_RAX_CR4};
+		struct snip t = {"CR4 unchanged", c, sizeof(c), 10, 13, 0};
+		if (run_snip(&t, __LINE__))
+			EQ(getr(&snip_guest, HV_X64_REGISTER_CR4), 0x20);
+		guest_fini(&snip_guest);
+	}
+}
+
+/* MOV to CR0: bits 63:32, clearing PG in 64-bit mode, PG without PE, NW without CD */
+static void test_cr0_checks(void)
+{
+	cur_test = "cr0-checks";
+	SNIP("bit 32", 10, 13, 0, MOVABS_RAX(0x180010011ull), MOV_RAX_CR0);
+	SNIP("bit 63", 10, 13, 0, MOVABS_RAX(0x8000000080010011ull), MOV_RAX_CR0);
+	SNIP("PG cleared in 64-bit mode", 10, 13, 0, MOVABS_RAX(0x00010011ull), MOV_RAX_CR0);
+	SNIP("PG without PE", 10, 13, 0, MOVABS_RAX(0x80010010ull), MOV_RAX_CR0);
+	SNIP("NW without CD", 10, 13, 0, MOVABS_RAX(0xa0010011ull), MOV_RAX_CR0);
+	SNIP("MP and CD NW", -1, -1, 0, MOVABS_RAX(0xe0010013ull), MOV_RAX_CR0);
+	{
+		static const uint8_t c[] = {MOVABS_RAX(0x00010011ull), MOV_RAX_CR0};
+		struct snip t = {"still in long mode", c, sizeof(c), 10, 13, 0};
+		if (run_snip(&t, __LINE__)) {
+			EQ(getr(&snip_guest, HV_X64_REGISTER_CR0), 0x80010011);
+			EQ(getr(&snip_guest, HV_X64_REGISTER_EFER), 0x500);
+		}
+		guest_fini(&snip_guest);
+	}
+}
+
+/* WRMSR of a non-canonical address to the base and entry-point MSRs */
+static void test_wrmsr_canonical(void)
+{
+	cur_test = "wrmsr-canonical";
+	/* mov $msr,%ecx; mov $lo,%eax; mov $hi,%edx; wrmsr */
+#define WRMSR_SNIP(msr, lo, hi) 0xb9, (uint8_t)(msr), (uint8_t)((msr) >> 8), (uint8_t)((msr) >> 16), \
+	(uint8_t)((msr) >> 24), 0xb8, (uint8_t)(lo), (uint8_t)((lo) >> 8), (uint8_t)((lo) >> 16), (uint8_t)((lo) >> 24), \
+	0xba, (uint8_t)(hi), (uint8_t)((hi) >> 8), (uint8_t)((hi) >> 16), (uint8_t)((hi) >> 24), 0x0f, 0x30
+	SNIP("FS_BASE", 15, 13, 0, WRMSR_SNIP(0xc0000100u, 0x1000u, 0x8000u));
+	SNIP("GS_BASE", 15, 13, 0, WRMSR_SNIP(0xc0000101u, 0u, 0xffff0000u));
+	SNIP("KERNEL_GS_BASE", 15, 13, 0, WRMSR_SNIP(0xc0000102u, 0u, 0x00010000u));
+	SNIP("LSTAR", 15, 13, 0, WRMSR_SNIP(0xc0000082u, 0u, 0x7fff0000u));
+	SNIP("GS_BASE canonical high", -1, -1, 0, WRMSR_SNIP(0xc0000101u, 0x1000u, 0xffff8000u));
+	{
+		static const uint8_t c[] = {WRMSR_SNIP(0xc0000100u, 0x2000u, 0x7fffu)};
+		struct snip t = {"FS_BASE canonical", c, sizeof(c), -1, -1, 0};
+		if (run_snip(&t, __LINE__)) {
+			union hv_register_value v;
+			sim_x86_vcpu_get_register(snip_guest.vp, HV_X64_REGISTER_FS, &v);
+			EQ(v.segment.base, 0x7fff00002000ull);
+		}
+		guest_fini(&snip_guest);
+	}
+#undef WRMSR_SNIP
+}
+
+/* LTR and LLDT in long mode: a descriptor with a non-canonical base is #GP(selector); LTR 0 is #GP(0) */
+static void test_ltr_lldt_canonical(void)
+{
+	static const uint8_t ltr20[] = {0xb8, 0x20, 0, 0, 0, 0x0f, 0x00, 0xd8, 0xf4};  /* mov $0x20,%eax; ltr %ax */
+	static const uint8_t lldt30[] = {0xb8, 0x30, 0, 0, 0, 0x0f, 0x00, 0xd0, 0xf4}; /* mov $0x30,%eax; lldt %ax */
+	cur_test = "ltr-lldt-canonical";
+	for (int canon = 0; canon < 2; canon++) {
+		for (int ldt = 0; ldt < 2; ldt++) {
+			struct guest g;
+			const char *nm = ldt ? "LLDT" : "LTR";
+			if (guest_init(&g, 0))
+				return (void)CHECK(!"create");
+			start_long(&g, ldt ? lldt30 : ltr20, (ldt ? lldt30 : ltr20) + 9, 0x1000);
+			/* 16-byte descriptors: available 64-bit TSS at 0x20 (base ..3000), LDT at 0x30
+			 * (base ..4000); bits 63:32 of the bases 0x00008000 (not canonical) or ~0 */
+			uint32_t hi = canon ? 0xffffffffu : 0x00008000u;
+			put64(g.ram, 0x520, 0x0000890030000067ull);
+			put64(g.ram, 0x528, hi);
+			put64(g.ram, 0x530, 0x0000820040000fffull);
+			put64(g.ram, 0x538, hi);
+			set_table(&g, HV_X64_REGISTER_GDTR, 0x500, 0x3f);
+			struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+			sim_x86_vcpu_set_intercepts(g.vp, &ic);
+			int r = run(&g);
+			struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+			union hv_register_value v;
+			sim_x86_vcpu_get_register(g.vp, ldt ? HV_X64_REGISTER_LDTR : HV_X64_REGISTER_TR, &v);
+			if (canon) {
+				CHECKV(r == 0 && g.msg.header.message_type == HVMSG_X64_HALT, "%s canonical: message 0x%x",
+				       nm, g.msg.header.message_type);
+				EQ(v.segment.base, (uint64_t)hi << 32 | (ldt ? 0x4000 : 0x3000));
+				EQ(v.segment.selector, ldt ? 0x30 : 0x20);
+			} else {
+				CHECKV(r == 0 && g.msg.header.message_type == HVMSG_X64_EXCEPTION_INTERCEPT &&
+					       x->exception_vector == 13 && x->header.rip == 0x1005 &&
+					       x->error_code == (ldt ? 0x30u : 0x20u),
+				       "%s: message 0x%x vector %u rip 0x%llx ec 0x%x", nm, g.msg.header.message_type,
+				       x->exception_vector, (unsigned long long)x->header.rip, x->error_code);
+				EQ(v.segment.selector, 0); /* unchanged */
+				if (!ldt)
+					EQ(g.ram[0x525], 0x89); /* the TSS was not marked busy */
+			}
+			guest_fini(&g);
+		}
+	}
+	SNIP("LTR of the null selector", 2, 13, 0, 0x31, 0xc0, 0x0f, 0x00, 0xd8);
+}
+
 static void test_triple_fault(void)
 {
 	struct guest g;
@@ -2266,6 +2447,10 @@ int main(int argc, char **argv)
 	test_apic_write_in_block();
 	test_async_hammer();
 	test_debug_registers();
+	test_cr4_checks();
+	test_cr0_checks();
+	test_wrmsr_canonical();
+	test_ltr_lldt_canonical();
 	test_triple_fault();
 	test_cpuid();
 	test_xcr0();

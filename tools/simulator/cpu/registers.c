@@ -438,6 +438,167 @@ int sim_x86__mov_to_dr(struct sim_x86_vcpu *vp, int reg, uint64_t val)
 }
 
 /* ---------------------------------------------------------------------
+ * Architectural checks that QEMU 5.0's helpers (and so unicorn 2.0.1)
+ * leave out, made before the helper acts (unicorn_hooks.c). Each returns
+ * 0 when the operation may proceed, or the vector of the fault the
+ * processor raises (its error code in *ec where it has one); the caller
+ * raises it at the instruction. Sources: Intel SDM vol. 2 (the
+ * instructions' "Protected Mode Exceptions" and "64-Bit Mode
+ * Exceptions"), vol. 3A 2.5 (control registers), AMD APM vol. 2 3.1.
+ * --------------------------------------------------------------------- */
+#define CR0_NW 0x20000000ull
+#define CR0_CD 0x40000000ull
+
+static bool canonical48(uint64_t v)
+{
+	return (uint64_t)((int64_t)(v << 16) >> 16) == v;
+}
+
+enum { EAX, EBX, ECX, EDX };
+
+/*
+ * The CR4 bits the processor the VP presents accepts. Bits 2-10 (TSD, DE,
+ * PSE, PAE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT) are features every x86_64
+ * processor has and the CPU model runs; the others are accepted when the
+ * VP's CPUID (the hypervisor's leaves, sim_x86_vcpu_cpuid) reports the
+ * feature: VME/PVI (1.EDX.VME), UMIP (7.ECX.2), LA57 (7.ECX.16), VMXE and
+ * SMXE (1.ECX.5/6), FSGSBASE (7.EBX.0), PCIDE (1.ECX.17), OSXSAVE
+ * (1.ECX.26), SMEP (7.EBX.7), SMAP (7.EBX.20), PKE (7.ECX.3). Everything
+ * else (bit 15, the key locker, CET, PKS, UINTR and LASS bits, which no
+ * leaf reports, bits 28 and up) is reserved: #GP(0). (The CPU model's leaf
+ * 1 EDX does not list PAE and its neighbours although it runs them, which
+ * is why bits 2-10 are not taken from it.)
+ */
+static uint64_t cr4_valid_bits(struct sim_x86_vcpu *vp)
+{
+	uint64_t ok = 0x7fcull;
+	uint32_t l1[4], l7[4];
+	sim_x86_vcpu_cpuid(vp, 1, 0, l1);
+	sim_x86_vcpu_cpuid(vp, 7, 0, l7);
+	if (l1[EDX] & (1u << 1))
+		ok |= 0x3; /* VME, PVI */
+	if (l7[ECX] & (1u << 2))
+		ok |= 1ull << 11; /* UMIP */
+	if (l7[ECX] & (1u << 16))
+		ok |= CR4_LA57;
+	if (l1[ECX] & (1u << 5))
+		ok |= 1ull << 13; /* VMXE */
+	if (l1[ECX] & (1u << 6))
+		ok |= 1ull << 14; /* SMXE */
+	if (l7[EBX] & (1u << 0))
+		ok |= 1ull << 16; /* FSGSBASE */
+	if (l1[ECX] & (1u << 17))
+		ok |= 1ull << 17; /* PCIDE */
+	if (l1[ECX] & (1u << 26))
+		ok |= CR4_OSXSAVE;
+	if (l7[EBX] & (1u << 7))
+		ok |= CR4_SMEP;
+	if (l7[EBX] & (1u << 20))
+		ok |= CR4_SMAP;
+	if (l7[ECX] & (1u << 3))
+		ok |= 1ull << 22; /* PKE */
+	return ok;
+}
+
+/*
+ * MOV to CR0 / CR4 (LMSW and CLTS cannot break these rules). CR0: a 1 in
+ * bits 63:32, PG without PE, NW without CD, PG with EFER.LME but not
+ * CR4.PAE, and clearing PG in 64-bit mode are #GP(0). CR4: reserved or
+ * unsupported bits (cr4_valid_bits), clearing PAE while EFER.LMA is set,
+ * changing LA57 while it is set, setting PCIDE outside IA-32e mode or with
+ * CR3[11:0] not 0 are #GP(0). (QEMU truncates both to 32 bits and drops
+ * the unsupported CR4 bits it knows silently.)
+ */
+int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val)
+{
+	bool lma = (*vp->efer & EFER_LMA) != 0;
+	if (reg == 0) {
+		if (val >> 32)
+			return 13;
+		if ((val & CR0_PG) && !(val & CR0_PE))
+			return 13;
+		if ((val & CR0_NW) && !(val & CR0_CD))
+			return 13;
+		if ((val & CR0_PG) && !(cr(vp, 0) & CR0_PG) && (*vp->efer & EFER_LME) && !(cr(vp, 4) & CR4_PAE))
+			return 13;
+		if (!(val & CR0_PG) && sim_x86__cs64(vp))
+			return 13;
+		return 0;
+	}
+	if (reg == 4) {
+		uint64_t old = cr(vp, 4);
+		if (val & ~cr4_valid_bits(vp))
+			return 13;
+		if (lma && !(val & CR4_PAE))
+			return 13;
+		if (lma && ((val ^ old) & CR4_LA57))
+			return 13;
+		if ((val & (1ull << 17)) && !(old & (1ull << 17)) && (!lma || (cr(vp, 3) & 0xfff)))
+			return 13;
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * WRMSR of an MSR QEMU implements: the address MSRs must hold canonical
+ * addresses (#GP(0) otherwise): FS_BASE, GS_BASE, KERNEL_GS_BASE, LSTAR,
+ * CSTAR, SYSENTER_ESP, SYSENTER_EIP. (48-bit linear addresses: the VP
+ * reports no LA57.)
+ */
+int sim_x86__check_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val)
+{
+	(void)vp;
+	switch (msr) {
+	case 0x175: case 0x176:                     /* SYSENTER_ESP, SYSENTER_EIP */
+	case 0xc0000082: case 0xc0000083:           /* LSTAR, CSTAR */
+	case 0xc0000100: case 0xc0000101: case 0xc0000102: /* FS_BASE, GS_BASE, KERNEL_GS_BASE */
+		return canonical48(val) ? 0 : 13;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * LTR and LLDT (ltr: true for LTR). LTR of a null selector is #GP(0)
+ * (QEMU makes TR invalid). In IA-32e mode the descriptor is 16 bytes and
+ * its base must be canonical: #GP(selector) otherwise, before TR or LDTR
+ * changes and before LTR marks the TSS busy. Only a descriptor QEMU's
+ * helper would otherwise accept is looked at (the same checks, in the
+ * SDM's order: in the GDT's limit, a system descriptor of the right type,
+ * present); the others it faults itself.
+ */
+int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t sel, uint32_t *ec)
+{
+	struct hv_x64_table_register gdt;
+	uint8_t d[16];
+	uint32_t e2, e3;
+	sel &= 0xffff;
+	*ec = 0;
+	if ((sel & 0xfffc) == 0)
+		return ltr ? 13 : 0;
+	if (!(*vp->efer & EFER_LMA) || (sel & 4))
+		return 0;
+	sim_x86__get_table(vp, S_GDTR, &gdt);
+	if ((sel & ~7u) + 15 > gdt.limit)
+		return 0;
+	if (sim_x86__read_linear(vp, gdt.base + (sel & ~7u), d, sizeof(d)) != sizeof(d))
+		return 0; /* QEMU's helper reads it again and takes the fault */
+	e2 = (uint32_t)d[4] | (uint32_t)d[5] << 8 | (uint32_t)d[6] << 16 | (uint32_t)d[7] << 24;
+	e3 = (uint32_t)d[8] | (uint32_t)d[9] << 8 | (uint32_t)d[10] << 16 | (uint32_t)d[11] << 24;
+	unsigned type = (e2 >> 8) & 0xf;
+	if ((e2 & (1u << 12)) || !(e2 & (1u << 15)) || (ltr ? (type != 9) : (type != 2)))
+		return 0;
+	uint64_t base = (uint64_t)(((uint32_t)d[2] | (uint32_t)d[3] << 8 | (uint32_t)d[4] << 16) |
+				   (e2 & 0xff000000u)) |
+			(uint64_t)e3 << 32;
+	if (canonical48(base))
+		return 0;
+	*ec = sel & 0xfffc;
+	return 13;
+}
+
+/* ---------------------------------------------------------------------
  * VP state blobs (apic.c and fpu.c have the two kinds)
  * --------------------------------------------------------------------- */
 int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, size_t *len)

@@ -114,6 +114,8 @@ static struct {
 	void (*check_exit)(void *tcg_ctx);
 	void (*set_dr)(void *env, int reg, uint64_t val);
 	int (*bp_insert)(void *cs, uint64_t pc, int flags, void **bp);
+	void (*ltr)(void *env, int sel);
+	void (*lldt)(void *env, int sel);
 	bool ok;
 } orig;
 
@@ -212,6 +214,8 @@ bool sim_x86__resolve_originals(void)
 	R(check_exit, "check_exit_request_x86_64");
 	R(set_dr, "helper_set_dr_x86_64");
 	R(bp_insert, "cpu_breakpoint_insert_x86_64");
+	R(ltr, "helper_ltr_x86_64");
+	R(lldt, "helper_lldt_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -735,9 +739,40 @@ void helper_rdmsr_x86_64(void *env)
 void helper_wrmsr_x86_64(void *env);
 void helper_wrmsr_x86_64(void *env)
 {
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
 	struct sim_x86_vcpu *vp = vp_of(env);
-	if (!vp || !sim_x86__wrmsr(vp, (uintptr_t)__builtin_return_address(0)))
+	if (vp && !sim_x86__wrmsr(vp, ra)) {
+		/* QEMU implements the MSR: its value checks first (arch_checks.c) */
+		uint64_t *r = regs(vp);
+		if (sim_x86__check_wrmsr(vp, (uint32_t)r[1], (uint32_t)r[0] | (r[2] << 32)))
+			sim_x86__raise_gp(vp, ra);
 		orig.wrmsr(env);
+	} else if (!vp) {
+		orig.wrmsr(env);
+	}
+}
+
+/* ---- LTR, LLDT: QEMU's, after arch_checks.c's checks ---- */
+void helper_ltr_x86_64(void *env, int selector);
+void helper_ltr_x86_64(void *env, int selector)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	uint32_t ec;
+	int vec;
+	if (vp && (vec = sim_x86__check_load_system_seg(vp, true, (uint32_t)selector, &ec)))
+		raise_exception_err_ra_x86_64(env, vec, (int)ec, (uintptr_t)__builtin_return_address(0));
+	orig.ltr(env, selector);
+}
+
+void helper_lldt_x86_64(void *env, int selector);
+void helper_lldt_x86_64(void *env, int selector)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	uint32_t ec;
+	int vec;
+	if (vp && (vec = sim_x86__check_load_system_seg(vp, false, (uint32_t)selector, &ec)))
+		raise_exception_err_ra_x86_64(env, vec, (int)ec, (uintptr_t)__builtin_return_address(0));
+	orig.lldt(env, selector);
 }
 
 /* ---- MOV to/from CR8: the local APIC's TPR (apic.c) ---- */
@@ -754,6 +789,11 @@ void helper_write_crN_x86_64(void *env, int reg, uint64_t val);
 void helper_write_crN_x86_64(void *env, int reg, uint64_t val)
 {
 	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp && (reg == 0 || reg == 4)) {
+		int vec = sim_x86__check_mov_cr(vp, reg, val);
+		if (vec)
+			raise_exception_err_ra_x86_64(env, vec, 0, (uintptr_t)__builtin_return_address(0));
+	}
 	if (!vp || reg != 8) {
 		orig.write_cr(env, reg, val);
 		return;

@@ -15,7 +15,8 @@
  * original stays reachable through dlsym(RTLD_NEXT, name). Replaced in
  * unicorn_hooks.c:
  *   helper_{in,out}{b,w,l}_x86_64, helper_hlt/cpuid/rdmsr/wrmsr_x86_64   precise exits
- *   helper_read_crN_x86_64, helper_write_crN_x86_64   CR8 is the local APIC's TPR
+ *   helper_read_crN_x86_64, helper_write_crN_x86_64   CR8 is the local APIC's TPR; CR0/CR4 checks
+ *   helper_ltr_x86_64, helper_lldt_x86_64   canonical bases, LTR of a null selector
  *   helper_ret_ldub/le_lduw/le_ldul/le_ldq_mmu_x86_64,
  *   helper_ret_stb/le_stw/le_stl/le_stq_mmu_x86_64   MMIO/GPA intercepts, APIC page
  *   cpu_{ldub,ldsb,lduw,ldsw,ldl}_mmuidx_ra_x86_64,

@@ -9,7 +9,9 @@
  *   core.c           VP creation and destruction, the run loop, kick, the
  *                    intercept messages built when a run stops
  *   registers.c      get/set of registers by hypervisor name, the register
- *                    page, VP state blobs, the architectural reset state
+ *                    page, VP state blobs, the architectural reset state,
+ *                    the checks of instructions that load registers
+ *                    (MOV CRn/DRn, WRMSR of address MSRs, LTR/LLDT)
  *   memory.c         memory slots, the page walk, guest memory accesses and
  *                    their intercepts, doorbells, access tracking, the
  *                    backstop for accesses unicorn refuses itself
@@ -310,6 +312,11 @@ int sim_x86__xsave_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t le
 
 /* ---- cpuid.c ---- */
 void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra);
+
+/* ---- registers.c: architectural checks ---- */
+int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
+int sim_x86__check_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val);
+int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t sel, uint32_t *ec);
 
 /* ---- unicorn_hooks.c ---- */
 /* set-up: the replaced functions' originals, the VP's CPU in its new unicorn instance */
