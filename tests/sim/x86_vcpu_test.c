@@ -1799,6 +1799,46 @@ static void test_ltr_lldt_canonical(void)
 	SNIP("LTR of the null selector", 2, 13, 0, 0x31, 0xc0, 0x0f, 0x00, 0xd8);
 }
 
+/* LOCK on an instruction that does not allow it: #UD (it aborted the process or ran unlocked) */
+static void test_lock_ud(void)
+{
+	cur_test = "lock-ud";
+	SNIP("LOCK CMPSB", 0, 6, 0, 0xf0, 0xa6);
+	SNIP("LOCK CMPSQ", 0, 6, 0, 0xf0, 0x48, 0xa7);
+	SNIP("LOCK BT reg", 0, 6, 0, 0xf0, 0x0f, 0xa3, 0xc0);
+	SNIP("LOCK BT mem, imm", 0, 6, 0, 0xf0, 0x0f, 0xba, 0x20, 0x01);
+	SNIP("LOCK MOVSB", 0, 6, 0, 0xf0, 0xa4);
+	SNIP("REP LOCK STOSB", 0, 6, 0, 0xf3, 0xf0, 0xaa);
+	SNIP("LOCK LODSB", 0, 6, 0, 0xf0, 0xac);
+	SNIP("LOCK ADD reg, reg", 0, 6, 0, 0xf0, 0x01, 0xc0);
+	SNIP("LOCK CMP mem, imm", 0, 6, 0, 0xf0, 0x83, 0x38, 0x01);
+	SNIP("LOCK MOV mem, reg", 0, 6, 0, 0xf0, 0x89, 0x08);
+	SNIP("LOCK CMPXCHG16B reg", 0, 6, 0, 0xf0, 0x48, 0x0f, 0xc7, 0xc8);
+	SNIP("after another instruction", 3, 6, 0, 0x48, 0x31, 0xc0, 0xf0, 0xa6); /* xor %rax,%rax; lock cmpsb */
+	/* the forms that allow it run (RAX 0: the memory operand is RAM at 0) */
+	SNIP("LOCK ADD mem, reg", -1, -1, 0, 0xf0, 0x01, 0x08);
+	SNIP("LOCK BTS mem, imm", -1, -1, 0, 0xf0, 0x0f, 0xba, 0x28, 0x01);
+	SNIP("66 LOCK REX.W XADD", -1, -1, 0, 0x66, 0xf0, 0x48, 0x0f, 0xc1, 0x08);
+	SNIP("LOCK INC mem", -1, -1, 0, 0xf0, 0xff, 0x00);
+	SNIP("LOCK NOT mem", -1, -1, 0, 0xf0, 0xf7, 0x10);
+	SNIP("LOCK XCHG mem", -1, -1, 0, 0xf0, 0x87, 0x08);
+	SNIP("LOCK CMPXCHG8B mem", -1, -1, 0, 0xf0, 0x0f, 0xc7, 0x08);
+
+	/* real mode too */
+	for (int k = 0; k < 2; k++) {
+		static const uint8_t cmps[] = {0xf0, 0xa6, 0xf4}, bt[] = {0xf0, 0x0f, 0xa3, 0xc0, 0xf4};
+		struct guest g;
+		if (guest_init(&g, 0))
+			return (void)CHECK(!"create");
+		start_real(&g, k ? bt : cmps, k ? bt + 5 : cmps + 3, 0x1000);
+		struct sim_x86_intercepts ic = {.exception_bitmap = 1u << 6};
+		sim_x86_vcpu_set_intercepts(g.vp, &ic);
+		struct hv_x64_exception_intercept_message *x = expect_exc(&g, __LINE__, 6, 0x1000);
+		EQ(x->instruction_byte_count >= 2 && x->instruction_bytes[0] == 0xf0, 1); /* the real bytes */
+		guest_fini(&g);
+	}
+}
+
 static void test_triple_fault(void)
 {
 	struct guest g;
@@ -2451,6 +2491,7 @@ int main(int argc, char **argv)
 	test_cr0_checks();
 	test_wrmsr_canonical();
 	test_ltr_lldt_canonical();
+	test_lock_ud();
 	test_triple_fault();
 	test_cpuid();
 	test_xcr0();

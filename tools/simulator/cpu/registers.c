@@ -598,6 +598,83 @@ int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t s
 	return 13;
 }
 
+/*
+ * The LOCK prefix. An instruction with LOCK is #UD unless it is one of
+ * ADD, ADC, AND, BTC, BTR, BTS, CMPXCHG, CMPXCHG8B/16B, DEC, INC, NEG,
+ * NOT, OR, SBB, SUB, XOR, XADD, XCHG with a memory destination (Intel SDM
+ * vol. 2A "LOCK"; AMD APM vol. 3 1.2.5). QEMU 5.0's translator accepts the
+ * other forms: LOCK MOVS/STOS/LODS run unlocked, and LOCK CMPS or LOCK BT
+ * with a register operand made its code generator abort the process ("tcg
+ * fatal error"). The translator asks before each instruction (see
+ * unicorn_hooks.c): b[0..n) are the bytes at the instruction (n may be
+ * short at the end of what is mapped: then the answer is false, and QEMU
+ * takes the fetch fault itself). True: the instruction has LOCK and is
+ * not a form that allows it.
+ */
+bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64)
+{
+	size_t i = 0;
+	bool lock = false;
+	for (; i < n && i < 15; i++) {
+		uint8_t c = b[i];
+		if (c == 0xf0)
+			lock = true;
+		else if (c == 0xf2 || c == 0xf3 || c == 0x66 || c == 0x67 || c == 0x26 || c == 0x2e || c == 0x36 ||
+			 c == 0x3e || c == 0x64 || c == 0x65)
+			continue;
+		else if (long64 && (c & 0xf0) == 0x40)
+			continue; /* REX (only the last one counts; none changes what LOCK allows) */
+		else
+			break;
+	}
+	if (!lock)
+		return false;
+	if (i + 1 >= n)
+		return false; /* opcode or ModRM not readable: QEMU faults on the fetch */
+	uint8_t op = b[i], modrm, reg;
+	if (op != 0x0f) {
+		modrm = b[i + 1];
+		reg = (modrm >> 3) & 7;
+		if ((modrm >> 6) == 3)
+			return true; /* the allowed one-byte forms all need a memory destination */
+		switch (op) {
+		case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11: case 0x18: case 0x19:
+		case 0x20: case 0x21: case 0x28: case 0x29: case 0x30: case 0x31: /* ALU r/m, reg */
+		case 0x86: case 0x87: /* XCHG */
+			return false;
+		case 0x82: /* the 0x80 group's alias outside 64-bit mode */
+			if (long64)
+				return true;
+			/* fall through */
+		case 0x80: case 0x81: case 0x83:
+			return reg == 7; /* CMP */
+		case 0xf6: case 0xf7:
+			return reg != 2 && reg != 3; /* NOT, NEG */
+		case 0xfe: case 0xff:
+			return reg > 1; /* INC, DEC */
+		default:
+			return true;
+		}
+	}
+	if (i + 2 >= n)
+		return false;
+	op = b[i + 1];
+	modrm = b[i + 2];
+	reg = (modrm >> 3) & 7;
+	switch (op) {
+	case 0xab: case 0xb3: case 0xbb: /* BTS, BTR, BTC r/m, reg */
+	case 0xb0: case 0xb1: /* CMPXCHG */
+	case 0xc0: case 0xc1: /* XADD */
+		return (modrm >> 6) == 3;
+	case 0xba: /* BT group, imm8: BTS, BTR, BTC */
+		return (modrm >> 6) == 3 || reg < 5;
+	case 0xc7: /* CMPXCHG8B/16B */
+		return (modrm >> 6) == 3 || reg != 1;
+	default:
+		return true;
+	}
+}
+
 /* ---------------------------------------------------------------------
  * VP state blobs (apic.c and fpu.c have the two kinds)
  * --------------------------------------------------------------------- */

@@ -115,6 +115,8 @@ static struct {
 	void (*set_dr)(void *env, int reg, uint64_t val);
 	int (*bp_insert)(void *cs, uint64_t pc, int flags, void **bp);
 	void (*ltr)(void *env, int sel);
+	void (*gen_op2)(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2);
+	uint32_t (*ldub_code)(void *env, uint64_t addr);
 	void (*lldt)(void *env, int sel);
 	bool ok;
 } orig;
@@ -215,6 +217,8 @@ bool sim_x86__resolve_originals(void)
 	R(set_dr, "helper_set_dr_x86_64");
 	R(bp_insert, "cpu_breakpoint_insert_x86_64");
 	R(ltr, "helper_ltr_x86_64");
+	R(gen_op2, "tcg_gen_op2_x86_64");
+	R(ldub_code, "cpu_ldub_code_x86_64");
 	R(lldt, "helper_lldt_x86_64");
 #undef R
 	orig.ok = true;
@@ -852,6 +856,47 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
 			sim_x86__protect_code_page(vp, pc + 16);
 	}
 	return tb;
+}
+
+/*
+ * Instructions the translator must not translate as QEMU would (invalid
+ * LOCK forms: registers.c). The x86 translator starts each instruction
+ * with tcg_gen_insn_start(pc, cc_op), a tcg_gen_op2 of INDEX_op_insn_start
+ * with the instruction's linear address, and then fetches its bytes with
+ * cpu_ldub_code from that address on. When the bytes there are an
+ * instruction the processor refuses with #UD, the first two fetches
+ * return UD2 (0f 0b) instead: QEMU then raises #UD at the instruction,
+ * as the processor does. Nothing else changes: the guest's memory, the
+ * bytes an intercept message reports and every other fetch are the real
+ * ones.
+ */
+void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2);
+void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	orig.gen_op2(tcg_ctx, opc, a1, a2);
+	if (!vp || opc != UCI_INDEX_OP_INSN_START)
+		return;
+	uint8_t b[15];
+	size_t n = sim_x86__read_linear(vp, a1, b, sizeof(b));
+	vp->ud_pending = sim_x86__lock_invalid(b, n, sim_x86__cs64(vp));
+	vp->ud_at = a1;
+}
+
+uint32_t cpu_ldub_code_x86_64(void *env, uint64_t addr);
+uint32_t cpu_ldub_code_x86_64(void *env, uint64_t addr)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp && vp->ud_pending) {
+		if (addr == vp->ud_at)
+			return 0x0f;
+		if (addr == vp->ud_at + 1) {
+			vp->ud_pending = false;
+			return 0x0b;
+		}
+		vp->ud_pending = false; /* not the fetches expected: translate what is there */
+	}
+	return orig.ldub_code(env, addr);
 }
 
 /* QEMU's own accesses (IDT, GDT, TSS) are supervisor ones */

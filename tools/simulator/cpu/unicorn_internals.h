@@ -32,6 +32,7 @@
  *                                     paddr = vaddr after its page walk; we put the GPA back
  *   x86_cpu_exec_enter_x86_64, x86_cpu_exec_interrupt_x86_64   kick, APIC interrupt delivery
  *   qemu_system_reset_request         triple fault
+ *   tcg_gen_op2_x86_64, cpu_ldub_code_x86_64   invalid LOCK forms translated as UD2
  *   check_exit_request_x86_64         no exit test after each guest access (a code generator
  *                                     function, called while translating)
  */
@@ -126,6 +127,12 @@ struct uci_segment {
 #define UCI_MMU_USER_IDX 1
 #define UCI_MMU_KNOSMAP_IDX 2
 #define UCI_OI_MMU_IDX(oi) ((int)((oi) & 15))
+
+/*
+ * TCGOpcode INDEX_op_insn_start (qemu/include/tcg/tcg-opc.h: the 130th DEF,
+ * counted with the x86_64 host's definitions).
+ */
+#define UCI_INDEX_OP_INSN_START 129
 
 /* exception_index values >= this are cpu-loop exits, not vectors */
 #define UCI_EXCP_INTERRUPT 0x10000

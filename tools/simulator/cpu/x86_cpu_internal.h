@@ -194,6 +194,9 @@ struct sim_x86_vcpu {
 	atomic_bool nmi_pending;
 	/* the instruction that wrote the APIC is being run again alone (apic.c, sim_x86__apic_write) */
 	bool apic_write_alone;
+	/* translating: the instruction at ud_at is to be translated as UD2 (unicorn_hooks.c) */
+	uint64_t ud_at;
+	bool ud_pending;
 
 	atomic_int kick;
 	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
@@ -317,6 +320,7 @@ void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra);
 int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
 int sim_x86__check_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val);
 int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t sel, uint32_t *ec);
+bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64);
 
 /* ---- unicorn_hooks.c ---- */
 /* set-up: the replaced functions' originals, the VP's CPU in its new unicorn instance */
