@@ -1839,6 +1839,48 @@ static void test_lock_ud(void)
 	}
 }
 
+/* SMSW r32 writes the whole register; SMSW r16 only its low half; PUSHF's image has RF clear */
+static void test_smsw_pushf(void)
+{
+	static const uint8_t code[] = {
+		0x66, 0xb8, 0xff, 0xff, 0xff, 0xff, /* mov $-1,%eax */
+		0x66, 0x0f, 0x01, 0xe0,             /* smsw %eax */
+		0x66, 0x89, 0xc3,                   /* mov %eax,%ebx */
+		0x66, 0xb8, 0xff, 0xff, 0xff, 0xff, /* mov $-1,%eax */
+		0x0f, 0x01, 0xe0,                   /* smsw %ax */
+		0x66, 0x89, 0xc2,                   /* mov %eax,%edx */
+		0x66, 0x9c,                         /* pushfl */
+		0x66, 0x59,                         /* popl %ecx */
+		0xf4};
+	struct guest g;
+	cur_test = "smsw-pushf";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, code, code + sizeof(code), 0x1000);
+	setr(&g, HV_X64_REGISTER_RFLAGS, 0x10002); /* RF, as after a VMM's fault injection */
+	expect_halt(&g, __LINE__);
+	EQ(getr(&g, HV_X64_REGISTER_RBX), 0x60000010);
+	EQ(getr(&g, HV_X64_REGISTER_RDX), 0xffff0010);
+	EQ(getr(&g, HV_X64_REGISTER_RCX) & 0x10000, 0);
+	guest_fini(&g);
+
+	/* long mode: PUSHFQ */
+	cur_test = "smsw-pushf-64";
+	static const uint8_t c64[] = {0x9c, 0x59, 0x0f, 0x01, 0xe0}; /* pushfq; pop %rcx; smsw %eax */
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	uint8_t buf[8];
+	memcpy(buf, c64, sizeof(c64));
+	buf[sizeof(c64)] = 0xf4;
+	start_long(&g, buf, buf + sizeof(c64) + 1, 0x1000);
+	setr(&g, HV_X64_REGISTER_RFLAGS, 0x10002);
+	setr(&g, HV_X64_REGISTER_RAX, ~0ull);
+	expect_halt(&g, __LINE__);
+	EQ(getr(&g, HV_X64_REGISTER_RCX) & 0x10000, 0);
+	EQ(getr(&g, HV_X64_REGISTER_RAX), 0x80010011);
+	guest_fini(&g);
+}
+
 static void test_triple_fault(void)
 {
 	struct guest g;
@@ -2492,6 +2534,7 @@ int main(int argc, char **argv)
 	test_wrmsr_canonical();
 	test_ltr_lldt_canonical();
 	test_lock_ud();
+	test_smsw_pushf();
 	test_triple_fault();
 	test_cpuid();
 	test_xcr0();

@@ -675,6 +675,45 @@ bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64)
 	}
 }
 
+/*
+ * SMSW to a register outside 64-bit mode. The processor writes the whole
+ * destination: CR0[15:0] to a 16-bit one, CR0[31:0] to a 32-bit one (AMD
+ * APM vol. 3 "SMSW"; Intel leaves bits 31:16 undefined, and its
+ * processors write CR0's). QEMU 5.0 writes only 16 bits outside 64-bit
+ * mode. At CPL 0 (TB flags carry the CPL, so a translation made at CPL 0
+ * runs only at CPL 0) SMSW with a 32-bit register (CS.D xor the 66
+ * prefix) is translated as MOV r32, CR0,
+ * which has the same length and writes exactly that: out[] gets the two
+ * bytes to substitute (offsets from the instruction's start). At CPL > 0
+ * (and in virtual-8086 mode) QEMU's 16-bit write remains: the one case
+ * not corrected. Returns how many bytes to substitute (0 or 2).
+ */
+int sim_x86__smsw_fix(const uint8_t *b, size_t n, bool long64, bool cs32, unsigned cpl, uint8_t off[2],
+		      uint8_t val[2])
+{
+	size_t i = 0;
+	bool opsize = false; /* a 66 prefix */
+	if (long64 || cpl != 0)
+		return 0;
+	for (; i < n && i < 14; i++) {
+		uint8_t c = b[i];
+		if (c == 0x66)
+			opsize = true;
+		else if (!(c == 0xf0 || c == 0xf2 || c == 0xf3 || c == 0x67 || c == 0x26 || c == 0x2e || c == 0x36 ||
+			   c == 0x3e || c == 0x64 || c == 0x65))
+			break;
+	}
+	if (i + 2 >= n || b[i] != 0x0f || b[i + 1] != 0x01 || (b[i + 2] & 0xf8) != 0xe0)
+		return 0;
+	if (opsize == cs32)
+		return 0; /* a 16-bit register: QEMU's 16-bit write is the processor's */
+	off[0] = (uint8_t)(i + 1);
+	val[0] = 0x20;
+	off[1] = (uint8_t)(i + 2);
+	val[1] = (uint8_t)(0xc0 | (b[i + 2] & 7));
+	return 2;
+}
+
 /* ---------------------------------------------------------------------
  * VP state blobs (apic.c and fpu.c have the two kinds)
  * --------------------------------------------------------------------- */

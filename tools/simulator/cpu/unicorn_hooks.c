@@ -117,6 +117,7 @@ static struct {
 	void (*ltr)(void *env, int sel);
 	void (*gen_op2)(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2);
 	uint32_t (*ldub_code)(void *env, uint64_t addr);
+	uint64_t (*read_eflags)(void *env);
 	void (*lldt)(void *env, int sel);
 	bool ok;
 } orig;
@@ -219,6 +220,7 @@ bool sim_x86__resolve_originals(void)
 	R(ltr, "helper_ltr_x86_64");
 	R(gen_op2, "tcg_gen_op2_x86_64");
 	R(ldub_code, "cpu_ldub_code_x86_64");
+	R(read_eflags, "helper_read_eflags_x86_64");
 	R(lldt, "helper_lldt_x86_64");
 #undef R
 	orig.ok = true;
@@ -807,6 +809,22 @@ void helper_write_crN_x86_64(void *env, int reg, uint64_t val)
 	sim_x86__cr8_write(vp, val);
 }
 
+/*
+ * PUSHF: the processor clears RF in the image it pushes (Intel SDM vol. 2B
+ * "PUSHF/PUSHFD/PUSHFQ"); QEMU 5.0's helper_read_eflags returns RFLAGS with
+ * RF. unicorn's own use of the helper (syncing EFLAGS before a UC_HOOK_CODE
+ * callback, MSHV_SIM_DEBUG_CODE only) stores the result back: RF cleared
+ * there does nothing, no instruction breakpoints being modelled. (VM,
+ * which PUSHF in virtual-8086 mode also clears in the image, is left as
+ * QEMU has it: clearing it in that store would leave virtual-8086 mode.)
+ */
+uint64_t helper_read_eflags_x86_64(void *env);
+uint64_t helper_read_eflags_x86_64(void *env)
+{
+	uint64_t f = orig.read_eflags(env);
+	return vp_of(env) ? f & ~0x10000ull : f;
+}
+
 /* ---- MOV to DRn: registers.c (no hardware breakpoints) ---- */
 void helper_set_dr_x86_64(void *env, int reg, uint64_t val);
 void helper_set_dr_x86_64(void *env, int reg, uint64_t val)
@@ -860,15 +878,15 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
 
 /*
  * Instructions the translator must not translate as QEMU would (invalid
- * LOCK forms: registers.c). The x86 translator starts each instruction
- * with tcg_gen_insn_start(pc, cc_op), a tcg_gen_op2 of INDEX_op_insn_start
- * with the instruction's linear address, and then fetches its bytes with
- * cpu_ldub_code from that address on. When the bytes there are an
- * instruction the processor refuses with #UD, the first two fetches
- * return UD2 (0f 0b) instead: QEMU then raises #UD at the instruction,
- * as the processor does. Nothing else changes: the guest's memory, the
- * bytes an intercept message reports and every other fetch are the real
- * ones.
+ * LOCK forms, SMSW r32: registers.c). The x86 translator starts each
+ * instruction with tcg_gen_insn_start(pc, cc_op), a tcg_gen_op2 of
+ * INDEX_op_insn_start with the instruction's linear address, and then
+ * fetches its bytes with cpu_ldub_code from that address on. Where the
+ * processor does something else, up to two of those fetches return other
+ * bytes: UD2 (0f 0b) at the start for a LOCK form it refuses, so QEMU
+ * raises #UD at the instruction; MOV r32, CR0 for SMSW r32. Nothing else
+ * changes: guest memory, the bytes an intercept message reports and every
+ * other fetch are the real ones.
  */
 void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2);
 void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
@@ -879,22 +897,39 @@ void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
 		return;
 	uint8_t b[15];
 	size_t n = sim_x86__read_linear(vp, a1, b, sizeof(b));
-	vp->ud_pending = sim_x86__lock_invalid(b, n, sim_x86__cs64(vp));
-	vp->ud_at = a1;
+	bool long64 = sim_x86__cs64(vp);
+	vp->subst_at = a1;
+	vp->nsubst = 0;
+	if (sim_x86__lock_invalid(b, n, long64)) {
+		vp->subst_off[0] = 0;
+		vp->subst_val[0] = 0x0f;
+		vp->subst_off[1] = 1;
+		vp->subst_val[1] = 0x0b;
+		vp->nsubst = 2;
+	} else {
+		vp->nsubst = sim_x86__smsw_fix(b, n, long64, (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS32_MASK) != 0,
+					       sim_x86__cpl(vp), vp->subst_off, vp->subst_val);
+	}
 }
 
 uint32_t cpu_ldub_code_x86_64(void *env, uint64_t addr);
 uint32_t cpu_ldub_code_x86_64(void *env, uint64_t addr)
 {
 	struct sim_x86_vcpu *vp = vp_of(env);
-	if (vp && vp->ud_pending) {
-		if (addr == vp->ud_at)
-			return 0x0f;
-		if (addr == vp->ud_at + 1) {
-			vp->ud_pending = false;
-			return 0x0b;
+	if (vp && vp->nsubst) {
+		uint64_t off = addr - vp->subst_at;
+		if (off > 14) {
+			vp->nsubst = 0; /* another instruction: no substitution pending */
+		} else {
+			for (int i = 0; i < vp->nsubst; i++) {
+				if (off == vp->subst_off[i]) {
+					uint8_t v = vp->subst_val[i];
+					if (i == vp->nsubst - 1)
+						vp->nsubst = 0;
+					return v;
+				}
+			}
 		}
-		vp->ud_pending = false; /* not the fetches expected: translate what is there */
 	}
 	return orig.ldub_code(env, addr);
 }

@@ -23,6 +23,7 @@
  *   cpu_{stb,stw,stl,stq}_mmuidx_ra_x86_64   the same for the accesses of QEMU's own
  *                                     helpers (event delivery, descriptors, FXSAVE, ...)
  *   raise_interrupt_x86_64            the length of INT n / INT3 / INTO
+ *   helper_read_eflags_x86_64         PUSHF's image without RF
  *   helper_set_dr_x86_64              MOV to DRn: checks, no breakpoints (registers.c)
  *   cpu_breakpoint_insert_x86_64      nothing inserted (its tb_flush ran under the caller)
  *   helper_fxsave_x86_64              FXSAVE stores the x87 FOP, FIP and FDP (QEMU 5.0
@@ -32,7 +33,8 @@
  *                                     paddr = vaddr after its page walk; we put the GPA back
  *   x86_cpu_exec_enter_x86_64, x86_cpu_exec_interrupt_x86_64   kick, APIC interrupt delivery
  *   qemu_system_reset_request         triple fault
- *   tcg_gen_op2_x86_64, cpu_ldub_code_x86_64   invalid LOCK forms translated as UD2
+ *   tcg_gen_op2_x86_64, cpu_ldub_code_x86_64   invalid LOCK forms translated as UD2,
+ *                                     SMSW r32 as MOV r32, CR0
  *   check_exit_request_x86_64         no exit test after each guest access (a code generator
  *                                     function, called while translating)
  */

@@ -194,9 +194,10 @@ struct sim_x86_vcpu {
 	atomic_bool nmi_pending;
 	/* the instruction that wrote the APIC is being run again alone (apic.c, sim_x86__apic_write) */
 	bool apic_write_alone;
-	/* translating: the instruction at ud_at is to be translated as UD2 (unicorn_hooks.c) */
-	uint64_t ud_at;
-	bool ud_pending;
+	/* translating: bytes of the instruction at subst_at fetched as others (unicorn_hooks.c) */
+	uint64_t subst_at;
+	int nsubst;
+	uint8_t subst_off[2], subst_val[2];
 
 	atomic_int kick;
 	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
@@ -321,6 +322,8 @@ int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
 int sim_x86__check_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val);
 int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t sel, uint32_t *ec);
 bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64);
+int sim_x86__smsw_fix(const uint8_t *b, size_t n, bool long64, bool cs32, unsigned cpl, uint8_t off[2],
+		      uint8_t val[2]);
 
 /* ---- unicorn_hooks.c ---- */
 /* set-up: the replaced functions' originals, the VP's CPU in its new unicorn instance */
