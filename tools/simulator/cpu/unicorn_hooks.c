@@ -747,38 +747,38 @@ void helper_wrmsr_x86_64(void *env)
 {
 	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
 	struct sim_x86_vcpu *vp = vp_of(env);
-	if (vp && !sim_x86__wrmsr(vp, ra)) {
-		/* QEMU implements the MSR: its value checks first (arch_checks.c) */
+	if (vp) {
+		if (sim_x86__wrmsr(vp, ra))
+			return;
+		/* QEMU implements the MSR: the value checks it lacks first (registers.c) */
 		uint64_t *r = regs(vp);
 		if (sim_x86__check_wrmsr(vp, (uint32_t)r[1], (uint32_t)r[0] | (r[2] << 32)))
 			sim_x86__raise_gp(vp, ra);
-		orig.wrmsr(env);
-	} else if (!vp) {
-		orig.wrmsr(env);
 	}
+	orig.wrmsr(env);
 }
 
-/* ---- LTR, LLDT: QEMU's, after arch_checks.c's checks ---- */
-void helper_ltr_x86_64(void *env, int selector);
-void helper_ltr_x86_64(void *env, int selector)
+/* ---- LTR, LLDT: QEMU's, after registers.c's checks ---- */
+static void load_system_seg(void *env, int selector, bool ltr, void (*qemu)(void *, int), uintptr_t ra)
 {
 	struct sim_x86_vcpu *vp = vp_of(env);
 	uint32_t ec;
 	int vec;
-	if (vp && (vec = sim_x86__check_load_system_seg(vp, true, (uint32_t)selector, &ec)))
-		raise_exception_err_ra_x86_64(env, vec, (int)ec, (uintptr_t)__builtin_return_address(0));
-	orig.ltr(env, selector);
+	if (vp && (vec = sim_x86__check_load_system_seg(vp, ltr, (uint32_t)selector, &ec)))
+		raise_exception_err_ra_x86_64(env, vec, (int)ec, ra);
+	qemu(env, selector);
+}
+
+void helper_ltr_x86_64(void *env, int selector);
+void helper_ltr_x86_64(void *env, int selector)
+{
+	load_system_seg(env, selector, true, orig.ltr, (uintptr_t)__builtin_return_address(0));
 }
 
 void helper_lldt_x86_64(void *env, int selector);
 void helper_lldt_x86_64(void *env, int selector)
 {
-	struct sim_x86_vcpu *vp = vp_of(env);
-	uint32_t ec;
-	int vec;
-	if (vp && (vec = sim_x86__check_load_system_seg(vp, false, (uint32_t)selector, &ec)))
-		raise_exception_err_ra_x86_64(env, vec, (int)ec, (uintptr_t)__builtin_return_address(0));
-	orig.lldt(env, selector);
+	load_system_seg(env, selector, false, orig.lldt, (uintptr_t)__builtin_return_address(0));
 }
 
 /* ---- MOV to/from CR8: the local APIC's TPR (apic.c) ---- */
