@@ -80,6 +80,14 @@ struct hv_vp {
 	 * run path takes it once per exit, uncontended (hv_vp_take()).
 	 */
 	atomic_int busy;
+	/*
+	 * Lookups by index in flight (hv_partition_vp to hv_vp_unref): a
+	 * hypercall naming the VP through the partition holds one while it
+	 * works on it, and hv_vp_destroy waits for them to end after taking
+	 * the VP out of pt->vps, so a concurrent close never frees it under
+	 * a hypercall.
+	 */
+	atomic_int lookups;
 	struct hv_vp_register_page *regpage; /* NULL for isolated partitions */
 	struct hv_message *msgpage;          /* the intercept message page */
 	unsigned map_generation;             /* the partition's, as last given to the CPU */
@@ -97,8 +105,9 @@ struct hv_vp {
  */
 uint64_t hv_partition_allocate(struct hv_partition *pt);
 
-/* vp.c: the VP at index, NULL when none. */
+/* vp.c: the VP at index, NULL when none; a VP found is held until hv_vp_unref(). */
 struct hv_vp *hv_partition_vp(struct hv_partition *pt, uint32_t index);
+void hv_vp_unref(struct hv_vp *vp);
 
 /* partition.c: one page's access state (bit 0 accessed, 1 dirty) before the
  * flags of union hv_gpa_page_access_state_flags apply; pt->lock held and
