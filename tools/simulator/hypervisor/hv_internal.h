@@ -91,6 +91,14 @@ struct hv_vp {
 	struct hv_vp_register_page *regpage; /* NULL for isolated partitions */
 	struct hv_message *msgpage;          /* the intercept message page */
 	unsigned map_generation;             /* the partition's, as last given to the CPU */
+	/*
+	 * While it runs guest code (in_run), the generation of the doorbell
+	 * set the CPU model uses (hv_partition_doorbells_retired). Set before
+	 * the run looks at the partition's generation, so a change it misses
+	 * sees in_run.
+	 */
+	atomic_bool in_run;
+	atomic_uint run_generation;
 	bool explicit_suspend;               /* HV_REGISTER_EXPLICIT_SUSPEND */
 	bool intercept_suspend;              /* HV_REGISTER_INTERCEPT_SUSPEND */
 	uint64_t deliverability_notifications;

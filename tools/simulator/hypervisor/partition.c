@@ -172,8 +172,9 @@ void *hv_partition_gpa_to_host(struct hv_partition *pt, uint64_t gpa, size_t len
 	return host;
 }
 
-void hv_partition_set_doorbells(struct hv_partition *pt, const struct hv_doorbell *bells, size_t n)
+unsigned hv_partition_set_doorbells(struct hv_partition *pt, const struct hv_doorbell *bells, size_t n)
 {
+	unsigned gen;
 	size_t i;
 
 	if (n > HV_SIM_MAX_DOORBELLS)
@@ -187,8 +188,26 @@ void hv_partition_set_doorbells(struct hv_partition *pt, const struct hv_doorbel
 		pt->doorbells[i].eventfd = bells[i].eventfd;
 	}
 	pt->ndoorbells = n;
-	atomic_fetch_add(&pt->map_generation, 1);
+	gen = atomic_fetch_add(&pt->map_generation, 1) + 1;
 	pthread_mutex_unlock(&pt->lock);
+	return gen;
+}
+
+bool hv_partition_doorbells_retired(struct hv_partition *pt, unsigned gen)
+{
+	bool retired = true;
+	size_t i;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < HV_SIM_MAX_VPS && retired; i++) {
+		struct hv_vp *vp = pt->vps[i];
+
+		/* in_run first: a VP that starts after this sees the partition's newer generation */
+		if (vp && atomic_load(&vp->in_run) && (int)(atomic_load(&vp->run_generation) - gen) < 0)
+			retired = false;
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return retired;
 }
 
 /* ---- interrupts ------------------------------------------------------------ */

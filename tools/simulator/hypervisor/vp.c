@@ -31,6 +31,8 @@ int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out, ui
 	vp->map_generation = (unsigned)-1;
 	atomic_init(&vp->busy, 0);
 	atomic_init(&vp->lookups, 0);
+	atomic_init(&vp->in_run, false);
+	atomic_init(&vp->run_generation, 0);
 
 	pthread_mutex_lock(&pt->lock);
 	if (pt->vps[index]) {
@@ -140,6 +142,7 @@ static int sync_memory(struct hv_vp *vp)
 		return 0;
 	pthread_mutex_lock(&pt->lock);
 	gen = atomic_load(&pt->map_generation);
+	atomic_store(&vp->run_generation, gen); /* before the doorbells are copied: a removal from now on waits */
 	n = pt->nranges;
 	for (i = 0; i < n; i++) {
 		const struct hv_gpa_range *r = &pt->ranges[i];
@@ -193,9 +196,12 @@ int hv_vp_run(struct hv_vp *vp)
 		hv_vp_put(vp);
 		return ret;
 	}
+	atomic_store(&vp->run_generation, vp->map_generation);
+	atomic_store(&vp->in_run, true);
 	ret = sync_memory(vp);
 	if (!ret)
 		ret = sim_x86_vcpu_run(vp->cpu, vp->msgpage, vp->regpage);
+	atomic_store(&vp->in_run, false);
 	if (!ret)
 		vp->intercept_suspend = true; /* each intercept suspends the VP until the root resumes it */
 	hv_vp_put(vp);
