@@ -18,7 +18,6 @@
  * Runs under tools/mshv-sim with raw ioctls; exits 77 without /dev/mshv.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,11 +26,11 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mshv.h"
 #include "../check.h"
+#include "sim_util.h"
 
 #define RSS_SLACK_KIB 2048
 
@@ -42,21 +41,6 @@ struct usage {
 	int threads;
 	long rss_kib;
 };
-
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own */
-}
 
 static long status_field(const char *name)
 {
@@ -100,28 +84,13 @@ static struct usage usage_now(const struct usage *want)
 	}
 }
 
-static int partition_new(void)
-{
-	struct mshv_create_partition args;
-	int pt;
-
-	memset(&args, 0, sizeof(args));
-	args.pt_flags = 1ull << MSHV_PT_BIT_LAPIC;
-	pt = ioctl(mshv_fd, MSHV_CREATE_PARTITION, &args);
-	if (pt >= 0 && ioctl(pt, MSHV_INITIALIZE_PARTITION) != 0) {
-		close(pt);
-		return -1;
-	}
-	return pt;
-}
-
 /* ---- one cycle of each object; 0 or -1 -------------------------------------- */
 
 static int cycle_partition(int pt, void *mem)
 {
 	(void)pt;
 	(void)mem;
-	pt = partition_new();
+	pt = partition_new_on(mshv_fd);
 	if (pt < 0)
 		return -1;
 	return close(pt);
@@ -193,14 +162,6 @@ static int cycle_ioeventfd(int pt, void *mem)
 	return err;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Warm up, sample, n cycles, sample again: fds and threads equal, RSS within the slack. */
 static void run(const char *name, int (*cycle)(int, void *), int pt, void *mem, long n)
 {
@@ -246,7 +207,7 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	mem = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	pt = partition_new();
+	pt = partition_new_on(mshv_fd);
 	CHECK(mem != MAP_FAILED && pt >= 0);
 	if (mem == MAP_FAILED || pt < 0)
 		return CHECK_REPORT("cycles");

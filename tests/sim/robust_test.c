@@ -25,17 +25,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <stddef.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mshv.h"
 #include "sim_env.h"
 #include "../check.h"
+#include "sim_util.h"
 #include "raw_hvcall.h"
 
 static int mshv_fd = -1;
@@ -48,39 +47,10 @@ static bool since(enum sim_kernel k)
 
 static int partition_new(void)
 {
-	struct mshv_create_partition args;
-	int pt;
+	int pt = partition_new_on(mshv_fd);
 
-	memset(&args, 0, sizeof(args));
-	args.pt_flags = 1ull << MSHV_PT_BIT_LAPIC;
-	pt = ioctl(mshv_fd, MSHV_CREATE_PARTITION, &args);
 	CHECK(pt >= 0);
-	CHECK(ioctl(pt, MSHV_INITIALIZE_PARTITION) == 0);
 	return pt;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* The process's open fds. */
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own */
 }
 
 /* ---- VP lookup against a concurrent close ---------------------------------------- */
