@@ -493,6 +493,46 @@ PROG(p_cpuid,
      "hlt\n")
 
 /*
+ * loaded at 0x1000, long mode (start_long): the feature leaves, instructions
+ * and EFER bits they report, and leaf 1's APIC bit after IA32_APIC_BASE's
+ * global enable is cleared; each result out through a port of its own.
+ */
+PROG(p_feat,
+     "mov $1, %eax\n"
+     "cpuid\n"
+     "mov %edx, %eax\n"
+     "outl %eax, $0x80\n"       /* leaf 1 EDX */
+     "mov %ecx, %eax\n"
+     "outl %eax, $0x81\n"       /* leaf 1 ECX */
+     "mov $0x80000001, %eax\n"
+     "cpuid\n"
+     "mov %edx, %eax\n"
+     "outl %eax, $0x82\n"       /* 0x80000001 EDX */
+     "mov $0xf0f0, %ebx\n"
+     "popcnt %ebx, %eax\n"      /* reported, so it runs */
+     "outl %eax, $0x83\n"
+     "mov $0xc0000080, %ecx\n"
+     "rdmsr\n"
+     "or $0x801, %eax\n"        /* EFER.SCE, EFER.NXE */
+     "wrmsr\n"
+     "rdmsr\n"
+     "outl %eax, $0x84\n"
+     "mov %cr4, %rax\n"
+     "or $0x9c, %rax\n"         /* DE PSE PGE ... reported in leaf 1 EDX: accepted */
+     "mov %rax, %cr4\n"
+     "mov %cr4, %rax\n"
+     "outl %eax, $0x85\n"
+     "mov $0x1b, %ecx\n"
+     "rdmsr\n"
+     "and $0xfffff7ff, %eax\n"  /* APIC globally disabled */
+     "wrmsr\n"
+     "mov $1, %eax\n"
+     "cpuid\n"
+     "mov %edx, %eax\n"
+     "outl %eax, $0x86\n"
+     "hlt\n")
+
+/*
  * loaded at 0x1000, real mode: RDMSR then WRMSR of the MSR whose index is the
  * dword at 0x900, each result reported through port 0x80; the #GP handler
  * (IVT vector 13) reports through port 0x8d and resumes after the 2-byte
@@ -1933,6 +1973,50 @@ static void test_cpuid(void)
 }
 
 
+/* The feature leaves report what the CPU model runs, and it runs what they report */
+static void test_cpuid_features(void)
+{
+	struct guest g;
+	struct hv_x64_io_port_intercept_message *io;
+	cur_test = "cpuid-features";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_feat_start, p_feat_end, 0x1000);
+	struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13)};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	/* FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2 */
+	EQ(io->rax & 0xffffffff, 0x078bfbfd);
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	/* SSE3 PCLMULQDQ SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES XSAVE, hypervisor; no MONITOR */
+	EQ(io->rax & 0xffffffff, 0x86d82203);
+	io = expect_io(&g, __LINE__, 0x82, 4, false, 0);
+	CHECK(io->rax & (1u << 11)); /* SYSCALL */
+	CHECK(io->rax & (1u << 20)); /* NX */
+	CHECK(io->rax & (1u << 29)); /* LM */
+	io = expect_io(&g, __LINE__, 0x83, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 8);
+	io = expect_io(&g, __LINE__, 0x84, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xd01); /* SCE LME LMA NXE */
+	io = expect_io(&g, __LINE__, 0x85, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xbc);
+	io = expect_io(&g, __LINE__, 0x86, 4, false, 0);
+	EQ(io->rax & (1u << 9), 0); /* APIC reads 0 while globally disabled */
+	expect_halt(&g, __LINE__);
+	uint32_t out[4];
+	sim_x86_vcpu_cpuid(g.vp, 5, 0, out);
+	CHECK(!out[0] && !out[1] && !out[2] && !out[3]); /* no MONITOR leaf */
+	/* a registered result still overrides */
+	ic.ncpuid_results = 1;
+	ic.cpuid_results[0].input.eax = 1;
+	ic.cpuid_results[0].result.edx = 0;
+	ic.cpuid_results[0].result.edx_mask = 1u << 6;
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	sim_x86_vcpu_cpuid_registered(g.vp, 1, 0, out);
+	EQ(out[3] & (1u << 6), 0);
+	guest_fini(&g);
+}
+
 /* start_long with CR4.OSFXSR and CR4.OSXSAVE as well */
 static void start_long_xsave(struct guest *g, const unsigned char *s, const unsigned char *e)
 {
@@ -2537,6 +2621,7 @@ int main(int argc, char **argv)
 	test_smsw_pushf();
 	test_triple_fault();
 	test_cpuid();
+	test_cpuid_features();
 	test_xcr0();
 	test_fp_control_status();
 	test_msr_unimplemented();

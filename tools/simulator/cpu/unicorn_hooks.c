@@ -547,6 +547,47 @@ static bool model_enable_xsave(struct sim_x86_vcpu *vp)
 }
 
 /*
+ * The feature words of the processor the VP presents, set before anything
+ * is translated. QEMU's translator copies them into each translation and
+ * refuses (#UD) the instructions of a feature its word lacks (POPCNT,
+ * MOVBE, CMPXCHG16B, the 0F 38/0F 3A tables, RDTSCP, FXSAVE, ...), and
+ * its WRMSR of EFER keeps SCE and NXE clear unless leaf 0x80000001 EDX
+ * has SYSCALL and NX; so these words are at once what CPUID reports and
+ * what runs. Debian's libunicorn 2.0.1 starts the qemu64 model with thin
+ * words (leaf 1 EDX 0x07088100: no FPU, PSE, TSC, MSR, PAE, PGE, ...;
+ * 0x80000001 EDX without SYSCALL and NX) although its TCG runs all of
+ * them. Chosen, from QEMU 5.0's TCG_*_FEATURES (what its TCG implements):
+ *  leaf 1 EDX  FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV
+ *              PAT PSE36 CLFSH MMX FXSR SSE SSE2 (not VME, which QEMU
+ *              lacks; not ACPI, SS, HTT: thermal control and topology are
+ *              not modelled). APIC follows IA32_APIC_BASE (cpuid.c).
+ *  leaf 1 ECX  SSE3 PCLMULQDQ SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES
+ *              XSAVE (model_enable_xsave) and the hypervisor bit; not
+ *              MONITOR (QEMU's MWAIT halts outside the model's HLT path)
+ *              nor RDRAND.
+ *  0x80000001 EDX  the AMD copies of leaf 1 EDX (the vendor is
+ *              AuthenticAMD), SYSCALL (unicorn's SYSCALL is replaced
+ *              below), NX, PDPE1GB (both page walks take 1 GiB pages),
+ *              RDTSCP, LM, 3DNow! (as Debian's words had it).
+ *  0x80000001 ECX  LAHF_LM, ABM; not SKINIT (QEMU does nothing), not
+ *              CR8LEG (LOCK MOV CR0 is #UD in the model: registers.c).
+ *  leaf 7      as the engine has it: BMI1 BMI2 ADX SMAP.
+ */
+#define MODEL_1_EDX 0x078bfbfdu
+#define MODEL_1_ECX 0x82d82203u /* XSAVE (bit 26): model_enable_xsave */
+#define MODEL_8000_0001_EDX ((MODEL_1_EDX & 0x0183f3ffu) | (1u << 11) | (1u << 20) | (1u << 26) | \
+			     (1u << 27) | (1u << 29) | (1u << 31))
+#define MODEL_8000_0001_ECX 0x21u
+
+static void model_set_features(struct sim_x86_vcpu *vp)
+{
+	FEAT(vp, UCI_FEAT_1_EDX) = MODEL_1_EDX;
+	FEAT(vp, UCI_FEAT_1_ECX) = MODEL_1_ECX;
+	FEAT(vp, UCI_FEAT_8000_0001_EDX) = MODEL_8000_0001_EDX;
+	FEAT(vp, UCI_FEAT_8000_0001_ECX) = MODEL_8000_0001_ECX;
+}
+
+/*
  * Find the CPU of the VP's new unicorn instance, point the VP's register
  * pointers into its state, check the layout facts and give it XSAVE.
  */
@@ -574,7 +615,12 @@ bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
 	vp->efer = &ENV64(vp, UCI_ENV_EFER);
 	vp->dr = &ENV64(vp, UCI_ENV_DR);
 	vp->xcr0 = &ENV64(vp, UCI_ENV_XCR0);
-	if (!uci_check_layout(vp) || !model_enable_xsave(vp)) {
+	bool ok = uci_check_layout(vp);
+	if (ok) {
+		model_set_features(vp);
+		ok = model_enable_xsave(vp);
+	}
+	if (!ok) {
 		fprintf(stderr, "mshv-sim: this libunicorn does not match the 2.0.1 layout the CPU model needs\n");
 		return false;
 	}

@@ -78,6 +78,9 @@
 #define UCI_ENV_FEATURES 0x15e0
 #define UCI_FEAT_1_EDX 0
 #define UCI_FEAT_1_ECX 1
+#define UCI_FEAT_7_0_EBX 2
+#define UCI_FEAT_8000_0001_EDX 6
+#define UCI_FEAT_8000_0001_ECX 7
 #define UCI_FEAT_XSAVE 19          /* CPUID[0xD,1].EAX */
 #define UCI_FEAT_XSAVE_COMP_LO 21  /* CPUID[0xD,0].EAX */
 #define UCI_FEAT_XSAVE_COMP_HI 22  /* CPUID[0xD,0].EDX */
