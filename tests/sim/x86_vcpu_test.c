@@ -533,6 +533,43 @@ PROG(p_feat,
      "hlt\n")
 
 /*
+ * loaded at 0x1000, long mode (start_long, user pages): SYSRET to CPL 3
+ * code, which SYSCALLs back to a handler that reports through port 0x80.
+ * STAR: SYSCALL CS 0x18 (SS 0x20), SYSRET base 0x28 (SS 0x33, CS 0x3b).
+ */
+PROG(p_sysc,
+     "mov $0xc0000080, %ecx\n"
+     "rdmsr\n"
+     "or $1, %eax\n"            /* EFER.SCE */
+     "wrmsr\n"
+     "mov $0xc0000081, %ecx\n"
+     "xor %eax, %eax\n"
+     "mov $0x00280018, %edx\n"
+     "wrmsr\n"
+     "mov $0xc0000082, %ecx\n"
+     "mov $(p_sysc_handler - p_sysc_start + 0x1000), %eax\n"
+     "xor %edx, %edx\n"
+     "wrmsr\n"
+     "mov $0xc0000084, %ecx\n"
+     "mov $0x700, %eax\n"       /* SFMASK: TF IF DF */
+     "wrmsr\n"
+     "mov $(p_sysc_user - p_sysc_start + 0x1000), %ecx\n"
+     "mov $0x203, %r11d\n"      /* user RFLAGS: IF CF */
+     "sysretq\n"
+     "p_sysc_user:\n"
+     "mov %cs, %ebx\n"
+     "mov %ss, %edx\n"
+     "std\n"
+     "mov $0x1234, %eax\n"
+     "syscall\n"
+     "p_sysc_after:\n"
+     "hlt\n"
+     "p_sysc_handler:\n"
+     "out %al, $0x80\n"
+     "hlt\n")
+extern const unsigned char p_sysc_user[], p_sysc_after[], p_sysc_handler[];
+
+/*
  * loaded at 0x1000, real mode: RDMSR then WRMSR of the MSR whose index is the
  * dword at 0x900, each result reported through port 0x80; the #GP handler
  * (IVT vector 13) reports through port 0x8d and resumes after the 2-byte
@@ -2017,6 +2054,47 @@ static void test_cpuid_features(void)
 	guest_fini(&g);
 }
 
+/* SYSCALL and SYSRET (unicorn 2.0.1's SYSCALL only advanced RIP) */
+static void test_syscall(void)
+{
+	struct guest g;
+	cur_test = "syscall";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_sysc_start, p_sysc_end, 0x1000);
+	put64(g.ram, 0x520, 0x00cf92000000ffffull); /* 0x20 kernel data */
+	put64(g.ram, 0x530, 0x00cff2000000ffffull); /* 0x30 user data */
+	put64(g.ram, 0x538, 0x00affa000000ffffull); /* 0x38 user 64-bit code */
+	set_table(&g, HV_X64_REGISTER_GDTR, 0x500, 0x3f);
+	put64(g.ram, 0x10000, 0x11000 | 7); /* identity 0..2 MiB user-accessible */
+	put64(g.ram, 0x11000, 0x12000 | 7);
+	put64(g.ram, 0x12000, 0x0 | 0x87);
+	struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	struct hv_x64_io_port_intercept_message *io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(io->header.rip, 0x1000 + (uint64_t)(p_sysc_handler - p_sysc_start));
+	EQ(getr(&g, HV_X64_REGISTER_RCX), 0x1000 + (uint64_t)(p_sysc_after - p_sysc_start));
+	EQ(getr(&g, HV_X64_REGISTER_R11), 0x603); /* user RFLAGS: IF DF CF */
+	EQ(getr(&g, HV_X64_REGISTER_RFLAGS), 0x3); /* SFMASK cleared IF and DF */
+	EQ(getr(&g, HV_X64_REGISTER_RBX), 0x3b);   /* CS after SYSRET */
+	EQ(getr(&g, HV_X64_REGISTER_RDX), 0x33);   /* SS after SYSRET */
+	union hv_register_value v;
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_CS, &v);
+	EQ(v.segment.selector, 0x18);
+	EQ(v.segment.attributes, 0xa09b);
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_SS, &v);
+	EQ(v.segment.selector, 0x20);
+	EQ(io->header.execution_state.cpl, 0);
+	expect_halt(&g, __LINE__);
+	guest_fini(&g);
+
+	/* EFER.SCE clear: both #UD */
+	SNIP("SYSCALL with SCE clear", 0, 6, 0, 0x0f, 0x05);
+	SNIP("SYSRET with SCE clear", 0, 6, 0, 0x48, 0x0f, 0x07);
+	/* SYSENTER in 64-bit mode on the model's vendor (AMD): #UD */
+	SNIP("SYSENTER in long mode", 0, 6, 0, 0x0f, 0x34);
+}
+
 /* start_long with CR4.OSFXSR and CR4.OSXSAVE as well */
 static void start_long_xsave(struct guest *g, const unsigned char *s, const unsigned char *e)
 {
@@ -2622,6 +2700,7 @@ int main(int argc, char **argv)
 	test_triple_fault();
 	test_cpuid();
 	test_cpuid_features();
+	test_syscall();
 	test_xcr0();
 	test_fp_control_status();
 	test_msr_unimplemented();

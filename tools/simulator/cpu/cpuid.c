@@ -95,3 +95,11 @@ void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra)
 	r[1] = out[2];
 	r[2] = out[3];
 }
+
+/* The processor's vendor is Intel (leaf 0 "GenuineIntel"); the CPU model's is AMD (qemu64's). */
+bool sim_x86__vendor_intel(struct sim_x86_vcpu *vp)
+{
+	uint32_t a, b, c, d;
+	sim_x86__engine_cpuid(vp, 0, 0, &a, &b, &c, &d);
+	return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu;
+}
