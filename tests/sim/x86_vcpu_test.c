@@ -493,6 +493,83 @@ PROG(p_cpuid,
      "hlt\n")
 
 /*
+ * loaded at 0x1000, long mode (start_long): the feature leaves, instructions
+ * and EFER bits they report, and leaf 1's APIC bit after IA32_APIC_BASE's
+ * global enable is cleared; each result out through a port of its own.
+ */
+PROG(p_feat,
+     "mov $1, %eax\n"
+     "cpuid\n"
+     "mov %edx, %eax\n"
+     "outl %eax, $0x80\n"       /* leaf 1 EDX */
+     "mov %ecx, %eax\n"
+     "outl %eax, $0x81\n"       /* leaf 1 ECX */
+     "mov $0x80000001, %eax\n"
+     "cpuid\n"
+     "mov %edx, %eax\n"
+     "outl %eax, $0x82\n"       /* 0x80000001 EDX */
+     "mov $0xf0f0, %ebx\n"
+     "popcnt %ebx, %eax\n"      /* reported, so it runs */
+     "outl %eax, $0x83\n"
+     "mov $0xc0000080, %ecx\n"
+     "rdmsr\n"
+     "or $0x801, %eax\n"        /* EFER.SCE, EFER.NXE */
+     "wrmsr\n"
+     "rdmsr\n"
+     "outl %eax, $0x84\n"
+     "mov %cr4, %rax\n"
+     "or $0x9c, %rax\n"         /* DE PSE PGE ... reported in leaf 1 EDX: accepted */
+     "mov %rax, %cr4\n"
+     "mov %cr4, %rax\n"
+     "outl %eax, $0x85\n"
+     "mov $0x1b, %ecx\n"
+     "rdmsr\n"
+     "and $0xfffff7ff, %eax\n"  /* APIC globally disabled */
+     "wrmsr\n"
+     "mov $1, %eax\n"
+     "cpuid\n"
+     "mov %edx, %eax\n"
+     "outl %eax, $0x86\n"
+     "hlt\n")
+
+/*
+ * loaded at 0x1000, long mode (start_long, user pages): SYSRET to CPL 3
+ * code, which SYSCALLs back to a handler that reports through port 0x80.
+ * STAR: SYSCALL CS 0x18 (SS 0x20), SYSRET base 0x28 (SS 0x33, CS 0x3b).
+ */
+PROG(p_sysc,
+     "mov $0xc0000080, %ecx\n"
+     "rdmsr\n"
+     "or $1, %eax\n"            /* EFER.SCE */
+     "wrmsr\n"
+     "mov $0xc0000081, %ecx\n"
+     "xor %eax, %eax\n"
+     "mov $0x00280018, %edx\n"
+     "wrmsr\n"
+     "mov $0xc0000082, %ecx\n"
+     "mov $(p_sysc_handler - p_sysc_start + 0x1000), %eax\n"
+     "xor %edx, %edx\n"
+     "wrmsr\n"
+     "mov $0xc0000084, %ecx\n"
+     "mov $0x700, %eax\n"       /* SFMASK: TF IF DF */
+     "wrmsr\n"
+     "mov $(p_sysc_user - p_sysc_start + 0x1000), %ecx\n"
+     "mov $0x203, %r11d\n"      /* user RFLAGS: IF CF */
+     "sysretq\n"
+     "p_sysc_user:\n"
+     "mov %cs, %ebx\n"
+     "mov %ss, %edx\n"
+     "std\n"
+     "mov $0x1234, %eax\n"
+     "syscall\n"
+     "p_sysc_after:\n"
+     "hlt\n"
+     "p_sysc_handler:\n"
+     "out %al, $0x80\n"
+     "hlt\n")
+extern const unsigned char p_sysc_user[], p_sysc_after[], p_sysc_handler[];
+
+/*
  * loaded at 0x1000, real mode: RDMSR then WRMSR of the MSR whose index is the
  * dword at 0x900, each result reported through port 0x80; the #GP handler
  * (IVT vector 13) reports through port 0x8d and resumes after the 2-byte
@@ -1933,6 +2010,91 @@ static void test_cpuid(void)
 }
 
 
+/* The feature leaves report what the CPU model runs, and it runs what they report */
+static void test_cpuid_features(void)
+{
+	struct guest g;
+	struct hv_x64_io_port_intercept_message *io;
+	cur_test = "cpuid-features";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_feat_start, p_feat_end, 0x1000);
+	struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13)};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	/* FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2 */
+	EQ(io->rax & 0xffffffff, 0x078bfbfd);
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	/* SSE3 PCLMULQDQ SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES XSAVE, hypervisor; no MONITOR */
+	EQ(io->rax & 0xffffffff, 0x86d82203);
+	io = expect_io(&g, __LINE__, 0x82, 4, false, 0);
+	CHECK(io->rax & (1u << 11)); /* SYSCALL */
+	CHECK(io->rax & (1u << 20)); /* NX */
+	CHECK(io->rax & (1u << 29)); /* LM */
+	io = expect_io(&g, __LINE__, 0x83, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 8);
+	io = expect_io(&g, __LINE__, 0x84, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xd01); /* SCE LME LMA NXE */
+	io = expect_io(&g, __LINE__, 0x85, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xbc);
+	io = expect_io(&g, __LINE__, 0x86, 4, false, 0);
+	EQ(io->rax & (1u << 9), 0); /* APIC reads 0 while globally disabled */
+	expect_halt(&g, __LINE__);
+	uint32_t out[4];
+	sim_x86_vcpu_cpuid(g.vp, 5, 0, out);
+	CHECK(!out[0] && !out[1] && !out[2] && !out[3]); /* no MONITOR leaf */
+	/* a registered result still overrides */
+	ic.ncpuid_results = 1;
+	ic.cpuid_results[0].input.eax = 1;
+	ic.cpuid_results[0].result.edx = 0;
+	ic.cpuid_results[0].result.edx_mask = 1u << 6;
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	sim_x86_vcpu_cpuid_registered(g.vp, 1, 0, out);
+	EQ(out[3] & (1u << 6), 0);
+	guest_fini(&g);
+}
+
+/* SYSCALL and SYSRET (unicorn 2.0.1's SYSCALL only advanced RIP) */
+static void test_syscall(void)
+{
+	struct guest g;
+	cur_test = "syscall";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_sysc_start, p_sysc_end, 0x1000);
+	put64(g.ram, 0x520, 0x00cf92000000ffffull); /* 0x20 kernel data */
+	put64(g.ram, 0x530, 0x00cff2000000ffffull); /* 0x30 user data */
+	put64(g.ram, 0x538, 0x00affa000000ffffull); /* 0x38 user 64-bit code */
+	set_table(&g, HV_X64_REGISTER_GDTR, 0x500, 0x3f);
+	put64(g.ram, 0x10000, 0x11000 | 7); /* identity 0..2 MiB user-accessible */
+	put64(g.ram, 0x11000, 0x12000 | 7);
+	put64(g.ram, 0x12000, 0x0 | 0x87);
+	struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	struct hv_x64_io_port_intercept_message *io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(io->header.rip, 0x1000 + (uint64_t)(p_sysc_handler - p_sysc_start));
+	EQ(getr(&g, HV_X64_REGISTER_RCX), 0x1000 + (uint64_t)(p_sysc_after - p_sysc_start));
+	EQ(getr(&g, HV_X64_REGISTER_R11), 0x603); /* user RFLAGS: IF DF CF */
+	EQ(getr(&g, HV_X64_REGISTER_RFLAGS), 0x3); /* SFMASK cleared IF and DF */
+	EQ(getr(&g, HV_X64_REGISTER_RBX), 0x3b);   /* CS after SYSRET */
+	EQ(getr(&g, HV_X64_REGISTER_RDX), 0x33);   /* SS after SYSRET */
+	union hv_register_value v;
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_CS, &v);
+	EQ(v.segment.selector, 0x18);
+	EQ(v.segment.attributes, 0xa09b);
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_SS, &v);
+	EQ(v.segment.selector, 0x20);
+	EQ(io->header.execution_state.cpl, 0);
+	expect_halt(&g, __LINE__);
+	guest_fini(&g);
+
+	/* EFER.SCE clear: both #UD */
+	SNIP("SYSCALL with SCE clear", 0, 6, 0, 0x0f, 0x05);
+	SNIP("SYSRET with SCE clear", 0, 6, 0, 0x48, 0x0f, 0x07);
+	/* SYSENTER in 64-bit mode on the model's vendor (AMD): #UD */
+	SNIP("SYSENTER in long mode", 0, 6, 0, 0x0f, 0x34);
+}
+
 /* start_long with CR4.OSFXSR and CR4.OSXSAVE as well */
 static void start_long_xsave(struct guest *g, const unsigned char *s, const unsigned char *e)
 {
@@ -2537,6 +2699,8 @@ int main(int argc, char **argv)
 	test_smsw_pushf();
 	test_triple_fault();
 	test_cpuid();
+	test_cpuid_features();
+	test_syscall();
 	test_xcr0();
 	test_fp_control_status();
 	test_msr_unimplemented();

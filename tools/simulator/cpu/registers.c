@@ -457,24 +457,30 @@ static bool canonical48(uint64_t v)
 enum { EAX, EBX, ECX, EDX };
 
 /*
- * The CR4 bits the processor the VP presents accepts. Bits 2-10 (TSD, DE,
- * PSE, PAE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT) are features every x86_64
- * processor has and the CPU model runs; the others are accepted when the
- * VP's CPUID (the hypervisor's leaves, sim_x86_vcpu_cpuid) reports the
- * feature: VME/PVI (1.EDX.VME), UMIP (7.ECX.2), LA57 (7.ECX.16), VMXE and
- * SMXE (1.ECX.5/6), FSGSBASE (7.EBX.0), PCIDE (1.ECX.17), OSXSAVE
- * (1.ECX.26), SMEP (7.EBX.7), SMAP (7.EBX.20), PKE (7.ECX.3). Everything
- * else (bit 15, the key locker, CET, PKS, UINTR and LASS bits, which no
- * leaf reports, bits 28 and up) is reserved: #GP(0). (The CPU model's leaf
- * 1 EDX does not list PAE and its neighbours although it runs them, which
- * is why bits 2-10 are not taken from it.)
+ * The CR4 bits the processor the VP presents accepts, each when the VP's
+ * CPUID (the hypervisor's leaves, sim_x86_vcpu_cpuid) reports its feature:
+ * VME/PVI (1.EDX.VME), TSD (1.EDX.TSC), DE (1.EDX.DE), PSE (1.EDX.PSE),
+ * PAE (1.EDX.PAE), MCE (1.EDX.MCE), PGE (1.EDX.PGE), OSFXSR (1.EDX.FXSR),
+ * OSXMMEXCPT (1.EDX.SSE), UMIP (7.ECX.2), LA57 (7.ECX.16), VMXE and SMXE
+ * (1.ECX.5/6), FSGSBASE (7.EBX.0), PCIDE (1.ECX.17), OSXSAVE (1.ECX.26),
+ * SMEP (7.EBX.7), SMAP (7.EBX.20), PKE (7.ECX.3); PCE (bit 8) has no
+ * CPUID bit and is always accepted. Everything else (bit 15, the key
+ * locker, CET, PKS, UINTR and LASS bits, which no leaf reports, bits 28
+ * and up) is reserved: #GP(0). Leaf 1's APIC bit, which follows
+ * IA32_APIC_BASE, has no CR4 bit, so asking CPUID at any time is safe.
  */
 static uint64_t cr4_valid_bits(struct sim_x86_vcpu *vp)
 {
-	uint64_t ok = 0x7fcull;
+	static const struct {
+		uint8_t edx_bit, cr4_bit;
+	} l1edx[] = {{4, 2}, {2, 3}, {3, 4}, {6, 5}, {7, 6}, {13, 7}, {24, 9}, {25, 10}};
+	uint64_t ok = 1ull << 8; /* PCE */
 	uint32_t l1[4], l7[4];
 	sim_x86_vcpu_cpuid(vp, 1, 0, l1);
 	sim_x86_vcpu_cpuid(vp, 7, 0, l7);
+	for (size_t i = 0; i < sizeof(l1edx) / sizeof(l1edx[0]); i++)
+		if (l1[EDX] & (1u << l1edx[i].edx_bit))
+			ok |= 1ull << l1edx[i].cr4_bit;
 	if (l1[EDX] & (1u << 1))
 		ok |= 0x3; /* VME, PVI */
 	if (l7[ECX] & (1u << 2))

@@ -119,6 +119,10 @@ static struct {
 	uint32_t (*ldub_code)(void *env, uint64_t addr);
 	uint64_t (*read_eflags)(void *env);
 	void (*lldt)(void *env, int sel);
+	void (*syscall)(void *env, int next_eip_addend);
+	void (*sysret)(void *env, int dflag);
+	void (*sysenter)(void *env, int next_eip_addend);
+	void (*sysexit)(void *env, int dflag);
 	bool ok;
 } orig;
 
@@ -222,6 +226,10 @@ bool sim_x86__resolve_originals(void)
 	R(ldub_code, "cpu_ldub_code_x86_64");
 	R(read_eflags, "helper_read_eflags_x86_64");
 	R(lldt, "helper_lldt_x86_64");
+	R(syscall, "helper_syscall_x86_64");
+	R(sysret, "helper_sysret_x86_64");
+	R(sysenter, "helper_sysenter_x86_64");
+	R(sysexit, "helper_sysexit_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -462,6 +470,47 @@ void *sim_x86__uc_region(struct sim_x86_vcpu *vp, uint64_t gpa)
 	return orig.memory_mapping(vp->uc, gpa);
 }
 
+/*
+ * The fast system call MSRs (QEMU 5.0's CPUX86State: sysenter_cs (32
+ * bits), sysenter_esp, sysenter_eip, star, vm_hsave, lstar, cstar, fmask,
+ * in that order, after the vector registers): found by a marker in STAR,
+ * the others checked at their places with markers of their own, then all
+ * written back as 0 (their reset value).
+ */
+static bool find_syscall_msrs(struct sim_x86_vcpu *vp)
+{
+	static const uint32_t msr[7] = {0x174, 0x175, 0x176, 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084};
+	static const int rel[7] = {-24, -16, -8, 0, 16, 24, 32}; /* from star */
+	size_t star = 0;
+	bool ok = true;
+	for (int i = 0; i < 7; i++) {
+		uc_x86_msr m = {.rid = msr[i], .value = i == 0 ? 0x5a5au : 0x00005a5a12340000ull + (uint64_t)i};
+		uc_reg_write(vp->uc, UC_X86_REG_MSR, &m);
+	}
+	for (size_t off = UCI_ENV_EFER + 8; off < 0x2000; off += 8) {
+		if (ENV64(vp, off) == 0x00005a5a12340003ull) {
+			star = off;
+			break;
+		}
+	}
+	if (!star)
+		return false;
+	for (int i = 0; i < 7; i++) {
+		size_t off = (size_t)((ptrdiff_t)star + rel[i]);
+		ok &= i == 0 ? ENV32(vp, off) == 0x5a5au : ENV64(vp, off) == 0x00005a5a12340000ull + (uint64_t)i;
+		uc_x86_msr m = {.rid = msr[i], .value = 0};
+		uc_reg_write(vp->uc, UC_X86_REG_MSR, &m);
+	}
+	vp->sysenter_cs = &ENV32(vp, star - 24);
+	vp->sysenter_esp = &ENV64(vp, star - 16);
+	vp->sysenter_eip = &ENV64(vp, star - 8);
+	vp->star = &ENV64(vp, star);
+	vp->lstar = &ENV64(vp, star + 16);
+	vp->cstar = &ENV64(vp, star + 24);
+	vp->fmask = &ENV64(vp, star + 32);
+	return ok;
+}
+
 /* Check the layout facts of unicorn_internals.h against this libunicorn. */
 static bool uci_check_layout(struct sim_x86_vcpu *vp)
 {
@@ -510,6 +559,15 @@ static bool uci_check_layout(struct sim_x86_vcpu *vp)
 		CK(xmm_off != 0);
 	}
 
+	/* the arithmetic flags and DF as cpu_load_eflags keeps them */
+	uint32_t fl = 0x403; /* CF, DF, bit 1 */
+	uc_reg_write(vp->uc, UC_X86_REG_EFLAGS, &fl);
+	CK(ENV64(vp, UCI_ENV_CC_SRC) == 1 && ENVI(vp, UCI_ENV_DF) == -1);
+	fl = 0x2;
+	uc_reg_write(vp->uc, UC_X86_REG_EFLAGS, &fl);
+	CK(ENV64(vp, UCI_ENV_CC_SRC) == 0 && ENVI(vp, UCI_ENV_DF) == 1);
+	CK(find_syscall_msrs(vp));
+
 	/* CPUID feature words: leaf 1's EDX and ECX are the words themselves (OSXSAVE aside) */
 	uint32_t a, b, c, d;
 	cpu_x86_cpuid_x86_64(vp->env, 1, 0, &a, &b, &c, &d);
@@ -547,6 +605,47 @@ static bool model_enable_xsave(struct sim_x86_vcpu *vp)
 }
 
 /*
+ * The feature words of the processor the VP presents, set before anything
+ * is translated. QEMU's translator copies them into each translation and
+ * refuses (#UD) the instructions of a feature its word lacks (POPCNT,
+ * MOVBE, CMPXCHG16B, the 0F 38/0F 3A tables, RDTSCP, FXSAVE, ...), and
+ * its WRMSR of EFER keeps SCE and NXE clear unless leaf 0x80000001 EDX
+ * has SYSCALL and NX; so these words are at once what CPUID reports and
+ * what runs. Debian's libunicorn 2.0.1 starts the qemu64 model with thin
+ * words (leaf 1 EDX 0x07088100: no FPU, PSE, TSC, MSR, PAE, PGE, ...;
+ * 0x80000001 EDX without SYSCALL and NX) although its TCG runs all of
+ * them. Chosen, from QEMU 5.0's TCG_*_FEATURES (what its TCG implements):
+ *  leaf 1 EDX  FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV
+ *              PAT PSE36 CLFSH MMX FXSR SSE SSE2 (not VME, which QEMU
+ *              lacks; not ACPI, SS, HTT: thermal control and topology are
+ *              not modelled). APIC follows IA32_APIC_BASE (cpuid.c).
+ *  leaf 1 ECX  SSE3 PCLMULQDQ SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES
+ *              XSAVE (model_enable_xsave) and the hypervisor bit; not
+ *              MONITOR (QEMU's MWAIT halts outside the model's HLT path)
+ *              nor RDRAND.
+ *  0x80000001 EDX  the AMD copies of leaf 1 EDX (the vendor is
+ *              AuthenticAMD), SYSCALL (unicorn's SYSCALL is replaced
+ *              below), NX, PDPE1GB (both page walks take 1 GiB pages),
+ *              RDTSCP, LM, 3DNow! (as Debian's words had it).
+ *  0x80000001 ECX  LAHF_LM, ABM; not SKINIT (QEMU does nothing), not
+ *              CR8LEG (LOCK MOV CR0 is #UD in the model: registers.c).
+ *  leaf 7      as the engine has it: BMI1 BMI2 ADX SMAP.
+ */
+#define MODEL_1_EDX 0x078bfbfdu
+#define MODEL_1_ECX 0x82d82203u /* XSAVE (bit 26): model_enable_xsave */
+#define MODEL_8000_0001_EDX ((MODEL_1_EDX & 0x0183f3ffu) | (1u << 11) | (1u << 20) | (1u << 26) | \
+			     (1u << 27) | (1u << 29) | (1u << 31))
+#define MODEL_8000_0001_ECX 0x21u
+
+static void model_set_features(struct sim_x86_vcpu *vp)
+{
+	FEAT(vp, UCI_FEAT_1_EDX) = MODEL_1_EDX;
+	FEAT(vp, UCI_FEAT_1_ECX) = MODEL_1_ECX;
+	FEAT(vp, UCI_FEAT_8000_0001_EDX) = MODEL_8000_0001_EDX;
+	FEAT(vp, UCI_FEAT_8000_0001_ECX) = MODEL_8000_0001_ECX;
+}
+
+/*
  * Find the CPU of the VP's new unicorn instance, point the VP's register
  * pointers into its state, check the layout facts and give it XSAVE.
  */
@@ -574,7 +673,12 @@ bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
 	vp->efer = &ENV64(vp, UCI_ENV_EFER);
 	vp->dr = &ENV64(vp, UCI_ENV_DR);
 	vp->xcr0 = &ENV64(vp, UCI_ENV_XCR0);
-	if (!uci_check_layout(vp) || !model_enable_xsave(vp)) {
+	bool ok = uci_check_layout(vp);
+	if (ok) {
+		model_set_features(vp);
+		ok = model_enable_xsave(vp);
+	}
+	if (!ok) {
 		fprintf(stderr, "mshv-sim: this libunicorn does not match the 2.0.1 layout the CPU model needs\n");
 		return false;
 	}
@@ -611,6 +715,33 @@ bool sim_x86__irq_requested(struct sim_x86_vcpu *vp)
 __attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra)
 {
 	raise_exception_err_ra_x86_64(vp->env, 13, 0, ra);
+}
+
+/* any exception at the instruction of the helper that returns to ra */
+__attribute__((noreturn)) void sim_x86__raise(struct sim_x86_vcpu *vp, int vector, uint32_t ec, uintptr_t ra)
+{
+	raise_exception_err_ra_x86_64(vp->env, vector, (int)ec, ra);
+}
+
+/*
+ * RFLAGS inside a TCG helper, where QEMU keeps the arithmetic flags in
+ * cc_src/cc_op and DF in df: read (without RF and VM, as PUSHF's image;
+ * the translator has synced cc_op before the fast system call helpers),
+ * and written as cpu_load_eflags does with cc_op CC_OP_EFLAGS (these
+ * helpers end their block, and the next one reads cc_op from the state).
+ */
+uint64_t sim_x86__helper_rflags(struct sim_x86_vcpu *vp)
+{
+	return orig.read_eflags(vp->env) & ~0x30000ull;
+}
+
+void sim_x86__helper_set_rflags(struct sim_x86_vcpu *vp, uint64_t val)
+{
+	const uint64_t arith = 0x8d5; /* OF SF ZF AF PF CF */
+	ENV64(vp, UCI_ENV_CC_SRC) = val & arith;
+	ENV32(vp, UCI_ENV_CC_OP) = UCI_CC_OP_EFLAGS;
+	ENVI(vp, UCI_ENV_DF) = (val & 0x400) ? -1 : 1;
+	ENV64(vp, UCI_ENV_EFLAGS) = (val & ~(arith | 0x400ull)) | 0x2;
 }
 
 __attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra)
@@ -756,6 +887,56 @@ void helper_wrmsr_x86_64(void *env)
 			sim_x86__raise_gp(vp, ra);
 	}
 	orig.wrmsr(env);
+}
+
+/*
+ * ---- SYSCALL, SYSRET, SYSENTER, SYSEXIT: syscall.c ----
+ * The translator makes them #GP outside protected mode (SYSRET,
+ * SYSENTER, SYSEXIT) and #UD in 64-bit mode on an AMD vendor (SYSENTER,
+ * SYSEXIT) before calling these; dflag is 2 for a 64-bit operand.
+ */
+void helper_syscall_x86_64(void *env, int next_eip_addend);
+void helper_syscall_x86_64(void *env, int next_eip_addend)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.syscall(env, next_eip_addend);
+		return;
+	}
+	sim_x86__syscall(vp, next_eip_addend, (uintptr_t)__builtin_return_address(0));
+}
+
+void helper_sysret_x86_64(void *env, int dflag);
+void helper_sysret_x86_64(void *env, int dflag)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.sysret(env, dflag);
+		return;
+	}
+	sim_x86__sysret(vp, dflag == 2, (uintptr_t)__builtin_return_address(0));
+}
+
+void helper_sysenter_x86_64(void *env, int next_eip_addend);
+void helper_sysenter_x86_64(void *env, int next_eip_addend)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.sysenter(env, next_eip_addend);
+		return;
+	}
+	sim_x86__sysenter(vp, (uintptr_t)__builtin_return_address(0));
+}
+
+void helper_sysexit_x86_64(void *env, int dflag);
+void helper_sysexit_x86_64(void *env, int dflag)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.sysexit(env, dflag);
+		return;
+	}
+	sim_x86__sysexit(vp, dflag == 2, (uintptr_t)__builtin_return_address(0));
 }
 
 /* ---- LTR, LLDT: QEMU's, after registers.c's checks ---- */

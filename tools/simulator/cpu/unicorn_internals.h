@@ -26,6 +26,7 @@
  *   helper_read_eflags_x86_64         PUSHF's image without RF
  *   helper_set_dr_x86_64              MOV to DRn: checks, no breakpoints (registers.c)
  *   cpu_breakpoint_insert_x86_64      nothing inserted (its tb_flush ran under the caller)
+ *   helper_syscall/sysret/sysenter/sysexit_x86_64   the fast system calls (syscall.c)
  *   helper_fxsave_x86_64              FXSAVE stores the x87 FOP, FIP and FDP (QEMU 5.0
  *                                     writes zeros for FIP/FDP and leaves FOP out)
  *   memory_mapping                    unicorn's permission checks use the linear address
@@ -55,6 +56,10 @@
 #define UCI_ENV_REGS 0x0        /* target_ulong regs[16] (RAX RCX RDX RBX RSP RBP RSI RDI R8..R15) */
 #define UCI_ENV_EIP 0x80
 #define UCI_ENV_EFLAGS 0x88     /* complete only outside cpu_exec (exec_exit folds CC_* in) */
+#define UCI_ENV_CC_SRC 0x98     /* target_ulong: with cc_op CC_OP_EFLAGS, the arithmetic flags */
+#define UCI_ENV_CC_OP 0xa8      /* uint32_t */
+#define UCI_ENV_DF 0xac         /* int32_t: 1, or -1 when RFLAGS.DF is set */
+#define UCI_CC_OP_EFLAGS 1
 #define UCI_ENV_HFLAGS 0xb0
 #define UCI_ENV_HFLAGS2 0xb4
 #define UCI_ENV_SEGS 0xb8       /* SegmentCache segs[6]: ES CS SS DS FS GS */
@@ -78,6 +83,9 @@
 #define UCI_ENV_FEATURES 0x15e0
 #define UCI_FEAT_1_EDX 0
 #define UCI_FEAT_1_ECX 1
+#define UCI_FEAT_7_0_EBX 2
+#define UCI_FEAT_8000_0001_EDX 6
+#define UCI_FEAT_8000_0001_ECX 7
 #define UCI_FEAT_XSAVE 19          /* CPUID[0xD,1].EAX */
 #define UCI_FEAT_XSAVE_COMP_LO 21  /* CPUID[0xD,0].EAX */
 #define UCI_FEAT_XSAVE_COMP_HI 22  /* CPUID[0xD,0].EDX */

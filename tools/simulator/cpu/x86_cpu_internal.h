@@ -24,6 +24,7 @@
  *   fpu.c            x87/SSE state formats, XCR0, FXSAVE, the XSAVE blob
  *   cpuid.c          the CPUID leaves the hypervisor presents, the CPUID
  *                    instruction
+ *   syscall.c        SYSCALL, SYSRET, SYSENTER, SYSEXIT
  *   unicorn_hooks.c  everything that depends on unicorn's internals: the
  *                    layout of its CPU state, the QEMU functions it calls
  *                    that the model replaces, event delivery. The only
@@ -156,6 +157,9 @@ struct sim_x86_vcpu {
 	uint64_t *dr;     /* [8]: DR0..DR7 */
 	uint64_t *xcr0;
 	uint8_t *xmm;     /* XMM0; XMMn at xmm + 64 * n */
+	/* the fast system call MSRs (syscall.c) */
+	uint32_t *sysenter_cs;
+	uint64_t *sysenter_esp, *sysenter_eip, *star, *lstar, *cstar, *fmask;
 
 	struct sim_mem_slot *slots; /* sorted by gpa */
 	size_t nslots;
@@ -316,6 +320,13 @@ int sim_x86__xsave_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t le
 
 /* ---- cpuid.c ---- */
 void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra);
+bool sim_x86__vendor_intel(struct sim_x86_vcpu *vp);
+
+/* ---- syscall.c (from the TCG helpers; ra: their return address) ---- */
+void sim_x86__syscall(struct sim_x86_vcpu *vp, int insn_len, uintptr_t ra);
+void sim_x86__sysret(struct sim_x86_vcpu *vp, bool op64, uintptr_t ra);
+void sim_x86__sysenter(struct sim_x86_vcpu *vp, uintptr_t ra);
+void sim_x86__sysexit(struct sim_x86_vcpu *vp, bool op64, uintptr_t ra);
 
 /* ---- registers.c: architectural checks ---- */
 int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
@@ -358,6 +369,9 @@ void sim_x86__leave(struct sim_x86_vcpu *saved);
 /* inside a run, from a TCG helper (ra: its return address) */
 __attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra);
 __attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra);
+__attribute__((noreturn)) void sim_x86__raise(struct sim_x86_vcpu *vp, int vector, uint32_t ec, uintptr_t ra);
+uint64_t sim_x86__helper_rflags(struct sim_x86_vcpu *vp);
+void sim_x86__helper_set_rflags(struct sim_x86_vcpu *vp, uint64_t val);
 __attribute__((noreturn)) void sim_x86__run_insn_alone(struct sim_x86_vcpu *vp, uintptr_t ra);
 void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
 void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
