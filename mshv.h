@@ -764,13 +764,13 @@ struct mshv_register_intercept_result {
 /*
  * A typed view of an intercept message's payload: mshv_msg_<name>(msg) is
  * the payload as struct <type> when the message type satisfies cond (t is
- * the type), else NULL. The architecture headers define the views.
+ * the type), else (and for a NULL msg) NULL. The architecture headers define the views.
  */
 #define MSHV__MESSAGE_VIEW(name, type, cond)                                                \
 	MSHV_HOT_INLINE const struct type *mshv_msg_##name(const struct hv_message *msg)    \
 	{                                                                                   \
-		__u32 t = msg->header.message_type;                                         \
-		return (cond) ? (const struct type *)(const void *)((const char *)(const void *)msg + \
+		__u32 t = msg ? msg->header.message_type : 0;                               \
+		return msg && (cond) ? (const struct type *)(const void *)((const char *)(const void *)msg + \
 								    sizeof(struct hv_message_header))          \
 			      : NULL;                                                       \
 	}
@@ -1081,7 +1081,7 @@ MSHV_INLINE const char *mshv_strerror(int ret)
 	if (ret >= 0)
 		return "success";
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (table[i].err == -ret)
+		if (-table[i].err == ret) /* not -ret: INT_MIN has no negation */
 			return table[i].msg;
 	return "unknown error (see errno.h)";
 }
@@ -1264,6 +1264,20 @@ MSHV_STATIC_ASSERT(MSHV_DIRTY_LOG_BATCH_PAGES % 64 == 0, dirty_log_batch_whole_w
  * judge (alignment, sizes, overflow, flags, reserved fields) are checked
  * before any system call and give -EINVAL (-EBADF for a negative fd).
  *
+ * NULL pointers: every pointer a function takes - the handle (struct
+ * mshv_system/vm/vcpu/device *), a struct argument, a buffer, an out
+ * pointer - is -EINVAL when NULL, checked before any system call and
+ * before anything is written, whatever a count says (a NULL buffer with
+ * count 0 is -EINVAL too). The exceptions say so: `__u16 *hv_status` and
+ * the access_result of mshv_vcpu_gpa_read/write() are optional (NULL: not
+ * wanted), as is post_message_direct's args->message when args->length is
+ * 0. Functions that answer with a pointer or a count rather than an errno
+ * (the message views mshv_msg_*(), mshv_msg_instruction_bytes(),
+ * mshv_vcpu_reg_page_valid()) answer NULL or 0. A function that is handed
+ * a NULL handle and an out handle still marks the out handle closed (fd
+ * -1) when it can. tests/ioctl/null_args_test.c calls every public
+ * function with NULL in each pointer parameter.
+ *
  * Hypercall status: functions that issue a hypercall (through
  * MSHV_ROOT_HVCALL) take a last argument `__u16 *hv_status` (NULL: not
  * wanted) that receives the hypervisor's HV_STATUS_* code. It is
@@ -1335,6 +1349,14 @@ MSHV_INLINE int mshv__zero(const void *p, size_t n)
 	return 1;
 }
 
+/* A call refused before any system call (a NULL pointer): *hv_status, when wanted, HV_STATUS_SUCCESS; -EINVAL. */
+MSHV_HOT_INLINE int mshv__einval(__u16 *hv_status)
+{
+	if (hv_status)
+		*hv_status = HV_STATUS_SUCCESS;
+	return -EINVAL;
+}
+
 /*
  * MSHV_ROOT_HVCALL on fd with *args, through the 6.15-6.18 deposit
  * protocol: an -EAGAIN with HV_STATUS_INSUFFICIENT_MEMORY and no rep
@@ -1393,7 +1415,7 @@ MSHV_HOT_INLINE int mshv__hvcall(int fd, __u16 code, __u16 reps, const void *in,
 MSHV_INLINE int mshv__hvcall_passthrough(int fd, struct mshv_root_hvcall *args)
 {
 	if (!args)
-		return -EFAULT;
+		return -EINVAL;
 	if (!mshv__zero(args->rsvd, sizeof(args->rsvd)))
 		return -EINVAL;
 	if (args->status || args->in_sz < sizeof(__u64) || args->in_sz > MSHV_HV_PAGE_SIZE || !args->in_ptr ||
@@ -1409,6 +1431,8 @@ MSHV_INLINE int mshv__get_property(int fd, __u32 code, __u64 *value, __u16 *hv_s
 	struct hv_output_get_partition_property out;
 	int ret;
 
+	if (!value)
+		return mshv__einval(hv_status);
 	memset(&in, 0, sizeof(in));
 	in.property_code = code;
 	out.property_value = 0;
@@ -1424,6 +1448,8 @@ MSHV_INLINE int mshv__get_property_ex(int fd, __u32 code, __u64 arg, union hv_pa
 {
 	struct hv_input_get_partition_property_ex in;
 
+	if (!out)
+		return mshv__einval(hv_status);
 	memset(&in, 0, sizeof(in));
 	in.property_code = code;
 	in.arg = arg;
@@ -1564,6 +1590,8 @@ MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd)
 {
 	int ret;
 
+	if (!sys)
+		return -EINVAL;
 	sys->fd = fd;
 	sys->kernel = MSHV_KERNEL_UNKNOWN;
 	ret = fd < 0 ? -EBADF : mshv__system_kernel(sys);
@@ -1586,9 +1614,11 @@ MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd)
  */
 MSHV_INLINE int mshv_system_open(struct mshv_system *sys)
 {
-	int fd = open("/dev/mshv", O_RDONLY | MSHV__O_CLOEXEC);
-	int ret;
+	int fd, ret;
 
+	if (!sys)
+		return -EINVAL;
+	fd = open("/dev/mshv", O_RDONLY | MSHV__O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
 		mshv_system_from_fd(sys, -1);
@@ -1603,7 +1633,7 @@ MSHV_INLINE int mshv_system_open(struct mshv_system *sys)
 /* mshv_system_close - close /dev/mshv (sys->fd becomes -1). Returns 0 or -errno of close(2). */
 MSHV_INLINE int mshv_system_close(struct mshv_system *sys)
 {
-	return mshv__close(&sys->fd);
+	return sys ? mshv__close(&sys->fd) : -EINVAL;
 }
 
 /*
@@ -1617,7 +1647,7 @@ MSHV_INLINE int mshv_system_close(struct mshv_system *sys)
  */
 MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvcall *args)
 {
-	return mshv__hvcall_passthrough(sys->fd, args);
+	return sys ? mshv__hvcall_passthrough(sys->fd, args) : -EINVAL;
 }
 
 /*
@@ -1630,7 +1660,7 @@ MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvc
 MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys, __u32 code, __u64 *value,
 							__u16 *hv_status)
 {
-	return mshv__get_property(sys->fd, code, value, hv_status);
+	return sys ? mshv__get_property(sys->fd, code, value, hv_status) : mshv__einval(hv_status);
 }
 
 /*
@@ -1643,7 +1673,7 @@ MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys,
 MSHV_INLINE int mshv_system_get_host_partition_property_ex(struct mshv_system *sys, __u32 code, __u64 arg,
 							   union hv_partition_property_ex *out, __u16 *hv_status)
 {
-	return mshv__get_property_ex(sys->fd, code, arg, out, hv_status);
+	return sys ? mshv__get_property_ex(sys->fd, code, arg, out, hv_status) : mshv__einval(hv_status);
 }
 
 /*
@@ -1661,6 +1691,8 @@ MSHV_INLINE int mshv_system_get_vmm_caps(struct mshv_system *sys, struct hv_part
 	__u16 status = HV_STATUS_SUCCESS;
 	int ret;
 
+	if (!sys || !caps)
+		return mshv__einval(hv_status);
 	memset(&out, 0, sizeof(out));
 	ret = mshv_system_get_host_partition_property_ex(sys, HV_PARTITION_PROPERTY_VMM_CAPABILITIES, 0, &out,
 							 &status);
@@ -1704,6 +1736,8 @@ MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, 
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
+	if (!sys || !mask)
+		return -EINVAL;
 	ret = mshv__system_host_readable(sys);
 	if (ret < 0)
 		return ret;
@@ -1736,12 +1770,12 @@ MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, 
 MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsigned int vm_type,
 						   struct mshv_create_partition_v2 *args, __u16 *hv_status)
 {
-	__u64 features[MSHV_NUM_CPU_FEATURES_BANKS];
+	__u64 features[MSHV_NUM_CPU_FEATURES_BANKS] = { 0, 0 }; /* gcc 12 -O1 cannot see they are set */
 	int ret;
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (vm_type >= MSHV_VM_TYPE_COUNT)
+	if (vm_type >= MSHV_VM_TYPE_COUNT || !sys || !args)
 		return -EINVAL;
 	ret = mshv__system_host_readable(sys);
 	if (ret >= 0)
@@ -1823,7 +1857,11 @@ MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const s
 {
 	int ret;
 
+	if (!vm)
+		return -EINVAL;
 	vm->fd = -1;
+	if (!sys || !args)
+		return -EINVAL;
 	if ((args->pt_flags & ~((1ull << MSHV_PT_BIT_COUNT_LEGACY) - 1)) ||
 	    args->pt_isolation >= MSHV_PT_ISOLATION_COUNT_LEGACY)
 		return -EINVAL;
@@ -1872,8 +1910,10 @@ MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigne
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
+	if (!vm)
+		return -EINVAL;
 	vm->fd = -1;
-	if (vm_type >= MSHV_VM_TYPE_COUNT)
+	if (vm_type >= MSHV_VM_TYPE_COUNT || !sys)
 		return -EINVAL;
 	ret = mshv__system_kernel(sys);
 	if (ret == MSHV_KERNEL_6_15) {
@@ -1905,6 +1945,8 @@ MSHV_INLINE int mshv_system_create_vm(struct mshv_system *sys, struct mshv_vm *v
 /* mshv_vm_from_fd - take an existing partition fd into *vm. Returns 0, or -EBADF for fd < 0. */
 MSHV_INLINE int mshv_vm_from_fd(struct mshv_vm *vm, int fd)
 {
+	if (!vm)
+		return -EINVAL;
 	vm->fd = fd;
 	return fd < 0 ? -EBADF : 0;
 }
@@ -1916,13 +1958,13 @@ MSHV_INLINE int mshv_vm_from_fd(struct mshv_vm *vm, int fd)
  */
 MSHV_INLINE int mshv_vm_close(struct mshv_vm *vm)
 {
-	return mshv__close(&vm->fd);
+	return vm ? mshv__close(&vm->fd) : -EINVAL;
 }
 
 /* mshv_vm_initialize - MSHV_INITIALIZE_PARTITION on the partition fd. Returns 0 or -errno. */
 MSHV_INLINE int mshv_vm_initialize(struct mshv_vm *vm)
 {
-	return mshv__ioctl(vm->fd, MSHV_INITIALIZE_PARTITION, NULL);
+	return vm ? mshv__ioctl(vm->fd, MSHV_INITIALIZE_PARTITION, NULL) : -EINVAL;
 }
 
 /*
@@ -1936,7 +1978,7 @@ MSHV_INLINE int mshv_vm_initialize(struct mshv_vm *vm)
  */
 MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args)
 {
-	return mshv__hvcall_passthrough(vm->fd, args);
+	return vm ? mshv__hvcall_passthrough(vm->fd, args) : -EINVAL;
 }
 
 /*
@@ -1946,7 +1988,7 @@ MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args
  */
 MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, __u64 *value, __u16 *hv_status)
 {
-	return mshv__get_property(vm->fd, code, value, hv_status);
+	return vm ? mshv__get_property(vm->fd, code, value, hv_status) : mshv__einval(hv_status);
 }
 
 /*
@@ -1958,7 +2000,7 @@ MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, _
 MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code, __u64 arg,
 						  union hv_partition_property_ex *out, __u16 *hv_status)
 {
-	return mshv__get_property_ex(vm->fd, code, arg, out, hv_status);
+	return vm ? mshv__get_property_ex(vm->fd, code, arg, out, hv_status) : mshv__einval(hv_status);
 }
 
 /*
@@ -1969,7 +2011,7 @@ MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code
  */
 MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, __u64 value, __u16 *hv_status)
 {
-	return mshv__set_property(vm->fd, code, value, hv_status);
+	return vm ? mshv__set_property(vm->fd, code, value, hv_status) : mshv__einval(hv_status);
 }
 
 /*
@@ -1985,6 +2027,8 @@ MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
+	if (!vm || !args)
+		return -EINVAL;
 	if (args->access_type_mask & ~(__u32)(HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE |
 					       HV_INTERCEPT_ACCESS_MASK_EXECUTE))
 		return -EINVAL;
@@ -2011,7 +2055,7 @@ MSHV_INLINE int mshv_vm_register_deliverability_notifications(
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (args->pad)
+	if (!vm || !args || args->pad)
 		return -EINVAL;
 	memset(&head, 0, sizeof(head));
 	memset(&reg, 0, sizeof(reg));
@@ -2032,6 +2076,8 @@ MSHV_INLINE int mshv_vm_register_deliverability_notifications(
  */
 MSHV_INLINE int mshv_vm_set_guest_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
 {
+	if (!vm || !region)
+		return -EINVAL;
 	if ((region->flags & ~MSHV_SET_MEM_FLAGS_MASK) || !region->size || (region->size % MSHV_HV_PAGE_SIZE) ||
 	    (region->userspace_addr % MSHV_HV_PAGE_SIZE) || region->userspace_addr + region->size < region->size ||
 	    region->guest_pfn > (~0ull - region->size) / MSHV_HV_PAGE_SIZE)
@@ -2048,8 +2094,11 @@ MSHV_INLINE int mshv_vm_set_guest_memory(struct mshv_vm *vm, const struct mshv_u
  */
 MSHV_INLINE int mshv_vm_map_user_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
 {
-	struct mshv_user_mem_region r = *region;
+	struct mshv_user_mem_region r;
 
+	if (!region)
+		return -EINVAL;
+	r = *region;
 	r.flags &= (__u8)~MSHV__BIT(MSHV_SET_MEM_BIT_UNMAP);
 	return mshv_vm_set_guest_memory(vm, &r);
 }
@@ -2061,8 +2110,11 @@ MSHV_INLINE int mshv_vm_map_user_memory(struct mshv_vm *vm, const struct mshv_us
  */
 MSHV_INLINE int mshv_vm_unmap_user_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
 {
-	struct mshv_user_mem_region r = *region;
+	struct mshv_user_mem_region r;
 
+	if (!region)
+		return -EINVAL;
+	r = *region;
 	r.flags = (__u8)MSHV__BIT(MSHV_SET_MEM_BIT_UNMAP);
 	return mshv_vm_set_guest_memory(vm, &r);
 }
@@ -2074,6 +2126,8 @@ MSHV_INLINE int mshv_vm_unmap_user_memory(struct mshv_vm *vm, const struct mshv_
  */
 MSHV_INLINE int mshv_vm_irqfd(struct mshv_vm *vm, const struct mshv_user_irqfd *args)
 {
+	if (!vm || !args)
+		return -EINVAL;
 	if (args->flags & ~(__u32)MSHV_IRQFD_FLAGS_MASK)
 		return -EINVAL;
 	if (args->fd < 0 || ((args->flags & MSHV__BIT(MSHV_IRQFD_BIT_RESAMPLE)) &&
@@ -2117,6 +2171,8 @@ MSHV_INLINE int mshv_vm_unregister_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
  */
 MSHV_INLINE int mshv_vm_ioeventfd(struct mshv_vm *vm, const struct mshv_user_ioeventfd *args)
 {
+	if (!vm || !args)
+		return -EINVAL;
 	if ((args->flags & ~(__u32)MSHV_IOEVENTFD_FLAGS_MASK) ||
 	    (args->len != 0 && args->len != 1 && args->len != 2 && args->len != 4 && args->len != 8) ||
 	    args->addr + args->len < args->addr)
@@ -2134,6 +2190,8 @@ MSHV_INLINE int mshv__ioevent(struct mshv_vm *vm, int fd, unsigned int space, __
 {
 	struct mshv_user_ioeventfd args;
 
+	if (!vm)
+		return -EINVAL;
 	if (space == MSHV_IOEVENT_PIO)
 		return -EOPNOTSUPP;
 	/* a datamatch needs a length, and must fit in it (else it never matches) */
@@ -2175,7 +2233,7 @@ MSHV_INLINE int mshv_vm_unregister_ioevent(struct mshv_vm *vm, int fd, unsigned 
  */
 MSHV_INLINE int mshv_vm_set_msi_routing(struct mshv_vm *vm, const struct mshv_user_irq_table *table)
 {
-	if (table->rsvd)
+	if (!vm || !table || table->rsvd)
 		return -EINVAL;
 	return mshv__ioctl(vm->fd, MSHV_SET_MSI_ROUTING, (void *)(uintptr_t)table);
 }
@@ -2184,17 +2242,20 @@ MSHV_INLINE int mshv_vm_set_msi_routing(struct mshv_vm *vm, const struct mshv_us
  * mshv_vm_get_gpap_access_bitmap - MSHV_GET_GPAP_ACCESS_BITMAP on the
  * partition fd: one bit per page for page_count pages from guest page
  * base_pfn, of access_type (MSHV_GPAP_ACCESS_TYPE_ACCESSED or _DIRTY), into
- * bitmap ((page_count + 63) / 64 words, bit k = page base_pfn + k, unused
- * high bits zero), then access_op (MSHV_GPAP_ACCESS_OP_NOOP, _CLEAR, _SET)
- * on those states. Returns 0 or -errno.
+ * bitmap (bitmap_words words; (page_count + 63) / 64 of them are written,
+ * bit k = page base_pfn + k, unused high bits zero), then access_op
+ * (MSHV_GPAP_ACCESS_OP_NOOP, _CLEAR, _SET) on those states. Returns 0 or
+ * -errno: -EINVAL, before anything is written or asked, for a NULL vm or
+ * bitmap, bitmap_words below (page_count + 63) / 64, no pages, a range
+ * that wraps, or an unknown access_type or access_op.
  */
 MSHV_INLINE int mshv_vm_get_gpap_access_bitmap(struct mshv_vm *vm, __u64 base_pfn, __u64 page_count,
-					       __u8 access_type, __u8 access_op, __u64 *bitmap)
+					       __u8 access_type, __u8 access_op, __u64 *bitmap, size_t bitmap_words)
 {
 	struct mshv_gpap_access_bitmap args;
 
 	if (access_type >= MSHV_GPAP_ACCESS_TYPE_COUNT || access_op >= MSHV_GPAP_ACCESS_OP_COUNT || !page_count ||
-	    base_pfn + page_count < base_pfn || !bitmap)
+	    base_pfn + page_count < base_pfn || !vm || !bitmap || bitmap_words < page_count / 64 + (page_count % 64 != 0))
 		return -EINVAL;
 	bitmap[(page_count - 1) / 64] = 0; /* the kernel writes whole bytes only */
 	memset(&args, 0, sizeof(args));
@@ -2222,13 +2283,13 @@ MSHV_INLINE int mshv_vm_get_dirty_log(struct mshv_vm *vm, __u64 base_pfn, __u64 
 	__u64 pages = memory_size / MSHV_HV_PAGE_SIZE, done = 0, n;
 	int ret;
 
-	if (access_op >= MSHV_GPAP_ACCESS_OP_COUNT || base_pfn + pages < base_pfn ||
+	if (access_op >= MSHV_GPAP_ACCESS_OP_COUNT || base_pfn + pages < base_pfn || !vm || !bitmap ||
 	    bitmap_words < (pages + 63) / 64)
 		return -EINVAL;
 	while (done < pages) {
 		n = pages - done < MSHV_DIRTY_LOG_BATCH_PAGES ? pages - done : MSHV_DIRTY_LOG_BATCH_PAGES;
 		ret = mshv_vm_get_gpap_access_bitmap(vm, base_pfn + done, n, MSHV_GPAP_ACCESS_TYPE_DIRTY, access_op,
-						     bitmap + done / 64);
+						     bitmap + done / 64, bitmap_words - done / 64);
 		if (ret < 0)
 			return ret;
 		done += n;
@@ -2267,6 +2328,8 @@ MSHV_INLINE int mshv_vm_disable_dirty_page_tracking(struct mshv_vm *vm, __u16 *h
  */
 MSHV_INLINE int mshv_vm_modify_gpa_host_access(struct mshv_vm *vm, const struct mshv_modify_gpa_host_access *args)
 {
+	if (!vm || !args)
+		return -EINVAL;
 	if ((args->flags & ~((1u << MSHV_GPA_HOST_ACCESS_BIT_COUNT) - 1)) || !args->page_count)
 		return -EINVAL;
 	if (!mshv__zero(args->rsvd, sizeof(args->rsvd)))
@@ -2282,6 +2345,8 @@ MSHV_INLINE int mshv_vm_modify_gpa_host_access(struct mshv_vm *vm, const struct 
  */
 MSHV_INLINE int mshv_vm_import_isolated_pages(struct mshv_vm *vm, const struct mshv_import_isolated_pages *args)
 {
+	if (!vm || !args)
+		return -EINVAL;
 	if (args->page_type >= MSHV_ISOLATED_PAGE_COUNT || !args->page_count)
 		return -EINVAL;
 	if (!mshv__zero(args->rsvd, sizeof(args->rsvd)))
@@ -2296,7 +2361,7 @@ MSHV_INLINE int mshv_vm_import_isolated_pages(struct mshv_vm *vm, const struct m
  */
 MSHV_INLINE int mshv_vm_complete_isolated_import(struct mshv_vm *vm, const struct mshv_complete_isolated_import *args)
 {
-	return mshv__ioctl(vm->fd, MSHV_COMPLETE_ISOLATED_IMPORT, (void *)(uintptr_t)args);
+	return vm && args ? mshv__ioctl(vm->fd, MSHV_COMPLETE_ISOLATED_IMPORT, (void *)(uintptr_t)args) : -EINVAL;
 }
 
 /*
@@ -2307,7 +2372,7 @@ MSHV_INLINE int mshv_vm_complete_isolated_import(struct mshv_vm *vm, const struc
  */
 MSHV_INLINE int mshv_vm_issue_psp_guest_request(struct mshv_vm *vm, const struct mshv_issue_psp_guest_request *args)
 {
-	return mshv__ioctl(vm->fd, MSHV_ISSUE_PSP_GUEST_REQUEST, (void *)(uintptr_t)args);
+	return vm && args ? mshv__ioctl(vm->fd, MSHV_ISSUE_PSP_GUEST_REQUEST, (void *)(uintptr_t)args) : -EINVAL;
 }
 
 /*
@@ -2317,7 +2382,7 @@ MSHV_INLINE int mshv_vm_issue_psp_guest_request(struct mshv_vm *vm, const struct
  */
 MSHV_INLINE int mshv_vm_sev_snp_ap_create(struct mshv_vm *vm, const struct mshv_sev_snp_ap_create *args)
 {
-	return mshv__ioctl(vm->fd, MSHV_SEV_SNP_AP_CREATE, (void *)(uintptr_t)args);
+	return vm && args ? mshv__ioctl(vm->fd, MSHV_SEV_SNP_AP_CREATE, (void *)(uintptr_t)args) : -EINVAL;
 }
 
 /*
@@ -2333,6 +2398,8 @@ MSHV_INLINE int mshv_device_from_fd(struct mshv_device *dev, int fd)
 {
 	int ret;
 
+	if (!dev)
+		return -EINVAL;
 	dev->abi = MSHV__ABI_GENERATION;
 	dev->fd = fd;
 	if (fd < 0)
@@ -2357,9 +2424,11 @@ MSHV_INLINE int mshv_vm_create_device(struct mshv_vm *vm, struct mshv_create_dev
 {
 	int ret;
 
+	if (!dev)
+		return -EINVAL;
 	dev->fd = -1;
 	dev->abi = MSHV__ABI_GENERATION;
-	if (args->flags & ~(__u32)MSHV_CREATE_DEVICE_TEST)
+	if (!vm || !args || (args->flags & ~(__u32)MSHV_CREATE_DEVICE_TEST))
 		return -EINVAL;
 	ret = mshv__ioctl(vm->fd, MSHV_CREATE_DEVICE, args);
 	if (ret < 0 || (args->flags & MSHV_CREATE_DEVICE_TEST))
@@ -2384,10 +2453,14 @@ MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv
 	void *page;
 	int fd, err;
 
+	if (!vcpu)
+		return -EINVAL;
 	vcpu->fd = -1;
 	vcpu->index = index;
 	vcpu->reg_page = NULL;
 	vcpu->quirks = 0;
+	if (!vm)
+		return -EINVAL;
 	args.vp_index = index;
 	fd = mshv__ioctl(vm->fd, MSHV_CREATE_VP, &args);
 	if (fd < 0)
@@ -2414,6 +2487,8 @@ MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu)
 {
 	int ret = 0, err;
 
+	if (!vcpu)
+		return -EINVAL;
 	if (vcpu->reg_page && munmap(vcpu->reg_page, MSHV_HV_PAGE_SIZE) < 0)
 		ret = -errno;
 	vcpu->reg_page = NULL;
@@ -2429,7 +2504,7 @@ MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu)
  */
 MSHV_INLINE int mshv_vcpu_hvcall(struct mshv_vcpu *vcpu, struct mshv_root_hvcall *args)
 {
-	return mshv__hvcall_passthrough(vcpu->fd, args);
+	return vcpu ? mshv__hvcall_passthrough(vcpu->fd, args) : -EINVAL;
 }
 
 /*
@@ -2440,7 +2515,7 @@ MSHV_INLINE int mshv_vcpu_hvcall(struct mshv_vcpu *vcpu, struct mshv_root_hvcall
  */
 MSHV_HOT_INLINE int mshv_vcpu_run(struct mshv_vcpu *vcpu, struct hv_message *msg)
 {
-	return mshv__ioctl(vcpu->fd, MSHV_RUN_VP, msg);
+	return vcpu && msg ? mshv__ioctl(vcpu->fd, MSHV_RUN_VP, msg) : -EINVAL;
 }
 
 /* One rep hypercall on the VP fd; *done receives the repetitions completed. */
@@ -2474,7 +2549,7 @@ MSHV_INLINE int mshv__registers_legacy(struct mshv_vcpu *vcpu, unsigned long req
 	size_t done;
 	int ret;
 
-	if (!count || !regs)
+	if (!count || !regs || !vcpu)
 		return -EINVAL;
 	for (done = 0; done < count; done += (size_t)args.count) {
 		args.count = (int)(count - done < MSHV_VP_MAX_REGISTERS ? count - done : MSHV_VP_MAX_REGISTERS);
@@ -2529,7 +2604,7 @@ MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_regist
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (!count || !regs)
+	if (!count || !regs || !vcpu)
 		return -EINVAL;
 	if (vcpu->quirks & MSHV_QUIRK_NO_ROOT_HVCALL)
 		return mshv_vcpu_get_registers_legacy(vcpu, regs, count);
@@ -2575,7 +2650,7 @@ MSHV_INLINE int mshv_vcpu_set_registers(struct mshv_vcpu *vcpu, const struct hv_
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (!count || !regs)
+	if (!count || !regs || !vcpu)
 		return -EINVAL;
 	if (vcpu->quirks & MSHV_QUIRK_NO_ROOT_HVCALL)
 		return mshv_vcpu_set_registers_legacy(vcpu, regs, count);
@@ -2607,6 +2682,8 @@ MSHV_INLINE int mshv_vcpu_get_register(struct mshv_vcpu *vcpu, __u32 name, union
 	struct hv_register_assoc reg;
 	int ret;
 
+	if (!value)
+		return mshv__einval(hv_status);
 	memset(&reg, 0, sizeof(reg));
 	reg.name = name;
 	ret = mshv_vcpu_get_registers(vcpu, &reg, 1, hv_status);
@@ -2640,6 +2717,8 @@ MSHV_INLINE int mshv_vcpu_set_registers64(struct mshv_vcpu *vcpu, const struct m
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
+	if (!vcpu || !pairs)
+		return -EINVAL;
 	for (done = 0; done < count; done += n) {
 		n = count - done < MSHV_SET_REGISTERS_PER_CALL ? count - done : MSHV_SET_REGISTERS_PER_CALL;
 		memset(regs, 0, sizeof(regs[0]) * n);
@@ -2688,6 +2767,8 @@ MSHV_INLINE int mshv_vcpu_translate_gva(struct mshv_vcpu *vcpu, __u64 gva, __u64
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
+	if (!vcpu || !gpa || !result)
+		return -EINVAL;
 	if (!(vcpu->quirks & MSHV_QUIRK_NO_TRANSLATE_IOCTL)) {
 		struct mshv_translate_gva args;
 
@@ -2728,7 +2809,7 @@ MSHV_INLINE int mshv__gpa_access(struct mshv_vcpu *vcpu, struct mshv_read_write_
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (!rw->byte_count || rw->byte_count > sizeof(rw->data))
+	if (!vcpu || !rw || !rw->byte_count || rw->byte_count > sizeof(rw->data))
 		return -EINVAL;
 	memset(&in, 0, sizeof(in));
 	memset(&out, 0, sizeof(out));
@@ -2776,7 +2857,7 @@ MSHV_INLINE int mshv_vcpu_gpa_write(struct mshv_vcpu *vcpu, const struct mshv_re
 /* The checks of MSHV_GET/SET_VP_STATE (4 KiB aligned buffer and size, known type). */
 MSHV_INLINE int mshv__vp_state_check(const struct mshv_get_set_vp_state *state)
 {
-	if (state->type >= MSHV_VP_STATE_COUNT || state->rsvd[0] || state->rsvd[1] || state->rsvd[2] ||
+	if (!state || state->type >= MSHV_VP_STATE_COUNT || state->rsvd[0] || state->rsvd[1] || state->rsvd[2] ||
 	    !state->buf_sz || (state->buf_sz % MSHV_HV_PAGE_SIZE) || (state->buf_ptr % MSHV_HV_PAGE_SIZE))
 		return -EINVAL;
 	return 0;
@@ -2792,6 +2873,8 @@ MSHV_INLINE int mshv_vcpu_get_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_s
 {
 	int ret = mshv__vp_state_check(state);
 
+	if (!vcpu)
+		return -EINVAL;
 	return ret ? ret : mshv__ioctl(vcpu->fd, MSHV_GET_VP_STATE, state);
 }
 
@@ -2800,6 +2883,8 @@ MSHV_INLINE int mshv_vcpu_set_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_s
 {
 	int ret = mshv__vp_state_check(state);
 
+	if (!vcpu)
+		return -EINVAL;
 	return ret ? ret : mshv__ioctl(vcpu->fd, MSHV_SET_VP_STATE, state);
 }
 
@@ -2808,7 +2893,7 @@ MSHV_INLINE int mshv_vcpu_set_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_s
 /* mshv_device_close - close the device fd (dev->fd becomes -1). Returns 0 or -errno. */
 MSHV_INLINE int mshv_device_close(struct mshv_device *dev)
 {
-	return mshv__close(&dev->fd);
+	return dev ? mshv__close(&dev->fd) : -EINVAL;
 }
 
 /*
@@ -2818,7 +2903,7 @@ MSHV_INLINE int mshv_device_close(struct mshv_device *dev)
  */
 MSHV_INLINE int mshv_device_set_attr(struct mshv_device *dev, const struct mshv_device_attr *attr)
 {
-	if (attr->flags)
+	if (!dev || !attr || attr->flags)
 		return -EINVAL;
 	return mshv__ioctl(dev->fd, MSHV_SET_DEVICE_ATTR_UPSTREAM, (void *)(uintptr_t)attr);
 }
@@ -2830,7 +2915,7 @@ MSHV_INLINE int mshv_device_set_attr(struct mshv_device *dev, const struct mshv_
  */
 MSHV_INLINE int mshv_device_has_attr(struct mshv_device *dev, const struct mshv_device_attr *attr)
 {
-	if (attr->flags)
+	if (!dev || !attr || attr->flags)
 		return -EINVAL;
 	return mshv__ioctl(dev->fd,
 			   dev->abi == MSHV_ABI_LEGACY ? MSHV_HAS_DEVICE_ATTR_LEGACY : MSHV_HAS_DEVICE_ATTR_UPSTREAM,
@@ -2845,7 +2930,7 @@ MSHV_INLINE int mshv_device_has_attr(struct mshv_device *dev, const struct mshv_
  */
 MSHV_INLINE int mshv_device_get_attr(struct mshv_device *dev, struct mshv_device_attr *attr)
 {
-	if (attr->flags)
+	if (!dev || !attr || attr->flags)
 		return -EINVAL;
 	if (dev->abi != MSHV_ABI_LEGACY)
 		return -ENOTTY;

@@ -34,13 +34,15 @@ MSHV__MESSAGE_VIEW(unrecoverable_exception, hv_arm64_unrecoverable_exception_mes
 /*
  * The instruction bytes a memory intercept carries: *bytes points at them;
  * returns how many (at most 4, whatever the message's count says), 0 for
- * other messages.
+ * other messages (and a NULL msg or bytes).
  */
 MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes)
 {
 	const struct hv_arm64_memory_intercept_message *mem = mshv_msg_memory(msg);
 	unsigned int n;
 
+	if (!bytes)
+		return 0;
 	*bytes = NULL;
 	if (!mem)
 		return 0;
@@ -145,16 +147,18 @@ struct mshv_standard_registers {
 /*
  * mshv_vcpu_get_reg_list - the names of MSHV_ARM64_REG_LIST into
  * names[0..*count) (*count: capacity in, number out; -E2BIG when too
- * small). No system call. Returns 0 or -E2BIG.
+ * small). No system call. Returns 0, -E2BIG or -EINVAL (a NULL pointer).
  */
 MSHV_INLINE int mshv_vcpu_get_reg_list(struct mshv_vcpu *vcpu, __u32 *names, unsigned int *count)
 {
 #define MSHV__REG_NAME(name) (__u32)(name),
 	static const __u32 list[] = { MSHV_ARM64_REG_LIST(MSHV__REG_NAME) };
 #undef MSHV__REG_NAME
-	unsigned int n = sizeof(list) / sizeof(list[0]), cap = *count;
+	unsigned int n = sizeof(list) / sizeof(list[0]), cap;
 
-	(void)vcpu;
+	if (!vcpu || !names || !count)
+		return -EINVAL;
+	cap = *count;
 	*count = n;
 	if (cap < n)
 		return -E2BIG;
@@ -191,6 +195,8 @@ MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_
 	unsigned int i;
 	int ret;
 
+	if (!vcpu || !r)
+		return mshv__einval(hv_status);
 	mshv__arm64_standard_names(regs);
 	ret = mshv_vcpu_get_registers(vcpu, regs, 38, hv_status);
 	if (ret < 0)
@@ -211,6 +217,8 @@ MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_sta
 	__u64 v[38];
 	unsigned int i;
 
+	if (!vcpu || !r)
+		return mshv__einval(hv_status);
 	memcpy(v, r, sizeof(v));
 	mshv__arm64_standard_names(regs);
 	for (i = 0; i < 38; i++)

@@ -262,7 +262,7 @@ MSHV__MESSAGE_VIEW(opaque, hv_opaque_intercept_message, t == HVMSG_OPAQUE_INTERC
 /*
  * The instruction bytes a port-IO, memory or exception intercept carries:
  * *bytes points at them; returns how many (at most 16, whatever the
- * message's count says), 0 for other messages.
+ * message's count says), 0 for other messages (and a NULL msg or bytes).
  */
 MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes)
 {
@@ -271,6 +271,8 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 	const struct hv_x64_exception_intercept_message *ex = mshv_msg_exception(msg);
 	unsigned int n = 0;
 
+	if (!bytes)
+		return 0;
 	*bytes = NULL;
 	if (io) {
 		*bytes = io->instruction_bytes;
@@ -1318,7 +1320,7 @@ MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const stru
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (req->control.rsvd || req->rsvd)
+	if (!vm || !req || req->control.rsvd || req->rsvd)
 		return -EINVAL;
 	memset(&in, 0, sizeof(in));
 	in.control = req->control;
@@ -1341,6 +1343,8 @@ MSHV_INLINE int mshv_vm_signal_event_direct(struct mshv_vm *vm, struct mshv_sign
 	struct hv_output_signal_event_direct out;
 	int ret;
 
+	if (!vm || !args)
+		return mshv__einval(hv_status);
 	memset(&in, 0, sizeof(in));
 	memset(&out, 0, sizeof(out));
 	in.target_vp = args->vp;
@@ -1367,7 +1371,7 @@ MSHV_INLINE int mshv_vm_post_message_direct(struct mshv_vm *vm, const struct msh
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (args->length > HV_MESSAGE_SIZE || (args->length && !args->message))
+	if (!vm || !args || args->length > HV_MESSAGE_SIZE || (args->length && !args->message))
 		return -EINVAL;
 	memset(&in, 0, sizeof(in));
 	in.vp_index = args->vp;
@@ -1434,11 +1438,12 @@ MSHV_INLINE int mshv__msr_index_list(__u32 *indices, unsigned int *count, int al
  * restore (no system call: the lists above, in mshv-ioctls' order). *count
  * is the capacity of indices on input and the number of MSRs on output;
  * -E2BIG when the capacity is too small (indices then holds the first
- * *count-on-input entries). Returns 0 or -E2BIG.
+ * *count-on-input entries). Returns 0, -E2BIG or -EINVAL (a NULL pointer).
  */
 MSHV_INLINE int mshv_system_get_msr_index_list(struct mshv_system *sys, __u32 *indices, unsigned int *count)
 {
-	(void)sys;
+	if (!sys || !indices || !count)
+		return -EINVAL;
 	return mshv__msr_index_list(indices, count, 1, 0, 0, 0, 0);
 }
 
@@ -1460,6 +1465,8 @@ MSHV_INLINE int mshv_vm_get_msr_index_list(struct mshv_vm *vm, __u32 *indices, u
 	unsigned int i;
 	int ret;
 
+	if (!vm || !indices || !count)
+		return mshv__einval(hv_status);
 	for (i = 0; i < 4; i++) {
 		ret = mshv_vm_get_partition_property(vm, codes[i], &v[i], hv_status);
 		if (ret < 0)
@@ -1478,7 +1485,7 @@ MSHV_INLINE int mshv__msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, 
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (!count || !msrs || count > 0x7fffffff)
+	if (!count || !msrs || !vcpu || count > 0x7fffffff)
 		return -EINVAL;
 	for (i = 0; i < count; i++)
 		if (!mshv_x86_msr_to_register(msrs[i].index))
@@ -1525,10 +1532,10 @@ MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr
 
 /* ---- vCPU register sets (mshv-ioctls' VcpuFd) ---------------------------- */
 
-/* Whether the VP register page holds the VP's registers now (after an intercept). */
+/* Whether the VP register page holds the VP's registers now (after an intercept); 0 for a NULL vcpu. */
 MSHV_HOT_INLINE int mshv_vcpu_reg_page_valid(const struct mshv_vcpu *vcpu)
 {
-	return vcpu->reg_page && vcpu->reg_page->isvalid;
+	return vcpu && vcpu->reg_page && vcpu->reg_page->isvalid;
 }
 
 /* Fill names[] into regs[] (values zero). */
@@ -1561,6 +1568,8 @@ MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_
 	unsigned int i;
 	int ret;
 
+	if (!vcpu || !r)
+		return mshv__einval(hv_status);
 	if (mshv_vcpu_reg_page_valid(vcpu)) {
 		const struct hv_vp_register_page *p = vcpu->reg_page;
 
@@ -1596,6 +1605,8 @@ MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_sta
 	__u64 v[18];
 	unsigned int i;
 
+	if (!vcpu || !r)
+		return mshv__einval(hv_status);
 	if (mshv_vcpu_reg_page_valid(vcpu)) {
 		struct hv_vp_register_page *p = vcpu->reg_page;
 
@@ -1684,6 +1695,8 @@ MSHV_INLINE int mshv_vcpu_get_sregs(struct mshv_vcpu *vcpu, struct mshv_special_
 	unsigned int first = p ? 11 : 0;
 	int ret;
 
+	if (!vcpu || !s)
+		return mshv__einval(hv_status);
 	mshv__names(regs, names, 18);
 	ret = mshv_vcpu_get_registers(vcpu, regs + first, 18 - first, hv_status);
 	if (ret < 0)
@@ -1730,7 +1743,7 @@ MSHV_INLINE int mshv_vcpu_set_sregs(struct mshv_vcpu *vcpu, const struct mshv_sp
 {
 	struct hv_register_assoc regs[17];
 	struct hv_vp_register_page *p = mshv_vcpu_reg_page_valid(vcpu) ? vcpu->reg_page : NULL;
-	const struct mshv_segment_register *segs[6] = { &s->cs, &s->ds, &s->es, &s->fs, &s->gs, &s->ss };
+	const struct mshv_segment_register *segs[6];
 	static const __u32 seg_names[6] = { HV_X64_REGISTER_CS, HV_X64_REGISTER_DS, HV_X64_REGISTER_ES,
 					    HV_X64_REGISTER_FS, HV_X64_REGISTER_GS, HV_X64_REGISTER_SS };
 	static const __u32 names[11] = { HV_X64_REGISTER_TR,		   HV_X64_REGISTER_LDTR,
@@ -1741,6 +1754,9 @@ MSHV_INLINE int mshv_vcpu_set_sregs(struct mshv_vcpu *vcpu, const struct mshv_sp
 					 HV_X64_REGISTER_APIC_BASE };
 	unsigned int n = 0, i;
 
+	if (!vcpu || !s)
+		return mshv__einval(hv_status);
+	segs[0] = &s->cs, segs[1] = &s->ds, segs[2] = &s->es, segs[3] = &s->fs, segs[4] = &s->gs, segs[5] = &s->ss;
 	memset(regs, 0, sizeof(regs));
 	if (p) {
 		mshv__seg_to_hv(&p->cs, &s->cs);
@@ -1800,6 +1816,8 @@ MSHV_INLINE int mshv_vcpu_get_fpu(struct mshv_vcpu *vcpu, struct mshv_floating_p
 	unsigned int i;
 	int ret;
 
+	if (!vcpu || !f)
+		return mshv__einval(hv_status);
 	mshv__fpu_names(regs);
 	ret = mshv_vcpu_get_registers(vcpu, regs, MSHV__FPU_REGS, hv_status);
 	if (ret < 0)
@@ -1828,6 +1846,8 @@ MSHV_INLINE int mshv_vcpu_set_fpu(struct mshv_vcpu *vcpu, const struct mshv_floa
 	struct hv_register_assoc regs[MSHV__FPU_REGS];
 	unsigned int i;
 
+	if (!vcpu || !f)
+		return mshv__einval(hv_status);
 	mshv__fpu_names(regs);
 	for (i = 0; i < 16; i++)
 		memcpy(&regs[i].value.reg128, f->xmm[i], 16);
@@ -1873,8 +1893,11 @@ static const __u32 mshv__debug_names[6] = { HV_X64_REGISTER_DR0, HV_X64_REGISTER
 MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_debug_registers *d, __u16 *hv_status)
 {
 	__u64 v[6];
-	int ret = mshv__regs64(vcpu, mshv__debug_names, v, 6, 0, hv_status);
+	int ret;
 
+	if (!vcpu || !d)
+		return mshv__einval(hv_status);
+	ret = mshv__regs64(vcpu, mshv__debug_names, v, 6, 0, hv_status);
 	if (ret == 0)
 		memcpy(d, v, sizeof(*d));
 	return ret;
@@ -1889,6 +1912,8 @@ MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct ms
 {
 	__u64 v[6];
 
+	if (!vcpu || !d)
+		return mshv__einval(hv_status);
 	memcpy(v, d, sizeof(v));
 	return mshv__regs64(vcpu, mshv__debug_names, v, 6, 1, hv_status);
 }
@@ -1907,6 +1932,8 @@ MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vc
 	struct hv_register_assoc regs[5];
 	int ret;
 
+	if (!vcpu || !e)
+		return mshv__einval(hv_status);
 	mshv__names(regs, mshv__event_names, 5);
 	ret = mshv_vcpu_get_registers(vcpu, regs, 5, hv_status);
 	if (ret < 0)
@@ -1927,6 +1954,8 @@ MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct m
 {
 	struct hv_register_assoc regs[5];
 
+	if (!vcpu || !e)
+		return mshv__einval(hv_status);
 	mshv__names(regs, mshv__event_names, 5);
 	regs[0].value.reg64 = e->pending_interruption;
 	regs[1].value.reg64 = e->interrupt_state;
@@ -1945,6 +1974,8 @@ MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, 
 {
 	static const __u32 name = HV_X64_REGISTER_XFEM;
 
+	if (!vcpu || !x)
+		return mshv__einval(hv_status);
 	if (mshv_vcpu_reg_page_valid(vcpu)) {
 		if (hv_status)
 			*hv_status = HV_STATUS_SUCCESS;
@@ -1961,8 +1992,11 @@ MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, 
 MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcrs *x, __u16 *hv_status)
 {
 	static const __u32 name = HV_X64_REGISTER_XFEM;
-	__u64 v = x->xcr0;
+	__u64 v;
 
+	if (!vcpu || !x)
+		return mshv__einval(hv_status);
+	v = x->xcr0;
 	return mshv__regs64(vcpu, &name, &v, 1, 1, hv_status);
 }
 
@@ -1974,8 +2008,11 @@ MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcr
 MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc_regs *m, __u16 *hv_status)
 {
 	static const __u32 name = HV_X64_REGISTER_HYPERCALL;
-	int ret = mshv__regs64(vcpu, &name, &m->hypercall, 1, 0, hv_status);
+	int ret;
 
+	if (!vcpu || !m)
+		return mshv__einval(hv_status);
+	ret = mshv__regs64(vcpu, &name, &m->hypercall, 1, 0, hv_status);
 	m->int_vec = vcpu->reg_page ? vcpu->reg_page->interrupt_vectors.as_uint64 : 0;
 	return ret;
 }
@@ -1987,8 +2024,11 @@ MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc
 MSHV_INLINE int mshv_vcpu_set_misc_regs(struct mshv_vcpu *vcpu, const struct mshv_misc_regs *m, __u16 *hv_status)
 {
 	static const __u32 name = HV_X64_REGISTER_HYPERCALL;
-	__u64 v = m->hypercall;
+	__u64 v;
 
+	if (!vcpu || !m)
+		return mshv__einval(hv_status);
+	v = m->hypercall;
 	if (vcpu->reg_page)
 		vcpu->reg_page->interrupt_vectors.as_uint64 = m->int_vec;
 	return mshv__regs64(vcpu, &name, &v, 1, 1, hv_status);
@@ -2003,8 +2043,11 @@ MSHV_INLINE int mshv_vcpu_get_suspend_regs(struct mshv_vcpu *vcpu, struct mshv_s
 {
 	static const __u32 names[2] = { HV_REGISTER_EXPLICIT_SUSPEND, HV_REGISTER_INTERCEPT_SUSPEND };
 	__u64 v[2];
-	int ret = mshv__regs64(vcpu, names, v, 2, 0, hv_status);
+	int ret;
 
+	if (!vcpu || !r)
+		return mshv__einval(hv_status);
+	ret = mshv__regs64(vcpu, names, v, 2, 0, hv_status);
 	if (ret == 0) {
 		r->explicit_register = v[0];
 		r->intercept_register = v[1];
@@ -2065,6 +2108,8 @@ MSHV_INLINE int mshv_vcpu_get_lapic(struct mshv_vcpu *vcpu, struct mshv_lapic_st
 	unsigned int i, isrv = 0;
 	int ret;
 
+	if (!vcpu || !l)
+		return -EINVAL;
 	memset(page, 0, sizeof(page));
 	ret = mshv__vp_state_page(vcpu, MSHV_VP_STATE_LAPIC, page, 0);
 	if (ret < 0)
@@ -2115,6 +2160,8 @@ MSHV_INLINE int mshv_vcpu_set_lapic(struct mshv_vcpu *vcpu, const struct mshv_la
 	struct hv_local_interrupt_controller_state h;
 	unsigned int i;
 
+	if (!vcpu || !l)
+		return -EINVAL;
 	memset(&h, 0, sizeof(h));
 	h.apic_id = mshv__get32(l->regs, 0x20);
 	h.apic_version = mshv__get32(l->regs, 0x30);
@@ -2150,6 +2197,8 @@ MSHV_INLINE int mshv_vcpu_get_xsave(struct mshv_vcpu *vcpu, struct mshv_xsave *x
 	MSHV__STATE_PAGE(page);
 	int ret;
 
+	if (!vcpu || !x)
+		return -EINVAL;
 	memset(page, 0, sizeof(page));
 	ret = mshv__vp_state_page(vcpu, MSHV_VP_STATE_XSAVE, page, 0);
 	if (ret == 0)
@@ -2162,6 +2211,8 @@ MSHV_INLINE int mshv_vcpu_set_xsave(struct mshv_vcpu *vcpu, const struct mshv_xs
 {
 	MSHV__STATE_PAGE(page);
 
+	if (!vcpu || !x)
+		return -EINVAL;
 	memcpy(page, x->buffer, sizeof(page));
 	return mshv__vp_state_page(vcpu, MSHV_VP_STATE_XSAVE, page, 1);
 }
@@ -2181,6 +2232,8 @@ MSHV_INLINE int mshv_vcpu_get_all_vp_state_components(struct mshv_vcpu *vcpu, st
 	__u8 type;
 	int ret;
 
+	if (!vcpu || !a)
+		return -EINVAL;
 	for (type = 0; type < MSHV_VP_STATE_COUNT; type++) {
 		memset(page, 0, sizeof(page));
 		ret = mshv__vp_state_page(vcpu, type, page, 0);
@@ -2199,6 +2252,8 @@ MSHV_INLINE int mshv_vcpu_set_all_vp_state_components(struct mshv_vcpu *vcpu,
 	__u8 type;
 	int ret;
 
+	if (!vcpu || !a)
+		return -EINVAL;
 	for (type = 0; type < MSHV_VP_STATE_COUNT; type++) {
 		memset(page, 0, sizeof(page));
 		memcpy(page, a->buffer + mshv__vp_state_offset[type], mshv__vp_state_size[type]);
@@ -2228,6 +2283,8 @@ MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __
 	size_t done;
 	int ret;
 
+	if (!vcpu || !out)
+		return mshv__einval(hv_status);
 	memset(&head, 0, sizeof(head));
 	head.vp_index = vcpu->index;
 	head.flags.use_vp_xfem_xss = 1;
@@ -2262,6 +2319,8 @@ MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu
 {
 	struct hv_input_register_intercept_result in;
 
+	if (!vcpu || !e)
+		return mshv__einval(hv_status);
 	memset(&in, 0, sizeof(in));
 	in.vp_index = vcpu->index;
 	in.intercept_type = HV_INTERCEPT_TYPE_X64_CPUID;
@@ -2290,6 +2349,8 @@ MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu
 	int ret, first = 0;
 	__u16 st, first_st = HV_STATUS_SUCCESS;
 
+	if (!vcpu || !e)
+		return mshv__einval(hv_status);
 	for (i = 0; i < count; i++) {
 		__u32 f = e[i].function;
 		__u8 subleaf = f == 0xB || f == 0x1F || f == 0x8000001E || f == 0x80000026;
@@ -2348,6 +2409,8 @@ MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *
 {
 	struct hv_register_assoc regs[2];
 
+	if (!vcpu)
+		return mshv__einval(hv_status);
 	if (mshv_vcpu_reg_page_valid(vcpu)) {
 		if (hv_status)
 			*hv_status = HV_STATUS_SUCCESS;
@@ -2370,7 +2433,7 @@ MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *
 MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
 					  __u16 *hv_status)
 {
-	return mshv_vcpu_set_rip(vcpu, hdr->rip + hdr->instruction_length, hv_status);
+	return hdr ? mshv_vcpu_set_rip(vcpu, hdr->rip + hdr->instruction_length, hv_status) : mshv__einval(hv_status);
 }
 
 /*
@@ -2388,7 +2451,7 @@ MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned i
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (gpr > 15)
+	if (gpr > 15 || !vcpu)
 		return -EINVAL;
 	if (mshv_vcpu_reg_page_valid(vcpu)) {
 		vcpu->reg_page->gp_registers[gpr] = value;
@@ -2416,9 +2479,13 @@ MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned i
 MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
 					  __u32 value, __u16 *hv_status)
 {
-	__u64 rip = io->header.rip + io->header.instruction_length, rax = io->rax;
-	unsigned int size = io->access_info.access_size;
+	__u64 rip, rax;
+	unsigned int size;
 
+	if (!vcpu || !io)
+		return mshv__einval(hv_status);
+	rip = io->header.rip + io->header.instruction_length, rax = io->rax;
+	size = io->access_info.access_size;
 	if (io->access_info.string_op || (size != 1 && size != 2 && size != 4)) {
 		if (hv_status)
 			*hv_status = HV_STATUS_SUCCESS;

@@ -374,7 +374,7 @@ static void test_bad_input(void)
 	hc.code = HVCALL_GET_PARTITION_PROPERTY;
 	hc.in_sz = sizeof(buf);
 	hc.in_ptr = (uintptr_t)buf;
-	CHECK_RET(mshv_system_hvcall(&none, NULL), -EFAULT);
+	CHECK_RET(mshv_system_hvcall(&none, NULL), -EINVAL);
 	hc.status = 1;
 	CHECK_RET(mshv_system_hvcall(&none, &hc), -EINVAL);
 	hc.status = 0;

@@ -413,7 +413,8 @@ static void test_dirty_log(__u64 mem_size)
 	CHECK_RET(mshv_vm_get_dirty_log(&none, 0, mem_size, MSHV_GPAP_ACCESS_OP_NOOP, s0, words - 1), -EINVAL);
 	CHECK_RET(mshv_vm_get_dirty_log(&none, 0, mem_size, MSHV_GPAP_ACCESS_OP_COUNT, s0, words), -EINVAL);
 	CHECK_RET(mshv_vm_get_dirty_log(&none, ~0ull, mem_size, MSHV_GPAP_ACCESS_OP_NOOP, s0, words), -EINVAL);
-	CHECK_RET(mshv_vm_get_dirty_log(&none, 0, 4095, MSHV_GPAP_ACCESS_OP_NOOP, NULL, 0), 0); /* no page */
+	CHECK_RET(mshv_vm_get_dirty_log(&none, 0, 4095, MSHV_GPAP_ACCESS_OP_NOOP, s0, 0), 0); /* no page */
+	CHECK_RET(mshv_vm_get_dirty_log(&none, 0, 4095, MSHV_GPAP_ACCESS_OP_NOOP, NULL, 0), -EINVAL); /* NULL rule */
 	CHECK_RET(mshv_vm_disable_dirty_page_tracking(&vm, NULL), 0);
 	CHECK_RET(mshv_vm_unmap_user_memory(&vm, &mem), 0);
 	CHECK_RET(mshv_vm_close(&vm), 0);
@@ -427,12 +428,19 @@ static void test_gpap_access_bitmap(void)
 {
 	__u64 bitmap[2] = { ~0ull, ~0ull };
 
-	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 0, MSHV_GPAP_ACCESS_TYPE_DIRTY, 0, bitmap), -EINVAL);
-	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 8, MSHV_GPAP_ACCESS_TYPE_COUNT, 0, bitmap), -EINVAL);
-	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 8, 0, MSHV_GPAP_ACCESS_OP_COUNT, bitmap), -EINVAL);
-	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, ~0ull, 8, 0, 0, bitmap), -EINVAL);
-	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 8, 0, 0, NULL), -EINVAL);
-	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 70, 0, 0, bitmap), -EBADF);
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 0, MSHV_GPAP_ACCESS_TYPE_DIRTY, 0, bitmap, 2), -EINVAL);
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 8, MSHV_GPAP_ACCESS_TYPE_COUNT, 0, bitmap, 2), -EINVAL);
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 8, 0, MSHV_GPAP_ACCESS_OP_COUNT, bitmap, 2), -EINVAL);
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, ~0ull, 8, 0, 0, bitmap, 2), -EINVAL);
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 8, 0, 0, NULL, 2), -EINVAL);
+	/* the caller's words are counted before anything is written: 2^40 pages, 2 words */
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 1ull << 40, 0, 0, bitmap, 2), -EINVAL);
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 129, 0, 0, bitmap, 2), -EINVAL);
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 70, 0, 0, bitmap, 1), -EINVAL);
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, ~0ull, 0, 0, bitmap, 2), -EINVAL);
+	CHECK(bitmap[0] == ~0ull && bitmap[1] == ~0ull);
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 128, 0, 0, bitmap, 2), -EBADF);
+	CHECK_RET(mshv_vm_get_gpap_access_bitmap(&none, 0, 70, 0, 0, bitmap, 2), -EBADF);
 	CHECK(bitmap[0] == ~0ull && bitmap[1] == 0); /* the tail word is zeroed first */
 }
 

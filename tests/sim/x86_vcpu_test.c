@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +338,143 @@ PROG(p_xcr,
      "hlt\n")
 extern const unsigned char p_xcr_gp[];
 
+/*
+ * loaded at 0x1000, started in long mode (start_long) with the IDT at 0x800:
+ * local APIC writes that make an interrupt deliverable in the middle of a
+ * translated block. Each instruction before the write runs once, and the
+ * interrupt is taken right after the writing instruction (when IF allows).
+ * The handlers keep every register but R8 (0x42 counts itself in R8).
+ */
+PROG(p_apicblk,
+     ".code64\n"
+     "mov $0xfee00000, %esi\n"
+     "mov $0xf, %eax\n"
+     "mov %rax, %cr8\n"
+     "mov $5, %edi\n"
+     "mov $3, %eax\n"
+     "xor %r8d, %r8d\n"
+     "sti\n"
+     "out %al, $0x80\n"            /* the VMM asserts vector 0x41 (TPR 0xf0 masks it) */
+     "add %rax, %rdi\n"            /* 8, in the same block as the TPR write */
+     "movl $0, 0x80(%rsi)\n"       /* TPR 0: 0x41 is taken right after this */
+     "p_apicblk_after_tpr:\n"
+     "mov %edi, %eax\n"
+     "out %eax, $0x81\n"           /* 8 */
+     "mov $1, %edi\n"
+     "out %al, $0x82\n"
+     "add %rdi, %rdi\n"            /* 2 */
+     "movl $0x40042, 0x300(%rsi)\n" /* self IPI, vector 0x42 */
+     "p_apicblk_after_ipi:\n"
+     "mov %r8d, %eax\n"
+     "out %eax, $0x83\n"           /* the handler ran once: 1 */
+     "mov %edi, %eax\n"
+     "out %eax, $0x84\n"           /* 2 */
+     "cli\n"
+     "out %al, $0x85\n"
+     "add %rdi, %rdi\n"            /* 4 */
+     "movl $0x40042, 0x300(%rsi)\n" /* self IPI with IF clear: pending */
+     "mov %r8d, %eax\n"
+     "out %eax, $0x86\n"           /* still 1 */
+     "sti\n"
+     "p_apicblk_shadow:\n"
+     "nop\n"                       /* the STI shadow; the IPI is taken after this */
+     "p_apicblk_after_sti:\n"
+     "mov %r8d, %eax\n"
+     "out %eax, $0x87\n"           /* 2 */
+     "mov %edi, %eax\n"
+     "out %eax, $0x88\n"           /* 4 */
+     "hlt\n"
+     "p_apicblk_h41:\n"
+     "push %rax\n"
+     "mov 8(%rsp), %rax\n"
+     "out %eax, $0x90\n"           /* the interrupted RIP */
+     "movl $0, 0xb0(%rsi)\n"       /* EOI */
+     "pop %rax\n"
+     "iretq\n"
+     "p_apicblk_h42:\n"
+     "add $1, %r8\n"
+     "push %rax\n"
+     "mov 8(%rsp), %rax\n"
+     "out %eax, $0x91\n"           /* the interrupted RIP */
+     "pop %rax\n"
+     "movl $0, 0xb0(%rsi)\n"       /* EOI */
+     "iretq\n")
+extern const unsigned char p_apicblk_after_tpr[], p_apicblk_after_ipi[], p_apicblk_after_sti[],
+	p_apicblk_h41[], p_apicblk_h42[];
+
+/*
+ * loaded at 0x1000, started in long mode (start_long) with the IDT at 0x800:
+ * a checksum over memory, repeated; each pass reports RAX through port 0x80.
+ * Per byte b of 0x30000.. (8192 bytes) and qword q of 0x40000..:
+ * rax = rax * 31 + b; q ^= rax; rax += q. Vector 0x43 counts itself at 0x600
+ * and EOIs; other threads assert it and kick the VP while this runs.
+ */
+PROG(p_csum,
+     ".code64\n"
+     "mov $0xfee00000, %r12d\n"
+     "sti\n"
+     "p_csum_pass:\n"
+     "mov $0x30000, %esi\n"
+     "mov $0x40000, %edi\n"
+     "mov $8192, %ecx\n"
+     "xor %eax, %eax\n"
+     "1:\n"
+     "movzbl (%rsi), %ebx\n"
+     "imul $31, %rax, %rax\n"
+     "add %rbx, %rax\n"
+     "xor %rax, (%rdi)\n"
+     "add (%rdi), %rax\n"
+     "inc %rsi\n"
+     "add $8, %rdi\n"
+     "dec %ecx\n"
+     "jnz 1b\n"
+     "out %eax, $0x80\n"
+     "jmp p_csum_pass\n"
+     "p_csum_h43:\n"
+     "addq $1, 0x600\n"
+     "movl $0, 0xb0(%r12)\n"       /* EOI */
+     "iretq\n")
+extern const unsigned char p_csum_h43[];
+
+/*
+ * loaded at 0x1000, started in long mode (start_long): MOV to debug
+ * registers. Breakpoints are not modelled: armed ones never fire, and
+ * arming one must not take the process down (unicorn 2.0.1 flushed its
+ * translations from under the running one).
+ */
+PROG(p_dr,
+     ".code64\n"
+     "lea p_dr_bp(%rip), %rax\n"
+     "mov %rax, %dr0\n"
+     "mov $0x3, %eax\n"            /* L0 G0: execution breakpoint at DR0 */
+     "mov %rax, %dr7\n"
+     "mov %dr7, %rax\n"
+     "out %eax, $0x80\n"           /* 0x403 */
+     "p_dr_bp:\n"
+     "nop\n"                       /* no #DB here */
+     "mov $0x3f00a, %eax\n"        /* G1 and R/W0 LEN0, through DR5 (CR4.DE clear); reserved bits 11-15 */
+     "mov %rax, %dr5\n"
+     "mov %dr7, %rax\n"
+     "out %eax, $0x81\n"           /* 0x3240a: bit 13 (GD) kept, 11, 12, 14, 15 read 0, 10 reads 1 */
+     "xor %eax, %eax\n"
+     "mov %rax, %dr7\n"
+     "movabs $0x100000000, %rax\n"
+     "p_dr_gp:\n"
+     "mov %rax, %dr7\n"            /* bit 32: #GP(0) */
+     "mov %dr6, %rax\n"
+     "out %eax, $0x82\n"           /* 0xffff0ff0 */
+     "mov $0xffffffff, %eax\n"
+     "mov %rax, %dr4\n"            /* DR6 */
+     "mov %dr6, %rax\n"
+     "out %eax, $0x83\n"           /* 0xffffefff */
+     "mov %cr4, %rax\n"
+     "or $8, %eax\n"
+     "mov %rax, %cr4\n"            /* CR4.DE */
+     "p_dr_ud:\n"
+     "mov %rax, %dr5\n"            /* #UD */
+     "hlt\n")
+extern const unsigned char p_dr_bp[], p_dr_gp[], p_dr_ud[];
+
 /* loaded at 0x1000: an IDT of limit 0 makes INT3 a triple fault */
 PROG(p_triple,
      ".code16\n"
@@ -352,6 +491,83 @@ PROG(p_cpuid,
      "mov %ebx, %eax\n"
      "outl %eax, $0x80\n"
      "hlt\n")
+
+/*
+ * loaded at 0x1000, long mode (start_long): the feature leaves, instructions
+ * and EFER bits they report, and leaf 1's APIC bit after IA32_APIC_BASE's
+ * global enable is cleared; each result out through a port of its own.
+ */
+PROG(p_feat,
+     "mov $1, %eax\n"
+     "cpuid\n"
+     "mov %edx, %eax\n"
+     "outl %eax, $0x80\n"       /* leaf 1 EDX */
+     "mov %ecx, %eax\n"
+     "outl %eax, $0x81\n"       /* leaf 1 ECX */
+     "mov $0x80000001, %eax\n"
+     "cpuid\n"
+     "mov %edx, %eax\n"
+     "outl %eax, $0x82\n"       /* 0x80000001 EDX */
+     "mov $0xf0f0, %ebx\n"
+     "popcnt %ebx, %eax\n"      /* reported, so it runs */
+     "outl %eax, $0x83\n"
+     "mov $0xc0000080, %ecx\n"
+     "rdmsr\n"
+     "or $0x801, %eax\n"        /* EFER.SCE, EFER.NXE */
+     "wrmsr\n"
+     "rdmsr\n"
+     "outl %eax, $0x84\n"
+     "mov %cr4, %rax\n"
+     "or $0x9c, %rax\n"         /* DE PSE PGE ... reported in leaf 1 EDX: accepted */
+     "mov %rax, %cr4\n"
+     "mov %cr4, %rax\n"
+     "outl %eax, $0x85\n"
+     "mov $0x1b, %ecx\n"
+     "rdmsr\n"
+     "and $0xfffff7ff, %eax\n"  /* APIC globally disabled */
+     "wrmsr\n"
+     "mov $1, %eax\n"
+     "cpuid\n"
+     "mov %edx, %eax\n"
+     "outl %eax, $0x86\n"
+     "hlt\n")
+
+/*
+ * loaded at 0x1000, long mode (start_long, user pages): SYSRET to CPL 3
+ * code, which SYSCALLs back to a handler that reports through port 0x80.
+ * STAR: SYSCALL CS 0x18 (SS 0x20), SYSRET base 0x28 (SS 0x33, CS 0x3b).
+ */
+PROG(p_sysc,
+     "mov $0xc0000080, %ecx\n"
+     "rdmsr\n"
+     "or $1, %eax\n"            /* EFER.SCE */
+     "wrmsr\n"
+     "mov $0xc0000081, %ecx\n"
+     "xor %eax, %eax\n"
+     "mov $0x00280018, %edx\n"
+     "wrmsr\n"
+     "mov $0xc0000082, %ecx\n"
+     "mov $(p_sysc_handler - p_sysc_start + 0x1000), %eax\n"
+     "xor %edx, %edx\n"
+     "wrmsr\n"
+     "mov $0xc0000084, %ecx\n"
+     "mov $0x700, %eax\n"       /* SFMASK: TF IF DF */
+     "wrmsr\n"
+     "mov $(p_sysc_user - p_sysc_start + 0x1000), %ecx\n"
+     "mov $0x203, %r11d\n"      /* user RFLAGS: IF CF */
+     "sysretq\n"
+     "p_sysc_user:\n"
+     "mov %cs, %ebx\n"
+     "mov %ss, %edx\n"
+     "std\n"
+     "mov $0x1234, %eax\n"
+     "syscall\n"
+     "p_sysc_after:\n"
+     "hlt\n"
+     "p_sysc_handler:\n"
+     "out %al, $0x80\n"
+     "hlt\n")
+extern const unsigned char p_sysc_user[], p_sysc_after[], p_sysc_handler[];
 
 /*
  * loaded at 0x1000, real mode: RDMSR then WRMSR of the MSR whose index is the
@@ -1245,6 +1461,503 @@ static void test_async_wake(void)
 	guest_fini(&g);
 }
 
+/*
+ * A watchdog for guests that might loop forever when the CPU model is
+ * wrong: it kicks the VP after ms milliseconds (the run then gives
+ * -EINTR, which the test reports) unless stopped first.
+ */
+struct watchdog {
+	pthread_t t;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	int ms;
+	struct sim_x86_vcpu *vp;
+};
+
+static void *watchdog_thread(void *arg)
+{
+	struct watchdog *w = arg;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += w->ms / 1000;
+	ts.tv_nsec += (w->ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT) {
+			sim_x86_vcpu_kick(w->vp);
+			ts.tv_sec++; /* and again each second, in case a run started after the kick was consumed */
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static void watchdog_start(struct watchdog *w, struct sim_x86_vcpu *vp, int ms)
+{
+	w->stop = false;
+	w->ms = ms;
+	w->vp = vp;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	pthread_create(&w->t, NULL, watchdog_thread, w);
+}
+
+static void watchdog_stop(struct watchdog *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->t, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+}
+
+/* APIC writes in the middle of a block: no instruction twice, the interrupt right after the write */
+static void test_apic_write_in_block(void)
+{
+	struct guest g;
+	struct watchdog wd;
+	struct hv_x64_io_port_intercept_message *io;
+	cur_test = "apic-write-in-block";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+#define ABA(label) (0x1000 + (uint64_t)(label - p_apicblk_start))
+	start_long(&g, p_apicblk_start, p_apicblk_end, 0x1000);
+	idt64_gate(g.ram, 0x800, 0x41, ABA(p_apicblk_h41));
+	idt64_gate(g.ram, 0x800, 0x42, ABA(p_apicblk_h42));
+	set_table(&g, HV_X64_REGISTER_IDTR, 0x800, 0xfff);
+	watchdog_start(&wd, g.vp, 3000);
+
+	expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(sim_x86_vcpu_assert_interrupt(g.vp, HV_X64_INTERRUPT_TYPE_FIXED, 0x41, false), 0);
+	/* lowering TPR through the APIC page lets 0x41 in right after that MOV */
+	io = expect_io(&g, __LINE__, 0x90, 4, false, 0);
+	EQ(io->rax & 0xffffffff, ABA(p_apicblk_after_tpr));
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 8); /* the ADD before it ran once */
+	if (g.msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT)
+		goto out;
+
+	/* a self IPI is taken right after the ICR write, once */
+	expect_io(&g, __LINE__, 0x82, 1, false, 0);
+	io = expect_io(&g, __LINE__, 0x91, 4, false, 0);
+	EQ(io->rax & 0xffffffff, ABA(p_apicblk_after_ipi));
+	io = expect_io(&g, __LINE__, 0x83, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 1);
+	io = expect_io(&g, __LINE__, 0x84, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 2);
+	if (g.msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT)
+		goto out;
+
+	/* with IF clear it stays pending (the guest goes on), and is taken after STI's shadow */
+	expect_io(&g, __LINE__, 0x85, 1, false, 0);
+	io = expect_io(&g, __LINE__, 0x86, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 1);
+	io = expect_io(&g, __LINE__, 0x91, 4, false, 0);
+	EQ(io->rax & 0xffffffff, ABA(p_apicblk_after_sti));
+	io = expect_io(&g, __LINE__, 0x87, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 2);
+	io = expect_io(&g, __LINE__, 0x88, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 4);
+	expect_halt(&g, __LINE__);
+out:
+	watchdog_stop(&wd);
+#undef ABA
+	guest_fini(&g);
+}
+
+struct hammer {
+	struct sim_x86_vcpu *vp;
+	atomic_bool stop;
+	unsigned long asserts, kicks;
+};
+
+static void *hammer_thread(void *arg)
+{
+	struct hammer *h = arg;
+	for (unsigned long i = 0; !atomic_load(&h->stop); i++) {
+		if (i % 8 == 7) {
+			sim_x86_vcpu_kick(h->vp);
+			h->kicks++;
+		} else {
+			sim_x86_vcpu_assert_interrupt(h->vp, HV_X64_INTERRUPT_TYPE_FIXED, 0x43, false);
+			h->asserts++;
+		}
+	}
+	return NULL;
+}
+
+/* Interrupts asserted and kicks from another thread, at any moment, leave the guest's computation intact */
+static void test_async_hammer(void)
+{
+	struct guest g;
+	struct hammer h = {0};
+	pthread_t t;
+	enum { NBYTES = 8192, PASSES = 60 };
+	static uint64_t shadow[NBYTES];
+	cur_test = "async-hammer";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_csum_start, p_csum_end, 0x1000);
+	idt64_gate(g.ram, 0x800, 0x43, 0x1000 + (uint64_t)(p_csum_h43 - p_csum_start));
+	set_table(&g, HV_X64_REGISTER_IDTR, 0x800, 0xfff);
+	for (int i = 0; i < NBYTES; i++)
+		g.ram[0x30000 + i] = (uint8_t)(i * 151 + 7);
+	memset(g.ram + 0x40000, 0, NBYTES * 8);
+	memset(shadow, 0, sizeof(shadow));
+
+	h.vp = g.vp;
+	pthread_create(&t, NULL, hammer_thread, &h);
+	unsigned long eintr = 0;
+	int bad = 0;
+	for (int pass = 0; pass < PASSES && !bad; pass++) {
+		uint64_t want = 0;
+		for (int i = 0; i < NBYTES; i++) {
+			want = want * 31 + g.ram[0x30000 + i];
+			shadow[i] ^= want;
+			want += shadow[i];
+		}
+		int r;
+		while ((r = run(&g)) == -EINTR)
+			eintr++;
+		struct hv_x64_io_port_intercept_message *io = io_of(&g);
+		if (r || g.msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT || io->port_number != 0x80) {
+			CHECKV(0, "pass %d: run %d, message 0x%x", pass, r, g.msg.header.message_type);
+			bad = 1;
+			break;
+		}
+		uint64_t rax = getr(&g, HV_X64_REGISTER_RAX);
+		CHECKV(rax == want, "pass %d: checksum 0x%llx, expected 0x%llx", pass, (unsigned long long)rax,
+		       (unsigned long long)want);
+		bad = rax != want;
+		advance(&g, &io->header);
+	}
+	atomic_store(&h.stop, true);
+	pthread_join(t, NULL);
+	uint64_t taken;
+	memcpy(&taken, g.ram + 0x600, 8);
+	CHECKV(taken > 0, "no interrupt taken (%lu asserted)", h.asserts);
+	CHECKV(eintr > 0, "no kick seen (%lu kicks)", h.kicks);
+	if (getenv("X86_VCPU_TEST_VERBOSE"))
+		printf("async-hammer: %lu asserts, %lu kicks, %llu interrupts taken, %lu runs kicked\n", h.asserts,
+		       h.kicks, (unsigned long long)taken, eintr);
+	guest_fini(&g);
+}
+
+/* expect an intercepted exception of vector vec at rip */
+static struct hv_x64_exception_intercept_message *expect_exc(struct guest *g, int line, uint8_t vec, uint64_t rip)
+{
+	int r = run(g);
+	struct hv_x64_exception_intercept_message *x = (void *)g->msg.u.payload;
+	check_(r == 0 && g->msg.header.message_type == HVMSG_X64_EXCEPTION_INTERCEPT, "exception exit", line,
+	       "run %d, message 0x%x", r, g->msg.header.message_type);
+	check_(x->exception_vector == vec, "vector", line, "vector %u != %u", x->exception_vector, vec);
+	check_(x->header.rip == rip, "rip", line, "rip 0x%llx != 0x%llx", (unsigned long long)x->header.rip,
+	       (unsigned long long)rip);
+	return x;
+}
+
+/* MOV to DR0-DR7: the architectural checks; breakpoints are not modelled (and do not crash) */
+static void test_debug_registers(void)
+{
+	struct guest g;
+	struct hv_x64_io_port_intercept_message *io;
+	cur_test = "debug-registers";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+#define DRA(label) (0x1000 + (uint64_t)(label - p_dr_start))
+	start_long(&g, p_dr_start, p_dr_end, 0x1000);
+	struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 1) | (1u << 6) | (1u << 13)};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0x403);
+	EQ(getr(&g, HV_X64_REGISTER_DR0), DRA(p_dr_bp));
+	EQ(getr(&g, HV_X64_REGISTER_DR7), 0x403);
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0); /* no #DB at the breakpoint */
+	EQ(io->rax & 0xffffffff, 0x3240a);
+	struct hv_x64_exception_intercept_message *x = expect_exc(&g, __LINE__, 13, DRA(p_dr_gp));
+	EQ(x->exception_info.error_code_valid, 1);
+	EQ(x->error_code, 0);
+	EQ(getr(&g, HV_X64_REGISTER_DR7), 0x400);
+	setr(&g, HV_X64_REGISTER_RIP, DRA(p_dr_gp) + 3);
+	io = expect_io(&g, __LINE__, 0x82, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xffff0ff0);
+	io = expect_io(&g, __LINE__, 0x83, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xffffefff);
+	expect_exc(&g, __LINE__, 6, DRA(p_dr_ud));
+#undef DRA
+	guest_fini(&g);
+}
+
+/*
+ * One instruction sequence in long mode (start_long: CR0 0x80010011, CR4
+ * PAE, EFER LME|LMA, CPL 0, #GP/#UD/#PF intercepted), copied to 0x1000 and
+ * followed by HLT. want: the vector expected at code offset at (with error
+ * code ec), or -1 for none (the HLT is reached).
+ */
+struct snip {
+	const char *name;
+	const uint8_t *code;
+	size_t len;
+	int at;
+	int want;
+	uint32_t ec;
+};
+
+static struct guest snip_guest;
+
+static bool run_snip(const struct snip *t, int line)
+{
+	struct guest *g = &snip_guest;
+	uint8_t buf[64];
+	if (guest_init(g, 0)) {
+		check_(0, "create", line, NULL);
+		return false;
+	}
+	memcpy(buf, t->code, t->len);
+	buf[t->len] = 0xf4;
+	start_long(g, buf, buf + t->len + 1, 0x1000);
+	struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+	sim_x86_vcpu_set_intercepts(g->vp, &ic);
+	int r = run(g);
+	struct hv_x64_exception_intercept_message *x = (void *)g->msg.u.payload;
+	bool ok;
+	if (t->want < 0) {
+		ok = r == 0 && g->msg.header.message_type == HVMSG_X64_HALT;
+		check_(ok, t->name, line, "run %d, message 0x%x (vector %u at 0x%llx)", r, g->msg.header.message_type,
+		       x->exception_vector, (unsigned long long)x->header.rip);
+	} else {
+		ok = r == 0 && g->msg.header.message_type == HVMSG_X64_EXCEPTION_INTERCEPT &&
+		     x->exception_vector == t->want && x->header.rip == 0x1000u + (unsigned)t->at &&
+		     (!x->exception_info.error_code_valid || x->error_code == t->ec);
+		check_(ok, t->name, line, "run %d, message 0x%x, vector %u, rip 0x%llx, error code 0x%x", r,
+		       g->msg.header.message_type, x->exception_vector, (unsigned long long)x->header.rip,
+		       x->error_code);
+	}
+	return ok;
+}
+
+#define MOVABS_RAX(v) 0x48, 0xb8, (uint8_t)(v), (uint8_t)((v) >> 8), (uint8_t)((v) >> 16), (uint8_t)((v) >> 24), \
+	(uint8_t)((uint64_t)(v) >> 32), (uint8_t)((uint64_t)(v) >> 40), (uint8_t)((uint64_t)(v) >> 48), (uint8_t)((uint64_t)(v) >> 56)
+#define MOV_RAX_CR0 0x0f, 0x22, 0xc0
+#define MOV_RAX_CR4 0x0f, 0x22, 0xe0
+#define SNIP(nm, at_, want_, ec_, ...)                                                          \
+	do {                                                                                    \
+		static const uint8_t c_[] = {__VA_ARGS__};                                      \
+		struct snip t_ = {nm, c_, sizeof(c_), at_, want_, ec_};                         \
+		run_snip(&t_, __LINE__);                                                        \
+		guest_fini(&snip_guest);                                                        \
+	} while (0)
+
+/* MOV to CR4: reserved and unsupported bits #GP (unicorn 2.0.1 dropped or kept them silently) */
+static void test_cr4_checks(void)
+{
+	cur_test = "cr4-checks";
+	SNIP("PCIDE without CPUID.PCID", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 17)), MOV_RAX_CR4);
+	SNIP("LA57 in long mode", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 12)), MOV_RAX_CR4);
+	SNIP("PKE without PKU", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 22)), MOV_RAX_CR4);
+	SNIP("SMEP without SMEP", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 20)), MOV_RAX_CR4);
+	SNIP("FSGSBASE without FSGSBASE", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 16)), MOV_RAX_CR4);
+	SNIP("VME without VME", 10, 13, 0, MOVABS_RAX(0x20 | 1ull), MOV_RAX_CR4);
+	SNIP("bit 15", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 15)), MOV_RAX_CR4);
+	SNIP("bit 28", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 28)), MOV_RAX_CR4);
+	SNIP("bit 63", 10, 13, 0, MOVABS_RAX(0x20 | (1ull << 63)), MOV_RAX_CR4);
+	SNIP("PAE cleared in long mode", 10, 13, 0, MOVABS_RAX(0), MOV_RAX_CR4);
+	SNIP("supported: PGE OSFXSR OSXMMEXCPT SMAP OSXSAVE", -1, -1, 0,
+	     MOVABS_RAX(0x20 | 0x80 | 0x200 | 0x400 | (1ull << 21) | (1ull << 18)), MOV_RAX_CR4);
+	/* the rejected value left CR4 as it was */
+	{
+		static const uint8_t c[] = {MOVABS_RAX(0x20 | (1ull << 28)), MOV_RAX_CR4};
+		struct snip t = {"CR4 unchanged", c, sizeof(c), 10, 13, 0};
+		if (run_snip(&t, __LINE__))
+			EQ(getr(&snip_guest, HV_X64_REGISTER_CR4), 0x20);
+		guest_fini(&snip_guest);
+	}
+}
+
+/* MOV to CR0: bits 63:32, clearing PG in 64-bit mode, PG without PE, NW without CD */
+static void test_cr0_checks(void)
+{
+	cur_test = "cr0-checks";
+	SNIP("bit 32", 10, 13, 0, MOVABS_RAX(0x180010011ull), MOV_RAX_CR0);
+	SNIP("bit 63", 10, 13, 0, MOVABS_RAX(0x8000000080010011ull), MOV_RAX_CR0);
+	SNIP("PG cleared in 64-bit mode", 10, 13, 0, MOVABS_RAX(0x00010011ull), MOV_RAX_CR0);
+	SNIP("PG without PE", 10, 13, 0, MOVABS_RAX(0x80010010ull), MOV_RAX_CR0);
+	SNIP("NW without CD", 10, 13, 0, MOVABS_RAX(0xa0010011ull), MOV_RAX_CR0);
+	SNIP("MP and CD NW", -1, -1, 0, MOVABS_RAX(0xe0010013ull), MOV_RAX_CR0);
+	{
+		static const uint8_t c[] = {MOVABS_RAX(0x00010011ull), MOV_RAX_CR0};
+		struct snip t = {"still in long mode", c, sizeof(c), 10, 13, 0};
+		if (run_snip(&t, __LINE__)) {
+			EQ(getr(&snip_guest, HV_X64_REGISTER_CR0), 0x80010011);
+			EQ(getr(&snip_guest, HV_X64_REGISTER_EFER), 0x500);
+		}
+		guest_fini(&snip_guest);
+	}
+}
+
+/* WRMSR of a non-canonical address to the base and entry-point MSRs */
+static void test_wrmsr_canonical(void)
+{
+	cur_test = "wrmsr-canonical";
+	/* mov $msr,%ecx; mov $lo,%eax; mov $hi,%edx; wrmsr */
+#define WRMSR_SNIP(msr, lo, hi) 0xb9, (uint8_t)(msr), (uint8_t)((msr) >> 8), (uint8_t)((msr) >> 16), \
+	(uint8_t)((msr) >> 24), 0xb8, (uint8_t)(lo), (uint8_t)((lo) >> 8), (uint8_t)((lo) >> 16), (uint8_t)((lo) >> 24), \
+	0xba, (uint8_t)(hi), (uint8_t)((hi) >> 8), (uint8_t)((hi) >> 16), (uint8_t)((hi) >> 24), 0x0f, 0x30
+	SNIP("FS_BASE", 15, 13, 0, WRMSR_SNIP(0xc0000100u, 0x1000u, 0x8000u));
+	SNIP("GS_BASE", 15, 13, 0, WRMSR_SNIP(0xc0000101u, 0u, 0xffff0000u));
+	SNIP("KERNEL_GS_BASE", 15, 13, 0, WRMSR_SNIP(0xc0000102u, 0u, 0x00010000u));
+	SNIP("LSTAR", 15, 13, 0, WRMSR_SNIP(0xc0000082u, 0u, 0x7fff0000u));
+	SNIP("GS_BASE canonical high", -1, -1, 0, WRMSR_SNIP(0xc0000101u, 0x1000u, 0xffff8000u));
+	{
+		static const uint8_t c[] = {WRMSR_SNIP(0xc0000100u, 0x2000u, 0x7fffu)};
+		struct snip t = {"FS_BASE canonical", c, sizeof(c), -1, -1, 0};
+		if (run_snip(&t, __LINE__)) {
+			union hv_register_value v;
+			sim_x86_vcpu_get_register(snip_guest.vp, HV_X64_REGISTER_FS, &v);
+			EQ(v.segment.base, 0x7fff00002000ull);
+		}
+		guest_fini(&snip_guest);
+	}
+#undef WRMSR_SNIP
+}
+
+/* LTR and LLDT in long mode: a descriptor with a non-canonical base is #GP(selector); LTR 0 is #GP(0) */
+static void test_ltr_lldt_canonical(void)
+{
+	static const uint8_t ltr20[] = {0xb8, 0x20, 0, 0, 0, 0x0f, 0x00, 0xd8, 0xf4};  /* mov $0x20,%eax; ltr %ax */
+	static const uint8_t lldt30[] = {0xb8, 0x30, 0, 0, 0, 0x0f, 0x00, 0xd0, 0xf4}; /* mov $0x30,%eax; lldt %ax */
+	cur_test = "ltr-lldt-canonical";
+	for (int canon = 0; canon < 2; canon++) {
+		for (int ldt = 0; ldt < 2; ldt++) {
+			struct guest g;
+			const char *nm = ldt ? "LLDT" : "LTR";
+			if (guest_init(&g, 0))
+				return (void)CHECK(!"create");
+			start_long(&g, ldt ? lldt30 : ltr20, (ldt ? lldt30 : ltr20) + 9, 0x1000);
+			/* 16-byte descriptors: available 64-bit TSS at 0x20 (base ..3000), LDT at 0x30
+			 * (base ..4000); bits 63:32 of the bases 0x00008000 (not canonical) or ~0 */
+			uint32_t hi = canon ? 0xffffffffu : 0x00008000u;
+			put64(g.ram, 0x520, 0x0000890030000067ull);
+			put64(g.ram, 0x528, hi);
+			put64(g.ram, 0x530, 0x0000820040000fffull);
+			put64(g.ram, 0x538, hi);
+			set_table(&g, HV_X64_REGISTER_GDTR, 0x500, 0x3f);
+			struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+			sim_x86_vcpu_set_intercepts(g.vp, &ic);
+			int r = run(&g);
+			struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+			union hv_register_value v;
+			sim_x86_vcpu_get_register(g.vp, ldt ? HV_X64_REGISTER_LDTR : HV_X64_REGISTER_TR, &v);
+			if (canon) {
+				CHECKV(r == 0 && g.msg.header.message_type == HVMSG_X64_HALT, "%s canonical: message 0x%x",
+				       nm, g.msg.header.message_type);
+				EQ(v.segment.base, (uint64_t)hi << 32 | (ldt ? 0x4000 : 0x3000));
+				EQ(v.segment.selector, ldt ? 0x30 : 0x20);
+			} else {
+				CHECKV(r == 0 && g.msg.header.message_type == HVMSG_X64_EXCEPTION_INTERCEPT &&
+					       x->exception_vector == 13 && x->header.rip == 0x1005 &&
+					       x->error_code == (ldt ? 0x30u : 0x20u),
+				       "%s: message 0x%x vector %u rip 0x%llx ec 0x%x", nm, g.msg.header.message_type,
+				       x->exception_vector, (unsigned long long)x->header.rip, x->error_code);
+				EQ(v.segment.selector, 0); /* unchanged */
+				if (!ldt)
+					EQ(g.ram[0x525], 0x89); /* the TSS was not marked busy */
+			}
+			guest_fini(&g);
+		}
+	}
+	SNIP("LTR of the null selector", 2, 13, 0, 0x31, 0xc0, 0x0f, 0x00, 0xd8);
+}
+
+/* LOCK on an instruction that does not allow it: #UD (it aborted the process or ran unlocked) */
+static void test_lock_ud(void)
+{
+	cur_test = "lock-ud";
+	SNIP("LOCK CMPSB", 0, 6, 0, 0xf0, 0xa6);
+	SNIP("LOCK CMPSQ", 0, 6, 0, 0xf0, 0x48, 0xa7);
+	SNIP("LOCK BT reg", 0, 6, 0, 0xf0, 0x0f, 0xa3, 0xc0);
+	SNIP("LOCK BT mem, imm", 0, 6, 0, 0xf0, 0x0f, 0xba, 0x20, 0x01);
+	SNIP("LOCK MOVSB", 0, 6, 0, 0xf0, 0xa4);
+	SNIP("REP LOCK STOSB", 0, 6, 0, 0xf3, 0xf0, 0xaa);
+	SNIP("LOCK LODSB", 0, 6, 0, 0xf0, 0xac);
+	SNIP("LOCK ADD reg, reg", 0, 6, 0, 0xf0, 0x01, 0xc0);
+	SNIP("LOCK CMP mem, imm", 0, 6, 0, 0xf0, 0x83, 0x38, 0x01);
+	SNIP("LOCK MOV mem, reg", 0, 6, 0, 0xf0, 0x89, 0x08);
+	SNIP("LOCK CMPXCHG16B reg", 0, 6, 0, 0xf0, 0x48, 0x0f, 0xc7, 0xc8);
+	SNIP("after another instruction", 3, 6, 0, 0x48, 0x31, 0xc0, 0xf0, 0xa6); /* xor %rax,%rax; lock cmpsb */
+	/* the forms that allow it run (RAX 0: the memory operand is RAM at 0) */
+	SNIP("LOCK ADD mem, reg", -1, -1, 0, 0xf0, 0x01, 0x08);
+	SNIP("LOCK BTS mem, imm", -1, -1, 0, 0xf0, 0x0f, 0xba, 0x28, 0x01);
+	SNIP("66 LOCK REX.W XADD", -1, -1, 0, 0x66, 0xf0, 0x48, 0x0f, 0xc1, 0x08);
+	SNIP("LOCK INC mem", -1, -1, 0, 0xf0, 0xff, 0x00);
+	SNIP("LOCK NOT mem", -1, -1, 0, 0xf0, 0xf7, 0x10);
+	SNIP("LOCK XCHG mem", -1, -1, 0, 0xf0, 0x87, 0x08);
+	SNIP("LOCK CMPXCHG8B mem", -1, -1, 0, 0xf0, 0x0f, 0xc7, 0x08);
+
+	/* real mode too */
+	for (int k = 0; k < 2; k++) {
+		static const uint8_t cmps[] = {0xf0, 0xa6, 0xf4}, bt[] = {0xf0, 0x0f, 0xa3, 0xc0, 0xf4};
+		struct guest g;
+		if (guest_init(&g, 0))
+			return (void)CHECK(!"create");
+		start_real(&g, k ? bt : cmps, k ? bt + 5 : cmps + 3, 0x1000);
+		struct sim_x86_intercepts ic = {.exception_bitmap = 1u << 6};
+		sim_x86_vcpu_set_intercepts(g.vp, &ic);
+		struct hv_x64_exception_intercept_message *x = expect_exc(&g, __LINE__, 6, 0x1000);
+		EQ(x->instruction_byte_count >= 2 && x->instruction_bytes[0] == 0xf0, 1); /* the real bytes */
+		guest_fini(&g);
+	}
+}
+
+/* SMSW r32 writes the whole register; SMSW r16 only its low half; PUSHF's image has RF clear */
+static void test_smsw_pushf(void)
+{
+	static const uint8_t code[] = {
+		0x66, 0xb8, 0xff, 0xff, 0xff, 0xff, /* mov $-1,%eax */
+		0x66, 0x0f, 0x01, 0xe0,             /* smsw %eax */
+		0x66, 0x89, 0xc3,                   /* mov %eax,%ebx */
+		0x66, 0xb8, 0xff, 0xff, 0xff, 0xff, /* mov $-1,%eax */
+		0x0f, 0x01, 0xe0,                   /* smsw %ax */
+		0x66, 0x89, 0xc2,                   /* mov %eax,%edx */
+		0x66, 0x9c,                         /* pushfl */
+		0x66, 0x59,                         /* popl %ecx */
+		0xf4};
+	struct guest g;
+	cur_test = "smsw-pushf";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, code, code + sizeof(code), 0x1000);
+	setr(&g, HV_X64_REGISTER_RFLAGS, 0x10002); /* RF, as after a VMM's fault injection */
+	expect_halt(&g, __LINE__);
+	EQ(getr(&g, HV_X64_REGISTER_RBX), 0x60000010);
+	EQ(getr(&g, HV_X64_REGISTER_RDX), 0xffff0010);
+	EQ(getr(&g, HV_X64_REGISTER_RCX) & 0x10000, 0);
+	guest_fini(&g);
+
+	/* long mode: PUSHFQ */
+	cur_test = "smsw-pushf-64";
+	static const uint8_t c64[] = {0x9c, 0x59, 0x0f, 0x01, 0xe0}; /* pushfq; pop %rcx; smsw %eax */
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	uint8_t buf[8];
+	memcpy(buf, c64, sizeof(c64));
+	buf[sizeof(c64)] = 0xf4;
+	start_long(&g, buf, buf + sizeof(c64) + 1, 0x1000);
+	setr(&g, HV_X64_REGISTER_RFLAGS, 0x10002);
+	setr(&g, HV_X64_REGISTER_RAX, ~0ull);
+	expect_halt(&g, __LINE__);
+	EQ(getr(&g, HV_X64_REGISTER_RCX) & 0x10000, 0);
+	EQ(getr(&g, HV_X64_REGISTER_RAX), 0x80010011);
+	guest_fini(&g);
+}
+
 static void test_triple_fault(void)
 {
 	struct guest g;
@@ -1296,6 +2009,91 @@ static void test_cpuid(void)
 	guest_fini(&g);
 }
 
+
+/* The feature leaves report what the CPU model runs, and it runs what they report */
+static void test_cpuid_features(void)
+{
+	struct guest g;
+	struct hv_x64_io_port_intercept_message *io;
+	cur_test = "cpuid-features";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_feat_start, p_feat_end, 0x1000);
+	struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13)};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	/* FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2 */
+	EQ(io->rax & 0xffffffff, 0x078bfbfd);
+	io = expect_io(&g, __LINE__, 0x81, 4, false, 0);
+	/* SSE3 PCLMULQDQ SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES XSAVE, hypervisor; no MONITOR */
+	EQ(io->rax & 0xffffffff, 0x86d82203);
+	io = expect_io(&g, __LINE__, 0x82, 4, false, 0);
+	CHECK(io->rax & (1u << 11)); /* SYSCALL */
+	CHECK(io->rax & (1u << 20)); /* NX */
+	CHECK(io->rax & (1u << 29)); /* LM */
+	io = expect_io(&g, __LINE__, 0x83, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 8);
+	io = expect_io(&g, __LINE__, 0x84, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xd01); /* SCE LME LMA NXE */
+	io = expect_io(&g, __LINE__, 0x85, 4, false, 0);
+	EQ(io->rax & 0xffffffff, 0xbc);
+	io = expect_io(&g, __LINE__, 0x86, 4, false, 0);
+	EQ(io->rax & (1u << 9), 0); /* APIC reads 0 while globally disabled */
+	expect_halt(&g, __LINE__);
+	uint32_t out[4];
+	sim_x86_vcpu_cpuid(g.vp, 5, 0, out);
+	CHECK(!out[0] && !out[1] && !out[2] && !out[3]); /* no MONITOR leaf */
+	/* a registered result still overrides */
+	ic.ncpuid_results = 1;
+	ic.cpuid_results[0].input.eax = 1;
+	ic.cpuid_results[0].result.edx = 0;
+	ic.cpuid_results[0].result.edx_mask = 1u << 6;
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	sim_x86_vcpu_cpuid_registered(g.vp, 1, 0, out);
+	EQ(out[3] & (1u << 6), 0);
+	guest_fini(&g);
+}
+
+/* SYSCALL and SYSRET (unicorn 2.0.1's SYSCALL only advanced RIP) */
+static void test_syscall(void)
+{
+	struct guest g;
+	cur_test = "syscall";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_sysc_start, p_sysc_end, 0x1000);
+	put64(g.ram, 0x520, 0x00cf92000000ffffull); /* 0x20 kernel data */
+	put64(g.ram, 0x530, 0x00cff2000000ffffull); /* 0x30 user data */
+	put64(g.ram, 0x538, 0x00affa000000ffffull); /* 0x38 user 64-bit code */
+	set_table(&g, HV_X64_REGISTER_GDTR, 0x500, 0x3f);
+	put64(g.ram, 0x10000, 0x11000 | 7); /* identity 0..2 MiB user-accessible */
+	put64(g.ram, 0x11000, 0x12000 | 7);
+	put64(g.ram, 0x12000, 0x0 | 0x87);
+	struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	struct hv_x64_io_port_intercept_message *io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(io->header.rip, 0x1000 + (uint64_t)(p_sysc_handler - p_sysc_start));
+	EQ(getr(&g, HV_X64_REGISTER_RCX), 0x1000 + (uint64_t)(p_sysc_after - p_sysc_start));
+	EQ(getr(&g, HV_X64_REGISTER_R11), 0x603); /* user RFLAGS: IF DF CF */
+	EQ(getr(&g, HV_X64_REGISTER_RFLAGS), 0x3); /* SFMASK cleared IF and DF */
+	EQ(getr(&g, HV_X64_REGISTER_RBX), 0x3b);   /* CS after SYSRET */
+	EQ(getr(&g, HV_X64_REGISTER_RDX), 0x33);   /* SS after SYSRET */
+	union hv_register_value v;
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_CS, &v);
+	EQ(v.segment.selector, 0x18);
+	EQ(v.segment.attributes, 0xa09b);
+	sim_x86_vcpu_get_register(g.vp, HV_X64_REGISTER_SS, &v);
+	EQ(v.segment.selector, 0x20);
+	EQ(io->header.execution_state.cpl, 0);
+	expect_halt(&g, __LINE__);
+	guest_fini(&g);
+
+	/* EFER.SCE clear: both #UD */
+	SNIP("SYSCALL with SCE clear", 0, 6, 0, 0x0f, 0x05);
+	SNIP("SYSRET with SCE clear", 0, 6, 0, 0x48, 0x0f, 0x07);
+	/* SYSENTER in 64-bit mode on the model's vendor (AMD): #UD */
+	SNIP("SYSENTER in long mode", 0, 6, 0, 0x0f, 0x34);
+}
 
 /* start_long with CR4.OSFXSR and CR4.OSXSAVE as well */
 static void start_long_xsave(struct guest *g, const unsigned char *s, const unsigned char *e)
@@ -1890,8 +2688,19 @@ int main(int argc, char **argv)
 	test_cr8_tpr();
 	test_real_mode_interrupts();
 	test_async_wake();
+	test_apic_write_in_block();
+	test_async_hammer();
+	test_debug_registers();
+	test_cr4_checks();
+	test_cr0_checks();
+	test_wrmsr_canonical();
+	test_ltr_lldt_canonical();
+	test_lock_ud();
+	test_smsw_pushf();
 	test_triple_fault();
 	test_cpuid();
+	test_cpuid_features();
+	test_syscall();
 	test_xcr0();
 	test_fp_control_status();
 	test_msr_unimplemented();

@@ -87,10 +87,9 @@ uint32_t sim_x86__apic_read(struct sim_x86_vcpu *vp, uint32_t off)
 	}
 }
 
-void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val)
+/* A register write's effect on the APIC state; *self_nmi: an NMI to itself was sent. */
+static void apic_apply(struct sim_x86_vcpu *vp, uint32_t r, uint32_t val, bool *self_nmi)
 {
-	uint32_t r = (off >> 4) & 0x3f;
-	sim_x86__apic_collect(vp);
 	switch (r) {
 	case APIC_ID:
 	case APIC_LDR:
@@ -125,7 +124,7 @@ void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val)
 		if (self && mode == 0 && vec >= 16)
 			vp->apic[APIC_IRR + vec / 32] |= 1u << (vec % 32);
 		else if (self && mode == 4)
-			atomic_store(&vp->nmi_pending, true);
+			*self_nmi = true;
 		break;
 	}
 	case APIC_LVT_CMCI:
@@ -140,12 +139,55 @@ void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val)
 	default:
 		break; /* read-only or reserved */
 	}
-	/* EOI, TPR and self-IPIs change what is deliverable: have the CPU loop look again */
-	if (r == APIC_EOI || r == APIC_TPR || r == APIC_ICR_LO) {
-		sim_x86__update_irq_request(vp);
-		if (sim_x86__irq_requested(vp))
-			sim_x86__cpu_exit(vp);
+}
+
+/*
+ * A write of the APIC register at off. ra is the host return address of
+ * the TCG helper of the writing guest instruction, or 0 when the write is
+ * not in a translation block (a MOV to CR8, which ends its block anyway;
+ * an access QEMU makes delivering an event).
+ *
+ * EOI, TPR and self-IPIs change what is deliverable. An interrupt (or NMI)
+ * the write lets through is taken at the boundary right after the writing
+ * instruction, as the hypervisor, which completes the APIC access and
+ * re-enters the guest with the interrupt, delivers it. The write may be in
+ * the middle of a translated block, which would run on to its end first:
+ * then the write is not made, and the instruction is run again alone in a
+ * block of its own (sim_x86__run_insn_alone), where the write is made and
+ * the exit request raised for the CPU loop, which takes the interrupt when
+ * that one-instruction block ends. apic_write_alone marks that second run
+ * (all of the instruction's APIC writes are made in it) until the CPU
+ * loop is next between blocks. When nothing can be taken (IF clear, an
+ * interrupt shadow, a priority too low) nothing more is needed: the request
+ * stays raised and QEMU looks at it when the guest unmasks (STI, POPF,
+ * IRET and MOV to CR8 end their block).
+ */
+void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val, uintptr_t ra)
+{
+	uint32_t r = (off >> 4) & 0x3f;
+	bool watch = r == APIC_EOI || r == APIC_TPR || r == APIC_ICR_LO;
+	bool self_nmi = false;
+	uint32_t before[64];
+
+	sim_x86__apic_collect(vp);
+	if (watch && ra && !vp->apic_write_alone)
+		memcpy(before, vp->apic, sizeof(before));
+	apic_apply(vp, r, val, &self_nmi);
+	if (!watch)
+		return;
+	bool takeable = (self_nmi && !sim_x86__nmi_masked(vp)) ||
+			((*vp->rflags & RFLAGS_IF) && !sim_x86__interrupt_shadow(vp) &&
+			 sim_x86__apic_deliverable(vp) >= 0);
+	if (takeable && ra && !vp->apic_write_alone) {
+		memcpy(vp->apic, before, sizeof(before)); /* undone: made when the instruction runs again */
+		vp->apic_write_alone = true;
+		sim_x86__run_insn_alone(vp, ra);
 	}
+	if (self_nmi)
+		atomic_store(&vp->nmi_pending, true);
+	sim_x86__update_irq_request(vp);
+	if (takeable)
+		sim_x86__cpu_exit(vp);
 }
 
 void sim_x86__apic_reset(struct sim_x86_vcpu *vp)
@@ -291,5 +333,5 @@ uint64_t sim_x86__cr8_read(struct sim_x86_vcpu *vp)
 
 void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val)
 {
-	sim_x86__apic_write(vp, APIC_TPR << 4, (uint32_t)val << 4);
+	sim_x86__apic_write(vp, APIC_TPR << 4, (uint32_t)val << 4, 0);
 }

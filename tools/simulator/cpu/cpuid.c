@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * mshv-sim CPU model: the CPUID leaves the hypervisor presents. QEMU's
- * qemu64 model (with XSAVE, see unicorn_hooks.c), the hypervisor's
+ * qemu64 model with the feature words the CPU model runs (unicorn_hooks.c,
+ * model_set_features; XSAVE: model_enable_xsave), the hypervisor's
  * changes to leaf 1, and the hypervisor's own leaves 0x40000000 on; the
  * CPUID instruction (its intercept).
  */
@@ -30,12 +31,18 @@ void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uin
 		default:
 			break;
 		}
+	} else if (eax == 5) {
+		/* MONITOR/MWAIT: leaf 1 does not report MONITOR (unicorn_hooks.c, model_set_features) */
 	} else {
 		sim_x86__engine_cpuid(vp, eax, ecx, &a, &b, &c, &d);
 		if (eax == 1) {
 			c |= 1u << 31;                                  /* hypervisor present */
 			b = (b & 0x0000ffffu) | (1u << 16) | (vp->vp_index << 24); /* initial APIC ID */
-			d |= 1u << 9;                                   /* APIC */
+			/* APIC: 0 while IA32_APIC_BASE's global enable is clear (Intel SDM vol. 3A 11.4.3) */
+			if (vp->apic_base & MSR_APIC_BASE_ENABLE)
+				d |= 1u << 9;
+			else
+				d &= ~(1u << 9);
 		}
 	}
 	out[0] = a;
@@ -87,4 +94,12 @@ void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra)
 	r[3] = out[1];
 	r[1] = out[2];
 	r[2] = out[3];
+}
+
+/* The processor's vendor is Intel (leaf 0 "GenuineIntel"); the CPU model's is AMD (qemu64's). */
+bool sim_x86__vendor_intel(struct sim_x86_vcpu *vp)
+{
+	uint32_t a, b, c, d;
+	sim_x86__engine_cpuid(vp, 0, 0, &a, &b, &c, &d);
+	return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu;
 }

@@ -310,7 +310,7 @@ int sim_x86__mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, boo
 			uint32_t off = (uint32_t)(gpa & 0xfff);
 			if (write) {
 				if (size == 4 && !(off & 0xf))
-					sim_x86__apic_write(vp, off, (uint32_t)*val);
+					sim_x86__apic_write(vp, off, (uint32_t)*val, ra);
 			} else {
 				uint64_t v = sim_x86__apic_read(vp, off & ~0xfu);
 				*val = (v >> ((off & 0xf) * 8)) & (size >= 8 ? ~0ull : ((1ull << (size * 8)) - 1));

@@ -393,6 +393,334 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 }
 
 /* ---------------------------------------------------------------------
+ * MOV to a debug register (the guest's; from unicorn_hooks.c's helper_set_dr)
+ * --------------------------------------------------------------------- */
+#define CR4_DE 0x8ull
+#define DR6_WRITABLE 0xe00full   /* B0-B3, BD, BS, BT */
+#define DR6_FIXED_1 0xffff0ff0ull /* bits 4-11 and 16-31 read 1 (no RTM, no bus-lock detection) */
+#define DR7_WRITABLE 0xffff23ffull /* L0-G3, LE, GE, GD, R/W0-LEN3 */
+#define DR7_FIXED_1 0x400ull
+
+/*
+ * The architectural checks of MOV DRn, reg (Intel SDM vol. 2B "MOV--Move
+ * to/from Debug Registers", vol. 3B 17.2; CPL and register numbers above 7
+ * are the translator's): DR4 and DR5 are #UD with CR4.DE set and DR6 and
+ * DR7 otherwise; a 1 in bits 63:32 of DR6 or DR7 is #GP(0); the other
+ * reserved bits keep their fixed values. Returns 0, or the vector to raise.
+ *
+ * Hardware breakpoints are not modelled. QEMU's helper arms them through
+ * cpu_breakpoint_insert, which in unicorn 2.0.1 flushes every translation
+ * (tb_flush) while the helper's caller still runs from one: the process
+ * died. What the guest sees instead: DR0-DR3, DR6 and DR7 hold what it
+ * writes (with the fixed bits) and read back so, but no breakpoint or
+ * watchpoint they describe ever raises #DB, DR6 reports no hit, and
+ * DR7.GD does not trap MOV DR. Single-step (RFLAGS.TF) still raises #DB.
+ * (The hypervisor gives guests working debug registers; a guest debugger
+ * relying on them sees breakpoints that never fire.)
+ */
+int sim_x86__mov_to_dr(struct sim_x86_vcpu *vp, int reg, uint64_t val)
+{
+	if ((reg == 4 || reg == 5) && (cr(vp, 4) & CR4_DE))
+		return 6;
+	if (reg == 4)
+		reg = 6;
+	else if (reg == 5)
+		reg = 7;
+	if (reg == 6 || reg == 7) {
+		if (val >> 32)
+			return 13;
+		vp->dr[reg] = reg == 6 ? (val & DR6_WRITABLE) | DR6_FIXED_1 : (val & DR7_WRITABLE) | DR7_FIXED_1;
+		return 0;
+	}
+	if (reg >= 0 && reg < 4)
+		vp->dr[reg] = val;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Architectural checks that QEMU 5.0's helpers (and so unicorn 2.0.1)
+ * leave out, made before the helper acts (unicorn_hooks.c). Each returns
+ * 0 when the operation may proceed, or the vector of the fault the
+ * processor raises (its error code in *ec where it has one); the caller
+ * raises it at the instruction. Sources: Intel SDM vol. 2 (the
+ * instructions' "Protected Mode Exceptions" and "64-Bit Mode
+ * Exceptions"), vol. 3A 2.5 (control registers), AMD APM vol. 2 3.1.
+ * --------------------------------------------------------------------- */
+#define CR0_NW 0x20000000ull
+#define CR0_CD 0x40000000ull
+
+static bool canonical48(uint64_t v)
+{
+	return (uint64_t)((int64_t)(v << 16) >> 16) == v;
+}
+
+enum { EAX, EBX, ECX, EDX };
+
+/*
+ * The CR4 bits the processor the VP presents accepts, each when the VP's
+ * CPUID (the hypervisor's leaves, sim_x86_vcpu_cpuid) reports its feature:
+ * VME/PVI (1.EDX.VME), TSD (1.EDX.TSC), DE (1.EDX.DE), PSE (1.EDX.PSE),
+ * PAE (1.EDX.PAE), MCE (1.EDX.MCE), PGE (1.EDX.PGE), OSFXSR (1.EDX.FXSR),
+ * OSXMMEXCPT (1.EDX.SSE), UMIP (7.ECX.2), LA57 (7.ECX.16), VMXE and SMXE
+ * (1.ECX.5/6), FSGSBASE (7.EBX.0), PCIDE (1.ECX.17), OSXSAVE (1.ECX.26),
+ * SMEP (7.EBX.7), SMAP (7.EBX.20), PKE (7.ECX.3); PCE (bit 8) has no
+ * CPUID bit and is always accepted. Everything else (bit 15, the key
+ * locker, CET, PKS, UINTR and LASS bits, which no leaf reports, bits 28
+ * and up) is reserved: #GP(0). Leaf 1's APIC bit, which follows
+ * IA32_APIC_BASE, has no CR4 bit, so asking CPUID at any time is safe.
+ */
+static uint64_t cr4_valid_bits(struct sim_x86_vcpu *vp)
+{
+	static const struct {
+		uint8_t edx_bit, cr4_bit;
+	} l1edx[] = {{4, 2}, {2, 3}, {3, 4}, {6, 5}, {7, 6}, {13, 7}, {24, 9}, {25, 10}};
+	uint64_t ok = 1ull << 8; /* PCE */
+	uint32_t l1[4], l7[4];
+	sim_x86_vcpu_cpuid(vp, 1, 0, l1);
+	sim_x86_vcpu_cpuid(vp, 7, 0, l7);
+	for (size_t i = 0; i < sizeof(l1edx) / sizeof(l1edx[0]); i++)
+		if (l1[EDX] & (1u << l1edx[i].edx_bit))
+			ok |= 1ull << l1edx[i].cr4_bit;
+	if (l1[EDX] & (1u << 1))
+		ok |= 0x3; /* VME, PVI */
+	if (l7[ECX] & (1u << 2))
+		ok |= 1ull << 11; /* UMIP */
+	if (l7[ECX] & (1u << 16))
+		ok |= CR4_LA57;
+	if (l1[ECX] & (1u << 5))
+		ok |= 1ull << 13; /* VMXE */
+	if (l1[ECX] & (1u << 6))
+		ok |= 1ull << 14; /* SMXE */
+	if (l7[EBX] & (1u << 0))
+		ok |= 1ull << 16; /* FSGSBASE */
+	if (l1[ECX] & (1u << 17))
+		ok |= 1ull << 17; /* PCIDE */
+	if (l1[ECX] & (1u << 26))
+		ok |= CR4_OSXSAVE;
+	if (l7[EBX] & (1u << 7))
+		ok |= CR4_SMEP;
+	if (l7[EBX] & (1u << 20))
+		ok |= CR4_SMAP;
+	if (l7[ECX] & (1u << 3))
+		ok |= 1ull << 22; /* PKE */
+	return ok;
+}
+
+/*
+ * MOV to CR0 / CR4 (LMSW and CLTS cannot break these rules). CR0: a 1 in
+ * bits 63:32, PG without PE, NW without CD, PG with EFER.LME but not
+ * CR4.PAE, and clearing PG in 64-bit mode are #GP(0). CR4: reserved or
+ * unsupported bits (cr4_valid_bits), clearing PAE while EFER.LMA is set,
+ * changing LA57 while it is set, setting PCIDE outside IA-32e mode or with
+ * CR3[11:0] not 0 are #GP(0). (QEMU truncates both to 32 bits and drops
+ * the unsupported CR4 bits it knows silently.)
+ */
+int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val)
+{
+	bool lma = (*vp->efer & EFER_LMA) != 0;
+	if (reg == 0) {
+		if (val >> 32)
+			return 13;
+		if ((val & CR0_PG) && !(val & CR0_PE))
+			return 13;
+		if ((val & CR0_NW) && !(val & CR0_CD))
+			return 13;
+		if ((val & CR0_PG) && !(cr(vp, 0) & CR0_PG) && (*vp->efer & EFER_LME) && !(cr(vp, 4) & CR4_PAE))
+			return 13;
+		if (!(val & CR0_PG) && sim_x86__cs64(vp))
+			return 13;
+		return 0;
+	}
+	if (reg == 4) {
+		uint64_t old = cr(vp, 4);
+		if (val & ~cr4_valid_bits(vp))
+			return 13;
+		if (lma && !(val & CR4_PAE))
+			return 13;
+		if (lma && ((val ^ old) & CR4_LA57))
+			return 13;
+		if ((val & (1ull << 17)) && !(old & (1ull << 17)) && (!lma || (cr(vp, 3) & 0xfff)))
+			return 13;
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * WRMSR of an MSR QEMU implements: the address MSRs must hold canonical
+ * addresses (#GP(0) otherwise): FS_BASE, GS_BASE, KERNEL_GS_BASE, LSTAR,
+ * CSTAR, SYSENTER_ESP, SYSENTER_EIP. (48-bit linear addresses: the VP
+ * reports no LA57.)
+ */
+int sim_x86__check_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val)
+{
+	(void)vp;
+	switch (msr) {
+	case 0x175: case 0x176:                     /* SYSENTER_ESP, SYSENTER_EIP */
+	case 0xc0000082: case 0xc0000083:           /* LSTAR, CSTAR */
+	case 0xc0000100: case 0xc0000101: case 0xc0000102: /* FS_BASE, GS_BASE, KERNEL_GS_BASE */
+		return canonical48(val) ? 0 : 13;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * LTR and LLDT (ltr: true for LTR). LTR of a null selector is #GP(0)
+ * (QEMU makes TR invalid). In IA-32e mode the descriptor is 16 bytes and
+ * its base must be canonical: #GP(selector) otherwise, before TR or LDTR
+ * changes and before LTR marks the TSS busy. Only a descriptor QEMU's
+ * helper would otherwise accept is looked at (the same checks, in the
+ * SDM's order: in the GDT's limit, a system descriptor of the right type,
+ * present); the others it faults itself.
+ */
+int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t sel, uint32_t *ec)
+{
+	struct hv_x64_table_register gdt;
+	uint8_t d[16];
+	uint32_t e2, e3;
+	sel &= 0xffff;
+	*ec = 0;
+	if ((sel & 0xfffc) == 0)
+		return ltr ? 13 : 0;
+	if (!(*vp->efer & EFER_LMA) || (sel & 4))
+		return 0;
+	sim_x86__get_table(vp, S_GDTR, &gdt);
+	if ((sel & ~7u) + 15 > gdt.limit)
+		return 0;
+	if (sim_x86__read_linear(vp, gdt.base + (sel & ~7u), d, sizeof(d)) != sizeof(d))
+		return 0; /* QEMU's helper reads it again and takes the fault */
+	e2 = (uint32_t)d[4] | (uint32_t)d[5] << 8 | (uint32_t)d[6] << 16 | (uint32_t)d[7] << 24;
+	e3 = (uint32_t)d[8] | (uint32_t)d[9] << 8 | (uint32_t)d[10] << 16 | (uint32_t)d[11] << 24;
+	unsigned type = (e2 >> 8) & 0xf;
+	if ((e2 & (1u << 12)) || !(e2 & (1u << 15)) || (ltr ? (type != 9) : (type != 2)))
+		return 0;
+	uint64_t base = (uint64_t)(((uint32_t)d[2] | (uint32_t)d[3] << 8 | (uint32_t)d[4] << 16) |
+				   (e2 & 0xff000000u)) |
+			(uint64_t)e3 << 32;
+	if (canonical48(base))
+		return 0;
+	*ec = sel & 0xfffc;
+	return 13;
+}
+
+/*
+ * The LOCK prefix. An instruction with LOCK is #UD unless it is one of
+ * ADD, ADC, AND, BTC, BTR, BTS, CMPXCHG, CMPXCHG8B/16B, DEC, INC, NEG,
+ * NOT, OR, SBB, SUB, XOR, XADD, XCHG with a memory destination (Intel SDM
+ * vol. 2A "LOCK"; AMD APM vol. 3 1.2.5). QEMU 5.0's translator accepts the
+ * other forms: LOCK MOVS/STOS/LODS run unlocked, and LOCK CMPS or LOCK BT
+ * with a register operand made its code generator abort the process ("tcg
+ * fatal error"). The translator asks before each instruction (see
+ * unicorn_hooks.c): b[0..n) are the bytes at the instruction (n may be
+ * short at the end of what is mapped: then the answer is false, and QEMU
+ * takes the fetch fault itself). True: the instruction has LOCK and is
+ * not a form that allows it.
+ */
+bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64)
+{
+	size_t i = 0;
+	bool lock = false;
+	for (; i < n && i < 15; i++) {
+		uint8_t c = b[i];
+		if (c == 0xf0)
+			lock = true;
+		else if (c == 0xf2 || c == 0xf3 || c == 0x66 || c == 0x67 || c == 0x26 || c == 0x2e || c == 0x36 ||
+			 c == 0x3e || c == 0x64 || c == 0x65)
+			continue;
+		else if (long64 && (c & 0xf0) == 0x40)
+			continue; /* REX (only the last one counts; none changes what LOCK allows) */
+		else
+			break;
+	}
+	if (!lock)
+		return false;
+	if (i + 1 >= n)
+		return false; /* opcode or ModRM not readable: QEMU faults on the fetch */
+	uint8_t op = b[i], modrm, reg;
+	if (op != 0x0f) {
+		modrm = b[i + 1];
+		reg = (modrm >> 3) & 7;
+		if ((modrm >> 6) == 3)
+			return true; /* the allowed one-byte forms all need a memory destination */
+		switch (op) {
+		case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11: case 0x18: case 0x19:
+		case 0x20: case 0x21: case 0x28: case 0x29: case 0x30: case 0x31: /* ALU r/m, reg */
+		case 0x86: case 0x87: /* XCHG */
+			return false;
+		case 0x82: /* the 0x80 group's alias outside 64-bit mode */
+			if (long64)
+				return true;
+			/* fall through */
+		case 0x80: case 0x81: case 0x83:
+			return reg == 7; /* CMP */
+		case 0xf6: case 0xf7:
+			return reg != 2 && reg != 3; /* NOT, NEG */
+		case 0xfe: case 0xff:
+			return reg > 1; /* INC, DEC */
+		default:
+			return true;
+		}
+	}
+	if (i + 2 >= n)
+		return false;
+	op = b[i + 1];
+	modrm = b[i + 2];
+	reg = (modrm >> 3) & 7;
+	switch (op) {
+	case 0xab: case 0xb3: case 0xbb: /* BTS, BTR, BTC r/m, reg */
+	case 0xb0: case 0xb1: /* CMPXCHG */
+	case 0xc0: case 0xc1: /* XADD */
+		return (modrm >> 6) == 3;
+	case 0xba: /* BT group, imm8: BTS, BTR, BTC */
+		return (modrm >> 6) == 3 || reg < 5;
+	case 0xc7: /* CMPXCHG8B/16B */
+		return (modrm >> 6) == 3 || reg != 1;
+	default:
+		return true;
+	}
+}
+
+/*
+ * SMSW to a register outside 64-bit mode. The processor writes the whole
+ * destination: CR0[15:0] to a 16-bit one, CR0[31:0] to a 32-bit one (AMD
+ * APM vol. 3 "SMSW"; Intel leaves bits 31:16 undefined, and its
+ * processors write CR0's). QEMU 5.0 writes only 16 bits outside 64-bit
+ * mode. At CPL 0 (TB flags carry the CPL, so a translation made at CPL 0
+ * runs only at CPL 0) SMSW with a 32-bit register (CS.D xor the 66
+ * prefix) is translated as MOV r32, CR0,
+ * which has the same length and writes exactly that: out[] gets the two
+ * bytes to substitute (offsets from the instruction's start). At CPL > 0
+ * (and in virtual-8086 mode) QEMU's 16-bit write remains: the one case
+ * not corrected. Returns how many bytes to substitute (0 or 2).
+ */
+int sim_x86__smsw_fix(const uint8_t *b, size_t n, bool long64, bool cs32, unsigned cpl, uint8_t off[2],
+		      uint8_t val[2])
+{
+	size_t i = 0;
+	bool opsize = false; /* a 66 prefix */
+	if (long64 || cpl != 0)
+		return 0;
+	for (; i < n && i < 14; i++) {
+		uint8_t c = b[i];
+		if (c == 0x66)
+			opsize = true;
+		else if (!(c == 0xf0 || c == 0xf2 || c == 0xf3 || c == 0x67 || c == 0x26 || c == 0x2e || c == 0x36 ||
+			   c == 0x3e || c == 0x64 || c == 0x65))
+			break;
+	}
+	if (i + 2 >= n || b[i] != 0x0f || b[i + 1] != 0x01 || (b[i + 2] & 0xf8) != 0xe0)
+		return 0;
+	if (opsize == cs32)
+		return 0; /* a 16-bit register: QEMU's 16-bit write is the processor's */
+	off[0] = (uint8_t)(i + 1);
+	val[0] = 0x20;
+	off[1] = (uint8_t)(i + 2);
+	val[1] = (uint8_t)(0xc0 | (b[i + 2] & 7));
+	return 2;
+}
+
+/* ---------------------------------------------------------------------
  * VP state blobs (apic.c and fpu.c have the two kinds)
  * --------------------------------------------------------------------- */
 int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, size_t *len)

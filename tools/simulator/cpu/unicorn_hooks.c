@@ -111,6 +111,18 @@ static struct {
 	cpu_stq_fn *cpu_stq;
 	raise_int_fn *raise_interrupt;
 	void (*fxsave)(void *env, uint64_t ptr);
+	void (*check_exit)(void *tcg_ctx);
+	void (*set_dr)(void *env, int reg, uint64_t val);
+	int (*bp_insert)(void *cs, uint64_t pc, int flags, void **bp);
+	void (*ltr)(void *env, int sel);
+	void (*gen_op2)(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2);
+	uint32_t (*ldub_code)(void *env, uint64_t addr);
+	uint64_t (*read_eflags)(void *env);
+	void (*lldt)(void *env, int sel);
+	void (*syscall)(void *env, int next_eip_addend);
+	void (*sysret)(void *env, int dflag);
+	void (*sysenter)(void *env, int next_eip_addend);
+	void (*sysexit)(void *env, int dflag);
 	bool ok;
 } orig;
 
@@ -206,6 +218,18 @@ bool sim_x86__resolve_originals(void)
 	R(cpu_stq, "cpu_stq_mmuidx_ra_x86_64");
 	R(raise_interrupt, "raise_interrupt_x86_64");
 	R(fxsave, "helper_fxsave_x86_64");
+	R(check_exit, "check_exit_request_x86_64");
+	R(set_dr, "helper_set_dr_x86_64");
+	R(bp_insert, "cpu_breakpoint_insert_x86_64");
+	R(ltr, "helper_ltr_x86_64");
+	R(gen_op2, "tcg_gen_op2_x86_64");
+	R(ldub_code, "cpu_ldub_code_x86_64");
+	R(read_eflags, "helper_read_eflags_x86_64");
+	R(lldt, "helper_lldt_x86_64");
+	R(syscall, "helper_syscall_x86_64");
+	R(sysret, "helper_sysret_x86_64");
+	R(sysenter, "helper_sysenter_x86_64");
+	R(sysexit, "helper_sysexit_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -393,10 +417,98 @@ void sim_x86__cpu_exit(struct sim_x86_vcpu *vp)
 	cpu_exit(vp->cs);
 }
 
+/*
+ * Exit requests inside a translation block. unicorn 2.0.1 makes every
+ * guest load and store it translates (tcg_gen_qemu_ld/st_*) end with
+ * check_exit_request(): a test of the exit flag that cpu_exit() sets,
+ * leaving the block with TB_EXIT_REQUESTED when it is set; cpu_tb_exec
+ * then puts the PC back to the start of the block (synchronize_from_tb
+ * with the block's pc), although the instructions before the access, and
+ * the access itself, have run and changed registers and memory. They run
+ * again: a cpu_exit() from another thread (a kick, an asserted interrupt)
+ * or from a helper of this one (a local APIC write) that lands after a
+ * memory access made `add %rax,%rdi; mov ..,(mem)` add twice, and a
+ * self-IPI's block re-run after each interrupt, forever. QEMU itself
+ * tests the flag only at the start of a block, where nothing has run
+ * yet and the PC is exact (gen_tb_start); unicorn added the other tests
+ * so that its own hooks can stop emulation right after an access. The
+ * CPU model never stops that way (its helpers restore the state to the
+ * instruction and leave with cpu_loop_exit), so for its VPs the test
+ * after each access is not generated: an exit request is seen at the
+ * start of the next block, every instruction runs exactly once, and an
+ * interrupt is taken at an instruction boundary. (One unicorn path relied
+ * on it: a store to memory no region maps and no hook handles. Our
+ * memory_mapping and mem_access see every such store first; if one still
+ * reached it, the store is dropped and the run stops at the end of the
+ * block, reported by core.c's backstop, as imprecise as before.) The
+ * translations are also smaller and faster without the tests.
+ */
+void check_exit_request_x86_64(void *tcg_ctx);
+void check_exit_request_x86_64(void *tcg_ctx)
+{
+	if (cur_vp)
+		return;
+	orig.check_exit(tcg_ctx);
+}
+
+/*
+ * Leave the block at the instruction of the helper that returns to ra and
+ * run that instruction again alone, in a block of one instruction (QEMU's
+ * cpu_io_recompile: the state is restored to the instruction, the next
+ * block is made with an instruction count of 1), so that what the
+ * instruction does takes effect at the boundary right after it.
+ */
+__attribute__((noreturn)) void sim_x86__run_insn_alone(struct sim_x86_vcpu *vp, uintptr_t ra)
+{
+	cpu_io_recompile_x86_64(vp->cs, ra);
+	__builtin_unreachable();
+}
+
 /* unicorn's region for a guest-physical address (unicorn's own memory_mapping) */
 void *sim_x86__uc_region(struct sim_x86_vcpu *vp, uint64_t gpa)
 {
 	return orig.memory_mapping(vp->uc, gpa);
+}
+
+/*
+ * The fast system call MSRs (QEMU 5.0's CPUX86State: sysenter_cs (32
+ * bits), sysenter_esp, sysenter_eip, star, vm_hsave, lstar, cstar, fmask,
+ * in that order, after the vector registers): found by a marker in STAR,
+ * the others checked at their places with markers of their own, then all
+ * written back as 0 (their reset value).
+ */
+static bool find_syscall_msrs(struct sim_x86_vcpu *vp)
+{
+	static const uint32_t msr[7] = {0x174, 0x175, 0x176, 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084};
+	static const int rel[7] = {-24, -16, -8, 0, 16, 24, 32}; /* from star */
+	size_t star = 0;
+	bool ok = true;
+	for (int i = 0; i < 7; i++) {
+		uc_x86_msr m = {.rid = msr[i], .value = i == 0 ? 0x5a5au : 0x00005a5a12340000ull + (uint64_t)i};
+		uc_reg_write(vp->uc, UC_X86_REG_MSR, &m);
+	}
+	for (size_t off = UCI_ENV_EFER + 8; off < 0x2000; off += 8) {
+		if (ENV64(vp, off) == 0x00005a5a12340003ull) {
+			star = off;
+			break;
+		}
+	}
+	if (!star)
+		return false;
+	for (int i = 0; i < 7; i++) {
+		size_t off = (size_t)((ptrdiff_t)star + rel[i]);
+		ok &= i == 0 ? ENV32(vp, off) == 0x5a5au : ENV64(vp, off) == 0x00005a5a12340000ull + (uint64_t)i;
+		uc_x86_msr m = {.rid = msr[i], .value = 0};
+		uc_reg_write(vp->uc, UC_X86_REG_MSR, &m);
+	}
+	vp->sysenter_cs = &ENV32(vp, star - 24);
+	vp->sysenter_esp = &ENV64(vp, star - 16);
+	vp->sysenter_eip = &ENV64(vp, star - 8);
+	vp->star = &ENV64(vp, star);
+	vp->lstar = &ENV64(vp, star + 16);
+	vp->cstar = &ENV64(vp, star + 24);
+	vp->fmask = &ENV64(vp, star + 32);
+	return ok;
 }
 
 /* Check the layout facts of unicorn_internals.h against this libunicorn. */
@@ -447,6 +559,15 @@ static bool uci_check_layout(struct sim_x86_vcpu *vp)
 		CK(xmm_off != 0);
 	}
 
+	/* the arithmetic flags and DF as cpu_load_eflags keeps them */
+	uint32_t fl = 0x403; /* CF, DF, bit 1 */
+	uc_reg_write(vp->uc, UC_X86_REG_EFLAGS, &fl);
+	CK(ENV64(vp, UCI_ENV_CC_SRC) == 1 && ENVI(vp, UCI_ENV_DF) == -1);
+	fl = 0x2;
+	uc_reg_write(vp->uc, UC_X86_REG_EFLAGS, &fl);
+	CK(ENV64(vp, UCI_ENV_CC_SRC) == 0 && ENVI(vp, UCI_ENV_DF) == 1);
+	CK(find_syscall_msrs(vp));
+
 	/* CPUID feature words: leaf 1's EDX and ECX are the words themselves (OSXSAVE aside) */
 	uint32_t a, b, c, d;
 	cpu_x86_cpuid_x86_64(vp->env, 1, 0, &a, &b, &c, &d);
@@ -484,6 +605,47 @@ static bool model_enable_xsave(struct sim_x86_vcpu *vp)
 }
 
 /*
+ * The feature words of the processor the VP presents, set before anything
+ * is translated. QEMU's translator copies them into each translation and
+ * refuses (#UD) the instructions of a feature its word lacks (POPCNT,
+ * MOVBE, CMPXCHG16B, the 0F 38/0F 3A tables, RDTSCP, FXSAVE, ...), and
+ * its WRMSR of EFER keeps SCE and NXE clear unless leaf 0x80000001 EDX
+ * has SYSCALL and NX; so these words are at once what CPUID reports and
+ * what runs. Debian's libunicorn 2.0.1 starts the qemu64 model with thin
+ * words (leaf 1 EDX 0x07088100: no FPU, PSE, TSC, MSR, PAE, PGE, ...;
+ * 0x80000001 EDX without SYSCALL and NX) although its TCG runs all of
+ * them. Chosen, from QEMU 5.0's TCG_*_FEATURES (what its TCG implements):
+ *  leaf 1 EDX  FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV
+ *              PAT PSE36 CLFSH MMX FXSR SSE SSE2 (not VME, which QEMU
+ *              lacks; not ACPI, SS, HTT: thermal control and topology are
+ *              not modelled). APIC follows IA32_APIC_BASE (cpuid.c).
+ *  leaf 1 ECX  SSE3 PCLMULQDQ SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES
+ *              XSAVE (model_enable_xsave) and the hypervisor bit; not
+ *              MONITOR (QEMU's MWAIT halts outside the model's HLT path)
+ *              nor RDRAND.
+ *  0x80000001 EDX  the AMD copies of leaf 1 EDX (the vendor is
+ *              AuthenticAMD), SYSCALL (unicorn's SYSCALL is replaced
+ *              below), NX, PDPE1GB (both page walks take 1 GiB pages),
+ *              RDTSCP, LM, 3DNow! (as Debian's words had it).
+ *  0x80000001 ECX  LAHF_LM, ABM; not SKINIT (QEMU does nothing), not
+ *              CR8LEG (LOCK MOV CR0 is #UD in the model: registers.c).
+ *  leaf 7      as the engine has it: BMI1 BMI2 ADX SMAP.
+ */
+#define MODEL_1_EDX 0x078bfbfdu
+#define MODEL_1_ECX 0x82d82203u /* XSAVE (bit 26): model_enable_xsave */
+#define MODEL_8000_0001_EDX ((MODEL_1_EDX & 0x0183f3ffu) | (1u << 11) | (1u << 20) | (1u << 26) | \
+			     (1u << 27) | (1u << 29) | (1u << 31))
+#define MODEL_8000_0001_ECX 0x21u
+
+static void model_set_features(struct sim_x86_vcpu *vp)
+{
+	FEAT(vp, UCI_FEAT_1_EDX) = MODEL_1_EDX;
+	FEAT(vp, UCI_FEAT_1_ECX) = MODEL_1_ECX;
+	FEAT(vp, UCI_FEAT_8000_0001_EDX) = MODEL_8000_0001_EDX;
+	FEAT(vp, UCI_FEAT_8000_0001_ECX) = MODEL_8000_0001_ECX;
+}
+
+/*
  * Find the CPU of the VP's new unicorn instance, point the VP's register
  * pointers into its state, check the layout facts and give it XSAVE.
  */
@@ -511,7 +673,12 @@ bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
 	vp->efer = &ENV64(vp, UCI_ENV_EFER);
 	vp->dr = &ENV64(vp, UCI_ENV_DR);
 	vp->xcr0 = &ENV64(vp, UCI_ENV_XCR0);
-	if (!uci_check_layout(vp) || !model_enable_xsave(vp)) {
+	bool ok = uci_check_layout(vp);
+	if (ok) {
+		model_set_features(vp);
+		ok = model_enable_xsave(vp);
+	}
+	if (!ok) {
 		fprintf(stderr, "mshv-sim: this libunicorn does not match the 2.0.1 layout the CPU model needs\n");
 		return false;
 	}
@@ -548,6 +715,33 @@ bool sim_x86__irq_requested(struct sim_x86_vcpu *vp)
 __attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra)
 {
 	raise_exception_err_ra_x86_64(vp->env, 13, 0, ra);
+}
+
+/* any exception at the instruction of the helper that returns to ra */
+__attribute__((noreturn)) void sim_x86__raise(struct sim_x86_vcpu *vp, int vector, uint32_t ec, uintptr_t ra)
+{
+	raise_exception_err_ra_x86_64(vp->env, vector, (int)ec, ra);
+}
+
+/*
+ * RFLAGS inside a TCG helper, where QEMU keeps the arithmetic flags in
+ * cc_src/cc_op and DF in df: read (without RF and VM, as PUSHF's image;
+ * the translator has synced cc_op before the fast system call helpers),
+ * and written as cpu_load_eflags does with cc_op CC_OP_EFLAGS (these
+ * helpers end their block, and the next one reads cc_op from the state).
+ */
+uint64_t sim_x86__helper_rflags(struct sim_x86_vcpu *vp)
+{
+	return orig.read_eflags(vp->env) & ~0x30000ull;
+}
+
+void sim_x86__helper_set_rflags(struct sim_x86_vcpu *vp, uint64_t val)
+{
+	const uint64_t arith = 0x8d5; /* OF SF ZF AF PF CF */
+	ENV64(vp, UCI_ENV_CC_SRC) = val & arith;
+	ENV32(vp, UCI_ENV_CC_OP) = UCI_CC_OP_EFLAGS;
+	ENVI(vp, UCI_ENV_DF) = (val & 0x400) ? -1 : 1;
+	ENV64(vp, UCI_ENV_EFLAGS) = (val & ~(arith | 0x400ull)) | 0x2;
 }
 
 __attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra)
@@ -682,9 +876,90 @@ void helper_rdmsr_x86_64(void *env)
 void helper_wrmsr_x86_64(void *env);
 void helper_wrmsr_x86_64(void *env)
 {
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
 	struct sim_x86_vcpu *vp = vp_of(env);
-	if (!vp || !sim_x86__wrmsr(vp, (uintptr_t)__builtin_return_address(0)))
-		orig.wrmsr(env);
+	if (vp) {
+		if (sim_x86__wrmsr(vp, ra))
+			return;
+		/* QEMU implements the MSR: the value checks it lacks first (registers.c) */
+		uint64_t *r = regs(vp);
+		if (sim_x86__check_wrmsr(vp, (uint32_t)r[1], (uint32_t)r[0] | (r[2] << 32)))
+			sim_x86__raise_gp(vp, ra);
+	}
+	orig.wrmsr(env);
+}
+
+/*
+ * ---- SYSCALL, SYSRET, SYSENTER, SYSEXIT: syscall.c ----
+ * The translator makes them #GP outside protected mode (SYSRET,
+ * SYSENTER, SYSEXIT) and #UD in 64-bit mode on an AMD vendor (SYSENTER,
+ * SYSEXIT) before calling these; dflag is 2 for a 64-bit operand.
+ */
+void helper_syscall_x86_64(void *env, int next_eip_addend);
+void helper_syscall_x86_64(void *env, int next_eip_addend)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.syscall(env, next_eip_addend);
+		return;
+	}
+	sim_x86__syscall(vp, next_eip_addend, (uintptr_t)__builtin_return_address(0));
+}
+
+void helper_sysret_x86_64(void *env, int dflag);
+void helper_sysret_x86_64(void *env, int dflag)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.sysret(env, dflag);
+		return;
+	}
+	sim_x86__sysret(vp, dflag == 2, (uintptr_t)__builtin_return_address(0));
+}
+
+void helper_sysenter_x86_64(void *env, int next_eip_addend);
+void helper_sysenter_x86_64(void *env, int next_eip_addend)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.sysenter(env, next_eip_addend);
+		return;
+	}
+	sim_x86__sysenter(vp, (uintptr_t)__builtin_return_address(0));
+}
+
+void helper_sysexit_x86_64(void *env, int dflag);
+void helper_sysexit_x86_64(void *env, int dflag)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.sysexit(env, dflag);
+		return;
+	}
+	sim_x86__sysexit(vp, dflag == 2, (uintptr_t)__builtin_return_address(0));
+}
+
+/* ---- LTR, LLDT: QEMU's, after registers.c's checks ---- */
+static void load_system_seg(void *env, int selector, bool ltr, void (*qemu)(void *, int), uintptr_t ra)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	uint32_t ec;
+	int vec;
+	if (vp && (vec = sim_x86__check_load_system_seg(vp, ltr, (uint32_t)selector, &ec)))
+		raise_exception_err_ra_x86_64(env, vec, (int)ec, ra);
+	qemu(env, selector);
+}
+
+void helper_ltr_x86_64(void *env, int selector);
+void helper_ltr_x86_64(void *env, int selector)
+{
+	load_system_seg(env, selector, true, orig.ltr, (uintptr_t)__builtin_return_address(0));
+}
+
+void helper_lldt_x86_64(void *env, int selector);
+void helper_lldt_x86_64(void *env, int selector)
+{
+	load_system_seg(env, selector, false, orig.lldt, (uintptr_t)__builtin_return_address(0));
 }
 
 /* ---- MOV to/from CR8: the local APIC's TPR (apic.c) ---- */
@@ -701,6 +976,11 @@ void helper_write_crN_x86_64(void *env, int reg, uint64_t val);
 void helper_write_crN_x86_64(void *env, int reg, uint64_t val)
 {
 	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp && (reg == 0 || reg == 4)) {
+		int vec = sim_x86__check_mov_cr(vp, reg, val);
+		if (vec)
+			raise_exception_err_ra_x86_64(env, vec, 0, (uintptr_t)__builtin_return_address(0));
+	}
 	if (!vp || reg != 8) {
 		orig.write_cr(env, reg, val);
 		return;
@@ -708,6 +988,55 @@ void helper_write_crN_x86_64(void *env, int reg, uint64_t val)
 	if (val & ~0xfull)
 		raise_exception_err_ra_x86_64(env, 13, 0, (uintptr_t)__builtin_return_address(0));
 	sim_x86__cr8_write(vp, val);
+}
+
+/*
+ * PUSHF: the processor clears RF in the image it pushes (Intel SDM vol. 2B
+ * "PUSHF/PUSHFD/PUSHFQ"); QEMU 5.0's helper_read_eflags returns RFLAGS with
+ * RF. unicorn's own use of the helper (syncing EFLAGS before a UC_HOOK_CODE
+ * callback, MSHV_SIM_DEBUG_CODE only) stores the result back: RF cleared
+ * there does nothing, no instruction breakpoints being modelled. (VM,
+ * which PUSHF in virtual-8086 mode also clears in the image, is left as
+ * QEMU has it: clearing it in that store would leave virtual-8086 mode.)
+ */
+uint64_t helper_read_eflags_x86_64(void *env);
+uint64_t helper_read_eflags_x86_64(void *env)
+{
+	uint64_t f = orig.read_eflags(env);
+	return vp_of(env) ? f & ~0x10000ull : f;
+}
+
+/* ---- MOV to DRn: registers.c (no hardware breakpoints) ---- */
+void helper_set_dr_x86_64(void *env, int reg, uint64_t val);
+void helper_set_dr_x86_64(void *env, int reg, uint64_t val)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (!vp) {
+		orig.set_dr(env, reg, val);
+		return;
+	}
+	int vec = sim_x86__mov_to_dr(vp, reg, val);
+	if (vec)
+		raise_exception_err_ra_x86_64(env, vec, 0, ra);
+}
+
+/*
+ * QEMU's other paths to a breakpoint (a task switch clearing DR7's local
+ * enables calls cpu_x86_update_dr7) end in cpu_breakpoint_insert, whose
+ * tb_flush would free the translation its caller runs from: for the
+ * model's VPs it inserts nothing and fails, as QEMU's callers allow.
+ */
+int cpu_breakpoint_insert_x86_64(void *cs, uint64_t pc, int flags, void **bp);
+int cpu_breakpoint_insert_x86_64(void *cs, uint64_t pc, int flags, void **bp)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && (void *)vp->cs == cs) {
+		if (bp)
+			*bp = NULL;
+		return -38; /* -ENOSYS */
+	}
+	return orig.bp_insert(cs, pc, flags, bp);
 }
 
 /* ---------------------------------------------------------------------
@@ -726,6 +1055,64 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
 			sim_x86__protect_code_page(vp, pc + 16);
 	}
 	return tb;
+}
+
+/*
+ * Instructions the translator must not translate as QEMU would (invalid
+ * LOCK forms, SMSW r32: registers.c). The x86 translator starts each
+ * instruction with tcg_gen_insn_start(pc, cc_op), a tcg_gen_op2 of
+ * INDEX_op_insn_start with the instruction's linear address, and then
+ * fetches its bytes with cpu_ldub_code from that address on. Where the
+ * processor does something else, up to two of those fetches return other
+ * bytes: UD2 (0f 0b) at the start for a LOCK form it refuses, so QEMU
+ * raises #UD at the instruction; MOV r32, CR0 for SMSW r32. Nothing else
+ * changes: guest memory, the bytes an intercept message reports and every
+ * other fetch are the real ones.
+ */
+void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2);
+void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	orig.gen_op2(tcg_ctx, opc, a1, a2);
+	if (!vp || opc != UCI_INDEX_OP_INSN_START)
+		return;
+	uint8_t b[15];
+	size_t n = sim_x86__read_linear(vp, a1, b, sizeof(b));
+	bool long64 = sim_x86__cs64(vp);
+	vp->subst_at = a1;
+	vp->nsubst = 0;
+	if (sim_x86__lock_invalid(b, n, long64)) {
+		vp->subst_off[0] = 0;
+		vp->subst_val[0] = 0x0f;
+		vp->subst_off[1] = 1;
+		vp->subst_val[1] = 0x0b;
+		vp->nsubst = 2;
+	} else {
+		vp->nsubst = sim_x86__smsw_fix(b, n, long64, (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS32_MASK) != 0,
+					       sim_x86__cpl(vp), vp->subst_off, vp->subst_val);
+	}
+}
+
+uint32_t cpu_ldub_code_x86_64(void *env, uint64_t addr);
+uint32_t cpu_ldub_code_x86_64(void *env, uint64_t addr)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp && vp->nsubst) {
+		uint64_t off = addr - vp->subst_at;
+		if (off > 14) {
+			vp->nsubst = 0; /* another instruction: no substitution pending */
+		} else {
+			for (int i = 0; i < vp->nsubst; i++) {
+				if (off == vp->subst_off[i]) {
+					uint8_t v = vp->subst_val[i];
+					if (i == vp->nsubst - 1)
+						vp->nsubst = 0;
+					return v;
+				}
+			}
+		}
+	}
+	return orig.ldub_code(env, addr);
 }
 
 /* QEMU's own accesses (IDT, GDT, TSS) are supervisor ones */
@@ -899,6 +1286,7 @@ void x86_cpu_exec_enter_x86_64(void *cs)
 	struct sim_x86_vcpu *vp = cur_vp;
 	if (!vp || (void *)vp->cs != cs)
 		return;
+	vp->apic_write_alone = false; /* between blocks: the instruction re-run alone (if any) is done */
 	if (atomic_load(&vp->kick)) {
 		uc_emu_stop(vp->uc);
 		return;
@@ -922,6 +1310,7 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		atomic_store(&vp->nmi_pending, false);
 		ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
 		vp->deliver = DELIVER_NMI;
+		vp->apic_write_alone = false;
 		do_interrupt_x86_hardirq_x86_64(vp->env, 2, 1);
 		vp->deliver = DELIVER_NONE;
 		return true;
@@ -937,6 +1326,7 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		sim_x86__update_irq_request(vp);
 		vp->deliver = DELIVER_IRQ;
 		vp->deliver_vector = v;
+		vp->apic_write_alone = false;
 		do_interrupt_x86_hardirq_x86_64(vp->env, v, 1);
 		vp->deliver = DELIVER_NONE;
 		return true;

@@ -15,13 +15,18 @@
  * original stays reachable through dlsym(RTLD_NEXT, name). Replaced in
  * unicorn_hooks.c:
  *   helper_{in,out}{b,w,l}_x86_64, helper_hlt/cpuid/rdmsr/wrmsr_x86_64   precise exits
- *   helper_read_crN_x86_64, helper_write_crN_x86_64   CR8 is the local APIC's TPR
+ *   helper_read_crN_x86_64, helper_write_crN_x86_64   CR8 is the local APIC's TPR; CR0/CR4 checks
+ *   helper_ltr_x86_64, helper_lldt_x86_64   canonical bases, LTR of a null selector
  *   helper_ret_ldub/le_lduw/le_ldul/le_ldq_mmu_x86_64,
  *   helper_ret_stb/le_stw/le_stl/le_stq_mmu_x86_64   MMIO/GPA intercepts, APIC page
  *   cpu_{ldub,ldsb,lduw,ldsw,ldl}_mmuidx_ra_x86_64,
  *   cpu_{stb,stw,stl,stq}_mmuidx_ra_x86_64   the same for the accesses of QEMU's own
  *                                     helpers (event delivery, descriptors, FXSAVE, ...)
  *   raise_interrupt_x86_64            the length of INT n / INT3 / INTO
+ *   helper_read_eflags_x86_64         PUSHF's image without RF
+ *   helper_set_dr_x86_64              MOV to DRn: checks, no breakpoints (registers.c)
+ *   cpu_breakpoint_insert_x86_64      nothing inserted (its tb_flush ran under the caller)
+ *   helper_syscall/sysret/sysenter/sysexit_x86_64   the fast system calls (syscall.c)
  *   helper_fxsave_x86_64              FXSAVE stores the x87 FOP, FIP and FDP (QEMU 5.0
  *                                     writes zeros for FIP/FDP and leaves FOP out)
  *   memory_mapping                    unicorn's permission checks use the linear address
@@ -29,6 +34,10 @@
  *                                     paddr = vaddr after its page walk; we put the GPA back
  *   x86_cpu_exec_enter_x86_64, x86_cpu_exec_interrupt_x86_64   kick, APIC interrupt delivery
  *   qemu_system_reset_request         triple fault
+ *   tcg_gen_op2_x86_64, cpu_ldub_code_x86_64   invalid LOCK forms translated as UD2,
+ *                                     SMSW r32 as MOV r32, CR0
+ *   check_exit_request_x86_64         no exit test after each guest access (a code generator
+ *                                     function, called while translating)
  */
 #ifndef MSHV_SIM_UNICORN_INTERNALS_H
 #define MSHV_SIM_UNICORN_INTERNALS_H
@@ -47,6 +56,10 @@
 #define UCI_ENV_REGS 0x0        /* target_ulong regs[16] (RAX RCX RDX RBX RSP RBP RSI RDI R8..R15) */
 #define UCI_ENV_EIP 0x80
 #define UCI_ENV_EFLAGS 0x88     /* complete only outside cpu_exec (exec_exit folds CC_* in) */
+#define UCI_ENV_CC_SRC 0x98     /* target_ulong: with cc_op CC_OP_EFLAGS, the arithmetic flags */
+#define UCI_ENV_CC_OP 0xa8      /* uint32_t */
+#define UCI_ENV_DF 0xac         /* int32_t: 1, or -1 when RFLAGS.DF is set */
+#define UCI_CC_OP_EFLAGS 1
 #define UCI_ENV_HFLAGS 0xb0
 #define UCI_ENV_HFLAGS2 0xb4
 #define UCI_ENV_SEGS 0xb8       /* SegmentCache segs[6]: ES CS SS DS FS GS */
@@ -70,6 +83,9 @@
 #define UCI_ENV_FEATURES 0x15e0
 #define UCI_FEAT_1_EDX 0
 #define UCI_FEAT_1_ECX 1
+#define UCI_FEAT_7_0_EBX 2
+#define UCI_FEAT_8000_0001_EDX 6
+#define UCI_FEAT_8000_0001_ECX 7
 #define UCI_FEAT_XSAVE 19          /* CPUID[0xD,1].EAX */
 #define UCI_FEAT_XSAVE_COMP_LO 21  /* CPUID[0xD,0].EAX */
 #define UCI_FEAT_XSAVE_COMP_HI 22  /* CPUID[0xD,0].EDX */
@@ -122,6 +138,12 @@ struct uci_segment {
 #define UCI_MMU_KNOSMAP_IDX 2
 #define UCI_OI_MMU_IDX(oi) ((int)((oi) & 15))
 
+/*
+ * TCGOpcode INDEX_op_insn_start (qemu/include/tcg/tcg-opc.h: the 130th DEF,
+ * counted with the x86_64 host's definitions).
+ */
+#define UCI_INDEX_OP_INSN_START 129
+
 /* exception_index values >= this are cpu-loop exits, not vectors */
 #define UCI_EXCP_INTERRUPT 0x10000
 
@@ -139,6 +161,8 @@ void raise_exception_err_ra_x86_64(void *env, int exception_index, int error_cod
 uint64_t helper_xgetbv_x86_64(void *env, uint32_t ecx); /* #UD unless CR4.OSXSAVE: set it first */
 void tlb_flush_x86_64(void *cs);
 void cpu_exit(void *cs);
+/* restore the state to the instruction of ra, make the next block that one instruction alone, leave */
+void cpu_io_recompile_x86_64(void *cs, uintptr_t retaddr) __attribute__((noreturn));
 void tb_flush_x86_64(void *cs);
 
 #endif

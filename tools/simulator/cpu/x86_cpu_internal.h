@@ -9,7 +9,9 @@
  *   core.c           VP creation and destruction, the run loop, kick, the
  *                    intercept messages built when a run stops
  *   registers.c      get/set of registers by hypervisor name, the register
- *                    page, VP state blobs, the architectural reset state
+ *                    page, VP state blobs, the architectural reset state,
+ *                    the checks of instructions that load registers
+ *                    (MOV CRn/DRn, WRMSR of address MSRs, LTR/LLDT)
  *   memory.c         memory slots, the page walk, guest memory accesses and
  *                    their intercepts, doorbells, access tracking, the
  *                    backstop for accesses unicorn refuses itself
@@ -22,6 +24,7 @@
  *   fpu.c            x87/SSE state formats, XCR0, FXSAVE, the XSAVE blob
  *   cpuid.c          the CPUID leaves the hypervisor presents, the CPUID
  *                    instruction
+ *   syscall.c        SYSCALL, SYSRET, SYSENTER, SYSEXIT
  *   unicorn_hooks.c  everything that depends on unicorn's internals: the
  *                    layout of its CPU state, the QEMU functions it calls
  *                    that the model replaces, event delivery. The only
@@ -154,6 +157,9 @@ struct sim_x86_vcpu {
 	uint64_t *dr;     /* [8]: DR0..DR7 */
 	uint64_t *xcr0;
 	uint8_t *xmm;     /* XMM0; XMMn at xmm + 64 * n */
+	/* the fast system call MSRs (syscall.c) */
+	uint32_t *sysenter_cs;
+	uint64_t *sysenter_esp, *sysenter_eip, *star, *lstar, *cstar, *fmask;
 
 	struct sim_mem_slot *slots; /* sorted by gpa */
 	size_t nslots;
@@ -190,6 +196,12 @@ struct sim_x86_vcpu {
 	_Atomic uint32_t posted_tmr[8];
 	atomic_bool posted;
 	atomic_bool nmi_pending;
+	/* the instruction that wrote the APIC is being run again alone (apic.c, sim_x86__apic_write) */
+	bool apic_write_alone;
+	/* translating: bytes of the instruction at subst_at fetched as others (unicorn_hooks.c) */
+	uint64_t subst_at;
+	int nsubst;
+	uint8_t subst_off[2], subst_val[2];
 
 	atomic_int kick;
 	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
@@ -246,6 +258,7 @@ void sim_x86__futex_wake(_Atomic uint32_t *w);
 
 /* ---- registers.c ---- */
 void sim_x86__reset_state(struct sim_x86_vcpu *vp);
+int sim_x86__mov_to_dr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
 
 /* ---- memory.c ---- */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
@@ -274,7 +287,7 @@ void sim_x86__apic_collect(struct sim_x86_vcpu *vp);
 int sim_x86__apic_deliverable(struct sim_x86_vcpu *vp);
 bool sim_x86__can_take_interrupt(struct sim_x86_vcpu *vp);
 uint32_t sim_x86__apic_read(struct sim_x86_vcpu *vp, uint32_t off);
-void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val);
+void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val, uintptr_t ra);
 void sim_x86__apic_reset(struct sim_x86_vcpu *vp);
 int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
 int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
@@ -307,6 +320,21 @@ int sim_x86__xsave_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t le
 
 /* ---- cpuid.c ---- */
 void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra);
+bool sim_x86__vendor_intel(struct sim_x86_vcpu *vp);
+
+/* ---- syscall.c (from the TCG helpers; ra: their return address) ---- */
+void sim_x86__syscall(struct sim_x86_vcpu *vp, int insn_len, uintptr_t ra);
+void sim_x86__sysret(struct sim_x86_vcpu *vp, bool op64, uintptr_t ra);
+void sim_x86__sysenter(struct sim_x86_vcpu *vp, uintptr_t ra);
+void sim_x86__sysexit(struct sim_x86_vcpu *vp, bool op64, uintptr_t ra);
+
+/* ---- registers.c: architectural checks ---- */
+int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
+int sim_x86__check_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val);
+int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t sel, uint32_t *ec);
+bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64);
+int sim_x86__smsw_fix(const uint8_t *b, size_t n, bool long64, bool cs32, unsigned cpl, uint8_t off[2],
+		      uint8_t val[2]);
 
 /* ---- unicorn_hooks.c ---- */
 /* set-up: the replaced functions' originals, the VP's CPU in its new unicorn instance */
@@ -341,6 +369,10 @@ void sim_x86__leave(struct sim_x86_vcpu *saved);
 /* inside a run, from a TCG helper (ra: its return address) */
 __attribute__((noreturn)) void sim_x86__stop_here(struct sim_x86_vcpu *vp, uintptr_t ra);
 __attribute__((noreturn)) void sim_x86__raise_gp(struct sim_x86_vcpu *vp, uintptr_t ra);
+__attribute__((noreturn)) void sim_x86__raise(struct sim_x86_vcpu *vp, int vector, uint32_t ec, uintptr_t ra);
+uint64_t sim_x86__helper_rflags(struct sim_x86_vcpu *vp);
+void sim_x86__helper_set_rflags(struct sim_x86_vcpu *vp, uint64_t val);
+__attribute__((noreturn)) void sim_x86__run_insn_alone(struct sim_x86_vcpu *vp, uintptr_t ra);
 void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
 void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
 			   uintptr_t ra);

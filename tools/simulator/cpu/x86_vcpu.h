@@ -16,6 +16,12 @@
  *
  * Return conventions: functions returning int give 0 or -errno; those
  * returning uint64_t give a hypervisor status (HV_STATUS_SUCCESS == 0).
+ *
+ * What a guest sees that differs from the hypervisor on hardware:
+ * hardware breakpoints are not modelled (DR0-DR7 hold what is written,
+ * with the architectural checks, but never raise #DB; registers.c,
+ * sim_x86__mov_to_dr); SMSW to a 32-bit register outside 64-bit mode at
+ * CPL > 0 writes only bits 15:0 (registers.c, sim_x86__smsw_fix).
  */
 #ifndef MSHV_SIM_X86_VCPU_H
 #define MSHV_SIM_X86_VCPU_H

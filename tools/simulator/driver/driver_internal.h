@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "driver.h"
@@ -81,8 +82,17 @@ struct sim_partition {
 	int irqfd_control; /* eventfd: wakes the irqfd thread */
 	struct hv_doorbell ioeventfds[SIM_MAX_IOEVENTFDS];
 	size_t nioeventfds;
-	int *ioeventfd_graves; /* deassigned: a running VP may still signal them; closed with the partition */
+	/*
+	 * Deassigned ioeventfds a running VP may still signal (the doorbell
+	 * set it runs with is older than gen): closed by
+	 * sim_ioeventfd_graves_sweep() once hv_partition_doorbells_retired().
+	 */
+	struct sim_ioeventfd_grave {
+		int fd;
+		unsigned gen;
+	} *ioeventfd_graves;
 	size_t nioeventfd_graves;
+	atomic_size_t ioeventfd_graves_pending; /* nioeventfd_graves, for the run path's unlocked look */
 	struct sim_msi_route *msi_routes; /* SIM_MAX_MSI_ROUTES entries, by GSI */
 };
 
@@ -172,6 +182,8 @@ long sim_partition_irqfd(struct sim_partition *pt, void *uarg);
 long sim_partition_ioeventfd(struct sim_partition *pt, void *uarg);
 long sim_partition_msi_routing(struct sim_partition *pt, void *uarg);
 void sim_eventfds_free(struct sim_partition *pt);
+/* Close the deassigned ioeventfds no running VP can signal any more (after a run, and on each change). */
+void sim_ioeventfd_graves_sweep(struct sim_partition *pt);
 /* Whether two fds refer to one open file (the kernel matches eventfds so). */
 bool sim_same_file(int a, int b);
 

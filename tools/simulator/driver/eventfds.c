@@ -170,7 +170,7 @@ void sim_eventfds_free(struct sim_partition *pt)
 	for (i = 0; i < pt->nioeventfds; i++)
 		close(pt->ioeventfds[i].eventfd);
 	for (i = 0; i < pt->nioeventfd_graves; i++)
-		close(pt->ioeventfd_graves[i]);
+		close(pt->ioeventfd_graves[i].fd); /* no VP runs: the partition has no file left */
 	free(pt->ioeventfd_graves);
 }
 
@@ -265,6 +265,33 @@ out:
 
 /* ---- MSHV_IOEVENTFD -------------------------------------------------------------- */
 
+/* pt->lock held. */
+static void graves_sweep_locked(struct sim_partition *pt)
+{
+	size_t i = 0;
+
+	while (i < pt->nioeventfd_graves) {
+		struct sim_ioeventfd_grave *g = &pt->ioeventfd_graves[i];
+
+		if (!hv_partition_doorbells_retired(pt->hv, g->gen)) {
+			i++;
+			continue;
+		}
+		close(g->fd);
+		*g = pt->ioeventfd_graves[--pt->nioeventfd_graves];
+	}
+	atomic_store(&pt->ioeventfd_graves_pending, pt->nioeventfd_graves);
+}
+
+void sim_ioeventfd_graves_sweep(struct sim_partition *pt)
+{
+	if (!atomic_load(&pt->ioeventfd_graves_pending))
+		return;
+	pthread_mutex_lock(&pt->lock);
+	graves_sweep_locked(pt);
+	pthread_mutex_unlock(&pt->lock);
+}
+
 /*
  * MSHV_IOEVENTFD: flags and reserved bytes (EINVAL), port IO (EOPNOTSUPP,
  * also for deassign), then deassign (ENOENT when nothing matches the
@@ -299,17 +326,20 @@ long sim_partition_ioeventfd(struct sim_partition *pt, void *uarg)
 
 			if (e->gpa == a.addr && e->len == a.len && e->has_datamatch == datamatch &&
 			    (!datamatch || e->datamatch == a.datamatch) && sim_same_file(e->eventfd, a.fd)) {
-				int *graves = realloc(pt->ioeventfd_graves,
-						      (pt->nioeventfd_graves + 1) * sizeof(*graves));
+				struct sim_ioeventfd_grave *graves = realloc(
+					pt->ioeventfd_graves, (pt->nioeventfd_graves + 1) * sizeof(*graves));
+				int fd = e->eventfd;
 
 				if (!graves) {
 					err = -ENOMEM;
 					break;
 				}
 				pt->ioeventfd_graves = graves;
-				graves[pt->nioeventfd_graves++] = e->eventfd;
 				pt->ioeventfds[i] = pt->ioeventfds[--pt->nioeventfds];
-				hv_partition_set_doorbells(pt->hv, pt->ioeventfds, pt->nioeventfds);
+				graves[pt->nioeventfd_graves].fd = fd;
+				graves[pt->nioeventfd_graves++].gen =
+					hv_partition_set_doorbells(pt->hv, pt->ioeventfds, pt->nioeventfds);
+				graves_sweep_locked(pt); /* mostly closed at once: no VP runs an older set */
 				err = 0;
 				break;
 			}

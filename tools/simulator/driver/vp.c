@@ -103,6 +103,7 @@ static long vp_run(struct sim_vp *vp, void *uarg)
 	else
 		hv_vp_set_suspended(vp->hv, HV_REGISTER_EXPLICIT_SUSPEND, false);
 	ret = hv_vp_run(vp->hv);
+	sim_ioeventfd_graves_sweep(vp->pt); /* this VP's old doorbell set is gone */
 	if (ret) {
 		/* as the driver does on a signal: the register page stays valid */
 		hv_vp_set_suspended(vp->hv, HV_REGISTER_EXPLICIT_SUSPEND, true);

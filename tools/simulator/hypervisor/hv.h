@@ -70,7 +70,16 @@ void *hv_partition_gpa_to_host(struct hv_partition *pt, uint64_t gpa, size_t len
  * the eventfd and resumes the VP. The simulator lets the CPU model do that
  * in place (the guest sees the same), so the driver hands its set down here.
  */
-void hv_partition_set_doorbells(struct hv_partition *pt, const struct hv_doorbell *bells, size_t n);
+unsigned hv_partition_set_doorbells(struct hv_partition *pt, const struct hv_doorbell *bells, size_t n);
+/*
+ * A VP that runs keeps the doorbell set it started its run with (the CPU
+ * model signals their eventfds in place) until its next exit, so an
+ * eventfd dropped from the set may still be written by it. This says
+ * whether no VP runs now with a set older than gen, the generation
+ * hv_partition_set_doorbells() returned for the set that dropped it:
+ * then the driver may close it.
+ */
+bool hv_partition_doorbells_retired(struct hv_partition *pt, unsigned gen);
 
 /* Deliver an interrupt to the VPs dest names (APIC ID, or a logical mask). */
 uint64_t hv_partition_assert_interrupt(struct hv_partition *pt, uint32_t type, uint32_t vector, uint64_t dest,

@@ -80,9 +80,25 @@ struct hv_vp {
 	 * run path takes it once per exit, uncontended (hv_vp_take()).
 	 */
 	atomic_int busy;
+	/*
+	 * Lookups by index in flight (hv_partition_vp to hv_vp_unref): a
+	 * hypercall naming the VP through the partition holds one while it
+	 * works on it, and hv_vp_destroy waits for them to end after taking
+	 * the VP out of pt->vps, so a concurrent close never frees it under
+	 * a hypercall.
+	 */
+	atomic_int lookups;
 	struct hv_vp_register_page *regpage; /* NULL for isolated partitions */
 	struct hv_message *msgpage;          /* the intercept message page */
 	unsigned map_generation;             /* the partition's, as last given to the CPU */
+	/*
+	 * While it runs guest code (in_run), the generation of the doorbell
+	 * set the CPU model uses (hv_partition_doorbells_retired). Set before
+	 * the run looks at the partition's generation, so a change it misses
+	 * sees in_run.
+	 */
+	atomic_bool in_run;
+	atomic_uint run_generation;
 	bool explicit_suspend;               /* HV_REGISTER_EXPLICIT_SUSPEND */
 	bool intercept_suspend;              /* HV_REGISTER_INTERCEPT_SUSPEND */
 	uint64_t deliverability_notifications;
@@ -97,8 +113,9 @@ struct hv_vp {
  */
 uint64_t hv_partition_allocate(struct hv_partition *pt);
 
-/* vp.c: the VP at index, NULL when none. */
+/* vp.c: the VP at index, NULL when none; a VP found is held until hv_vp_unref(). */
 struct hv_vp *hv_partition_vp(struct hv_partition *pt, uint32_t index);
+void hv_vp_unref(struct hv_vp *vp);
 
 /* partition.c: one page's access state (bit 0 accessed, 1 dirty) before the
  * flags of union hv_gpa_page_access_state_flags apply; pt->lock held and

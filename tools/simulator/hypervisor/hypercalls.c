@@ -18,10 +18,23 @@
 /* HV_GPA_ACCESS_RESULT_UNMAPPED (TLFS HvCallReadGpa): the only result code the headers lack. */
 #define HV_SIM_GPA_ACCESS_RESULT_UNMAPPED 1
 
-/* The VP a call names, NULL when the partition has none at that index. */
+/*
+ * The VP a call names, NULL when the partition has none at that index;
+ * held (hv_vp_unref) so that closing it meanwhile waits for the call.
+ */
 static struct hv_vp *vp_of(struct hv_call *c, uint32_t index)
 {
 	return hv_partition_vp(c->pt, index);
+}
+
+/* Whether the partition has a VP at index (the calls that name one but do not work on it). */
+static bool vp_exists(struct hv_call *c, uint32_t index)
+{
+	struct hv_vp *vp = hv_partition_vp(c->pt, index);
+
+	if (vp)
+		hv_vp_unref(vp);
+	return vp != NULL;
 }
 
 /* ---- registers ------------------------------------------------------------- */
@@ -33,12 +46,24 @@ static struct hv_vp *vp_of(struct hv_call *c, uint32_t index)
 static uint64_t registers_begin(struct hv_call *c, uint32_t vp_index, uint8_t vtl, uint8_t rsvd_z8,
 				uint16_t rsvd_z16, struct hv_vp **vp)
 {
+	uint64_t status;
+
 	if (rsvd_z8 || rsvd_z16 || vtl)
 		return HV_STATUS_INVALID_PARAMETER;
 	*vp = vp_of(c, vp_index);
 	if (!*vp)
 		return HV_STATUS_INVALID_VP_INDEX;
-	return hv_vp_acquire(*vp);
+	status = hv_vp_acquire(*vp);
+	if (status != HV_STATUS_SUCCESS)
+		hv_vp_unref(*vp);
+	return status;
+}
+
+/* The end of HvCallGet/SetVpRegisters. */
+static void registers_end(struct hv_vp *vp, bool changed)
+{
+	hv_vp_release(vp, changed);
+	hv_vp_unref(vp);
 }
 
 static uint64_t get_vp_registers(struct hv_call *c)
@@ -65,7 +90,7 @@ static uint64_t get_vp_registers(struct hv_call *c)
 			break;
 		memcpy((uint8_t *)c->out + (size_t)i * sizeof(v), &v, sizeof(v));
 	}
-	hv_vp_release(vp, false);
+	registers_end(vp, false);
 	c->reps_done = i;
 	return status;
 }
@@ -97,7 +122,7 @@ static uint64_t set_vp_registers(struct hv_call *c)
 		if (status != HV_STATUS_SUCCESS)
 			break;
 	}
-	hv_vp_release(vp, true);
+	registers_end(vp, true);
 	c->reps_done = i;
 	return status;
 }
@@ -182,7 +207,7 @@ static uint64_t register_intercept_result(struct hv_call *c)
 {
 	const struct hv_input_register_intercept_result *a = c->in;
 
-	if (!vp_of(c, a->vp_index))
+	if (!vp_exists(c, a->vp_index))
 		return HV_STATUS_INVALID_VP_INDEX;
 	if (a->intercept_type == HV_INTERCEPT_TYPE_X64_CPUID)
 		return hv_partition_register_cpuid_result(c->pt, &a->parameters.cpuid);
@@ -209,10 +234,11 @@ static uint64_t translate_virtual_address(struct hv_call *c)
 	if (!vp)
 		return HV_STATUS_INVALID_VP_INDEX;
 	status = hv_vp_acquire(vp);
-	if (status != HV_STATUS_SUCCESS)
-		return status;
-	status = sim_x86_vcpu_translate_gva(vp->cpu, a->gva_page << 12, a->control_flags, &code, &gpa);
-	hv_vp_release(vp, false);
+	if (status == HV_STATUS_SUCCESS) {
+		status = sim_x86_vcpu_translate_gva(vp->cpu, a->gva_page << 12, a->control_flags, &code, &gpa);
+		hv_vp_release(vp, false);
+	}
+	hv_vp_unref(vp);
 	if (status != HV_STATUS_SUCCESS)
 		return status;
 	memset(&o, 0, sizeof(o));
@@ -245,6 +271,7 @@ static uint64_t get_vp_cpuid_values(struct hv_call *c)
 			sim_x86_vcpu_cpuid(vp->cpu, leaf.eax, leaf.ecx, r.as_uint32);
 		memcpy((uint8_t *)c->out + (size_t)i * sizeof(r), &r, sizeof(r));
 	}
+	hv_vp_unref(vp);
 	c->reps_done = i;
 	return HV_STATUS_SUCCESS;
 }
@@ -256,7 +283,7 @@ static uint64_t signal_event_direct(struct hv_call *c)
 	const struct hv_input_signal_event_direct *a = c->in;
 	struct hv_output_signal_event_direct o;
 
-	if (!vp_of(c, a->target_vp))
+	if (!vp_exists(c, a->target_vp))
 		return HV_STATUS_INVALID_VP_INDEX;
 	if (a->target_sint >= 16 || a->target_vtl)
 		return HV_STATUS_INVALID_PARAMETER;
@@ -271,7 +298,7 @@ static uint64_t post_message_direct(struct hv_call *c)
 {
 	const struct hv_input_post_message_direct *a = c->in;
 
-	if (!vp_of(c, a->vp_index))
+	if (!vp_exists(c, a->vp_index))
 		return HV_STATUS_INVALID_VP_INDEX;
 	if (a->sint_index >= 16 || a->vtl)
 		return HV_STATUS_INVALID_PARAMETER;
@@ -287,7 +314,7 @@ static uint64_t access_gpa(struct hv_call *c, bool write)
 	union hv_access_gpa_result result;
 	uint8_t *host;
 
-	if (!vp_of(c, a->vp_index))
+	if (!vp_exists(c, a->vp_index))
 		return HV_STATUS_INVALID_VP_INDEX;
 	if (a->byte_count == 0 || a->byte_count > HV_READ_WRITE_GPA_MAX_SIZE)
 		return HV_STATUS_INVALID_PARAMETER;

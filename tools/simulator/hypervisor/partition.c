@@ -110,6 +110,92 @@ bool hv_partition_initialized(struct hv_partition *pt)
 
 /* ---- guest physical address map ------------------------------------------ */
 
+/* How many ranges the map has once [gfn, end) is cut out of it (pt->lock held). */
+static size_t ranges_after_cut(const struct hv_partition *pt, uint64_t gfn, uint64_t end)
+{
+	size_t i, n = pt->nranges;
+
+	for (i = 0; i < pt->nranges; i++) {
+		const struct hv_gpa_range *r = &pt->ranges[i];
+		uint64_t r_end = r->gfn + r->npages;
+
+		if (r->gfn >= gfn && r_end <= end)
+			n--; /* inside: goes */
+		else if (r->gfn < gfn && r_end > end)
+			n++; /* around: split */
+	}
+	return n;
+}
+
+/*
+ * Take guest pages [gfn, end) out of the map (pt->lock held; room for the
+ * splits checked with ranges_after_cut): a range inside goes, one across
+ * an end is trimmed, one around it is split in two. Whether any page was
+ * mapped.
+ */
+static bool ranges_cut(struct hv_partition *pt, uint64_t gfn, uint64_t end)
+{
+	bool hit = false;
+	size_t i;
+
+	for (i = 0; i < pt->nranges;) {
+		struct hv_gpa_range *r = &pt->ranges[i];
+		uint64_t r_end = r->gfn + r->npages;
+
+		if (r_end <= gfn || r->gfn >= end) {
+			i++;
+			continue;
+		}
+		hit = true;
+		if (r->gfn < gfn && r_end > end) {
+			struct hv_gpa_range *tail = &pt->ranges[pt->nranges++];
+
+			*tail = *r;
+			tail->gfn = end;
+			tail->npages = r_end - end;
+			tail->uaddr = r->uaddr + (end - r->gfn) * HV_SIM_PAGE_SIZE;
+			r->npages = gfn - r->gfn;
+			i++;
+		} else if (r->gfn < gfn) {
+			r->npages = gfn - r->gfn;
+			i++;
+		} else if (r_end > end) {
+			r->uaddr += (end - r->gfn) * HV_SIM_PAGE_SIZE;
+			r->npages = r_end - end;
+			r->gfn = end;
+			i++;
+		} else {
+			*r = pt->ranges[--pt->nranges];
+		}
+	}
+	return hit;
+}
+
+/* The partition's guest physical address width in pages (pt->lock held). */
+static uint64_t gpa_page_limit(struct hv_partition *pt)
+{
+	uint64_t bits = 48;
+	size_t i;
+
+	for (i = 0; i < pt->nprops; i++)
+		if (pt->props[i].code == HV_PARTITION_PROPERTY_PHYSICAL_ADDRESS_WIDTH)
+			bits = pt->props[i].value;
+	if (bits < 13 || bits > 64)
+		bits = 48;
+	return bits == 64 ? UINT64_MAX >> 12 : 1ull << (bits - 12);
+}
+
+/*
+ * HvCallMapGpaPages over pages that are mapped already: the new mapping
+ * replaces the old one for those pages. The TLFS does not say; the kernel
+ * relies on it from 6.19, where a movable region is mapped with no access
+ * first and its pages mapped again with the region's access as the guest
+ * faults them in (mshv_region_remap_pages issues HvCallMapGpaPages on
+ * mapped GPAs). Pages beyond the partition's physical address width
+ * (HV_PARTITION_PROPERTY_PHYSICAL_ADDRESS_WIDTH, 48 bits here) are
+ * HV_STATUS_INVALID_PARAMETER: the simulator's choice of status, as for
+ * any argument the hypervisor cannot take; no source we read names it.
+ */
 uint64_t hv_partition_map_gpa(struct hv_partition *pt, uint64_t gfn, uint64_t npages, uint64_t uaddr,
 			      uint32_t flags)
 {
@@ -117,12 +203,19 @@ uint64_t hv_partition_map_gpa(struct hv_partition *pt, uint64_t gfn, uint64_t np
 
 	pthread_mutex_lock(&pt->lock);
 	status = hv_partition_allocate(pt);
-	if (status == HV_STATUS_SUCCESS && !pt->initialized) {
+	if (status != HV_STATUS_SUCCESS)
+		goto out;
+	if (!pt->initialized) {
 		status = HV_STATUS_INVALID_PARTITION_STATE;
-	} else if (status == HV_STATUS_SUCCESS && pt->nranges == HV_SIM_MAX_GPA_RANGES) {
+	} else if (!npages || gfn >= gpa_page_limit(pt) || npages > gpa_page_limit(pt) - gfn) {
+		status = HV_STATUS_INVALID_PARAMETER;
+	} else if (ranges_after_cut(pt, gfn, gfn + npages) >= HV_SIM_MAX_GPA_RANGES) {
 		status = HV_SIM_STATUS_FULL;
 	} else {
-		struct hv_gpa_range *r = &pt->ranges[pt->nranges++];
+		struct hv_gpa_range *r;
+
+		ranges_cut(pt, gfn, gfn + npages);
+		r = &pt->ranges[pt->nranges++];
 
 		r->gfn = gfn;
 		r->npages = npages;
@@ -130,23 +223,27 @@ uint64_t hv_partition_map_gpa(struct hv_partition *pt, uint64_t gfn, uint64_t np
 		r->flags = flags;
 		atomic_fetch_add(&pt->map_generation, 1);
 	}
+out:
 	pthread_mutex_unlock(&pt->lock);
 	return status;
 }
 
+/* HvCallUnmapGpaPages: the mapped pages of the range go; none mapped is HV_STATUS_INVALID_PARAMETER. */
 uint64_t hv_partition_unmap_gpa(struct hv_partition *pt, uint64_t gfn, uint64_t npages)
 {
 	uint64_t status = HV_STATUS_INVALID_PARAMETER;
-	size_t i;
+	bool hit = false;
 
 	pthread_mutex_lock(&pt->lock);
-	for (i = 0; i < pt->nranges; i++) {
-		if (pt->ranges[i].gfn == gfn && pt->ranges[i].npages == npages) {
-			pt->ranges[i] = pt->ranges[--pt->nranges];
-			atomic_fetch_add(&pt->map_generation, 1);
-			status = HV_STATUS_SUCCESS;
-			break;
-		}
+	if (!npages || gfn + npages < gfn)
+		status = HV_STATUS_INVALID_PARAMETER;
+	else if (ranges_after_cut(pt, gfn, gfn + npages) > HV_SIM_MAX_GPA_RANGES)
+		status = HV_SIM_STATUS_FULL;
+	else
+		hit = ranges_cut(pt, gfn, gfn + npages);
+	if (hit) {
+		status = HV_STATUS_SUCCESS;
+		atomic_fetch_add(&pt->map_generation, 1);
 	}
 	pthread_mutex_unlock(&pt->lock);
 	return status;
@@ -172,8 +269,9 @@ void *hv_partition_gpa_to_host(struct hv_partition *pt, uint64_t gpa, size_t len
 	return host;
 }
 
-void hv_partition_set_doorbells(struct hv_partition *pt, const struct hv_doorbell *bells, size_t n)
+unsigned hv_partition_set_doorbells(struct hv_partition *pt, const struct hv_doorbell *bells, size_t n)
 {
+	unsigned gen;
 	size_t i;
 
 	if (n > HV_SIM_MAX_DOORBELLS)
@@ -187,8 +285,26 @@ void hv_partition_set_doorbells(struct hv_partition *pt, const struct hv_doorbel
 		pt->doorbells[i].eventfd = bells[i].eventfd;
 	}
 	pt->ndoorbells = n;
-	atomic_fetch_add(&pt->map_generation, 1);
+	gen = atomic_fetch_add(&pt->map_generation, 1) + 1;
 	pthread_mutex_unlock(&pt->lock);
+	return gen;
+}
+
+bool hv_partition_doorbells_retired(struct hv_partition *pt, unsigned gen)
+{
+	bool retired = true;
+	size_t i;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < HV_SIM_MAX_VPS && retired; i++) {
+		struct hv_vp *vp = pt->vps[i];
+
+		/* in_run first: a VP that starts after this sees the partition's newer generation */
+		if (vp && atomic_load(&vp->in_run) && (int)(atomic_load(&vp->run_generation) - gen) < 0)
+			retired = false;
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return retired;
 }
 
 /* ---- interrupts ------------------------------------------------------------ */

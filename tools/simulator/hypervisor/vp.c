@@ -30,6 +30,9 @@ int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out, ui
 	vp->explicit_suspend = true;
 	vp->map_generation = (unsigned)-1;
 	atomic_init(&vp->busy, 0);
+	atomic_init(&vp->lookups, 0);
+	atomic_init(&vp->in_run, false);
+	atomic_init(&vp->run_generation, 0);
 
 	pthread_mutex_lock(&pt->lock);
 	if (pt->vps[index]) {
@@ -73,6 +76,9 @@ void hv_vp_destroy(struct hv_vp *vp)
 	if (pt->vps[vp->index] == vp)
 		pt->vps[vp->index] = NULL;
 	pthread_mutex_unlock(&pt->lock);
+	/* No new lookup finds it now; the ones in flight end without blocking (their VP access is try-only). */
+	while (atomic_load(&vp->lookups))
+		sched_yield();
 	sim_x86_vcpu_destroy(vp->cpu);
 	free(vp);
 }
@@ -85,8 +91,15 @@ struct hv_vp *hv_partition_vp(struct hv_partition *pt, uint32_t index)
 		return NULL;
 	pthread_mutex_lock(&pt->lock);
 	vp = pt->vps[index];
+	if (vp)
+		atomic_fetch_add(&vp->lookups, 1); /* under pt->lock: hv_vp_destroy cannot have passed its wait */
 	pthread_mutex_unlock(&pt->lock);
 	return vp;
+}
+
+void hv_vp_unref(struct hv_vp *vp)
+{
+	atomic_fetch_sub(&vp->lookups, 1);
 }
 
 bool hv_vp_has_register_page(const struct hv_vp *vp)
@@ -129,6 +142,7 @@ static int sync_memory(struct hv_vp *vp)
 		return 0;
 	pthread_mutex_lock(&pt->lock);
 	gen = atomic_load(&pt->map_generation);
+	atomic_store(&vp->run_generation, gen); /* before the doorbells are copied: a removal from now on waits */
 	n = pt->nranges;
 	for (i = 0; i < n; i++) {
 		const struct hv_gpa_range *r = &pt->ranges[i];
@@ -182,9 +196,12 @@ int hv_vp_run(struct hv_vp *vp)
 		hv_vp_put(vp);
 		return ret;
 	}
+	atomic_store(&vp->run_generation, vp->map_generation);
+	atomic_store(&vp->in_run, true);
 	ret = sync_memory(vp);
 	if (!ret)
 		ret = sim_x86_vcpu_run(vp->cpu, vp->msgpage, vp->regpage);
+	atomic_store(&vp->in_run, false);
 	if (!ret)
 		vp->intercept_suspend = true; /* each intercept suspends the VP until the root resumes it */
 	hv_vp_put(vp);

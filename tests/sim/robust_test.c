@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * What a VMM's misuse and races must not do to mshv-sim (issue 15): each
+ * test is the regression test of one fix, in every kernel mode.
+ *
+ * - hypercalls naming VP k through the partition fd while another thread
+ *   creates and closes VP k (a use-after-free once);
+ * - ioeventfd assign/deassign cycles leave no fd behind (the simulator's
+ *   copy was kept until the partition closed);
+ * - a region containing another: EEXIST from 6.19; accepted by 6.15 and
+ *   the 6.6-era driver, after which the VP must still run (every
+ *   MSHV_RUN_VP failed EINVAL); GFN 2^40, beyond the guest physical
+ *   address width, refused;
+ * - the simulator's limits (256 regions, irqfds, ioeventfds; 64 MSR-index
+ *   intercepts, 64 CPUID results) each give their documented errno.
+ *
+ * Runs under tools/mshv-sim with raw ioctls; exits 77 without /dev/mshv.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stddef.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mshv.h"
+#include "sim_env.h"
+#include "../check.h"
+#include "sim_util.h"
+#include "raw_hvcall.h"
+
+static int mshv_fd = -1;
+static struct sim_config env;
+
+static bool since(enum sim_kernel k)
+{
+	return env.kernel != SIM_KERNEL_6_6 && env.kernel >= k;
+}
+
+static int partition_new(void)
+{
+	int pt = partition_new_on(mshv_fd);
+
+	CHECK(pt >= 0);
+	return pt;
+}
+
+/* ---- VP lookup against a concurrent close ---------------------------------------- */
+
+struct race {
+	int pt;
+	uint32_t index;
+	atomic_bool stop;
+	long calls, found;
+};
+
+/*
+ * HvCallGetVpRegisters, HvCallSetVpRegisters (RIP: the register page is
+ * rewritten) and HvCallTranslateVirtualAddress naming VP index, until stop.
+ */
+static void *hvcall_loop(void *p)
+{
+	struct race *r = p;
+
+	while (!atomic_load(&r->stop)) {
+		struct hv_input_get_vp_registers hdr;
+		struct hv_input_translate_virtual_address tr;
+		uint8_t in[sizeof(hdr) + sizeof(uint32_t)];
+		uint8_t out[64];
+		uint32_t name = HV_X64_REGISTER_RIP;
+
+		memset(&hdr, 0, sizeof(hdr));
+		hdr.vp_index = r->index;
+		memcpy(in, &hdr, sizeof(hdr));
+		memcpy(in + sizeof(hdr), &name, sizeof(name));
+		if (hvcall(r->pt, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), out, sizeof(out), NULL) == 0)
+			r->found++;
+		{
+			struct hv_input_set_vp_registers sh;
+			struct hv_register_assoc a;
+			uint8_t sin[sizeof(sh) + sizeof(a)];
+
+			memset(&sh, 0, sizeof(sh));
+			memset(&a, 0, sizeof(a));
+			sh.vp_index = r->index;
+			a.name = HV_X64_REGISTER_RIP;
+			a.value.reg64 = 0x1000;
+			memcpy(sin, &sh, sizeof(sh));
+			memcpy(sin + sizeof(sh), &a, sizeof(a));
+			hvcall(r->pt, HVCALL_SET_VP_REGISTERS, 1, sin, sizeof(sin), NULL, 0, NULL);
+		}
+		memset(&tr, 0, sizeof(tr));
+		tr.vp_index = r->index;
+		hvcall(r->pt, HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0, &tr, sizeof(tr), out, sizeof(out), NULL);
+		r->calls++;
+	}
+	return NULL;
+}
+
+/*
+ * Before the fix the hypercall's VP was looked up with no reference and
+ * freed by the close under it: SIGSEGV within a fraction of a second.
+ */
+static void test_vp_lookup_vs_close(void)
+{
+	struct race r = { .index = 3 };
+	pthread_t t;
+	int cycles = 0;
+	double end;
+
+	r.pt = partition_new();
+	atomic_init(&r.stop, false);
+	CHECK(pthread_create(&t, NULL, hvcall_loop, &r) == 0);
+	end = now() + 0.5;
+	while (now() < end) {
+		struct mshv_create_vp args = { r.index };
+		int vp = ioctl(r.pt, MSHV_CREATE_VP, &args);
+
+		if (vp < 0) {
+			CHECK(vp >= 0);
+			break;
+		}
+		close(vp);
+		cycles++;
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(t, NULL);
+	printf("vp lookup vs close: %d create/close cycles, %ld hypercall pairs, %ld found the VP\n", cycles, r.calls,
+	       r.found);
+	CHECK(cycles > 0 && r.calls > 0);
+	close(r.pt);
+}
+
+/* ---- guest memory ---------------------------------------------------------------------- */
+
+static int map_region(int pt, uint64_t gfn, void *mem, size_t size)
+{
+	struct mshv_user_mem_region r;
+
+	memset(&r, 0, sizeof(r));
+	r.guest_pfn = gfn;
+	r.size = size;
+	r.userspace_addr = (uintptr_t)mem;
+	r.flags = (1u << MSHV_SET_MEM_BIT_WRITABLE) | (1u << MSHV_SET_MEM_BIT_EXECUTABLE);
+	return ioctl(pt, MSHV_SET_GUEST_MEMORY, &r);
+}
+
+static int set_reg(int fd, uint32_t name, const union hv_register_value *val)
+{
+	struct hv_input_set_vp_registers hdr;
+	struct hv_register_assoc a;
+	uint8_t in[sizeof(hdr) + sizeof(a)];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(&a, 0, sizeof(a));
+	a.name = name;
+	memcpy(in, &hdr, sizeof(hdr));
+	memcpy(in + sizeof(hdr), &a, sizeof(a));
+	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), val, sizeof(*val));
+	return hvcall(fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, NULL);
+}
+
+/* VP 0 of pt runs "out 0x10, al; hlt" at GPA 0x1000 (mem: guest page 0 on): the port IO exit comes. */
+static void check_vp_runs(int pt, uint8_t *mem)
+{
+	static const uint8_t code[] = { 0xe6, 0x10, 0xf4 };
+	struct mshv_create_vp va = { 0 };
+	union hv_register_value v;
+	struct hv_message msg;
+	int vp = ioctl(pt, MSHV_CREATE_VP, &va);
+
+	CHECK(vp >= 0);
+	memcpy(mem + 0x1000, code, sizeof(code));
+	memset(&v, 0, sizeof(v));
+	v.segment.limit = 0xffff;
+	v.segment.attributes = 0x9b;
+	CHECK(set_reg(vp, HV_X64_REGISTER_CS, &v) == 0);
+	memset(&v, 0, sizeof(v));
+	v.reg64 = 0x1000;
+	CHECK(set_reg(vp, HV_X64_REGISTER_RIP, &v) == 0);
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0);
+	CHECK(msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT);
+	if (msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT)
+		fprintf(stderr, "message 0x%x\n", msg.header.message_type);
+	close(vp);
+}
+
+/*
+ * A new region containing an existing one. 6.19 on compare the whole
+ * range: EEXIST. 6.15 and the 6.6-era driver look at the first and last
+ * page only and map it; the hypervisor's newer mapping replaces the older
+ * one for the pages both cover. Before the fix both ranges went to the CPU
+ * model, which refused the overlapping map at every run: EINVAL.
+ */
+static void test_region_containing(void)
+{
+	size_t size = 64 * 4096;
+	uint8_t *outer = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint8_t *inner = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+
+	CHECK(outer != MAP_FAILED && inner != MAP_FAILED);
+	CHECK(map_region(pt, 0x10, inner, 4 * 4096) == 0);
+	if (since(SIM_KERNEL_6_19)) {
+		CHECK_ERRNO(map_region(pt, 0, outer, size), EEXIST);
+		CHECK(map_region(pt, 0x20, outer, 16 * 4096) == 0);
+		CHECK_ERRNO(map_region(pt, 0x1f, outer + 16 * 4096, 2 * 4096), EEXIST); /* the last page overlaps */
+		CHECK(map_region(pt, 0, outer, 16 * 4096) == 0);
+	} else {
+		CHECK(map_region(pt, 0, outer, size) == 0);
+	}
+	check_vp_runs(pt, outer);
+	close(pt);
+
+	/*
+	 * GFN 2^40: pages beyond the 48-bit guest physical address width. (A
+	 * fresh buffer: the CPU model keeps the code page of outer read-only.)
+	 */
+	munmap(outer, size);
+	outer = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(outer != MAP_FAILED);
+	pt = partition_new();
+	CHECK_ERRNO(map_region(pt, 1ull << 40, outer, 4096), EINVAL);
+	CHECK_ERRNO(map_region(pt, (1ull << 36) - 1, outer, 2 * 4096), EINVAL); /* crosses the width */
+	CHECK(map_region(pt, 0, outer, size) == 0);
+	check_vp_runs(pt, outer);
+	close(pt);
+	munmap(outer, size);
+	munmap(inner, 4 * 4096);
+}
+
+/* ---- the simulator's limits ------------------------------------------------------------ */
+
+/* The errno of a full table of the hypervisor model (HV_STATUS_INSUFFICIENT_BUFFERS). */
+static int full_errno(void)
+{
+	return env.kernel == SIM_KERNEL_6_6 ? ENOTRECOVERABLE : EIO;
+}
+
+static void test_limits(void)
+{
+	int pt = partition_new(), i, efds[257];
+	uint8_t *mem = mmap(NULL, 257 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct mshv_root_hvcall hc;
+
+	CHECK(mem != MAP_FAILED);
+	/* 256 regions; the 257th: ENOMEM. */
+	for (i = 0; i < 256; i++)
+		if (map_region(pt, (uint64_t)i * 2, mem + (size_t)i * 4096, 4096) != 0)
+			break;
+	CHECK(i == 256);
+	CHECK_ERRNO(map_region(pt, 1000, mem + 256 * 4096, 4096), ENOMEM);
+
+	/* 256 irqfds, 256 ioeventfds; the 257th of each: ENOSPC. */
+	for (i = 0; i < 257; i++)
+		efds[i] = eventfd(0, EFD_CLOEXEC);
+	for (i = 0; i < 257; i++) {
+		struct mshv_user_irqfd f;
+
+		memset(&f, 0, sizeof(f));
+		f.fd = efds[i];
+		f.gsi = (uint32_t)i;
+		if (i < 256)
+			CHECK(ioctl(pt, MSHV_IRQFD, &f) == 0);
+		else
+			CHECK_ERRNO(ioctl(pt, MSHV_IRQFD, &f), ENOSPC);
+	}
+	for (i = 0; i < 257; i++) {
+		struct mshv_user_ioeventfd io;
+
+		memset(&io, 0, sizeof(io));
+		io.fd = efds[i];
+		io.addr = 0x100000000ull + (uint64_t)i * 8;
+		io.len = 4;
+		if (i < 256)
+			CHECK(ioctl(pt, MSHV_IOEVENTFD, &io) == 0);
+		else
+			CHECK_ERRNO(ioctl(pt, MSHV_IOEVENTFD, &io), ENOSPC);
+	}
+	for (i = 0; i < 257; i++)
+		close(efds[i]);
+
+	/* 64 MSR-index intercepts, 64 CPUID results: then HV_STATUS_INSUFFICIENT_BUFFERS. */
+	for (i = 0; i < 65; i++) {
+		struct hv_input_install_intercept in;
+
+		memset(&in, 0, sizeof(in));
+		in.access_type = HV_INTERCEPT_ACCESS_MASK_READ;
+		in.intercept_type = HV_INTERCEPT_TYPE_X64_MSR_INDEX;
+		in.intercept_parameter.msr_index = 0x40001000u + (uint32_t)i;
+		if (i < 64) {
+			CHECK(hvcall(pt, HVCALL_INSTALL_INTERCEPT, 0, &in, sizeof(in), NULL, 0, &hc) == 0);
+		} else {
+			CHECK_ERRNO(hvcall(pt, HVCALL_INSTALL_INTERCEPT, 0, &in, sizeof(in), NULL, 0, &hc), full_errno());
+			CHECK(hc.status == HV_STATUS_INSUFFICIENT_BUFFERS);
+		}
+	}
+	{
+		struct mshv_create_vp va = { 0 };
+		int vp = ioctl(pt, MSHV_CREATE_VP, &va);
+
+		CHECK(vp >= 0);
+		for (i = 0; i < 65; i++) {
+			struct hv_input_register_intercept_result in;
+
+			memset(&in, 0, sizeof(in));
+			in.intercept_type = HV_INTERCEPT_TYPE_X64_CPUID;
+			in.parameters.cpuid.input.eax = 0x40000100u + (uint32_t)i;
+			if (i < 64) {
+				CHECK(hvcall(pt, HVCALL_REGISTER_INTERCEPT_RESULT, 0, &in, sizeof(in), NULL, 0, &hc) == 0);
+			} else {
+				CHECK_ERRNO(hvcall(pt, HVCALL_REGISTER_INTERCEPT_RESULT, 0, &in, sizeof(in), NULL, 0, &hc),
+					    full_errno());
+				CHECK(hc.status == HV_STATUS_INSUFFICIENT_BUFFERS);
+			}
+		}
+		close(vp);
+	}
+	close(pt);
+	munmap(mem, 257 * 4096);
+}
+
+/* ---- ioeventfd fds ------------------------------------------------------------------ */
+
+/* Before the fix: one more fd per cycle (2,000 here) until the partition closed. */
+static void test_ioeventfd_no_fd_leak(void)
+{
+	int pt = partition_new(), before, after, i;
+	struct mshv_create_vp va = { 0 };
+	int vp = ioctl(pt, MSHV_CREATE_VP, &va); /* a VP that never ran holds no doorbell set */
+
+	CHECK(vp >= 0);
+	before = fd_count();
+	for (i = 0; i < 2000; i++) {
+		struct mshv_user_ioeventfd io;
+		int efd = eventfd(0, EFD_CLOEXEC);
+
+		memset(&io, 0, sizeof(io));
+		io.fd = efd;
+		io.addr = 0xd0000;
+		io.len = 4;
+		if (ioctl(pt, MSHV_IOEVENTFD, &io) != 0) {
+			CHECK(!"assign");
+			close(efd);
+			break;
+		}
+		io.flags = 1u << MSHV_IOEVENTFD_BIT_DEASSIGN;
+		if (ioctl(pt, MSHV_IOEVENTFD, &io) != 0) {
+			CHECK(!"deassign");
+			close(efd);
+			break;
+		}
+		close(efd);
+	}
+	after = fd_count();
+	printf("ioeventfd: %d fds before 2000 assign/deassign cycles, %d after\n", before, after);
+	CHECK(after == before);
+	close(vp);
+	close(pt);
+}
+
+int main(void)
+{
+	char msg[256];
+
+	if (sim_config_from_env(&env, msg, sizeof(msg)) != 0) {
+		fprintf(stderr, "%s\n", msg);
+		return 2;
+	}
+	mshv_fd = open("/dev/mshv", O_RDWR | O_CLOEXEC);
+	if (mshv_fd < 0) {
+		printf("SKIP: /dev/mshv: %s (run under tools/mshv-sim)\n", strerror(errno));
+		return 77;
+	}
+	test_vp_lookup_vs_close();
+	test_ioeventfd_no_fd_leak();
+	test_region_containing();
+	test_limits();
+	close(mshv_fd);
+	return CHECK_REPORT("robust");
+}
