@@ -73,15 +73,15 @@ struct mshv_arm64_mmio_access {
  * mshv_arm64_decode_data_abort - the access of a data abort from its
  * syndrome (a memory intercept's `syndrome`: exception class 0x24 or 0x25)
  * into *a. Issues nothing. Returns 0, -EINVAL (not a data abort's
- * syndrome), or -EOPNOTSUPP (ISV clear: the syndrome does not describe the
- * access, as for LDP/STP, writeback or SIMD forms; the instruction itself
- * would have to be decoded).
+ * syndrome, or a NULL), or -EOPNOTSUPP (ISV clear: the syndrome does not
+ * describe the access, as for LDP/STP, writeback or SIMD forms; the
+ * instruction itself would have to be decoded).
  */
 MSHV_INLINE int mshv_arm64_decode_data_abort(__u64 syndrome, struct mshv_arm64_mmio_access *a)
 {
 	unsigned int ec = (unsigned int)(syndrome >> 26) & 0x3f;
 
-	if (ec != 0x24 && ec != 0x25)
+	if (!a || (ec != 0x24 && ec != 0x25))
 		return -EINVAL;
 	if (!(syndrome & (1ull << 24)))
 		return -EOPNOTSUPP;
@@ -100,11 +100,15 @@ MSHV_INLINE int mshv_arm64_decode_data_abort(__u64 syndrome, struct mshv_arm64_m
  * mshv_arm64_mmio_load_value - what a load of `data` (the device's value,
  * its low a->size bytes) leaves in the register: sign- or zero-extended as
  * the access says, a W register's upper half zero. Issues nothing;
- * returns the register's new value.
+ * returns the register's new value (0 for a NULL a).
  */
 MSHV_INLINE __u64 mshv_arm64_mmio_load_value(const struct mshv_arm64_mmio_access *a, __u64 data)
 {
-	unsigned int bits = 8u * (a->size <= 8 ? a->size : 8);
+	unsigned int bits;
+
+	if (!a)
+		return 0;
+	bits = 8u * (a->size <= 8 ? a->size : 8);
 
 	if (bits < 64) {
 		data &= (1ull << bits) - 1;
@@ -232,7 +236,7 @@ MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_sta
 MSHV_INLINE int mshv__arm64_mmio_access(const struct hv_message *msg, struct mshv_arm64_mmio_access *a,
 					const struct hv_arm64_memory_intercept_message **mem)
 {
-	*mem = msg ? mshv_msg_memory(msg) : NULL;
+	*mem = mshv_msg_memory(msg);
 	if (!*mem)
 		return -EINVAL;
 	return mshv_arm64_decode_data_abort((*mem)->syndrome, a);
@@ -241,8 +245,8 @@ MSHV_INLINE int mshv__arm64_mmio_access(const struct hv_message *msg, struct msh
 /*
  * mshv_vcpu_mmio_store_value - the data of an intercepted store: the low
  * size bytes of its register (XZR/WZR: 0, no system call), through one
- * HVCALL_GET_VP_REGISTERS. Returns 0 or -errno: -EINVAL (not a memory
- * intercept with a data abort's syndrome, or a load), -EOPNOTSUPP (the
+ * HVCALL_GET_VP_REGISTERS. Returns 0 or -errno: -EINVAL (a NULL pointer,
+ * not a memory intercept with a data abort's syndrome, or a load), -EOPNOTSUPP (the
  * syndrome does not describe the access), hypercall errors as in
  * Hypercall status.
  */
@@ -254,6 +258,8 @@ MSHV_INLINE int mshv_vcpu_mmio_store_value(struct mshv_vcpu *vcpu, const struct 
 	union hv_register_value v;
 	int ret;
 
+	if (!vcpu || !value)
+		return mshv__einval(hv_status);
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
 	ret = mshv__arm64_mmio_access(msg, &a, &mem);
@@ -276,8 +282,8 @@ MSHV_INLINE int mshv_vcpu_mmio_store_value(struct mshv_vcpu *vcpu, const struct 
  * bytes) into the register as the CPU would (mshv_arm64_mmio_load_value;
  * XZR/WZR: dropped), a store needs nothing more; then PC moves past the
  * instruction. One HVCALL_SET_VP_REGISTERS (arm64 has no register page).
- * Returns 0 or -errno: -EINVAL (not a memory intercept with a data abort's
- * syndrome), -EOPNOTSUPP (the syndrome does not describe the access: the
+ * Returns 0 or -errno: -EINVAL (a NULL pointer, not a memory intercept
+ * with a data abort's syndrome), -EOPNOTSUPP (the syndrome does not describe the access: the
  * VMM must decode the instruction), hypercall errors as in Hypercall
  * status.
  */
@@ -290,6 +296,8 @@ MSHV_INLINE int mshv_vcpu_complete_mmio(struct mshv_vcpu *vcpu, const struct hv_
 	unsigned int n = 0;
 	int ret;
 
+	if (!vcpu)
+		return mshv__einval(hv_status);
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
 	ret = mshv__arm64_mmio_access(msg, &a, &mem);

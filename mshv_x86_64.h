@@ -361,7 +361,7 @@ enum mshv_x86_reject {
 	MSHV_X86_REJECT_UNDEFINED,   /* an encoding the CPU refuses with #UD (LOCK misplaced, 82 in 64-bit code...) (-EILSEQ) */
 	MSHV_X86_REJECT_OPCODE,      /* a valid instruction this emulator does not emulate (-EOPNOTSUPP) */
 	MSHV_X86_REJECT_NO_MEMORY,   /* a register-only form, which cannot have made a memory access (-EOPNOTSUPP) */
-	MSHV_X86_REJECT_BAD_MODE,    /* mode is not MSHV_X86_MODE_16/32/64, or no bytes pointer (-EINVAL) */
+	MSHV_X86_REJECT_INVALID_ARGUMENT, /* mode is not MSHV_X86_MODE_16/32/64, or bytes NULL (-EINVAL) */
 	MSHV_X86_REJECT_AMBIGUOUS    /* F2 and F3 both on a string instruction: which one counts is not architectural (-EOPNOTSUPP) */
 };
 
@@ -410,10 +410,13 @@ struct mshv_x86_insn {
  * mshv_x86_mode_of - the default operand and address size of the code an
  * intercept stopped in, from its header: MSHV_X86_MODE_64 with EFER.LMA and
  * CS.L, MSHV_X86_MODE_16 in real mode (CR0.PE = 0) and virtual-8086 mode
- * (RFLAGS.VM), else CS.D's (32 or 16). Issues nothing; returns the mode.
+ * (RFLAGS.VM), else CS.D's (32 or 16). Issues nothing; returns the mode
+ * (0, which mshv_x86_decode refuses, for a NULL hdr).
  */
 MSHV_INLINE unsigned int mshv_x86_mode_of(const struct hv_x64_intercept_message_header *hdr)
 {
+	if (!hdr)
+		return 0;
 	if (hdr->execution_state.efer_lma && hdr->cs_segment._long)
 		return MSHV_X86_MODE_64;
 	if (!hdr->execution_state.cr0_pe || (hdr->rflags & MSHV_X86_RFLAGS_VM))
@@ -466,7 +469,7 @@ MSHV_INLINE int mshv__x86_reject(struct mshv_x86_insn *insn, unsigned int why)
 	case MSHV_X86_REJECT_TOO_LONG:
 	case MSHV_X86_REJECT_UNDEFINED:
 		return -EILSEQ;
-	case MSHV_X86_REJECT_BAD_MODE:
+	case MSHV_X86_REJECT_INVALID_ARGUMENT:
 		return -EINVAL;
 	default:
 		return -EOPNOTSUPP;
@@ -511,7 +514,7 @@ MSHV_INLINE __u64 mshv__x86_mask(unsigned int size)
  * -ENODATA (bytes end inside the instruction), -EILSEQ (over 15 bytes, or
  * an encoding the CPU refuses with #UD), -EOPNOTSUPP (an instruction not
  * emulated here, or one without a memory operand), -EINVAL (bad mode, or
- * bytes NULL with count > 0).
+ * bytes NULL whatever count says; insn NULL, then nothing is written).
  */
 MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned int mode, struct mshv_x86_insn *insn)
 {
@@ -520,11 +523,13 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
 	unsigned int dsz_taken = 0, why;
 	__u64 imm_sext = 0, v;
 
+	if (!insn)
+		return -EINVAL;
 	mshv__x86_zero(insn, (unsigned int)sizeof(*insn));
 	insn->base = insn->index = MSHV_X86_REG_NONE;
 	insn->mode = (__u8)mode;
-	if ((mode != MSHV_X86_MODE_16 && mode != MSHV_X86_MODE_32 && mode != MSHV_X86_MODE_64) || (!bytes && count))
-		return mshv__x86_reject(insn, MSHV_X86_REJECT_BAD_MODE);
+	if ((mode != MSHV_X86_MODE_16 && mode != MSHV_X86_MODE_32 && mode != MSHV_X86_MODE_64) || !bytes)
+		return mshv__x86_reject(insn, MSHV_X86_REJECT_INVALID_ARGUMENT);
 #define MSHV__X86_NEXT(v)                                                                                   \
 	do {                                                                                                \
 		if (i >= lim)                                                                               \
@@ -794,11 +799,15 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
  * gpr[0..16) (encoding order) and the instruction's own RIP; wrapped to
  * the address size. String forms: the source's (RSI), or the
  * destination's (RDI) for STOS, SCAS and INS. Issues nothing; returns the
- * offset.
+ * offset (0 for a NULL insn or gpr).
  */
 MSHV_INLINE __u64 mshv_x86_insn_address(const struct mshv_x86_insn *insn, const __u64 gpr[16], __u64 rip)
 {
-	__u64 ea = (__u64)insn->disp;
+	__u64 ea;
+
+	if (!insn || !gpr)
+		return 0;
+	ea = (__u64)insn->disp;
 
 	if (insn->flags & MSHV_X86_INSN_STRING) {
 		unsigned int r = (insn->op == MSHV_X86_OP_STOS || insn->op == MSHV_X86_OP_SCAS ||
@@ -1246,8 +1255,8 @@ MSHV_INLINE int mshv__x86_emulate(struct mshv_x86_emulator_state *st, const stru
  * caller's); no segment limit, alignment or privilege check (the
  * intercepted access passed them). Returns MSHV_X86_EMULATE_DONE (RIP
  * past the instruction), MSHV_X86_EMULATE_AGAIN (a REP chunk done; RIP
- * unchanged, RCX counts what is left), or -errno: -EINVAL (insn not a
- * decoded instruction), -EOPNOTSUPP (a callback it needs is NULL), or a
+ * unchanged, RCX counts what is left), or -errno: -EINVAL (st, insn or ops
+ * NULL, insn not a decoded instruction; ctx may be NULL), -EOPNOTSUPP (a callback it needs is NULL), or a
  * callback's error, *st unchanged but for a REP's finished iterations.
  */
 MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struct mshv_x86_insn *insn,
@@ -2681,31 +2690,31 @@ MSHV_INLINE int mshv__vcpu_emulate(struct mshv_vcpu *vcpu, const struct hv_x64_i
  * With the register page valid (after MSHV_RUN_VP) it reads and writes the
  * registers there: a MOV, or any instruction on one page, issues no
  * system call; otherwise one HVCALL_GET_VP_REGISTERS and one
- * HVCALL_SET_VP_REGISTERS. insn (may be NULL) receives the decoded
- * instruction, for the caller's log or its reason (insn->reject) when it
- * was refused. Returns MSHV_X86_EMULATE_DONE, MSHV_X86_EMULATE_AGAIN (a
+ * HVCALL_SET_VP_REGISTERS. decoded (may be NULL, as may ctx) receives the
+ * decoded instruction, for the caller's log or its reason
+ * (decoded->reject) when it was refused. Returns MSHV_X86_EMULATE_DONE, MSHV_X86_EMULATE_AGAIN (a
  * REP chunk: run the VP, it comes back for the rest), or -errno: -EINVAL
- * (not a memory intercept, an instruction fetch's, ops NULL), the
- * decoder's -ENODATA, -EILSEQ,
+ * (vcpu, msg or ops NULL, not a memory intercept, an instruction
+ * fetch's), the decoder's -ENODATA, -EILSEQ,
  * -EOPNOTSUPP, -EOPNOTSUPP for a missing callback, -EFAULT (a guest page
  * that does not translate), a callback's error, or the register calls'
  * (hypercall errors as in Hypercall status). On an error the VP's
  * registers are not changed.
  */
 MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg,
-				       const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *insn,
+				       const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
 				       __u16 *hv_status)
 {
-	const struct hv_x64_memory_intercept_message *mem = msg ? mshv_msg_memory(msg) : NULL;
+	const struct hv_x64_memory_intercept_message *mem = mshv_msg_memory(msg);
 	struct mshv_x86_emulator_state st;
 	struct mshv_x86_insn local;
 	__u64 gpa;
 
+	/* an instruction fetch from a page that is not RAM has no data access to emulate */
+	if (!vcpu || !mem || !ops || mem->header.intercept_access_type == HV_INTERCEPT_ACCESS_EXECUTE)
+		return mshv__einval(hv_status);
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	/* an instruction fetch from a page that is not RAM has no data access to emulate */
-	if (!mem || !ops || mem->header.intercept_access_type == HV_INTERCEPT_ACCESS_EXECUTE)
-		return -EINVAL;
 	gpa = mem->guest_physical_address;
 	memset(&st, 0, sizeof(st));
 	if (mem->memory_access_info.gva_valid) {
@@ -2714,7 +2723,7 @@ MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_m
 		st.known_valid = 1;
 	}
 	return mshv__vcpu_emulate(vcpu, &mem->header, mem->instruction_bytes, mem->instruction_byte_count, ops, ctx,
-				  &st, insn ? insn : &local, 0, &gpa, hv_status);
+				  &st, decoded ? decoded : &local, 0, &gpa, hv_status);
 }
 
 /*
@@ -2726,25 +2735,25 @@ MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_m
  * ops->translate or mshv_vcpu_translate_gva (one hypercall or ioctl per
  * page). A REP form moves at most MSHV_X86_REP_CHUNK elements per call.
  * Registers as mshv_vcpu_emulate_mmio. Returns MSHV_X86_EMULATE_DONE,
- * MSHV_X86_EMULATE_AGAIN, or -errno: -EINVAL (not a string port-IO
- * intercept, or bytes that are not INS/OUTS), and the errors of
- * mshv_vcpu_emulate_mmio.
+ * MSHV_X86_EMULATE_AGAIN, or -errno: -EINVAL (vcpu, msg or ops NULL, not
+ * a string port-IO intercept, or bytes that are not INS/OUTS), and the
+ * errors of mshv_vcpu_emulate_mmio.
  */
 MSHV_INLINE int mshv_vcpu_emulate_string_io(struct mshv_vcpu *vcpu, const struct hv_message *msg,
-					    const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *insn,
+					    const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
 					    __u16 *hv_status)
 {
-	const struct hv_x64_io_port_intercept_message *io = msg ? mshv_msg_io_port(msg) : NULL;
+	const struct hv_x64_io_port_intercept_message *io = mshv_msg_io_port(msg);
 	struct mshv_x86_emulator_state st;
 	struct mshv_x86_insn local;
 
+	if (!vcpu || !io || !ops || !io->access_info.string_op)
+		return mshv__einval(hv_status);
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
-	if (!io || !ops || !io->access_info.string_op)
-		return -EINVAL;
 	memset(&st, 0, sizeof(st));
 	return mshv__vcpu_emulate(vcpu, &io->header, io->instruction_bytes, io->instruction_byte_count, ops, ctx, &st,
-				  insn ? insn : &local, 1, NULL, hv_status);
+				  decoded ? decoded : &local, 1, NULL, hv_status);
 }
 
 #endif /* MSHV_IMPLEMENTATION */

@@ -155,14 +155,14 @@ static void fuzz_one(__u8 *page_end, unsigned int mode)
 
 	for (i = 0; i < count; i++)
 		bytes[i] = (rnd() & 1) ? (__u8)rnd() : interesting[rnd() % sizeof(interesting)];
-	ret = mshv_x86_decode(count ? bytes : NULL, count, mode, &in);
+	ret = mshv_x86_decode(bytes, count, mode, &in);
 	if (ret < 0) {
 		int want = in.reject == MSHV_X86_REJECT_TRUNCATED ? -ENODATA
 			   : (in.reject == MSHV_X86_REJECT_TOO_LONG || in.reject == MSHV_X86_REJECT_UNDEFINED) ? -EILSEQ
 			   : -EOPNOTSUPP;
 
 		CHECK(in.reject > MSHV_X86_REJECT_NONE && in.reject <= MSHV_X86_REJECT_AMBIGUOUS &&
-		      in.reject != MSHV_X86_REJECT_BAD_MODE);
+		      in.reject != MSHV_X86_REJECT_INVALID_ARGUMENT);
 		CHECK(ret == want);
 		CHECK(in.reject != MSHV_X86_REJECT_TOO_LONG || count >= 15);
 		rejected[in.reject & 7]++;
@@ -279,9 +279,10 @@ static void check_knowns(void)
 		CHECK_RET(mshv_x86_decode(long15, 15, MSHV_X86_MODE_64, &in), -EILSEQ);
 		CHECK_RET(mshv_x86_decode(long15, 14, MSHV_X86_MODE_64, &in), -ENODATA);
 		CHECK_RET(mshv_x86_decode(long15, 2, 3, &in), -EINVAL);
-		CHECK(in.reject == MSHV_X86_REJECT_BAD_MODE);
+		CHECK(in.reject == MSHV_X86_REJECT_INVALID_ARGUMENT);
 		CHECK_RET(mshv_x86_decode(NULL, 2, MSHV_X86_MODE_64, &in), -EINVAL);
-		CHECK_RET(mshv_x86_decode(NULL, 0, MSHV_X86_MODE_64, &in), -ENODATA);
+		CHECK_RET(mshv_x86_decode(NULL, 0, MSHV_X86_MODE_64, &in), -EINVAL);
+		CHECK_RET(mshv_x86_decode(long15, 0, MSHV_X86_MODE_64, &in), -ENODATA);
 	}
 	/* a missing callback: -EOPNOTSUPP, registers untouched */
 	{
