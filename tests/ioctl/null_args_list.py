@@ -19,8 +19,9 @@ import re
 import subprocess
 import sys
 
-# Pointers a function documents as optional (NULL: not wanted).
-OPTIONAL = {"hv_status", "access_result"}
+# Pointers a function documents as optional (NULL: not wanted), and the
+# x86 emulator's callback context, passed through to the caller's callbacks.
+OPTIONAL = {"hv_status", "access_result", "decoded", "ctx"}
 
 
 def split_params(text):

@@ -120,9 +120,52 @@ static __u32 cpuid_out[4];
 static struct mshv_cpuid_entry cpuid[1];
 static struct hv_x64_intercept_message_header hdr;
 static struct hv_x64_io_port_intercept_message io;
+/* the x86 emulator: a memory intercept (mov (%rbx),%eax in 64-bit code), a REP OUTSB one, no callbacks */
+static struct hv_message emu_mmio_msg, emu_io_msg;
+static const __u8 emu_bytes[2] = { 0x8b, 0x03 };
+static struct mshv_x86_insn emu_insn;
+static struct mshv_x86_emulator_state emu_state;
+static const struct mshv_x86_emulator_ops emu_ops = { NULL, NULL, NULL, NULL, NULL, NULL };
+
+static void emulator_messages(void)
+{
+	struct hv_x64_memory_intercept_message mem;
+	struct hv_x64_io_port_intercept_message outs;
+
+	memset(&mem, 0, sizeof(mem));
+	mem.header.execution_state.cr0_pe = mem.header.execution_state.efer_lma = 1;
+	mem.header.cs_segment._long = 1;
+	mem.instruction_byte_count = 2;
+	memcpy(mem.instruction_bytes, emu_bytes, 2);
+	emu_mmio_msg.header.message_type = HVMSG_UNMAPPED_GPA;
+	memcpy(emu_mmio_msg.u.payload, &mem, sizeof(mem));
+	memset(&outs, 0, sizeof(outs));
+	outs.header = mem.header;
+	outs.access_info.access_size = 1;
+	outs.access_info.string_op = outs.access_info.rep_prefix = 1;
+	outs.instruction_byte_count = 2;
+	outs.instruction_bytes[0] = 0xf3;
+	outs.instruction_bytes[1] = 0x6e;
+	emu_io_msg.header.message_type = HVMSG_X64_IO_PORT_INTERCEPT;
+	memcpy(emu_io_msg.u.payload, &outs, sizeof(outs));
+	mshv_x86_decode(emu_bytes, 2, MSHV_X86_MODE_64, &emu_insn);
+}
 #elif defined(__aarch64__)
 static __u32 reg_names[64];
 static unsigned int reg_count;
+/* a data abort (LDR W1, [X0]) in a memory intercept */
+static struct hv_message emu_mmio_msg;
+static struct mshv_arm64_mmio_access emu_access;
+
+static void emulator_messages(void)
+{
+	struct hv_arm64_memory_intercept_message mem;
+
+	memset(&mem, 0, sizeof(mem));
+	mem.syndrome = (0x24ull << 26) | (1ull << 25) | (1ull << 24) | (2ull << 22) | (1ull << 16);
+	emu_mmio_msg.header.message_type = HVMSG_UNMAPPED_GPA;
+	memcpy(emu_mmio_msg.u.payload, &mem, sizeof(mem));
+}
 #endif
 
 static void system_cases(void)
@@ -418,12 +461,28 @@ static void vcpu_cases(void)
 	NULL_CASE(mshv_vcpu_complete_io, vcpu, (NULL, &io, 0, &st));
 	NULL_CASE(mshv_vcpu_complete_io, io, (&vcpu, NULL, 0, &st));
 	VALID(mshv_vcpu_complete_io, (&vcpu, &io, 0, &st), SYSCALL);
+	/* the emulator (ctx and decoded are optional): valid calls read the registers from the kernel */
+	NULL_CASE(mshv_vcpu_emulate_mmio, vcpu, (NULL, &emu_mmio_msg, &emu_ops, NULL, &emu_insn, &st));
+	NULL_CASE(mshv_vcpu_emulate_mmio, msg, (&vcpu, NULL, &emu_ops, NULL, &emu_insn, &st));
+	NULL_CASE(mshv_vcpu_emulate_mmio, ops, (&vcpu, &emu_mmio_msg, NULL, NULL, &emu_insn, &st));
+	VALID(mshv_vcpu_emulate_mmio, (&vcpu, &emu_mmio_msg, &emu_ops, NULL, NULL, &st), SYSCALL);
+	NULL_CASE(mshv_vcpu_emulate_string_io, vcpu, (NULL, &emu_io_msg, &emu_ops, NULL, &emu_insn, &st));
+	NULL_CASE(mshv_vcpu_emulate_string_io, msg, (&vcpu, NULL, &emu_ops, NULL, &emu_insn, &st));
+	NULL_CASE(mshv_vcpu_emulate_string_io, ops, (&vcpu, &emu_io_msg, NULL, NULL, &emu_insn, &st));
+	VALID(mshv_vcpu_emulate_string_io, (&vcpu, &emu_io_msg, &emu_ops, NULL, NULL, &st), SYSCALL);
 #elif defined(__aarch64__)
 	reg_count = 64;
 	NULL_CASE(mshv_vcpu_get_reg_list, vcpu, (NULL, reg_names, &reg_count));
 	NULL_CASE(mshv_vcpu_get_reg_list, names, (&vcpu, NULL, &reg_count));
 	NULL_CASE(mshv_vcpu_get_reg_list, count, (&vcpu, reg_names, NULL));
 	VALID(mshv_vcpu_get_reg_list, (&vcpu, reg_names, &reg_count), 0); /* no system call */
+	NULL_CASE(mshv_vcpu_complete_mmio, vcpu, (NULL, &emu_mmio_msg, 0, &st));
+	NULL_CASE(mshv_vcpu_complete_mmio, msg, (&vcpu, NULL, 0, &st));
+	VALID(mshv_vcpu_complete_mmio, (&vcpu, &emu_mmio_msg, 0, &st), SYSCALL);
+	NULL_CASE(mshv_vcpu_mmio_store_value, vcpu, (NULL, &emu_mmio_msg, &value, &st));
+	NULL_CASE(mshv_vcpu_mmio_store_value, msg, (&vcpu, NULL, &value, &st));
+	NULL_CASE(mshv_vcpu_mmio_store_value, value, (&vcpu, &emu_mmio_msg, NULL, &st));
+	VALID(mshv_vcpu_mmio_store_value, (&vcpu, &emu_mmio_msg, &value, &st), -EINVAL); /* a load: no store value */
 #endif
 }
 
@@ -477,11 +536,29 @@ static void message_cases(void)
 	NULL_VIEW(hypercall);
 	NULL_VIEW(unrecoverable_exception);
 #endif
+	/* the x86 decoder and emulator (bindings layer); arm64's syndrome decoding */
+#if defined(__x86_64__)
+	NULL_CASE(mshv_x86_decode, bytes, (NULL, 2, MSHV_X86_MODE_64, &emu_insn));
+	NULL_CASE(mshv_x86_decode, insn, (emu_bytes, 2, MSHV_X86_MODE_64, NULL));
+	VALID(mshv_x86_decode, (emu_bytes, 2, MSHV_X86_MODE_64, &emu_insn), 2);
+	NULL_CASE(mshv_x86_emulate, st, (NULL, &emu_insn, &emu_ops, NULL));
+	NULL_CASE(mshv_x86_emulate, insn, (&emu_state, NULL, &emu_ops, NULL));
+	NULL_CASE(mshv_x86_emulate, ops, (&emu_state, &emu_insn, NULL, NULL));
+	VALID(mshv_x86_emulate, (&emu_state, &emu_insn, &emu_ops, NULL), -EOPNOTSUPP); /* no callbacks */
+#elif defined(__aarch64__)
+	NULL_CASE(mshv_arm64_decode_data_abort, a, (0x93810000ull, NULL));
+	VALID(mshv_arm64_decode_data_abort, (0x93810000ull, &emu_access), 0);
+#endif
 	if (listing) {
 		puts("mshv_msg_instruction_bytes msg");
 		puts("mshv_msg_instruction_bytes bytes");
 #if defined(__x86_64__)
 		puts("mshv_vcpu_reg_page_valid vcpu");
+		puts("mshv_x86_mode_of hdr");
+		puts("mshv_x86_insn_address insn");
+		puts("mshv_x86_insn_address gpr");
+#elif defined(__aarch64__)
+		puts("mshv_arm64_mmio_load_value a");
 #endif
 		return;
 	}
@@ -489,6 +566,11 @@ static void message_cases(void)
 	CHECK(mshv_msg_instruction_bytes(&msg, NULL) == 0);
 #if defined(__x86_64__)
 	CHECK(mshv_vcpu_reg_page_valid(NULL) == 0);
+	CHECK(mshv_x86_mode_of(NULL) == 0);
+	CHECK(mshv_x86_insn_address(NULL, emu_state.gpr, 0) == 0);
+	CHECK(mshv_x86_insn_address(&emu_insn, NULL, 0) == 0);
+#elif defined(__aarch64__)
+	CHECK(mshv_arm64_mmio_load_value(NULL, 5) == 0);
 #endif
 }
 
@@ -516,6 +598,7 @@ int main(int argc, char **argv)
 	io.access_info.access_size = 1;
 	io.header.intercept_access_type = HV_INTERCEPT_ACCESS_WRITE;
 #endif
+	emulator_messages();
 	system_cases();
 	vm_cases();
 	vcpu_cases();
