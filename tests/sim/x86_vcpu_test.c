@@ -2096,6 +2096,90 @@ static void test_syscall(void)
 }
 
 /* start_long with CR4.OSFXSR and CR4.OSXSAVE as well */
+/*
+ * The page walk's faults (start_long's tables; HACC_HI -> 0x20000 through
+ * the PTE at 0x15000, under the PDPTE at 0x14000): XD with EFER.NXE set is
+ * a protection fault of instruction fetches only (error code P|I/D), with
+ * NXE clear a reserved bit of every access (P|RSVD; I/D is only defined
+ * with NXE or SMEP set: AMD APM vol. 2 8.4.2, Intel SDM vol. 3A 4.7).
+ */
+static void test_page_faults(void)
+{
+	enum { FETCH, READ, WRITE };
+	static const struct {
+		const char *name;
+		uint64_t at, val; /* one paging-structure entry rewritten: 0x13000 PDPTE, 0x14000 PDE, 0x15000 PTE */
+		uint64_t efer;
+		int acc;
+		int ec; /* -1: no fault */
+		uint32_t xlate; /* HVCALL_TRANSLATE_VIRTUAL_ADDRESS's result for acc */
+	} cases[] = {
+		{"NX fetch", 0x15000, 0x20003 | 1ull << 63, 0xd00, FETCH, 0x11, HV_TRANSLATE_GVA_PRIVILEGE_VIOLATION},
+		{"NX in the PDPTE, fetch", 0x13000, 0x14003 | 1ull << 63, 0xd00, FETCH, 0x11,
+		 HV_TRANSLATE_GVA_PRIVILEGE_VIOLATION},
+		{"NX read", 0x15000, 0x20003 | 1ull << 63, 0xd00, READ, -1, HV_TRANSLATE_GVA_SUCCESS},
+		{"NX write", 0x15000, 0x20003 | 1ull << 63, 0xd00, WRITE, -1, HV_TRANSLATE_GVA_SUCCESS},
+		{"XD without NXE, fetch", 0x15000, 0x20003 | 1ull << 63, 0x500, FETCH, 0x9,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"XD without NXE, read", 0x15000, 0x20003 | 1ull << 63, 0x500, READ, 0x9,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"XD in the PDE without NXE, write", 0x14000, 0x15003 | 1ull << 63, 0x500, WRITE, 0xb,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"no XD, fetch", 0x15000, 0x20003, 0xd00, FETCH, -1, HV_TRANSLATE_GVA_SUCCESS},
+	};
+	/* movabs $HACC_HI,%rax; jmp *%rax / mov (%rax),%rbx / mov %rbx,(%rax); hlt */
+	uint8_t code[16] = {0x48, 0xb8};
+	cur_test = "page-faults";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct guest g;
+		uint64_t hi = HACC_HI;
+		size_t n = 10;
+		if (guest_init(&g, 0))
+			return (void)CHECK(!"create");
+		memcpy(code + 2, &hi, 8);
+		if (cases[i].acc == FETCH) {
+			code[n++] = 0xff, code[n++] = 0xe0;
+		} else {
+			code[n++] = 0x48;
+			code[n++] = cases[i].acc == READ ? 0x8b : 0x89;
+			code[n++] = 0x18;
+		}
+		code[n++] = 0xf4;
+		start_long(&g, code, code + n, 0x1000);
+		g.ram[0x20000] = 0xf4; /* the fetch that succeeds halts there */
+		put64(g.ram, cases[i].at, cases[i].val);
+		setr(&g, HV_X64_REGISTER_EFER, cases[i].efer);
+		struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+		sim_x86_vcpu_set_intercepts(g.vp, &ic);
+
+		uint32_t rc = 0;
+		uint64_t gpa = 0, fl = cases[i].acc == FETCH ? HV_TRANSLATE_GVA_VALIDATE_EXECUTE
+				       : cases[i].acc == WRITE ? HV_TRANSLATE_GVA_VALIDATE_WRITE
+							       : HV_TRANSLATE_GVA_VALIDATE_READ;
+		sim_x86_vcpu_translate_gva(g.vp, HACC_HI, fl, &rc, &gpa);
+		CHECKV(rc == cases[i].xlate, "%s: translate result %u, want %u", cases[i].name, rc, cases[i].xlate);
+
+		int r = run(&g);
+		struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+		uint32_t mt = g.msg.header.message_type;
+		if (cases[i].ec == -1) {
+			CHECKV(r == 0 && mt == HVMSG_X64_HALT, "%s: message 0x%x vector %u ec 0x%x", cases[i].name, mt,
+			       x->exception_vector, x->error_code);
+		} else if (cases[i].ec == -2) {
+			CHECKV(r == 0 && mt == HVMSG_UNMAPPED_GPA, "%s: message 0x%x", cases[i].name, mt);
+		} else {
+			uint64_t rip = cases[i].acc == FETCH ? HACC_HI : 0x100a;
+			CHECKV(r == 0 && mt == HVMSG_X64_EXCEPTION_INTERCEPT && x->exception_vector == 14 &&
+				       x->error_code == (uint32_t)cases[i].ec && x->exception_parameter == HACC_HI &&
+				       x->header.rip == rip,
+			       "%s: message 0x%x vector %u ec 0x%x cr2 0x%llx rip 0x%llx", cases[i].name, mt,
+			       x->exception_vector, x->error_code, (unsigned long long)x->exception_parameter,
+			       (unsigned long long)x->header.rip);
+		}
+		guest_fini(&g);
+	}
+}
+
 static void start_long_xsave(struct guest *g, const unsigned char *s, const unsigned char *e)
 {
 	start_long(g, s, e, 0x1000);
@@ -2701,6 +2785,7 @@ int main(int argc, char **argv)
 	test_cpuid();
 	test_cpuid_features();
 	test_syscall();
+	test_page_faults();
 	test_xcr0();
 	test_fp_control_status();
 	test_msr_unimplemented();
