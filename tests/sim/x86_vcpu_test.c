@@ -2101,7 +2101,10 @@ static void test_syscall(void)
  * the PTE at 0x15000, under the PDPTE at 0x14000): XD with EFER.NXE set is
  * a protection fault of instruction fetches only (error code P|I/D), with
  * NXE clear a reserved bit of every access (P|RSVD; I/D is only defined
- * with NXE or SMEP set: AMD APM vol. 2 8.4.2, Intel SDM vol. 3A 4.7).
+ * with NXE or SMEP set: AMD APM vol. 2 8.4.2, Intel SDM vol. 3A 4.7). PTE
+ * address bits at or above MAXPHYADDR (CPUID 0x80000008 EAX[7:0]) and the
+ * bits below a large page's size (but PAT) are reserved too: #PF with RSVD,
+ * not an access to a guest-physical address beyond the partition's.
  */
 static void test_page_faults(void)
 {
@@ -2126,6 +2129,19 @@ static void test_page_faults(void)
 		{"XD in the PDE without NXE, write", 0x14000, 0x15003 | 1ull << 63, 0x500, WRITE, 0xb,
 		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
 		{"no XD, fetch", 0x15000, 0x20003, 0xd00, FETCH, -1, HV_TRANSLATE_GVA_SUCCESS},
+		{"PTE bit 40, read", 0x15000, 0x20003 | 1ull << 40, 0xd00, READ, 0x9,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"PTE bit 51, write", 0x15000, 0x20003 | 1ull << 51, 0xd00, WRITE, 0xb,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"PTE bit 47, fetch", 0x15000, 0x20003 | 1ull << 47, 0xd00, FETCH, 0x19,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"PDPTE bit 45, read", 0x13000, 0x14003 | 1ull << 45, 0xd00, READ, 0x9,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"PTE bit 39 (below MAXPHYADDR), read", 0x15000, 0x20003 | 1ull << 39, 0xd00, READ, -2,
+		 HV_TRANSLATE_GVA_GPA_UNMAPPED},
+		{"2 MiB page bit 13, read", 0x14000, 0x83 | 1ull << 13, 0xd00, READ, 0x9,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"2 MiB page, PAT bit 12, read", 0x14000, 0x83 | 1ull << 12, 0xd00, READ, -1, HV_TRANSLATE_GVA_SUCCESS},
 	};
 	/* movabs $HACC_HI,%rax; jmp *%rax / mov (%rax),%rbx / mov %rbx,(%rax); hlt */
 	uint8_t code[16] = {0x48, 0xb8};

@@ -161,6 +161,9 @@ struct sim_x86_vcpu {
 	uint32_t *sysenter_cs;
 	uint64_t *sysenter_esp, *sysenter_eip, *star, *lstar, *cstar, *fmask;
 
+	/* page-table entry bits 51:MAXPHYADDR (CPUID 0x80000008 EAX[7:0]), reserved in every entry */
+	uint64_t pa_rsvd;
+
 	struct sim_mem_slot *slots; /* sorted by gpa */
 	size_t nslots;
 	void *full_mr; /* a unicorn region with every permission, for untranslatable addresses */
