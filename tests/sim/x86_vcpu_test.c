@@ -2196,6 +2196,48 @@ static void test_page_faults(void)
 	}
 }
 
+/*
+ * Legacy SSE with a 128-bit memory operand not 16-byte aligned: #GP(0),
+ * but for the forms made for unaligned data and those whose operand is
+ * 64 bits or less (QEMU 5.0 ran them all). CR4.OSFXSR is set first.
+ */
+#define SSE_PRE(addr) 0x0f, 0x20, 0xe0, 0x48, 0x0d, 0x00, 0x02, 0x00, 0x00, 0x0f, 0x22, 0xe0, \
+	0x48, 0xc7, 0xc0, (uint8_t)(addr), (uint8_t)((addr) >> 8), (uint8_t)((addr) >> 16), 0x00
+static void test_sse_alignment(void)
+{
+	cur_test = "sse-alignment";
+	/* mov %cr4,%rax; or $0x200,%rax; mov %rax,%cr4; mov $addr,%rax: the instruction at 19, operand (%rax) */
+	SNIP("MOVAPS load", 19, 13, 0, SSE_PRE(0x2008), 0x0f, 0x28, 0x00);
+	SNIP("MOVAPS store", 19, 13, 0, SSE_PRE(0x2004), 0x0f, 0x29, 0x00);
+	SNIP("MOVAPD load", 19, 13, 0, SSE_PRE(0x2001), 0x66, 0x0f, 0x28, 0x00);
+	SNIP("MOVDQA load", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x6f, 0x00);
+	SNIP("MOVDQA store", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x7f, 0x00);
+	SNIP("MOVNTPS", 19, 13, 0, SSE_PRE(0x2008), 0x0f, 0x2b, 0x00);
+	SNIP("MOVNTDQ", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0xe7, 0x00);
+	SNIP("ADDPS", 19, 13, 0, SSE_PRE(0x2008), 0x0f, 0x58, 0x00);
+	SNIP("PADDD", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0xfe, 0x00);
+	SNIP("PSHUFD", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x70, 0x00, 0x1b);
+	SNIP("CVTTPS2DQ", 19, 13, 0, SSE_PRE(0x2008), 0xf3, 0x0f, 0x5b, 0x00);
+	SNIP("PSHUFB", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x38, 0x00, 0x00);
+	SNIP("MOVNTDQA", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x38, 0x2a, 0x00);
+	SNIP("PALIGNR", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x3a, 0x0f, 0x00, 0x04);
+	SNIP("MOVAPS to XMM8 (REX)", 19, 13, 0, SSE_PRE(0x2008), 0x44, 0x0f, 0x28, 0x00);
+	SNIP("MOVAPS, the operand at an unmapped GPA", 19, 13, 0, SSE_PRE(0xa0008), 0x0f, 0x28, 0x00);
+	/* aligned, or forms without the rule */
+	SNIP("MOVAPS aligned", -1, -1, 0, SSE_PRE(0x2010), 0x0f, 0x28, 0x00);
+	SNIP("MOVDQA store aligned", -1, -1, 0, SSE_PRE(0x2010), 0x66, 0x0f, 0x7f, 0x00);
+	SNIP("MOVUPS", -1, -1, 0, SSE_PRE(0x2008), 0x0f, 0x10, 0x00);
+	SNIP("MOVDQU", -1, -1, 0, SSE_PRE(0x2008), 0xf3, 0x0f, 0x6f, 0x00);
+	SNIP("66 F3 0F 6F is MOVDQU", -1, -1, 0, SSE_PRE(0x2008), 0x66, 0xf3, 0x0f, 0x6f, 0x00);
+	SNIP("LDDQU", -1, -1, 0, SSE_PRE(0x2001), 0xf2, 0x0f, 0xf0, 0x00);
+	SNIP("ADDSS", -1, -1, 0, SSE_PRE(0x2001), 0xf3, 0x0f, 0x58, 0x00);
+	SNIP("CVTPS2PD (m64)", -1, -1, 0, SSE_PRE(0x2008), 0x0f, 0x5a, 0x00);
+	SNIP("MOVQ MMX", -1, -1, 0, SSE_PRE(0x2004), 0x0f, 0x6f, 0x00);
+	SNIP("PCMPESTRI", -1, -1, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x3a, 0x61, 0x00, 0x00);
+	SNIP("MOV r64 unaligned", -1, -1, 0, SSE_PRE(0x2008), 0x48, 0x8b, 0x18);
+}
+#undef SSE_PRE
+
 static void start_long_xsave(struct guest *g, const unsigned char *s, const unsigned char *e)
 {
 	start_long(g, s, e, 0x1000);
@@ -2802,6 +2844,7 @@ int main(int argc, char **argv)
 	test_cpuid_features();
 	test_syscall();
 	test_page_faults();
+	test_sse_alignment();
 	test_xcr0();
 	test_fp_control_status();
 	test_msr_unimplemented();

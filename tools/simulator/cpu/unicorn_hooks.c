@@ -123,6 +123,8 @@ static struct {
 	void (*sysret)(void *env, int dflag);
 	void (*sysenter)(void *env, int next_eip_addend);
 	void (*sysexit)(void *env, int dflag);
+	void (*gen_ld_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
+	void (*gen_st_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
 	bool ok;
 } orig;
 
@@ -230,6 +232,8 @@ bool sim_x86__resolve_originals(void)
 	R(sysret, "helper_sysret_x86_64");
 	R(sysenter, "helper_sysenter_x86_64");
 	R(sysexit, "helper_sysexit_x86_64");
+	R(gen_ld_i64, "tcg_gen_qemu_ld_i64_x86_64");
+	R(gen_st_i64, "tcg_gen_qemu_st_i64_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -1079,6 +1083,7 @@ void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
 	uint8_t b[15];
 	size_t n = sim_x86__read_linear(vp, a1, b, sizeof(b));
 	bool long64 = sim_x86__cs64(vp);
+	vp->align16_next = sim_x86__sse_align16(b, n, long64);
 	vp->subst_at = a1;
 	vp->nsubst = 0;
 	if (sim_x86__lock_invalid(b, n, long64)) {
@@ -1091,6 +1096,43 @@ void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
 		vp->nsubst = sim_x86__smsw_fix(b, n, long64, (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS32_MASK) != 0,
 					       sim_x86__cpl(vp), vp->subst_off, vp->subst_val);
 	}
+}
+
+/*
+ * The legacy SSE forms that need a 16-byte aligned operand (sse_align.c):
+ * the translator loads and stores an m128 operand as two 8-byte accesses,
+ * the first at the operand's address. That first access of such an
+ * instruction asks for 16-byte alignment (MO_ALIGN_16): TCG's fast path
+ * then misses for an unaligned address, and the helpers below raise
+ * #GP(0) at the instruction before any access is made.
+ */
+static int align_memop(int memop)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && vp->align16_next && (memop & UCI_MO_SIZE) == UCI_MO_64) {
+		vp->align16_next = false;
+		memop = (memop & ~UCI_MO_AMASK) | UCI_MO_ALIGN_16;
+	}
+	return memop;
+}
+
+void tcg_gen_qemu_ld_i64_x86_64(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
+void tcg_gen_qemu_ld_i64_x86_64(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop)
+{
+	orig.gen_ld_i64(tcg_ctx, val, addr, idx, align_memop(memop));
+}
+
+void tcg_gen_qemu_st_i64_x86_64(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
+void tcg_gen_qemu_st_i64_x86_64(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop)
+{
+	orig.gen_st_i64(tcg_ctx, val, addr, idx, align_memop(memop));
+}
+
+/* An access whose memop asks for 16-byte alignment (only align_memop's do), at an unaligned address: #GP(0) */
+static inline void check_align16(struct sim_x86_vcpu *vp, uint64_t addr, uint32_t oi, uintptr_t ra)
+{
+	if (((oi >> 4) & UCI_MO_AMASK) == UCI_MO_ALIGN_16 && (addr & 15) && vp)
+		sim_x86__raise_gp(vp, ra);
 }
 
 uint32_t cpu_ldub_code_x86_64(void *env, uint64_t addr);
@@ -1127,6 +1169,7 @@ static inline bool is_user(int mmu_idx)
 	{                                                                                       \
 		struct sim_x86_vcpu *vp = vp_of(env);                                           \
 		uint64_t v = 0;                                                                 \
+		check_align16(vp, addr, oi, ra);                                                \
 		if (vp && vp->in_run && sim_x86__mem_access(vp, addr, sz, false, &v, ra, is_user(UCI_OI_MMU_IDX(oi)))) \
 			return v;                                                               \
 		return orig.fld(env, addr, oi, ra);                                             \
@@ -1142,6 +1185,7 @@ LD_HELPER(helper_le_ldq_mmu_x86_64, ldq, 8)
 	{                                                                                       \
 		struct sim_x86_vcpu *vp = vp_of(env);                                           \
 		uint64_t v = val;                                                               \
+		check_align16(vp, addr, oi, ra);                                                \
 		if (vp && vp->in_run && sim_x86__mem_access(vp, addr, sz, true, &v, ra, is_user(UCI_OI_MMU_IDX(oi)))) \
 			return;                                                                 \
 		orig.fld(env, addr, val, oi, ra);                                               \

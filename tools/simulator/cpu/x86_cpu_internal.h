@@ -25,6 +25,7 @@
  *   cpuid.c          the CPUID leaves the hypervisor presents, the CPUID
  *                    instruction
  *   syscall.c        SYSCALL, SYSRET, SYSENTER, SYSEXIT
+ *   sse_align.c      which legacy SSE forms need a 16-byte aligned operand
  *   unicorn_hooks.c  everything that depends on unicorn's internals: the
  *                    layout of its CPU state, the QEMU functions it calls
  *                    that the model replaces, event delivery. The only
@@ -205,6 +206,7 @@ struct sim_x86_vcpu {
 	uint64_t subst_at;
 	int nsubst;
 	uint8_t subst_off[2], subst_val[2];
+	bool align16_next; /* translating: the instruction's first 8-byte access needs 16-byte alignment */
 
 	atomic_int kick;
 	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
@@ -330,6 +332,9 @@ void sim_x86__syscall(struct sim_x86_vcpu *vp, int insn_len, uintptr_t ra);
 void sim_x86__sysret(struct sim_x86_vcpu *vp, bool op64, uintptr_t ra);
 void sim_x86__sysenter(struct sim_x86_vcpu *vp, uintptr_t ra);
 void sim_x86__sysexit(struct sim_x86_vcpu *vp, bool op64, uintptr_t ra);
+
+/* ---- sse_align.c ---- */
+bool sim_x86__sse_align16(const uint8_t *b, size_t n, bool long64);
 
 /* ---- registers.c: architectural checks ---- */
 int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
