@@ -1876,6 +1876,83 @@ static void test_ltr_lldt_canonical(void)
 	SNIP("LTR of the null selector", 2, 13, 0, 0x31, 0xc0, 0x0f, 0x00, 0xd8);
 }
 
+/*
+ * LGDT and LIDT in 64-bit mode: a non-canonical base is #GP(0) and leaves
+ * the register as it was (QEMU 5.0 loaded it); a canonical one loads; the
+ * operand's own faults come first; INVLPG (0F 01 /7) still runs.
+ */
+static void test_lgdt_lidt_canonical(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t code[8];
+		size_t len;
+		bool idt;
+		uint64_t base;
+		int want; /* vector, or -1 for none */
+	} cases[] = {
+		{"LGDT non-canonical", {0x0f, 0x01, 0x10}, 3, false, 0x0000800000000500ull, 13},
+		{"LIDT non-canonical", {0x0f, 0x01, 0x18}, 3, true, 0x7fff000000000000ull | (1ull << 60), 13},
+		{"66 LGDT non-canonical", {0x66, 0x0f, 0x01, 0x10}, 4, false, 0xfff0800000000000ull, 13},
+		{"LGDT canonical high", {0x0f, 0x01, 0x10}, 3, false, 0xffff800000001000ull, -1},
+		{"LIDT canonical low", {0x0f, 0x01, 0x18}, 3, true, 0x00007fffffff0000ull, -1},
+		{"LIDT disp8 SIB", {0x0f, 0x01, 0x5c, 0x08, 0xf8}, 5, true, 0x0000900000000000ull, 13}, /* lidt -8(%rax,%rcx) */
+		{"LGDT operand not present", {0x0f, 0x01, 0x10}, 3, false, 0, 14},
+		{"INVLPG", {0x0f, 0x01, 0x38}, 3, false, 0x0000800000000000ull, -1},
+	};
+	cur_test = "lgdt-lidt-canonical";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct guest g;
+		uint8_t code[32];
+		size_t n = 0;
+		if (guest_init(&g, 0))
+			return (void)CHECK(!"create");
+		/* mov $0x3000,%eax; mov $8,%ecx; [movabs $HACC_HI+0x4000,%rax for the fault case]; the instruction; hlt */
+		const uint8_t pre[] = {0xb8, 0x00, 0x30, 0x00, 0x00, 0xb9, 0x08, 0x00, 0x00, 0x00};
+		memcpy(code, pre, sizeof(pre));
+		n = sizeof(pre);
+		if (cases[i].want == 14) {
+			uint64_t a = HACC_HI + 0x4000;
+			code[n++] = 0x48, code[n++] = 0xb8;
+			memcpy(code + n, &a, 8);
+			n += 8;
+		}
+		size_t at = n;
+		memcpy(code + n, cases[i].code, cases[i].len);
+		n += cases[i].len;
+		code[n++] = 0xf4;
+		start_long(&g, code, code + n, 0x1000);
+		g.ram[0x3000] = 0x37;
+		g.ram[0x3001] = 0x01;
+		put64(g.ram, 0x3002, cases[i].base);
+		struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+		sim_x86_vcpu_set_intercepts(g.vp, &ic);
+		union hv_register_value before, after;
+		uint32_t reg = cases[i].idt ? HV_X64_REGISTER_IDTR : HV_X64_REGISTER_GDTR;
+		sim_x86_vcpu_get_register(g.vp, reg, &before);
+		int r = run(&g);
+		struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+		uint32_t mt = g.msg.header.message_type;
+		sim_x86_vcpu_get_register(g.vp, reg, &after);
+		if (cases[i].want < 0) {
+			CHECKV(r == 0 && mt == HVMSG_X64_HALT, "%s: message 0x%x vector %u", cases[i].name, mt,
+			       x->exception_vector);
+			if (strcmp(cases[i].name, "INVLPG"))
+				CHECKV(after.table.base == cases[i].base && after.table.limit == 0x137, "%s: base 0x%llx limit 0x%x",
+				       cases[i].name, (unsigned long long)after.table.base, after.table.limit);
+		} else {
+			CHECKV(r == 0 && mt == HVMSG_X64_EXCEPTION_INTERCEPT && x->exception_vector == cases[i].want &&
+				       x->header.rip == 0x1000 + at && (cases[i].want == 14 || x->error_code == 0),
+			       "%s: message 0x%x vector %u rip 0x%llx ec 0x%x", cases[i].name, mt, x->exception_vector,
+			       (unsigned long long)x->header.rip, x->error_code);
+			CHECKV(after.table.base == before.table.base && after.table.limit == before.table.limit,
+			       "%s: changed to base 0x%llx limit 0x%x", cases[i].name, (unsigned long long)after.table.base,
+			       after.table.limit);
+		}
+		guest_fini(&g);
+	}
+}
+
 /* LOCK on an instruction that does not allow it: #UD (it aborted the process or ran unlocked) */
 static void test_lock_ud(void)
 {
@@ -2837,6 +2914,7 @@ int main(int argc, char **argv)
 	test_cr0_checks();
 	test_wrmsr_canonical();
 	test_ltr_lldt_canonical();
+	test_lgdt_lidt_canonical();
 	test_lock_ud();
 	test_smsw_pushf();
 	test_triple_fault();

@@ -123,6 +123,7 @@ static struct {
 	void (*sysret)(void *env, int dflag);
 	void (*sysenter)(void *env, int next_eip_addend);
 	void (*sysexit)(void *env, int dflag);
+	void (*invlpg)(void *env, uint64_t addr);
 	void (*gen_ld_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
 	void (*gen_st_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
 	bool ok;
@@ -232,6 +233,7 @@ bool sim_x86__resolve_originals(void)
 	R(sysret, "helper_sysret_x86_64");
 	R(sysenter, "helper_sysenter_x86_64");
 	R(sysexit, "helper_sysexit_x86_64");
+	R(invlpg, "helper_invlpg_x86_64");
 	R(gen_ld_i64, "tcg_gen_qemu_ld_i64_x86_64");
 	R(gen_st_i64, "tcg_gen_qemu_st_i64_x86_64");
 #undef R
@@ -966,6 +968,17 @@ void helper_lldt_x86_64(void *env, int selector)
 	load_system_seg(env, selector, false, orig.lldt, (uintptr_t)__builtin_return_address(0));
 }
 
+/* ---- INVLPG, and LGDT/LIDT in 64-bit mode translated as INVLPG (registers.c, sim_x86__dtr_fix) ---- */
+void helper_invlpg_x86_64(void *env, uint64_t addr);
+void helper_invlpg_x86_64(void *env, uint64_t addr)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp && sim_x86__load_dtr(vp, addr, ra))
+		return;
+	orig.invlpg(env, addr);
+}
+
 /* ---- MOV to/from CR8: the local APIC's TPR (apic.c) ---- */
 uint64_t helper_read_crN_x86_64(void *env, int reg);
 uint64_t helper_read_crN_x86_64(void *env, int reg)
@@ -1092,6 +1105,8 @@ void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
 		vp->subst_off[1] = 1;
 		vp->subst_val[1] = 0x0b;
 		vp->nsubst = 2;
+	} else if (sim_x86__dtr_fix(b, n, long64, &vp->subst_off[0], &vp->subst_val[0])) {
+		vp->nsubst = 1;
 	} else {
 		vp->nsubst = sim_x86__smsw_fix(b, n, long64, (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS32_MASK) != 0,
 					       sim_x86__cpl(vp), vp->subst_off, vp->subst_val);
@@ -1245,6 +1260,15 @@ void helper_fxsave_x86_64(void *env, uint64_t ptr)
 		return;
 	}
 	sim_x86__fxsave(vp, ptr, ra);
+}
+
+/* A load of QEMU's helpers (size 2 or 8), through the wrappers above */
+uint64_t cpu_ldq_mmuidx_ra_x86_64(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
+uint64_t sim_x86__helper_load(struct sim_x86_vcpu *vp, uint64_t addr, unsigned size, int mmu_idx, uintptr_t ra)
+{
+	if (size == 2)
+		return cpu_lduw_mmuidx_ra_x86_64(vp->env, addr, mmu_idx, ra);
+	return cpu_ldq_mmuidx_ra_x86_64(vp->env, addr, mmu_idx, ra);
 }
 
 /*

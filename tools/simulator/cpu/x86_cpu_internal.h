@@ -11,7 +11,8 @@
  *   registers.c      get/set of registers by hypervisor name, the register
  *                    page, VP state blobs, the architectural reset state,
  *                    the checks of instructions that load registers
- *                    (MOV CRn/DRn, WRMSR of address MSRs, LTR/LLDT)
+ *                    (MOV CRn/DRn, WRMSR of address MSRs, LTR/LLDT,
+ *                    LGDT/LIDT)
  *   memory.c         memory slots, the page walk, guest memory accesses and
  *                    their intercepts, doorbells, access tracking, the
  *                    backstop for accesses unicorn refuses itself
@@ -341,6 +342,8 @@ int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
 int sim_x86__check_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val);
 int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t sel, uint32_t *ec);
 bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64);
+int sim_x86__dtr_fix(const uint8_t *b, size_t n, bool long64, uint8_t *off, uint8_t *val);
+bool sim_x86__load_dtr(struct sim_x86_vcpu *vp, uint64_t addr, uintptr_t ra);
 int sim_x86__smsw_fix(const uint8_t *b, size_t n, bool long64, bool cs32, unsigned cpl, uint8_t off[2],
 		      uint8_t val[2]);
 
@@ -382,6 +385,7 @@ uint64_t sim_x86__helper_rflags(struct sim_x86_vcpu *vp);
 void sim_x86__helper_set_rflags(struct sim_x86_vcpu *vp, uint64_t val);
 __attribute__((noreturn)) void sim_x86__run_insn_alone(struct sim_x86_vcpu *vp, uintptr_t ra);
 void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
+uint64_t sim_x86__helper_load(struct sim_x86_vcpu *vp, uint64_t addr, unsigned size, int mmu_idx, uintptr_t ra);
 void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
 			   uintptr_t ra);
 int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp);
