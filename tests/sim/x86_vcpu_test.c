@@ -1953,6 +1953,64 @@ static void test_lgdt_lidt_canonical(void)
 	}
 }
 
+/*
+ * A fault raised while INT n, INT3 or INTO is delivered (a bad or absent
+ * gate, a vector past the IDT's limit) is reported, and pushed, at the
+ * INT instruction, not the next one (Intel SDM vol. 3A 6.5: such a fault
+ * is a fault of the INT instruction). IDT at 0x800 (start_long's gates
+ * elsewhere are zero).
+ */
+static void test_int_delivery_fault(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t code[3];
+		size_t len;
+		int vector;
+	} cases[] = {
+		{"INT 0x50, empty gate", {0xcd, 0x50}, 2, 13},
+		{"INT 0x51, gate not present", {0xcd, 0x51}, 2, 11},
+		{"INT3, empty gate", {0xcc}, 1, 13},
+		{"INT 0x70, past the IDT limit", {0xcd, 0x70}, 2, 13},
+		{"INT 0x50, the #GP delivered", {0xcd, 0x50}, 2, -1},
+	};
+	cur_test = "int-delivery-fault";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct guest g;
+		uint8_t code[8] = {0x90}; /* nop: the INT at 0x1001 */
+		if (guest_init(&g, 0))
+			return (void)CHECK(!"create");
+		memcpy(code + 1, cases[i].code, cases[i].len);
+		code[1 + cases[i].len] = 0xf4;
+		start_long(&g, code, code + 2 + cases[i].len, 0x1000);
+		set_table(&g, HV_X64_REGISTER_IDTR, 0x800, 0x6ff);
+		idt64_gate(g.ram, 0x800, 0x51, 0x1100);
+		g.ram[0x800 + 16 * 0x51 + 5] = 0x0e; /* not present */
+		idt64_gate(g.ram, 0x800, 13, 0x1100);
+		/* the #GP handler: pop %rax (error code); pop %rbx (RIP); hlt */
+		g.ram[0x1100] = 0x58;
+		g.ram[0x1101] = 0x5b;
+		g.ram[0x1102] = 0xf4;
+		struct sim_x86_intercepts ic = {.exception_bitmap = cases[i].vector < 0 ? 0 : (1u << 11) | (1u << 13)};
+		sim_x86_vcpu_set_intercepts(g.vp, &ic);
+		int r = run(&g);
+		struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+		uint32_t mt = g.msg.header.message_type;
+		if (cases[i].vector < 0) {
+			CHECKV(r == 0 && mt == HVMSG_X64_HALT, "%s: message 0x%x", cases[i].name, mt);
+			CHECKV(getr(&g, HV_X64_REGISTER_RBX) == 0x1001, "%s: pushed RIP 0x%llx", cases[i].name,
+			       (unsigned long long)getr(&g, HV_X64_REGISTER_RBX));
+		} else {
+			CHECKV(r == 0 && mt == HVMSG_X64_EXCEPTION_INTERCEPT && x->exception_vector == cases[i].vector &&
+				       x->header.rip == 0x1001,
+			       "%s: message 0x%x vector %u rip 0x%llx", cases[i].name, mt, x->exception_vector,
+			       (unsigned long long)x->header.rip);
+			EQ(getr(&g, HV_X64_REGISTER_RIP), 0x1001);
+		}
+		guest_fini(&g);
+	}
+}
+
 /* LOCK on an instruction that does not allow it: #UD (it aborted the process or ran unlocked) */
 static void test_lock_ud(void)
 {
@@ -2915,6 +2973,7 @@ int main(int argc, char **argv)
 	test_wrmsr_canonical();
 	test_ltr_lldt_canonical();
 	test_lgdt_lidt_canonical();
+	test_int_delivery_fault();
 	test_lock_ud();
 	test_smsw_pushf();
 	test_triple_fault();

@@ -1449,9 +1449,16 @@ void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user)
 			return;
 		}
 	}
-	/* unicorn has already moved EIP past INT n / INT3 / INTO */
+	/*
+	 * unicorn has already moved EIP past INT n / INT3 / INTO. Put it back
+	 * at the instruction: a fault the delivery raises (a bad gate, the
+	 * IDT limit, the stack) is a fault of the INT instruction, reported
+	 * and pushed at it (Intel SDM vol. 3A 6.5); a delivery that succeeds
+	 * pushes exception_next_eip whatever EIP holds.
+	 */
 	vp->deliver = DELIVER_EXCEPTION;
 	vp->deliver_rip = is_int ? next - (uint64_t)vp->int_len : ENV64(vp, UCI_ENV_EIP);
+	ENV64(vp, UCI_ENV_EIP) = vp->deliver_rip;
 	x86_cpu_do_interrupt_x86_64(vp->cs);
 	vp->deliver = DELIVER_NONE;
 }
