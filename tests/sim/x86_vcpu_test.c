@@ -1957,8 +1957,11 @@ static void test_lgdt_lidt_canonical(void)
  * A fault raised while INT n, INT3 or INTO is delivered (a bad or absent
  * gate, a vector past the IDT's limit) is reported, and pushed, at the
  * INT instruction, not the next one (Intel SDM vol. 3A 6.5: such a fault
- * is a fault of the INT instruction). IDT at 0x800 (start_long's gates
- * elsewhere are zero).
+ * is a fault of the INT instruction). Its error code names the gate: the
+ * vector as the selector index, IDT (bit 1), EXT (bit 0) unless INT n,
+ * INT3 or INTO was delivered (Intel SDM vol. 3A 6.13; QEMU 5.0 put the
+ * vector times 16 in 64-bit mode and never set EXT). IDT at 0x800
+ * (start_long's gates elsewhere are zero).
  */
 static void test_int_delivery_fault(void)
 {
@@ -1967,12 +1970,15 @@ static void test_int_delivery_fault(void)
 		uint8_t code[3];
 		size_t len;
 		int vector;
+		uint32_t ec;
 	} cases[] = {
-		{"INT 0x50, empty gate", {0xcd, 0x50}, 2, 13},
-		{"INT 0x51, gate not present", {0xcd, 0x51}, 2, 11},
-		{"INT3, empty gate", {0xcc}, 1, 13},
-		{"INT 0x70, past the IDT limit", {0xcd, 0x70}, 2, 13},
-		{"INT 0x50, the #GP delivered", {0xcd, 0x50}, 2, -1},
+		{"INT 0x50, empty gate", {0xcd, 0x50}, 2, 13, 0x50 * 8 + 2},
+		{"INT 0x51, gate not present", {0xcd, 0x51}, 2, 11, 0x51 * 8 + 2},
+		{"INT3, empty gate", {0xcc}, 1, 13, 3 * 8 + 2},
+		{"INT 0x70, past the IDT limit", {0xcd, 0x70}, 2, 13, 0x70 * 8 + 2},
+		{"INT 0x50, the #GP delivered", {0xcd, 0x50}, 2, -1, 0x50 * 8 + 2},
+		/* an exception's delivery is not the program's: EXT (bit 0) set */
+		{"#UD, empty gate", {0x0f, 0x0b}, 2, 13, 6 * 8 + 3},
 	};
 	cur_test = "int-delivery-fault";
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1998,13 +2004,15 @@ static void test_int_delivery_fault(void)
 		uint32_t mt = g.msg.header.message_type;
 		if (cases[i].vector < 0) {
 			CHECKV(r == 0 && mt == HVMSG_X64_HALT, "%s: message 0x%x", cases[i].name, mt);
-			CHECKV(getr(&g, HV_X64_REGISTER_RBX) == 0x1001, "%s: pushed RIP 0x%llx", cases[i].name,
-			       (unsigned long long)getr(&g, HV_X64_REGISTER_RBX));
+			CHECKV(getr(&g, HV_X64_REGISTER_RBX) == 0x1001 && getr(&g, HV_X64_REGISTER_RAX) == cases[i].ec,
+			       "%s: pushed RIP 0x%llx error code 0x%llx", cases[i].name,
+			       (unsigned long long)getr(&g, HV_X64_REGISTER_RBX),
+			       (unsigned long long)getr(&g, HV_X64_REGISTER_RAX));
 		} else {
 			CHECKV(r == 0 && mt == HVMSG_X64_EXCEPTION_INTERCEPT && x->exception_vector == cases[i].vector &&
-				       x->header.rip == 0x1001,
-			       "%s: message 0x%x vector %u rip 0x%llx", cases[i].name, mt, x->exception_vector,
-			       (unsigned long long)x->header.rip);
+				       x->error_code == cases[i].ec && x->header.rip == 0x1001,
+			       "%s: message 0x%x vector %u ec 0x%x rip 0x%llx", cases[i].name, mt, x->exception_vector,
+			       x->error_code, (unsigned long long)x->header.rip);
 			EQ(getr(&g, HV_X64_REGISTER_RIP), 0x1001);
 		}
 		guest_fini(&g);

@@ -110,6 +110,7 @@ static struct {
 	cpu_st_fn *cpu_stb, *cpu_stw, *cpu_stl;
 	cpu_stq_fn *cpu_stq;
 	raise_int_fn *raise_interrupt;
+	void (*raise_err)(void *env, int exception_index, int error_code);
 	void (*fxsave)(void *env, uint64_t ptr);
 	void (*check_exit)(void *tcg_ctx);
 	void (*set_dr)(void *env, int reg, uint64_t val);
@@ -220,6 +221,7 @@ bool sim_x86__resolve_originals(void)
 	R(cpu_stl, "cpu_stl_mmuidx_ra_x86_64");
 	R(cpu_stq, "cpu_stq_mmuidx_ra_x86_64");
 	R(raise_interrupt, "raise_interrupt_x86_64");
+	R(raise_err, "raise_exception_err_x86_64");
 	R(fxsave, "helper_fxsave_x86_64");
 	R(check_exit, "check_exit_request_x86_64");
 	R(set_dr, "helper_set_dr_x86_64");
@@ -1347,6 +1349,31 @@ void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, in
 	__builtin_unreachable();
 }
 
+/*
+ * A fault raised while an event is delivered (vp->deliver), with the
+ * error code of a gate (QEMU: #GP or #NP for the gate of the vector being
+ * delivered): its error code is the vector as a selector index with IDT
+ * (bit 1) set, and EXT (bit 0) set unless the event was INT n, INT3 or
+ * INTO (Intel SDM vol. 3A 6.13; AMD APM vol. 2 8.4.1). QEMU 5.0's 64-bit
+ * delivery puts the vector times 16 (the gate's offset) and no source of
+ * QEMU's sets EXT. Other error codes (the gate's CS selector, the stack)
+ * are QEMU's. The delivery is over either way: the fault replaces it.
+ */
+void raise_exception_err_x86_64(void *env, int exception_index, int error_code) __attribute__((noreturn));
+void raise_exception_err_x86_64(void *env, int exception_index, int error_code)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp && vp->deliver != DELIVER_NONE) {
+		int v = vp->deliver_vector;
+		if ((exception_index == 11 || exception_index == 13) && (cr(vp, 0) & CR0_PE) &&
+		    (error_code == v * 8 + 2 || (sim_x86__long_mode(vp) && error_code == v * 16 + 2)))
+			error_code = v * 8 + 2 + (vp->deliver_soft ? 0 : 1);
+		vp->deliver = DELIVER_NONE;
+	}
+	orig.raise_err(env, exception_index, error_code);
+	__builtin_unreachable();
+}
+
 void x86_cpu_exec_enter_x86_64(void *cs);
 void x86_cpu_exec_enter_x86_64(void *cs)
 {
@@ -1378,6 +1405,8 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		atomic_store(&vp->nmi_pending, false);
 		ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
 		vp->deliver = DELIVER_NMI;
+		vp->deliver_vector = 2;
+		vp->deliver_soft = false;
 		vp->apic_write_alone = false;
 		do_interrupt_x86_hardirq_x86_64(vp->env, 2, 1);
 		vp->deliver = DELIVER_NONE;
@@ -1394,6 +1423,7 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		sim_x86__update_irq_request(vp);
 		vp->deliver = DELIVER_IRQ;
 		vp->deliver_vector = v;
+		vp->deliver_soft = false;
 		vp->apic_write_alone = false;
 		do_interrupt_x86_hardirq_x86_64(vp->env, v, 1);
 		vp->deliver = DELIVER_NONE;
@@ -1457,6 +1487,8 @@ void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	 * pushes exception_next_eip whatever EIP holds.
 	 */
 	vp->deliver = DELIVER_EXCEPTION;
+	vp->deliver_vector = (int)intno;
+	vp->deliver_soft = is_int;
 	vp->deliver_rip = is_int ? next - (uint64_t)vp->int_len : ENV64(vp, UCI_ENV_EIP);
 	ENV64(vp, UCI_ENV_EIP) = vp->deliver_rip;
 	x86_cpu_do_interrupt_x86_64(vp->cs);
@@ -1477,6 +1509,8 @@ bool sim_x86__hook_invalid(uc_engine *uc, void *user)
 		vp->ex.param = 0;
 	} else {
 		vp->deliver = DELIVER_EXCEPTION;
+		vp->deliver_vector = 6;
+		vp->deliver_soft = false;
 		vp->deliver_rip = ENV64(vp, UCI_ENV_EIP);
 		x86_cpu_do_interrupt_x86_64(vp->cs);
 		vp->deliver = DELIVER_NONE;

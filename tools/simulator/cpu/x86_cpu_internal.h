@@ -181,10 +181,12 @@ struct sim_x86_vcpu {
 	 * hook_intr, hook_invalid or x86_cpu_exec_interrupt): when one of its
 	 * accesses (IDT, GDT/TSS, the frame it pushes) is intercepted, the
 	 * delivery is abandoned and the event happens again when the VP next
-	 * runs. deliver_rip is the RIP to report (INT n: the instruction).
+	 * runs. deliver_rip is the RIP to report (INT n: the instruction);
+ * deliver_vector the vector delivered (for a fault's error code).
 	 */
 	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI } deliver;
 	int deliver_vector;
+	bool deliver_soft; /* INT n, INT3, INTO: no EXT in the error code of a fault of the delivery */
 	uint64_t deliver_rip;
 	int int_len; /* next_eip_addend of the last INT n / INT3 / INTO (raise_interrupt) */
 	/* the page of an access mem_access found faulting in the guest's page tables: unicorn's
