@@ -1876,6 +1876,149 @@ static void test_ltr_lldt_canonical(void)
 	SNIP("LTR of the null selector", 2, 13, 0, 0x31, 0xc0, 0x0f, 0x00, 0xd8);
 }
 
+/*
+ * LGDT and LIDT in 64-bit mode: a non-canonical base is #GP(0) and leaves
+ * the register as it was (QEMU 5.0 loaded it); a canonical one loads; the
+ * operand's own faults come first; INVLPG (0F 01 /7) still runs.
+ */
+static void test_lgdt_lidt_canonical(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t code[8];
+		size_t len;
+		bool idt;
+		uint64_t base;
+		int want; /* vector, or -1 for none */
+	} cases[] = {
+		{"LGDT non-canonical", {0x0f, 0x01, 0x10}, 3, false, 0x0000800000000500ull, 13},
+		{"LIDT non-canonical", {0x0f, 0x01, 0x18}, 3, true, 0x7fff000000000000ull | (1ull << 60), 13},
+		{"66 LGDT non-canonical", {0x66, 0x0f, 0x01, 0x10}, 4, false, 0xfff0800000000000ull, 13},
+		{"LGDT canonical high", {0x0f, 0x01, 0x10}, 3, false, 0xffff800000001000ull, -1},
+		{"LIDT canonical low", {0x0f, 0x01, 0x18}, 3, true, 0x00007fffffff0000ull, -1},
+		{"LIDT disp8 SIB", {0x0f, 0x01, 0x5c, 0x08, 0xf8}, 5, true, 0x0000900000000000ull, 13}, /* lidt -8(%rax,%rcx) */
+		{"LGDT operand not present", {0x0f, 0x01, 0x10}, 3, false, 0, 14},
+		{"INVLPG", {0x0f, 0x01, 0x38}, 3, false, 0x0000800000000000ull, -1},
+	};
+	cur_test = "lgdt-lidt-canonical";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct guest g;
+		uint8_t code[32];
+		size_t n = 0;
+		if (guest_init(&g, 0))
+			return (void)CHECK(!"create");
+		/* mov $0x3000,%eax; mov $8,%ecx; [movabs $HACC_HI+0x4000,%rax for the fault case]; the instruction; hlt */
+		const uint8_t pre[] = {0xb8, 0x00, 0x30, 0x00, 0x00, 0xb9, 0x08, 0x00, 0x00, 0x00};
+		memcpy(code, pre, sizeof(pre));
+		n = sizeof(pre);
+		if (cases[i].want == 14) {
+			uint64_t a = HACC_HI + 0x4000;
+			code[n++] = 0x48, code[n++] = 0xb8;
+			memcpy(code + n, &a, 8);
+			n += 8;
+		}
+		size_t at = n;
+		memcpy(code + n, cases[i].code, cases[i].len);
+		n += cases[i].len;
+		code[n++] = 0xf4;
+		start_long(&g, code, code + n, 0x1000);
+		g.ram[0x3000] = 0x37;
+		g.ram[0x3001] = 0x01;
+		put64(g.ram, 0x3002, cases[i].base);
+		struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+		sim_x86_vcpu_set_intercepts(g.vp, &ic);
+		union hv_register_value before, after;
+		uint32_t reg = cases[i].idt ? HV_X64_REGISTER_IDTR : HV_X64_REGISTER_GDTR;
+		sim_x86_vcpu_get_register(g.vp, reg, &before);
+		int r = run(&g);
+		struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+		uint32_t mt = g.msg.header.message_type;
+		sim_x86_vcpu_get_register(g.vp, reg, &after);
+		if (cases[i].want < 0) {
+			CHECKV(r == 0 && mt == HVMSG_X64_HALT, "%s: message 0x%x vector %u", cases[i].name, mt,
+			       x->exception_vector);
+			if (strcmp(cases[i].name, "INVLPG"))
+				CHECKV(after.table.base == cases[i].base && after.table.limit == 0x137, "%s: base 0x%llx limit 0x%x",
+				       cases[i].name, (unsigned long long)after.table.base, after.table.limit);
+		} else {
+			CHECKV(r == 0 && mt == HVMSG_X64_EXCEPTION_INTERCEPT && x->exception_vector == cases[i].want &&
+				       x->header.rip == 0x1000 + at && (cases[i].want == 14 || x->error_code == 0),
+			       "%s: message 0x%x vector %u rip 0x%llx ec 0x%x", cases[i].name, mt, x->exception_vector,
+			       (unsigned long long)x->header.rip, x->error_code);
+			CHECKV(after.table.base == before.table.base && after.table.limit == before.table.limit,
+			       "%s: changed to base 0x%llx limit 0x%x", cases[i].name, (unsigned long long)after.table.base,
+			       after.table.limit);
+		}
+		guest_fini(&g);
+	}
+}
+
+/*
+ * A fault raised while INT n, INT3 or INTO is delivered (a bad or absent
+ * gate, a vector past the IDT's limit) is reported, and pushed, at the
+ * INT instruction, not the next one (Intel SDM vol. 3A 6.5: such a fault
+ * is a fault of the INT instruction). Its error code names the gate: the
+ * vector as the selector index, IDT (bit 1), EXT (bit 0) unless INT n,
+ * INT3 or INTO was delivered (Intel SDM vol. 3A 6.13; QEMU 5.0 put the
+ * vector times 16 in 64-bit mode and never set EXT). IDT at 0x800
+ * (start_long's gates elsewhere are zero).
+ */
+static void test_int_delivery_fault(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t code[3];
+		size_t len;
+		int vector;
+		uint32_t ec;
+	} cases[] = {
+		{"INT 0x50, empty gate", {0xcd, 0x50}, 2, 13, 0x50 * 8 + 2},
+		{"INT 0x51, gate not present", {0xcd, 0x51}, 2, 11, 0x51 * 8 + 2},
+		{"INT3, empty gate", {0xcc}, 1, 13, 3 * 8 + 2},
+		{"INT 0x70, past the IDT limit", {0xcd, 0x70}, 2, 13, 0x70 * 8 + 2},
+		{"INT 0x50, the #GP delivered", {0xcd, 0x50}, 2, -1, 0x50 * 8 + 2},
+		/* an exception's delivery is not the program's: EXT (bit 0) set */
+		{"#UD, empty gate", {0x0f, 0x0b}, 2, 13, 6 * 8 + 3},
+	};
+	cur_test = "int-delivery-fault";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct guest g;
+		uint8_t code[8] = {0x90}; /* nop: the INT at 0x1001 */
+		if (guest_init(&g, 0))
+			return (void)CHECK(!"create");
+		memcpy(code + 1, cases[i].code, cases[i].len);
+		code[1 + cases[i].len] = 0xf4;
+		start_long(&g, code, code + 2 + cases[i].len, 0x1000);
+		set_table(&g, HV_X64_REGISTER_IDTR, 0x800, 0x6ff);
+		idt64_gate(g.ram, 0x800, 0x51, 0x1100);
+		g.ram[0x800 + 16 * 0x51 + 5] = 0x0e; /* not present */
+		idt64_gate(g.ram, 0x800, 13, 0x1100);
+		/* the #GP handler: pop %rax (error code); pop %rbx (RIP); hlt */
+		g.ram[0x1100] = 0x58;
+		g.ram[0x1101] = 0x5b;
+		g.ram[0x1102] = 0xf4;
+		struct sim_x86_intercepts ic = {.exception_bitmap = cases[i].vector < 0 ? 0 : (1u << 11) | (1u << 13)};
+		sim_x86_vcpu_set_intercepts(g.vp, &ic);
+		int r = run(&g);
+		struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+		uint32_t mt = g.msg.header.message_type;
+		if (cases[i].vector < 0) {
+			CHECKV(r == 0 && mt == HVMSG_X64_HALT, "%s: message 0x%x", cases[i].name, mt);
+			CHECKV(getr(&g, HV_X64_REGISTER_RBX) == 0x1001 && getr(&g, HV_X64_REGISTER_RAX) == cases[i].ec,
+			       "%s: pushed RIP 0x%llx error code 0x%llx", cases[i].name,
+			       (unsigned long long)getr(&g, HV_X64_REGISTER_RBX),
+			       (unsigned long long)getr(&g, HV_X64_REGISTER_RAX));
+		} else {
+			CHECKV(r == 0 && mt == HVMSG_X64_EXCEPTION_INTERCEPT && x->exception_vector == cases[i].vector &&
+				       x->error_code == cases[i].ec && x->header.rip == 0x1001,
+			       "%s: message 0x%x vector %u ec 0x%x rip 0x%llx", cases[i].name, mt, x->exception_vector,
+			       x->error_code, (unsigned long long)x->header.rip);
+			EQ(getr(&g, HV_X64_REGISTER_RIP), 0x1001);
+		}
+		guest_fini(&g);
+	}
+}
+
 /* LOCK on an instruction that does not allow it: #UD (it aborted the process or ran unlocked) */
 static void test_lock_ud(void)
 {
@@ -2096,6 +2239,148 @@ static void test_syscall(void)
 }
 
 /* start_long with CR4.OSFXSR and CR4.OSXSAVE as well */
+/*
+ * The page walk's faults (start_long's tables; HACC_HI -> 0x20000 through
+ * the PTE at 0x15000, under the PDPTE at 0x14000): XD with EFER.NXE set is
+ * a protection fault of instruction fetches only (error code P|I/D), with
+ * NXE clear a reserved bit of every access (P|RSVD; I/D is only defined
+ * with NXE or SMEP set: AMD APM vol. 2 8.4.2, Intel SDM vol. 3A 4.7). PTE
+ * address bits at or above MAXPHYADDR (CPUID 0x80000008 EAX[7:0]) and the
+ * bits below a large page's size (but PAT) are reserved too: #PF with RSVD,
+ * not an access to a guest-physical address beyond the partition's.
+ */
+static void test_page_faults(void)
+{
+	enum { FETCH, READ, WRITE };
+	static const struct {
+		const char *name;
+		uint64_t at, val; /* one paging-structure entry rewritten: 0x13000 PDPTE, 0x14000 PDE, 0x15000 PTE */
+		uint64_t efer;
+		int acc;
+		int ec; /* -1: no fault */
+		uint32_t xlate; /* HVCALL_TRANSLATE_VIRTUAL_ADDRESS's result for acc */
+	} cases[] = {
+		{"NX fetch", 0x15000, 0x20003 | 1ull << 63, 0xd00, FETCH, 0x11, HV_TRANSLATE_GVA_PRIVILEGE_VIOLATION},
+		{"NX in the PDPTE, fetch", 0x13000, 0x14003 | 1ull << 63, 0xd00, FETCH, 0x11,
+		 HV_TRANSLATE_GVA_PRIVILEGE_VIOLATION},
+		{"NX read", 0x15000, 0x20003 | 1ull << 63, 0xd00, READ, -1, HV_TRANSLATE_GVA_SUCCESS},
+		{"NX write", 0x15000, 0x20003 | 1ull << 63, 0xd00, WRITE, -1, HV_TRANSLATE_GVA_SUCCESS},
+		{"XD without NXE, fetch", 0x15000, 0x20003 | 1ull << 63, 0x500, FETCH, 0x9,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"XD without NXE, read", 0x15000, 0x20003 | 1ull << 63, 0x500, READ, 0x9,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"XD in the PDE without NXE, write", 0x14000, 0x15003 | 1ull << 63, 0x500, WRITE, 0xb,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"no XD, fetch", 0x15000, 0x20003, 0xd00, FETCH, -1, HV_TRANSLATE_GVA_SUCCESS},
+		{"PTE bit 40, read", 0x15000, 0x20003 | 1ull << 40, 0xd00, READ, 0x9,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"PTE bit 51, write", 0x15000, 0x20003 | 1ull << 51, 0xd00, WRITE, 0xb,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"PTE bit 47, fetch", 0x15000, 0x20003 | 1ull << 47, 0xd00, FETCH, 0x19,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"PDPTE bit 45, read", 0x13000, 0x14003 | 1ull << 45, 0xd00, READ, 0x9,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"PTE bit 39 (below MAXPHYADDR), read", 0x15000, 0x20003 | 1ull << 39, 0xd00, READ, -2,
+		 HV_TRANSLATE_GVA_GPA_UNMAPPED},
+		{"2 MiB page bit 13, read", 0x14000, 0x83 | 1ull << 13, 0xd00, READ, 0x9,
+		 HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS},
+		{"2 MiB page, PAT bit 12, read", 0x14000, 0x83 | 1ull << 12, 0xd00, READ, -1, HV_TRANSLATE_GVA_SUCCESS},
+	};
+	/* movabs $HACC_HI,%rax; jmp *%rax / mov (%rax),%rbx / mov %rbx,(%rax); hlt */
+	uint8_t code[16] = {0x48, 0xb8};
+	cur_test = "page-faults";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct guest g;
+		uint64_t hi = HACC_HI;
+		size_t n = 10;
+		if (guest_init(&g, 0))
+			return (void)CHECK(!"create");
+		memcpy(code + 2, &hi, 8);
+		if (cases[i].acc == FETCH) {
+			code[n++] = 0xff, code[n++] = 0xe0;
+		} else {
+			code[n++] = 0x48;
+			code[n++] = cases[i].acc == READ ? 0x8b : 0x89;
+			code[n++] = 0x18;
+		}
+		code[n++] = 0xf4;
+		start_long(&g, code, code + n, 0x1000);
+		g.ram[0x20000] = 0xf4; /* the fetch that succeeds halts there */
+		put64(g.ram, cases[i].at, cases[i].val);
+		setr(&g, HV_X64_REGISTER_EFER, cases[i].efer);
+		struct sim_x86_intercepts ic = {.exception_bitmap = (1u << 6) | (1u << 13) | (1u << 14)};
+		sim_x86_vcpu_set_intercepts(g.vp, &ic);
+
+		uint32_t rc = 0;
+		uint64_t gpa = 0, fl = cases[i].acc == FETCH ? HV_TRANSLATE_GVA_VALIDATE_EXECUTE
+				       : cases[i].acc == WRITE ? HV_TRANSLATE_GVA_VALIDATE_WRITE
+							       : HV_TRANSLATE_GVA_VALIDATE_READ;
+		sim_x86_vcpu_translate_gva(g.vp, HACC_HI, fl, &rc, &gpa);
+		CHECKV(rc == cases[i].xlate, "%s: translate result %u, want %u", cases[i].name, rc, cases[i].xlate);
+
+		int r = run(&g);
+		struct hv_x64_exception_intercept_message *x = (void *)g.msg.u.payload;
+		uint32_t mt = g.msg.header.message_type;
+		if (cases[i].ec == -1) {
+			CHECKV(r == 0 && mt == HVMSG_X64_HALT, "%s: message 0x%x vector %u ec 0x%x", cases[i].name, mt,
+			       x->exception_vector, x->error_code);
+		} else if (cases[i].ec == -2) {
+			CHECKV(r == 0 && mt == HVMSG_UNMAPPED_GPA, "%s: message 0x%x", cases[i].name, mt);
+		} else {
+			uint64_t rip = cases[i].acc == FETCH ? HACC_HI : 0x100a;
+			CHECKV(r == 0 && mt == HVMSG_X64_EXCEPTION_INTERCEPT && x->exception_vector == 14 &&
+				       x->error_code == (uint32_t)cases[i].ec && x->exception_parameter == HACC_HI &&
+				       x->header.rip == rip,
+			       "%s: message 0x%x vector %u ec 0x%x cr2 0x%llx rip 0x%llx", cases[i].name, mt,
+			       x->exception_vector, x->error_code, (unsigned long long)x->exception_parameter,
+			       (unsigned long long)x->header.rip);
+		}
+		guest_fini(&g);
+	}
+}
+
+/*
+ * Legacy SSE with a 128-bit memory operand not 16-byte aligned: #GP(0),
+ * but for the forms made for unaligned data and those whose operand is
+ * 64 bits or less (QEMU 5.0 ran them all). CR4.OSFXSR is set first.
+ */
+#define SSE_PRE(addr) 0x0f, 0x20, 0xe0, 0x48, 0x0d, 0x00, 0x02, 0x00, 0x00, 0x0f, 0x22, 0xe0, \
+	0x48, 0xc7, 0xc0, (uint8_t)(addr), (uint8_t)((addr) >> 8), (uint8_t)((addr) >> 16), 0x00
+static void test_sse_alignment(void)
+{
+	cur_test = "sse-alignment";
+	/* mov %cr4,%rax; or $0x200,%rax; mov %rax,%cr4; mov $addr,%rax: the instruction at 19, operand (%rax) */
+	SNIP("MOVAPS load", 19, 13, 0, SSE_PRE(0x2008), 0x0f, 0x28, 0x00);
+	SNIP("MOVAPS store", 19, 13, 0, SSE_PRE(0x2004), 0x0f, 0x29, 0x00);
+	SNIP("MOVAPD load", 19, 13, 0, SSE_PRE(0x2001), 0x66, 0x0f, 0x28, 0x00);
+	SNIP("MOVDQA load", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x6f, 0x00);
+	SNIP("MOVDQA store", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x7f, 0x00);
+	SNIP("MOVNTPS", 19, 13, 0, SSE_PRE(0x2008), 0x0f, 0x2b, 0x00);
+	SNIP("MOVNTDQ", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0xe7, 0x00);
+	SNIP("ADDPS", 19, 13, 0, SSE_PRE(0x2008), 0x0f, 0x58, 0x00);
+	SNIP("PADDD", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0xfe, 0x00);
+	SNIP("PSHUFD", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x70, 0x00, 0x1b);
+	SNIP("CVTTPS2DQ", 19, 13, 0, SSE_PRE(0x2008), 0xf3, 0x0f, 0x5b, 0x00);
+	SNIP("PSHUFB", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x38, 0x00, 0x00);
+	SNIP("MOVNTDQA", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x38, 0x2a, 0x00);
+	SNIP("PALIGNR", 19, 13, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x3a, 0x0f, 0x00, 0x04);
+	SNIP("MOVAPS to XMM8 (REX)", 19, 13, 0, SSE_PRE(0x2008), 0x44, 0x0f, 0x28, 0x00);
+	SNIP("MOVAPS, the operand at an unmapped GPA", 19, 13, 0, SSE_PRE(0xa0008), 0x0f, 0x28, 0x00);
+	/* aligned, or forms without the rule */
+	SNIP("MOVAPS aligned", -1, -1, 0, SSE_PRE(0x2010), 0x0f, 0x28, 0x00);
+	SNIP("MOVDQA store aligned", -1, -1, 0, SSE_PRE(0x2010), 0x66, 0x0f, 0x7f, 0x00);
+	SNIP("MOVUPS", -1, -1, 0, SSE_PRE(0x2008), 0x0f, 0x10, 0x00);
+	SNIP("MOVDQU", -1, -1, 0, SSE_PRE(0x2008), 0xf3, 0x0f, 0x6f, 0x00);
+	SNIP("66 F3 0F 6F is MOVDQU", -1, -1, 0, SSE_PRE(0x2008), 0x66, 0xf3, 0x0f, 0x6f, 0x00);
+	SNIP("LDDQU", -1, -1, 0, SSE_PRE(0x2001), 0xf2, 0x0f, 0xf0, 0x00);
+	SNIP("ADDSS", -1, -1, 0, SSE_PRE(0x2001), 0xf3, 0x0f, 0x58, 0x00);
+	SNIP("CVTPS2PD (m64)", -1, -1, 0, SSE_PRE(0x2008), 0x0f, 0x5a, 0x00);
+	SNIP("MOVQ MMX", -1, -1, 0, SSE_PRE(0x2004), 0x0f, 0x6f, 0x00);
+	SNIP("PCMPESTRI", -1, -1, 0, SSE_PRE(0x2008), 0x66, 0x0f, 0x3a, 0x61, 0x00, 0x00);
+	SNIP("MOV r64 unaligned", -1, -1, 0, SSE_PRE(0x2008), 0x48, 0x8b, 0x18);
+}
+#undef SSE_PRE
+
 static void start_long_xsave(struct guest *g, const unsigned char *s, const unsigned char *e)
 {
 	start_long(g, s, e, 0x1000);
@@ -2695,12 +2980,16 @@ int main(int argc, char **argv)
 	test_cr0_checks();
 	test_wrmsr_canonical();
 	test_ltr_lldt_canonical();
+	test_lgdt_lidt_canonical();
+	test_int_delivery_fault();
 	test_lock_ud();
 	test_smsw_pushf();
 	test_triple_fault();
 	test_cpuid();
 	test_cpuid_features();
 	test_syscall();
+	test_page_faults();
+	test_sse_alignment();
 	test_xcr0();
 	test_fp_control_status();
 	test_msr_unimplemented();

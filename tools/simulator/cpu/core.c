@@ -52,6 +52,13 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	}
 	if (!sim_x86__engine_attach(vp))
 		goto fail;
+	{
+		/* MAXPHYADDR as the guest reads it; the bits above it, up to 51, are reserved in PTEs */
+		uint32_t a, b, c, d;
+		sim_x86__engine_cpuid(vp, 0x80000008u, 0, &a, &b, &c, &d);
+		unsigned bits = a & 0xff;
+		vp->pa_rsvd = bits >= 52 ? 0 : 0x000fffffffffffffull & ~((1ull << bits) - 1);
+	}
 	/*
 	 * An empty exit set: without it every uc_emu_start registers `until` as
 	 * an exit and afterwards invalidates the translation at until - 1,

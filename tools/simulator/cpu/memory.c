@@ -114,6 +114,9 @@ int sim_x86__walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool
 		wr_ok &= (*pde >> 1) & 1;
 		us_ok &= (*pde >> 2) & 1;
 		if ((*pde & 0x80) && (cr4 & CR4_PSE)) {
+			/* bits 20:13 are PA bits 39:32 (all below MAXPHYADDR 40); bit 21 is reserved */
+			if (*pde & 0x200000u)
+				return HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS;
 			if (set_ad)
 				*pde |= 0x20 | (acc == ACC_WRITE ? 0x40 : 0);
 			pa = ((uint64_t)(*pde & 0xffc00000u)) | ((uint64_t)((*pde >> 13) & 0xff) << 32) |
@@ -133,6 +136,15 @@ int sim_x86__walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool
 	} else {
 		int level;
 		uint64_t table;
+		/*
+		 * Reserved in every entry: address bits at or above MAXPHYADDR
+		 * (vp->pa_rsvd, from CPUID 0x80000008) and, with EFER.NXE clear,
+		 * XD. A fault on a reserved bit is #PF with RSVD set (AMD APM
+		 * vol. 2 5.3.x, Intel SDM vol. 3A 4.13), never an access to the
+		 * address the bits would name. The same checks as QEMU's walk,
+		 * which raises the fault: the two must agree on every entry.
+		 */
+		uint64_t rsvd = vp->pa_rsvd | ((efer & EFER_NXE) ? 0 : 1ull << 63);
 		if (efer & EFER_LMA) {
 			level = (cr4 & CR4_LA57) ? 5 : 4;
 			table = cr(vp, 3) & amask;
@@ -140,6 +152,14 @@ int sim_x86__walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool
 			uint64_t *pdpte = gpa_host(vp, (cr(vp, 3) & 0xffffffe0ull) + ((va >> 30) & 3) * 8);
 			if (!pdpte || !(*pdpte & 1))
 				return HV_TRANSLATE_GVA_PAGE_NOT_PRESENT;
+			/*
+			 * PAE PDPTEs: also bits 63:52 (no XD there). Bits 2:1 and
+			 * 8:5 are reserved on hardware too, but QEMU's walk, which
+			 * raises the fault, does not check them; the two walks must
+			 * agree, so they are not checked here either.
+			 */
+			if (*pdpte & (rsvd | 0xfff0000000000000ull))
+				return HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS;
 			table = *pdpte & amask;
 			level = 2;
 		}
@@ -149,14 +169,15 @@ int sim_x86__walk(struct sim_x86_vcpu *vp, uint64_t va, int acc, bool user, bool
 			if (!e || !(*e & 1))
 				return HV_TRANSLATE_GVA_PAGE_NOT_PRESENT;
 			uint64_t ent = *e;
-			if ((ent >> 63) && !(efer & EFER_NXE))
+			bool leaf = level == 1 || ((ent & 0x80) && level <= 3);
+			/* PS is reserved in PML5E and PML4E; a large page's address bits below its size (but PAT, bit 12) */
+			uint64_t r = rsvd | ((ent & 0x80) && level > 3 ? 0x80 : 0) |
+				     (leaf && level > 1 ? ((1ull << (12 + 9 * (level - 1))) - 1) & amask & ~0x1000ull : 0);
+			if (ent & r)
 				return HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS;
 			wr_ok &= (ent >> 1) & 1;
 			us_ok &= (ent >> 2) & 1;
 			nx |= (ent >> 63) & 1;
-			bool leaf = level == 1 || ((ent & 0x80) && level <= 3);
-			if ((ent & 0x80) && level > 3)
-				return HV_TRANSLATE_GVA_INVALIDE_PAGE_TABLE_FLAGS;
 			if (set_ad)
 				*e |= 0x20 | ((leaf && acc == ACC_WRITE) ? 0x40 : 0);
 			if (leaf) {

@@ -682,6 +682,72 @@ bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64)
 }
 
 /*
+ * LGDT and LIDT in 64-bit mode. The base they load must be canonical:
+ * #GP(0) otherwise, and GDTR/IDTR unchanged (Intel SDM vol. 2A "LGDT/
+ * LIDT"; AMD APM vol. 3). QEMU 5.0's translator stores the base it read
+ * straight into its state, with no helper to check it in. So in 64-bit
+ * mode the translator is handed the instruction with ModRM.reg 7, INVLPG
+ * with the very same memory operand: its helper (unicorn_hooks.c) gets
+ * the operand's linear address and, finding LGDT or LIDT in the guest's
+ * bytes at RIP, does the load here (sim_x86__load_dtr). QEMU's INVLPG
+ * checks CPL 0 (#GP(0)) as LGDT/LIDT do. b[0..n): the bytes at the
+ * instruction. Returns how many bytes to substitute (0 or 1), *off and
+ * *val the ModRM byte's offset and new value.
+ */
+static int dtr_modrm(const uint8_t *b, size_t n, size_t *at)
+{
+	size_t i = 0;
+	for (; i < n && i < 14; i++) {
+		uint8_t c = b[i];
+		if (!(c == 0xf0 || c == 0xf2 || c == 0xf3 || c == 0x66 || c == 0x67 || c == 0x26 || c == 0x2e ||
+		      c == 0x36 || c == 0x3e || c == 0x64 || c == 0x65 || (c & 0xf0) == 0x40))
+			break;
+	}
+	if (i + 2 >= n || b[i] != 0x0f || b[i + 1] != 0x01 || (b[i + 2] >> 6) == 3)
+		return -1;
+	*at = i + 2;
+	return (b[i + 2] >> 3) & 7; /* 2 LGDT, 3 LIDT, 7 INVLPG */
+}
+
+int sim_x86__dtr_fix(const uint8_t *b, size_t n, bool long64, uint8_t *off, uint8_t *val)
+{
+	size_t at;
+	if (!long64)
+		return 0;
+	int reg = dtr_modrm(b, n, &at);
+	if (reg != 2 && reg != 3)
+		return 0;
+	*off = (uint8_t)at;
+	*val = (uint8_t)(b[at] | 0x38);
+	return 1;
+}
+
+/*
+ * From QEMU's INVLPG helper, addr its operand's linear address, ra its
+ * return address: when the instruction at RIP (QEMU sets RIP to it before
+ * the helper) is LGDT or LIDT, load the register: limit (2 bytes) and base
+ * (8 bytes) read as the instruction's data accesses, #GP(0) for a
+ * non-canonical base. False: a real INVLPG.
+ */
+bool sim_x86__load_dtr(struct sim_x86_vcpu *vp, uint64_t addr, uintptr_t ra)
+{
+	uint8_t b[15];
+	size_t at;
+	size_t n = sim_x86__read_linear(vp, sim_x86__cur_rip_linear(vp), b, sizeof(b));
+	int reg = dtr_modrm(b, n, &at);
+	if (!sim_x86__cs64(vp) || (reg != 2 && reg != 3))
+		return false;
+	int idx = sim_x86__data_mmu_idx(vp);
+	struct hv_x64_table_register t = {0};
+	t.limit = (uint16_t)sim_x86__helper_load(vp, addr, 2, idx, ra);
+	t.base = sim_x86__helper_load(vp, addr + 2, 8, idx, ra);
+	if (!canonical48(t.base))
+		sim_x86__raise_gp(vp, ra);
+	sim_x86__set_table(vp, reg == 2 ? S_GDTR : S_IDTR, &t);
+	return true;
+}
+
+/*
  * SMSW to a register outside 64-bit mode. The processor writes the whole
  * destination: CR0[15:0] to a 16-bit one, CR0[31:0] to a 32-bit one (AMD
  * APM vol. 3 "SMSW"; Intel leaves bits 31:16 undefined, and its

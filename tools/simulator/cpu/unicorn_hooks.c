@@ -110,6 +110,7 @@ static struct {
 	cpu_st_fn *cpu_stb, *cpu_stw, *cpu_stl;
 	cpu_stq_fn *cpu_stq;
 	raise_int_fn *raise_interrupt;
+	void (*raise_err)(void *env, int exception_index, int error_code);
 	void (*fxsave)(void *env, uint64_t ptr);
 	void (*check_exit)(void *tcg_ctx);
 	void (*set_dr)(void *env, int reg, uint64_t val);
@@ -123,6 +124,9 @@ static struct {
 	void (*sysret)(void *env, int dflag);
 	void (*sysenter)(void *env, int next_eip_addend);
 	void (*sysexit)(void *env, int dflag);
+	void (*invlpg)(void *env, uint64_t addr);
+	void (*gen_ld_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
+	void (*gen_st_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
 	bool ok;
 } orig;
 
@@ -217,6 +221,7 @@ bool sim_x86__resolve_originals(void)
 	R(cpu_stl, "cpu_stl_mmuidx_ra_x86_64");
 	R(cpu_stq, "cpu_stq_mmuidx_ra_x86_64");
 	R(raise_interrupt, "raise_interrupt_x86_64");
+	R(raise_err, "raise_exception_err_x86_64");
 	R(fxsave, "helper_fxsave_x86_64");
 	R(check_exit, "check_exit_request_x86_64");
 	R(set_dr, "helper_set_dr_x86_64");
@@ -230,6 +235,9 @@ bool sim_x86__resolve_originals(void)
 	R(sysret, "helper_sysret_x86_64");
 	R(sysenter, "helper_sysenter_x86_64");
 	R(sysexit, "helper_sysexit_x86_64");
+	R(invlpg, "helper_invlpg_x86_64");
+	R(gen_ld_i64, "tcg_gen_qemu_ld_i64_x86_64");
+	R(gen_st_i64, "tcg_gen_qemu_st_i64_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -962,6 +970,17 @@ void helper_lldt_x86_64(void *env, int selector)
 	load_system_seg(env, selector, false, orig.lldt, (uintptr_t)__builtin_return_address(0));
 }
 
+/* ---- INVLPG, and LGDT/LIDT in 64-bit mode translated as INVLPG (registers.c, sim_x86__dtr_fix) ---- */
+void helper_invlpg_x86_64(void *env, uint64_t addr);
+void helper_invlpg_x86_64(void *env, uint64_t addr)
+{
+	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp && sim_x86__load_dtr(vp, addr, ra))
+		return;
+	orig.invlpg(env, addr);
+}
+
 /* ---- MOV to/from CR8: the local APIC's TPR (apic.c) ---- */
 uint64_t helper_read_crN_x86_64(void *env, int reg);
 uint64_t helper_read_crN_x86_64(void *env, int reg)
@@ -1079,6 +1098,7 @@ void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
 	uint8_t b[15];
 	size_t n = sim_x86__read_linear(vp, a1, b, sizeof(b));
 	bool long64 = sim_x86__cs64(vp);
+	vp->align16_next = sim_x86__sse_align16(b, n, long64);
 	vp->subst_at = a1;
 	vp->nsubst = 0;
 	if (sim_x86__lock_invalid(b, n, long64)) {
@@ -1087,10 +1107,49 @@ void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
 		vp->subst_off[1] = 1;
 		vp->subst_val[1] = 0x0b;
 		vp->nsubst = 2;
+	} else if (sim_x86__dtr_fix(b, n, long64, &vp->subst_off[0], &vp->subst_val[0])) {
+		vp->nsubst = 1;
 	} else {
 		vp->nsubst = sim_x86__smsw_fix(b, n, long64, (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS32_MASK) != 0,
 					       sim_x86__cpl(vp), vp->subst_off, vp->subst_val);
 	}
+}
+
+/*
+ * The legacy SSE forms that need a 16-byte aligned operand (sse_align.c):
+ * the translator loads and stores an m128 operand as two 8-byte accesses,
+ * the first at the operand's address. That first access of such an
+ * instruction asks for 16-byte alignment (MO_ALIGN_16): TCG's fast path
+ * then misses for an unaligned address, and the helpers below raise
+ * #GP(0) at the instruction before any access is made.
+ */
+static int align_memop(int memop)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && vp->align16_next && (memop & UCI_MO_SIZE) == UCI_MO_64) {
+		vp->align16_next = false;
+		memop = (memop & ~UCI_MO_AMASK) | UCI_MO_ALIGN_16;
+	}
+	return memop;
+}
+
+void tcg_gen_qemu_ld_i64_x86_64(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
+void tcg_gen_qemu_ld_i64_x86_64(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop)
+{
+	orig.gen_ld_i64(tcg_ctx, val, addr, idx, align_memop(memop));
+}
+
+void tcg_gen_qemu_st_i64_x86_64(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
+void tcg_gen_qemu_st_i64_x86_64(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop)
+{
+	orig.gen_st_i64(tcg_ctx, val, addr, idx, align_memop(memop));
+}
+
+/* An access whose memop asks for 16-byte alignment (only align_memop's do), at an unaligned address: #GP(0) */
+static inline void check_align16(struct sim_x86_vcpu *vp, uint64_t addr, uint32_t oi, uintptr_t ra)
+{
+	if (((oi >> 4) & UCI_MO_AMASK) == UCI_MO_ALIGN_16 && (addr & 15) && vp)
+		sim_x86__raise_gp(vp, ra);
 }
 
 uint32_t cpu_ldub_code_x86_64(void *env, uint64_t addr);
@@ -1127,6 +1186,7 @@ static inline bool is_user(int mmu_idx)
 	{                                                                                       \
 		struct sim_x86_vcpu *vp = vp_of(env);                                           \
 		uint64_t v = 0;                                                                 \
+		check_align16(vp, addr, oi, ra);                                                \
 		if (vp && vp->in_run && sim_x86__mem_access(vp, addr, sz, false, &v, ra, is_user(UCI_OI_MMU_IDX(oi)))) \
 			return v;                                                               \
 		return orig.fld(env, addr, oi, ra);                                             \
@@ -1142,6 +1202,7 @@ LD_HELPER(helper_le_ldq_mmu_x86_64, ldq, 8)
 	{                                                                                       \
 		struct sim_x86_vcpu *vp = vp_of(env);                                           \
 		uint64_t v = val;                                                               \
+		check_align16(vp, addr, oi, ra);                                                \
 		if (vp && vp->in_run && sim_x86__mem_access(vp, addr, sz, true, &v, ra, is_user(UCI_OI_MMU_IDX(oi)))) \
 			return;                                                                 \
 		orig.fld(env, addr, val, oi, ra);                                               \
@@ -1201,6 +1262,15 @@ void helper_fxsave_x86_64(void *env, uint64_t ptr)
 		return;
 	}
 	sim_x86__fxsave(vp, ptr, ra);
+}
+
+/* A load of QEMU's helpers (size 2 or 8), through the wrappers above */
+uint64_t cpu_ldq_mmuidx_ra_x86_64(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
+uint64_t sim_x86__helper_load(struct sim_x86_vcpu *vp, uint64_t addr, unsigned size, int mmu_idx, uintptr_t ra)
+{
+	if (size == 2)
+		return cpu_lduw_mmuidx_ra_x86_64(vp->env, addr, mmu_idx, ra);
+	return cpu_ldq_mmuidx_ra_x86_64(vp->env, addr, mmu_idx, ra);
 }
 
 /*
@@ -1279,6 +1349,31 @@ void raise_interrupt_x86_64(void *env, int intno, int is_int, int error_code, in
 	__builtin_unreachable();
 }
 
+/*
+ * A fault raised while an event is delivered (vp->deliver), with the
+ * error code of a gate (QEMU: #GP or #NP for the gate of the vector being
+ * delivered): its error code is the vector as a selector index with IDT
+ * (bit 1) set, and EXT (bit 0) set unless the event was INT n, INT3 or
+ * INTO (Intel SDM vol. 3A 6.13; AMD APM vol. 2 8.4.1). QEMU 5.0's 64-bit
+ * delivery puts the vector times 16 (the gate's offset) and no source of
+ * QEMU's sets EXT. Other error codes (the gate's CS selector, the stack)
+ * are QEMU's. The delivery is over either way: the fault replaces it.
+ */
+void raise_exception_err_x86_64(void *env, int exception_index, int error_code) __attribute__((noreturn));
+void raise_exception_err_x86_64(void *env, int exception_index, int error_code)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp && vp->deliver != DELIVER_NONE) {
+		int v = vp->deliver_vector;
+		if ((exception_index == 11 || exception_index == 13) && (cr(vp, 0) & CR0_PE) &&
+		    (error_code == v * 8 + 2 || (sim_x86__long_mode(vp) && error_code == v * 16 + 2)))
+			error_code = v * 8 + 2 + (vp->deliver_soft ? 0 : 1);
+		vp->deliver = DELIVER_NONE;
+	}
+	orig.raise_err(env, exception_index, error_code);
+	__builtin_unreachable();
+}
+
 void x86_cpu_exec_enter_x86_64(void *cs);
 void x86_cpu_exec_enter_x86_64(void *cs)
 {
@@ -1310,6 +1405,8 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		atomic_store(&vp->nmi_pending, false);
 		ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
 		vp->deliver = DELIVER_NMI;
+		vp->deliver_vector = 2;
+		vp->deliver_soft = false;
 		vp->apic_write_alone = false;
 		do_interrupt_x86_hardirq_x86_64(vp->env, 2, 1);
 		vp->deliver = DELIVER_NONE;
@@ -1326,6 +1423,7 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		sim_x86__update_irq_request(vp);
 		vp->deliver = DELIVER_IRQ;
 		vp->deliver_vector = v;
+		vp->deliver_soft = false;
 		vp->apic_write_alone = false;
 		do_interrupt_x86_hardirq_x86_64(vp->env, v, 1);
 		vp->deliver = DELIVER_NONE;
@@ -1381,9 +1479,18 @@ void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user)
 			return;
 		}
 	}
-	/* unicorn has already moved EIP past INT n / INT3 / INTO */
+	/*
+	 * unicorn has already moved EIP past INT n / INT3 / INTO. Put it back
+	 * at the instruction: a fault the delivery raises (a bad gate, the
+	 * IDT limit, the stack) is a fault of the INT instruction, reported
+	 * and pushed at it (Intel SDM vol. 3A 6.5); a delivery that succeeds
+	 * pushes exception_next_eip whatever EIP holds.
+	 */
 	vp->deliver = DELIVER_EXCEPTION;
+	vp->deliver_vector = (int)intno;
+	vp->deliver_soft = is_int;
 	vp->deliver_rip = is_int ? next - (uint64_t)vp->int_len : ENV64(vp, UCI_ENV_EIP);
+	ENV64(vp, UCI_ENV_EIP) = vp->deliver_rip;
 	x86_cpu_do_interrupt_x86_64(vp->cs);
 	vp->deliver = DELIVER_NONE;
 }
@@ -1402,6 +1509,8 @@ bool sim_x86__hook_invalid(uc_engine *uc, void *user)
 		vp->ex.param = 0;
 	} else {
 		vp->deliver = DELIVER_EXCEPTION;
+		vp->deliver_vector = 6;
+		vp->deliver_soft = false;
 		vp->deliver_rip = ENV64(vp, UCI_ENV_EIP);
 		x86_cpu_do_interrupt_x86_64(vp->cs);
 		vp->deliver = DELIVER_NONE;

@@ -137,6 +137,11 @@ struct uci_segment {
 #define UCI_MMU_USER_IDX 1
 #define UCI_MMU_KNOSMAP_IDX 2
 #define UCI_OI_MMU_IDX(oi) ((int)((oi) & 15))
+/* MemOp (include/exec/memop.h): a TCGMemOpIdx is memop << 4 | mmu_idx */
+#define UCI_MO_SIZE 3
+#define UCI_MO_64 3
+#define UCI_MO_AMASK (7 << 4)
+#define UCI_MO_ALIGN_16 (4 << 4)
 
 /*
  * TCGOpcode INDEX_op_insn_start (qemu/include/tcg/tcg-opc.h: the 130th DEF,

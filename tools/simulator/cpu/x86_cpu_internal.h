@@ -11,7 +11,8 @@
  *   registers.c      get/set of registers by hypervisor name, the register
  *                    page, VP state blobs, the architectural reset state,
  *                    the checks of instructions that load registers
- *                    (MOV CRn/DRn, WRMSR of address MSRs, LTR/LLDT)
+ *                    (MOV CRn/DRn, WRMSR of address MSRs, LTR/LLDT,
+ *                    LGDT/LIDT)
  *   memory.c         memory slots, the page walk, guest memory accesses and
  *                    their intercepts, doorbells, access tracking, the
  *                    backstop for accesses unicorn refuses itself
@@ -25,6 +26,7 @@
  *   cpuid.c          the CPUID leaves the hypervisor presents, the CPUID
  *                    instruction
  *   syscall.c        SYSCALL, SYSRET, SYSENTER, SYSEXIT
+ *   sse_align.c      which legacy SSE forms need a 16-byte aligned operand
  *   unicorn_hooks.c  everything that depends on unicorn's internals: the
  *                    layout of its CPU state, the QEMU functions it calls
  *                    that the model replaces, event delivery. The only
@@ -161,6 +163,9 @@ struct sim_x86_vcpu {
 	uint32_t *sysenter_cs;
 	uint64_t *sysenter_esp, *sysenter_eip, *star, *lstar, *cstar, *fmask;
 
+	/* page-table entry bits 51:MAXPHYADDR (CPUID 0x80000008 EAX[7:0]), reserved in every entry */
+	uint64_t pa_rsvd;
+
 	struct sim_mem_slot *slots; /* sorted by gpa */
 	size_t nslots;
 	void *full_mr; /* a unicorn region with every permission, for untranslatable addresses */
@@ -176,10 +181,12 @@ struct sim_x86_vcpu {
 	 * hook_intr, hook_invalid or x86_cpu_exec_interrupt): when one of its
 	 * accesses (IDT, GDT/TSS, the frame it pushes) is intercepted, the
 	 * delivery is abandoned and the event happens again when the VP next
-	 * runs. deliver_rip is the RIP to report (INT n: the instruction).
+	 * runs. deliver_rip is the RIP to report (INT n: the instruction);
+ * deliver_vector the vector delivered (for a fault's error code).
 	 */
 	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI } deliver;
 	int deliver_vector;
+	bool deliver_soft; /* INT n, INT3, INTO: no EXT in the error code of a fault of the delivery */
 	uint64_t deliver_rip;
 	int int_len; /* next_eip_addend of the last INT n / INT3 / INTO (raise_interrupt) */
 	/* the page of an access mem_access found faulting in the guest's page tables: unicorn's
@@ -202,6 +209,7 @@ struct sim_x86_vcpu {
 	uint64_t subst_at;
 	int nsubst;
 	uint8_t subst_off[2], subst_val[2];
+	bool align16_next; /* translating: the instruction's first 8-byte access needs 16-byte alignment */
 
 	atomic_int kick;
 	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
@@ -328,11 +336,16 @@ void sim_x86__sysret(struct sim_x86_vcpu *vp, bool op64, uintptr_t ra);
 void sim_x86__sysenter(struct sim_x86_vcpu *vp, uintptr_t ra);
 void sim_x86__sysexit(struct sim_x86_vcpu *vp, bool op64, uintptr_t ra);
 
+/* ---- sse_align.c ---- */
+bool sim_x86__sse_align16(const uint8_t *b, size_t n, bool long64);
+
 /* ---- registers.c: architectural checks ---- */
 int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
 int sim_x86__check_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val);
 int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t sel, uint32_t *ec);
 bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64);
+int sim_x86__dtr_fix(const uint8_t *b, size_t n, bool long64, uint8_t *off, uint8_t *val);
+bool sim_x86__load_dtr(struct sim_x86_vcpu *vp, uint64_t addr, uintptr_t ra);
 int sim_x86__smsw_fix(const uint8_t *b, size_t n, bool long64, bool cs32, unsigned cpl, uint8_t off[2],
 		      uint8_t val[2]);
 
@@ -374,6 +387,7 @@ uint64_t sim_x86__helper_rflags(struct sim_x86_vcpu *vp);
 void sim_x86__helper_set_rflags(struct sim_x86_vcpu *vp, uint64_t val);
 __attribute__((noreturn)) void sim_x86__run_insn_alone(struct sim_x86_vcpu *vp, uintptr_t ra);
 void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp);
+uint64_t sim_x86__helper_load(struct sim_x86_vcpu *vp, uint64_t addr, unsigned size, int mmu_idx, uintptr_t ra);
 void sim_x86__helper_store(struct sim_x86_vcpu *vp, uint64_t addr, uint64_t val, unsigned size, int mmu_idx,
 			   uintptr_t ra);
 int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp);

@@ -21,7 +21,9 @@
  * hardware breakpoints are not modelled (DR0-DR7 hold what is written,
  * with the architectural checks, but never raise #DB; registers.c,
  * sim_x86__mov_to_dr); SMSW to a 32-bit register outside 64-bit mode at
- * CPL > 0 writes only bits 15:0 (registers.c, sim_x86__smsw_fix).
+ * CPL > 0 writes only bits 15:0 (registers.c, sim_x86__smsw_fix); the
+ * reserved bits 2:1 and 8:5 of PAE-mode PDPTEs are not checked (memory.c,
+ * sim_x86__walk).
  */
 #ifndef MSHV_SIM_X86_VCPU_H
 #define MSHV_SIM_X86_VCPU_H
