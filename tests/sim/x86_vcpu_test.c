@@ -1286,6 +1286,61 @@ static void test_long_mode(void)
 	guest_fini(&g);
 }
 
+/*
+ * loaded at 0x1000, started in long mode (start_long): APIC-page reads of
+ * every size at offsets that are not a register's first dword, and writes
+ * the APIC drops. Each value is reported through OUT 0x80.
+ */
+PROG(p_apicsub,
+     ".code64\n"
+     "mov $0xfee00000, %esi\n"
+     "movl $0x5a, 0x80(%rsi)\n"  /* TPR 0x5a */
+     "mov $-1, %rax\n"
+     "movb 0x8f(%rsi), %al\n"    /* byte 15 of the TPR slot: 0 */
+     "out %eax, $0x80\n"
+     "movzbl 0x80(%rsi), %eax\n" /* byte 0: 0x5a */
+     "out %eax, $0x80\n"
+     "movzwl 0x31(%rsi), %eax\n" /* version 0x50014, bytes 1-2: 0x500 */
+     "out %eax, $0x80\n"
+     "movzwl 0x33(%rsi), %eax\n" /* byte 3 and byte 4 (reserved): 0 */
+     "out %eax, $0x80\n"
+     "mov 0x2c(%rsi), %rax\n"    /* ID slot bytes 12-15, version 0-3 */
+     "out %eax, $0x80\n"
+     "mov 0x84(%rsi), %rax\n"    /* TPR slot bytes 4-11: 0 */
+     "out %eax, $0x80\n"
+     "mov 0x7f(%rsi), %rax\n"    /* byte 15 of 0x70, TPR 0-3, bytes 4-6 */
+     "out %eax, $0x80\n"
+     "mov 0xff8(%rsi), %rax\n"   /* the page's last 8 bytes (reserved): 0 */
+     "out %eax, $0x80\n"
+     "mov 0x480(%rsi), %eax\n"   /* past the registers: 0, not the TPR */
+     "out %eax, $0x80\n"
+     "movl $0x20, 0x480(%rsi)\n" /* dropped: not the TPR */
+     "movb $0x30, 0x80(%rsi)\n"  /* dropped: not 32 bits */
+     "movl $0x40, 0x84(%rsi)\n"  /* dropped: not on 16 bytes */
+     "mov 0x80(%rsi), %eax\n"    /* TPR still 0x5a */
+     "out %eax, $0x80\n"
+     "hlt\n")
+
+/* Any size and offset of a guest access to the APIC page has one defined result */
+static void test_apic_subdword(void)
+{
+	static const uint64_t want[] = {
+		0xffffffffffffff00ull, 0x5a, 0x500, 0, 0x0005001400000000ull, 0, 0x5a00, 0, 0, 0x5a,
+	};
+	struct guest g;
+	cur_test = "apic-subdword";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_apicsub_start, p_apicsub_end, 0x1000);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct hv_x64_io_port_intercept_message *io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+		check_(io->rax == want[i], "value", __LINE__, "read %zu: 0x%llx != 0x%llx", i,
+		       (unsigned long long)io->rax, (unsigned long long)want[i]);
+	}
+	expect_halt(&g, __LINE__);
+	guest_fini(&g);
+}
+
 /* Guest MOV to/from CR8 is the local APIC's TPR, for the guest, the APIC page and the VMM */
 static void test_cr8_tpr(void)
 {
@@ -2971,6 +3026,7 @@ int main(int argc, char **argv)
 	test_long_mode();
 	test_helper_access();
 	test_cr8_tpr();
+	test_apic_subdword();
 	test_real_mode_interrupts();
 	test_async_wake();
 	test_apic_write_in_block();

@@ -297,6 +297,40 @@ int sim_x86_vcpu_set_doorbells(struct sim_x86_vcpu *vp, const struct sim_doorbel
 }
 
 /*
+ * A guest read of size bytes (1, 2, 4 or 8) at offset off of the APIC
+ * page, off + size <= 4096. The SDM (vol. 3 11.4.1) has software access
+ * the xAPIC registers only with 32-bit loads and stores aligned on 16
+ * bytes; anything else is model specific, and the TLFS says nothing of
+ * it. Chosen here, so that every size and offset has one defined result:
+ * each 16-byte slot reads as its 32-bit register in bytes 0-3 followed by
+ * 12 zero bytes (what the reserved bytes 4-15 of a slot give on the
+ * processors that allow it), and a read takes every byte from the slot it
+ * falls in, so one straddling two slots sees both registers. (KVM refuses
+ * reads past byte 3 of a slot and leaves the destination as it was; a
+ * value that depends on what the register held before is no better a
+ * model.) The registers end at 0x3f0; the rest of the page is reserved
+ * and reads as zeros (sim_x86__apic_read would wrap round to the ID).
+ * Writes other than 32-bit aligned ones, and writes past 0x3ff, are
+ * dropped (the caller).
+ */
+static uint64_t apic_read_bytes(struct sim_x86_vcpu *vp, uint32_t off, unsigned size)
+{
+	uint64_t v = 0;
+	uint32_t slot = UINT32_MAX, reg = 0;
+
+	for (unsigned i = 0; i < size && i < 8; i++) {
+		uint32_t b = off + i, in = b & 0xf;
+		if ((b & ~0xfu) != slot) {
+			slot = b & ~0xfu;
+			reg = slot < 0x400 ? sim_x86__apic_read(vp, slot) : 0;
+		}
+		if (in < 4)
+			v |= (uint64_t)((reg >> (in * 8)) & 0xff) << (i * 8);
+	}
+	return v;
+}
+
+/*
  * Decide about one data access of size bytes at linear address la
  * (user: a CPL 3 access; QEMU's own accesses to the IDT, GDT and TSS are
  * supervisor ones). Returns 0: let unicorn do it; 1: done here (APIC),
@@ -330,11 +364,10 @@ int sim_x86__mem_access(struct sim_x86_vcpu *vp, uint64_t la, unsigned size, boo
 		if (npages == 1 && sim_x86__is_apic_gpa(vp, gpa)) {
 			uint32_t off = (uint32_t)(gpa & 0xfff);
 			if (write) {
-				if (size == 4 && !(off & 0xf))
+				if (size == 4 && !(off & 0xf) && off < 0x400)
 					sim_x86__apic_write(vp, off, (uint32_t)*val, ra);
 			} else {
-				uint64_t v = sim_x86__apic_read(vp, off & ~0xfu);
-				*val = (v >> ((off & 0xf) * 8)) & (size >= 8 ? ~0ull : ((1ull << (size * 8)) - 1));
+				*val = apic_read_bytes(vp, off, size);
 			}
 			return 1;
 		}
