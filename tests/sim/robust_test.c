@@ -12,7 +12,9 @@
  *   MSHV_RUN_VP failed EINVAL); GFN 2^40, beyond the guest physical
  *   address width, refused;
  * - the simulator's limits (256 regions, irqfds, ioeventfds; 64 MSR-index
- *   intercepts, 64 CPUID results) each give their documented errno.
+ *   intercepts, 64 CPUID results) each give their documented errno;
+ * - register values and LAPIC/XSAVE blobs the hardware would refuse give
+ *   HV_STATUS_INVALID_REGISTER_VALUE (EINVAL) and change nothing.
  *
  * Runs under tools/mshv-sim with raw ioctls; exits 77 without /dev/mshv.
  */
@@ -367,6 +369,144 @@ static void test_ioeventfd_no_fd_leak(void)
 	close(pt);
 }
 
+/* ---- register values the hardware refuses -------------------------------------- */
+
+/* HVCALL_SET_VP_REGISTERS of one value: its HV status (the ioctl's status field) */
+static uint16_t set_reg_status(int fd, uint32_t name, const union hv_register_value *val)
+{
+	struct hv_input_set_vp_registers hdr;
+	struct hv_register_assoc a;
+	struct mshv_root_hvcall hc;
+	uint8_t in[sizeof(hdr) + sizeof(a)];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(&a, 0, sizeof(a));
+	a.name = name;
+	memcpy(in, &hdr, sizeof(hdr));
+	memcpy(in + sizeof(hdr), &a, sizeof(a));
+	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), val, sizeof(*val));
+	if (hvcall(fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, &hc) == 0)
+		return HV_STATUS_SUCCESS;
+	return hc.status;
+}
+
+static uint64_t get_reg64(int fd, uint32_t name)
+{
+	uint8_t in[sizeof(struct hv_input_get_vp_registers) + sizeof(uint32_t)];
+	union hv_register_value out;
+	struct hv_input_get_vp_registers hdr;
+
+	memset(&hdr, 0, sizeof(hdr));
+	memcpy(in, &hdr, sizeof(hdr));
+	memcpy(in + sizeof(hdr), &name, sizeof(name));
+	memset(&out, 0, sizeof(out));
+	CHECK(hvcall(fd, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &out, sizeof(out), NULL) == 0);
+	return out.reg64;
+}
+
+static int vp_state_ioctl(int vp, unsigned long req, uint8_t type, void *buf)
+{
+	struct mshv_get_set_vp_state st;
+
+	memset(&st, 0, sizeof(st));
+	st.type = type;
+	st.buf_sz = 4096;
+	st.buf_ptr = (uintptr_t)buf;
+	return ioctl(vp, req, &st) == 0 ? 0 : -errno;
+}
+
+/*
+ * CR0, CR4 and EFER = ~0, CR0 with PG but not PE or NW but not CD, MXCSR
+ * with reserved bits: HV_STATUS_INVALID_REGISTER_VALUE, nothing changed.
+ * The values a VMM sets to enter long mode are accepted one by one in any
+ * order (each is judged alone). LAPIC and XSAVE blobs with values the
+ * registers cannot hold: EINVAL, state unchanged (not in the 6.6-era
+ * mode, whose state ioctls have other numbers).
+ */
+static void test_invalid_register_values(void)
+{
+	static const struct { uint32_t name; uint64_t val; } bad[] = {
+		{ HV_X64_REGISTER_CR0, ~0ull },
+		{ HV_X64_REGISTER_CR0, 1ull << 32 | 0x11 },
+		{ HV_X64_REGISTER_CR0, 0x80000010 },  /* PG without PE */
+		{ HV_X64_REGISTER_CR0, 0x20000011 },  /* NW without CD */
+		{ HV_X64_REGISTER_CR4, ~0ull },
+		{ HV_X64_REGISTER_CR4, 1ull << 63 },
+		{ HV_X64_REGISTER_CR4, 1ull << 15 },
+		{ HV_X64_REGISTER_EFER, ~0ull },
+		{ HV_X64_REGISTER_EFER, 1ull << 2 },
+	};
+	int pt = partition_new();
+	struct mshv_create_vp va = { 0 };
+	union hv_register_value v;
+	int vp = ioctl(pt, MSHV_CREATE_VP, &va);
+
+	CHECK(vp >= 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t before = get_reg64(vp, bad[i].name);
+		memset(&v, 0, sizeof(v));
+		v.reg64 = bad[i].val;
+		uint16_t st = set_reg_status(vp, bad[i].name, &v);
+		CHECK(st == HV_STATUS_INVALID_REGISTER_VALUE);
+		if (st != HV_STATUS_INVALID_REGISTER_VALUE)
+			fprintf(stderr, "register 0x%x = 0x%llx: status 0x%x\n", bad[i].name,
+				(unsigned long long)bad[i].val, st);
+		CHECK(get_reg64(vp, bad[i].name) == before);
+	}
+	memset(&v, 0, sizeof(v));
+	v.xmm_control_status.xmm_status_control = 0x11f80;
+	CHECK(set_reg_status(vp, HV_X64_REGISTER_XMM_CONTROL_STATUS, &v) == HV_STATUS_INVALID_REGISTER_VALUE);
+	/* long mode, EFER first with CR0.PG and CR4.PAE still clear, then CR0 before CR4 */
+	static const struct { uint32_t name; uint64_t val; } entry[] = {
+		{ HV_X64_REGISTER_EFER, 0xd01 }, { HV_X64_REGISTER_CR0, 0x80000011 }, { HV_X64_REGISTER_CR4, 0x20 },
+	};
+	for (size_t i = 0; i < sizeof(entry) / sizeof(entry[0]); i++) {
+		memset(&v, 0, sizeof(v));
+		v.reg64 = entry[i].val;
+		CHECK(set_reg_status(vp, entry[i].name, &v) == HV_STATUS_SUCCESS);
+		CHECK(get_reg64(vp, entry[i].name) == entry[i].val);
+	}
+
+	if (since(SIM_KERNEL_6_15)) {
+		static uint8_t buf[4096] __attribute__((aligned(4096))), orig[4096] __attribute__((aligned(4096)));
+		struct hv_local_interrupt_controller_state *ls = (void *)buf;
+		CHECK(vp_state_ioctl(vp, MSHV_GET_VP_STATE, MSHV_VP_STATE_LAPIC, orig) == 0);
+		memcpy(buf, orig, sizeof(buf));
+		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_LAPIC, buf) == 0);
+		memset(buf, 0xa5, sizeof(buf));
+		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_LAPIC, buf) == -EINVAL);
+		memcpy(buf, orig, sizeof(buf));
+		ls->apic_spurious |= 1u << 20;
+		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_LAPIC, buf) == -EINVAL);
+		memcpy(buf, orig, sizeof(buf));
+		ls->apic_irr[0] = 1;
+		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_LAPIC, buf) == -EINVAL);
+		CHECK(vp_state_ioctl(vp, MSHV_GET_VP_STATE, MSHV_VP_STATE_LAPIC, buf) == 0);
+		CHECK(memcmp(buf, orig, sizeof(buf)) == 0);
+
+		uint32_t mx = 0xffff0000;
+		uint64_t comp = 3;
+		CHECK(vp_state_ioctl(vp, MSHV_GET_VP_STATE, MSHV_VP_STATE_XSAVE, orig) == 0);
+		memcpy(buf, orig, sizeof(buf));
+		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == 0);
+		memset(buf, 0xa5, sizeof(buf));
+		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == -EINVAL);
+		memcpy(buf, orig, sizeof(buf));
+		memcpy(buf + 24, &mx, 4); /* MXCSR reserved bits */
+		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == -EINVAL);
+		memcpy(buf, orig, sizeof(buf));
+		memcpy(buf + 520, &comp, 8); /* XCOMP_BV without bit 63 */
+		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == -EINVAL);
+		memcpy(buf, orig, sizeof(buf));
+		buf[540] = 1; /* header reserved bytes */
+		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == -EINVAL);
+		CHECK(vp_state_ioctl(vp, MSHV_GET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == 0);
+		CHECK(memcmp(buf, orig, sizeof(buf)) == 0);
+	}
+	close(vp);
+	close(pt);
+}
+
 int main(void)
 {
 	char msg[256];
@@ -384,6 +524,7 @@ int main(void)
 	test_ioeventfd_no_fd_leak();
 	test_region_containing();
 	test_limits();
+	test_invalid_register_values();
 	close(mshv_fd);
 	return CHECK_REPORT("robust");
 }

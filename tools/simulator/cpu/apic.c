@@ -195,7 +195,7 @@ void sim_x86__apic_reset(struct sim_x86_vcpu *vp)
 	memset(vp->apic, 0, sizeof(vp->apic));
 	vp->apic_base = APIC_DEFAULT_BASE | MSR_APIC_BASE_ENABLE | (vp->vp_index == 0 ? MSR_APIC_BASE_BSP : 0);
 	vp->apic[APIC_ID] = vp->vp_index << 24;
-	vp->apic[APIC_VER] = 0x50014;
+	vp->apic[APIC_VER] = 0x50014; /* lapic_state_valid takes only this */
 	vp->apic[APIC_DFR] = 0xffffffff;
 	vp->apic[APIC_SVR] = 0xff;
 	for (int r = APIC_LVT_TIMER; r <= APIC_LVT_ERROR; r++)
@@ -274,11 +274,40 @@ int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len)
 	return 0;
 }
 
+/*
+ * Whether a LAPIC blob holds only values the xAPIC's registers can hold
+ * (SDM vol. 3 11.4-11.6, 11.8): the version this APIC reports (read-only);
+ * ID, LDR and ICR high with bits 23:0 clear; DFR bits 27:0 set (they read
+ * as 1s); SVR bits 9:0 and 12; ESR bits 7:0; ICR low without bits 13, 17:16
+ * and 31:20; each LVT with only its own fields; the divide configuration
+ * bits 0, 1 and 3; no vector below 16 in IRR, ISR or TMR (those bits are
+ * reserved). The TLFS does not say what the hypervisor refuses; a value
+ * a guest could never read back from the register is taken as the
+ * HV_STATUS_INVALID_REGISTER_VALUE x86_vcpu.h promises (EINVAL), and the
+ * state is left as it was. The fields without a register of their own
+ * (error status, counter, remote read) are kept as given.
+ */
+static bool lapic_state_valid(const struct hv_local_interrupt_controller_state *s)
+{
+	const uint32_t lvt_plain = 0x000117ff; /* vector, delivery mode, status, mask */
+	if (s->apic_version != 0x50014 || (s->apic_id & 0xffffff) || (s->apic_ldr & 0xffffff) ||
+	    (s->apic_icr_high & 0xffffff) || (s->apic_dfr & 0x0fffffff) != 0x0fffffff ||
+	    (s->apic_spurious & ~0x13ffu) || (s->apic_esr & ~0xffu) || (s->apic_icr_low & ~0x000cdfffu) ||
+	    (s->apic_lvt_timer & ~0x000710ffu) || (s->apic_lvt_thermal & ~lvt_plain) ||
+	    (s->apic_lvt_perfmon & ~lvt_plain) || (s->apic_lvt_cmci & ~lvt_plain) ||
+	    (s->apic_lvt_error & ~0x000110ffu) || (s->apic_lvt_lint0 & ~0x0001f7ffu) ||
+	    (s->apic_lvt_lint1 & ~0x0001f7ffu) || (s->apic_divide_configuration & ~0xbu))
+		return false;
+	return !((s->apic_irr[0] | s->apic_isr[0] | s->apic_tmr[0]) & 0xffff);
+}
+
 int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len)
 {
 	if (len < sizeof(struct hv_local_interrupt_controller_state))
 		return -EINVAL;
 	const struct hv_local_interrupt_controller_state *s = buf;
+	if (!lapic_state_valid(s))
+		return -EINVAL;
 	sim_x86__apic_collect(vp);
 	vp->apic[APIC_ID] = s->apic_id;
 	vp->apic[APIC_VER] = s->apic_version;

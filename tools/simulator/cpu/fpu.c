@@ -151,11 +151,42 @@ int sim_x86__xsave_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len)
 	return 0;
 }
 
+/*
+ * Whether XRSTOR (compacted form, the blob's) would take the image rather
+ * than fault #GP(0) (SDM vol. 1 13.8): MXCSR without bits outside
+ * MXCSR_MASK; in the header (when the blob reaches it), XCOMP_BV with bit
+ * 63 set and no component but x87 and SSE, XSTATE_BV within XCOMP_BV,
+ * bytes 16-63 zero. A refused image is the hypervisor's
+ * HV_STATUS_INVALID_REGISTER_VALUE (EINVAL) and changes nothing. A blob
+ * shorter than the header (only the engine's callers can pass one; the
+ * driver passes the whole size) is checked for MXCSR alone.
+ */
+static bool xsave_image_valid(const uint8_t *x, size_t len)
+{
+	uint32_t mx;
+	uint64_t bv, comp;
+	memcpy(&mx, x + 24, 4);
+	if (mx & ~MXCSR_MASK)
+		return false;
+	if (len < XSAVE_BLOB_SIZE)
+		return true;
+	memcpy(&bv, x + 512, 8);
+	memcpy(&comp, x + 520, 8);
+	if (!(comp >> 63) || (comp & ~((1ull << 63) | XCR0_X87 | XCR0_SSE)) || (bv & ~comp))
+		return false;
+	for (int i = 528; i < 576; i++)
+		if (x[i])
+			return false;
+	return true;
+}
+
 int sim_x86__xsave_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len)
 {
 	if (len < 512)
 		return -EINVAL;
 	const uint8_t *x = buf;
+	if (!xsave_image_valid(x, len))
+		return -EINVAL;
 	memcpy(vp->xsave_shadow, x, len < XSAVE_BLOB_SIZE ? len : XSAVE_BLOB_SIZE);
 	union hv_register_value fp;
 	memset(&fp, 0, sizeof(fp));

@@ -250,6 +250,29 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 	return HV_STATUS_INVALID_PARAMETER;
 }
 
+/*
+ * The EFER bits the VP's processor has (WRMSR of any other is #GP(0)),
+ * each when CPUID 0x80000001 reports its feature: SCE (EDX.11), LME and
+ * LMA (EDX.29), NXE (EDX.20), FFXSR (EDX.25, AMD's fast FXSAVE, which
+ * fpu.c models). LMA is taken as the VMM gives it, with or without LME:
+ * the VMM starts a VP in long mode by setting it.
+ */
+static uint64_t efer_valid_bits(struct sim_x86_vcpu *vp)
+{
+	uint32_t l[4];
+	uint64_t ok = 0;
+	sim_x86_vcpu_cpuid(vp, 0x80000001, 0, l);
+	if (l[3] & (1u << 11))
+		ok |= 0x1; /* SCE */
+	if (l[3] & (1u << 29))
+		ok |= EFER_LME | EFER_LMA;
+	if (l[3] & (1u << 20))
+		ok |= EFER_NXE;
+	if (l[3] & (1u << 25))
+		ok |= EFER_FFXSR;
+	return ok;
+}
+
 uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const union hv_register_value *v)
 {
 	int sr;
@@ -294,7 +317,7 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		sim_x86__recompute_hflags(vp);
 		return 0;
 	case HV_X64_REGISTER_CR0:
-		if ((v->reg64 & CR0_PG) && !(v->reg64 & CR0_PE))
+		if (!sim_x86__cr_value_valid(vp, 0, v->reg64))
 			return HV_STATUS_INVALID_REGISTER_VALUE;
 		vp->cr[0] = v->reg64 | 0x10;
 		sim_x86__recompute_hflags(vp);
@@ -303,6 +326,8 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 	case HV_X64_REGISTER_CR2: vp->cr[2] = v->reg64; return 0;
 	case HV_X64_REGISTER_CR3: vp->cr[3] = v->reg64; sim_x86__tlb_flush(vp); return 0;
 	case HV_X64_REGISTER_CR4:
+		if (!sim_x86__cr_value_valid(vp, 4, v->reg64))
+			return HV_STATUS_INVALID_REGISTER_VALUE;
 		vp->cr[4] = v->reg64;
 		sim_x86__recompute_hflags(vp);
 		sim_x86__tlb_flush(vp);
@@ -322,6 +347,8 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		sim_x86__set_table(vp, name == HV_X64_REGISTER_IDTR ? S_IDTR : S_GDTR, &v->table);
 		return 0;
 	case HV_X64_REGISTER_EFER:
+		if (v->reg64 & ~efer_valid_bits(vp))
+			return HV_STATUS_INVALID_REGISTER_VALUE;
 		*vp->efer = v->reg64;
 		sim_x86__recompute_hflags(vp);
 		sim_x86__tlb_flush(vp);
@@ -355,6 +382,8 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		uint32_t mx = v->xmm_control_status.xmm_status_control;
 		uint64_t fdp = v->xmm_control_status.last_fp_rdp;
 		uint16_t fds = 0;
+		if (mx & ~MXCSR_MASK)
+			return HV_STATUS_INVALID_REGISTER_VALUE; /* LDMXCSR and FXRSTOR: #GP(0) */
 		uc_reg_write(vp->uc, UC_X86_REG_MXCSR, &mx);
 		uc_reg_write(vp->uc, UC_X86_REG_FDP, &fdp);
 		uc_reg_write(vp->uc, UC_X86_REG_FDS, &fds);
@@ -507,6 +536,26 @@ static uint64_t cr4_valid_bits(struct sim_x86_vcpu *vp)
 }
 
 /*
+ * The rules a CR0 or CR4 value breaks on its own, whatever the other
+ * registers hold: CR0 bits 63:32, PG without PE, NW without CD; CR4 bits
+ * cr4_valid_bits leaves out. MOV to CR checks these and the rules that
+ * depend on the VP's other registers (below); HVCALL_SET_VP_REGISTERS
+ * only these (HV_STATUS_INVALID_REGISTER_VALUE), because a VMM sets CR0,
+ * CR4 and EFER in one batch in the order it likes, and a rule relating
+ * one to another would judge a value against the other's old one (the
+ * TLFS names no order and no such rule; a combination no processor can
+ * be in is the VMM's to avoid).
+ */
+bool sim_x86__cr_value_valid(struct sim_x86_vcpu *vp, int reg, uint64_t val)
+{
+	if (reg == 0)
+		return !(val >> 32) && !((val & CR0_PG) && !(val & CR0_PE)) && !((val & CR0_NW) && !(val & CR0_CD));
+	if (reg == 4)
+		return !(val & ~cr4_valid_bits(vp));
+	return true;
+}
+
+/*
  * MOV to CR0 / CR4 (LMSW and CLTS cannot break these rules). CR0: a 1 in
  * bits 63:32, PG without PE, NW without CD, PG with EFER.LME but not
  * CR4.PAE, and clearing PG in 64-bit mode are #GP(0). CR4: reserved or
@@ -518,13 +567,9 @@ static uint64_t cr4_valid_bits(struct sim_x86_vcpu *vp)
 int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val)
 {
 	bool lma = (*vp->efer & EFER_LMA) != 0;
+	if ((reg == 0 || reg == 4) && !sim_x86__cr_value_valid(vp, reg, val))
+		return 13;
 	if (reg == 0) {
-		if (val >> 32)
-			return 13;
-		if ((val & CR0_PG) && !(val & CR0_PE))
-			return 13;
-		if ((val & CR0_NW) && !(val & CR0_CD))
-			return 13;
 		if ((val & CR0_PG) && !(cr(vp, 0) & CR0_PG) && (*vp->efer & EFER_LME) && !(cr(vp, 4) & CR4_PAE))
 			return 13;
 		if (!(val & CR0_PG) && sim_x86__cs64(vp))
@@ -533,8 +578,6 @@ int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val)
 	}
 	if (reg == 4) {
 		uint64_t old = cr(vp, 4);
-		if (val & ~cr4_valid_bits(vp))
-			return 13;
 		if (lma && !(val & CR4_PAE))
 			return 13;
 		if (lma && ((val ^ old) & CR4_LA57))

@@ -340,6 +340,7 @@ void sim_x86__sysexit(struct sim_x86_vcpu *vp, bool op64, uintptr_t ra);
 bool sim_x86__sse_align16(const uint8_t *b, size_t n, bool long64);
 
 /* ---- registers.c: architectural checks ---- */
+bool sim_x86__cr_value_valid(struct sim_x86_vcpu *vp, int reg, uint64_t val);
 int sim_x86__check_mov_cr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
 int sim_x86__check_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val);
 int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t sel, uint32_t *ec);

@@ -110,7 +110,12 @@ void sim_x86_vcpu_set_intercepts(struct sim_x86_vcpu *vcpu, const struct sim_x86
  * in the hypervisor's format (segments as struct hv_x64_segment_register,
  * tables as struct hv_x64_table_register, ...). Unknown or unsupported
  * names give HV_STATUS_INVALID_PARAMETER; a value the architecture
- * rejects gives HV_STATUS_INVALID_REGISTER_VALUE.
+ * rejects gives HV_STATUS_INVALID_REGISTER_VALUE and changes nothing:
+ * CR0 with bits 63:32, PG without PE or NW without CD; CR4 or EFER with a
+ * bit the VP's CPUID does not report; CR8 above 15; MXCSR outside
+ * MXCSR_MASK. Each value is judged on its own, not against the other
+ * registers (a VMM sets CR0, CR4 and EFER in one batch in any order);
+ * the rules relating them are the guest's MOV to CR's (#GP).
  *
  * HV_X64_REGISTER_XFEM is the guest's XCR0, the one XGETBV reads and XSETBV
  * writes (the CPU model has XSAVE with x87 and SSE state; a new VP has 3):
@@ -133,7 +138,10 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vcpu, uint32_t name, con
  * compacted format, x87 and SSE). get: *len is the buffer size on entry
  * and the bytes written on return (-ENOSPC when too small, with *len set to
  * the size needed). Set then get gives the same bytes (FOP's bits 15:11
- * read 0). Other types: -EINVAL.
+ * read 0). set: a blob with a value the registers cannot hold (apic.c's
+ * lapic_state_valid, fpu.c's xsave_image_valid: what XRSTOR refuses) is
+ * -EINVAL, the hypervisor's HV_STATUS_INVALID_REGISTER_VALUE, and changes
+ * nothing. Other types: -EINVAL.
  */
 int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vcpu, uint32_t type, void *buf, size_t *len);
 int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vcpu, uint32_t type, const void *buf, size_t len);
