@@ -155,7 +155,8 @@ static int map_region(int pt, uint64_t gfn, void *mem, size_t size)
 	return ioctl(pt, MSHV_SET_GUEST_MEMORY, &r);
 }
 
-static int set_reg(int fd, uint32_t name, const union hv_register_value *val)
+/* HVCALL_SET_VP_REGISTERS of one register; hc (may be NULL) gets the call back, status and all */
+static int set_reg_hc(int fd, uint32_t name, const union hv_register_value *val, struct mshv_root_hvcall *hc)
 {
 	struct hv_input_set_vp_registers hdr;
 	struct hv_register_assoc a;
@@ -167,7 +168,12 @@ static int set_reg(int fd, uint32_t name, const union hv_register_value *val)
 	memcpy(in, &hdr, sizeof(hdr));
 	memcpy(in + sizeof(hdr), &a, sizeof(a));
 	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), val, sizeof(*val));
-	return hvcall(fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, NULL);
+	return hvcall(fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, hc);
+}
+
+static int set_reg(int fd, uint32_t name, const union hv_register_value *val)
+{
+	return set_reg_hc(fd, name, val, NULL);
 }
 
 /* VP 0 of pt runs "out 0x10, al; hlt" at GPA 0x1000 (mem: guest page 0 on): the port IO exit comes. */
@@ -374,18 +380,9 @@ static void test_ioeventfd_no_fd_leak(void)
 /* HVCALL_SET_VP_REGISTERS of one value: its HV status (the ioctl's status field) */
 static uint16_t set_reg_status(int fd, uint32_t name, const union hv_register_value *val)
 {
-	struct hv_input_set_vp_registers hdr;
-	struct hv_register_assoc a;
 	struct mshv_root_hvcall hc;
-	uint8_t in[sizeof(hdr) + sizeof(a)];
 
-	memset(&hdr, 0, sizeof(hdr));
-	memset(&a, 0, sizeof(a));
-	a.name = name;
-	memcpy(in, &hdr, sizeof(hdr));
-	memcpy(in + sizeof(hdr), &a, sizeof(a));
-	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), val, sizeof(*val));
-	if (hvcall(fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, &hc) == 0)
+	if (set_reg_hc(fd, name, val, &hc) == 0)
 		return HV_STATUS_SUCCESS;
 	return hc.status;
 }
@@ -413,6 +410,38 @@ static int vp_state_ioctl(int vp, unsigned long req, uint8_t type, void *buf)
 	st.buf_sz = 4096;
 	st.buf_ptr = (uintptr_t)buf;
 	return ioctl(vp, req, &st) == 0 ? 0 : -errno;
+}
+
+struct blob_patch {
+	uint8_t type;
+	uint16_t off;
+	uint8_t len;
+	uint8_t bytes[4];
+};
+
+/*
+ * The VP's blob of type set back (accepted), all 0xa5 and with each of the
+ * patches of that type in turn (refused: EINVAL); at the end it is as it was.
+ */
+static void check_blobs_refused(int vp, uint8_t type, const void *patches, size_t n)
+{
+	static uint8_t buf[4096] __attribute__((aligned(4096))), orig[4096] __attribute__((aligned(4096)));
+	const struct blob_patch *p = patches;
+
+	CHECK(vp_state_ioctl(vp, MSHV_GET_VP_STATE, type, orig) == 0);
+	memcpy(buf, orig, sizeof(buf));
+	CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, type, buf) == 0);
+	memset(buf, 0xa5, sizeof(buf));
+	CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, type, buf) == -EINVAL);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].type != type)
+			continue;
+		memcpy(buf, orig, sizeof(buf));
+		memcpy(buf + p[i].off, p[i].bytes, p[i].len);
+		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, type, buf) == -EINVAL);
+	}
+	CHECK(vp_state_ioctl(vp, MSHV_GET_VP_STATE, type, buf) == 0);
+	CHECK(memcmp(buf, orig, sizeof(buf)) == 0);
 }
 
 /*
@@ -468,40 +497,17 @@ static void test_invalid_register_values(void)
 	}
 
 	if (since(SIM_KERNEL_6_15)) {
-		static uint8_t buf[4096] __attribute__((aligned(4096))), orig[4096] __attribute__((aligned(4096)));
-		struct hv_local_interrupt_controller_state *ls = (void *)buf;
-		CHECK(vp_state_ioctl(vp, MSHV_GET_VP_STATE, MSHV_VP_STATE_LAPIC, orig) == 0);
-		memcpy(buf, orig, sizeof(buf));
-		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_LAPIC, buf) == 0);
-		memset(buf, 0xa5, sizeof(buf));
-		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_LAPIC, buf) == -EINVAL);
-		memcpy(buf, orig, sizeof(buf));
-		ls->apic_spurious |= 1u << 20;
-		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_LAPIC, buf) == -EINVAL);
-		memcpy(buf, orig, sizeof(buf));
-		ls->apic_irr[0] = 1;
-		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_LAPIC, buf) == -EINVAL);
-		CHECK(vp_state_ioctl(vp, MSHV_GET_VP_STATE, MSHV_VP_STATE_LAPIC, buf) == 0);
-		CHECK(memcmp(buf, orig, sizeof(buf)) == 0);
-
-		uint32_t mx = 0xffff0000;
-		uint64_t comp = 3;
-		CHECK(vp_state_ioctl(vp, MSHV_GET_VP_STATE, MSHV_VP_STATE_XSAVE, orig) == 0);
-		memcpy(buf, orig, sizeof(buf));
-		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == 0);
-		memset(buf, 0xa5, sizeof(buf));
-		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == -EINVAL);
-		memcpy(buf, orig, sizeof(buf));
-		memcpy(buf + 24, &mx, 4); /* MXCSR reserved bits */
-		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == -EINVAL);
-		memcpy(buf, orig, sizeof(buf));
-		memcpy(buf + 520, &comp, 8); /* XCOMP_BV without bit 63 */
-		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == -EINVAL);
-		memcpy(buf, orig, sizeof(buf));
-		buf[540] = 1; /* header reserved bytes */
-		CHECK(vp_state_ioctl(vp, MSHV_SET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == -EINVAL);
-		CHECK(vp_state_ioctl(vp, MSHV_GET_VP_STATE, MSHV_VP_STATE_XSAVE, buf) == 0);
-		CHECK(memcmp(buf, orig, sizeof(buf)) == 0);
+		static const struct blob_patch bad_blobs[] = {
+			{ MSHV_VP_STATE_LAPIC, offsetof(struct hv_local_interrupt_controller_state, apic_spurious) + 2,
+			  1, { 0x10 } },                                     /* SVR bit 20 */
+			{ MSHV_VP_STATE_LAPIC, offsetof(struct hv_local_interrupt_controller_state, apic_irr), 1,
+			  { 1 } },                                           /* IRR vector 0 */
+			{ MSHV_VP_STATE_XSAVE, 26, 2, { 0xff, 0xff } },      /* MXCSR bits 31:16 */
+			{ MSHV_VP_STATE_XSAVE, 527, 1, { 0 } },              /* XCOMP_BV without bit 63 */
+			{ MSHV_VP_STATE_XSAVE, 540, 1, { 1 } },              /* header reserved bytes */
+		};
+		for (uint8_t type = MSHV_VP_STATE_LAPIC; type <= MSHV_VP_STATE_XSAVE; type++)
+			check_blobs_refused(vp, type, bad_blobs, sizeof(bad_blobs) / sizeof(bad_blobs[0]));
 	}
 	close(vp);
 	close(pt);
