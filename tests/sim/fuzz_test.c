@@ -7,9 +7,20 @@
  * an errno the driver uses; MSHV_RUN_VP gets a SIGALRM kick, so a guest
  * running garbage cannot hang the test.
  *
- * fuzz_test [iterations [seed]] (default 20000, a fixed seed). Under tools/mshv-sim;
- * 77 when there is no /dev/mshv. Not for a real /dev/mshv: it would create
- * and run random guests there.
+ * A quarter of the calls are MSHV_ROOT_HVCALL with arguments the driver
+ * passes on (a code of some release's allow-list, reserved fields zero,
+ * sizes within a page, input and output in fenced buffers; inside the
+ * input, VP indexes, register names and counts mostly small), so that
+ * they reach the hypervisor's handlers in every kernel mode; the summary
+ * lists, per code, the calls made and those the hypervisor answered (a
+ * status came back, or success).
+ *
+ * fuzz_test [iterations [seed]] (default 20000). The seed is new each run
+ * (clock and pid) and printed; MSHV_FUZZ_SEED=N (or the second argument)
+ * makes the same calls again (what MSHV_RUN_VP answers depends on when the
+ * 20 ms timer fires, so a count may differ by a call or two). Under tools/mshv-sim; 77 when there is no
+ * /dev/mshv. Not for a real /dev/mshv: it would create and run random
+ * guests there.
  *
  * The argument and guest memory buffers sit between inaccessible guard
  * pages. The driver reads an argument that runs off the end of its buffer
@@ -30,6 +41,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mshv.h"
@@ -57,6 +69,95 @@ static const unsigned long requests[] = {
 	MSHV_GET_VP_CPUID_VALUES, MSHV_READ_GPA, MSHV_WRITE_GPA,
 };
 
+/* Every code some release's driver passes through MSHV_ROOT_HVCALL (driver/hvcall.c's lists). */
+static const uint16_t hvcall_codes[] = {
+	HVCALL_GET_PARTITION_PROPERTY,      HVCALL_SET_PARTITION_PROPERTY,    HVCALL_INSTALL_INTERCEPT,
+	HVCALL_GET_VP_REGISTERS,            HVCALL_SET_VP_REGISTERS,          HVCALL_TRANSLATE_VIRTUAL_ADDRESS,
+	HVCALL_CLEAR_VIRTUAL_INTERRUPT,     HVCALL_REGISTER_INTERCEPT_RESULT, HVCALL_ASSERT_VIRTUAL_INTERRUPT,
+	HVCALL_GET_GPA_PAGES_ACCESS_STATES, HVCALL_SIGNAL_EVENT_DIRECT,       HVCALL_POST_MESSAGE_DIRECT,
+	HVCALL_GET_VP_CPUID_VALUES,         HVCALL_GET_PARTITION_PROPERTY_EX, HVCALL_READ_GPA,
+	HVCALL_WRITE_GPA,                   HVCALL_IMPORT_ISOLATED_PAGES,     HVCALL_COMPLETE_ISOLATED_IMPORT,
+	HVCALL_ISSUE_SNP_PSP_GUEST_REQUEST,
+};
+#define N_CODES (sizeof(hvcall_codes) / sizeof(hvcall_codes[0]))
+
+/* Calls made per code, and answered by the hypervisor (status back, or success). */
+static long hv_calls[N_CODES], hv_answered[N_CODES], hv_succeeded[N_CODES];
+
+/* Register names of each class, for the input of the register calls. */
+static const uint32_t reg_names[] = {
+	HV_X64_REGISTER_RAX, HV_X64_REGISTER_RIP, HV_X64_REGISTER_RFLAGS, HV_X64_REGISTER_CR0,
+	HV_X64_REGISTER_CR4, HV_X64_REGISTER_EFER, HV_X64_REGISTER_CS, HV_X64_REGISTER_GDTR,
+	HV_X64_REGISTER_XMM0, HV_X64_REGISTER_FP_CONTROL_STATUS, HV_X64_REGISTER_XMM_CONTROL_STATUS,
+	HV_X64_REGISTER_APIC_BASE, HV_REGISTER_EXPLICIT_SUSPEND, HV_REGISTER_INTERRUPT_STATE,
+	HV_REGISTER_PENDING_INTERRUPTION, HV_X64_REGISTER_CR8, HV_X64_REGISTER_XFEM,
+};
+
+/*
+ * MSHV_ROOT_HVCALL on fd with arguments the driver takes: a code from the
+ * lists (one in 16 random), reps 0-3, input words mostly small (the
+ * partition id the driver writes over; VP index 0 or 1, counts, register
+ * names, GPAs in the guest's 64 KiB) and otherwise random. Returns what
+ * ioctl does.
+ */
+static int fuzz_hvcall(int fd, uint64_t *in, uint64_t *out)
+{
+	struct mshv_root_hvcall hc;
+	size_t k = next() % N_CODES;
+	int ret;
+
+	memset(&hc, 0, sizeof(hc));
+	hc.code = next() % 16 ? hvcall_codes[k] : (uint16_t)next();
+	hc.reps = (uint16_t)(next() % 4);
+	hc.in_sz = (uint16_t)(8 + next() % 4089);
+	if (next() % 4)
+		hc.in_sz = (uint16_t)(8 * (2 + next() % 8));
+	hc.in_ptr = (uintptr_t)in + 4096 - hc.in_sz;
+	if (next() % 4) {
+		hc.out_sz = (uint16_t)(1 + next() % 4096);
+		hc.out_ptr = (uintptr_t)out + 4096 - hc.out_sz;
+	}
+	/* the words from the one holding the input's first byte (an odd size starts inside it) */
+	uint64_t *w = in + (4096 - hc.in_sz) / 8;
+	for (size_t j = 0; j < (size_t)(in + 512 - w); j++) {
+		uint64_t v = next();
+		switch (v % 8) {
+		case 0: case 1: w[j] = (v >> 8) % 2; break;                              /* VP index, flag */
+		case 2: w[j] = reg_names[(v >> 8) % (sizeof(reg_names) / sizeof(reg_names[0]))]; break;
+		case 3: w[j] = (v >> 8) % 16; break;                                     /* a count, a type */
+		case 4: w[j] = ((v >> 8) % 0x10000) & ~0xfffull; break;                  /* a GPA */
+		case 5: w[j] = ((v >> 8) % 16) >> 4 ? 0 : (v >> 8) % 16; break;
+		default: w[j] = next(); break;
+		}
+	}
+	ret = ioctl(fd, MSHV_ROOT_HVCALL, &hc);
+	if (hc.code == hvcall_codes[k]) {
+		hv_calls[k]++;
+		if (ret == 0 || hc.status)
+			hv_answered[k]++;
+		if (ret == 0)
+			hv_succeeded[k]++;
+	}
+	return ret;
+}
+
+/* A seed for this run: MSHV_FUZZ_SEED, else the clock and pid (never 0). */
+static uint64_t draw_seed(const char *arg)
+{
+	const char *e = getenv("MSHV_FUZZ_SEED");
+	struct timespec ts;
+
+	if (arg)
+		e = arg;
+	if (e && *e)
+		return strtoull(e, NULL, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t z = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + ((uint64_t)getpid() << 40);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull; /* splitmix64's finaliser */
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
 /* Every errno the driver model may answer with. */
 static int expected_errno(int e)
 {
@@ -64,6 +165,7 @@ static int expected_errno(int e)
 	case EINVAL: case EFAULT: case ENOTTY: case EEXIST: case ENOENT: case EBADF: case EBUSY:
 	case EIO: case ENOMEM: case ENODEV: case EOPNOTSUPP: case ENXIO: case EPERM: case E2BIG:
 	case EINTR: case EAGAIN: case ENOSPC: case EMFILE: case EACCES:
+	case EBADFD: case ENOTRECOVERABLE: /* the 6.6-era driver's status errnos (mshv.h) */
 		return 1;
 	default:
 		return 0;
@@ -94,18 +196,22 @@ static void on_alarm(int sig)
 int main(int argc, char **argv)
 {
 	long iterations = argc > 1 ? atol(argv[1]) : 20000, i, calls = 0, ok = 0, unexpected = 0;
+	uint64_t seed = draw_seed(argc > 2 ? argv[2] : NULL);
 
-	if (argc > 2)
-		rng = strtoull(argv[2], NULL, 0) | 1;
+	rng = seed | 1; /* xorshift64 must not start at 0 */
+	printf("fuzz: seed 0x%016llx (again: MSHV_FUZZ_SEED=0x%016llx)\n", (unsigned long long)seed,
+	       (unsigned long long)seed);
+	fflush(stdout);
 	uint8_t *scratch = map_fenced(1 << 16, MAP_SHARED);
 	uint64_t *arg = map_fenced(8192, MAP_PRIVATE);
+	uint64_t *hv_in = map_fenced(4096, MAP_PRIVATE), *hv_out = map_fenced(4096, MAP_PRIVATE);
 	struct mshv_create_partition cp = { 0, 0 };
 	struct mshv_create_vp cv = { 0 };
 	struct mshv_user_mem_region r;
 	struct sigaction sa;
 	int fds[4];
 
-	if (!scratch || !arg) {
+	if (!scratch || !arg || !hv_in || !hv_out) {
 		printf("FAIL: mmap: %s\n", strerror(errno));
 		return 1;
 	}
@@ -145,6 +251,20 @@ int main(int argc, char **argv)
 		int fd = fds[next() % 4], ret, j;
 		unsigned long req;
 		void *p;
+
+		if (next() % 4 == 0) {
+			fd = fds[next() % 3];
+			errno = 0;
+			ret = fuzz_hvcall(fd, hv_in, hv_out);
+			calls++;
+			if (ret >= 0) {
+				ok++;
+			} else if (!expected_errno(errno)) {
+				unexpected++;
+				fprintf(stderr, "MSHV_ROOT_HVCALL on fd %d: errno %d (%s)\n", fd, errno, strerror(errno));
+			}
+			continue;
+		}
 
 		if (next() % 8 == 0)
 			req = _IOC(next() % 4, MSHV_IOCTL, next() % 256, next() % 512);
@@ -186,5 +306,18 @@ int main(int argc, char **argv)
 	}
 	printf("fuzz: %ld calls, %ld succeeded, %ld failed with an expected errno, %ld unexpected\n", calls, ok,
 	       calls - ok - unexpected, unexpected);
+	long reached = 0;
+	for (size_t k = 0; k < N_CODES; k++) {
+		printf("fuzz: hvcall 0x%04x: %ld calls, %ld answered by the hypervisor, %ld succeeded\n", hvcall_codes[k],
+		       hv_calls[k], hv_answered[k], hv_succeeded[k]);
+		reached += hv_answered[k] != 0;
+	}
+	printf("fuzz: %ld of %zu hypercall codes reached the hypervisor (seed 0x%016llx)\n", reached, N_CODES,
+	       (unsigned long long)seed);
+	/* Every release passes at least 6.15's 13 codes on partition and VP fds (about 250 calls each here). */
+	if (iterations >= 10000 && reached < 13) {
+		printf("FAIL: only %ld hypercall codes reached the hypervisor, 13 expected\n", reached);
+		return 1;
+	}
 	return unexpected ? 1 : 0;
 }
