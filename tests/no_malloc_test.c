@@ -41,6 +41,7 @@
 
 #include "mshv.h"
 #include "check.h"
+#include "guest_setup.h"
 
 /* ---- the heap, counted by caller ------------------------------------------- */
 
@@ -283,8 +284,6 @@ static void full_run(int deliberate_malloc)
 	struct mshv_vm vm;
 	struct mshv_vcpu vcpu;
 	struct mshv_user_mem_region mem;
-	union hv_register_value cs;
-	struct hv_register_assoc reg;
 	struct hv_vp_register_page *page;
 	union hv_translate_gva_result tr;
 	unsigned int n;
@@ -310,13 +309,7 @@ static void full_run(int deliberate_malloc)
 	CHECK(vcpu.reg_page != NULL);
 
 	/* real mode at 0x1000 */
-	CHECK_RET(mshv_vcpu_get_register(&vcpu, HV_X64_REGISTER_CS, &cs, NULL), 0);
-	cs.segment.base = 0;
-	cs.segment.selector = 0;
-	memset(&reg, 0, sizeof(reg));
-	reg.name = HV_X64_REGISTER_CS;
-	reg.value = cs;
-	CHECK_RET(mshv_vcpu_set_registers(&vcpu, &reg, 1, NULL), 0);
+	CHECK_RET(guest_real_mode_cs0(&vcpu), 0);
 	CHECK_RET(mshv_vcpu_set_register64(&vcpu, HV_X64_REGISTER_RIP, 0x1000, NULL), 0);
 	if (deliberate_malloc) {
 		void *volatile p = malloc(16); /* what the assertion is there to catch */

@@ -36,6 +36,7 @@
 
 #include "mshv.h"
 #include "../check.h"
+#include "../guest_setup.h"
 
 #define RAM_SIZE 0x10000
 #define CODE_GPA 0x1000
@@ -227,8 +228,6 @@ static int run_guest(struct mshv_system *sys, unsigned int how, struct result *r
 	struct mshv_vm vm;
 	struct mshv_vcpu vcpu;
 	struct mshv_user_mem_region mem;
-	union hv_register_value cs;
-	struct hv_register_assoc reg;
 	struct hv_message msg;
 	struct mshv_x86_insn insn;
 	__u8 *ram;
@@ -263,13 +262,7 @@ static int run_guest(struct mshv_system *sys, unsigned int how, struct result *r
 		CHECK_RET(mshv_vm_map_user_memory(&vm, &mem), 0);
 	}
 	CHECK_RET(mshv_vm_create_vcpu(&vm, 0, &vcpu), 0);
-	CHECK_RET(mshv_vcpu_get_register(&vcpu, HV_X64_REGISTER_CS, &cs, NULL), 0);
-	cs.segment.base = 0;
-	cs.segment.selector = 0;
-	memset(&reg, 0, sizeof(reg));
-	reg.name = HV_X64_REGISTER_CS;
-	reg.value = cs;
-	CHECK_RET(mshv_vcpu_set_registers(&vcpu, &reg, 1, NULL), 0);
+	CHECK_RET(guest_real_mode_cs0(&vcpu), 0);
 	CHECK_RET(MSHV_SET_REGISTERS_64(&vcpu, NULL, { HV_X64_REGISTER_RIP, CODE_GPA }, { HV_X64_REGISTER_RFLAGS, 2 }), 0);
 	if (failed)
 		goto out;

@@ -47,6 +47,7 @@
 
 #include "mshv.h"
 #include "../check.h"
+#include "../guest_setup.h"
 
 /* ---- counting: the executable's own definitions ---------------------------- */
 
@@ -401,8 +402,6 @@ int main(int argc, char **argv)
 	struct mshv_vcpu vcpu;
 	struct mshv_user_mem_region mem;
 	struct mshv_standard_registers regs;
-	union hv_register_value cs;
-	struct hv_register_assoc reg;
 	struct hv_message msg;
 	struct counts before, d, setup;
 	long iterations = 200000, warmup = 1000;
@@ -440,13 +439,7 @@ int main(int argc, char **argv)
 	CHECK_RET(mshv_vm_create_vcpu(&vm, 0, &vcpu), 0);
 	CHECK(vcpu.reg_page != NULL);
 	/* real mode, CS = 0 */
-	CHECK_RET(mshv_vcpu_get_register(&vcpu, HV_X64_REGISTER_CS, &cs, NULL), 0);
-	cs.segment.base = 0;
-	cs.segment.selector = 0;
-	memset(&reg, 0, sizeof(reg));
-	reg.name = HV_X64_REGISTER_CS;
-	reg.value = cs;
-	CHECK_RET(mshv_vcpu_set_registers(&vcpu, &reg, 1, NULL), 0);
+	CHECK_RET(guest_real_mode_cs0(&vcpu), 0);
 	if (failed)
 		return CHECK_REPORT("run_loop_syscalls");
 	setup = calls;
