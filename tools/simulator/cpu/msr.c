@@ -9,13 +9,18 @@
 
 #include "x86_cpu_internal.h"
 
-/* MSRs QEMU's own rdmsr/wrmsr implement. */
+/*
+ * MSRs QEMU's own rdmsr/wrmsr implement, as the hypervisor does. Not among
+ * them although QEMU's helpers take them: IA32_TIME_STAMP_COUNTER (0x10;
+ * QEMU's write is not seen by RDTSC: sim_x86__own_msr_*), and
+ * IA32_FEATURE_CONTROL (0x3a) and IA32_TSC_ADJUST (0x3b), which an AMD
+ * processor (the model's vendor) does not have and CPUID does not report
+ * (7.0:EBX bit 1): they are unimplemented MSRs (#GP, or the partition's
+ * unimplemented-MSR action).
+ */
 static bool qemu_msr(uint32_t m)
 {
 	switch (m) {
-	case 0x10: /* TSC */
-	case 0x3a: /* FEATURE_CONTROL */
-	case 0x3b: /* TSC_ADJUST */
 	case 0xfe: /* MTRRCAP */
 	case 0x174: case 0x175: case 0x176: /* SYSENTER */
 	case 0x179: case 0x17a: case 0x17b: /* MCG */
@@ -36,6 +41,9 @@ bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 	switch (m) {
 	case 0x1b:
 		*val = vp->apic_base;
+		return true;
+	case 0x10: /* IA32_TIME_STAMP_COUNTER */
+		*val = sim_x86__guest_tsc(vp);
 		return true;
 	case HV_MSR_GUEST_OS_ID:
 		*val = vp->guest_os_id;
@@ -78,6 +86,9 @@ bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 	case 0x1b:
 		vp->apic_base = (val & 0xffffff000ull) | (val & MSR_APIC_BASE_ENABLE) |
 				(vp->vp_index == 0 ? MSR_APIC_BASE_BSP : 0);
+		return true;
+	case 0x10: /* a write sets the TSC, which counts on from the value (SDM vol. 3B 17.17) */
+		sim_x86__set_guest_tsc(vp, val);
 		return true;
 	case HV_MSR_GUEST_OS_ID:
 		vp->guest_os_id = val;

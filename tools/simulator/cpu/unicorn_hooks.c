@@ -838,6 +838,14 @@ OUT_HELPER(helper_outb_x86_64, outb, 1)
 OUT_HELPER(helper_outw_x86_64, outw, 2)
 OUT_HELPER(helper_outl_x86_64, outl, 4)
 
+/* ---- the TSC: RDTSC, RDTSCP and RDMSR 0x10 read it through cpu_get_tsc (time.c) ---- */
+uint64_t cpu_get_tsc_x86_64(void *env);
+uint64_t cpu_get_tsc_x86_64(void *env)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	return vp ? sim_x86__guest_tsc(vp) : sim_x86__now_ns();
+}
+
 /* ---- HLT ---- */
 void helper_hlt_x86_64(void *env, int next_eip_addend);
 void helper_hlt_x86_64(void *env, int next_eip_addend)

@@ -217,6 +217,8 @@ struct sim_x86_vcpu {
 
 	/* MSRs the hypervisor owns: synthetic ones, the SynIC's (kept, not acted on) and DEBUG_CTL */
 	uint64_t guest_os_id, hypercall_msr, reference_tsc, debug_ctl;
+	/* time.c: the partition's creation (CLOCK_MONOTONIC ns) and the TSC's offset from it */
+	uint64_t tsc_epoch_ns, tsc_offset;
 	uint64_t scontrol, siefp, simp, sint[16];
 
 	struct sim_doorbell *doorbells; /* MMIO ioeventfds */
@@ -301,6 +303,14 @@ int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
 int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
 uint64_t sim_x86__cr8_read(struct sim_x86_vcpu *vp);
 void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val);
+
+/* ---- time.c ---- */
+#define SIM_TSC_HZ 1000000000ull      /* guest TSC rate (HV_X64_MSR_TSC_FREQUENCY) */
+#define SIM_APIC_HZ 200000000ull      /* local APIC timer rate (HV_X64_MSR_APIC_FREQUENCY) */
+uint64_t sim_x86__now_ns(void);
+uint64_t sim_x86__guest_tsc(const struct sim_x86_vcpu *vp);
+void sim_x86__set_guest_tsc(struct sim_x86_vcpu *vp, uint64_t tsc);
+uint64_t sim_x86__reference_time(const struct sim_x86_vcpu *vp);
 
 /* ---- msr.c ---- */
 #define HV_MSR_GUEST_OS_ID 0x40000000u

@@ -96,6 +96,14 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index);
 void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vcpu);
 
 /*
+ * The partition's clocks (cpu/time.c): epoch_ns is the partition's creation
+ * on sim_x86_now_ns()'s clock; the VP's TSC and the reference time count
+ * from it. Call before the VP first runs.
+ */
+uint64_t sim_x86_now_ns(void);
+void sim_x86_vcpu_set_time_base(struct sim_x86_vcpu *vcpu, uint64_t epoch_ns);
+
+/*
  * Replace the VP's view of guest-physical memory with slots[0..n). Called by
  * the driver before a run whenever the partition's memory map changed.
  * Slots do not overlap. Returns 0 or -errno.

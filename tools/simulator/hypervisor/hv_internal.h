@@ -46,6 +46,7 @@ struct hv_partition {
 	uint64_t isolation;   /* 0: none */
 	bool initialized;     /* HvCallInitializePartition done */
 	uint64_t short_pages; /* pages this partition is short of (hv_set_memory_shortage) */
+	uint64_t created_ns;  /* the partition's clocks count from here (sim_x86_vcpu_set_time_base) */
 
 	struct hv_gpa_range ranges[HV_SIM_MAX_GPA_RANGES];
 	size_t nranges;

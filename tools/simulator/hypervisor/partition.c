@@ -71,6 +71,7 @@ struct hv_partition *hv_partition_create(uint64_t isolation)
 	pt->isolation = isolation;
 	pt->short_pages = root_shortage() ? 0 : short_pages;
 	pt->id = atomic_fetch_add(&next_partition_id, 1);
+	pt->created_ns = sim_x86_now_ns();
 	return pt;
 }
 

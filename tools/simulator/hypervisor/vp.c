@@ -49,6 +49,7 @@ int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out, ui
 		free(vp);
 		return err;
 	}
+	sim_x86_vcpu_set_time_base(vp->cpu, pt->created_ns);
 	sim_x86_vcpu_set_intercepts(vp->cpu, &pt->intercepts);
 	if (pt->access_tracking)
 		sim_x86_vcpu_track_access(vp->cpu, hv_partition_track_access, pt);
