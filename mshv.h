@@ -1055,7 +1055,7 @@ MSHV_INLINE const char *mshv_strerror(int ret)
 		{ EACCES, "permission denied (EACCES); from mshv_system_open: /dev/mshv is accessible to root only" },
 		{ EFAULT, "bad address (EFAULT): a pointer in the argument is not valid user memory" },
 		{ EBUSY, "busy (EBUSY)" },
-		{ EEXIST, "already exists (EEXIST): overlapping region or duplicate registration" },
+		{ EEXIST, "already exists (EEXIST): overlapping region, duplicate registration or VP index" },
 		{ ENODEV, "no such device (ENODEV); from mshv_system_open: /dev/mshv is the VTL driver's (mshv_vtl: "
 			  "Linux runs in a virtual trust level, as a paravisor), which creates no partitions" },
 		{ EINVAL, "invalid argument (EINVAL)" },
@@ -2445,7 +2445,9 @@ MSHV_INLINE int mshv_vm_create_device(struct mshv_vm *vm, struct mshv_create_dev
  * mshv_vm_create_vcpu - MSHV_CREATE_VP on the partition fd for VP `index`,
  * then mmap of its register page (MSHV_VP_MMAP_OFFSET_REGISTERS); a kernel
  * without one (-ENODEV) leaves vcpu->reg_page NULL. Returns 0 with *vcpu
- * filled, or -errno (and no fd left open).
+ * filled, or -errno (and no fd left open): -EINVAL for an index the kernel
+ * does not take, -EEXIST for one created before in this partition (even
+ * if its fd was closed since: see mshv_vcpu_close()).
  */
 MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv_vcpu *vcpu)
 {
@@ -2482,7 +2484,13 @@ MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv
 
 /* ---- VP (vCPU) fd ------------------------------------------------------------ */
 
-/* mshv_vcpu_close - unmap the register page and close the VP fd (vcpu->fd becomes -1). Returns 0 or -errno. */
+/*
+ * mshv_vcpu_close - unmap the register page and close the VP fd (vcpu->fd
+ * becomes -1). The VP itself lives on until its partition is destroyed
+ * (the kernel keeps it: hypercalls naming its index still reach it, and
+ * mshv_vm_create_vcpu() of the same index gives -EEXIST). Returns 0 or
+ * -errno.
+ */
 MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu)
 {
 	int ret = 0, err;

@@ -96,15 +96,26 @@ static int cycle_partition(int pt, void *mem)
 	return close(pt);
 }
 
+/*
+ * A VP lives until its partition does (closing its fd does not destroy
+ * it, and its index cannot be created again): each cycle is a partition
+ * with one VP.
+ */
 static int cycle_vp(int pt, void *mem)
 {
 	struct mshv_create_vp a = { 0 };
-	int vp = ioctl(pt, MSHV_CREATE_VP, &a);
+	int vp;
 
 	(void)mem;
-	if (vp < 0)
+	pt = partition_new_on(mshv_fd);
+	if (pt < 0)
 		return -1;
-	return close(vp);
+	vp = ioctl(pt, MSHV_CREATE_VP, &a);
+	if (vp < 0 || close(vp) < 0) {
+		close(pt);
+		return -1;
+	}
+	return close(pt);
 }
 
 static int cycle_region(int pt, void *mem)

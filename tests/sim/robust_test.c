@@ -57,9 +57,12 @@ static int partition_new(void)
 
 /* ---- VP lookup against a concurrent close ---------------------------------------- */
 
+/* VP indices the race walks through (the kernel's MSHV_MAX_VPS is far more) */
+#define SIM_MAX_VPS_TESTED 200
+
 struct race {
 	int pt;
-	uint32_t index;
+	uint32_t index; /* __atomic: the VP the thread names */
 	atomic_bool stop;
 	long calls, found;
 };
@@ -80,7 +83,7 @@ static void *hvcall_loop(void *p)
 		uint32_t name = HV_X64_REGISTER_RIP;
 
 		memset(&hdr, 0, sizeof(hdr));
-		hdr.vp_index = r->index;
+		hdr.vp_index = __atomic_load_n(&r->index, __ATOMIC_ACQUIRE);
 		memcpy(in, &hdr, sizeof(hdr));
 		memcpy(in + sizeof(hdr), &name, sizeof(name));
 		if (hvcall(r->pt, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), out, sizeof(out), NULL) == 0)
@@ -92,7 +95,7 @@ static void *hvcall_loop(void *p)
 
 			memset(&sh, 0, sizeof(sh));
 			memset(&a, 0, sizeof(a));
-			sh.vp_index = r->index;
+			sh.vp_index = hdr.vp_index;
 			a.name = HV_X64_REGISTER_RIP;
 			a.value.reg64 = 0x1000;
 			memcpy(sin, &sh, sizeof(sh));
@@ -100,7 +103,7 @@ static void *hvcall_loop(void *p)
 			hvcall(r->pt, HVCALL_SET_VP_REGISTERS, 1, sin, sizeof(sin), NULL, 0, NULL);
 		}
 		memset(&tr, 0, sizeof(tr));
-		tr.vp_index = r->index;
+		tr.vp_index = hdr.vp_index;
 		hvcall(r->pt, HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0, &tr, sizeof(tr), out, sizeof(out), NULL);
 		r->calls++;
 	}
@@ -108,36 +111,54 @@ static void *hvcall_loop(void *p)
 }
 
 /*
- * Before the fix the hypercall's VP was looked up with no reference and
- * freed by the close under it: SIGSEGV within a fraction of a second.
+ * A VP outlives its fd, as in the kernel (pt_vp_array keeps it until the
+ * partition is destroyed): after the close, hypercalls naming it still
+ * find it and MSHV_CREATE_VP of its index is EEXIST. Then hypercalls
+ * naming VPs race with their fds' closes and with the partition's own
+ * close (each VP index used once): before VP lookups held a reference
+ * the close freed the VP under the lookup, SIGSEGV within 0.1 s.
  */
 static void test_vp_lookup_vs_close(void)
 {
 	struct race r = { .index = 3 };
 	pthread_t t;
 	int cycles = 0;
+	long found_before;
 	double end;
 
 	r.pt = partition_new();
 	atomic_init(&r.stop, false);
+	{
+		struct mshv_create_vp args = { r.index };
+		int vp = ioctl(r.pt, MSHV_CREATE_VP, &args);
+
+		CHECK(vp >= 0);
+		CHECK(close(vp) == 0);
+		CHECK(ioctl(r.pt, MSHV_CREATE_VP, &args) == -1 && errno == EEXIST);
+	}
 	CHECK(pthread_create(&t, NULL, hvcall_loop, &r) == 0);
 	end = now() + 0.5;
-	while (now() < end) {
-		struct mshv_create_vp args = { r.index };
+	while (now() < end && r.index < SIM_MAX_VPS_TESTED) {
+		struct mshv_create_vp args = { r.index + 1 };
 		int vp = ioctl(r.pt, MSHV_CREATE_VP, &args);
 
 		if (vp < 0) {
 			CHECK(vp >= 0);
 			break;
 		}
+		/* the thread moves on to the new index while this one is closed */
+		__atomic_store_n(&r.index, r.index + 1, __ATOMIC_RELEASE);
 		close(vp);
 		cycles++;
 	}
+	found_before = r.found;
+	usleep(20000);
 	atomic_store(&r.stop, true);
 	pthread_join(t, NULL);
 	printf("vp lookup vs close: %d create/close cycles, %ld hypercall pairs, %ld found the VP\n", cycles, r.calls,
 	       r.found);
 	CHECK(cycles > 0 && r.calls > 0);
+	CHECK(r.found > found_before); /* the last VP, its fd closed, is still there */
 	close(r.pt);
 }
 

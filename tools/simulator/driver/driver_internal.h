@@ -94,15 +94,23 @@ struct sim_partition {
 	size_t nioeventfd_graves;
 	atomic_size_t ioeventfd_graves_pending; /* nioeventfd_graves, for the run path's unlocked look */
 	struct sim_msi_route *msi_routes; /* SIM_MAX_MSI_ROUTES entries, by GSI */
+	/*
+	 * Every VP created, whether its fd is open or not (the kernel's
+	 * pt_vp_array): a VP lives until its partition does. vps_lock also
+	 * serialises MSHV_CREATE_VP, as the kernel's partition mutex does.
+	 */
+	pthread_mutex_t vps_lock;
+	struct sim_vp *vps[SIM_MAX_VPS];
 };
 
 struct sim_vp {
-	struct sim_partition *pt; /* holds a reference to the partition's file */
+	struct sim_partition *pt; /* the fd holds a reference to the partition's file */
 	uint32_t index;
 	struct hv_vp *hv;
 	int backing_fd; /* memfd: page 0 register page, 1 intercept message, 2 GHCB */
 	void *pages;    /* our mapping of pages 0 and 1 */
 	pthread_mutex_t mutex;
+	bool in_partition; /* created: in pt->vps until the partition's end */
 };
 
 /* ---- user memory (files.c) ---------------------------------------------------
@@ -149,6 +157,7 @@ long sim_partition_create_vp(struct sim_partition *pt, void *uarg);
 long sim_vp_ioctl(struct sim_vp *vp, unsigned long request, void *arg);
 int sim_vp_mmap_check(struct sim_vp *vp, off_t offset);
 void sim_vp_free(struct sim_vp *vp);
+void sim_vp_destroy(struct sim_vp *vp);
 
 /* hvcall.c */
 /* The errno the kernel makes of a failed hypercall status (per release). */

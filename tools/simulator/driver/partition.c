@@ -95,6 +95,7 @@ long sim_system_create_partition(void *uarg)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&pt->lock, NULL);
+	pthread_mutex_init(&pt->vps_lock, NULL);
 	pt->irqfd_control = -1;
 	pt->file = file;
 
@@ -107,7 +108,11 @@ long sim_system_create_partition(void *uarg)
 void sim_partition_free(struct sim_partition *pt)
 {
 	sim_eventfds_free(pt);
+	for (size_t i = 0; i < SIM_MAX_VPS; i++)
+		if (pt->vps[i])
+			sim_vp_destroy(pt->vps[i]);
 	hv_partition_destroy(pt->hv);
+	pthread_mutex_destroy(&pt->vps_lock);
 	free(pt->msi_routes);
 	pthread_mutex_destroy(&pt->lock);
 	free(pt);

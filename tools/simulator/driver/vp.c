@@ -13,24 +13,13 @@
 
 #define SIM_VP_PAGES MSHV_VP_MMAP_OFFSET_COUNT
 
-/*
- * MSHV_CREATE_VP: index below MSHV_MAX_VPS (EINVAL), unused (EEXIST). The
- * new VP is explicitly suspended, its register page (not for SNP
- * partitions) and intercept message page are live in the fd's mmap.
- */
-long sim_partition_create_vp(struct sim_partition *pt, void *uarg)
+/* HvCallCreateVp and the VP's fd (vps_lock held). */
+static long create_vp(struct sim_partition *pt, uint32_t index)
 {
-	struct mshv_create_vp args;
 	struct sim_vp *vp;
 	struct sim_file *file;
 	uint64_t status;
 	int fd, err;
-
-	err = copy_from_user(&args, uarg, sizeof(args));
-	if (err)
-		return err;
-	if (args.vp_index >= SIM_MAX_VPS)
-		return -EINVAL;
 
 	vp = calloc(1, sizeof(*vp));
 	file = vp ? sim_file_new(SIM_FILE_VP, vp) : NULL;
@@ -38,13 +27,13 @@ long sim_partition_create_vp(struct sim_partition *pt, void *uarg)
 		free(vp);
 		return -ENOMEM;
 	}
-	vp->index = args.vp_index;
+	vp->index = index;
 	vp->pt = pt;
 	vp->backing_fd = -1;
 	pthread_mutex_init(&vp->mutex, NULL);
 	/* HvCallCreateVp: deposit one page and retry on a memory status (hv_call_create_vp). */
 	for (;;) {
-		err = hv_vp_create(pt->hv, args.vp_index, &vp->hv, &status);
+		err = hv_vp_create(pt->hv, index, &vp->hv, &status);
 		if (err != -ENOMEM || status == HV_STATUS_SUCCESS)
 			break;
 		err = (int)sim_retry_after(pt, status, 1);
@@ -52,10 +41,11 @@ long sim_partition_create_vp(struct sim_partition *pt, void *uarg)
 			break;
 	}
 	if (err) {
+		vp->hv = NULL;
 		sim_file_put(file);
 		return err;
 	}
-	sim_file_hold(pt->file); /* the VP keeps its partition alive */
+	sim_file_hold(pt->file); /* the fd keeps its partition alive */
 
 	/* The VP's pages live in the fd's memfd, so the VMM's mmap shares them. */
 	fd = sim_host->fd_install(file, "anon_inode:mshv_vp", true, SIM_VP_PAGES * SIM_PAGE_SIZE, &vp->backing_fd);
@@ -71,15 +61,50 @@ long sim_partition_create_vp(struct sim_partition *pt, void *uarg)
 	}
 	hv_vp_attach_pages(vp->hv, (char *)vp->pages + MSHV_VP_MMAP_OFFSET_REGISTERS * SIM_PAGE_SIZE,
 			   (char *)vp->pages + MSHV_VP_MMAP_OFFSET_INTERCEPT_MESSAGE * SIM_PAGE_SIZE);
+	vp->in_partition = true;
+	pt->vps[index] = vp;
 	return fd;
 }
 
+/*
+ * MSHV_CREATE_VP: index below MSHV_MAX_VPS (EINVAL), never used in this
+ * partition (EEXIST, even after the VP's fd was closed: the kernel keeps a
+ * VP, its hypervisor object and its pages, until the partition is
+ * destroyed, and has no way to hand out a second fd for it). The new VP
+ * is explicitly suspended, its register page (not for SNP partitions) and
+ * intercept message page are live in the fd's mmap.
+ */
+long sim_partition_create_vp(struct sim_partition *pt, void *uarg)
+{
+	struct mshv_create_vp args;
+	long ret;
+
+	ret = copy_from_user(&args, uarg, sizeof(args));
+	if (ret)
+		return ret;
+	if (args.vp_index >= SIM_MAX_VPS)
+		return -EINVAL;
+	pthread_mutex_lock(&pt->vps_lock);
+	ret = pt->vps[args.vp_index] ? -EEXIST : create_vp(pt, args.vp_index);
+	pthread_mutex_unlock(&pt->vps_lock);
+	return ret;
+}
+
+/* The VP fd's last reference: the partition keeps the VP; the fd's hold on the partition ends. */
 void sim_vp_free(struct sim_vp *vp)
 {
-	if (vp->hv) {
+	struct sim_file *pt_file = vp->hv ? vp->pt->file : NULL;
+
+	if (!vp->in_partition)
+		sim_vp_destroy(vp); /* its creation failed */
+	sim_file_put(pt_file); /* may destroy the partition, and a VP in it with it */
+}
+
+/* The partition's end (or a failed creation): the VP's hypervisor object, pages and memory. */
+void sim_vp_destroy(struct sim_vp *vp)
+{
+	if (vp->hv)
 		hv_vp_destroy(vp->hv);
-		sim_file_put(vp->pt->file);
-	}
 	if (vp->pages)
 		munmap(vp->pages, 2 * SIM_PAGE_SIZE);
 	pthread_mutex_destroy(&vp->mutex);
