@@ -184,9 +184,11 @@ static void setup(void)
 	CHECK(ram != MAP_FAILED);
 	put64(GDT + 8, 0x00af9b000000ffffull);  /* 0x08: 64-bit code, DPL 0 */
 	put64(GDT + 16, 0x00cf93000000ffffull); /* 0x10: data */
-	put64(PML4, PDPT | 3);
-	put64(PDPT, PD | 3);
-	put64(PD, 0x83); /* 2 MiB page at 0 */
+	put64(GDT + 24, 0x00affb000000ffffull); /* 0x1b: 64-bit code, DPL 3 */
+	put64(GDT + 32, 0x00cff3000000ffffull); /* 0x23: data, DPL 3 */
+	put64(PML4, PDPT | 7);
+	put64(PDPT, PD | 7);
+	put64(PD, 0x87); /* 2 MiB page at 0, user */
 
 	CHECK(mshv_system_create_vm(&sys, &vm, NULL) == 0);
 	CHECK(mshv_vm_initialize(&vm) == 0);
@@ -213,7 +215,7 @@ static void setup(void)
 	s.ds.db = 1;
 	s.es = s.fs = s.gs = s.ss = s.ds;
 	s.gdt.base = GDT;
-	s.gdt.limit = 23;
+	s.gdt.limit = 39;
 	s.cr0 = 0x80000033; /* PG NE ET MP PE */
 	s.cr3 = PML4;
 	s.cr4 = 0x20;       /* PAE */
@@ -313,6 +315,25 @@ static void test_hypercall_page(void)
 	CHECK(rdmsr_ok(MSR_HYPERCALL) == (HYPERCALL_PAGE | 3));
 	CHECK(halted(hypercall(0x0002, &r)));
 	CHECK(r == HV_STATUS_INVALID_HYPERCALL_CODE);
+
+	/* CPL 3: #UD (TLFS "Valid Hypercall Environments") */
+	{
+		struct mshv_special_registers sr, saved;
+
+		CHECK(mshv_vcpu_get_sregs(&vp, &saved, NULL) == 0);
+		sr = saved;
+		sr.cs.selector = 0x1b;
+		sr.cs.dpl = 3;
+		sr.ss.selector = 0x23;
+		sr.ss.dpl = 3;
+		CHECK(mshv_vcpu_set_sregs(&vp, &sr, NULL) == 0);
+		set_reg(HV_X64_REGISTER_RCX, 0x0001);
+		CHECK(exception(run((const uint8_t[]){ 0x0f, 0x01, 0xd9, 0xf4 }, 4)) == 6);
+		CHECK(reg(HV_X64_REGISTER_RIP) == CODE);
+		CHECK(mshv_vcpu_set_sregs(&vp, &saved, NULL) == 0);
+		CHECK(halted(run((const uint8_t[]){ 0x0f, 0x01, 0xd9, 0xf4 }, 4)));
+		CHECK(reg(HV_X64_REGISTER_RAX) == HV_STATUS_INVALID_HYPERCALL_CODE);
+	}
 }
 
 static void test_vp_index_and_read_only(void)
