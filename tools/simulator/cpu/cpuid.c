@@ -11,26 +11,90 @@
 
 #include "x86_cpu_internal.h"
 
+/*
+ * The hypervisor's leaves as the Microsoft Hypervisor presents them to a
+ * guest partition (TLFS "Feature and Interface Discovery"; bit names as in
+ * Linux's hyperv-tlfs.h). Each feature reported is one the simulator
+ * implements (hyperv.c), and nothing else:
+ *
+ * 0x40000000  EAX 0x40000006, the highest leaf (Linux wants at least
+ *             0x40000005); "Microsoft Hv" in EBX ECX EDX.
+ * 0x40000001  EAX "Hv#1": the TLFS interface.
+ * 0x40000002  the hypervisor's version: build 20348, 10.0, service pack 0,
+ *             branch 0, number 1 -- the Windows Server 2022 hypervisor's
+ *             release build number, the simulator's choice of a plausible
+ *             host (Linux prints "Hyper-V: Host Build 10.0.20348.1-0-0").
+ * 0x40000003  partition privileges and features:
+ *             EAX 0xa62 = TIME_REF_COUNT (1), HYPERCALL (5), VP_INDEX (6),
+ *             REFERENCE_TSC (9), ACCESS_FREQUENCY_MSRS (11). Not: the VP
+ *             runtime MSR (0), SynIC (2; its MSRs are kept, not acted on),
+ *             synthetic timers (3), the APIC access MSRs EOI/ICR/TPR and
+ *             VP assist page (4: the VP assist page MSR is implemented,
+ *             since Linux 6.1 writes it unconditionally, but the APIC MSRs
+ *             are not), reset, statistics pages, guest idle,
+ *             reenlightenment, TSC invariant control (15).
+ *             EBX 0: no hypercall privilege (hyperv.c answers
+ *             HV_STATUS_ACCESS_DENIED to the calls they would allow).
+ *             ECX 0: no power-management information.
+ *             EDX 0x100 = FREQUENCY_MSRS_AVAILABLE (8): Linux then takes
+ *             the TSC and LAPIC timer rates from the MSRs, no calibration.
+ * 0x40000004  recommendations: EAX 0x20 = relaxed timing (5): a guest
+ *             should not expect timely interrupts of a CPU model that may
+ *             run far slower than hardware. Nothing recommends a
+ *             hypercall or MSR the simulator does not implement
+ *             (address-space switch, TLB flush, APIC MSRs, cluster IPI,
+ *             ...). EBX 0xffffffff: never notify of long spin waits
+ *             (HvCallNotifyLongSpinWait is not implemented). ECX, EDX 0.
+ * 0x40000005  limits: EAX the most VPs a partition may have
+ *             (SIM_HV_MAX_VPS = the hypervisor layer's HV_SIM_MAX_VPS,
+ *             256), EBX the most logical processors the hypervisor
+ *             supports (HV_MAXIMUM_PROCESSORS, 2048), ECX 0 (no interrupt
+ *             remapping vectors).
+ * 0x40000006  hardware features the hypervisor uses: none (the CPU model
+ *             has no SLAT, MSR bitmaps, DMA remapping, ...): all 0.
+ *
+ * Leaves above 0x40000006 up to 0x400000ff are 0.
+ */
+static void hv_leaf(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	switch (leaf) {
+	case 0x40000000u:
+		*a = 0x40000006u;
+		*b = 0x7263694d; /* "Micr" */
+		*c = 0x666f736f; /* "osof" */
+		*d = 0x76482074; /* "t Hv" */
+		break;
+	case 0x40000001u:
+		*a = 0x31237648; /* "Hv#1" */
+		break;
+	case 0x40000002u:
+		*a = 20348;
+		*b = (10u << 16) | 0;
+		*c = 0;
+		*d = (0u << 24) | 1;
+		break;
+	case 0x40000003u:
+		*a = (1u << 1) | (1u << 5) | (1u << 6) | (1u << 9) | (1u << 11);
+		*d = 1u << 8;
+		break;
+	case 0x40000004u:
+		*a = 1u << 5;
+		*b = 0xffffffffu;
+		break;
+	case 0x40000005u:
+		*a = SIM_HV_MAX_VPS;
+		*b = 2048;
+		break;
+	default:
+		break;
+	}
+}
+
 void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uint32_t out[4])
 {
 	uint32_t a = 0, b = 0, c = 0, d = 0;
 	if (eax >= 0x40000000u && eax < 0x40000100u) {
-		switch (eax) {
-		case 0x40000000u: /* vendor "Microsoft Hv", highest leaf */
-			a = 0x40000006u;
-			b = 0x7263694d;
-			c = 0x666f736f;
-			d = 0x76482074;
-			break;
-		case 0x40000001u: /* interface "Hv#1" */
-			a = 0x31237648;
-			break;
-		case 0x40000003u: /* partition privileges: VP index and hypercall MSRs */
-			a = (1u << 5) | (1u << 6);
-			break;
-		default:
-			break;
-		}
+		hv_leaf(eax, &a, &b, &c, &d);
 	} else if (eax == 5) {
 		/* MONITOR/MWAIT: leaf 1 does not report MONITOR (unicorn_hooks.c, model_set_features) */
 	} else {

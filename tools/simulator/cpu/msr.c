@@ -38,24 +38,14 @@ static bool qemu_msr(uint32_t m)
 
 bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 {
+	if (sim_x86__hv_msr_read(vp, m, val))
+		return true;
 	switch (m) {
 	case 0x1b:
 		*val = vp->apic_base;
 		return true;
 	case 0x10: /* IA32_TIME_STAMP_COUNTER */
 		*val = sim_x86__guest_tsc(vp);
-		return true;
-	case HV_MSR_GUEST_OS_ID:
-		*val = vp->guest_os_id;
-		return true;
-	case HV_MSR_HYPERCALL:
-		*val = vp->hypercall_msr;
-		return true;
-	case HV_MSR_VP_INDEX:
-		*val = vp->vp_index;
-		return true;
-	case HV_MSR_REFERENCE_TSC:
-		*val = vp->reference_tsc;
 		return true;
 	case MSR_DEBUG_CTL:
 		*val = vp->debug_ctl;
@@ -80,8 +70,13 @@ bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 	return false;
 }
 
+/* false: not the hypervisor's, or a value a synthetic MSR refuses (hyperv.c: #GP for WRMSR) */
 bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 {
+	int hv = sim_x86__hv_msr_write(vp, m, val);
+
+	if (hv != HV_MSR_NOT_MINE)
+		return hv == HV_MSR_DONE;
 	switch (m) {
 	case 0x1b:
 		vp->apic_base = (val & 0xffffff000ull) | (val & MSR_APIC_BASE_ENABLE) |
@@ -89,15 +84,7 @@ bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 		return true;
 	case 0x10: /* a write sets the TSC, which counts on from the value (SDM vol. 3B 17.17) */
 		sim_x86__set_guest_tsc(vp, val);
-		return true;
-	case HV_MSR_GUEST_OS_ID:
-		vp->guest_os_id = val;
-		return true;
-	case HV_MSR_HYPERCALL:
-		vp->hypercall_msr = val;
-		return true;
-	case HV_MSR_REFERENCE_TSC:
-		vp->reference_tsc = val;
+		sim_x86__hv_tsc_changed(vp); /* the reference TSC page follows */
 		return true;
 	case MSR_DEBUG_CTL:
 		vp->debug_ctl = val;
@@ -170,7 +157,8 @@ bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
  * intercepts per partition (more: the hypervisor refuses); an index
  * intercept of an MSR the hypervisor implements is accepted and never
  * fires. A simplification: the synthetic MSRs of own_msr_* are emulated
- * whatever the partition's privileges.
+ * whatever the partition's privileges (hyperv.c: those CPUID 0x40000003
+ * reports; the SynIC's below are kept, not acted on, and not reported).
  */
 enum msr_disposition { MSR_INTERCEPT, MSR_FAULT, MSR_IGNORE };
 
@@ -229,6 +217,12 @@ bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
 	uint64_t *r = regs(vp);
 	uint32_t m = (uint32_t)r[1];
 	uint64_t val = (uint32_t)r[0] | (r[2] << 32);
+	switch (sim_x86__hv_msr_write(vp, m, val)) {
+	case HV_MSR_DONE:
+		return true;
+	case HV_MSR_GP: /* read-only, or a value the synthetic MSR refuses */
+		sim_x86__raise_gp(vp, ra);
+	}
 	if (sim_x86__own_msr_write(vp, m, val))
 		return true;
 	if (qemu_msr(m))

@@ -117,6 +117,8 @@ static uint32_t msr_of(uint32_t name)
 	case HV_X64_REGISTER_TSC_ADJUST: return 0x3b;
 	case HV_X64_REGISTER_DEBUG_CTL: return MSR_DEBUG_CTL;
 	case HV_REGISTER_REFERENCE_TSC: return HV_MSR_REFERENCE_TSC;
+	case HV_REGISTER_TIME_REF_COUNT: return HV_MSR_TIME_REF_COUNT;
+	case HV_REGISTER_VP_ASSIST_PAGE: return HV_MSR_VP_ASSIST_PAGE;
 	case HV_REGISTER_SCONTROL: return HV_MSR_SCONTROL;
 	case HV_REGISTER_SIEFP: return HV_MSR_SIEFP;
 	case HV_REGISTER_SIMP: return HV_MSR_SIMP;
@@ -299,8 +301,12 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 	}
 	if ((m = msr_of(name))) {
 		uc_x86_msr msr = {.rid = m, .value = v->reg64};
-		if (m == 0xfe)
+		int hv;
+		if (m == 0xfe || sim_x86__hv_msr_read_only(m))
 			return HV_STATUS_INVALID_PARAMETER;
+		/* a synthetic MSR's page beyond the address width: what its WRMSR refuses (#GP) */
+		if ((hv = sim_x86__hv_msr_write(vp, m, v->reg64)) != HV_MSR_NOT_MINE)
+			return hv == HV_MSR_DONE ? 0 : HV_STATUS_INVALID_REGISTER_VALUE;
 		if (sim_x86__own_msr_write(vp, m, v->reg64))
 			return 0;
 		uc_reg_write(vp->uc, UC_X86_REG_MSR, &msr);
@@ -356,7 +362,7 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 	case HV_X64_REGISTER_APIC_BASE:
 		sim_x86__own_msr_write(vp, 0x1b, v->reg64);
 		return 0;
-	case HV_REGISTER_GUEST_OS_ID: vp->guest_os_id = v->reg64; return 0;
+	case HV_REGISTER_GUEST_OS_ID: sim_x86__hv_msr_write(vp, HV_MSR_GUEST_OS_ID, v->reg64); return 0;
 	case HV_X64_REGISTER_XFEM:
 		/* XCR0, as XSETBV would take it; a value XSETBV refuses (#GP) changes nothing */
 		if (!sim_x86__xcr0_valid(vp, v->reg64))

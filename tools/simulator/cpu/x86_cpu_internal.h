@@ -25,6 +25,8 @@
  *   fpu.c            x87/SSE state formats, XCR0, FXSAVE, the XSAVE blob
  *   cpuid.c          the CPUID leaves the hypervisor presents, the CPUID
  *                    instruction
+ *   hyperv.c         the synthetic MSRs of timekeeping and hypercalls, the
+ *                    pages the hypervisor writes for them, guest hypercalls
  *   syscall.c        SYSCALL, SYSRET, SYSENTER, SYSEXIT
  *   sse_align.c      which legacy SSE forms need a 16-byte aligned operand
  *   unicorn_hooks.c  everything that depends on unicorn's internals: the
@@ -217,6 +219,8 @@ struct sim_x86_vcpu {
 
 	/* MSRs the hypervisor owns: synthetic ones, the SynIC's (kept, not acted on) and DEBUG_CTL */
 	uint64_t guest_os_id, hypercall_msr, reference_tsc, debug_ctl;
+	uint64_t vp_assist;     /* HV_X64_MSR_VP_ASSIST_PAGE (hyperv.c) */
+	uint32_t tsc_sequence;  /* the reference TSC page's last tsc_sequence (hyperv.c) */
 	/* time.c: the partition's creation (CLOCK_MONOTONIC ns) and the TSC's offset from it */
 	uint64_t tsc_epoch_ns, tsc_offset;
 	uint64_t scontrol, siefp, simp, sint[16];
@@ -405,6 +409,24 @@ int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp);
 /* unicorn hooks (UC_HOOK_INTR, UC_HOOK_INSN_INVALID) */
 void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user);
 bool sim_x86__hook_invalid(uc_engine *uc, void *user);
+
+/* ---- hyperv.c: synthetic MSRs, the hypervisor's pages, guest hypercalls ---- */
+#define HV_MSR_TIME_REF_COUNT 0x40000020u
+#define HV_MSR_TSC_FREQUENCY 0x40000022u
+#define HV_MSR_APIC_FREQUENCY 0x40000023u
+#define HV_MSR_VP_ASSIST_PAGE 0x40000073u
+/*
+ * The VPs a partition may have: the hypervisor layer's HV_SIM_MAX_VPS
+ * (hypervisor/hv.h), which this layer cannot include; CPUID 0x40000005
+ * EAX reports it. tests/sim/hyperv_test.c checks the two agree.
+ */
+#define SIM_HV_MAX_VPS 256u
+enum { HV_MSR_NOT_MINE, HV_MSR_DONE, HV_MSR_GP };
+bool sim_x86__hv_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val);
+int sim_x86__hv_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val);
+bool sim_x86__hv_msr_read_only(uint32_t m);
+void sim_x86__hv_tsc_changed(struct sim_x86_vcpu *vp);
+bool sim_x86__hypercall(struct sim_x86_vcpu *vp);
 
 #pragma GCC visibility pop
 

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * mshv-sim CPU model: the Microsoft Hypervisor's enlightenments as a guest
+ * partition sees them. The synthetic MSRs of timekeeping and of the
+ * hypercall interface (guest OS id, hypercall page, VP index, reference
+ * counter, reference TSC page, TSC and APIC frequencies, VP assist page),
+ * the pages the hypervisor writes into guest memory for them, and the
+ * guest's hypercalls (VMMCALL on the AMD model, VMCALL on Intel).
+ *
+ * The CPUID leaves that announce all this are cpuid.c's (0x40000003 EAX
+ * bits 1, 5, 6, 9, 11; EDX bit 8). Sources: the Hyper-V TLFS (chapters
+ * "Hypercall Interface", "Virtual Processor Management", "Timers":
+ * partition reference counter and reference TSC page) and what a Linux
+ * 6.1 guest does with them (arch/x86/hyperv/hv_init.c,
+ * drivers/clocksource/hyperv_timer.c).
+ *
+ * The simulator's choices where the sources leave room:
+ *
+ *  - The TLFS makes the guest OS id, hypercall and reference TSC MSRs
+ *    partition-wide; the CPU model keeps them per VP (the VPs of a
+ *    partition share no state below the hypervisor layer). A guest that
+ *    writes them on one VP and reads them, or makes hypercalls, on
+ *    another sees the difference; Linux writes them on the boot CPU and
+ *    makes no hypercall with the privileges cpuid.c reports.
+ *  - The hypervisor's pages are overlays in the TLFS (they hide the RAM
+ *    below them while enabled, and the RAM comes back when disabled). The
+ *    simulator writes them into the guest RAM at the GPA instead, and only
+ *    when a writable memory region covers the whole page; elsewhere the
+ *    MSR takes the value and no page appears (the guest's accesses there
+ *    reach the VMM as they would without the MSR). A GPA beyond the
+ *    partition's physical address width is #GP, as the TLFS says of the
+ *    hypercall page; the simulator applies that to the other page MSRs too.
+ */
+#include <string.h>
+
+#include "x86_cpu_internal.h"
+
+#define HYPERCALL_ENABLE 0x1ull
+#define HYPERCALL_LOCKED 0x2ull
+#define PAGE_ENABLE 0x1ull
+#define GPA_PAGE_MASK (~0xfffull)
+
+/* The guest-physical page at gpa in host memory when writable RAM holds all of it, else NULL. */
+static uint8_t *ram_page(struct sim_x86_vcpu *vp, uint64_t gpa)
+{
+	const struct sim_mem_slot *s = sim_x86__find_slot(vp, gpa);
+
+	if (!s || !(s->flags & SIM_MEM_WRITE) || s->size - (gpa - s->gpa) < PAGE_SIZE_4K)
+		return NULL;
+	if (vp->track_fn) /* the hypervisor's write dirties the page, as a guest store would */
+		vp->track_fn(vp->track_opaque, gpa >> 12, true);
+	return (uint8_t *)s->host + (gpa - s->gpa);
+}
+
+/* A page-number field within the partition's physical address width (CPUID 0x80000008). */
+static bool gpa_ok(const struct sim_x86_vcpu *vp, uint64_t val)
+{
+	return !(val & (vp->pa_rsvd | 0xfff0000000000000ull));
+}
+
+/*
+ * The hypercall page. The hypervisor fills it with the code that enters it
+ * on this processor: VMMCALL; RET on AMD (the model's vendor), VMCALL; RET
+ * on Intel (what KVM's Hyper-V emulation writes too, and what Linux calls
+ * at offset 0 with the 64-bit convention). The same bytes serve the 32-bit
+ * convention, the mode deciding the registers. The rest of the page is
+ * INT3: the hypervisor's other entry points (VTL call and return) are not
+ * modelled, and a stray jump there traps instead of running zeros.
+ */
+static void write_hypercall_page(struct sim_x86_vcpu *vp, uint64_t gpa)
+{
+	uint8_t *p = ram_page(vp, gpa);
+
+	if (!p)
+		return;
+	memset(p, 0xcc, PAGE_SIZE_4K);
+	p[0] = 0x0f;
+	p[1] = 0x01;
+	p[2] = sim_x86__vendor_intel(vp) ? 0xc1 : 0xd9;
+	p[3] = 0xc3;
+}
+
+/* (a * b) >> 64 */
+static uint64_t mul_shr64(uint64_t a, uint64_t b)
+{
+	return (uint64_t)(((unsigned __int128)a * b) >> 64);
+}
+
+/*
+ * The reference TSC page (TLFS "Partition Reference TSC Mechanism"):
+ * tsc_sequence (u32), reserved (u32), tsc_scale (u64), tsc_offset (s64);
+ * reference time = ((TSC * tsc_scale) >> 64) + tsc_offset, in 100 ns units.
+ * The guest TSC runs at SIM_TSC_HZ, so tsc_scale is 10^7 * 2^64 /
+ * SIM_TSC_HZ (2^64 / 100 at 1 GHz, rounded down: 0.16 / 2^64 short, far
+ * below a unit over the TSC's range), and tsc_offset is taken at one
+ * instant: the reference time less the scaled TSC. The hypervisor
+ * rewrites the page when the VP's TSC is set (WRMSR 0x10), with the new
+ * offset. Sequence: 0 while it writes (a reader seeing 0 falls back to
+ * the reference counter MSR, as the TLFS says), then one more than
+ * before, never 0 or 0xffffffff (the old TLFS's "invalid").
+ */
+static void write_reference_tsc_page(struct sim_x86_vcpu *vp)
+{
+	uint64_t scale = (uint64_t)(((unsigned __int128)10000000u << 64) / SIM_TSC_HZ);
+	uint64_t ns, tsc;
+	int64_t offset;
+	uint8_t *p;
+
+	if (!(vp->reference_tsc & PAGE_ENABLE) || !(p = ram_page(vp, vp->reference_tsc & GPA_PAGE_MASK)))
+		return;
+	ns = sim_x86__now_ns() - vp->tsc_epoch_ns;
+	tsc = ns * (SIM_TSC_HZ / 1000000000ull) + vp->tsc_offset;
+	offset = (int64_t)(ns / 100) - (int64_t)mul_shr64(tsc, scale);
+	if (++vp->tsc_sequence == 0 || vp->tsc_sequence == 0xffffffffu)
+		vp->tsc_sequence = 1;
+	__atomic_store_n((uint32_t *)p, 0, __ATOMIC_RELEASE);
+	__atomic_store_n((uint64_t *)(p + 8), scale, __ATOMIC_RELEASE);
+	__atomic_store_n((int64_t *)(p + 16), offset, __ATOMIC_RELEASE);
+	__atomic_store_n((uint32_t *)p, vp->tsc_sequence, __ATOMIC_RELEASE);
+}
+
+void sim_x86__hv_tsc_changed(struct sim_x86_vcpu *vp)
+{
+	write_reference_tsc_page(vp);
+}
+
+bool sim_x86__hv_msr_read_only(uint32_t m)
+{
+	return m == HV_MSR_VP_INDEX || m == HV_MSR_TIME_REF_COUNT || m == HV_MSR_TSC_FREQUENCY ||
+	       m == HV_MSR_APIC_FREQUENCY;
+}
+
+bool sim_x86__hv_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
+{
+	switch (m) {
+	case HV_MSR_GUEST_OS_ID:
+		*val = vp->guest_os_id;
+		return true;
+	case HV_MSR_HYPERCALL:
+		*val = vp->hypercall_msr;
+		return true;
+	case HV_MSR_VP_INDEX:
+		*val = vp->vp_index;
+		return true;
+	case HV_MSR_TIME_REF_COUNT:
+		*val = sim_x86__reference_time(vp);
+		return true;
+	case HV_MSR_REFERENCE_TSC:
+		*val = vp->reference_tsc;
+		return true;
+	case HV_MSR_TSC_FREQUENCY:
+		*val = SIM_TSC_HZ;
+		return true;
+	case HV_MSR_APIC_FREQUENCY:
+		*val = SIM_APIC_HZ;
+		return true;
+	case HV_MSR_VP_ASSIST_PAGE:
+		*val = vp->vp_assist;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A write of a synthetic MSR: HV_MSR_NOT_MINE, HV_MSR_DONE, or HV_MSR_GP
+ * (the read-only ones, a page number beyond the address width).
+ *
+ * GUEST_OS_ID: any value; writing 0 disables the hypercall page (TLFS:
+ * with no guest OS identity hypercalls stay disabled, and clearing it
+ * disables them). HYPERCALL: bit 0 enable (stays 0 while the guest OS id
+ * is 0), bit 1 locked (once set, the MSR keeps its value until the VP is
+ * reset: the simulator ignores later writes, the TLFS only saying the page
+ * cannot be moved), bits 11:2 kept as written, 63:12 the page. Enabling
+ * writes the hypercall page. REFERENCE_TSC: bit 0 enable, 63:12 the page;
+ * enabling writes the reference TSC page. VP_ASSIST_PAGE: bit 0 enable,
+ * 63:12 the page; enabling zeroes the page (as KVM's Hyper-V emulation
+ * does; Linux 6.1 zeroes it itself before enabling). Nothing in it is
+ * acted upon: the features that use it (APIC EOI assist, enlightened
+ * VMCS, nested) are not offered.
+ */
+int sim_x86__hv_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
+{
+	switch (m) {
+	case HV_MSR_GUEST_OS_ID:
+		vp->guest_os_id = val;
+		if (!val)
+			vp->hypercall_msr &= ~HYPERCALL_ENABLE;
+		return HV_MSR_DONE;
+	case HV_MSR_HYPERCALL:
+		if (vp->hypercall_msr & HYPERCALL_LOCKED)
+			return HV_MSR_DONE;
+		if (!gpa_ok(vp, val))
+			return HV_MSR_GP;
+		if (!vp->guest_os_id)
+			val &= ~HYPERCALL_ENABLE;
+		vp->hypercall_msr = val;
+		if (val & HYPERCALL_ENABLE)
+			write_hypercall_page(vp, val & GPA_PAGE_MASK);
+		return HV_MSR_DONE;
+	case HV_MSR_REFERENCE_TSC:
+		if (!gpa_ok(vp, val))
+			return HV_MSR_GP;
+		vp->reference_tsc = val;
+		write_reference_tsc_page(vp);
+		return HV_MSR_DONE;
+	case HV_MSR_VP_ASSIST_PAGE:
+		if (!gpa_ok(vp, val))
+			return HV_MSR_GP;
+		vp->vp_assist = val;
+		if (val & PAGE_ENABLE) {
+			uint8_t *p = ram_page(vp, val & GPA_PAGE_MASK);
+			if (p)
+				memset(p, 0, PAGE_SIZE_4K);
+		}
+		return HV_MSR_DONE;
+	}
+	return sim_x86__hv_msr_read_only(m) ? HV_MSR_GP : HV_MSR_NOT_MINE;
+}
+
+/* ---- hypercalls ---- */
+
+#define HVCALL_GET_PARTITION_ID_CODE 0x0046
+#define HVCALL_POST_MESSAGE_CODE 0x005c
+#define HVCALL_SIGNAL_EVENT_CODE 0x005d
+
+/*
+ * The status of a guest hypercall. The simulator implements none: a call
+ * the TLFS ties to a partition privilege that CPUID 0x40000003 EBX does not
+ * grant (none is granted) is HV_STATUS_ACCESS_DENIED, as the TLFS lists for
+ * each of them: the partition management calls (CreatePartitions,
+ * 0x40-0x45), HvCallGetPartitionId (AccessPartitionId), the memory pool
+ * calls (AccessMemoryPool: deposit, withdraw, balance, 0x48-0x4a),
+ * HvCallPostMessage (PostMessages) and HvCallSignalEvent (SignalEvents).
+ * Every other code is HV_STATUS_INVALID_HYPERCALL_CODE. A Linux 6.1 guest
+ * with these CPUID answers makes no hypercall while it boots: IPIs, TLB
+ * flushes and spinlock notification are not recommended (0x40000004),
+ * extended hypercalls (HvExtCallQueryCapabilities) and the partition id
+ * are not granted, no SynIC is offered.
+ */
+static uint16_t hypercall_status(uint16_t code)
+{
+	if ((code >= 0x40 && code <= 0x45) || code == HVCALL_GET_PARTITION_ID_CODE || (code >= 0x48 && code <= 0x4a) ||
+	    code == HVCALL_POST_MESSAGE_CODE || code == HVCALL_SIGNAL_EVENT_CODE)
+		return HV_STATUS_ACCESS_DENIED;
+	return HV_STATUS_INVALID_HYPERCALL_CODE;
+}
+
+/*
+ * VMMCALL (AMD) or VMCALL (Intel) at RIP, the #UD QEMU raised for it
+ * (unicorn_hooks.c, sim_x86__hook_invalid; QEMU has no SVM/VMX for the
+ * guest). Returns false when it stays a #UD: another instruction, the
+ * other vendor's, the hypercall page not enabled, real or virtual-8086
+ * mode, CPL > 0 (TLFS "Valid Hypercall Environments": #UD). Otherwise the
+ * hypercall completes: 64-bit mode takes the input value in RCX (input
+ * and output GPAs in RDX and R8, unused here) and returns the result in
+ * RAX; other modes take EDX:EAX (EBX:ECX, EDI:ESI) and return it in
+ * EDX:EAX. The result: status in bits 15:0, reps completed (0) in 43:32.
+ * RIP moves past the instruction. A call from outside the hypercall page
+ * is served too (the TLFS does not promise a #UD for it).
+ */
+bool sim_x86__hypercall(struct sim_x86_vcpu *vp)
+{
+	uint8_t b[3];
+	uint64_t *r = regs(vp), input, result;
+
+	if (sim_x86__read_linear(vp, sim_x86__cur_rip_linear(vp), b, 3) != 3 || b[0] != 0x0f || b[1] != 0x01 ||
+	    b[2] != (sim_x86__vendor_intel(vp) ? 0xc1 : 0xd9))
+		return false;
+	if (!(vp->hypercall_msr & HYPERCALL_ENABLE) || !(cr(vp, 0) & CR0_PE) || (*vp->rflags & RFLAGS_VM) ||
+	    sim_x86__cpl(vp) != 0)
+		return false;
+	if (sim_x86__cs64(vp))
+		input = r[1];
+	else
+		input = (uint32_t)r[0] | (r[2] << 32);
+	result = hypercall_status((uint16_t)input);
+	if (sim_x86__cs64(vp)) {
+		r[0] = result;
+	} else {
+		r[0] = (uint32_t)result;
+		r[2] = result >> 32;
+	}
+	*vp->rip += 3;
+	return true;
+}
