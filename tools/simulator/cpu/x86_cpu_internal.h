@@ -234,6 +234,17 @@ struct sim_x86_vcpu {
 	atomic_bool track_changed;
 	unsigned code_gen; /* code_pages.gen when this VP's translations were last known good */
 	uc_hook hooks[4];
+	/*
+	 * The host pages this VP has translated code from since its last
+	 * translation flush (code_pages.c): open addressing, never emptied
+	 * one by one; full, every page counts as code. unicorn_hooks.c lets
+	 * guest stores take the TLB fast path only to pages outside it.
+	 */
+#define SIM_VP_CODE_SET 8192
+	uintptr_t code_set[SIM_VP_CODE_SET];
+	unsigned code_set_n;
+	bool code_set_full;
+	uint8_t *tlb_fast; /* unicorn's TLB fast tables (unicorn_hooks.c) */
 };
 
 /* unicorn's UC_X86_REG_FP0..7 format: 64-bit mantissa, then sign and exponent */
@@ -284,9 +295,12 @@ bool sim_x86__hook_fetch_bad(uc_engine *uc, uc_mem_type type, uint64_t address, 
 bool sim_x86__hook_data_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
 			    void *user);
 void sim_x86__track_apply(struct sim_x86_vcpu *vp);
+bool sim_x86__store_fast_ok(const struct sim_x86_vcpu *vp, uint64_t gpa);
 
 /* ---- code_pages.c ---- */
-void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
+uintptr_t sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
+bool sim_x86__vp_code_page(const struct sim_x86_vcpu *vp, uintptr_t host_page);
+void sim_x86__vp_code_forget(struct sim_x86_vcpu *vp);
 void sim_x86__code_pages_release(void);
 unsigned sim_x86__code_pages_gen(void);
 void sim_x86__code_fault_handler_install(void);
