@@ -17,7 +17,8 @@
  *                    their intercepts, doorbells, access tracking, the
  *                    backstop for accesses unicorn refuses itself
  *   code_pages.c     host pages of translated code, kept read-only so that
- *                    the VMM's rewrites of guest code are noticed
+ *                    the VMM's rewrites of guest code are noticed; each
+ *                    VP's set of them (its stores elsewhere skip the slow path)
  *   apic.c           the local APIC: registers, interrupt assertion, what
  *                    is deliverable, CR8, the LAPIC state blob
  *   msr.c            the MSRs the hypervisor owns, and what RDMSR/WRMSR of
