@@ -2894,6 +2894,51 @@ static void on_access(void *opaque, uint64_t gpfn, bool write)
 	}
 }
 
+/*
+ * loaded at 0x1000, long mode (start_long): code the guest writes, runs,
+ * rewrites and runs again in one run, at GPA 0x20000 (linear 0x20000,
+ * and HACC_HI, an alias of the same page). The page is first written
+ * through the alias, before it holds code; then rewritten through the
+ * alias and through the address it runs at. RBX, RCX, RDX: what each run
+ * of it returned (1, 2, 3); then OUT to port 0x10.
+ */
+PROG(p_smc,
+     ".code64\n"
+     "movabs $0xffff800000000000, %rsi\n"
+     "mov $0x20000, %edi\n"
+     "movabs $0x0000c300000001b8, %rax\n" /* mov $1, %eax; ret */
+     "mov %rax, (%rsi)\n"
+     "call *%rdi\n"
+     "mov %eax, %ebx\n"
+     "movb $2, 1(%rsi)\n"                 /* the immediate, through the alias */
+     "call *%rdi\n"
+     "mov %eax, %ecx\n"
+     "movb $3, 1(%rdi)\n"                 /* through the address it runs at */
+     "call *%rdi\n"
+     "mov %eax, %edx\n"
+     "out %al, $0x10\n"
+     "hlt\n")
+
+/*
+ * Guest stores to a page of translated code reach QEMU's check for
+ * self-modifying code, under every linear address of the page, also when
+ * the page's TLB entries were made while it held no code (stores to such
+ * pages take the TLB fast path).
+ */
+static void test_self_modifying(void)
+{
+	struct guest g;
+	cur_test = "self-modifying";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_long(&g, p_smc_start, p_smc_end, 0x1000);
+	expect_io(&g, __LINE__, 0x10, 1, false, 0);
+	EQ(getr(&g, HV_X64_REGISTER_RBX), 1);
+	EQ(getr(&g, HV_X64_REGISTER_RCX), 2);
+	EQ(getr(&g, HV_X64_REGISTER_RDX), 3);
+	guest_fini(&g);
+}
+
 static void test_tracking(void)
 {
 	struct guest g;
@@ -3046,6 +3091,7 @@ int main(int argc, char **argv)
 	test_syscall();
 	test_page_faults();
 	test_sse_alignment();
+	test_self_modifying();
 	test_xcr0();
 	test_fp_control_status();
 	test_msr_unimplemented();

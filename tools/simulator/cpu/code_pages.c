@@ -32,20 +32,90 @@ static size_t code_slot(uintptr_t page)
 	return (size_t)((page >> 12) * 0x9e3779b97f4a7c15ull >> 52) % CODE_PAGES;
 }
 
-void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
+static size_t vp_code_slot(uintptr_t page)
+{
+	return (size_t)((page >> 12) * 0x9e3779b97f4a7c15ull >> 40) % SIM_VP_CODE_SET;
+}
+
+/*
+ * Record host page in this VP's set of pages with translated code:
+ * 0 when it was there already (or the set is full), 1 when it is new,
+ * 2 when the set has just become full.
+ */
+static int vp_code_note(struct sim_x86_vcpu *vp, uintptr_t page)
+{
+	size_t i, n;
+
+	if (vp->code_set_full)
+		return 0;
+	for (i = vp_code_slot(page), n = 0; n < SIM_VP_CODE_SET; i = (i + 1) % SIM_VP_CODE_SET, n++) {
+		if (vp->code_set[i] == page)
+			return 0;
+		if (!vp->code_set[i])
+			break;
+	}
+	/* kept at most three quarters full, so that a lookup ends soon at an empty entry */
+	if (vp->code_set_n + 1 > SIM_VP_CODE_SET / 4 * 3) {
+		vp->code_set_full = true;
+		return 2;
+	}
+	vp->code_set[i] = page;
+	vp->code_set_n++;
+	return 1;
+}
+
+/* Whether this VP may have translated code from host page (a full set: every page may). */
+bool sim_x86__vp_code_page(const struct sim_x86_vcpu *vp, uintptr_t page)
+{
+	size_t i, n;
+
+	if (vp->code_set_full)
+		return true;
+	for (i = vp_code_slot(page), n = 0; n < SIM_VP_CODE_SET; i = (i + 1) % SIM_VP_CODE_SET, n++) {
+		if (vp->code_set[i] == page)
+			return true;
+		if (!vp->code_set[i])
+			return false;
+	}
+	return true;
+}
+
+/* The VP's translations are all gone (its translation buffer was flushed). */
+void sim_x86__vp_code_forget(struct sim_x86_vcpu *vp)
+{
+	memset(vp->code_set, 0, sizeof(vp->code_set));
+	vp->code_set_n = 0;
+	vp->code_set_full = false;
+}
+
+/*
+ * A translation of this VP took code from linear address la: note its
+ * host page in the VP's set, and make the page read-only in the process
+ * (once) so that a write to it from elsewhere is seen. Returns the host
+ * page when the VP's set did not have it yet (the caller makes the VP's
+ * TLB send the guest's stores to it through the slow path again), else 0.
+ */
+uintptr_t sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
 {
 	const struct sim_mem_slot *slot;
 	uint64_t gpa = la;
 	uintptr_t page;
 	size_t i, n;
+	int fresh;
 
 	if ((cr(vp, 0) & CR0_PG) &&
 	    sim_x86__walk(vp, la, ACC_READ, false, false, false, &gpa) != HV_TRANSLATE_GVA_SUCCESS)
-		return;
+		return 0;
 	slot = sim_x86__find_slot(vp, gpa);
 	if (!slot || !(slot->flags & SIM_MEM_WRITE))
-		return;
+		return 0;
 	page = ((uintptr_t)slot->host + (uintptr_t)(gpa - slot->gpa)) & ~(uintptr_t)0xfff;
+	fresh = vp_code_note(vp, page);
+	if (fresh == 2) {
+		/* from now on no page is sent to the fast path: drop the entries that were */
+		sim_x86__tlb_flush(vp);
+		fresh = 0;
+	}
 	pthread_mutex_lock(&code_pages.lock);
 	for (i = code_slot(page), n = 0; n < CODE_PAGES; i = (i + 1) % CODE_PAGES, n++) {
 		uintptr_t v = atomic_load(&code_pages.page[i]);
@@ -59,6 +129,7 @@ void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
 		}
 	}
 	pthread_mutex_unlock(&code_pages.lock); /* a full set: the page stays writable (and unwatched) */
+	return fresh ? page : 0;
 }
 
 /* Async-signal-safe: a write fault at addr; true when it was a watched code page (now writable). */

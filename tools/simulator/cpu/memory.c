@@ -387,6 +387,25 @@ intercept:
 	return 0;
 }
 
+/*
+ * Whether the VP's guest stores to the page at gpa may take unicorn's TLB
+ * fast path, where no helper of ours sees them (unicorn_hooks.c, the TLB
+ * fill): only plain RAM of a slot the guest may write, and only while this
+ * VP has no translated code from the page (a store there must reach QEMU's
+ * check for self-modifying code). Unmapped GPAs (the APIC page, doorbells,
+ * intercepts) and read-only slots are not RAM to QEMU's TLB and never
+ * reach this question; access tracking has unicorn send every access to
+ * its hooks whatever the TLB says.
+ */
+bool sim_x86__store_fast_ok(const struct sim_x86_vcpu *vp, uint64_t gpa)
+{
+	const struct sim_mem_slot *s = sim_x86__find_slot(vp, gpa);
+
+	if (!s || !(s->flags & SIM_MEM_WRITE))
+		return false;
+	return !sim_x86__vp_code_page(vp, ((uintptr_t)s->host + (uintptr_t)(gpa - s->gpa)) & ~(uintptr_t)0xfff);
+}
+
 /* ---------------------------------------------------------------------
  * Backstop: accesses unicorn refuses itself
  * --------------------------------------------------------------------- */

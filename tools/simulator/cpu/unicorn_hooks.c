@@ -417,6 +417,7 @@ void sim_x86__tlb_flush(struct sim_x86_vcpu *vp)
 void sim_x86__tb_flush(struct sim_x86_vcpu *vp)
 {
 	tb_flush_x86_64(vp->cs);
+	sim_x86__vp_code_forget(vp);
 }
 
 /* Make the CPU loop stop at its next check (any thread). */
@@ -681,7 +682,16 @@ bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
 	vp->efer = &ENV64(vp, UCI_ENV_EFER);
 	vp->dr = &ENV64(vp, UCI_ENV_DR);
 	vp->xcr0 = &ENV64(vp, UCI_ENV_XCR0);
-	bool ok = uci_check_layout(vp);
+	/* the TLB fast tables: as the CPU is made, every MMU mode's has 256 entries */
+	vp->tlb_fast = vp->env + UCI_ENV_TLB_FAST;
+	for (int i = 0; i < UCI_NB_MMU_MODES; i++) {
+		const struct uci_tlb_fast *f = (const struct uci_tlb_fast *)vp->tlb_fast + i;
+		if (f->mask != UCI_TLB_DEFAULT_MASK || !f->table) {
+			fprintf(stderr, "mshv-sim: layout check failed: the TLB fast table of MMU mode %d\n", i);
+			vp->tlb_fast = NULL;
+		}
+	}
+	bool ok = vp->tlb_fast && uci_check_layout(vp);
 	if (ok) {
 		model_set_features(vp);
 		ok = model_enable_xsave(vp);
@@ -1069,7 +1079,16 @@ int cpu_breakpoint_insert_x86_64(void *cs, uint64_t pc, int flags, void **bp)
 /* ---------------------------------------------------------------------
  * Memory: translated code, guest accesses, accesses of QEMU's helpers
  * --------------------------------------------------------------------- */
-/* each new translation write-protects the host pages its code came from (code_pages.c) */
+/*
+ * Each new translation write-protects the host pages its code came from
+ * (code_pages.c): the block's bytes, pc to pc + size - 1, lie on one page
+ * or two (QEMU ends a block at a page boundary, but for the instruction
+ * that crosses it). A page that had no translated code of this VP before
+ * may have TLB entries that let stores bypass the slow path (the TLB fill
+ * below), under any linear address that maps it: they get TLB_NOTDIRTY
+ * back, so that the guest's stores to the code reach QEMU's check for
+ * self-modifying code again.
+ */
 void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags);
 void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags)
 {
@@ -1077,9 +1096,17 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
 	void *tb = orig.tb_gen(cs, pc, cs_base, flags, cflags);
 
 	if (vp && (void *)vp->cs == cs) {
-		sim_x86__protect_code_page(vp, pc);
-		if ((pc & 0xfff) > 0xfff - 16) /* an instruction may cross into the next page */
-			sim_x86__protect_code_page(vp, pc + 16);
+		const struct uci_tb *t = tb;
+		/* a block without its size (not expected): the next 15 bytes, the longest instruction */
+		uint64_t last = pc + (t && t->pc == pc && t->size ? t->size - 1u : 15u);
+
+		for (uint64_t a = pc; a <= last; a = (a | 0xfff) + 1) {
+			uintptr_t page = sim_x86__protect_code_page(vp, a);
+			if (page)
+				tlb_reset_dirty_x86_64(cs, page, 4096);
+			if ((a | 0xfff) == ~0ull)
+				break;
+		}
 	}
 	return tb;
 }
@@ -1327,6 +1354,18 @@ void *memory_mapping(void *uc, uint64_t address)
  * installs the TLB entry with paddr = vaddr ("identity map guest virtual
  * address"); put the guest-physical address the walk found back.
  * (MemTxAttrs is a 4-byte bit-field struct, passed like a uint32_t.)
+ *
+ * Stores: QEMU gives every writable RAM entry TLB_NOTDIRTY (unicorn never
+ * clears it: unicorn_internals.h), so each guest store went through the
+ * slow path, our helpers' page walk and QEMU's check for translated code
+ * on the page, about 100 ns. Where memory.c says a store to the page needs
+ * none of that (plain writable RAM without translated code of this VP),
+ * the flag is taken off the entry just made, and stores to the page run
+ * in translated code, as loads do. QEMU's walk has already set the
+ * guest's accessed and dirty bits and left write permission out of prot
+ * unless the page table allows the write and the dirty bit is set (its
+ * first store comes here again), so nothing of the guest's paging is
+ * skipped; tb_gen_code above puts the flag back on a page that gets code.
  */
 void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, uint32_t attrs, int prot,
 				    int mmu_idx, uint64_t size);
@@ -1334,12 +1373,27 @@ void tlb_set_page_with_attrs_x86_64(void *cs, uint64_t vaddr, uint64_t paddr, ui
 				    int mmu_idx, uint64_t size)
 {
 	struct sim_x86_vcpu *vp = cur_vp;
-	if (vp && (void *)vp->cs == cs && (cr(vp, 0) & CR0_PG)) {
-		uint64_t gpa;
-		if (sim_x86__walk(vp, vaddr, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS)
+	if (!vp || (void *)vp->cs != cs) {
+		orig.tlb_set_page(cs, vaddr, paddr, attrs, prot, mmu_idx, size);
+		return;
+	}
+	uint64_t gpa = paddr;
+	bool mapped = true;
+	if (cr(vp, 0) & CR0_PG) {
+		mapped = sim_x86__walk(vp, vaddr, ACC_READ, false, false, false, &gpa) == HV_TRANSLATE_GVA_SUCCESS;
+		if (mapped)
 			paddr = gpa & ~0xfffull;
 	}
 	orig.tlb_set_page(cs, vaddr, paddr, attrs, prot, mmu_idx, size);
+	if (!mapped || !(prot & UCI_PAGE_WRITE) || !vp->tlb_fast || mmu_idx < 0 || mmu_idx >= UCI_NB_MMU_MODES ||
+	    !sim_x86__store_fast_ok(vp, gpa & ~0xfffull))
+		return;
+	struct uci_tlb_fast *f = (struct uci_tlb_fast *)vp->tlb_fast + mmu_idx;
+	uint64_t page = vaddr & ~0xfffull;
+	struct uci_tlb_entry *e = &f->table[(page >> 12) & (f->mask >> UCI_TLB_ENTRY_BITS)];
+	/* only a plain RAM entry: no MMIO, discarded writes, watchpoint or invalid flag */
+	if (e->addr_write == (page | UCI_TLB_NOTDIRTY))
+		e->addr_write = page;
 }
 
 /* ---------------------------------------------------------------------

@@ -31,7 +31,10 @@
  *                                     writes zeros for FIP/FDP and leaves FOP out)
  *   memory_mapping                    unicorn's permission checks use the linear address
  *   tlb_set_page_with_attrs_x86_64    unicorn 2.0.1 installs TLB entries with
- *                                     paddr = vaddr after its page walk; we put the GPA back
+ *                                     paddr = vaddr after its page walk; we put the GPA back,
+ *                                     and let stores to plain RAM take the fast path
+ *   tb_gen_code_x86_64                the pages of each new translation: watched for
+ *                                     writes (code_pages.c), stores to them slow again
  *   x86_cpu_exec_enter_x86_64, x86_cpu_exec_interrupt_x86_64   kick, APIC interrupt delivery
  *   qemu_system_reset_request         triple fault
  *   tcg_gen_op2_x86_64, cpu_ldub_code_x86_64   invalid LOCK forms translated as UD2,
@@ -149,6 +152,45 @@ struct uci_segment {
  */
 #define UCI_INDEX_OP_INSN_START 129
 
+/*
+ * The softmmu TLB (include/exec/cpu-defs.h): CPUNegativeOffsetState sits
+ * right before CPUX86State, and its CPUTLB ends with the fast tables
+ * CPUTLBDescFast f[NB_MMU_MODES = 3] { uintptr_t mask; CPUTLBEntry *table; }
+ * (16-byte aligned), then IcountDecr (4 bytes, padded to 16): f[i] at
+ * env - 64 + 16 * i, what translated code indexes (TLB_MASK_TABLE_OFS).
+ * mask is (entries - 1) << CPU_TLB_ENTRY_BITS, 256 entries when the CPU
+ * is made (CPU_TLB_DYN_DEFAULT_BITS 8). A CPUTLBEntry is 32 bytes.
+ */
+#define UCI_ENV_TLB_FAST (-64)
+#define UCI_NB_MMU_MODES 3
+#define UCI_TLB_ENTRY_BITS 5
+#define UCI_TLB_DEFAULT_MASK (255u << UCI_TLB_ENTRY_BITS)
+struct uci_tlb_fast {
+	uintptr_t mask;
+	struct uci_tlb_entry *table;
+};
+struct uci_tlb_entry {
+	uint64_t addr_read, addr_write, addr_code;
+	uintptr_t addend;
+};
+/*
+ * Flags in the low bits of addr_write (include/exec/cpu-all.h, page bits
+ * 12): TLB_NOTDIRTY sends a store to the slow path, where
+ * notdirty_write() checks the page for translated code. unicorn 2.0.1's
+ * cpu_physical_memory_is_clean() always answers true, so every RAM entry
+ * gets it and no store ever takes the fast path on its own.
+ */
+#define UCI_TLB_NOTDIRTY (1u << 10)
+#define UCI_PAGE_WRITE 2 /* prot bit of tlb_set_page_with_attrs */
+
+/* TranslationBlock (include/exec/exec-all.h): its first fields */
+struct uci_tb {
+	uint64_t pc, cs_base;
+	uint32_t flags;
+	uint16_t size; /* bytes of guest code */
+	uint16_t icount;
+};
+
 /* exception_index values >= this are cpu-loop exits, not vectors */
 #define UCI_EXCP_INTERRUPT 0x10000
 
@@ -169,5 +211,7 @@ void cpu_exit(void *cs);
 /* restore the state to the instruction of ra, make the next block that one instruction alone, leave */
 void cpu_io_recompile_x86_64(void *cs, uintptr_t retaddr) __attribute__((noreturn));
 void tb_flush_x86_64(void *cs);
+/* set TLB_NOTDIRTY in every clean RAM entry (all MMU modes, victim TLB) whose host page is in [start, +length) */
+void tlb_reset_dirty_x86_64(void *cs, uintptr_t start, uintptr_t length);
 
 #endif

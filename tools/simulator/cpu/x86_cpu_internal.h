@@ -17,7 +17,8 @@
  *                    their intercepts, doorbells, access tracking, the
  *                    backstop for accesses unicorn refuses itself
  *   code_pages.c     host pages of translated code, kept read-only so that
- *                    the VMM's rewrites of guest code are noticed
+ *                    the VMM's rewrites of guest code are noticed; each
+ *                    VP's set of them (its stores elsewhere skip the slow path)
  *   apic.c           the local APIC: registers, interrupt assertion, what
  *                    is deliverable, CR8, the LAPIC state blob
  *   msr.c            the MSRs the hypervisor owns, and what RDMSR/WRMSR of
@@ -238,6 +239,17 @@ struct sim_x86_vcpu {
 	atomic_bool track_changed;
 	unsigned code_gen; /* code_pages.gen when this VP's translations were last known good */
 	uc_hook hooks[4];
+	/*
+	 * The host pages this VP has translated code from since its last
+	 * translation flush (code_pages.c): open addressing, never emptied
+	 * one by one; full, every page counts as code. unicorn_hooks.c lets
+	 * guest stores take the TLB fast path only to pages outside it.
+	 */
+#define SIM_VP_CODE_SET 8192
+	uintptr_t code_set[SIM_VP_CODE_SET];
+	unsigned code_set_n;
+	bool code_set_full;
+	uint8_t *tlb_fast; /* unicorn's TLB fast tables (unicorn_hooks.c) */
 };
 
 /* unicorn's UC_X86_REG_FP0..7 format: 64-bit mantissa, then sign and exponent */
@@ -288,9 +300,12 @@ bool sim_x86__hook_fetch_bad(uc_engine *uc, uc_mem_type type, uint64_t address, 
 bool sim_x86__hook_data_bad(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
 			    void *user);
 void sim_x86__track_apply(struct sim_x86_vcpu *vp);
+bool sim_x86__store_fast_ok(const struct sim_x86_vcpu *vp, uint64_t gpa);
 
 /* ---- code_pages.c ---- */
-void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
+uintptr_t sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la);
+bool sim_x86__vp_code_page(const struct sim_x86_vcpu *vp, uintptr_t host_page);
+void sim_x86__vp_code_forget(struct sim_x86_vcpu *vp);
 void sim_x86__code_pages_release(void);
 unsigned sim_x86__code_pages_gen(void);
 void sim_x86__code_fault_handler_install(void);
