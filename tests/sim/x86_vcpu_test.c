@@ -2688,6 +2688,16 @@ static void test_msr_unimplemented(void)
 	expect_io(&g, __LINE__, 0x81, 4, false, 0);
 	expect_halt(&g, __LINE__);
 
+	/* the machine-check banks MCG_CAP reports (10, bits 7:0) exist: no #GP for the last bank's MCi_MISC */
+	start_msr(&g, 0x179);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	EQ(io->rax & 0xff, 10);
+	start_msr(&g, 0x400 + 4 * 9 + 3);
+	io = expect_io(&g, __LINE__, 0x80, 4, false, 0);
+	start_msr(&g, 0x400 + 4 * 10);
+	io = expect_io(&g, __LINE__, 0x8d, 1, false, 0);
+	EQ(io->rax & 0xff, 0x0d);
+
 	/* FAULT with vector 13 intercepted: the #GP exits at the RDMSR, error code 0 */
 	memset(&ic, 0, sizeof(ic));
 	ic.exception_bitmap = 1u << 13;

@@ -32,7 +32,14 @@ static bool qemu_msr(uint32_t m)
 	case 0xc0000100: case 0xc0000101: case 0xc0000102: case 0xc0000103:
 		return true;
 	default:
-		return (m >= 0x200 && m < 0x210) || (m >= 0x268 && m < 0x270);
+		/*
+		 * MTRRs; and the machine-check banks MCi_CTL/STATUS/ADDR/MISC
+		 * (0x400 + 4i..): CPUID reports MCE and MCA and MCG_CAP (0x179)
+		 * reports the model's 10 banks (QEMU's MCE_BANKS_DEF for qemu64),
+		 * so their MSRs exist; Linux's machine-check setup reads every
+		 * bank and panics on a #GP ("MCA architectural violation").
+		 */
+		return (m >= 0x200 && m < 0x210) || (m >= 0x268 && m < 0x270) || (m >= 0x400 && m < 0x400 + 4 * 10);
 	}
 }
 
