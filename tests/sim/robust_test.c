@@ -357,6 +357,68 @@ static void test_limits(void)
 	munmap(mem, 257 * 4096);
 }
 
+/* ---- irqfds whose eventfd the VMM closes ----------------------------------------------- */
+
+/* The fd count once it is `want`, or after a second of waiting for it. */
+static int settled_fd_count(int want)
+{
+	int n = fd_count();
+
+	for (int i = 0; i < 100 && n != want; i++, n = fd_count())
+		usleep(10000);
+	return n;
+}
+
+static int irqfd_assign(int pt, int fd, uint32_t gsi)
+{
+	struct mshv_user_irqfd a;
+
+	memset(&a, 0, sizeof(a));
+	a.fd = fd;
+	a.gsi = gsi;
+	return ioctl(pt, MSHV_IRQFD, &a) == 0 ? 0 : -errno;
+}
+
+/*
+ * Closing an irqfd's eventfd (its last fd) releases the file, and the
+ * kernel's irqfd detaches itself on the EPOLLHUP: no deassign needed.
+ * Before the fix the irqfd stayed registered with the simulator's dup
+ * open: one fd more per cycle, and ENOSPC after 256. An fd still open
+ * elsewhere (a dup) keeps the file, and the irqfd, alive.
+ */
+static void test_irqfd_eventfd_close(void)
+{
+	int pt = partition_new(), before, after, i, efd, d, err = 0;
+
+	efd = eventfd(0, EFD_CLOEXEC); /* the first irqfd starts the partition's irqfd thread (one fd) */
+	CHECK(irqfd_assign(pt, efd, 5) == 0);
+	close(efd);
+	usleep(50000); /* the irqfd thread closes detached irqfds' fds when it next wakes */
+	before = fd_count();
+	for (i = 0; i < 1000 && !err; i++) {
+		efd = eventfd(0, EFD_CLOEXEC);
+		err = irqfd_assign(pt, efd, 5);
+		close(efd);
+	}
+	after = settled_fd_count(before);
+	printf("irqfd: %d cycles of eventfd + irqfd + close, fds %d -> %d, last error %d\n", i, before, after, err);
+	CHECK(err == 0 && i == 1000);
+	CHECK(after == before);
+
+	/* a dup keeps it: the same file cannot be bound again (EBUSY) until its last fd closes */
+	efd = eventfd(0, EFD_CLOEXEC);
+	CHECK(irqfd_assign(pt, efd, 6) == 0);
+	d = dup(efd);
+	close(efd);
+	CHECK(irqfd_assign(pt, d, 7) == -EBUSY);
+	efd = dup2(d, 100) == 100 ? 100 : -1; /* dup2 onto a free fd closes nothing */
+	close(d);
+	CHECK(efd == 100 && irqfd_assign(pt, efd, 8) == -EBUSY);
+	close(efd);
+	CHECK(settled_fd_count(before) == before);
+	close(pt);
+}
+
 /* ---- ioeventfd fds ------------------------------------------------------------------ */
 
 /* Before the fix: one more fd per cycle (2,000 here) until the partition closed. */
@@ -549,6 +611,7 @@ int main(void)
 	}
 	test_vp_lookup_vs_close();
 	test_ioeventfd_no_fd_leak();
+	test_irqfd_eventfd_close();
 	test_region_containing();
 	test_limits();
 	test_invalid_register_values();

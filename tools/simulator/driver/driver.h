@@ -93,6 +93,13 @@ void sim_file_put(struct sim_file *file);
 long sim_driver_ioctl(struct sim_file *file, unsigned long request, void *arg);
 int sim_driver_mmap_check(struct sim_file *file, size_t length, int prot, int flags, off_t offset);
 
+/*
+ * The process is about to close fd (close(), or dup2/dup3 over it), while
+ * it is still open. Call before the close; cheap unless fd is an eventfd
+ * an irqfd uses.
+ */
+void sim_driver_fd_closing(int fd);
+
 /* A signal arrived on this thread: a VP it runs returns -EINTR (async-signal-safe). */
 void sim_driver_kick_current_thread(void);
 /* A SIGSEGV at addr: true when it was a write the simulator allows after all (retry it). */

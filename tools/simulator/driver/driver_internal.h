@@ -80,6 +80,7 @@ struct sim_partition {
 	bool irqfd_thread_started;
 	atomic_bool irqfd_stop;
 	int irqfd_control; /* eventfd: wakes the irqfd thread */
+	struct sim_partition *irqfd_next; /* in the list of partitions with an irqfd thread (eventfds.c) */
 	struct hv_doorbell ioeventfds[SIM_MAX_IOEVENTFDS];
 	size_t nioeventfds;
 	/*

@@ -13,6 +13,7 @@
  * (hv_partition_set_doorbells says why).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <poll.h>
@@ -30,6 +31,44 @@ bool sim_same_file(int a, int b)
 	pid_t pid = getpid();
 
 	return syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b) == 0;
+}
+
+/*
+ * The eventfds the driver holds itself (its dups of the VMM's, the irqfd
+ * threads' control fds), by fd number: their closes are the driver's own,
+ * not the VMM's (sim_driver_fd_closing), and they are not the VMM's
+ * references to a file.
+ */
+#define OWN_FDS_MAX 65536
+static _Atomic uint64_t own_fds[OWN_FDS_MAX / 64];
+
+static bool own_fd(int fd)
+{
+	return fd >= 0 && fd < OWN_FDS_MAX && (atomic_load(&own_fds[fd / 64]) >> (fd % 64)) & 1;
+}
+
+static int own_mark(int fd)
+{
+	if (fd >= 0 && fd < OWN_FDS_MAX)
+		atomic_fetch_or(&own_fds[fd / 64], 1ull << (fd % 64));
+	return fd;
+}
+
+static int own_dup(int fd)
+{
+	return own_mark(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+}
+
+/* Set while this thread closes an fd of the driver's own: sim_driver_fd_closing() lets it be. */
+static __thread bool closing_own;
+
+static void own_close(int fd)
+{
+	if (fd >= 0 && fd < OWN_FDS_MAX)
+		atomic_fetch_and(&own_fds[fd / 64], ~(1ull << (fd % 64)));
+	closing_own = true;
+	close(fd);
+	closing_own = false;
 }
 
 /* Whether fd is an eventfd (the driver's eventfd_ctx_fdget). */
@@ -99,7 +138,7 @@ static void *irqfd_thread(void *arg)
 		n++;
 		pthread_mutex_lock(&pt->lock);
 		for (i = 0; i < pt->ngraves; i++)
-			close(pt->irqfd_graveyard[i]);
+			own_close(pt->irqfd_graveyard[i]);
 		pt->ngraves = 0;
 		for (i = 0; i < pt->nirqfds; i++) {
 			fds[n].fd = pt->irqfds[i].eventfd;
@@ -130,19 +169,136 @@ static void *irqfd_thread(void *arg)
 	}
 }
 
+/*
+ * Partitions with an irqfd thread, for sim_driver_fd_closing(): a list
+ * under irqfd_pts_lock (taken before any partition's lock).
+ */
+static pthread_mutex_t irqfd_pts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sim_partition *irqfd_pts;
+static atomic_int irqfd_pts_count;
+
+static void irqfd_pts_add(struct sim_partition *pt)
+{
+	pthread_mutex_lock(&irqfd_pts_lock);
+	pt->irqfd_next = irqfd_pts;
+	irqfd_pts = pt;
+	atomic_fetch_add(&irqfd_pts_count, 1);
+	pthread_mutex_unlock(&irqfd_pts_lock);
+}
+
+static void irqfd_pts_remove(struct sim_partition *pt)
+{
+	pthread_mutex_lock(&irqfd_pts_lock);
+	for (struct sim_partition **p = &irqfd_pts; *p; p = &(*p)->irqfd_next) {
+		if (*p == pt) {
+			*p = pt->irqfd_next;
+			atomic_fetch_sub(&irqfd_pts_count, 1);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&irqfd_pts_lock);
+}
+
+/* Remove irqfd i, its fds to the graveyard (pt->lock held; the caller checked there is room). */
+static void irqfd_remove(struct sim_partition *pt, size_t i)
+{
+	struct sim_irqfd *f = &pt->irqfds[i];
+
+	pt->irqfd_graveyard[pt->ngraves++] = f->eventfd;
+	if (f->resamplefd >= 0)
+		pt->irqfd_graveyard[pt->ngraves++] = f->resamplefd;
+	pt->irqfds[i] = pt->irqfds[--pt->nirqfds];
+}
+
+static int irqfd_changed(struct sim_partition *pt);
+
+/* Whether an fd of the process other than `closing` and the simulator's own refers to file `ours`. */
+static bool other_fd_refers(int ours, int closing)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return true; /* cannot tell: keep the irqfd, as a live file would */
+	while (!found && (e = readdir(d))) {
+		char *end;
+		long n = strtol(e->d_name, &end, 10);
+
+		if (*end || n == closing || n == ours || n == dirfd(d))
+			continue;
+		if (!sim_same_file((int)n, ours))
+			continue;
+		/* another of our own dups (the same eventfd behind two irqfds or an ioeventfd) does not count */
+		found = !own_fd((int)n);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * The VMM closes an fd. The kernel's irqfd holds the eventfd's context,
+ * not its file: when the last fd of the file goes, the file is released,
+ * the eventfd wakes its waiters with EPOLLHUP and the irqfd detaches itself
+ * from the partition (mshv_irqfd_wakeup -> deactivate), as if deassigned.
+ * The simulator holds a dup of the file, so it looks for the release here:
+ * fd is an eventfd one of the partitions' irqfds uses, and no other fd of
+ * the process (but the simulator's own) refers to it. The simulator's
+ * choice where it cannot see: references held elsewhere (another process
+ * after fork(), an SCM_RIGHTS message in flight, an epoll set) are not
+ * counted, so the irqfd goes with the process's last fd.
+ */
+void sim_driver_fd_closing(int fd)
+{
+	static __thread bool busy; /* opendir/closedir below close fds too */
+
+	if (fd < 0 || busy || closing_own || own_fd(fd) || !atomic_load(&irqfd_pts_count) || eventfd_check(fd))
+		return;
+	busy = true;
+	pthread_mutex_lock(&irqfd_pts_lock);
+	for (struct sim_partition *pt = irqfd_pts; pt; pt = pt->irqfd_next) {
+		for (;;) {
+			int ours = -1;
+
+			pthread_mutex_lock(&pt->lock);
+			for (size_t i = 0; i < pt->nirqfds && ours < 0; i++)
+				if (sim_same_file(pt->irqfds[i].eventfd, fd))
+					ours = pt->irqfds[i].eventfd;
+			pthread_mutex_unlock(&pt->lock);
+			if (ours < 0 || other_fd_refers(ours, fd))
+				break;
+			pthread_mutex_lock(&pt->lock);
+			for (size_t i = 0; i < pt->nirqfds; i++) {
+				if (pt->irqfds[i].eventfd != ours)
+					continue;
+				if (pt->ngraves + 2 <= sizeof(pt->irqfd_graveyard) / sizeof(pt->irqfd_graveyard[0])) {
+					irqfd_remove(pt, i);
+					irqfd_changed(pt);
+				}
+				break;
+			}
+			pthread_mutex_unlock(&pt->lock);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&irqfd_pts_lock);
+	busy = false;
+}
+
 /* The irqfd set changed (pt->lock held): start the thread, or wake it to re-read the set. */
 static int irqfd_changed(struct sim_partition *pt)
 {
 	if (!pt->irqfd_thread_started) {
-		pt->irqfd_control = eventfd(0, EFD_CLOEXEC);
+		pt->irqfd_control = own_mark(eventfd(0, EFD_CLOEXEC));
 		if (pt->irqfd_control < 0)
 			return -errno;
 		if (pthread_create(&pt->irqfd_thread, NULL, irqfd_thread, pt)) {
-			close(pt->irqfd_control);
+			own_close(pt->irqfd_control);
 			pt->irqfd_control = -1;
 			return -EAGAIN;
 		}
 		pt->irqfd_thread_started = true;
+		irqfd_pts_add(pt);
 		return 0;
 	}
 	eventfd_write(pt->irqfd_control, 1);
@@ -154,23 +310,24 @@ void sim_eventfds_free(struct sim_partition *pt)
 	size_t i;
 
 	if (pt->irqfd_thread_started) {
+		irqfd_pts_remove(pt);
 		atomic_store(&pt->irqfd_stop, true);
 		eventfd_write(pt->irqfd_control, 1);
 		pthread_join(pt->irqfd_thread, NULL);
-		close(pt->irqfd_control);
+		own_close(pt->irqfd_control);
 		pt->irqfd_thread_started = false;
 	}
 	for (i = 0; i < pt->ngraves; i++)
-		close(pt->irqfd_graveyard[i]);
+		own_close(pt->irqfd_graveyard[i]);
 	for (i = 0; i < pt->nirqfds; i++) {
-		close(pt->irqfds[i].eventfd);
+		own_close(pt->irqfds[i].eventfd);
 		if (pt->irqfds[i].resamplefd >= 0)
-			close(pt->irqfds[i].resamplefd);
+			own_close(pt->irqfds[i].resamplefd);
 	}
 	for (i = 0; i < pt->nioeventfds; i++)
-		close(pt->ioeventfds[i].eventfd);
+		own_close(pt->ioeventfds[i].eventfd);
 	for (i = 0; i < pt->nioeventfd_graves; i++)
-		close(pt->ioeventfd_graves[i].fd); /* no VP runs: the partition has no file left */
+		own_close(pt->ioeventfd_graves[i].fd); /* no VP runs: the partition has no file left */
 	free(pt->ioeventfd_graves);
 }
 
@@ -209,10 +366,7 @@ long sim_partition_irqfd(struct sim_partition *pt, void *uarg)
 				break;
 			}
 			/* The irqfd thread may be polling it: it closes them. */
-			pt->irqfd_graveyard[pt->ngraves++] = f->eventfd;
-			if (f->resamplefd >= 0)
-				pt->irqfd_graveyard[pt->ngraves++] = f->resamplefd;
-			pt->irqfds[i] = pt->irqfds[--pt->nirqfds];
+			irqfd_remove(pt, i);
 			err = irqfd_changed(pt);
 			break;
 		}
@@ -241,11 +395,11 @@ long sim_partition_irqfd(struct sim_partition *pt, void *uarg)
 		struct sim_irqfd *f = &pt->irqfds[pt->nirqfds];
 
 		f->gsi = a.gsi;
-		f->eventfd = fcntl(a.fd, F_DUPFD_CLOEXEC, 0);
-		f->resamplefd = resample ? fcntl(a.resamplefd, F_DUPFD_CLOEXEC, 0) : -1;
+		f->eventfd = own_dup(a.fd);
+		f->resamplefd = resample ? own_dup(a.resamplefd) : -1;
 		if (f->eventfd < 0 || (resample && f->resamplefd < 0)) {
 			if (f->eventfd >= 0)
-				close(f->eventfd);
+				own_close(f->eventfd);
 			err = -EMFILE;
 			goto out;
 		}
@@ -253,9 +407,9 @@ long sim_partition_irqfd(struct sim_partition *pt, void *uarg)
 		err = irqfd_changed(pt);
 		if (err) {
 			pt->nirqfds--;
-			close(f->eventfd);
+			own_close(f->eventfd);
 			if (f->resamplefd >= 0)
-				close(f->resamplefd);
+				own_close(f->resamplefd);
 		}
 	}
 out:
@@ -277,7 +431,7 @@ static void graves_sweep_locked(struct sim_partition *pt)
 			i++;
 			continue;
 		}
-		close(g->fd);
+		own_close(g->fd);
 		*g = pt->ioeventfd_graves[--pt->nioeventfd_graves];
 	}
 	atomic_store(&pt->ioeventfd_graves_pending, pt->nioeventfd_graves);
@@ -368,7 +522,7 @@ long sim_partition_ioeventfd(struct sim_partition *pt, void *uarg)
 	{
 		struct hv_doorbell *e = &pt->ioeventfds[pt->nioeventfds];
 
-		e->eventfd = fcntl(a.fd, F_DUPFD_CLOEXEC, 0);
+		e->eventfd = own_dup(a.fd);
 		if (e->eventfd < 0) {
 			err = -EMFILE;
 			goto out_locked;

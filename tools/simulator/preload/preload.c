@@ -266,6 +266,7 @@ int faccessat(int dirfd, const char *path, int mode, int flags)
 
 int close(int fd)
 {
+	sim_driver_fd_closing(fd);
 	if (fd >= 0 && fd < SIM_MAX_FDS && fd_table[fd])
 		fd_point(fd, NULL);
 	return REAL(close)(fd);
@@ -296,11 +297,15 @@ int dup2(int oldfd, int newfd)
 {
 	if (oldfd == newfd)
 		return REAL(dup2)(oldfd, newfd);
+	if (fcntl(oldfd, F_GETFD) >= 0)
+		sim_driver_fd_closing(newfd); /* dup2 closes newfd when oldfd is valid */
 	return dup_result(oldfd, REAL(dup2)(oldfd, newfd));
 }
 
 int dup3(int oldfd, int newfd, int flags)
 {
+	if (oldfd != newfd && fcntl(oldfd, F_GETFD) >= 0)
+		sim_driver_fd_closing(newfd);
 	return dup_result(oldfd, REAL(dup3)(oldfd, newfd, flags));
 }
 
