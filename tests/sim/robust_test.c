@@ -31,6 +31,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mshv.h"
@@ -419,6 +420,61 @@ static void test_irqfd_eventfd_close(void)
 	close(pt);
 }
 
+/* ---- fork() ---------------------------------------------------------------------------- */
+
+/*
+ * The kernel shares partitions and VPs between parent and child; the
+ * simulator cannot (its objects are process memory) and refuses the
+ * child's inherited fds (EOPNOTSUPP) instead of handing it copies. What
+ * holds: the child cannot reach the parent's objects through them (no VP
+ * created twice, nothing run twice), may close and dup them, and may open
+ * /dev/mshv anew; the parent goes on as before. Before: the child created
+ * VP 1 and ran VP 0 in its own copies.
+ */
+static uint64_t get_reg64(int fd, uint32_t name);
+
+static void test_fork(void)
+{
+	int pt = partition_new(), status = -1, bad = 0;
+	struct mshv_create_vp a0 = { 0 }, a1 = { 1 };
+	int vp = ioctl(pt, MSHV_CREATE_VP, &a0);
+	pid_t pid;
+
+	CHECK(vp >= 0);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct hv_message msg;
+		int d, mshv, pt2, vp2;
+
+		bad |= !(ioctl(vp, MSHV_RUN_VP, &msg) == -1 && errno == EOPNOTSUPP) << 0;
+		bad |= !(ioctl(pt, MSHV_CREATE_VP, &a1) == -1 && errno == EOPNOTSUPP) << 1;
+		bad |= !(mmap(NULL, 4096, PROT_READ, MAP_SHARED, vp, 0) == MAP_FAILED && errno == EOPNOTSUPP) << 2;
+		d = dup(pt);
+		bad |= !(d >= 0 && ioctl(d, MSHV_CREATE_VP, &a1) == -1 && errno == EOPNOTSUPP) << 3;
+		bad |= !(close(d) == 0 && close(vp) == 0) << 4;
+		mshv = open("/dev/mshv", O_RDWR | O_CLOEXEC);
+		pt2 = partition_new_on(mshv);
+		vp2 = ioctl(pt2, MSHV_CREATE_VP, &a1);
+		bad |= !(mshv >= 0 && pt2 >= 0 && vp2 >= 0) << 5;
+		_exit(bad);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		printf("fork: the child's checks failed: status 0x%x\n", status);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the parent's objects as they were: VP 1 was never created, VP 0 still answers */
+	{
+		int vp1 = ioctl(pt, MSHV_CREATE_VP, &a1);
+
+		CHECK(vp1 >= 0);
+		CHECK(get_reg64(vp, HV_X64_REGISTER_RIP) == 0xfff0);
+		close(vp1);
+	}
+	close(vp);
+	close(pt);
+}
+
 /* ---- ioeventfd fds ------------------------------------------------------------------ */
 
 /* Before the fix: one more fd per cycle (2,000 here) until the partition closed. */
@@ -612,6 +668,7 @@ int main(void)
 	test_vp_lookup_vs_close();
 	test_ioeventfd_no_fd_leak();
 	test_irqfd_eventfd_close();
+	test_fork();
 	test_region_containing();
 	test_limits();
 	test_invalid_register_values();

@@ -100,6 +100,9 @@ int sim_driver_mmap_check(struct sim_file *file, size_t length, int prot, int fl
  */
 void sim_driver_fd_closing(int fd);
 
+/* In a child after fork(), before it goes on: forget the parent's objects (left as they are). */
+void sim_driver_forked_child(void);
+
 /* A signal arrived on this thread: a VP it runs returns -EINTR (async-signal-safe). */
 void sim_driver_kick_current_thread(void);
 /* A SIGSEGV at addr: true when it was a write the simulator allows after all (retry it). */

@@ -199,6 +199,14 @@ static void irqfd_pts_remove(struct sim_partition *pt)
 	pthread_mutex_unlock(&irqfd_pts_lock);
 }
 
+void sim_driver_forked_child(void)
+{
+	/* the parent's partitions stay in its memory copy, unused; their irqfd threads did not come along */
+	pthread_mutex_init(&irqfd_pts_lock, NULL);
+	irqfd_pts = NULL;
+	atomic_store(&irqfd_pts_count, 0);
+}
+
 /* Remove irqfd i, its fds to the graveyard (pt->lock held; the caller checked there is room). */
 static void irqfd_remove(struct sim_partition *pt, size_t i)
 {

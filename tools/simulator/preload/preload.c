@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -88,12 +89,53 @@ static const struct sim_host_ops host_ops = {
 	.catches_faults = true, /* sim_fault_handler below */
 };
 
+/*
+ * fork(). The kernel's fds are shared by parent and child: both reach the
+ * same partitions and VPs. The simulator's objects live in the process's
+ * memory, which fork() copies, so a child holding the parent's fds would
+ * work on copies (two "same" VPs running apart, a VP index created twice)
+ * while their shared pages mix the two. That is the one difference the
+ * simulator cannot model, and it is enforced: in the child every fd that
+ * referred to a simulated file at the fork is inherited (fd_inherited),
+ * and ioctl() and mmap() on it fail with EOPNOTSUPP (a message on stderr
+ * the first time); close() and dup*() work. The parent's objects are
+ * untouched by anything the child does; the child may open /dev/mshv
+ * anew and get partitions of its own. The copies are never freed in the
+ * child (their threads did not come along).
+ */
+static bool fd_inherited[SIM_MAX_FDS];
+
+static void after_fork_child(void)
+{
+	for (int fd = 0; fd < SIM_MAX_FDS; fd++) {
+		fd_inherited[fd] = fd_table[fd] != NULL;
+		fd_table[fd] = NULL; /* the copy is left alone: its threads stayed in the parent */
+	}
+	pthread_rwlock_init(&fd_lock, NULL);
+	sim_driver_forked_child();
+}
+
+static bool inherited(int fd)
+{
+	static atomic_bool told;
+
+	if (fd < 0 || fd >= SIM_MAX_FDS || !fd_inherited[fd])
+		return false;
+	if (!atomic_exchange(&told, true))
+		fprintf(stderr, "mshv-sim: fd %d came from the parent through fork(); the simulator cannot share "
+				"partitions and VPs between processes (the kernel does), so it refuses them "
+				"(EOPNOTSUPP): see tools/simulator/README.md\n",
+			fd);
+	return true;
+}
+
 __attribute__((constructor)) static void sim_init(void)
 {
 	struct sim_config cfg;
 	char msg[256];
 
 	resolve();
+	pthread_atfork(NULL, NULL, after_fork_child);
 	install_fault_handler(SIGSEGV);
 	install_fault_handler(SIGBUS);
 	if (sim_config_from_env(&cfg, msg, sizeof(msg))) {
@@ -266,6 +308,8 @@ int faccessat(int dirfd, const char *path, int mode, int flags)
 
 int close(int fd)
 {
+	if (fd >= 0 && fd < SIM_MAX_FDS)
+		fd_inherited[fd] = false;
 	sim_driver_fd_closing(fd);
 	if (fd >= 0 && fd < SIM_MAX_FDS && fd_table[fd])
 		fd_point(fd, NULL);
@@ -278,6 +322,8 @@ static int dup_result(int oldfd, int newfd)
 
 	if (newfd < 0)
 		return newfd;
+	if (newfd < SIM_MAX_FDS)
+		fd_inherited[newfd] = oldfd >= 0 && oldfd < SIM_MAX_FDS && fd_inherited[oldfd];
 	file = fd_get(oldfd);
 	if (newfd >= SIM_MAX_FDS) {
 		if (file)
@@ -338,8 +384,13 @@ int ioctl(int fd, unsigned long request, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	file = fd_get(fd);
-	if (!file)
+	if (!file) {
+		if (inherited(fd)) {
+			errno = EOPNOTSUPP;
+			return -1;
+		}
 		return REAL(ioctl)(fd, request, arg);
+	}
 	ret = sim_driver_ioctl(file, request, arg);
 	sim_file_put(file);
 	if (ret < 0) {
@@ -354,8 +405,13 @@ void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 	struct sim_file *file = (flags & MAP_ANONYMOUS) ? NULL : fd_get(fd);
 	int err;
 
-	if (!file)
+	if (!file) {
+		if (!(flags & MAP_ANONYMOUS) && inherited(fd)) {
+			errno = EOPNOTSUPP;
+			return MAP_FAILED;
+		}
 		return REAL(mmap)(addr, length, prot, flags, fd, offset);
+	}
 	err = sim_driver_mmap_check(file, length, prot, flags, offset);
 	sim_file_put(file);
 	if (err < 0) {
