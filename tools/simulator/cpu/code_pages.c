@@ -19,17 +19,26 @@
 
 bool sim_x86_code_fault_external;
 
-#define CODE_PAGES 4096 /* open-addressed set of host page addresses */
+#define CODE_PAGES 16384 /* open-addressed set of host page addresses (64 MiB of code) */
+/*
+ * A slot's page with this bit set: it held code and was made writable
+ * again (a write to it). It stays in the set until the set is cleared,
+ * so that a second thread whose write to the page faulted before the
+ * first one's fault made it writable finds it (and writes again) instead
+ * of taking the fault for a crash; the page is read-only again when code
+ * is next translated from it.
+ */
+#define PAGE_RELEASED ((uintptr_t)1)
 
 static struct {
-	_Atomic uintptr_t page[CODE_PAGES]; /* 0: empty; ~0: deleted */
+	_Atomic uintptr_t page[CODE_PAGES]; /* 0: empty; a page; a page | PAGE_RELEASED */
 	atomic_uint gen;
 	pthread_mutex_t lock; /* adding and clearing; the fault path only reads and tombstones */
 } code_pages = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static size_t code_slot(uintptr_t page)
 {
-	return (size_t)((page >> 12) * 0x9e3779b97f4a7c15ull >> 52) % CODE_PAGES;
+	return (size_t)((page >> 12) * 0x9e3779b97f4a7c15ull >> 50) % CODE_PAGES;
 }
 
 static size_t vp_code_slot(uintptr_t page)
@@ -122,9 +131,15 @@ uintptr_t sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
 
 		if (v == page)
 			break; /* already read-only */
-		if (v == 0 || v == ~(uintptr_t)0) {
-			if (mprotect((void *)page, 4096, PROT_READ) == 0)
-				atomic_store(&code_pages.page[i], page);
+		if (v == 0 || v == (page | PAGE_RELEASED)) {
+			/*
+			 * Recorded before it is made read-only: a write that faults
+			 * from then on finds it (recorded after, a VMM write in
+			 * between found nothing and killed the process).
+			 */
+			atomic_store(&code_pages.page[i], page);
+			if (mprotect((void *)page, 4096, PROT_READ) != 0)
+				atomic_store(&code_pages.page[i], page | PAGE_RELEASED);
 			break;
 		}
 	}
@@ -145,10 +160,12 @@ bool sim_x86_code_write_fault(void *addr)
 			return false;
 		if (v == page) {
 			mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
-			atomic_store(&code_pages.page[i], ~(uintptr_t)0);
+			atomic_store(&code_pages.page[i], page | PAGE_RELEASED);
 			atomic_fetch_add(&code_pages.gen, 1);
 			return true;
 		}
+		if (v == (page | PAGE_RELEASED))
+			return true; /* another thread's fault on it made it writable first: write again */
 	}
 	return false;
 }
@@ -162,7 +179,7 @@ void sim_x86__code_pages_release(void)
 	for (i = 0; i < CODE_PAGES; i++) {
 		uintptr_t v = atomic_exchange(&code_pages.page[i], 0);
 
-		if (v && v != ~(uintptr_t)0)
+		if (v && !(v & PAGE_RELEASED))
 			mprotect((void *)v, 4096, PROT_READ | PROT_WRITE);
 	}
 	atomic_fetch_add(&code_pages.gen, 1);
