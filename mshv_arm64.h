@@ -31,6 +31,7 @@ MSHV__MESSAGE_VIEW(hypercall, hv_arm64_hypercall_intercept_message, t == HVMSG_H
 MSHV__MESSAGE_VIEW(unrecoverable_exception, hv_arm64_unrecoverable_exception_message,
 		   t == HVMSG_UNRECOVERABLE_EXCEPTION)
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /*
  * The instruction bytes a memory intercept carries: *bytes points at them;
  * returns how many (at most 4, whatever the message's count says), 0 for
@@ -50,6 +51,7 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 	n = mem->instruction_byte_count;
 	return n < sizeof(mem->instruction_bytes) ? n : (unsigned int)sizeof(mem->instruction_bytes);
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /* ---- memory intercepts: the data abort's syndrome (bindings) ---------------- */
 
@@ -69,6 +71,7 @@ struct mshv_arm64_mmio_access {
 	__u8 reserved;
 };
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /*
  * mshv_arm64_decode_data_abort - the access of a data abort from its
  * syndrome (a memory intercept's `syndrome`: exception class 0x24 or 0x25)
@@ -117,6 +120,7 @@ MSHV_INLINE __u64 mshv_arm64_mmio_load_value(const struct mshv_arm64_mmio_access
 	}
 	return a->reg64 ? data : data & 0xffffffffull;
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /* ========================================================================
  * Registers and the arm64 part of the ioctl layer
@@ -146,7 +150,25 @@ struct mshv_standard_registers {
 	X(HV_REGISTER_PENDING_EVENT0) X(HV_REGISTER_PENDING_EVENT1) X(HV_REGISTER_DELIVERABILITY_NOTIFICATIONS) \
 	X(HV_REGISTER_INTERNAL_ACTIVITY_STATE)
 
-#ifdef MSHV_IMPLEMENTATION
+/* ========================================================================
+ * Prototypes of the arm64 functions (MSHV_INLINE_DECL_ONLY)
+ * ======================================================================== */
+#if defined(MSHV_INLINE_DECL_ONLY) || defined(MSHV__CHECK_PROTOTYPES)
+MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes);
+MSHV_INLINE int mshv_arm64_decode_data_abort(__u64 syndrome, struct mshv_arm64_mmio_access *a);
+MSHV_INLINE __u64 mshv_arm64_mmio_load_value(const struct mshv_arm64_mmio_access *a, __u64 data);
+#if defined(MSHV_IMPLEMENTATION) || defined(MSHV_INLINE_DECL_ONLY)
+MSHV_INLINE int mshv_vcpu_get_reg_list(struct mshv_vcpu *vcpu, __u32 *names, unsigned int *count);
+MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_mmio_store_value(struct mshv_vcpu *vcpu, const struct hv_message *msg, __u64 *value,
+					   __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_complete_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg, __u64 value,
+					__u16 *hv_status);
+#endif
+#endif /* MSHV_INLINE_DECL_ONLY || MSHV__CHECK_PROTOTYPES */
+
+#if defined(MSHV_IMPLEMENTATION) && !defined(MSHV_INLINE_DECL_ONLY)
 
 /*
  * mshv_vcpu_get_reg_list - the names of MSHV_ARM64_REG_LIST into

@@ -103,6 +103,7 @@ struct mshv_msr_entry {
 	X(0x6A7, HV_X64_REGISTER_PL3_SSP)                                                           \
 	X(0x6A8, HV_X64_REGISTER_INTERRUPT_SSP_TABLE_ADDR)
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /* The hypervisor register that holds MSR `msr`, or 0 when there is none. */
 MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr)
 {
@@ -116,6 +117,7 @@ MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr)
 	}
 #undef MSHV__MSR_CASE
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 
 /* ========================================================================
@@ -259,6 +261,7 @@ MSHV__MESSAGE_VIEW(vmgexit, hv_x64_vmgexit_intercept_message, t == HVMSG_X64_SEV
 /* mshv_msg_opaque: HVMSG_OPAQUE_INTERCEPT */
 MSHV__MESSAGE_VIEW(opaque, hv_opaque_intercept_message, t == HVMSG_OPAQUE_INTERCEPT)
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /*
  * The instruction bytes a port-IO, memory or exception intercept carries:
  * *bytes points at them; returns how many (at most 16, whatever the
@@ -286,6 +289,7 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 	}
 	return n < 16 ? n : 16;
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /* ========================================================================
  * x86 instruction decoding and emulation for memory intercepts (bindings:
@@ -406,6 +410,7 @@ struct mshv_x86_insn {
 	__u64 imm;         /* immediate, sign- or zero-extended as the instruction extends it */
 };
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /*
  * mshv_x86_mode_of - the default operand and address size of the code an
  * intercept stopped in, from its header: MSHV_X86_MODE_64 with EFER.LMA and
@@ -825,6 +830,7 @@ MSHV_INLINE __u64 mshv_x86_insn_address(const struct mshv_x86_insn *insn, const 
 		ea = (__u64)insn->disp;
 	return ea & mshv__x86_mask(insn->address_size);
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /*
  * The VMM's side of an emulated instruction (every member may be NULL: an
@@ -871,6 +877,7 @@ struct mshv_x86_emulator_state {
 	__u32 rep_chunk; /* most REP iterations per call; 0: MSHV_X86_REP_CHUNK */
 };
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /* Where an emulated instruction's accesses go. */
 struct mshv__x86_env {
 	const struct mshv_x86_emulator_ops *ops;
@@ -1274,6 +1281,7 @@ MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struc
 	env.mode = insn->mode;
 	return mshv__x86_emulate(st, insn, &env);
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 
 /* ========================================================================
@@ -1309,7 +1317,79 @@ MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struc
 #define MSHV_X86_MSR_REFERENCE_TSC 0x40000021 /* synthetic access_partition_reference_tsc */
 #define MSHV_X86_MSR_GUEST_OS_ID 0x40000000   /* synthetic access_hypercall_regs */
 
-#ifdef MSHV_IMPLEMENTATION
+/* ========================================================================
+ * Prototypes of the x86_64 functions (MSHV_INLINE_DECL_ONLY)
+ * ======================================================================== */
+#if defined(MSHV_INLINE_DECL_ONLY) || defined(MSHV__CHECK_PROTOTYPES)
+MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr);
+MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes);
+MSHV_INLINE unsigned int mshv_x86_mode_of(const struct hv_x64_intercept_message_header *hdr);
+MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned int mode, struct mshv_x86_insn *insn);
+MSHV_INLINE __u64 mshv_x86_insn_address(const struct mshv_x86_insn *insn, const __u64 gpr[16], __u64 rip);
+MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struct mshv_x86_insn *insn,
+				 const struct mshv_x86_emulator_ops *ops, void *ctx);
+#if defined(MSHV_IMPLEMENTATION) || defined(MSHV_INLINE_DECL_ONLY)
+MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const struct mshv_assert_interrupt *req,
+						  __u16 *hv_status);
+MSHV_INLINE int mshv_vm_signal_event_direct(struct mshv_vm *vm, struct mshv_signal_event_direct *args,
+					    __u16 *hv_status);
+MSHV_INLINE int mshv_vm_post_message_direct(struct mshv_vm *vm, const struct mshv_post_message_direct *args,
+					    __u16 *hv_status);
+MSHV_INLINE int mshv_system_get_msr_index_list(struct mshv_system *sys, __u32 *indices, unsigned int *count);
+MSHV_INLINE int mshv_vm_get_msr_index_list(struct mshv_vm *vm, __u32 *indices, unsigned int *count, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, size_t count,
+				   __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr_entry *msrs, size_t count,
+				   __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_reg_page_valid(const struct mshv_vcpu *vcpu);
+MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_sregs(struct mshv_vcpu *vcpu, struct mshv_special_registers *s, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_sregs(struct mshv_vcpu *vcpu, const struct mshv_special_registers *s, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_fpu(struct mshv_vcpu *vcpu, struct mshv_floating_point_unit *f, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_fpu(struct mshv_vcpu *vcpu, const struct mshv_floating_point_unit *f, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_debug_registers *d, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct mshv_debug_registers *d,
+					 __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vcpu_events *e, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct mshv_vcpu_events *e, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcrs *x, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc_regs *m, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_misc_regs(struct mshv_vcpu *vcpu, const struct mshv_misc_regs *m, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_suspend_regs(struct mshv_vcpu *vcpu, struct mshv_suspend_registers *r, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_sev_control_register(struct mshv_vcpu *vcpu, __u64 value, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_lapic(struct mshv_vcpu *vcpu, struct mshv_lapic_state *l);
+MSHV_INLINE int mshv_vcpu_set_lapic(struct mshv_vcpu *vcpu, const struct mshv_lapic_state *l);
+MSHV_INLINE int mshv_vcpu_get_xsave(struct mshv_vcpu *vcpu, struct mshv_xsave *x);
+MSHV_INLINE int mshv_vcpu_set_xsave(struct mshv_vcpu *vcpu, const struct mshv_xsave *x);
+MSHV_INLINE int mshv_vcpu_get_all_vp_state_components(struct mshv_vcpu *vcpu, struct mshv_all_vp_state_components *a);
+MSHV_INLINE int mshv_vcpu_set_all_vp_state_components(struct mshv_vcpu *vcpu,
+							const struct mshv_all_vp_state_components *a);
+MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __u32 ecx, __u64 xfem, __u64 xss,
+					   __u32 out[4], __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu *vcpu,
+								  const struct mshv_cpuid_entry *e, __u8 always_override,
+								  __u8 subleaf_specific, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu, const struct mshv_cpuid_entry *e,
+							    size_t count, __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
+					  __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int gpr, __u64 value, __u64 rip,
+					      __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
+					  __u32 value, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg,
+				       const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
+				       __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_emulate_string_io(struct mshv_vcpu *vcpu, const struct hv_message *msg,
+					    const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
+					    __u16 *hv_status);
+#endif
+#endif /* MSHV_INLINE_DECL_ONLY || MSHV__CHECK_PROTOTYPES */
+
+#if defined(MSHV_IMPLEMENTATION) && !defined(MSHV_INLINE_DECL_ONLY)
 
 #define MSHV__MSR_ENTRY(index) index,
 
@@ -1557,12 +1637,13 @@ MSHV_INLINE void mshv__names(struct hv_register_assoc *regs, const __u32 *names,
 		regs[i].name = names[i];
 }
 
-static const __u32 mshv__standard_names[18] = {
-	HV_X64_REGISTER_RAX, HV_X64_REGISTER_RBX, HV_X64_REGISTER_RCX, HV_X64_REGISTER_RDX, HV_X64_REGISTER_RSI,
-	HV_X64_REGISTER_RDI, HV_X64_REGISTER_RSP, HV_X64_REGISTER_RBP, HV_X64_REGISTER_R8,  HV_X64_REGISTER_R9,
-	HV_X64_REGISTER_R10, HV_X64_REGISTER_R11, HV_X64_REGISTER_R12, HV_X64_REGISTER_R13, HV_X64_REGISTER_R14,
-	HV_X64_REGISTER_R15, HV_X64_REGISTER_RIP, HV_X64_REGISTER_RFLAGS
-};
+/* The registers of struct mshv_standard_registers, in its order (a function-local table in each user). */
+#define MSHV__STANDARD_NAMES {                                                                                   \
+	HV_X64_REGISTER_RAX, HV_X64_REGISTER_RBX, HV_X64_REGISTER_RCX, HV_X64_REGISTER_RDX, HV_X64_REGISTER_RSI, \
+	HV_X64_REGISTER_RDI, HV_X64_REGISTER_RSP, HV_X64_REGISTER_RBP, HV_X64_REGISTER_R8,  HV_X64_REGISTER_R9,  \
+	HV_X64_REGISTER_R10, HV_X64_REGISTER_R11, HV_X64_REGISTER_R12, HV_X64_REGISTER_R13, HV_X64_REGISTER_R14, \
+	HV_X64_REGISTER_R15, HV_X64_REGISTER_RIP, HV_X64_REGISTER_RFLAGS                                         \
+}
 
 /*
  * mshv_vcpu_get_regs - the general registers, RIP and RFLAGS: from the VP
@@ -1572,6 +1653,7 @@ static const __u32 mshv__standard_names[18] = {
  */
 MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status)
 {
+	static const __u32 mshv__standard_names[18] = MSHV__STANDARD_NAMES;
 	struct hv_register_assoc regs[18];
 	__u64 v[18];
 	unsigned int i;
@@ -1610,6 +1692,7 @@ MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_
  */
 MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status)
 {
+	static const __u32 mshv__standard_names[18] = MSHV__STANDARD_NAMES;
 	struct hv_register_assoc regs[18];
 	__u64 v[18];
 	unsigned int i;
@@ -1892,8 +1975,10 @@ MSHV_INLINE int mshv__regs64(struct mshv_vcpu *vcpu, const __u32 *names, __u64 *
 	return ret;
 }
 
-static const __u32 mshv__debug_names[6] = { HV_X64_REGISTER_DR0, HV_X64_REGISTER_DR1, HV_X64_REGISTER_DR2,
-					     HV_X64_REGISTER_DR3, HV_X64_REGISTER_DR6, HV_X64_REGISTER_DR7 };
+/* (function-local tables: an inline function with external linkage may not use a file-scope static) */
+#define MSHV__DEBUG_NAMES                                                                                    \
+	{ HV_X64_REGISTER_DR0, HV_X64_REGISTER_DR1, HV_X64_REGISTER_DR2,                                     \
+	  HV_X64_REGISTER_DR3, HV_X64_REGISTER_DR6, HV_X64_REGISTER_DR7 }
 
 /*
  * mshv_vcpu_get_debug_regs - DR0-3, DR6, DR7: one HVCALL_GET_VP_REGISTERS.
@@ -1901,6 +1986,7 @@ static const __u32 mshv__debug_names[6] = { HV_X64_REGISTER_DR0, HV_X64_REGISTER
  */
 MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_debug_registers *d, __u16 *hv_status)
 {
+	static const __u32 mshv__debug_names[6] = MSHV__DEBUG_NAMES;
 	__u64 v[6];
 	int ret;
 
@@ -1919,6 +2005,7 @@ MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_deb
 MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct mshv_debug_registers *d,
 					 __u16 *hv_status)
 {
+	static const __u32 mshv__debug_names[6] = MSHV__DEBUG_NAMES;
 	__u64 v[6];
 
 	if (!vcpu || !d)
@@ -1927,9 +2014,9 @@ MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct ms
 	return mshv__regs64(vcpu, mshv__debug_names, v, 6, 1, hv_status);
 }
 
-static const __u32 mshv__event_names[5] = { HV_REGISTER_PENDING_INTERRUPTION, HV_REGISTER_INTERRUPT_STATE,
-					     HV_REGISTER_INTERNAL_ACTIVITY_STATE, HV_REGISTER_PENDING_EVENT0,
-					     HV_REGISTER_PENDING_EVENT1 };
+#define MSHV__EVENT_NAMES                                                                                    \
+	{ HV_REGISTER_PENDING_INTERRUPTION, HV_REGISTER_INTERRUPT_STATE, HV_REGISTER_INTERNAL_ACTIVITY_STATE, \
+	  HV_REGISTER_PENDING_EVENT0, HV_REGISTER_PENDING_EVENT1 }
 
 /*
  * mshv_vcpu_get_vcpu_events - pending interruption and events, interrupt and
@@ -1938,6 +2025,7 @@ static const __u32 mshv__event_names[5] = { HV_REGISTER_PENDING_INTERRUPTION, HV
  */
 MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vcpu_events *e, __u16 *hv_status)
 {
+	static const __u32 mshv__event_names[5] = MSHV__EVENT_NAMES;
 	struct hv_register_assoc regs[5];
 	int ret;
 
@@ -1961,6 +2049,7 @@ MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vc
  */
 MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct mshv_vcpu_events *e, __u16 *hv_status)
 {
+	static const __u32 mshv__event_names[5] = MSHV__EVENT_NAMES;
 	struct hv_register_assoc regs[5];
 
 	if (!vcpu || !e)
@@ -2227,8 +2316,8 @@ MSHV_INLINE int mshv_vcpu_set_xsave(struct mshv_vcpu *vcpu, const struct mshv_xs
 }
 
 /* Where each component sits in struct mshv_all_vp_state_components, and its size. */
-static const unsigned short mshv__vp_state_offset[MSHV_VP_STATE_COUNT] = { 0, 1024, 5120, 9216, 13312 };
-static const unsigned short mshv__vp_state_size[MSHV_VP_STATE_COUNT] = { 1024, 4096, 4096, 4096, 200 };
+#define MSHV__VP_STATE_OFFSET { 0, 1024, 5120, 9216, 13312 }
+#define MSHV__VP_STATE_SIZE { 1024, 4096, 4096, 4096, 200 }
 
 /*
  * mshv_vcpu_get_all_vp_state_components - every MSHV_VP_STATE_* component
@@ -2237,6 +2326,8 @@ static const unsigned short mshv__vp_state_size[MSHV_VP_STATE_COUNT] = { 1024, 4
  */
 MSHV_INLINE int mshv_vcpu_get_all_vp_state_components(struct mshv_vcpu *vcpu, struct mshv_all_vp_state_components *a)
 {
+	static const unsigned short mshv__vp_state_size[MSHV_VP_STATE_COUNT] = MSHV__VP_STATE_SIZE;
+	static const unsigned short mshv__vp_state_offset[MSHV_VP_STATE_COUNT] = MSHV__VP_STATE_OFFSET;
 	MSHV__STATE_PAGE(page);
 	__u8 type;
 	int ret;
@@ -2257,6 +2348,8 @@ MSHV_INLINE int mshv_vcpu_get_all_vp_state_components(struct mshv_vcpu *vcpu, st
 MSHV_INLINE int mshv_vcpu_set_all_vp_state_components(struct mshv_vcpu *vcpu,
 							const struct mshv_all_vp_state_components *a)
 {
+	static const unsigned short mshv__vp_state_size[MSHV_VP_STATE_COUNT] = MSHV__VP_STATE_SIZE;
+	static const unsigned short mshv__vp_state_offset[MSHV_VP_STATE_COUNT] = MSHV__VP_STATE_OFFSET;
 	MSHV__STATE_PAGE(page);
 	__u8 type;
 	int ret;
