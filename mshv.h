@@ -1229,7 +1229,10 @@ struct mshv__name {
 };
 
 #ifndef MSHV_INLINE_DECL_ONLY
-/* The name of an HV_STATUS_* code ("HV_STATUS_INVALID_PARAMETER"), or NULL. */
+/*
+ * The name of an HV_STATUS_* code ("HV_STATUS_INVALID_PARAMETER"), or NULL.
+ * Errors: none (NULL for an unknown status).
+ */
 MSHV_INLINE const char *mshv_hv_status_name(unsigned int status)
 {
 	static const struct mshv__name table[] = {
@@ -1238,7 +1241,10 @@ MSHV_INLINE const char *mshv_hv_status_name(unsigned int status)
 	MSHV__NAME_LOOKUP(table, status);
 }
 
-/* The name of an HVCALL_* hypercall code, or NULL. */
+/*
+ * The name of an HVCALL_* hypercall code, or NULL.
+ * Errors: none (NULL for an unknown code).
+ */
 MSHV_INLINE const char *mshv_hvcall_name(unsigned int code)
 {
 	static const struct mshv__name table[] = {
@@ -1247,7 +1253,11 @@ MSHV_INLINE const char *mshv_hvcall_name(unsigned int code)
 	MSHV__NAME_LOOKUP(table, code);
 }
 
-/* The name of an HVMSG_* message type (hv_message.header.message_type), or NULL. */
+/*
+ * The name of an HVMSG_* message type (hv_message.header.message_type), or
+ * NULL.
+ * Errors: none (NULL for an unknown type).
+ */
 MSHV_INLINE const char *mshv_hv_message_type_name(__u32 type)
 {
 	static const struct mshv__name table[] = {
@@ -1256,7 +1266,10 @@ MSHV_INLINE const char *mshv_hv_message_type_name(__u32 type)
 	MSHV__NAME_LOOKUP(table, type);
 }
 
-/* The name of an HV_PARTITION_PROPERTY_* code, or NULL. */
+/*
+ * The name of an HV_PARTITION_PROPERTY_* code, or NULL.
+ * Errors: none (NULL for an unknown code).
+ */
 MSHV_INLINE const char *mshv_hv_partition_property_name(__u32 code)
 {
 	static const struct mshv__name table[] = {
@@ -1266,7 +1279,10 @@ MSHV_INLINE const char *mshv_hv_partition_property_name(__u32 code)
 	MSHV__NAME_LOOKUP(table, code);
 }
 
-/* The name of an HV_INTERCEPT_TYPE_* value, or NULL. */
+/*
+ * The name of an HV_INTERCEPT_TYPE_* value, or NULL.
+ * Errors: none (NULL for an unknown type).
+ */
 MSHV_INLINE const char *mshv_hv_intercept_type_name(__u32 type)
 {
 	static const struct mshv__name table[] = {
@@ -1282,6 +1298,7 @@ MSHV_INLINE const char *mshv_hv_intercept_type_name(__u32 type)
  * MSHV_GET_HOST_PARTITION_PROPERTY, MSHV_HAS_DEVICE_ATTR_UPSTREAM the
  * 6.6-era MSHV_GET_DEVICE_ATTR, and MSHV_SET_POLL_FILE mshv_vtl's
  * MSHV_SINT_PAUSE_MESSAGE_STREAM.
+ * Errors: none (NULL for an unknown number).
  */
 MSHV_INLINE const char *mshv_ioctl_name(unsigned long request)
 {
@@ -1323,6 +1340,7 @@ MSHV_INLINE const char *mshv_ioctl_name(unsigned long request)
  * into (hv_result_to_errno in drivers/hv/hv_common.c): 0, -EINVAL, -ENOMEM
  * or -EIO. Other releases: mshv_hv_status_to_errno_kernel(). Code that
  * needs the reason should look at the status itself.
+ * Errors: none (it maps; it issues nothing).
  */
 MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status)
 {
@@ -1353,6 +1371,7 @@ MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status)
  * The errno the 6.6-era downstream kernel turns a hypercall status into
  * (its hv_status_to_errno): 0, -EINVAL, -EACCES, -EBADFD or
  * -ENOTRECOVERABLE.
+ * Errors: none (it maps; it issues nothing).
  */
 MSHV_INLINE int mshv_hv_status_to_errno_legacy(unsigned int status)
 {
@@ -1386,6 +1405,7 @@ MSHV_INLINE int mshv_hv_status_to_errno_legacy(unsigned int status)
  * HV_STATUS_INSUFFICIENT_ROOT_MEMORY, _CONTIGUOUS_MEMORY and
  * _CONTIGUOUS_ROOT_MEMORY (which 7.0 made -ENOMEM); for a release not
  * known exactly (MSHV_KERNEL_UNKNOWN, _6_19_OR_LATER) the newest mapping.
+ * Errors: none (it maps; it issues nothing).
  */
 MSHV_INLINE int mshv_hv_status_to_errno_kernel(unsigned int status, unsigned int kernel)
 {
@@ -1402,6 +1422,7 @@ MSHV_INLINE int mshv_hv_status_to_errno_kernel(unsigned int status, unsigned int
  * A message for any return value of this library: "success" for ret >= 0,
  * otherwise what -ret means for an mshv caller. Constant strings, no
  * allocation, safe from any thread.
+ * Errors: none (a message for every value).
  */
 MSHV_INLINE const char *mshv_strerror(int ret)
 {
@@ -2027,6 +2048,9 @@ MSHV_INLINE int mshv__system_kernel(struct mshv_system *sys)
  * driver's /dev/mshv (mshv_vtl, 6.19+ kernels in a virtual trust level),
  * which makes no partitions; or a probe's unexpected -errno. On failure
  * sys->fd is -1 and fd is left open (it is still the caller's).
+ * Errors: -EINVAL (sys NULL), -EBADF (fd < 0), -ENODEV (the VTL driver's
+ * /dev/mshv), -EIO (a probe answered success); kernel: a probe's unexpected
+ * errno.
  */
 MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd)
 {
@@ -2053,6 +2077,9 @@ MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd)
  * -EACCES when the caller may not open it, -ENODEV when it is the VTL
  * driver's, or another -errno of open(2) or a probe. On failure the fd is
  * closed and sys->fd is -1.
+ * Errors: -EINVAL (sys NULL), -ENODEV (the VTL driver's /dev/mshv), -EIO (a
+ * probe answered success); open(2): -ENOENT, -EACCES, -EMFILE, ...; kernel: a
+ * probe's unexpected errno.
  */
 MSHV_INLINE int mshv_system_open(struct mshv_system *sys)
 {
@@ -2072,7 +2099,11 @@ MSHV_INLINE int mshv_system_open(struct mshv_system *sys)
 	return ret;
 }
 
-/* mshv_system_close - close /dev/mshv (sys->fd becomes -1). Returns 0 or -errno of close(2). */
+/*
+ * mshv_system_close - close /dev/mshv (sys->fd becomes -1). Returns 0 or
+ * -errno of close(2).
+ * Errors: -EINVAL (sys NULL); close(2): -EBADF, -EIO.
+ */
 MSHV_INLINE int mshv_system_close(struct mshv_system *sys)
 {
 	return sys ? mshv__close(&sys->fd) : -EINVAL;
@@ -2086,6 +2117,11 @@ MSHV_INLINE int mshv_system_close(struct mshv_system *sys)
  * (args->reps restored, args->status zeroed each time). Returns 0 or
  * -errno; args->status holds the HV_STATUS_* and args->reps the
  * repetitions completed; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer; args->rsvd or args->status not zero, in_sz
+ * < 8 or > 4096, no input, an output size 0 or > 4096), -ENOMEM (retries used
+ * up); kernel: -ENOTTY (6.6-era, 6.15-6.18), -EINVAL (a hypercall the kernel
+ * does not pass), -EAGAIN (after some reps); hypercall: as in Hypercall
+ * status.
  */
 MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvcall *args)
 {
@@ -2098,6 +2134,8 @@ MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvc
  * `code` (HV_PARTITION_PROPERTY_*) into *value. Returns 0 or -errno
  * (-ENOTTY on 6.15-6.18, which have no hypercall on /dev/mshv); hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era, 6.15-6.18: no
+ * hypercall on /dev/mshv); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys, __u32 code, __u64 *value,
 							__u16 *hv_status)
@@ -2111,6 +2149,8 @@ MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys,
  * root partition: property `code` with argument `arg` into *out (the whole
  * 4072-byte union). Returns 0 or -errno, as
  * mshv_system_get_host_partition_property().
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era, 6.15-6.18);
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_get_host_partition_property_ex(struct mshv_system *sys, __u32 code, __u64 arg,
 							   union hv_partition_property_ex *out, __u16 *hv_status)
@@ -2125,6 +2165,8 @@ MSHV_INLINE int mshv_system_get_host_partition_property_ex(struct mshv_system *s
  * without the property (HV_STATUS_ACCESS_DENIED) gives all-zero
  * capabilities and 0, as mshv-ioctls does. Returns 0 or -errno (-ENOTTY on
  * 6.15-6.18); hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era, 6.15-6.18);
+ * hypercall: as in Hypercall status (but HV_STATUS_ACCESS_DENIED is 0).
  */
 MSHV_INLINE int mshv_system_get_vmm_caps(struct mshv_system *sys, struct hv_partition_property_vmm_capabilities *caps,
 					 __u16 *hv_status)
@@ -2169,6 +2211,8 @@ MSHV_INLINE int mshv__system_host_readable(struct mshv_system *sys)
  * -errno: -EOPNOTSUPP on 6.15-6.18, where the root's properties cannot be
  * read (mshv_system_create_vm() sets the defaults unmasked there); hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), -EOPNOTSUPP (6.15-6.18), a release
+ * probe's; kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, __u64 *mask, __u16 *hv_status)
 {
@@ -2208,6 +2252,9 @@ MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, 
  * MSHV_DEFAULT_PT_FLAGS_UPSTREAM); hypercall errors as in Hypercall status.
  * Upstream kernels refuse the SNP isolation this fills in for
  * MSHV_VM_TYPE_SNP at creation.
+ * Errors: -EINVAL (a NULL pointer, vm_type unknown), -EOPNOTSUPP (6.15-6.18),
+ * a release probe's; kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall
+ * status.
  */
 MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsigned int vm_type,
 						   struct mshv_create_partition_v2 *args, __u16 *hv_status)
@@ -2293,6 +2340,10 @@ MSHV_INLINE int mshv__create_args_check(struct mshv_system *sys, const struct ms
  *            (SEV-SNP is 6.6-era only), the feature-bank bit before 6.19,
  *            the nested-virtualization and SMT bits (4, 5) before 7.0.
  * Returns 0 or -errno (those, or the kernel's).
+ * Errors: -EINVAL and -EOPNOTSUPP as above, a release probe's (-ENODEV,
+ * -EIO), the 6.19/7.0 probe's mmap(2)/mprotect(2) -ENOMEM; kernel: -EINVAL
+ * (an argument it refuses), -ENOMEM, -EMFILE, -EFAULT; the creation
+ * hypercall's errno (Hypercall status, without the status).
  */
 MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const struct mshv_create_partition_v2 *args,
 						struct mshv_vm *vm)
@@ -2342,6 +2393,11 @@ MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const s
  * setting any other early property. Returns 0 with *vm filled, or -errno
  * (-EINVAL for an unknown vm_type; hypercall errors as in Hypercall
  * status) and no fd left open.
+ * Errors: -EINVAL (a NULL pointer, vm_type unknown), -EOPNOTSUPP (SEV-SNP
+ * upstream), and those of mshv_system_default_partition_args(),
+ * mshv_system_default_synthetic_features(),
+ * mshv_system_create_vm_with_args(); kernel: as those; hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigned int vm_type, struct mshv_vm *vm,
 						__u16 *hv_status)
@@ -2376,7 +2432,11 @@ MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigne
 	return ret;
 }
 
-/* mshv_system_create_vm - mshv_system_create_vm_with_type(sys, MSHV_VM_TYPE_NORMAL, vm, hv_status). */
+/*
+ * mshv_system_create_vm - mshv_system_create_vm_with_type(sys,
+ * MSHV_VM_TYPE_NORMAL, vm, hv_status).
+ * Errors: as mshv_system_create_vm_with_type().
+ */
 MSHV_INLINE int mshv_system_create_vm(struct mshv_system *sys, struct mshv_vm *vm, __u16 *hv_status)
 {
 	return mshv_system_create_vm_with_type(sys, MSHV_VM_TYPE_NORMAL, vm, hv_status);
@@ -2384,7 +2444,11 @@ MSHV_INLINE int mshv_system_create_vm(struct mshv_system *sys, struct mshv_vm *v
 
 /* ---- partition (VM) fd ------------------------------------------------------- */
 
-/* mshv_vm_from_fd - take an existing partition fd into *vm. Returns 0, or -EBADF for fd < 0. */
+/*
+ * mshv_vm_from_fd - take an existing partition fd into *vm. Returns 0, or
+ * -EBADF for fd < 0.
+ * Errors: -EINVAL (vm NULL), -EBADF (fd < 0).
+ */
 MSHV_INLINE int mshv_vm_from_fd(struct mshv_vm *vm, int fd)
 {
 	if (!vm)
@@ -2397,13 +2461,20 @@ MSHV_INLINE int mshv_vm_from_fd(struct mshv_vm *vm, int fd)
  * mshv_vm_close - close the partition fd (vm->fd becomes -1). The
  * partition goes away when its last fd (VP and device fds hold one) is
  * closed. Returns 0 or -errno.
+ * Errors: -EINVAL (vm NULL); close(2): -EBADF, -EIO.
  */
 MSHV_INLINE int mshv_vm_close(struct mshv_vm *vm)
 {
 	return vm ? mshv__close(&vm->fd) : -EINVAL;
 }
 
-/* mshv_vm_initialize - MSHV_INITIALIZE_PARTITION on the partition fd. Returns 0 or -errno. */
+/*
+ * mshv_vm_initialize - MSHV_INITIALIZE_PARTITION on the partition fd. Returns
+ * 0 or -errno.
+ * Errors: -EINVAL (vm NULL); kernel: -ENOMEM (a memory deposit failed),
+ * the initialization hypercall's errno (Hypercall status, without the
+ * status). Once initialized, another call changes nothing and returns 0.
+ */
 MSHV_INLINE int mshv_vm_initialize(struct mshv_vm *vm)
 {
 	return vm ? mshv__ioctl(vm->fd, MSHV_INITIALIZE_PARTITION, NULL) : -EINVAL;
@@ -2417,6 +2488,9 @@ MSHV_INLINE int mshv_vm_initialize(struct mshv_vm *vm)
  * some reps it is returned, args->reps saying how many. Returns 0 or
  * -errno; args->status holds the HV_STATUS_*, args->reps the repetitions
  * completed; hypercall errors as in Hypercall status.
+ * Errors: as mshv_system_hvcall(), but kernel: -EINVAL for a hypercall the
+ * kernel does not allow on a partition fd (no -ENOTTY except on the 6.6-era
+ * kernel).
  */
 MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args)
 {
@@ -2427,6 +2501,8 @@ MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args
  * mshv_vm_get_partition_property - HVCALL_GET_PARTITION_PROPERTY (through
  * MSHV_ROOT_HVCALL on the partition fd): property `code` into *value.
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era: no
+ * MSHV_ROOT_HVCALL); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, __u64 *value, __u16 *hv_status)
 {
@@ -2438,6 +2514,8 @@ MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, _
  * (MSHV_ROOT_HVCALL on the partition fd): property `code` with argument
  * `arg` into *out. Returns 0 or -errno; hypercall errors as in Hypercall
  * status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era); hypercall: as
+ * in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code, __u64 arg,
 						  union hv_partition_property_ex *out, __u16 *hv_status)
@@ -2450,6 +2528,8 @@ MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code
  * (MSHV_ROOT_HVCALL on the partition fd): property `code` = value. Early
  * properties must be set before mshv_vm_initialize(). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era); hypercall: as
+ * in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, __u64 value, __u16 *hv_status)
 {
@@ -2461,6 +2541,8 @@ MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, _
  * the partition fd): intercept args->intercept_type (HV_INTERCEPT_TYPE_*)
  * for the accesses in args->access_type_mask (HV_INTERCEPT_ACCESS_MASK_*).
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, access_type_mask beyond READ | WRITE |
+ * EXECUTE); kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_install_intercept *args,
 					  __u16 *hv_status)
@@ -2487,6 +2569,8 @@ MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_
  * (HVCALL_SET_VP_REGISTERS, one register, through MSHV_ROOT_HVCALL on the
  * partition fd). args->pad must be zero. Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, args->pad not zero); kernel: -ENOTTY
+ * (6.6-era); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_register_deliverability_notifications(
 	struct mshv_vm *vm, const struct mshv_register_deliverabilty_notifications *args, __u16 *hv_status)
@@ -2515,6 +2599,12 @@ MSHV_INLINE int mshv_vm_register_deliverability_notifications(
  * region->size bytes at region->userspace_addr to guest page
  * region->guest_pfn. Size and address are page multiples, size is not zero,
  * neither range wraps, flags and rsvd are valid. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown flag, size 0 or not whole
+ * pages, userspace_addr not page aligned, a range that wraps, rsvd not zero);
+ * kernel: -EINVAL (a region it refuses; an unmap naming no region before
+ * 6.19), -ENOENT (6.19 on: an unmap naming no region), -EEXIST (overlapping
+ * regions), -EFAULT (memory that cannot be pinned), -ENOMEM; the map
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_set_guest_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
 {
@@ -2533,6 +2623,7 @@ MSHV_INLINE int mshv_vm_set_guest_memory(struct mshv_vm *vm, const struct mshv_u
  * mshv_vm_map_user_memory - mshv_vm_set_guest_memory() with the UNMAP flag
  * cleared: maps region (flags: 1 << MSHV_SET_MEM_BIT_WRITABLE /
  * _EXECUTABLE). Returns 0 or -errno.
+ * Errors: as mshv_vm_set_guest_memory().
  */
 MSHV_INLINE int mshv_vm_map_user_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
 {
@@ -2549,6 +2640,7 @@ MSHV_INLINE int mshv_vm_map_user_memory(struct mshv_vm *vm, const struct mshv_us
  * mshv_vm_unmap_user_memory - mshv_vm_set_guest_memory() with flags exactly
  * 1 << MSHV_SET_MEM_BIT_UNMAP: unmaps the region mapped with the same
  * guest_pfn, size and userspace_addr. Returns 0 or -errno.
+ * Errors: as mshv_vm_set_guest_memory().
  */
 MSHV_INLINE int mshv_vm_unmap_user_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
 {
@@ -2565,6 +2657,10 @@ MSHV_INLINE int mshv_vm_unmap_user_memory(struct mshv_vm *vm, const struct mshv_
  * mshv_vm_irqfd - MSHV_IRQFD on the partition fd with *args as given.
  * Returns 0 or -errno (-EBADF for a negative fd or, when assigning with
  * resampling, a negative resamplefd).
+ * Errors: -EINVAL (a NULL pointer, an unknown flag), -EBADF (fd < 0, or
+ * resamplefd < 0 when assigning with resampling); kernel: -EBADF, -EINVAL
+ * (not an eventfd, or no MSI route), -EBUSY (the eventfd is registered
+ * already), -ENOMEM.
  */
 MSHV_INLINE int mshv_vm_irqfd(struct mshv_vm *vm, const struct mshv_user_irqfd *args)
 {
@@ -2578,7 +2674,11 @@ MSHV_INLINE int mshv_vm_irqfd(struct mshv_vm *vm, const struct mshv_user_irqfd *
 	return mshv__ioctl(vm->fd, MSHV_IRQFD, (void *)(uintptr_t)args);
 }
 
-/* mshv_vm_register_irqfd - MSHV_IRQFD: eventfd fd injects the MSI routed at gsi. Returns 0 or -errno. */
+/*
+ * mshv_vm_register_irqfd - MSHV_IRQFD: eventfd fd injects the MSI routed at
+ * gsi. Returns 0 or -errno.
+ * Errors: as mshv_vm_irqfd().
+ */
 MSHV_INLINE int mshv_vm_register_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
 {
 	struct mshv_user_irqfd args = { fd, 0, gsi, 0 };
@@ -2590,6 +2690,7 @@ MSHV_INLINE int mshv_vm_register_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
  * mshv_vm_register_irqfd_with_resample - MSHV_IRQFD with
  * MSHV_IRQFD_BIT_RESAMPLE: as mshv_vm_register_irqfd(), level-triggered,
  * resamplefd signalled when the guest acknowledges. Returns 0 or -errno.
+ * Errors: as mshv_vm_irqfd().
  */
 MSHV_INLINE int mshv_vm_register_irqfd_with_resample(struct mshv_vm *vm, int fd, int resamplefd, __u32 gsi)
 {
@@ -2598,7 +2699,11 @@ MSHV_INLINE int mshv_vm_register_irqfd_with_resample(struct mshv_vm *vm, int fd,
 	return mshv_vm_irqfd(vm, &args);
 }
 
-/* mshv_vm_unregister_irqfd - MSHV_IRQFD with MSHV_IRQFD_BIT_DEASSIGN for (fd, gsi). Returns 0 or -errno. */
+/*
+ * mshv_vm_unregister_irqfd - MSHV_IRQFD with MSHV_IRQFD_BIT_DEASSIGN for (fd,
+ * gsi). Returns 0 or -errno.
+ * Errors: as mshv_vm_irqfd().
+ */
 MSHV_INLINE int mshv_vm_unregister_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
 {
 	struct mshv_user_irqfd args = { fd, 0, gsi, (__u32)MSHV__BIT(MSHV_IRQFD_BIT_DEASSIGN) };
@@ -2610,6 +2715,10 @@ MSHV_INLINE int mshv_vm_unregister_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
  * mshv_vm_ioeventfd - MSHV_IOEVENTFD on the partition fd with *args as
  * given (len 0 for any size, or 1, 2, 4 or 8; the range does not wrap;
  * rsvd zero). Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown flag, len not 0, 1, 2, 4 or 8,
+ * a range that wraps, rsvd not zero), -EBADF (fd < 0); kernel: -EOPNOTSUPP
+ * (MSHV_IOEVENTFD_BIT_PIO), -EEXIST (registered already), -ENOENT
+ * (deassigning what is not there), -EBADF, -EINVAL, -ENOMEM.
  */
 MSHV_INLINE int mshv_vm_ioeventfd(struct mshv_vm *vm, const struct mshv_user_ioeventfd *args)
 {
@@ -2654,6 +2763,9 @@ MSHV_INLINE int mshv__ioevent(struct mshv_vm *vm, int fd, unsigned int space, __
  * implements it) signals eventfd fd instead of exiting. len 0: any write
  * (datamatch must be 0: mshv-ioctls' NoDatamatch); len 1, 2, 4 or 8: only
  * writes of that size whose value is datamatch. Returns 0 or -errno.
+ * Errors: -EOPNOTSUPP (MSHV_IOEVENT_PIO), -EINVAL (vm NULL, an unknown space,
+ * a datamatch wider than len or without len), and those of
+ * mshv_vm_ioeventfd().
  */
 MSHV_INLINE int mshv_vm_register_ioevent(struct mshv_vm *vm, int fd, unsigned int space, __u64 addr, __u32 len,
 					 __u64 datamatch)
@@ -2661,7 +2773,11 @@ MSHV_INLINE int mshv_vm_register_ioevent(struct mshv_vm *vm, int fd, unsigned in
 	return mshv__ioevent(vm, fd, space, addr, len, datamatch, 0);
 }
 
-/* mshv_vm_unregister_ioevent - MSHV_IOEVENTFD with MSHV_IOEVENTFD_BIT_DEASSIGN, same arguments. Returns 0 or -errno. */
+/*
+ * mshv_vm_unregister_ioevent - MSHV_IOEVENTFD with
+ * MSHV_IOEVENTFD_BIT_DEASSIGN, same arguments. Returns 0 or -errno.
+ * Errors: as mshv_vm_register_ioevent().
+ */
 MSHV_INLINE int mshv_vm_unregister_ioevent(struct mshv_vm *vm, int fd, unsigned int space, __u64 addr, __u32 len,
 					   __u64 datamatch)
 {
@@ -2672,6 +2788,8 @@ MSHV_INLINE int mshv_vm_unregister_ioevent(struct mshv_vm *vm, int fd, unsigned 
  * mshv_vm_set_msi_routing - MSHV_SET_MSI_ROUTING on the partition fd:
  * replaces the routing table with table->nr entries (table->entries;
  * table->rsvd zero). Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, table->rsvd not zero); kernel: -EINVAL
+ * (too many entries, a bad entry), -EFAULT, -ENOMEM.
  */
 MSHV_INLINE int mshv_vm_set_msi_routing(struct mshv_vm *vm, const struct mshv_user_irq_table *table)
 {
@@ -2690,6 +2808,9 @@ MSHV_INLINE int mshv_vm_set_msi_routing(struct mshv_vm *vm, const struct mshv_us
  * -errno: -EINVAL, before anything is written or asked, for a NULL vm or
  * bitmap, bitmap_words below (page_count + 63) / 64, no pages, a range
  * that wraps, or an unknown access_type or access_op.
+ * Errors: -EINVAL (a NULL pointer, an unknown access_type or access_op,
+ * page_count 0, a range that wraps, bitmap_words too small); kernel: -EINVAL,
+ * -EFAULT, -ENOMEM; the hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_get_gpap_access_bitmap(struct mshv_vm *vm, __u64 base_pfn, __u64 page_count,
 					       __u8 access_type, __u8 access_op, __u64 *bitmap, size_t bitmap_words)
@@ -2718,6 +2839,8 @@ MSHV_INLINE int mshv_vm_get_gpap_access_bitmap(struct mshv_vm *vm, __u64 base_pf
  * writing its part of the caller's bitmap in place. On an error, the words
  * of the batches before the failing one are valid (and their access_op
  * applied). Dirty page tracking must be on. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown access_op, a range that wraps,
+ * bitmap_words too small), and those of mshv_vm_get_gpap_access_bitmap().
  */
 MSHV_INLINE int mshv_vm_get_dirty_log(struct mshv_vm *vm, __u64 base_pfn, __u64 memory_size, __u8 access_op,
 				      __u64 *bitmap, size_t bitmap_words)
@@ -2744,6 +2867,8 @@ MSHV_INLINE int mshv_vm_get_dirty_log(struct mshv_vm *vm, __u64 base_pfn, __u64 
  * HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING = 1
  * (HVCALL_SET_PARTITION_PROPERTY on the partition fd). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vm NULL); kernel: -ENOTTY (6.6-era); hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vm_enable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status)
 {
@@ -2756,6 +2881,8 @@ MSHV_INLINE int mshv_vm_enable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv
  * refuses while dirty bits are cleared: set them first
  * (MSHV_GPAP_ACCESS_OP_SET over the whole memory). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vm NULL); kernel: -ENOTTY (6.6-era); hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vm_disable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status)
 {
@@ -2767,6 +2894,9 @@ MSHV_INLINE int mshv_vm_disable_dirty_page_tracking(struct mshv_vm *vm, __u16 *h
  * partition fd (6.6-era kernels; -ENOTTY upstream): host access flags
  * (1 << MSHV_GPA_HOST_ACCESS_BIT_*) for args->page_count pages listed in
  * args->guest_pfns. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown flag, page_count 0, rsvd not
+ * zero); kernel: -ENOTTY (upstream), -EINVAL, -EFAULT, -ENOMEM; the
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_modify_gpa_host_access(struct mshv_vm *vm, const struct mshv_modify_gpa_host_access *args)
 {
@@ -2784,6 +2914,9 @@ MSHV_INLINE int mshv_vm_modify_gpa_host_access(struct mshv_vm *vm, const struct 
  * partition fd (6.6-era kernels, SEV-SNP partitions): args->page_count
  * pages of args->page_type (MSHV_ISOLATED_PAGE_*) at args->guest_pfns.
  * Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown page_type, page_count 0, rsvd
+ * not zero); kernel: -ENOTTY (upstream), -EINVAL, -EFAULT, -ENOMEM; the
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_import_isolated_pages(struct mshv_vm *vm, const struct mshv_import_isolated_pages *args)
 {
@@ -2800,6 +2933,8 @@ MSHV_INLINE int mshv_vm_import_isolated_pages(struct mshv_vm *vm, const struct m
  * mshv_vm_complete_isolated_import - MSHV_COMPLETE_ISOLATED_IMPORT on the
  * partition fd (6.6-era kernels, SEV-SNP): ends the import with the launch
  * data in *args. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (upstream), -EFAULT; the
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_complete_isolated_import(struct mshv_vm *vm, const struct mshv_complete_isolated_import *args)
 {
@@ -2811,6 +2946,8 @@ MSHV_INLINE int mshv_vm_complete_isolated_import(struct mshv_vm *vm, const struc
  * partition fd (6.6-era kernels, SEV-SNP): forwards the guest's request
  * page args->req_gpa to the PSP, response to args->rsp_gpa. Returns 0 or
  * -errno.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (upstream), -EFAULT; the
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_issue_psp_guest_request(struct mshv_vm *vm, const struct mshv_issue_psp_guest_request *args)
 {
@@ -2821,6 +2958,8 @@ MSHV_INLINE int mshv_vm_issue_psp_guest_request(struct mshv_vm *vm, const struct
  * mshv_vm_sev_snp_ap_create - MSHV_SEV_SNP_AP_CREATE on the partition fd
  * (6.6-era kernels, SEV-SNP): starts VP args->vp_id from the VMSA at
  * args->vmsa_gpa. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (upstream), -EFAULT; the
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_sev_snp_ap_create(struct mshv_vm *vm, const struct mshv_sev_snp_ap_create *args)
 {
@@ -2835,6 +2974,8 @@ MSHV_INLINE int mshv_vm_sev_snp_ap_create(struct mshv_vm *vm, const struct mshv_
  * fails with EFAULT there and ENOTTY upstream, changing nothing. (This
  * assumes upstream never numbers a device ioctl 0x02 with this size.)
  * Returns 0, -EBADF for fd < 0, or the probe's unexpected -errno.
+ * Errors: -EINVAL (dev NULL), -EBADF (fd < 0), -EIO (the probe answered
+ * success); kernel: the probe's unexpected errno.
  */
 MSHV_INLINE int mshv_device_from_fd(struct mshv_device *dev, int fd)
 {
@@ -2861,6 +3002,9 @@ MSHV_INLINE int mshv_device_from_fd(struct mshv_device *dev, int fd)
  * new device fd, with its attribute numbering found (see
  * mshv_device_from_fd); with args->flags = MSHV_CREATE_DEVICE_TEST only the
  * type is checked, no fd is made and dev->fd is -1. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, a flag other than
+ * MSHV_CREATE_DEVICE_TEST), and those of mshv_device_from_fd(); kernel:
+ * -ENODEV (an unknown type), -EEXIST (created already), -ENOMEM, -EMFILE.
  */
 MSHV_INLINE int mshv_vm_create_device(struct mshv_vm *vm, struct mshv_create_device *args, struct mshv_device *dev)
 {
@@ -2890,6 +3034,10 @@ MSHV_INLINE int mshv_vm_create_device(struct mshv_vm *vm, struct mshv_create_dev
  * filled, or -errno (and no fd left open): -EINVAL for an index the kernel
  * does not take, -EEXIST for one created before in this partition (even
  * if its fd was closed since: see mshv_vcpu_close()).
+ * Errors: -EINVAL (a NULL pointer); mmap(2) of the register page: -ENOMEM,
+ * ... (-ENODEV is no error: no page); kernel: -EINVAL (index beyond the
+ * partition's VPs), -EEXIST (the VP exists), -ENOMEM, -EMFILE; the creation
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv_vcpu *vcpu)
 {
@@ -2932,6 +3080,7 @@ MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv
  * (the kernel keeps it: hypercalls naming its index still reach it, and
  * mshv_vm_create_vcpu() of the same index gives -EEXIST). Returns 0 or
  * -errno.
+ * Errors: -EINVAL (vcpu NULL); munmap(2): -EINVAL; close(2): -EBADF, -EIO.
  */
 MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu)
 {
@@ -2951,6 +3100,7 @@ MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu)
  * hypercall, retried as mshv_vm_hvcall(). Returns 0 or -errno;
  * args->status holds the HV_STATUS_*, args->reps the repetitions
  * completed; hypercall errors as in Hypercall status.
+ * Errors: as mshv_vm_hvcall().
  */
 MSHV_INLINE int mshv_vcpu_hvcall(struct mshv_vcpu *vcpu, struct mshv_root_hvcall *args)
 {
@@ -2962,6 +3112,10 @@ MSHV_INLINE int mshv_vcpu_hvcall(struct mshv_vcpu *vcpu, struct mshv_root_hvcall
  * intercept, whose message the kernel writes into *msg (in place: no
  * copy). Returns 0, -EINTR when a signal arrived first (call again), or
  * another -errno.
+ * Errors: -EINVAL (a NULL pointer); kernel: -EINTR (a signal: call again),
+ * -EINVAL (the partition is not initialized), -EFAULT,
+ * -EBADFD/-ENOTRECOVERABLE (6.6-era) or -EIO (the hypervisor refused to run
+ * the VP), -ENOMEM.
  */
 MSHV_HOT_INLINE int mshv_vcpu_run(struct mshv_vcpu *vcpu, struct hv_message *msg)
 {
@@ -3015,13 +3169,19 @@ MSHV_INLINE int mshv__registers_legacy(struct mshv_vcpu *vcpu, unsigned long req
  * mshv_vcpu_get_registers_legacy - MSHV_GET_VP_REGISTERS_LEGACY (6.6-era VP fd
  * ioctl) for regs[0..count), MSHV_VP_MAX_REGISTERS per call. Returns 0 or
  * -errno (-ENOTTY upstream).
+ * Errors: -EINVAL (a NULL pointer, count 0); kernel: -ENOTTY (upstream),
+ * -EINVAL, -EFAULT; the hypercall's errno (6.6-era mapping).
  */
 MSHV_INLINE int mshv_vcpu_get_registers_legacy(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count)
 {
 	return mshv__registers_legacy(vcpu, MSHV_GET_VP_REGISTERS_LEGACY, regs, count);
 }
 
-/* mshv_vcpu_set_registers_legacy - MSHV_SET_VP_REGISTERS_LEGACY (6.6-era), as above. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_registers_legacy - MSHV_SET_VP_REGISTERS_LEGACY (6.6-era), as
+ * above. Returns 0 or -errno.
+ * Errors: as mshv_vcpu_get_registers_legacy().
+ */
 MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs,
 					       size_t count)
 {
@@ -3042,6 +3202,10 @@ MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const str
  * hold their values; those of the failing call keep what they had (upstream
  * kernels from 6.19 do not copy the output of a failed hypercall back).
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, count 0), -EIO (a call completed no
+ * register); kernel: -EINVAL, -EFAULT, and those of
+ * mshv_vcpu_get_registers_legacy() where it falls back; hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count,
 					__u16 *hv_status)
@@ -3089,6 +3253,10 @@ MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_regist
  * completion continued, the legacy ioctl on kernels without the
  * passthrough; as mshv_vcpu_get_registers(). Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, count 0), -EIO (a call completed no
+ * register); kernel: -EINVAL, -EFAULT, and those of
+ * mshv_vcpu_set_registers_legacy() where it falls back; hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_registers(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs, size_t count,
 					__u16 *hv_status)
@@ -3125,7 +3293,11 @@ MSHV_INLINE int mshv_vcpu_set_registers(struct mshv_vcpu *vcpu, const struct hv_
 	return 0;
 }
 
-/* mshv_vcpu_get_register - one register `name` (HV_*_REGISTER_*) into *value: mshv_vcpu_get_registers(). */
+/*
+ * mshv_vcpu_get_register - one register `name` (HV_*_REGISTER_*) into *value:
+ * mshv_vcpu_get_registers().
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers().
+ */
 MSHV_INLINE int mshv_vcpu_get_register(struct mshv_vcpu *vcpu, __u32 name, union hv_register_value *value,
 				       __u16 *hv_status)
 {
@@ -3142,7 +3314,11 @@ MSHV_INLINE int mshv_vcpu_get_register(struct mshv_vcpu *vcpu, __u32 name, union
 	return ret;
 }
 
-/* mshv_vcpu_set_register64 - one 64-bit register `name` = value: mshv_vcpu_set_registers(). */
+/*
+ * mshv_vcpu_set_register64 - one 64-bit register `name` = value:
+ * mshv_vcpu_set_registers().
+ * Errors: -EINVAL (vcpu NULL), and those of mshv_vcpu_set_registers().
+ */
 MSHV_INLINE int mshv_vcpu_set_register64(struct mshv_vcpu *vcpu, __u32 name, __u64 value, __u16 *hv_status)
 {
 	struct hv_register_assoc reg;
@@ -3157,6 +3333,8 @@ MSHV_INLINE int mshv_vcpu_set_register64(struct mshv_vcpu *vcpu, __u32 name, __u
  * mshv_vcpu_set_registers64 - set 64-bit registers from count {name,
  * value} pairs: mshv_vcpu_set_registers(), MSHV_SET_REGISTERS_PER_CALL at
  * a time. Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, count 0), and those of
+ * mshv_vcpu_set_registers().
  */
 MSHV_INLINE int mshv_vcpu_set_registers64(struct mshv_vcpu *vcpu, const struct mshv_register64 *pairs, size_t count,
 					  __u16 *hv_status)
@@ -3193,6 +3371,8 @@ MSHV_INLINE int mshv_vcpu_set_registers64(struct mshv_vcpu *vcpu, const struct m
  * *result receive the answer; check result->result_code
  * (HV_TRANSLATE_GVA_SUCCESS). Returns 0 or -errno; hypercall errors as in
  * Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -EINVAL, -EFAULT; hypercall: as
+ * in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_translate_gva(struct mshv_vcpu *vcpu, __u64 gva, __u64 flags, __u64 *gpa,
 					union hv_translate_gva_result *result, __u16 *hv_status)
@@ -3271,6 +3451,9 @@ MSHV_INLINE int mshv__gpa_access(struct mshv_vcpu *vcpu, struct mshv_read_write_
  * rw->base_gpa as this VP sees them, into rw->data; *access_result (may be
  * NULL) receives the hypervisor's access result (HV_GPA_ACCESS_*).
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vcpu or rw NULL, byte_count 0 or > 16); kernel: -ENOTTY
+ * (no passthrough), -EINVAL (upstream: a hypercall it does not allow);
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_write_gpa *rw, __u64 *access_result,
 				   __u16 *hv_status)
@@ -3282,6 +3465,7 @@ MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_writ
  * mshv_vcpu_gpa_write - HVCALL_WRITE_GPA: rw->data[0..byte_count) to
  * rw->base_gpa, as above. Returns 0 or -errno; hypercall errors as in
  * Hypercall status.
+ * Errors: as mshv_vcpu_gpa_read().
  */
 MSHV_INLINE int mshv_vcpu_gpa_write(struct mshv_vcpu *vcpu, const struct mshv_read_write_gpa *rw,
 				    __u64 *access_result, __u16 *hv_status)
@@ -3304,6 +3488,9 @@ MSHV_INLINE int mshv__vp_state_check(const struct mshv_get_set_vp_state *state)
  * state->type (MSHV_VP_STATE_*) into the buffer at state->buf_ptr
  * (state->buf_sz bytes, both 4 KiB aligned); state->buf_sz receives the
  * state's size. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown type, rsvd not zero, a buffer
+ * of the wrong size or alignment); kernel: -EINVAL, -EFAULT, -ENOMEM; the
+ * hypercall's errno (Hypercall status, without the status).
  */
 MSHV_INLINE int mshv_vcpu_get_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_set_vp_state *state)
 {
@@ -3314,7 +3501,11 @@ MSHV_INLINE int mshv_vcpu_get_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_s
 	return ret ? ret : mshv__ioctl(vcpu->fd, MSHV_GET_VP_STATE, state);
 }
 
-/* mshv_vcpu_set_vp_state - MSHV_SET_VP_STATE on the VP fd, arguments as above. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_vp_state - MSHV_SET_VP_STATE on the VP fd, arguments as
+ * above. Returns 0 or -errno.
+ * Errors: as mshv_vcpu_get_vp_state().
+ */
 MSHV_INLINE int mshv_vcpu_set_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_set_vp_state *state)
 {
 	int ret = mshv__vp_state_check(state);
@@ -3326,7 +3517,11 @@ MSHV_INLINE int mshv_vcpu_set_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_s
 
 /* ---- in-kernel device fd ---------------------------------------------------- */
 
-/* mshv_device_close - close the device fd (dev->fd becomes -1). Returns 0 or -errno. */
+/*
+ * mshv_device_close - close the device fd (dev->fd becomes -1). Returns 0 or
+ * -errno.
+ * Errors: -EINVAL (dev NULL); close(2): -EBADF, -EIO.
+ */
 MSHV_INLINE int mshv_device_close(struct mshv_device *dev)
 {
 	return dev ? mshv__close(&dev->fd) : -EINVAL;
@@ -3336,6 +3531,8 @@ MSHV_INLINE int mshv_device_close(struct mshv_device *dev)
  * mshv_device_set_attr - MSHV_SET_DEVICE_ATTR on the device fd (the same
  * number in both generations): sets attr->attr of attr->group from the
  * data at attr->addr. attr->flags must be zero. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, attr->flags not zero); kernel: -ENXIO (no
+ * such group or attribute), -EFAULT, -EINVAL, -EBUSY, -ENOMEM.
  */
 MSHV_INLINE int mshv_device_set_attr(struct mshv_device *dev, const struct mshv_device_attr *attr)
 {
@@ -3348,6 +3545,8 @@ MSHV_INLINE int mshv_device_set_attr(struct mshv_device *dev, const struct mshv_
  * mshv_device_has_attr - MSHV_HAS_DEVICE_ATTR on the device fd, in this
  * kernel's numbering: 0 when the device has attribute attr->attr of
  * attr->group, else -errno (-ENXIO: it has not).
+ * Errors: -EINVAL (a NULL pointer, attr->flags not zero); kernel: -ENXIO (the
+ * answer no), -EFAULT.
  */
 MSHV_INLINE int mshv_device_has_attr(struct mshv_device *dev, const struct mshv_device_attr *attr)
 {
@@ -3363,6 +3562,8 @@ MSHV_INLINE int mshv_device_has_attr(struct mshv_device *dev, const struct mshv_
  * kernels only; upstream has no such ioctl: -ENOTTY): the value of
  * attr->attr of attr->group into the buffer at attr->addr. Returns 0 or
  * -errno.
+ * Errors: -EINVAL (a NULL pointer, attr->flags not zero), -ENOTTY (an
+ * upstream device: no such ioctl); kernel: -ENXIO, -EFAULT.
  */
 MSHV_INLINE int mshv_device_get_attr(struct mshv_device *dev, struct mshv_device_attr *attr)
 {

@@ -104,7 +104,10 @@ struct mshv_msr_entry {
 	X(0x6A8, HV_X64_REGISTER_INTERRUPT_SSP_TABLE_ADDR)
 
 #ifndef MSHV_INLINE_DECL_ONLY
-/* The hypervisor register that holds MSR `msr`, or 0 when there is none. */
+/*
+ * The hypervisor register that holds MSR `msr`, or 0 when there is none.
+ * Errors: none (0: no such register).
+ */
 MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr)
 {
 #define MSHV__MSR_CASE(index, reg) \
@@ -266,6 +269,7 @@ MSHV__MESSAGE_VIEW(opaque, hv_opaque_intercept_message, t == HVMSG_OPAQUE_INTERC
  * The instruction bytes a port-IO, memory or exception intercept carries:
  * *bytes points at them; returns how many (at most 16, whatever the
  * message's count says), 0 for other messages (and a NULL msg or bytes).
+ * Errors: none (0: no bytes).
  */
 MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes)
 {
@@ -417,6 +421,7 @@ struct mshv_x86_insn {
  * CS.L, MSHV_X86_MODE_16 in real mode (CR0.PE = 0) and virtual-8086 mode
  * (RFLAGS.VM), else CS.D's (32 or 16). Issues nothing; returns the mode
  * (0, which mshv_x86_decode refuses, for a NULL hdr).
+ * Errors: none (0 for a NULL hdr).
  */
 MSHV_INLINE unsigned int mshv_x86_mode_of(const struct hv_x64_intercept_message_header *hdr)
 {
@@ -520,6 +525,8 @@ MSHV_INLINE __u64 mshv__x86_mask(unsigned int size)
  * an encoding the CPU refuses with #UD), -EOPNOTSUPP (an instruction not
  * emulated here, or one without a memory operand), -EINVAL (bad mode, or
  * bytes NULL whatever count says; insn NULL, then nothing is written).
+ * Errors: -EINVAL (insn NULL; or bytes NULL, a bad mode), -ENODATA, -EILSEQ,
+ * -EOPNOTSUPP (above).
  */
 MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned int mode, struct mshv_x86_insn *insn)
 {
@@ -805,6 +812,7 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
  * the address size. String forms: the source's (RSI), or the
  * destination's (RDI) for STOS, SCAS and INS. Issues nothing; returns the
  * offset (0 for a NULL insn or gpr).
+ * Errors: none (0 for a NULL pointer).
  */
 MSHV_INLINE __u64 mshv_x86_insn_address(const struct mshv_x86_insn *insn, const __u64 gpr[16], __u64 rip)
 {
@@ -1265,6 +1273,8 @@ MSHV_INLINE int mshv__x86_emulate(struct mshv_x86_emulator_state *st, const stru
  * unchanged, RCX counts what is left), or -errno: -EINVAL (st, insn or ops
  * NULL, insn not a decoded instruction; ctx may be NULL), -EOPNOTSUPP (a callback it needs is NULL), or a
  * callback's error, *st unchanged but for a REP's finished iterations.
+ * Errors: -EINVAL (st, insn or ops NULL, insn not decoded), -EOPNOTSUPP (a
+ * callback it needs is NULL); a callback's -errno.
  */
 MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struct mshv_x86_insn *insn,
 				 const struct mshv_x86_emulator_ops *ops, void *ctx)
@@ -1401,6 +1411,8 @@ MSHV_INLINE int mshv_vcpu_emulate_string_io(struct mshv_vcpu *vcpu, const struct
  * (mshv-ioctls' long_mode flag sets control bit 62, reserved in union
  * hv_interrupt_control: refused here). Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, req->control.rsvd or req->rsvd not zero);
+ * kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const struct mshv_assert_interrupt *req,
 						  __u16 *hv_status)
@@ -1424,6 +1436,8 @@ MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const stru
  * SINT args->sint on VP args->vp (VTL args->vtl); args->newly_signaled
  * receives whether the flag was clear before. Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era); hypercall: as
+ * in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_signal_event_direct(struct mshv_vm *vm, struct mshv_signal_event_direct *args,
 					    __u16 *hv_status)
@@ -1452,6 +1466,9 @@ MSHV_INLINE int mshv_vm_signal_event_direct(struct mshv_vm *vm, struct mshv_sign
  * args->message (at most HV_MESSAGE_SIZE, a whole struct hv_message) to
  * SINT args->sint of VP args->vp (VTL args->vtl). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vm or args NULL, args->length > HV_MESSAGE_SIZE,
+ * args->message NULL with a length); kernel: -ENOTTY (6.6-era); hypercall: as
+ * in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_post_message_direct(struct mshv_vm *vm, const struct mshv_post_message_direct *args,
 					    __u16 *hv_status)
@@ -1528,6 +1545,8 @@ MSHV_INLINE int mshv__msr_index_list(__u32 *indices, unsigned int *count, int al
  * is the capacity of indices on input and the number of MSRs on output;
  * -E2BIG when the capacity is too small (indices then holds the first
  * *count-on-input entries). Returns 0, -E2BIG or -EINVAL (a NULL pointer).
+ * Errors: -EINVAL (a NULL pointer), -E2BIG (*count too small: *count says how
+ * many are needed).
  */
 MSHV_INLINE int mshv_system_get_msr_index_list(struct mshv_system *sys, __u32 *indices, unsigned int *count)
 {
@@ -1543,6 +1562,8 @@ MSHV_INLINE int mshv_system_get_msr_index_list(struct mshv_system *sys, __u32 *i
  * PROCESSOR_XSAVE_FEATURES, PROCESSOR_FEATURES0/1,
  * SYNTHETIC_PROC_FEATURES). *count as for mshv_system_get_msr_index_list().
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), -E2BIG (as above), and those of
+ * mshv_vm_get_partition_property(); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_get_msr_index_list(struct mshv_vm *vm, __u32 *indices, unsigned int *count, __u16 *hv_status)
 {
@@ -1601,6 +1622,9 @@ MSHV_INLINE int mshv__msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, 
  * through their hypervisor registers (mshv_x86_msr_to_register; one
  * without gives -EINVAL before any call) and mshv_vcpu_get_registers()
  * in chunks. Returns count, or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, count 0 or > INT_MAX, an MSR without a
+ * register), and those of mshv_vcpu_get_registers(); hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, size_t count,
 				   __u16 *hv_status)
@@ -1611,6 +1635,8 @@ MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry
 /*
  * mshv_vcpu_set_msrs - set msrs[i].index = msrs[i].data, i < count, as above.
  * Returns count, or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (as mshv_vcpu_get_msrs()), and those of
+ * mshv_vcpu_set_registers(); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr_entry *msrs, size_t count,
 				   __u16 *hv_status)
@@ -1621,7 +1647,11 @@ MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr
 
 /* ---- vCPU register sets (mshv-ioctls' VcpuFd) ---------------------------- */
 
-/* Whether the VP register page holds the VP's registers now (after an intercept); 0 for a NULL vcpu. */
+/*
+ * Whether the VP register page holds the VP's registers now (after an
+ * intercept); 0 for a NULL vcpu.
+ * Errors: none (0 for a NULL vcpu).
+ */
 MSHV_HOT_INLINE int mshv_vcpu_reg_page_valid(const struct mshv_vcpu *vcpu)
 {
 	return vcpu && vcpu->reg_page && vcpu->reg_page->isvalid;
@@ -1650,6 +1680,8 @@ MSHV_INLINE void mshv__names(struct hv_register_assoc *regs, const __u32 *names,
  * register page while it is valid (no system call), else one
  * HVCALL_GET_VP_REGISTERS (MSHV_ROOT_HVCALL on the VP fd). Returns 0 or
  * -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status)
 {
@@ -1689,6 +1721,8 @@ MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_
  * valid register page (dirty classes GENERAL, IP, FLAGS; no system call),
  * else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno; hypercall errors
  * as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status)
 {
@@ -1771,6 +1805,8 @@ MSHV_INLINE void mshv__interrupt_bitmap(struct mshv_special_registers *s, __u64 
  * rest from one HVCALL_GET_VP_REGISTERS; else all from one call (CR0/3/4
  * as HV_X64_REGISTER_INTERMEDIATE_CR*, as mshv-ioctls reads them).
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_sregs(struct mshv_vcpu *vcpu, struct mshv_special_registers *s, __u16 *hv_status)
 {
@@ -1830,6 +1866,8 @@ MSHV_INLINE int mshv_vcpu_get_sregs(struct mshv_vcpu *vcpu, struct mshv_special_
  * HVCALL_SET_VP_REGISTERS; else all through one call. interrupt_bitmap is
  * not applied (use mshv_vcpu_set_vcpu_events), as in mshv-ioctls.
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_sregs(struct mshv_vcpu *vcpu, const struct mshv_special_registers *s, __u16 *hv_status)
 {
@@ -1901,6 +1939,8 @@ MSHV_INLINE void mshv__fpu_names(struct hv_register_assoc *regs)
  * mshv_vcpu_get_fpu - XMM0-15, the x87/MMX registers and their control and
  * status: one HVCALL_GET_VP_REGISTERS. Returns 0 or -errno; hypercall errors
  * as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_fpu(struct mshv_vcpu *vcpu, struct mshv_floating_point_unit *f, __u16 *hv_status)
 {
@@ -1932,6 +1972,8 @@ MSHV_INLINE int mshv_vcpu_get_fpu(struct mshv_vcpu *vcpu, struct mshv_floating_p
 /*
  * mshv_vcpu_set_fpu - set them (one HVCALL_SET_VP_REGISTERS; the MXCSR mask is
  * written 0). Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_fpu(struct mshv_vcpu *vcpu, const struct mshv_floating_point_unit *f, __u16 *hv_status)
 {
@@ -1983,6 +2025,8 @@ MSHV_INLINE int mshv__regs64(struct mshv_vcpu *vcpu, const __u32 *names, __u64 *
 /*
  * mshv_vcpu_get_debug_regs - DR0-3, DR6, DR7: one HVCALL_GET_VP_REGISTERS.
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_debug_registers *d, __u16 *hv_status)
 {
@@ -2001,6 +2045,8 @@ MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_deb
 /*
  * mshv_vcpu_set_debug_regs - set them: one HVCALL_SET_VP_REGISTERS. Returns 0
  * or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct mshv_debug_registers *d,
 					 __u16 *hv_status)
@@ -2022,6 +2068,8 @@ MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct ms
  * mshv_vcpu_get_vcpu_events - pending interruption and events, interrupt and
  * activity state: one call. Returns 0 or -errno; hypercall errors as in
  * Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vcpu_events *e, __u16 *hv_status)
 {
@@ -2046,6 +2094,8 @@ MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vc
 /*
  * mshv_vcpu_set_vcpu_events - set them: one HVCALL_SET_VP_REGISTERS. Returns 0
  * or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct mshv_vcpu_events *e, __u16 *hv_status)
 {
@@ -2067,6 +2117,8 @@ MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct m
  * mshv_vcpu_get_xcrs - XCR0 (HV_X64_REGISTER_XFEM): from the valid register
  * page, else one hypercall. Returns 0 or -errno; hypercall errors as in
  * Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, __u16 *hv_status)
 {
@@ -2086,6 +2138,8 @@ MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, 
 /*
  * mshv_vcpu_set_xcrs - set XCR0: one HVCALL_SET_VP_REGISTERS. Returns 0 or
  * -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcrs *x, __u16 *hv_status)
 {
@@ -2102,6 +2156,8 @@ MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcr
  * mshv_vcpu_get_misc_regs - the hypercall MSR (one HVCALL_GET_VP_REGISTERS)
  * and the register page's interrupt_vectors (0 without a page). Returns 0 or
  * -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc_regs *m, __u16 *hv_status)
 {
@@ -2118,6 +2174,8 @@ MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc
 /*
  * mshv_vcpu_set_misc_regs - set them (interrupt_vectors into the page when
  * there is one). Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_misc_regs(struct mshv_vcpu *vcpu, const struct mshv_misc_regs *m, __u16 *hv_status)
 {
@@ -2136,6 +2194,8 @@ MSHV_INLINE int mshv_vcpu_set_misc_regs(struct mshv_vcpu *vcpu, const struct msh
  * mshv_vcpu_get_suspend_regs - HV_REGISTER_EXPLICIT_SUSPEND and
  * _INTERCEPT_SUSPEND: one hypercall. Returns 0 or -errno; hypercall errors as
  * in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_suspend_regs(struct mshv_vcpu *vcpu, struct mshv_suspend_registers *r, __u16 *hv_status)
 {
@@ -2156,6 +2216,8 @@ MSHV_INLINE int mshv_vcpu_get_suspend_regs(struct mshv_vcpu *vcpu, struct mshv_s
 /*
  * mshv_vcpu_set_sev_control_register - HV_X64_REGISTER_SEV_CONTROL = value:
  * one hypercall. Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vcpu NULL), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_sev_control_register(struct mshv_vcpu *vcpu, __u64 value, __u16 *hv_status)
 {
@@ -2198,6 +2260,7 @@ MSHV_INLINE __u32 mshv__get32(const __u8 *regs, unsigned int off)
  * fd, converted to the APIC register page layout as mshv-ioctls does
  * (PPR: the highest in-service vector; TPR is in CR8, not here). Returns 0
  * or -errno.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_vp_state().
  */
 MSHV_INLINE int mshv_vcpu_get_lapic(struct mshv_vcpu *vcpu, struct mshv_lapic_state *l)
 {
@@ -2251,7 +2314,11 @@ MSHV_INLINE int mshv_vcpu_get_lapic(struct mshv_vcpu *vcpu, struct mshv_lapic_st
 	return 0;
 }
 
-/* mshv_vcpu_set_lapic - MSHV_SET_VP_STATE (MSHV_VP_STATE_LAPIC) from the register page layout. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_lapic - MSHV_SET_VP_STATE (MSHV_VP_STATE_LAPIC) from the
+ * register page layout. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_vp_state().
+ */
 MSHV_INLINE int mshv_vcpu_set_lapic(struct mshv_vcpu *vcpu, const struct mshv_lapic_state *l)
 {
 	MSHV__STATE_PAGE(page);
@@ -2289,7 +2356,11 @@ MSHV_INLINE int mshv_vcpu_set_lapic(struct mshv_vcpu *vcpu, const struct mshv_la
 	return mshv__vp_state_page(vcpu, MSHV_VP_STATE_LAPIC, page, 1);
 }
 
-/* mshv_vcpu_get_xsave - MSHV_GET_VP_STATE (MSHV_VP_STATE_XSAVE): the 4 KiB XSAVE area. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_get_xsave - MSHV_GET_VP_STATE (MSHV_VP_STATE_XSAVE): the 4 KiB
+ * XSAVE area. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_vp_state().
+ */
 MSHV_INLINE int mshv_vcpu_get_xsave(struct mshv_vcpu *vcpu, struct mshv_xsave *x)
 {
 	MSHV__STATE_PAGE(page);
@@ -2304,7 +2375,11 @@ MSHV_INLINE int mshv_vcpu_get_xsave(struct mshv_vcpu *vcpu, struct mshv_xsave *x
 	return ret;
 }
 
-/* mshv_vcpu_set_xsave - MSHV_SET_VP_STATE (MSHV_VP_STATE_XSAVE). Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_xsave - MSHV_SET_VP_STATE (MSHV_VP_STATE_XSAVE). Returns 0 or
+ * -errno.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_vp_state().
+ */
 MSHV_INLINE int mshv_vcpu_set_xsave(struct mshv_vcpu *vcpu, const struct mshv_xsave *x)
 {
 	MSHV__STATE_PAGE(page);
@@ -2323,6 +2398,7 @@ MSHV_INLINE int mshv_vcpu_set_xsave(struct mshv_vcpu *vcpu, const struct mshv_xs
  * mshv_vcpu_get_all_vp_state_components - every MSHV_VP_STATE_* component
  * (MSHV_GET_VP_STATE each, raw hypervisor formats) into *a. Returns 0 or
  * -errno (the first failure; the components before it are filled).
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_vp_state().
  */
 MSHV_INLINE int mshv_vcpu_get_all_vp_state_components(struct mshv_vcpu *vcpu, struct mshv_all_vp_state_components *a)
 {
@@ -2344,7 +2420,11 @@ MSHV_INLINE int mshv_vcpu_get_all_vp_state_components(struct mshv_vcpu *vcpu, st
 	return 0;
 }
 
-/* mshv_vcpu_set_all_vp_state_components - MSHV_SET_VP_STATE of each component from *a. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_all_vp_state_components - MSHV_SET_VP_STATE of each component
+ * from *a. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_vp_state().
+ */
 MSHV_INLINE int mshv_vcpu_set_all_vp_state_components(struct mshv_vcpu *vcpu,
 							const struct mshv_all_vp_state_components *a)
 {
@@ -2374,6 +2454,9 @@ MSHV_INLINE int mshv_vcpu_set_all_vp_state_components(struct mshv_vcpu *vcpu,
  * own XFEM/XSS and the registered intercept results applied, as mshv-ioctls
  * asks) into out[4] = {eax, ebx, ecx, edx}. Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), -EIO (the hypercall completed no rep);
+ * kernel: -ENOTTY (6.6-era), -EINVAL (6.15-6.18: not a hypercall they pass);
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __u32 ecx, __u64 xfem, __u64 xss,
 					   __u32 out[4], __u16 *hv_status)
@@ -2414,6 +2497,9 @@ MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __
  * mshv-ioctls sends it), for every subleaf unless subleaf_specific, always
  * or only when intercepted (always_override). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era), -EINVAL
+ * (before 6.19: not a hypercall they pass); hypercall: as in Hypercall
+ * status.
  */
 MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu *vcpu,
 								  const struct mshv_cpuid_entry *e, __u8 always_override,
@@ -2443,6 +2529,8 @@ MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu
  * subleaf_specific for the topology leaves 0xB, 0x1F, 0x8000001E and
  * 0x80000026. All are tried; returns 0 or the first -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and the first error of
+ * mshv_vcpu_register_intercept_result_cpuid_entry().
  */
 MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu, const struct mshv_cpuid_entry *e,
 							    size_t count, __u16 *hv_status)
@@ -2506,6 +2594,9 @@ MSHV_HOT_INLINE int mshv__set_two_registers(struct mshv_vcpu *vcpu, const struct
  * mshv_vcpu_set_rip - RIP = rip: into the valid register page (dirty class
  * IP; no system call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or
  * -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vcpu NULL); kernel, without a valid register page:
+ * -EINVAL, -EFAULT, -ENOTTY handled (6.6-era fallback); hypercall: as in
+ * Hypercall status.
  */
 MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status)
 {
@@ -2531,6 +2622,7 @@ MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *
  * RIP = hdr->rip + hdr->instruction_length (mshv_vcpu_set_rip). For
  * intercepts that carry the length (port IO, CPUID, MSR, HLT). Returns 0
  * or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_rip().
  */
 MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
 					  __u16 *hv_status)
@@ -2545,6 +2637,7 @@ MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct h
  * through the valid register page (dirty classes GENERAL and IP; no system
  * call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (vcpu NULL, gpr > 15), and those of mshv_vcpu_set_rip().
  */
 MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int gpr, __u64 value, __u64 rip,
 					      __u16 *hv_status)
@@ -2577,6 +2670,8 @@ MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned i
  * String and REP forms (io->access_info.string_op): -EINVAL, for
  * mshv_vcpu_emulate_string_io to finish. Returns 0 or -errno; hypercall errors as in Hypercall
  * status.
+ * Errors: -EINVAL (a NULL pointer, a string or REP form, an access size not
+ * 1, 2 or 4), and those of mshv_vcpu_set_rip().
  */
 MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
 					  __u32 value, __u16 *hv_status)
@@ -2793,6 +2888,12 @@ MSHV_INLINE int mshv__vcpu_emulate(struct mshv_vcpu *vcpu, const struct hv_x64_i
  * that does not translate), a callback's error, or the register calls'
  * (hypercall errors as in Hypercall status). On an error the VP's
  * registers are not changed.
+ * Errors: -EINVAL (vcpu, msg or ops NULL, not a memory intercept, an
+ * instruction fetch), the decoder's -ENODATA, -EILSEQ, -EOPNOTSUPP,
+ * -EOPNOTSUPP (a missing callback), -EFAULT (a page that does not translate),
+ * a callback's -errno; kernel: those of mshv_vcpu_get_registers(),
+ * mshv_vcpu_set_registers() and mshv_vcpu_translate_gva(); hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg,
 				       const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
@@ -2831,6 +2932,8 @@ MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_m
  * MSHV_X86_EMULATE_AGAIN, or -errno: -EINVAL (vcpu, msg or ops NULL, not
  * a string port-IO intercept, or bytes that are not INS/OUTS), and the
  * errors of mshv_vcpu_emulate_mmio.
+ * Errors: -EINVAL (vcpu, msg or ops NULL, not a string port-IO intercept,
+ * bytes not INS/OUTS), and those of mshv_vcpu_emulate_mmio().
  */
 MSHV_INLINE int mshv_vcpu_emulate_string_io(struct mshv_vcpu *vcpu, const struct hv_message *msg,
 					    const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
