@@ -165,7 +165,8 @@
  * comment ends with an Errors: line: first what the library itself
  * returns, then "kernel:" what the ioctl passes through. Any ioctl may
  * also give -EFAULT (a bad pointer inside an argument), -EBADF or -ENOTTY
- * (a closed fd, or an fd of another kind); these are not repeated.
+ * (a closed fd, or an fd of another kind), listed only where they mean
+ * more.
  *
  * NULL pointers: every pointer a function takes - the handle (struct
  * mshv_system/vm/vcpu/device *), a struct argument, a buffer, an out
