@@ -2,45 +2,42 @@
 /*
  * mshv.h - a header-only C99 API for Linux's /dev/mshv, the interface through
  * which Linux, running as the root partition of the Microsoft Hypervisor,
- * creates and runs guest VMs.
+ * creates and runs guest VMs. Its version: MSHV_VERSION_MAJOR, _MINOR and
+ * _PATCH below.
  *
- * Do this:
+ * Contents: this comment (the manual), then the section banners of the
+ * files, in order:
  *
- *     #define MSHV_IMPLEMENTATION
- *     #include "mshv.h"
+ *   Quick start: a complete run loop
+ *   Compile-time options
+ *   Contracts: return values, NULL, hypercall status, EINTR, threads, releases
+ *   Function index
+ *   mshv.h        Kernel interface, part 1: upstream <linux/mshv.h>
+ *                 Kernel interface, part 2: in-kernel devices
+ *                 Kernel interface, part 3: the 6.6-era downstream ABI
+ *                 Every request number
+ *                 Names and messages
+ *                 Handles and defaults
+ *                 Prototypes of this file's functions
+ *                 The ioctl layer
+ *                 The architecture's own part
+ *   mshv_x86_64.h MSRs and the hypervisor registers that hold them
+ *                 Register sets of mshv-ioctls' VcpuFd
+ *                 x86 instruction decoding and emulation for memory intercepts
+ *                 The x86_64 part of the ioctl layer
+ *                 Prototypes of the x86_64 functions
+ *   mshv_arm64.h  Registers and the arm64 part of the ioctl layer
+ *                 Prototypes of the arm64 functions
  *
- * in every C or C++ file that calls the ioctl layer (the wrappers are
- * `static inline`, so there is no single "implementation file": each caller
- * compiles the run loop straight into its own code). Without
- * MSHV_IMPLEMENTATION you get the bindings layer only: every type, constant
- * and request number of the kernel interface (<linux/mshv.h>, upstream and
- * the 6.6-era downstream ABI) and of the hypervisor (mshv_hv_defs.h).
- *
- * Compile-time options (define before the include):
- *
- *     MSHV_IMPLEMENTATION   compile the ioctl layer.
- *     MSHV_INLINE           storage class of every function; default
- *                           `static inline`.
- *     MSHV_HOT_INLINE       storage class of the run loop's functions (run,
- *                           message views, intercept completion); default
- *                           MSHV_INLINE with always_inline (GCC, clang), so
- *                           the loop compiles into the caller with no call
- *                           but the ioctl.
- *     MSHV_PACKED           the packed attribute used by the hypervisor
- *                           records; default __attribute__((__packed__)).
- *
- * Names are those of the kernel and of Microsoft's hv headers
- * (struct hv_message, HVMSG_X64_IO_PORT_INTERCEPT, HV_X64_REGISTER_RIP,
- * MSHV_CREATE_PARTITION), with the kernel's layout on x86_64 and arm64.
- * Functions return >= 0 on success or -errno.
- *
- *     MSHV_NO_SYSTEM_HEADER do not include the system's <linux/mshv.h>
- *                           from here (see "Kernel interface, part 1").
- *     MSHV_ABI              pin the kernel release instead of probing it
- *                           (see "Kernel releases and MSHV_ABI").
- *     MSHV_HVCALL_EAGAIN_RETRIES  how often a hypercall is made again
- *                           after 6.15-6.18's -EAGAIN (default 64; see
- *                           "Hypercall status").
+ * Two layers. Without MSHV_IMPLEMENTATION you get the bindings layer: every
+ * type, constant and request number of the kernel interface (<linux/mshv.h>,
+ * upstream and the 6.6-era downstream ABI) and of the hypervisor
+ * (mshv_hv_defs.h), and the functions that make no system call (names,
+ * message views, the x86 decoder and emulator). With it, the ioctl layer:
+ * the handles' system calls. Names are those of the kernel and of
+ * Microsoft's hv headers (struct hv_message, HVMSG_X64_IO_PORT_INTERCEPT,
+ * HV_X64_REGISTER_RIP, MSHV_CREATE_PARTITION), with the kernel's layout on
+ * x86_64 and arm64.
  *
  * The kernel names are those of the newest upstream header (Linux 7.1);
  * where the 6.6-era downstream kernel gave a name another meaning, that
@@ -54,9 +51,360 @@
  * hv-headers/, included first), mshv_x86_64.h or mshv_arm64.h (the
  * architecture's part, included last; not for direct inclusion).
  * tools/amalgamate.py pastes them into one file for vendoring.
+ *
+ * ---- Quick start: a complete run loop ----------------------------------------
+ *
+ * A real-mode guest at the reset vector writes 'A' to port 0x80, stores it
+ * to guest physical 0x1000 (no RAM there: an MMIO intercept) and halts.
+ * x86_64; error handling cut to the bone. The tests take this text from
+ * here, compile it with -std=c99 -pedantic-errors -Wall -Wextra -Werror
+ * and run it on mshv-sim as every kernel release (tests/manual/).
+ *
+ * BEGIN SNIPPET
+ *     #define _DEFAULT_SOURCE // MAP_ANONYMOUS, in strict C99
+ *     #define MSHV_IMPLEMENTATION
+ *     #include "mshv.h"
+ *     #include <stdio.h>
+ *     #include <string.h>
+ *     #include <sys/mman.h>
+ *
+ *     static int mmio_write(void *ctx, __u64 gpa, unsigned int size, const void *data)
+ *     {
+ *         (void)ctx; // the ctx argument of mshv_vcpu_emulate_mmio()
+ *         printf("MMIO write at 0x%llx: %u byte(s), 0x%02x\n", (unsigned long long)gpa, size, *(const __u8 *)data);
+ *         return 0; // or -errno, which mshv_vcpu_emulate_mmio() returns
+ *     }
+ *
+ *     int main(void)
+ *     {
+ *         int ret;
+ *         static const __u8 code[] = { 0xe6, 0x80, 0xa2, 0x00, 0x10, 0xf4 }; // out %al,$0x80; mov %al,0x1000; hlt
+ *         struct mshv_x86_emulator_ops ops = { NULL, mmio_write, NULL, NULL, NULL, NULL };
+ *         __u8 *ram = (__u8 *)mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+ *         struct mshv_user_mem_region mem = { 0x1000, 0xfffff, (__u64)(uintptr_t)ram, // the reset vector's page
+ *             MSHV_SET_BITS(__u8, MSHV_SET_MEM_BIT_WRITABLE, MSHV_SET_MEM_BIT_EXECUTABLE), { 0 } };
+ *         struct mshv_system sys; struct mshv_vm vm; struct mshv_vcpu vcpu; struct hv_message msg;
+ *         const struct hv_x64_io_port_intercept_message *io;
+ *
+ *         if (ram == MAP_FAILED || mshv_system_open(&sys) < 0 || mshv_system_create_vm(&sys, &vm, NULL) < 0 ||
+ *             mshv_vm_initialize(&vm) < 0 || mshv_vm_map_user_memory(&vm, &mem) < 0 || mshv_vm_create_vcpu(&vm, 0, &vcpu) < 0)
+ *             return 1;
+ *         memcpy(ram + 0xff0, code, sizeof(code)); // at CS.base 0xffff0000 + IP 0xfff0, where a VP starts
+ *         for (ret = mshv_vcpu_set_register64(&vcpu, HV_X64_REGISTER_RAX, 'A', NULL); ret >= 0;) {
+ *             if ((ret = mshv_vcpu_run(&vcpu, &msg)) == -EINTR)
+ *                 continue; // a signal interrupted the VP: run it again
+ *             if (ret < 0 || mshv_msg_halt(&msg))
+ *                 break;
+ *             if ((io = mshv_msg_io_port(&msg)) != NULL)
+ *                 printf("OUT to port 0x%x: 0x%02x\n", io->port_number, (unsigned int)(io->rax & 0xff));
+ *             ret = io ? mshv_vcpu_complete_io(&vcpu, io, 0, NULL) // RIP past the OUT (an IN: RAX too)
+ *                      : mshv_vcpu_emulate_mmio(&vcpu, &msg, &ops, NULL, NULL, NULL); // the MOV, through ops
+ *         }
+ *         printf("%s\n", ret < 0 ? mshv_strerror(ret) : "HLT");
+ *         mshv_vcpu_close(&vcpu), mshv_vm_close(&vm), mshv_system_close(&sys); // each fd, once
+ *         return ret < 0;
+ *     }
+ * END SNIPPET
+ *
+ * ---- Compile-time options --------------------------------------------------------
+ *
+ * Each is a macro defined before the first #include of mshv.h in a
+ * translation unit (or with -D). "Every TU": it changes types or
+ * signatures, so all files of a program that pass mshv types to each
+ * other must agree on it; the others may differ from file to file.
+ *
+ *   MSHV_IMPLEMENTATION   compile the ioctl layer in this TU. The wrappers
+ *                         are `static inline`, so every C or C++ file that
+ *                         calls one defines it: there is no single
+ *                         "implementation file" unless you make one (below).
+ *   MSHV_INLINE           storage class of every function; default `static
+ *                         inline`. Define it empty (or to a visibility
+ *                         attribute) together with MSHV_IMPLEMENTATION in ONE
+ *                         C file to emit every function as a real symbol (a
+ *                         shared library, another language's FFI); the other
+ *                         files then use MSHV_INLINE_DECL_ONLY. `inline` (C99
+ *                         inline definitions) compiles warning-free as well.
+ *   MSHV_INLINE_DECL_ONLY prototypes of every function of both layers (in
+ *                         C++ with extern "C") and no definitions, for the
+ *                         files of a program one C file of which defines them
+ *                         as above. MSHV_INLINE then defaults to nothing
+ *                         (extern functions). tests/manual/ links two files
+ *                         so.
+ *   MSHV_HOT_INLINE       storage class of the run loop's functions (run,
+ *                         message views, intercept completion); default
+ *                         MSHV_INLINE plus always_inline (GCC, clang) when
+ *                         MSHV_INLINE is the default, else MSHV_INLINE. The
+ *                         loop then compiles into the caller with no call
+ *                         but the ioctl.
+ *   MSHV_NO_SYSTEM_HEADER every TU: do not include the system's
+ *                         <linux/mshv.h> from here (see "Kernel interface,
+ *                         part 1").
+ *   MSHV_ABI              per TU with MSHV_IMPLEMENTATION: pin the kernel
+ *                         release instead of probing it (MSHV_ABI_AUTO,
+ *                         _UPSTREAM, _LEGACY, _6_15, _6_19, _7_0; see "Kernel
+ *                         releases and MSHV_ABI").
+ *   MSHV_HVCALL_EAGAIN_RETRIES  per TU: how often a hypercall is made again
+ *                         after 6.15-6.18's -EAGAIN (default 64; see
+ *                         "Hypercall status" below).
+ *   MSHV_X86_REP_CHUNK    per TU: most iterations of a REP string
+ *                         instruction one emulation carries out (default 256;
+ *                         a nonzero st->rep_chunk overrides it per call).
+ *   MSHV_PACKED           every TU: the packed attribute of the hypervisor
+ *                         records; default __attribute__((__packed__)).
+ *   MSHV_FLEX_ARRAY       every TU: the dimension of a flexible array member;
+ *                         default empty in C, 0 in C++.
+ *
+ * ---- Contracts -------------------------------------------------------------------
+ *
+ * Return values: every function of the ioctl layer returns >= 0 on
+ * success or -errno; no function allocates, prints, sets errno for the
+ * caller or keeps global state. Arguments the library can judge
+ * (alignment, sizes, overflow, flags, reserved fields) are checked before
+ * any system call and give -EINVAL (-EBADF for a negative fd).
+ * mshv_strerror() turns any return value into a message. Each function's
+ * comment ends with an Errors: line: first what the library itself
+ * returns, then "kernel:" what the ioctl passes through. Any ioctl may
+ * also give -EFAULT (a bad pointer inside an argument), -EBADF or -ENOTTY
+ * (a closed fd, or an fd of another kind), listed only where they mean
+ * more.
+ *
+ * NULL pointers: every pointer a function takes - the handle (struct
+ * mshv_system/vm/vcpu/device *), a struct argument, a buffer, an out
+ * pointer - is -EINVAL when NULL, checked before any system call and
+ * before anything is written, whatever a count says (a NULL buffer with
+ * count 0 is -EINVAL too). The exceptions say so: `__u16 *hv_status` and
+ * the access_result of mshv_vcpu_gpa_read/write() are optional (NULL: not
+ * wanted), as is post_message_direct's args->message when args->length is
+ * 0. Functions that answer with a pointer or a count rather than an errno
+ * (the message views mshv_msg_*(), mshv_msg_instruction_bytes(),
+ * mshv_vcpu_reg_page_valid()) answer NULL or 0. A function that is handed
+ * a NULL handle and an out handle still marks the out handle closed (fd
+ * -1) when it can. tests/ioctl/null_args_test.c calls every public
+ * function with NULL in each pointer parameter.
+ *
+ * Hypercall status: functions that issue a hypercall (through
+ * MSHV_ROOT_HVCALL) take a last argument `__u16 *hv_status` (NULL: not
+ * wanted) that receives the hypervisor's HV_STATUS_* code. It is
+ * HV_STATUS_SUCCESS when the hypercall succeeded or was never made (the
+ * library or the kernel refused the call first: the return value says why).
+ * The status is the precise answer; the return value is the errno the
+ * kernel makes of it, which depends on the release
+ * (mshv_hv_status_to_errno_kernel()):
+ *
+ *   6.6-era     -EINVAL, -EACCES, -EBADFD or -ENOTRECOVERABLE
+ *               (mshv_hv_status_to_errno_legacy()).
+ *   6.15-6.19   -EINVAL, -ENOMEM (HV_STATUS_INSUFFICIENT_MEMORY only) or
+ *               -EIO (all else, the other "insufficient memory" statuses too).
+ *   7.0 on      -EINVAL, -ENOMEM (HV_STATUS_INSUFFICIENT_MEMORY,
+ *               _ROOT_MEMORY, _CONTIGUOUS_MEMORY, _CONTIGUOUS_ROOT_MEMORY)
+ *               or -EIO (mshv_hv_status_to_errno()).
+ *
+ * Hypervisor memory: when a hypercall needs more, 6.19 and later deposit
+ * it and call again inside the kernel (-ENOMEM if a deposit fails). 6.15-
+ * 6.18 deposit one page and fail the ioctl with -EAGAIN (status
+ * HV_STATUS_INSUFFICIENT_MEMORY); the library then calls again, at most
+ * MSHV_HVCALL_EAGAIN_RETRIES times, and when those run out returns what
+ * 6.19 would end with: -ENOMEM and HV_STATUS_INSUFFICIENT_MEMORY. A failed
+ * deposit is -ENOMEM there too. Functions below say "hypercall errors as
+ * in Hypercall status" for all this.
+ *
+ * EINTR: mshv_vcpu_run() returns -EINTR when a signal arrives for the
+ * thread that runs the VP (the VP stops; call it again). The library never
+ * retries -EINTR itself.
+ *
+ * Threads: the library has no global state; calls on different handles
+ * may run on any threads at once. A struct mshv_vcpu is written by its
+ * register calls (quirks), and its register page is the VP's: use a VP
+ * handle from one thread at a time (the kernel serialises a VP's ioctls
+ * anyway), normally the thread that runs it. mshv_system_create_vm*() may
+ * refine sys->kernel: not on one system handle from two threads at once.
+ * Partition and device handles are not written after they are made: share
+ * them. Closing a handle another thread uses is the caller's race, as with
+ * close(2).
+ *
+ * Kernel releases: the driver families behind /dev/mshv (6.6-era
+ * downstream, upstream 6.15-6.18, 6.19, 7.0 on) differ in ioctls,
+ * argument sizes and errnos. The ioctl layer learns the release once per
+ * system handle with probes that change nothing, or MSHV_ABI pins it; see
+ * "Kernel releases" (MSHV_KERNEL_*) and "Kernel releases and MSHV_ABI"
+ * below. A call a release lacks fails as its Errors: line says (mostly
+ * -ENOTTY).
+ *
+ * ---- Function index ----------------------------------------------------------------
+ *
+ * Every public function, one line each, by the handle it takes
+ * (tests/manual/header_manual.py checks that this list and the headers'
+ * functions are the same). [x86], [arm64]: that architecture only.
+ *
+ * System: struct mshv_system, /dev/mshv
+ *     mshv_system_open                          open /dev/mshv, learn the kernel release
+ *     mshv_system_from_fd                       take an open /dev/mshv fd, learn the release
+ *     mshv_system_close                         close /dev/mshv
+ *     mshv_system_hvcall                        the caller's MSHV_ROOT_HVCALL on /dev/mshv
+ *     mshv_system_get_host_partition_property   a root partition property (hypercall)
+ *     mshv_system_get_host_partition_property_ex  ... with an argument (hypercall)
+ *     mshv_system_get_vmm_caps                  the host's VMM capabilities
+ *     mshv_system_default_synthetic_features    default synthetic features the host can give
+ *     mshv_system_default_partition_args        the creation argument of a default partition
+ *     mshv_system_create_vm                     create a default partition
+ *     mshv_system_create_vm_with_type           ... of a type (normal, SEV-SNP)
+ *     mshv_system_create_vm_with_args           ... from a creation argument
+ *     mshv_system_get_msr_index_list            [x86] every MSR a VMM may save (no syscall)
+ *
+ * Partition: struct mshv_vm, a partition fd
+ *     mshv_vm_from_fd                           take an existing partition fd
+ *     mshv_vm_close                             close the partition fd
+ *     mshv_vm_initialize                        MSHV_INITIALIZE_PARTITION
+ *     mshv_vm_hvcall                            the caller's MSHV_ROOT_HVCALL
+ *     mshv_vm_get_partition_property            a partition property (hypercall)
+ *     mshv_vm_get_partition_property_ex         ... with an argument (hypercall)
+ *     mshv_vm_set_partition_property            set a partition property (hypercall)
+ *     mshv_vm_install_intercept                 intercept a kind of guest access (hypercall)
+ *     mshv_vm_register_deliverability_notifications  notify when a VP can take an interrupt
+ *     mshv_vm_set_guest_memory                  MSHV_SET_GUEST_MEMORY as given (map or unmap)
+ *     mshv_vm_map_user_memory                   map host memory into guest physical space
+ *     mshv_vm_unmap_user_memory                 unmap such a region
+ *     mshv_vm_irqfd                             MSHV_IRQFD as given
+ *     mshv_vm_register_irqfd                    an eventfd that injects an MSI
+ *     mshv_vm_register_irqfd_with_resample      ... level-triggered, with a resample eventfd
+ *     mshv_vm_unregister_irqfd                  remove an irqfd
+ *     mshv_vm_ioeventfd                         MSHV_IOEVENTFD as given
+ *     mshv_vm_register_ioevent                  an eventfd signalled by a guest MMIO write
+ *     mshv_vm_unregister_ioevent                remove an ioeventfd
+ *     mshv_vm_set_msi_routing                   replace the MSI routing table
+ *     mshv_vm_get_gpap_access_bitmap            accessed/dirty bits of guest pages
+ *     mshv_vm_get_dirty_log                     dirty bits of a memory range, in batches
+ *     mshv_vm_enable_dirty_page_tracking        start dirty page tracking (hypercall)
+ *     mshv_vm_disable_dirty_page_tracking       stop it (hypercall)
+ *     mshv_vm_modify_gpa_host_access            host access to guest pages (6.6-era)
+ *     mshv_vm_import_isolated_pages             import SEV-SNP pages (6.6-era)
+ *     mshv_vm_complete_isolated_import          finish the SEV-SNP import (6.6-era)
+ *     mshv_vm_issue_psp_guest_request           forward a guest's PSP request (6.6-era)
+ *     mshv_vm_sev_snp_ap_create                 start an SEV-SNP AP from its VMSA (6.6-era)
+ *     mshv_vm_create_vcpu                       create a VP, map its register page
+ *     mshv_vm_create_device                     create an in-kernel device
+ *     mshv_vm_request_virtual_interrupt         [x86] assert an interrupt (hypercall)
+ *     mshv_vm_signal_event_direct               [x86] set a SynIC event flag (hypercall)
+ *     mshv_vm_post_message_direct               [x86] post a SynIC message (hypercall)
+ *     mshv_vm_get_msr_index_list                [x86] the MSRs this partition has
+ *
+ * VP: struct mshv_vcpu, a VP fd
+ *     mshv_vcpu_close                           unmap the register page, close the VP fd
+ *     mshv_vcpu_hvcall                          the caller's MSHV_ROOT_HVCALL
+ *     mshv_vcpu_run                             run until the next intercept message
+ *     mshv_vcpu_get_registers                   registers by name (hypercall)
+ *     mshv_vcpu_set_registers                   set registers by name (hypercall)
+ *     mshv_vcpu_get_register                    one register by name
+ *     mshv_vcpu_set_register64                  one 64-bit register
+ *     mshv_vcpu_set_registers64                 64-bit {name, value} pairs
+ *     mshv_vcpu_get_registers_legacy            registers by the 6.6-era ioctl
+ *     mshv_vcpu_set_registers_legacy            set registers by the 6.6-era ioctl
+ *     mshv_vcpu_translate_gva                   guest virtual -> guest physical
+ *     mshv_vcpu_gpa_read                        read up to 16 bytes of guest memory (6.6-era)
+ *     mshv_vcpu_gpa_write                       write up to 16 bytes of guest memory (6.6-era)
+ *     mshv_vcpu_get_vp_state                    MSHV_GET_VP_STATE: one state component
+ *     mshv_vcpu_set_vp_state                    MSHV_SET_VP_STATE
+ *     mshv_vcpu_get_regs                        general registers (register page or hypercall)
+ *     mshv_vcpu_set_regs                        set them
+ *     mshv_vcpu_reg_page_valid                  [x86] the register page holds the registers now
+ *     mshv_vcpu_get_sregs                       [x86] segment, table, control registers
+ *     mshv_vcpu_set_sregs                       [x86] set them
+ *     mshv_vcpu_get_fpu                         [x86] x87, MMX, XMM state
+ *     mshv_vcpu_set_fpu                         [x86] set it
+ *     mshv_vcpu_get_debug_regs                  [x86] DR0-3, DR6, DR7
+ *     mshv_vcpu_set_debug_regs                  [x86] set them
+ *     mshv_vcpu_get_vcpu_events                 [x86] pending events, interrupt state
+ *     mshv_vcpu_set_vcpu_events                 [x86] set them
+ *     mshv_vcpu_get_xcrs                        [x86] XCR0
+ *     mshv_vcpu_set_xcrs                        [x86] set XCR0
+ *     mshv_vcpu_get_misc_regs                   [x86] hypercall MSR, interrupt vectors
+ *     mshv_vcpu_set_misc_regs                   [x86] set them
+ *     mshv_vcpu_get_suspend_regs                [x86] explicit and intercept suspend
+ *     mshv_vcpu_set_sev_control_register        [x86] HV_X64_REGISTER_SEV_CONTROL
+ *     mshv_vcpu_get_msrs                        [x86] MSRs through their registers
+ *     mshv_vcpu_set_msrs                        [x86] set MSRs
+ *     mshv_vcpu_get_lapic                       [x86] the local APIC's registers
+ *     mshv_vcpu_set_lapic                       [x86] set them
+ *     mshv_vcpu_get_xsave                       [x86] the XSAVE area
+ *     mshv_vcpu_set_xsave                       [x86] set it
+ *     mshv_vcpu_get_all_vp_state_components     [x86] every state component
+ *     mshv_vcpu_set_all_vp_state_components     [x86] set them
+ *     mshv_vcpu_get_cpuid_values                [x86] what CPUID returns in the VP
+ *     mshv_vcpu_register_intercept_result_cpuid_entry  [x86] a CPUID result to return
+ *     mshv_vcpu_register_intercept_result_cpuid [x86] ... for a list of entries
+ *     mshv_vcpu_set_rip                         [x86] RIP = value (register page or hypercall)
+ *     mshv_vcpu_advance_rip                     [x86] resume after the intercepted instruction
+ *     mshv_vcpu_set_gpr_and_rip                 [x86] one general register and RIP
+ *     mshv_vcpu_complete_io                     [x86] finish a port-IO intercept
+ *     mshv_vcpu_emulate_mmio                    [x86] finish a memory intercept by emulation
+ *     mshv_vcpu_emulate_string_io               [x86] finish an INS/OUTS intercept by emulation
+ *     mshv_vcpu_get_reg_list                    [arm64] the system registers to save
+ *     mshv_vcpu_mmio_store_value                [arm64] the value an intercepted store writes
+ *     mshv_vcpu_complete_mmio                   [arm64] finish a memory intercept
+ *
+ * Device: struct mshv_device, an in-kernel device fd
+ *     mshv_device_from_fd                       take an existing device fd
+ *     mshv_device_close                         close it
+ *     mshv_device_set_attr                      MSHV_SET_DEVICE_ATTR
+ *     mshv_device_has_attr                      MSHV_HAS_DEVICE_ATTR (either numbering)
+ *     mshv_device_get_attr                      MSHV_GET_DEVICE_ATTR (6.6-era)
+ *
+ * Bindings layer: no handle, no system call
+ *     mshv_strerror                             a message for any return value
+ *     mshv_hv_status_name                       HV_STATUS_* -> its name
+ *     mshv_hvcall_name                          HVCALL_* -> its name
+ *     mshv_hv_message_type_name                 HVMSG_* -> its name
+ *     mshv_hv_partition_property_name           HV_PARTITION_PROPERTY_* -> its name
+ *     mshv_hv_intercept_type_name               HV_INTERCEPT_TYPE_* -> its name
+ *     mshv_ioctl_name                           an mshv request number -> its name
+ *     mshv_hv_status_to_errno                   a status -> the errno of 7.0 and later
+ *     mshv_hv_status_to_errno_legacy            ... of the 6.6-era kernel
+ *     mshv_hv_status_to_errno_kernel            ... of a given release
+ *     mshv_msg_instruction_bytes                an intercept's instruction bytes
+ *     mshv_x86_msr_to_register                  [x86] the hypervisor register of an MSR
+ *     mshv_arm64_decode_data_abort              [arm64] a data abort's access, from its syndrome
+ *     mshv_arm64_mmio_load_value                [arm64] a load's register value
+ *
+ * Message views: the payload of a struct hv_message as its type, or NULL
+ *     mshv_msg_memory                           memory intercept (unmapped GPA, GPA intercept)
+ *     mshv_msg_hypercall                        hypercall intercept
+ *     mshv_msg_unrecoverable_exception          unrecoverable exception
+ *     mshv_msg_io_port                          [x86] port IO
+ *     mshv_msg_gpa_attribute                    [x86] GPA attribute intercept
+ *     mshv_msg_cpuid                            [x86] CPUID
+ *     mshv_msg_msr                              [x86] RDMSR/WRMSR
+ *     mshv_msg_exception                        [x86] exception
+ *     mshv_msg_halt                             [x86] HLT
+ *     mshv_msg_apic_eoi                         [x86] APIC EOI
+ *     mshv_msg_interruption_deliverable         [x86] interruption deliverable
+ *     mshv_msg_sint_deliverable                 [x86] SINT deliverable
+ *     mshv_msg_sipi                             [x86] SIPI
+ *     mshv_msg_invalid_vp_register              [x86] invalid VP register value
+ *     mshv_msg_unsupported_feature              [x86] unsupported feature
+ *     mshv_msg_vmgexit                          [x86] SEV VMGEXIT
+ *     mshv_msg_opaque                           [x86] opaque intercept
+ *     mshv_msg_reset                            [arm64] reset intercept
+ *
+ * x86 instruction emulator (bindings layer)
+ *     mshv_x86_mode_of                          an intercept's code mode (16, 32, 64)
+ *     mshv_x86_decode                           decode one instruction
+ *     mshv_x86_insn_address                     a decoded memory operand's offset
+ *     mshv_x86_emulate                          carry out a decoded instruction
+ *
+ * ---- End of the manual -------------------------------------------------------------
  */
 #ifndef MSHV_H
 #define MSHV_H
+
+/* This header's version (tests/manual/ checks it against meson.build and CHANGELOG.md). */
+#define MSHV_VERSION_MAJOR 0
+#define MSHV_VERSION_MINOR 1
+#define MSHV_VERSION_PATCH 0
+/* A version as one number that grows with it (minor and patch below 1000), usable in #if. */
+#define MSHV_VERSION_NUMBER(major, minor, patch) ((major) * 1000000L + (minor) * 1000L + (patch))
+#define MSHV_VERSION MSHV_VERSION_NUMBER(MSHV_VERSION_MAJOR, MSHV_VERSION_MINOR, MSHV_VERSION_PATCH)
+/* Whether this mshv.h is version major.minor.patch or later: #if MSHV_VERSION_AT_LEAST(0, 1, 0). */
+#define MSHV_VERSION_AT_LEAST(major, minor, patch) (MSHV_VERSION >= MSHV_VERSION_NUMBER(major, minor, patch))
 
 #if !defined(__x86_64__) && !defined(__aarch64__)
 #error "mshv.h: /dev/mshv exists on x86_64 and arm64 (aarch64) only; this architecture is not supported"
@@ -69,11 +417,21 @@
 
 #include "mshv_hv_defs.h"
 
+#if defined(MSHV_INLINE_DECL_ONLY) && defined(__cplusplus)
+extern "C" { /* the functions are defined by a C file */
+#endif
+
 #ifndef MSHV_INLINE
+#ifdef MSHV_INLINE_DECL_ONLY
+#define MSHV_INLINE /* prototypes of the functions another file defines */
+#else
 #define MSHV_INLINE static inline
+#define MSHV__DEFAULT_INLINE 1
+#endif
 #endif
 #ifndef MSHV_HOT_INLINE
-#if defined(__GNUC__)
+/* always_inline only on the default `static inline`: it needs an inline function with a body at hand */
+#if defined(__GNUC__) && defined(MSHV__DEFAULT_INLINE)
 #define MSHV_HOT_INLINE MSHV_INLINE __attribute__((__always_inline__))
 #else
 #define MSHV_HOT_INLINE MSHV_INLINE
@@ -765,7 +1123,12 @@ struct mshv_register_intercept_result {
  * A typed view of an intercept message's payload: mshv_msg_<name>(msg) is
  * the payload as struct <type> when the message type satisfies cond (t is
  * the type), else (and for a NULL msg) NULL. The architecture headers define the views.
+ * Issues nothing. Errors: none (NULL is the only "no").
  */
+#ifdef MSHV_INLINE_DECL_ONLY
+#define MSHV__MESSAGE_VIEW(name, type, cond) \
+	MSHV_HOT_INLINE const struct type *mshv_msg_##name(const struct hv_message *msg);
+#else
 #define MSHV__MESSAGE_VIEW(name, type, cond)                                                \
 	MSHV_HOT_INLINE const struct type *mshv_msg_##name(const struct hv_message *msg)    \
 	{                                                                                   \
@@ -774,6 +1137,7 @@ struct mshv_register_intercept_result {
 								    sizeof(struct hv_message_header))          \
 			      : NULL;                                                       \
 	}
+#endif
 
 /* ========================================================================
  * Every request number: X(name, argument size), upstream names first. The
@@ -865,7 +1229,11 @@ struct mshv__name {
 	const char *name;
 };
 
-/* The name of an HV_STATUS_* code ("HV_STATUS_INVALID_PARAMETER"), or NULL. */
+#ifndef MSHV_INLINE_DECL_ONLY
+/*
+ * The name of an HV_STATUS_* code ("HV_STATUS_INVALID_PARAMETER"), or NULL.
+ * Errors: none (NULL for an unknown status).
+ */
 MSHV_INLINE const char *mshv_hv_status_name(unsigned int status)
 {
 	static const struct mshv__name table[] = {
@@ -874,7 +1242,10 @@ MSHV_INLINE const char *mshv_hv_status_name(unsigned int status)
 	MSHV__NAME_LOOKUP(table, status);
 }
 
-/* The name of an HVCALL_* hypercall code, or NULL. */
+/*
+ * The name of an HVCALL_* hypercall code, or NULL.
+ * Errors: none (NULL for an unknown code).
+ */
 MSHV_INLINE const char *mshv_hvcall_name(unsigned int code)
 {
 	static const struct mshv__name table[] = {
@@ -883,7 +1254,11 @@ MSHV_INLINE const char *mshv_hvcall_name(unsigned int code)
 	MSHV__NAME_LOOKUP(table, code);
 }
 
-/* The name of an HVMSG_* message type (hv_message.header.message_type), or NULL. */
+/*
+ * The name of an HVMSG_* message type (hv_message.header.message_type), or
+ * NULL.
+ * Errors: none (NULL for an unknown type).
+ */
 MSHV_INLINE const char *mshv_hv_message_type_name(__u32 type)
 {
 	static const struct mshv__name table[] = {
@@ -892,7 +1267,10 @@ MSHV_INLINE const char *mshv_hv_message_type_name(__u32 type)
 	MSHV__NAME_LOOKUP(table, type);
 }
 
-/* The name of an HV_PARTITION_PROPERTY_* code, or NULL. */
+/*
+ * The name of an HV_PARTITION_PROPERTY_* code, or NULL.
+ * Errors: none (NULL for an unknown code).
+ */
 MSHV_INLINE const char *mshv_hv_partition_property_name(__u32 code)
 {
 	static const struct mshv__name table[] = {
@@ -902,7 +1280,10 @@ MSHV_INLINE const char *mshv_hv_partition_property_name(__u32 code)
 	MSHV__NAME_LOOKUP(table, code);
 }
 
-/* The name of an HV_INTERCEPT_TYPE_* value, or NULL. */
+/*
+ * The name of an HV_INTERCEPT_TYPE_* value, or NULL.
+ * Errors: none (NULL for an unknown type).
+ */
 MSHV_INLINE const char *mshv_hv_intercept_type_name(__u32 type)
 {
 	static const struct mshv__name table[] = {
@@ -918,12 +1299,14 @@ MSHV_INLINE const char *mshv_hv_intercept_type_name(__u32 type)
  * MSHV_GET_HOST_PARTITION_PROPERTY, MSHV_HAS_DEVICE_ATTR_UPSTREAM the
  * 6.6-era MSHV_GET_DEVICE_ATTR, and MSHV_SET_POLL_FILE mshv_vtl's
  * MSHV_SINT_PAUSE_MESSAGE_STREAM.
+ * Errors: none (NULL for an unknown number).
  */
 MSHV_INLINE const char *mshv_ioctl_name(unsigned long request)
 {
 	static const struct mshv__name table[] = { MSHV_IOCTL_NAMES(MSHV__NAME_ENTRY2) };
 	MSHV__NAME_LOOKUP(table, request);
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /*
  * Kernel releases: the /dev/mshv driver families a VMM meets (struct
@@ -952,11 +1335,13 @@ MSHV_INLINE const char *mshv_ioctl_name(unsigned long request)
 #define MSHV_KERNEL_6_19 4
 #define MSHV_KERNEL_7_0 5
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /*
  * The errno the newest upstream kernel (7.0 on) turns a hypercall status
  * into (hv_result_to_errno in drivers/hv/hv_common.c): 0, -EINVAL, -ENOMEM
  * or -EIO. Other releases: mshv_hv_status_to_errno_kernel(). Code that
  * needs the reason should look at the status itself.
+ * Errors: none (it maps; it issues nothing).
  */
 MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status)
 {
@@ -987,6 +1372,7 @@ MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status)
  * The errno the 6.6-era downstream kernel turns a hypercall status into
  * (its hv_status_to_errno): 0, -EINVAL, -EACCES, -EBADFD or
  * -ENOTRECOVERABLE.
+ * Errors: none (it maps; it issues nothing).
  */
 MSHV_INLINE int mshv_hv_status_to_errno_legacy(unsigned int status)
 {
@@ -1020,6 +1406,7 @@ MSHV_INLINE int mshv_hv_status_to_errno_legacy(unsigned int status)
  * HV_STATUS_INSUFFICIENT_ROOT_MEMORY, _CONTIGUOUS_MEMORY and
  * _CONTIGUOUS_ROOT_MEMORY (which 7.0 made -ENOMEM); for a release not
  * known exactly (MSHV_KERNEL_UNKNOWN, _6_19_OR_LATER) the newest mapping.
+ * Errors: none (it maps; it issues nothing).
  */
 MSHV_INLINE int mshv_hv_status_to_errno_kernel(unsigned int status, unsigned int kernel)
 {
@@ -1036,6 +1423,7 @@ MSHV_INLINE int mshv_hv_status_to_errno_kernel(unsigned int status, unsigned int
  * A message for any return value of this library: "success" for ret >= 0,
  * otherwise what -ret means for an mshv caller. Constant strings, no
  * allocation, safe from any thread.
+ * Errors: none (a message for every value).
  */
 MSHV_INLINE const char *mshv_strerror(int ret)
 {
@@ -1085,6 +1473,7 @@ MSHV_INLINE const char *mshv_strerror(int ret)
 			return table[i].msg;
 	return "unknown error (see errno.h)";
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /* ========================================================================
  * Handles and defaults (bindings layer: plain data, usable without
@@ -1173,6 +1562,8 @@ struct mshv_vcpu {
 
 /* No MSHV_ROOT_HVCALL on VP fds (older downstream kernels): registers go through MSHV_GET/SET_VP_REGISTERS. */
 #define MSHV_QUIRK_NO_ROOT_HVCALL 0x2u
+/* MSHV_VP_TRANSLATE_GVA answered ENOTTY: translate by hypercall. */
+#define MSHV_QUIRK_NO_TRANSLATE_IOCTL 0x4u
 
 /* Registers per HVCALL_GET_VP_REGISTERS call: the 4 KiB output page holds 256 values. */
 #define MSHV_GET_REGISTERS_PER_CALL 256
@@ -1187,6 +1578,18 @@ struct mshv_register64 {
 	__u32 name; /* HV_*_REGISTER_* */
 	__u64 value;
 };
+
+/*
+ * MSHV_SET_REGISTERS_64(vcpu, hv_status, {name, value}, ...) - mshv-ioctls'
+ * set_registers_64!: mshv_vcpu_set_registers64() on the listed pairs, as
+ * one expression (0 or -errno). C only (a compound literal); in C++ pass
+ * an array to mshv_vcpu_set_registers64().
+ */
+#define MSHV_SET_REGISTERS_64(vcpu, hv_status, ...)                                                      \
+	mshv_vcpu_set_registers64((vcpu), (const struct mshv_register64[]){ __VA_ARGS__ },               \
+				  sizeof((const struct mshv_register64[]){ __VA_ARGS__ }) /                    \
+					  sizeof(struct mshv_register64),                                       \
+				  (hv_status))
 
 /*
  * MSHV_SET_BITS(type, bit, ...) - mshv-ioctls' set_bits!: the value of
@@ -1257,52 +1660,113 @@ enum {
 MSHV_STATIC_ASSERT(MSHV_DIRTY_LOG_BATCH_PAGES % 64 == 0, dirty_log_batch_whole_words);
 
 /* ========================================================================
+ * Prototypes of this file's functions: what MSHV_INLINE_DECL_ONLY declares
+ * ======================================================================== */
+#if defined(MSHV_INLINE_DECL_ONLY) || defined(MSHV__CHECK_PROTOTYPES)
+MSHV_INLINE const char *mshv_hv_status_name(unsigned int status);
+MSHV_INLINE const char *mshv_hvcall_name(unsigned int code);
+MSHV_INLINE const char *mshv_hv_message_type_name(__u32 type);
+MSHV_INLINE const char *mshv_hv_partition_property_name(__u32 code);
+MSHV_INLINE const char *mshv_hv_intercept_type_name(__u32 type);
+MSHV_INLINE const char *mshv_ioctl_name(unsigned long request);
+MSHV_INLINE int mshv_hv_status_to_errno(unsigned int status);
+MSHV_INLINE int mshv_hv_status_to_errno_legacy(unsigned int status);
+MSHV_INLINE int mshv_hv_status_to_errno_kernel(unsigned int status, unsigned int kernel);
+MSHV_INLINE const char *mshv_strerror(int ret);
+#if defined(MSHV_IMPLEMENTATION) || defined(MSHV_INLINE_DECL_ONLY)
+MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd);
+MSHV_INLINE int mshv_system_open(struct mshv_system *sys);
+MSHV_INLINE int mshv_system_close(struct mshv_system *sys);
+MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvcall *args);
+MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys, __u32 code, __u64 *value,
+							__u16 *hv_status);
+MSHV_INLINE int mshv_system_get_host_partition_property_ex(struct mshv_system *sys, __u32 code, __u64 arg,
+							   union hv_partition_property_ex *out, __u16 *hv_status);
+MSHV_INLINE int mshv_system_get_vmm_caps(struct mshv_system *sys, struct hv_partition_property_vmm_capabilities *caps,
+					 __u16 *hv_status);
+MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, __u64 *mask, __u16 *hv_status);
+MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsigned int vm_type,
+						   struct mshv_create_partition_v2 *args, __u16 *hv_status);
+MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const struct mshv_create_partition_v2 *args,
+						struct mshv_vm *vm);
+MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigned int vm_type, struct mshv_vm *vm,
+						__u16 *hv_status);
+MSHV_INLINE int mshv_system_create_vm(struct mshv_system *sys, struct mshv_vm *vm, __u16 *hv_status);
+MSHV_INLINE int mshv_vm_from_fd(struct mshv_vm *vm, int fd);
+MSHV_INLINE int mshv_vm_close(struct mshv_vm *vm);
+MSHV_INLINE int mshv_vm_initialize(struct mshv_vm *vm);
+MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args);
+MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, __u64 *value, __u16 *hv_status);
+MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code, __u64 arg,
+						  union hv_partition_property_ex *out, __u16 *hv_status);
+MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, __u64 value, __u16 *hv_status);
+MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_install_intercept *args,
+					  __u16 *hv_status);
+MSHV_INLINE int mshv_vm_register_deliverability_notifications(
+	struct mshv_vm *vm, const struct mshv_register_deliverabilty_notifications *args, __u16 *hv_status);
+MSHV_INLINE int mshv_vm_set_guest_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region);
+MSHV_INLINE int mshv_vm_map_user_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region);
+MSHV_INLINE int mshv_vm_unmap_user_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region);
+MSHV_INLINE int mshv_vm_irqfd(struct mshv_vm *vm, const struct mshv_user_irqfd *args);
+MSHV_INLINE int mshv_vm_register_irqfd(struct mshv_vm *vm, int fd, __u32 gsi);
+MSHV_INLINE int mshv_vm_register_irqfd_with_resample(struct mshv_vm *vm, int fd, int resamplefd, __u32 gsi);
+MSHV_INLINE int mshv_vm_unregister_irqfd(struct mshv_vm *vm, int fd, __u32 gsi);
+MSHV_INLINE int mshv_vm_ioeventfd(struct mshv_vm *vm, const struct mshv_user_ioeventfd *args);
+MSHV_INLINE int mshv_vm_register_ioevent(struct mshv_vm *vm, int fd, unsigned int space, __u64 addr, __u32 len,
+					 __u64 datamatch);
+MSHV_INLINE int mshv_vm_unregister_ioevent(struct mshv_vm *vm, int fd, unsigned int space, __u64 addr, __u32 len,
+					   __u64 datamatch);
+MSHV_INLINE int mshv_vm_set_msi_routing(struct mshv_vm *vm, const struct mshv_user_irq_table *table);
+MSHV_INLINE int mshv_vm_get_gpap_access_bitmap(struct mshv_vm *vm, __u64 base_pfn, __u64 page_count,
+					       __u8 access_type, __u8 access_op, __u64 *bitmap, size_t bitmap_words);
+MSHV_INLINE int mshv_vm_get_dirty_log(struct mshv_vm *vm, __u64 base_pfn, __u64 memory_size, __u8 access_op,
+				      __u64 *bitmap, size_t bitmap_words);
+MSHV_INLINE int mshv_vm_enable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status);
+MSHV_INLINE int mshv_vm_disable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status);
+MSHV_INLINE int mshv_vm_modify_gpa_host_access(struct mshv_vm *vm, const struct mshv_modify_gpa_host_access *args);
+MSHV_INLINE int mshv_vm_import_isolated_pages(struct mshv_vm *vm, const struct mshv_import_isolated_pages *args);
+MSHV_INLINE int mshv_vm_complete_isolated_import(struct mshv_vm *vm, const struct mshv_complete_isolated_import *args);
+MSHV_INLINE int mshv_vm_issue_psp_guest_request(struct mshv_vm *vm, const struct mshv_issue_psp_guest_request *args);
+MSHV_INLINE int mshv_vm_sev_snp_ap_create(struct mshv_vm *vm, const struct mshv_sev_snp_ap_create *args);
+MSHV_INLINE int mshv_device_from_fd(struct mshv_device *dev, int fd);
+MSHV_INLINE int mshv_vm_create_device(struct mshv_vm *vm, struct mshv_create_device *args, struct mshv_device *dev);
+MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv_vcpu *vcpu);
+MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu);
+MSHV_INLINE int mshv_vcpu_hvcall(struct mshv_vcpu *vcpu, struct mshv_root_hvcall *args);
+MSHV_HOT_INLINE int mshv_vcpu_run(struct mshv_vcpu *vcpu, struct hv_message *msg);
+MSHV_INLINE int mshv_vcpu_get_registers_legacy(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count);
+MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs,
+					       size_t count);
+MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count,
+					__u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_registers(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs, size_t count,
+					__u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_register(struct mshv_vcpu *vcpu, __u32 name, union hv_register_value *value,
+				       __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_register64(struct mshv_vcpu *vcpu, __u32 name, __u64 value, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_registers64(struct mshv_vcpu *vcpu, const struct mshv_register64 *pairs, size_t count,
+					  __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_translate_gva(struct mshv_vcpu *vcpu, __u64 gva, __u64 flags, __u64 *gpa,
+					union hv_translate_gva_result *result, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_write_gpa *rw, __u64 *access_result,
+				   __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_gpa_write(struct mshv_vcpu *vcpu, const struct mshv_read_write_gpa *rw,
+				    __u64 *access_result, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_set_vp_state *state);
+MSHV_INLINE int mshv_vcpu_set_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_set_vp_state *state);
+MSHV_INLINE int mshv_device_close(struct mshv_device *dev);
+MSHV_INLINE int mshv_device_set_attr(struct mshv_device *dev, const struct mshv_device_attr *attr);
+MSHV_INLINE int mshv_device_has_attr(struct mshv_device *dev, const struct mshv_device_attr *attr);
+MSHV_INLINE int mshv_device_get_attr(struct mshv_device *dev, struct mshv_device_attr *attr);
+#endif
+#endif /* MSHV_INLINE_DECL_ONLY || MSHV__CHECK_PROTOTYPES */
+
+/* ========================================================================
  * The ioctl layer (MSHV_IMPLEMENTATION)
  *
- * Every function is MSHV_INLINE and returns >= 0 on success or -errno; it
- * never allocates, prints or keeps global state. Arguments the library can
- * judge (alignment, sizes, overflow, flags, reserved fields) are checked
- * before any system call and give -EINVAL (-EBADF for a negative fd).
- *
- * NULL pointers: every pointer a function takes - the handle (struct
- * mshv_system/vm/vcpu/device *), a struct argument, a buffer, an out
- * pointer - is -EINVAL when NULL, checked before any system call and
- * before anything is written, whatever a count says (a NULL buffer with
- * count 0 is -EINVAL too). The exceptions say so: `__u16 *hv_status` and
- * the access_result of mshv_vcpu_gpa_read/write() are optional (NULL: not
- * wanted), as is post_message_direct's args->message when args->length is
- * 0. Functions that answer with a pointer or a count rather than an errno
- * (the message views mshv_msg_*(), mshv_msg_instruction_bytes(),
- * mshv_vcpu_reg_page_valid()) answer NULL or 0. A function that is handed
- * a NULL handle and an out handle still marks the out handle closed (fd
- * -1) when it can. tests/ioctl/null_args_test.c calls every public
- * function with NULL in each pointer parameter.
- *
- * Hypercall status: functions that issue a hypercall (through
- * MSHV_ROOT_HVCALL) take a last argument `__u16 *hv_status` (NULL: not
- * wanted) that receives the hypervisor's HV_STATUS_* code. It is
- * HV_STATUS_SUCCESS when the hypercall succeeded or was never made (the
- * library or the kernel refused the call first: the return value says why).
- * The status is the precise answer; the return value is the errno the
- * kernel makes of it, which depends on the release
- * (mshv_hv_status_to_errno_kernel()):
- *
- *   6.6-era     -EINVAL, -EACCES, -EBADFD or -ENOTRECOVERABLE
- *               (mshv_hv_status_to_errno_legacy()).
- *   6.15-6.19   -EINVAL, -ENOMEM (HV_STATUS_INSUFFICIENT_MEMORY only) or
- *               -EIO (all else, the other "insufficient memory" statuses too).
- *   7.0 on      -EINVAL, -ENOMEM (HV_STATUS_INSUFFICIENT_MEMORY,
- *               _ROOT_MEMORY, _CONTIGUOUS_MEMORY, _CONTIGUOUS_ROOT_MEMORY)
- *               or -EIO (mshv_hv_status_to_errno()).
- *
- * Hypervisor memory: when a hypercall needs more, 6.19 and later deposit
- * it and call again inside the kernel (-ENOMEM if a deposit fails). 6.15-
- * 6.18 deposit one page and fail the ioctl with -EAGAIN (status
- * HV_STATUS_INSUFFICIENT_MEMORY); the library then calls again, at most
- * MSHV_HVCALL_EAGAIN_RETRIES times, and when those run out returns what
- * 6.19 would end with: -ENOMEM and HV_STATUS_INSUFFICIENT_MEMORY. A failed
- * deposit is -ENOMEM there too. Functions below say "hypercall errors as
- * in Hypercall status" for all this.
+ * System calls on the handles. The rules every function here keeps are
+ * at the top of this file ("Contracts"); each function's comment names
+ * what it issues and ends with its Errors: line.
  * ======================================================================== */
 
 /* Calls again after -EAGAIN from a 6.15-6.18 kernel (one page deposited each time); overridable. */
@@ -1310,7 +1774,7 @@ MSHV_STATIC_ASSERT(MSHV_DIRTY_LOG_BATCH_PAGES % 64 == 0, dirty_log_batch_whole_w
 #define MSHV_HVCALL_EAGAIN_RETRIES 64
 #endif
 
-#ifdef MSHV_IMPLEMENTATION
+#if defined(MSHV_IMPLEMENTATION) && !defined(MSHV_INLINE_DECL_ONLY)
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -1585,6 +2049,9 @@ MSHV_INLINE int mshv__system_kernel(struct mshv_system *sys)
  * driver's /dev/mshv (mshv_vtl, 6.19+ kernels in a virtual trust level),
  * which makes no partitions; or a probe's unexpected -errno. On failure
  * sys->fd is -1 and fd is left open (it is still the caller's).
+ * Errors: -EINVAL (sys NULL), -EBADF (fd < 0), -ENODEV (the VTL driver's
+ * /dev/mshv), -EIO (a probe answered success); kernel: a probe's unexpected
+ * errno.
  */
 MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd)
 {
@@ -1611,6 +2078,9 @@ MSHV_INLINE int mshv_system_from_fd(struct mshv_system *sys, int fd)
  * -EACCES when the caller may not open it, -ENODEV when it is the VTL
  * driver's, or another -errno of open(2) or a probe. On failure the fd is
  * closed and sys->fd is -1.
+ * Errors: -EINVAL (sys NULL), -ENODEV (the VTL driver's /dev/mshv), -EIO (a
+ * probe answered success); open(2): -ENOENT, -EACCES, -EMFILE, ...; kernel: a
+ * probe's unexpected errno.
  */
 MSHV_INLINE int mshv_system_open(struct mshv_system *sys)
 {
@@ -1630,7 +2100,11 @@ MSHV_INLINE int mshv_system_open(struct mshv_system *sys)
 	return ret;
 }
 
-/* mshv_system_close - close /dev/mshv (sys->fd becomes -1). Returns 0 or -errno of close(2). */
+/*
+ * mshv_system_close - close /dev/mshv (sys->fd becomes -1). Returns 0 or
+ * -errno of close(2).
+ * Errors: -EINVAL (sys NULL); close(2): -EBADF, -EIO.
+ */
 MSHV_INLINE int mshv_system_close(struct mshv_system *sys)
 {
 	return sys ? mshv__close(&sys->fd) : -EINVAL;
@@ -1644,6 +2118,11 @@ MSHV_INLINE int mshv_system_close(struct mshv_system *sys)
  * (args->reps restored, args->status zeroed each time). Returns 0 or
  * -errno; args->status holds the HV_STATUS_* and args->reps the
  * repetitions completed; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer; args->rsvd or args->status not zero, in_sz
+ * < 8 or > 4096, no input, an output size 0 or > 4096), -ENOMEM (retries used
+ * up); kernel: -ENOTTY (6.6-era, 6.15-6.18), -EINVAL (a hypercall the kernel
+ * does not pass), -EAGAIN (after some reps); hypercall: as in Hypercall
+ * status.
  */
 MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvcall *args)
 {
@@ -1656,6 +2135,8 @@ MSHV_INLINE int mshv_system_hvcall(struct mshv_system *sys, struct mshv_root_hvc
  * `code` (HV_PARTITION_PROPERTY_*) into *value. Returns 0 or -errno
  * (-ENOTTY on 6.15-6.18, which have no hypercall on /dev/mshv); hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era, 6.15-6.18: no
+ * hypercall on /dev/mshv); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys, __u32 code, __u64 *value,
 							__u16 *hv_status)
@@ -1669,6 +2150,8 @@ MSHV_INLINE int mshv_system_get_host_partition_property(struct mshv_system *sys,
  * root partition: property `code` with argument `arg` into *out (the whole
  * 4072-byte union). Returns 0 or -errno, as
  * mshv_system_get_host_partition_property().
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era, 6.15-6.18);
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_get_host_partition_property_ex(struct mshv_system *sys, __u32 code, __u64 arg,
 							   union hv_partition_property_ex *out, __u16 *hv_status)
@@ -1683,6 +2166,8 @@ MSHV_INLINE int mshv_system_get_host_partition_property_ex(struct mshv_system *s
  * without the property (HV_STATUS_ACCESS_DENIED) gives all-zero
  * capabilities and 0, as mshv-ioctls does. Returns 0 or -errno (-ENOTTY on
  * 6.15-6.18); hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era, 6.15-6.18);
+ * hypercall: as in Hypercall status (but HV_STATUS_ACCESS_DENIED is 0).
  */
 MSHV_INLINE int mshv_system_get_vmm_caps(struct mshv_system *sys, struct hv_partition_property_vmm_capabilities *caps,
 					 __u16 *hv_status)
@@ -1727,6 +2212,8 @@ MSHV_INLINE int mshv__system_host_readable(struct mshv_system *sys)
  * -errno: -EOPNOTSUPP on 6.15-6.18, where the root's properties cannot be
  * read (mshv_system_create_vm() sets the defaults unmasked there); hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), -EOPNOTSUPP (6.15-6.18), a release
+ * probe's; kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, __u64 *mask, __u16 *hv_status)
 {
@@ -1766,6 +2253,9 @@ MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, 
  * MSHV_DEFAULT_PT_FLAGS_UPSTREAM); hypercall errors as in Hypercall status.
  * Upstream kernels refuse the SNP isolation this fills in for
  * MSHV_VM_TYPE_SNP at creation.
+ * Errors: -EINVAL (a NULL pointer, vm_type unknown), -EOPNOTSUPP (6.15-6.18),
+ * a release probe's; kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall
+ * status.
  */
 MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsigned int vm_type,
 						   struct mshv_create_partition_v2 *args, __u16 *hv_status)
@@ -1851,6 +2341,10 @@ MSHV_INLINE int mshv__create_args_check(struct mshv_system *sys, const struct ms
  *            (SEV-SNP is 6.6-era only), the feature-bank bit before 6.19,
  *            the nested-virtualization and SMT bits (4, 5) before 7.0.
  * Returns 0 or -errno (those, or the kernel's).
+ * Errors: -EINVAL and -EOPNOTSUPP as above, a release probe's (-ENODEV,
+ * -EIO), the 6.19/7.0 probe's mmap(2)/mprotect(2) -ENOMEM; kernel: -EINVAL
+ * (an argument it refuses), -ENOMEM, -EMFILE, -EFAULT; the creation
+ * hypercall's errno (Hypercall status, without the status).
  */
 MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const struct mshv_create_partition_v2 *args,
 						struct mshv_vm *vm)
@@ -1900,6 +2394,11 @@ MSHV_INLINE int mshv_system_create_vm_with_args(struct mshv_system *sys, const s
  * setting any other early property. Returns 0 with *vm filled, or -errno
  * (-EINVAL for an unknown vm_type; hypercall errors as in Hypercall
  * status) and no fd left open.
+ * Errors: -EINVAL (a NULL pointer, vm_type unknown), -EOPNOTSUPP (SEV-SNP
+ * upstream), and those of mshv_system_default_partition_args(),
+ * mshv_system_default_synthetic_features(),
+ * mshv_system_create_vm_with_args(); kernel: as those; hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigned int vm_type, struct mshv_vm *vm,
 						__u16 *hv_status)
@@ -1934,7 +2433,11 @@ MSHV_INLINE int mshv_system_create_vm_with_type(struct mshv_system *sys, unsigne
 	return ret;
 }
 
-/* mshv_system_create_vm - mshv_system_create_vm_with_type(sys, MSHV_VM_TYPE_NORMAL, vm, hv_status). */
+/*
+ * mshv_system_create_vm - mshv_system_create_vm_with_type(sys,
+ * MSHV_VM_TYPE_NORMAL, vm, hv_status).
+ * Errors: as mshv_system_create_vm_with_type().
+ */
 MSHV_INLINE int mshv_system_create_vm(struct mshv_system *sys, struct mshv_vm *vm, __u16 *hv_status)
 {
 	return mshv_system_create_vm_with_type(sys, MSHV_VM_TYPE_NORMAL, vm, hv_status);
@@ -1942,7 +2445,11 @@ MSHV_INLINE int mshv_system_create_vm(struct mshv_system *sys, struct mshv_vm *v
 
 /* ---- partition (VM) fd ------------------------------------------------------- */
 
-/* mshv_vm_from_fd - take an existing partition fd into *vm. Returns 0, or -EBADF for fd < 0. */
+/*
+ * mshv_vm_from_fd - take an existing partition fd into *vm. Returns 0, or
+ * -EBADF for fd < 0.
+ * Errors: -EINVAL (vm NULL), -EBADF (fd < 0).
+ */
 MSHV_INLINE int mshv_vm_from_fd(struct mshv_vm *vm, int fd)
 {
 	if (!vm)
@@ -1955,13 +2462,20 @@ MSHV_INLINE int mshv_vm_from_fd(struct mshv_vm *vm, int fd)
  * mshv_vm_close - close the partition fd (vm->fd becomes -1). The
  * partition goes away when its last fd (VP and device fds hold one) is
  * closed. Returns 0 or -errno.
+ * Errors: -EINVAL (vm NULL); close(2): -EBADF, -EIO.
  */
 MSHV_INLINE int mshv_vm_close(struct mshv_vm *vm)
 {
 	return vm ? mshv__close(&vm->fd) : -EINVAL;
 }
 
-/* mshv_vm_initialize - MSHV_INITIALIZE_PARTITION on the partition fd. Returns 0 or -errno. */
+/*
+ * mshv_vm_initialize - MSHV_INITIALIZE_PARTITION on the partition fd. Returns
+ * 0 or -errno.
+ * Errors: -EINVAL (vm NULL); kernel: -ENOMEM (a memory deposit failed),
+ * the initialization hypercall's errno (Hypercall status, without the
+ * status). Once initialized, another call changes nothing and returns 0.
+ */
 MSHV_INLINE int mshv_vm_initialize(struct mshv_vm *vm)
 {
 	return vm ? mshv__ioctl(vm->fd, MSHV_INITIALIZE_PARTITION, NULL) : -EINVAL;
@@ -1975,6 +2489,9 @@ MSHV_INLINE int mshv_vm_initialize(struct mshv_vm *vm)
  * some reps it is returned, args->reps saying how many. Returns 0 or
  * -errno; args->status holds the HV_STATUS_*, args->reps the repetitions
  * completed; hypercall errors as in Hypercall status.
+ * Errors: as mshv_system_hvcall(), but kernel: -EINVAL for a hypercall the
+ * kernel does not allow on a partition fd (no -ENOTTY except on the 6.6-era
+ * kernel).
  */
 MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args)
 {
@@ -1985,6 +2502,8 @@ MSHV_INLINE int mshv_vm_hvcall(struct mshv_vm *vm, struct mshv_root_hvcall *args
  * mshv_vm_get_partition_property - HVCALL_GET_PARTITION_PROPERTY (through
  * MSHV_ROOT_HVCALL on the partition fd): property `code` into *value.
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era: no
+ * MSHV_ROOT_HVCALL); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, __u64 *value, __u16 *hv_status)
 {
@@ -1996,6 +2515,8 @@ MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, _
  * (MSHV_ROOT_HVCALL on the partition fd): property `code` with argument
  * `arg` into *out. Returns 0 or -errno; hypercall errors as in Hypercall
  * status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era); hypercall: as
+ * in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code, __u64 arg,
 						  union hv_partition_property_ex *out, __u16 *hv_status)
@@ -2008,6 +2529,8 @@ MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code
  * (MSHV_ROOT_HVCALL on the partition fd): property `code` = value. Early
  * properties must be set before mshv_vm_initialize(). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era); hypercall: as
+ * in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, __u64 value, __u16 *hv_status)
 {
@@ -2019,6 +2542,8 @@ MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, _
  * the partition fd): intercept args->intercept_type (HV_INTERCEPT_TYPE_*)
  * for the accesses in args->access_type_mask (HV_INTERCEPT_ACCESS_MASK_*).
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, access_type_mask beyond READ | WRITE |
+ * EXECUTE); kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_install_intercept *args,
 					  __u16 *hv_status)
@@ -2045,6 +2570,8 @@ MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_
  * (HVCALL_SET_VP_REGISTERS, one register, through MSHV_ROOT_HVCALL on the
  * partition fd). args->pad must be zero. Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, args->pad not zero); kernel: -ENOTTY
+ * (6.6-era); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_register_deliverability_notifications(
 	struct mshv_vm *vm, const struct mshv_register_deliverabilty_notifications *args, __u16 *hv_status)
@@ -2073,6 +2600,12 @@ MSHV_INLINE int mshv_vm_register_deliverability_notifications(
  * region->size bytes at region->userspace_addr to guest page
  * region->guest_pfn. Size and address are page multiples, size is not zero,
  * neither range wraps, flags and rsvd are valid. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown flag, size 0 or not whole
+ * pages, userspace_addr not page aligned, a range that wraps, rsvd not zero);
+ * kernel: -EINVAL (a region it refuses; an unmap naming no region before
+ * 6.19), -ENOENT (6.19 on: an unmap naming no region), -EEXIST (overlapping
+ * regions), -EFAULT (memory that cannot be pinned), -ENOMEM; the map
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_set_guest_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
 {
@@ -2091,6 +2624,7 @@ MSHV_INLINE int mshv_vm_set_guest_memory(struct mshv_vm *vm, const struct mshv_u
  * mshv_vm_map_user_memory - mshv_vm_set_guest_memory() with the UNMAP flag
  * cleared: maps region (flags: 1 << MSHV_SET_MEM_BIT_WRITABLE /
  * _EXECUTABLE). Returns 0 or -errno.
+ * Errors: as mshv_vm_set_guest_memory().
  */
 MSHV_INLINE int mshv_vm_map_user_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
 {
@@ -2107,6 +2641,7 @@ MSHV_INLINE int mshv_vm_map_user_memory(struct mshv_vm *vm, const struct mshv_us
  * mshv_vm_unmap_user_memory - mshv_vm_set_guest_memory() with flags exactly
  * 1 << MSHV_SET_MEM_BIT_UNMAP: unmaps the region mapped with the same
  * guest_pfn, size and userspace_addr. Returns 0 or -errno.
+ * Errors: as mshv_vm_set_guest_memory().
  */
 MSHV_INLINE int mshv_vm_unmap_user_memory(struct mshv_vm *vm, const struct mshv_user_mem_region *region)
 {
@@ -2123,6 +2658,10 @@ MSHV_INLINE int mshv_vm_unmap_user_memory(struct mshv_vm *vm, const struct mshv_
  * mshv_vm_irqfd - MSHV_IRQFD on the partition fd with *args as given.
  * Returns 0 or -errno (-EBADF for a negative fd or, when assigning with
  * resampling, a negative resamplefd).
+ * Errors: -EINVAL (a NULL pointer, an unknown flag), -EBADF (fd < 0, or
+ * resamplefd < 0 when assigning with resampling); kernel: -EBADF, -EINVAL
+ * (not an eventfd, or no MSI route), -EBUSY (the eventfd is registered
+ * already), -ENOMEM.
  */
 MSHV_INLINE int mshv_vm_irqfd(struct mshv_vm *vm, const struct mshv_user_irqfd *args)
 {
@@ -2136,7 +2675,11 @@ MSHV_INLINE int mshv_vm_irqfd(struct mshv_vm *vm, const struct mshv_user_irqfd *
 	return mshv__ioctl(vm->fd, MSHV_IRQFD, (void *)(uintptr_t)args);
 }
 
-/* mshv_vm_register_irqfd - MSHV_IRQFD: eventfd fd injects the MSI routed at gsi. Returns 0 or -errno. */
+/*
+ * mshv_vm_register_irqfd - MSHV_IRQFD: eventfd fd injects the MSI routed at
+ * gsi. Returns 0 or -errno.
+ * Errors: as mshv_vm_irqfd().
+ */
 MSHV_INLINE int mshv_vm_register_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
 {
 	struct mshv_user_irqfd args = { fd, 0, gsi, 0 };
@@ -2148,6 +2691,7 @@ MSHV_INLINE int mshv_vm_register_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
  * mshv_vm_register_irqfd_with_resample - MSHV_IRQFD with
  * MSHV_IRQFD_BIT_RESAMPLE: as mshv_vm_register_irqfd(), level-triggered,
  * resamplefd signalled when the guest acknowledges. Returns 0 or -errno.
+ * Errors: as mshv_vm_irqfd().
  */
 MSHV_INLINE int mshv_vm_register_irqfd_with_resample(struct mshv_vm *vm, int fd, int resamplefd, __u32 gsi)
 {
@@ -2156,7 +2700,11 @@ MSHV_INLINE int mshv_vm_register_irqfd_with_resample(struct mshv_vm *vm, int fd,
 	return mshv_vm_irqfd(vm, &args);
 }
 
-/* mshv_vm_unregister_irqfd - MSHV_IRQFD with MSHV_IRQFD_BIT_DEASSIGN for (fd, gsi). Returns 0 or -errno. */
+/*
+ * mshv_vm_unregister_irqfd - MSHV_IRQFD with MSHV_IRQFD_BIT_DEASSIGN for (fd,
+ * gsi). Returns 0 or -errno.
+ * Errors: as mshv_vm_irqfd().
+ */
 MSHV_INLINE int mshv_vm_unregister_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
 {
 	struct mshv_user_irqfd args = { fd, 0, gsi, (__u32)MSHV__BIT(MSHV_IRQFD_BIT_DEASSIGN) };
@@ -2168,6 +2716,10 @@ MSHV_INLINE int mshv_vm_unregister_irqfd(struct mshv_vm *vm, int fd, __u32 gsi)
  * mshv_vm_ioeventfd - MSHV_IOEVENTFD on the partition fd with *args as
  * given (len 0 for any size, or 1, 2, 4 or 8; the range does not wrap;
  * rsvd zero). Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown flag, len not 0, 1, 2, 4 or 8,
+ * a range that wraps, rsvd not zero), -EBADF (fd < 0); kernel: -EOPNOTSUPP
+ * (MSHV_IOEVENTFD_BIT_PIO), -EEXIST (registered already), -ENOENT
+ * (deassigning what is not there), -EBADF, -EINVAL, -ENOMEM.
  */
 MSHV_INLINE int mshv_vm_ioeventfd(struct mshv_vm *vm, const struct mshv_user_ioeventfd *args)
 {
@@ -2212,6 +2764,9 @@ MSHV_INLINE int mshv__ioevent(struct mshv_vm *vm, int fd, unsigned int space, __
  * implements it) signals eventfd fd instead of exiting. len 0: any write
  * (datamatch must be 0: mshv-ioctls' NoDatamatch); len 1, 2, 4 or 8: only
  * writes of that size whose value is datamatch. Returns 0 or -errno.
+ * Errors: -EOPNOTSUPP (MSHV_IOEVENT_PIO), -EINVAL (vm NULL, an unknown space,
+ * a datamatch wider than len or without len), and those of
+ * mshv_vm_ioeventfd().
  */
 MSHV_INLINE int mshv_vm_register_ioevent(struct mshv_vm *vm, int fd, unsigned int space, __u64 addr, __u32 len,
 					 __u64 datamatch)
@@ -2219,7 +2774,11 @@ MSHV_INLINE int mshv_vm_register_ioevent(struct mshv_vm *vm, int fd, unsigned in
 	return mshv__ioevent(vm, fd, space, addr, len, datamatch, 0);
 }
 
-/* mshv_vm_unregister_ioevent - MSHV_IOEVENTFD with MSHV_IOEVENTFD_BIT_DEASSIGN, same arguments. Returns 0 or -errno. */
+/*
+ * mshv_vm_unregister_ioevent - MSHV_IOEVENTFD with
+ * MSHV_IOEVENTFD_BIT_DEASSIGN, same arguments. Returns 0 or -errno.
+ * Errors: as mshv_vm_register_ioevent().
+ */
 MSHV_INLINE int mshv_vm_unregister_ioevent(struct mshv_vm *vm, int fd, unsigned int space, __u64 addr, __u32 len,
 					   __u64 datamatch)
 {
@@ -2230,6 +2789,8 @@ MSHV_INLINE int mshv_vm_unregister_ioevent(struct mshv_vm *vm, int fd, unsigned 
  * mshv_vm_set_msi_routing - MSHV_SET_MSI_ROUTING on the partition fd:
  * replaces the routing table with table->nr entries (table->entries;
  * table->rsvd zero). Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, table->rsvd not zero); kernel: -EINVAL
+ * (too many entries, a bad entry), -EFAULT, -ENOMEM.
  */
 MSHV_INLINE int mshv_vm_set_msi_routing(struct mshv_vm *vm, const struct mshv_user_irq_table *table)
 {
@@ -2248,6 +2809,9 @@ MSHV_INLINE int mshv_vm_set_msi_routing(struct mshv_vm *vm, const struct mshv_us
  * -errno: -EINVAL, before anything is written or asked, for a NULL vm or
  * bitmap, bitmap_words below (page_count + 63) / 64, no pages, a range
  * that wraps, or an unknown access_type or access_op.
+ * Errors: -EINVAL (a NULL pointer, an unknown access_type or access_op,
+ * page_count 0, a range that wraps, bitmap_words too small); kernel: -EINVAL,
+ * -EFAULT, -ENOMEM; the hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_get_gpap_access_bitmap(struct mshv_vm *vm, __u64 base_pfn, __u64 page_count,
 					       __u8 access_type, __u8 access_op, __u64 *bitmap, size_t bitmap_words)
@@ -2276,6 +2840,8 @@ MSHV_INLINE int mshv_vm_get_gpap_access_bitmap(struct mshv_vm *vm, __u64 base_pf
  * writing its part of the caller's bitmap in place. On an error, the words
  * of the batches before the failing one are valid (and their access_op
  * applied). Dirty page tracking must be on. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown access_op, a range that wraps,
+ * bitmap_words too small), and those of mshv_vm_get_gpap_access_bitmap().
  */
 MSHV_INLINE int mshv_vm_get_dirty_log(struct mshv_vm *vm, __u64 base_pfn, __u64 memory_size, __u8 access_op,
 				      __u64 *bitmap, size_t bitmap_words)
@@ -2302,6 +2868,8 @@ MSHV_INLINE int mshv_vm_get_dirty_log(struct mshv_vm *vm, __u64 base_pfn, __u64 
  * HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING = 1
  * (HVCALL_SET_PARTITION_PROPERTY on the partition fd). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vm NULL); kernel: -ENOTTY (6.6-era); hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vm_enable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status)
 {
@@ -2314,6 +2882,8 @@ MSHV_INLINE int mshv_vm_enable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv
  * refuses while dirty bits are cleared: set them first
  * (MSHV_GPAP_ACCESS_OP_SET over the whole memory). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vm NULL); kernel: -ENOTTY (6.6-era); hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vm_disable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status)
 {
@@ -2325,6 +2895,9 @@ MSHV_INLINE int mshv_vm_disable_dirty_page_tracking(struct mshv_vm *vm, __u16 *h
  * partition fd (6.6-era kernels; -ENOTTY upstream): host access flags
  * (1 << MSHV_GPA_HOST_ACCESS_BIT_*) for args->page_count pages listed in
  * args->guest_pfns. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown flag, page_count 0, rsvd not
+ * zero); kernel: -ENOTTY (upstream), -EINVAL, -EFAULT, -ENOMEM; the
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_modify_gpa_host_access(struct mshv_vm *vm, const struct mshv_modify_gpa_host_access *args)
 {
@@ -2342,6 +2915,9 @@ MSHV_INLINE int mshv_vm_modify_gpa_host_access(struct mshv_vm *vm, const struct 
  * partition fd (6.6-era kernels, SEV-SNP partitions): args->page_count
  * pages of args->page_type (MSHV_ISOLATED_PAGE_*) at args->guest_pfns.
  * Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown page_type, page_count 0, rsvd
+ * not zero); kernel: -ENOTTY (upstream), -EINVAL, -EFAULT, -ENOMEM; the
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_import_isolated_pages(struct mshv_vm *vm, const struct mshv_import_isolated_pages *args)
 {
@@ -2358,6 +2934,8 @@ MSHV_INLINE int mshv_vm_import_isolated_pages(struct mshv_vm *vm, const struct m
  * mshv_vm_complete_isolated_import - MSHV_COMPLETE_ISOLATED_IMPORT on the
  * partition fd (6.6-era kernels, SEV-SNP): ends the import with the launch
  * data in *args. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (upstream), -EFAULT; the
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_complete_isolated_import(struct mshv_vm *vm, const struct mshv_complete_isolated_import *args)
 {
@@ -2369,6 +2947,8 @@ MSHV_INLINE int mshv_vm_complete_isolated_import(struct mshv_vm *vm, const struc
  * partition fd (6.6-era kernels, SEV-SNP): forwards the guest's request
  * page args->req_gpa to the PSP, response to args->rsp_gpa. Returns 0 or
  * -errno.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (upstream), -EFAULT; the
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_issue_psp_guest_request(struct mshv_vm *vm, const struct mshv_issue_psp_guest_request *args)
 {
@@ -2379,6 +2959,8 @@ MSHV_INLINE int mshv_vm_issue_psp_guest_request(struct mshv_vm *vm, const struct
  * mshv_vm_sev_snp_ap_create - MSHV_SEV_SNP_AP_CREATE on the partition fd
  * (6.6-era kernels, SEV-SNP): starts VP args->vp_id from the VMSA at
  * args->vmsa_gpa. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (upstream), -EFAULT; the
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_sev_snp_ap_create(struct mshv_vm *vm, const struct mshv_sev_snp_ap_create *args)
 {
@@ -2393,6 +2975,8 @@ MSHV_INLINE int mshv_vm_sev_snp_ap_create(struct mshv_vm *vm, const struct mshv_
  * fails with EFAULT there and ENOTTY upstream, changing nothing. (This
  * assumes upstream never numbers a device ioctl 0x02 with this size.)
  * Returns 0, -EBADF for fd < 0, or the probe's unexpected -errno.
+ * Errors: -EINVAL (dev NULL), -EBADF (fd < 0), -EIO (the probe answered
+ * success); kernel: the probe's unexpected errno.
  */
 MSHV_INLINE int mshv_device_from_fd(struct mshv_device *dev, int fd)
 {
@@ -2419,6 +3003,9 @@ MSHV_INLINE int mshv_device_from_fd(struct mshv_device *dev, int fd)
  * new device fd, with its attribute numbering found (see
  * mshv_device_from_fd); with args->flags = MSHV_CREATE_DEVICE_TEST only the
  * type is checked, no fd is made and dev->fd is -1. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, a flag other than
+ * MSHV_CREATE_DEVICE_TEST), and those of mshv_device_from_fd(); kernel:
+ * -ENODEV (an unknown type), -EEXIST (created already), -ENOMEM, -EMFILE.
  */
 MSHV_INLINE int mshv_vm_create_device(struct mshv_vm *vm, struct mshv_create_device *args, struct mshv_device *dev)
 {
@@ -2448,6 +3035,10 @@ MSHV_INLINE int mshv_vm_create_device(struct mshv_vm *vm, struct mshv_create_dev
  * filled, or -errno (and no fd left open): -EINVAL for an index the kernel
  * does not take, -EEXIST for one created before in this partition (even
  * if its fd was closed since: see mshv_vcpu_close()).
+ * Errors: -EINVAL (a NULL pointer); mmap(2) of the register page: -ENOMEM,
+ * ... (-ENODEV is no error: no page); kernel: -EINVAL (index beyond the
+ * partition's VPs), -EEXIST (the VP exists), -ENOMEM, -EMFILE; the creation
+ * hypercall's errno.
  */
 MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv_vcpu *vcpu)
 {
@@ -2490,6 +3081,7 @@ MSHV_INLINE int mshv_vm_create_vcpu(struct mshv_vm *vm, __u32 index, struct mshv
  * (the kernel keeps it: hypercalls naming its index still reach it, and
  * mshv_vm_create_vcpu() of the same index gives -EEXIST). Returns 0 or
  * -errno.
+ * Errors: -EINVAL (vcpu NULL); munmap(2): -EINVAL; close(2): -EBADF, -EIO.
  */
 MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu)
 {
@@ -2509,6 +3101,7 @@ MSHV_INLINE int mshv_vcpu_close(struct mshv_vcpu *vcpu)
  * hypercall, retried as mshv_vm_hvcall(). Returns 0 or -errno;
  * args->status holds the HV_STATUS_*, args->reps the repetitions
  * completed; hypercall errors as in Hypercall status.
+ * Errors: as mshv_vm_hvcall().
  */
 MSHV_INLINE int mshv_vcpu_hvcall(struct mshv_vcpu *vcpu, struct mshv_root_hvcall *args)
 {
@@ -2520,6 +3113,10 @@ MSHV_INLINE int mshv_vcpu_hvcall(struct mshv_vcpu *vcpu, struct mshv_root_hvcall
  * intercept, whose message the kernel writes into *msg (in place: no
  * copy). Returns 0, -EINTR when a signal arrived first (call again), or
  * another -errno.
+ * Errors: -EINVAL (a NULL pointer); kernel: -EINTR (a signal: call again),
+ * -EINVAL (the partition is not initialized), -EFAULT,
+ * -EBADFD/-ENOTRECOVERABLE (6.6-era) or -EIO (the hypervisor refused to run
+ * the VP), -ENOMEM.
  */
 MSHV_HOT_INLINE int mshv_vcpu_run(struct mshv_vcpu *vcpu, struct hv_message *msg)
 {
@@ -2573,13 +3170,19 @@ MSHV_INLINE int mshv__registers_legacy(struct mshv_vcpu *vcpu, unsigned long req
  * mshv_vcpu_get_registers_legacy - MSHV_GET_VP_REGISTERS_LEGACY (6.6-era VP fd
  * ioctl) for regs[0..count), MSHV_VP_MAX_REGISTERS per call. Returns 0 or
  * -errno (-ENOTTY upstream).
+ * Errors: -EINVAL (a NULL pointer, count 0); kernel: -ENOTTY (upstream),
+ * -EINVAL, -EFAULT; the hypercall's errno (6.6-era mapping).
  */
 MSHV_INLINE int mshv_vcpu_get_registers_legacy(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count)
 {
 	return mshv__registers_legacy(vcpu, MSHV_GET_VP_REGISTERS_LEGACY, regs, count);
 }
 
-/* mshv_vcpu_set_registers_legacy - MSHV_SET_VP_REGISTERS_LEGACY (6.6-era), as above. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_registers_legacy - MSHV_SET_VP_REGISTERS_LEGACY (6.6-era), as
+ * above. Returns 0 or -errno.
+ * Errors: as mshv_vcpu_get_registers_legacy().
+ */
 MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs,
 					       size_t count)
 {
@@ -2600,6 +3203,10 @@ MSHV_INLINE int mshv_vcpu_set_registers_legacy(struct mshv_vcpu *vcpu, const str
  * hold their values; those of the failing call keep what they had (upstream
  * kernels from 6.19 do not copy the output of a failed hypercall back).
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, count 0), -EIO (a call completed no
+ * register); kernel: -EINVAL, -EFAULT, and those of
+ * mshv_vcpu_get_registers_legacy() where it falls back; hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_register_assoc *regs, size_t count,
 					__u16 *hv_status)
@@ -2647,6 +3254,10 @@ MSHV_INLINE int mshv_vcpu_get_registers(struct mshv_vcpu *vcpu, struct hv_regist
  * completion continued, the legacy ioctl on kernels without the
  * passthrough; as mshv_vcpu_get_registers(). Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, count 0), -EIO (a call completed no
+ * register); kernel: -EINVAL, -EFAULT, and those of
+ * mshv_vcpu_set_registers_legacy() where it falls back; hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_registers(struct mshv_vcpu *vcpu, const struct hv_register_assoc *regs, size_t count,
 					__u16 *hv_status)
@@ -2683,7 +3294,11 @@ MSHV_INLINE int mshv_vcpu_set_registers(struct mshv_vcpu *vcpu, const struct hv_
 	return 0;
 }
 
-/* mshv_vcpu_get_register - one register `name` (HV_*_REGISTER_*) into *value: mshv_vcpu_get_registers(). */
+/*
+ * mshv_vcpu_get_register - one register `name` (HV_*_REGISTER_*) into *value:
+ * mshv_vcpu_get_registers().
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers().
+ */
 MSHV_INLINE int mshv_vcpu_get_register(struct mshv_vcpu *vcpu, __u32 name, union hv_register_value *value,
 				       __u16 *hv_status)
 {
@@ -2700,7 +3315,11 @@ MSHV_INLINE int mshv_vcpu_get_register(struct mshv_vcpu *vcpu, __u32 name, union
 	return ret;
 }
 
-/* mshv_vcpu_set_register64 - one 64-bit register `name` = value: mshv_vcpu_set_registers(). */
+/*
+ * mshv_vcpu_set_register64 - one 64-bit register `name` = value:
+ * mshv_vcpu_set_registers().
+ * Errors: -EINVAL (vcpu NULL), and those of mshv_vcpu_set_registers().
+ */
 MSHV_INLINE int mshv_vcpu_set_register64(struct mshv_vcpu *vcpu, __u32 name, __u64 value, __u16 *hv_status)
 {
 	struct hv_register_assoc reg;
@@ -2715,6 +3334,8 @@ MSHV_INLINE int mshv_vcpu_set_register64(struct mshv_vcpu *vcpu, __u32 name, __u
  * mshv_vcpu_set_registers64 - set 64-bit registers from count {name,
  * value} pairs: mshv_vcpu_set_registers(), MSHV_SET_REGISTERS_PER_CALL at
  * a time. Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, count 0), and those of
+ * mshv_vcpu_set_registers().
  */
 MSHV_INLINE int mshv_vcpu_set_registers64(struct mshv_vcpu *vcpu, const struct mshv_register64 *pairs, size_t count,
 					  __u16 *hv_status)
@@ -2741,21 +3362,7 @@ MSHV_INLINE int mshv_vcpu_set_registers64(struct mshv_vcpu *vcpu, const struct m
 	return ret;
 }
 
-/*
- * MSHV_SET_REGISTERS_64(vcpu, hv_status, {name, value}, ...) - mshv-ioctls'
- * set_registers_64!: mshv_vcpu_set_registers64() on the listed pairs, as
- * one expression (0 or -errno). C only (a compound literal); in C++ pass
- * an array to mshv_vcpu_set_registers64().
- */
-#define MSHV_SET_REGISTERS_64(vcpu, hv_status, ...)                                                      \
-	mshv_vcpu_set_registers64((vcpu), (const struct mshv_register64[]){ __VA_ARGS__ },               \
-				  sizeof((const struct mshv_register64[]){ __VA_ARGS__ }) /                    \
-					  sizeof(struct mshv_register64),                                       \
-				  (hv_status))
-
 /* ---- address translation and guest memory through a VP ------------------ */
-
-#define MSHV_QUIRK_NO_TRANSLATE_IOCTL 0x4u /* MSHV_VP_TRANSLATE_GVA answered ENOTTY: use the hypercall */
 
 /*
  * mshv_vcpu_translate_gva - translate guest virtual address gva with
@@ -2765,6 +3372,8 @@ MSHV_INLINE int mshv_vcpu_set_registers64(struct mshv_vcpu *vcpu, const struct m
  * *result receive the answer; check result->result_code
  * (HV_TRANSLATE_GVA_SUCCESS). Returns 0 or -errno; hypercall errors as in
  * Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -EINVAL, -EFAULT; hypercall: as
+ * in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_translate_gva(struct mshv_vcpu *vcpu, __u64 gva, __u64 flags, __u64 *gpa,
 					union hv_translate_gva_result *result, __u16 *hv_status)
@@ -2843,6 +3452,9 @@ MSHV_INLINE int mshv__gpa_access(struct mshv_vcpu *vcpu, struct mshv_read_write_
  * rw->base_gpa as this VP sees them, into rw->data; *access_result (may be
  * NULL) receives the hypervisor's access result (HV_GPA_ACCESS_*).
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vcpu or rw NULL, byte_count 0 or > 16); kernel: -ENOTTY
+ * (no passthrough), -EINVAL (upstream: a hypercall it does not allow);
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_write_gpa *rw, __u64 *access_result,
 				   __u16 *hv_status)
@@ -2854,6 +3466,7 @@ MSHV_INLINE int mshv_vcpu_gpa_read(struct mshv_vcpu *vcpu, struct mshv_read_writ
  * mshv_vcpu_gpa_write - HVCALL_WRITE_GPA: rw->data[0..byte_count) to
  * rw->base_gpa, as above. Returns 0 or -errno; hypercall errors as in
  * Hypercall status.
+ * Errors: as mshv_vcpu_gpa_read().
  */
 MSHV_INLINE int mshv_vcpu_gpa_write(struct mshv_vcpu *vcpu, const struct mshv_read_write_gpa *rw,
 				    __u64 *access_result, __u16 *hv_status)
@@ -2876,6 +3489,9 @@ MSHV_INLINE int mshv__vp_state_check(const struct mshv_get_set_vp_state *state)
  * state->type (MSHV_VP_STATE_*) into the buffer at state->buf_ptr
  * (state->buf_sz bytes, both 4 KiB aligned); state->buf_sz receives the
  * state's size. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, an unknown type, rsvd not zero, a buffer
+ * of the wrong size or alignment); kernel: -EINVAL, -EFAULT, -ENOMEM; the
+ * hypercall's errno (Hypercall status, without the status).
  */
 MSHV_INLINE int mshv_vcpu_get_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_set_vp_state *state)
 {
@@ -2886,7 +3502,11 @@ MSHV_INLINE int mshv_vcpu_get_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_s
 	return ret ? ret : mshv__ioctl(vcpu->fd, MSHV_GET_VP_STATE, state);
 }
 
-/* mshv_vcpu_set_vp_state - MSHV_SET_VP_STATE on the VP fd, arguments as above. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_vp_state - MSHV_SET_VP_STATE on the VP fd, arguments as
+ * above. Returns 0 or -errno.
+ * Errors: as mshv_vcpu_get_vp_state().
+ */
 MSHV_INLINE int mshv_vcpu_set_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_set_vp_state *state)
 {
 	int ret = mshv__vp_state_check(state);
@@ -2898,7 +3518,11 @@ MSHV_INLINE int mshv_vcpu_set_vp_state(struct mshv_vcpu *vcpu, struct mshv_get_s
 
 /* ---- in-kernel device fd ---------------------------------------------------- */
 
-/* mshv_device_close - close the device fd (dev->fd becomes -1). Returns 0 or -errno. */
+/*
+ * mshv_device_close - close the device fd (dev->fd becomes -1). Returns 0 or
+ * -errno.
+ * Errors: -EINVAL (dev NULL); close(2): -EBADF, -EIO.
+ */
 MSHV_INLINE int mshv_device_close(struct mshv_device *dev)
 {
 	return dev ? mshv__close(&dev->fd) : -EINVAL;
@@ -2908,6 +3532,8 @@ MSHV_INLINE int mshv_device_close(struct mshv_device *dev)
  * mshv_device_set_attr - MSHV_SET_DEVICE_ATTR on the device fd (the same
  * number in both generations): sets attr->attr of attr->group from the
  * data at attr->addr. attr->flags must be zero. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer, attr->flags not zero); kernel: -ENXIO (no
+ * such group or attribute), -EFAULT, -EINVAL, -EBUSY, -ENOMEM.
  */
 MSHV_INLINE int mshv_device_set_attr(struct mshv_device *dev, const struct mshv_device_attr *attr)
 {
@@ -2920,6 +3546,8 @@ MSHV_INLINE int mshv_device_set_attr(struct mshv_device *dev, const struct mshv_
  * mshv_device_has_attr - MSHV_HAS_DEVICE_ATTR on the device fd, in this
  * kernel's numbering: 0 when the device has attribute attr->attr of
  * attr->group, else -errno (-ENXIO: it has not).
+ * Errors: -EINVAL (a NULL pointer, attr->flags not zero); kernel: -ENXIO (the
+ * answer no), -EFAULT.
  */
 MSHV_INLINE int mshv_device_has_attr(struct mshv_device *dev, const struct mshv_device_attr *attr)
 {
@@ -2935,6 +3563,8 @@ MSHV_INLINE int mshv_device_has_attr(struct mshv_device *dev, const struct mshv_
  * kernels only; upstream has no such ioctl: -ENOTTY): the value of
  * attr->attr of attr->group into the buffer at attr->addr. Returns 0 or
  * -errno.
+ * Errors: -EINVAL (a NULL pointer, attr->flags not zero), -ENOTTY (an
+ * upstream device: no such ioctl); kernel: -ENXIO, -EFAULT.
  */
 MSHV_INLINE int mshv_device_get_attr(struct mshv_device *dev, struct mshv_device_attr *attr)
 {
@@ -2955,6 +3585,10 @@ MSHV_INLINE int mshv_device_get_attr(struct mshv_device *dev, struct mshv_device
 #include "mshv_x86_64.h"
 #elif defined(__aarch64__)
 #include "mshv_arm64.h"
+#endif
+
+#if defined(MSHV_INLINE_DECL_ONLY) && defined(__cplusplus)
+}
 #endif
 
 #endif /* MSHV_H */

@@ -31,10 +31,12 @@ MSHV__MESSAGE_VIEW(hypercall, hv_arm64_hypercall_intercept_message, t == HVMSG_H
 MSHV__MESSAGE_VIEW(unrecoverable_exception, hv_arm64_unrecoverable_exception_message,
 		   t == HVMSG_UNRECOVERABLE_EXCEPTION)
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /*
  * The instruction bytes a memory intercept carries: *bytes points at them;
  * returns how many (at most 4, whatever the message's count says), 0 for
  * other messages (and a NULL msg or bytes).
+ * Errors: none (0: no bytes).
  */
 MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes)
 {
@@ -50,6 +52,7 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 	n = mem->instruction_byte_count;
 	return n < sizeof(mem->instruction_bytes) ? n : (unsigned int)sizeof(mem->instruction_bytes);
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /* ---- memory intercepts: the data abort's syndrome (bindings) ---------------- */
 
@@ -69,6 +72,7 @@ struct mshv_arm64_mmio_access {
 	__u8 reserved;
 };
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /*
  * mshv_arm64_decode_data_abort - the access of a data abort from its
  * syndrome (a memory intercept's `syndrome`: exception class 0x24 or 0x25)
@@ -76,6 +80,7 @@ struct mshv_arm64_mmio_access {
  * syndrome, or a NULL), or -EOPNOTSUPP (ISV clear: the syndrome does not
  * describe the access, as for LDP/STP, writeback or SIMD forms; the
  * instruction itself would have to be decoded).
+ * Errors: -EINVAL (a NULL, not a data abort), -EOPNOTSUPP (ISV clear).
  */
 MSHV_INLINE int mshv_arm64_decode_data_abort(__u64 syndrome, struct mshv_arm64_mmio_access *a)
 {
@@ -101,6 +106,7 @@ MSHV_INLINE int mshv_arm64_decode_data_abort(__u64 syndrome, struct mshv_arm64_m
  * its low a->size bytes) leaves in the register: sign- or zero-extended as
  * the access says, a W register's upper half zero. Issues nothing;
  * returns the register's new value (0 for a NULL a).
+ * Errors: none (0 for a NULL a).
  */
 MSHV_INLINE __u64 mshv_arm64_mmio_load_value(const struct mshv_arm64_mmio_access *a, __u64 data)
 {
@@ -117,6 +123,7 @@ MSHV_INLINE __u64 mshv_arm64_mmio_load_value(const struct mshv_arm64_mmio_access
 	}
 	return a->reg64 ? data : data & 0xffffffffull;
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /* ========================================================================
  * Registers and the arm64 part of the ioctl layer
@@ -146,12 +153,32 @@ struct mshv_standard_registers {
 	X(HV_REGISTER_PENDING_EVENT0) X(HV_REGISTER_PENDING_EVENT1) X(HV_REGISTER_DELIVERABILITY_NOTIFICATIONS) \
 	X(HV_REGISTER_INTERNAL_ACTIVITY_STATE)
 
-#ifdef MSHV_IMPLEMENTATION
+/* ========================================================================
+ * Prototypes of the arm64 functions (MSHV_INLINE_DECL_ONLY)
+ * ======================================================================== */
+#if defined(MSHV_INLINE_DECL_ONLY) || defined(MSHV__CHECK_PROTOTYPES)
+MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes);
+MSHV_INLINE int mshv_arm64_decode_data_abort(__u64 syndrome, struct mshv_arm64_mmio_access *a);
+MSHV_INLINE __u64 mshv_arm64_mmio_load_value(const struct mshv_arm64_mmio_access *a, __u64 data);
+#if defined(MSHV_IMPLEMENTATION) || defined(MSHV_INLINE_DECL_ONLY)
+MSHV_INLINE int mshv_vcpu_get_reg_list(struct mshv_vcpu *vcpu, __u32 *names, unsigned int *count);
+MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_mmio_store_value(struct mshv_vcpu *vcpu, const struct hv_message *msg, __u64 *value,
+					   __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_complete_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg, __u64 value,
+					__u16 *hv_status);
+#endif
+#endif /* MSHV_INLINE_DECL_ONLY || MSHV__CHECK_PROTOTYPES */
+
+#if defined(MSHV_IMPLEMENTATION) && !defined(MSHV_INLINE_DECL_ONLY)
 
 /*
  * mshv_vcpu_get_reg_list - the names of MSHV_ARM64_REG_LIST into
  * names[0..*count) (*count: capacity in, number out; -E2BIG when too
  * small). No system call. Returns 0, -E2BIG or -EINVAL (a NULL pointer).
+ * Errors: -EINVAL (a NULL pointer), -E2BIG (*count too small: *count says how
+ * many are needed).
  */
 MSHV_INLINE int mshv_vcpu_get_reg_list(struct mshv_vcpu *vcpu, __u32 *names, unsigned int *count)
 {
@@ -191,6 +218,8 @@ MSHV_INLINE void mshv__arm64_standard_names(struct hv_register_assoc *regs)
  * mshv_vcpu_get_regs - X0-X30, SP, PC, PSTATE, SP_EL1, ELR_EL1, FPSR, FPCR:
  * one HVCALL_GET_VP_REGISTERS. Returns 0 or -errno; hypercall errors as in
  * Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status)
 {
@@ -214,6 +243,8 @@ MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_
 /*
  * mshv_vcpu_set_regs - set them: one HVCALL_SET_VP_REGISTERS. Returns 0 or
  * -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status)
 {
@@ -249,6 +280,9 @@ MSHV_INLINE int mshv__arm64_mmio_access(const struct hv_message *msg, struct msh
  * not a memory intercept with a data abort's syndrome, or a load), -EOPNOTSUPP (the
  * syndrome does not describe the access), hypercall errors as in
  * Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, not a memory intercept with a data abort's
+ * syndrome, a load), -EOPNOTSUPP (ISV clear), and those of
+ * mshv_vcpu_get_registers(); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_mmio_store_value(struct mshv_vcpu *vcpu, const struct hv_message *msg, __u64 *value,
 					   __u16 *hv_status)
@@ -286,6 +320,9 @@ MSHV_INLINE int mshv_vcpu_mmio_store_value(struct mshv_vcpu *vcpu, const struct 
  * with a data abort's syndrome), -EOPNOTSUPP (the syndrome does not describe the access: the
  * VMM must decode the instruction), hypercall errors as in Hypercall
  * status.
+ * Errors: -EINVAL (a NULL pointer, not a memory intercept with a data abort's
+ * syndrome), -EOPNOTSUPP (ISV clear), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_complete_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg, __u64 value,
 					__u16 *hv_status)

@@ -103,7 +103,11 @@ struct mshv_msr_entry {
 	X(0x6A7, HV_X64_REGISTER_PL3_SSP)                                                           \
 	X(0x6A8, HV_X64_REGISTER_INTERRUPT_SSP_TABLE_ADDR)
 
-/* The hypervisor register that holds MSR `msr`, or 0 when there is none. */
+#ifndef MSHV_INLINE_DECL_ONLY
+/*
+ * The hypervisor register that holds MSR `msr`, or 0 when there is none.
+ * Errors: none (0: no such register).
+ */
 MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr)
 {
 #define MSHV__MSR_CASE(index, reg) \
@@ -116,6 +120,7 @@ MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr)
 	}
 #undef MSHV__MSR_CASE
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 
 /* ========================================================================
@@ -259,10 +264,12 @@ MSHV__MESSAGE_VIEW(vmgexit, hv_x64_vmgexit_intercept_message, t == HVMSG_X64_SEV
 /* mshv_msg_opaque: HVMSG_OPAQUE_INTERCEPT */
 MSHV__MESSAGE_VIEW(opaque, hv_opaque_intercept_message, t == HVMSG_OPAQUE_INTERCEPT)
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /*
  * The instruction bytes a port-IO, memory or exception intercept carries:
  * *bytes points at them; returns how many (at most 16, whatever the
  * message's count says), 0 for other messages (and a NULL msg or bytes).
+ * Errors: none (0: no bytes).
  */
 MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes)
 {
@@ -286,6 +293,7 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 	}
 	return n < 16 ? n : 16;
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /* ========================================================================
  * x86 instruction decoding and emulation for memory intercepts (bindings:
@@ -406,12 +414,14 @@ struct mshv_x86_insn {
 	__u64 imm;         /* immediate, sign- or zero-extended as the instruction extends it */
 };
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /*
  * mshv_x86_mode_of - the default operand and address size of the code an
  * intercept stopped in, from its header: MSHV_X86_MODE_64 with EFER.LMA and
  * CS.L, MSHV_X86_MODE_16 in real mode (CR0.PE = 0) and virtual-8086 mode
  * (RFLAGS.VM), else CS.D's (32 or 16). Issues nothing; returns the mode
  * (0, which mshv_x86_decode refuses, for a NULL hdr).
+ * Errors: none (0 for a NULL hdr).
  */
 MSHV_INLINE unsigned int mshv_x86_mode_of(const struct hv_x64_intercept_message_header *hdr)
 {
@@ -515,6 +525,8 @@ MSHV_INLINE __u64 mshv__x86_mask(unsigned int size)
  * an encoding the CPU refuses with #UD), -EOPNOTSUPP (an instruction not
  * emulated here, or one without a memory operand), -EINVAL (bad mode, or
  * bytes NULL whatever count says; insn NULL, then nothing is written).
+ * Errors: -EINVAL (insn NULL; or bytes NULL, a bad mode), -ENODATA, -EILSEQ,
+ * -EOPNOTSUPP (above).
  */
 MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned int mode, struct mshv_x86_insn *insn)
 {
@@ -800,6 +812,7 @@ MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned 
  * the address size. String forms: the source's (RSI), or the
  * destination's (RDI) for STOS, SCAS and INS. Issues nothing; returns the
  * offset (0 for a NULL insn or gpr).
+ * Errors: none (0 for a NULL pointer).
  */
 MSHV_INLINE __u64 mshv_x86_insn_address(const struct mshv_x86_insn *insn, const __u64 gpr[16], __u64 rip)
 {
@@ -825,6 +838,7 @@ MSHV_INLINE __u64 mshv_x86_insn_address(const struct mshv_x86_insn *insn, const 
 		ea = (__u64)insn->disp;
 	return ea & mshv__x86_mask(insn->address_size);
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /*
  * The VMM's side of an emulated instruction (every member may be NULL: an
@@ -871,6 +885,7 @@ struct mshv_x86_emulator_state {
 	__u32 rep_chunk; /* most REP iterations per call; 0: MSHV_X86_REP_CHUNK */
 };
 
+#ifndef MSHV_INLINE_DECL_ONLY
 /* Where an emulated instruction's accesses go. */
 struct mshv__x86_env {
 	const struct mshv_x86_emulator_ops *ops;
@@ -1258,6 +1273,8 @@ MSHV_INLINE int mshv__x86_emulate(struct mshv_x86_emulator_state *st, const stru
  * unchanged, RCX counts what is left), or -errno: -EINVAL (st, insn or ops
  * NULL, insn not a decoded instruction; ctx may be NULL), -EOPNOTSUPP (a callback it needs is NULL), or a
  * callback's error, *st unchanged but for a REP's finished iterations.
+ * Errors: -EINVAL (st, insn or ops NULL, insn not decoded), -EOPNOTSUPP (a
+ * callback it needs is NULL); a callback's -errno.
  */
 MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struct mshv_x86_insn *insn,
 				 const struct mshv_x86_emulator_ops *ops, void *ctx)
@@ -1274,6 +1291,7 @@ MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struc
 	env.mode = insn->mode;
 	return mshv__x86_emulate(st, insn, &env);
 }
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 
 /* ========================================================================
@@ -1309,7 +1327,79 @@ MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struc
 #define MSHV_X86_MSR_REFERENCE_TSC 0x40000021 /* synthetic access_partition_reference_tsc */
 #define MSHV_X86_MSR_GUEST_OS_ID 0x40000000   /* synthetic access_hypercall_regs */
 
-#ifdef MSHV_IMPLEMENTATION
+/* ========================================================================
+ * Prototypes of the x86_64 functions (MSHV_INLINE_DECL_ONLY)
+ * ======================================================================== */
+#if defined(MSHV_INLINE_DECL_ONLY) || defined(MSHV__CHECK_PROTOTYPES)
+MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr);
+MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes);
+MSHV_INLINE unsigned int mshv_x86_mode_of(const struct hv_x64_intercept_message_header *hdr);
+MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned int mode, struct mshv_x86_insn *insn);
+MSHV_INLINE __u64 mshv_x86_insn_address(const struct mshv_x86_insn *insn, const __u64 gpr[16], __u64 rip);
+MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struct mshv_x86_insn *insn,
+				 const struct mshv_x86_emulator_ops *ops, void *ctx);
+#if defined(MSHV_IMPLEMENTATION) || defined(MSHV_INLINE_DECL_ONLY)
+MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const struct mshv_assert_interrupt *req,
+						  __u16 *hv_status);
+MSHV_INLINE int mshv_vm_signal_event_direct(struct mshv_vm *vm, struct mshv_signal_event_direct *args,
+					    __u16 *hv_status);
+MSHV_INLINE int mshv_vm_post_message_direct(struct mshv_vm *vm, const struct mshv_post_message_direct *args,
+					    __u16 *hv_status);
+MSHV_INLINE int mshv_system_get_msr_index_list(struct mshv_system *sys, __u32 *indices, unsigned int *count);
+MSHV_INLINE int mshv_vm_get_msr_index_list(struct mshv_vm *vm, __u32 *indices, unsigned int *count, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, size_t count,
+				   __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr_entry *msrs, size_t count,
+				   __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_reg_page_valid(const struct mshv_vcpu *vcpu);
+MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_sregs(struct mshv_vcpu *vcpu, struct mshv_special_registers *s, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_sregs(struct mshv_vcpu *vcpu, const struct mshv_special_registers *s, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_fpu(struct mshv_vcpu *vcpu, struct mshv_floating_point_unit *f, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_fpu(struct mshv_vcpu *vcpu, const struct mshv_floating_point_unit *f, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_debug_registers *d, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct mshv_debug_registers *d,
+					 __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vcpu_events *e, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct mshv_vcpu_events *e, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcrs *x, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc_regs *m, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_misc_regs(struct mshv_vcpu *vcpu, const struct mshv_misc_regs *m, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_suspend_regs(struct mshv_vcpu *vcpu, struct mshv_suspend_registers *r, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_set_sev_control_register(struct mshv_vcpu *vcpu, __u64 value, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_get_lapic(struct mshv_vcpu *vcpu, struct mshv_lapic_state *l);
+MSHV_INLINE int mshv_vcpu_set_lapic(struct mshv_vcpu *vcpu, const struct mshv_lapic_state *l);
+MSHV_INLINE int mshv_vcpu_get_xsave(struct mshv_vcpu *vcpu, struct mshv_xsave *x);
+MSHV_INLINE int mshv_vcpu_set_xsave(struct mshv_vcpu *vcpu, const struct mshv_xsave *x);
+MSHV_INLINE int mshv_vcpu_get_all_vp_state_components(struct mshv_vcpu *vcpu, struct mshv_all_vp_state_components *a);
+MSHV_INLINE int mshv_vcpu_set_all_vp_state_components(struct mshv_vcpu *vcpu,
+							const struct mshv_all_vp_state_components *a);
+MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __u32 ecx, __u64 xfem, __u64 xss,
+					   __u32 out[4], __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu *vcpu,
+								  const struct mshv_cpuid_entry *e, __u8 always_override,
+								  __u8 subleaf_specific, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu, const struct mshv_cpuid_entry *e,
+							    size_t count, __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
+					  __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int gpr, __u64 value, __u64 rip,
+					      __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
+					  __u32 value, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg,
+				       const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
+				       __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_emulate_string_io(struct mshv_vcpu *vcpu, const struct hv_message *msg,
+					    const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
+					    __u16 *hv_status);
+#endif
+#endif /* MSHV_INLINE_DECL_ONLY || MSHV__CHECK_PROTOTYPES */
+
+#if defined(MSHV_IMPLEMENTATION) && !defined(MSHV_INLINE_DECL_ONLY)
 
 #define MSHV__MSR_ENTRY(index) index,
 
@@ -1321,6 +1411,8 @@ MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struc
  * (mshv-ioctls' long_mode flag sets control bit 62, reserved in union
  * hv_interrupt_control: refused here). Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, req->control.rsvd or req->rsvd not zero);
+ * kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const struct mshv_assert_interrupt *req,
 						  __u16 *hv_status)
@@ -1344,6 +1436,8 @@ MSHV_INLINE int mshv_vm_request_virtual_interrupt(struct mshv_vm *vm, const stru
  * SINT args->sint on VP args->vp (VTL args->vtl); args->newly_signaled
  * receives whether the flag was clear before. Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era); hypercall: as
+ * in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_signal_event_direct(struct mshv_vm *vm, struct mshv_signal_event_direct *args,
 					    __u16 *hv_status)
@@ -1372,6 +1466,9 @@ MSHV_INLINE int mshv_vm_signal_event_direct(struct mshv_vm *vm, struct mshv_sign
  * args->message (at most HV_MESSAGE_SIZE, a whole struct hv_message) to
  * SINT args->sint of VP args->vp (VTL args->vtl). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vm or args NULL, args->length > HV_MESSAGE_SIZE,
+ * args->message NULL with a length); kernel: -ENOTTY (6.6-era); hypercall: as
+ * in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_post_message_direct(struct mshv_vm *vm, const struct mshv_post_message_direct *args,
 					    __u16 *hv_status)
@@ -1448,6 +1545,8 @@ MSHV_INLINE int mshv__msr_index_list(__u32 *indices, unsigned int *count, int al
  * is the capacity of indices on input and the number of MSRs on output;
  * -E2BIG when the capacity is too small (indices then holds the first
  * *count-on-input entries). Returns 0, -E2BIG or -EINVAL (a NULL pointer).
+ * Errors: -EINVAL (a NULL pointer), -E2BIG (*count too small: *count says how
+ * many are needed).
  */
 MSHV_INLINE int mshv_system_get_msr_index_list(struct mshv_system *sys, __u32 *indices, unsigned int *count)
 {
@@ -1463,6 +1562,8 @@ MSHV_INLINE int mshv_system_get_msr_index_list(struct mshv_system *sys, __u32 *i
  * PROCESSOR_XSAVE_FEATURES, PROCESSOR_FEATURES0/1,
  * SYNTHETIC_PROC_FEATURES). *count as for mshv_system_get_msr_index_list().
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), -E2BIG (as above), and those of
+ * mshv_vm_get_partition_property(); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_get_msr_index_list(struct mshv_vm *vm, __u32 *indices, unsigned int *count, __u16 *hv_status)
 {
@@ -1521,6 +1622,9 @@ MSHV_INLINE int mshv__msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, 
  * through their hypervisor registers (mshv_x86_msr_to_register; one
  * without gives -EINVAL before any call) and mshv_vcpu_get_registers()
  * in chunks. Returns count, or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, count 0 or > INT_MAX, an MSR without a
+ * register), and those of mshv_vcpu_get_registers(); hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry *msrs, size_t count,
 				   __u16 *hv_status)
@@ -1531,6 +1635,8 @@ MSHV_INLINE int mshv_vcpu_get_msrs(struct mshv_vcpu *vcpu, struct mshv_msr_entry
 /*
  * mshv_vcpu_set_msrs - set msrs[i].index = msrs[i].data, i < count, as above.
  * Returns count, or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (as mshv_vcpu_get_msrs()), and those of
+ * mshv_vcpu_set_registers(); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr_entry *msrs, size_t count,
 				   __u16 *hv_status)
@@ -1541,7 +1647,11 @@ MSHV_INLINE int mshv_vcpu_set_msrs(struct mshv_vcpu *vcpu, const struct mshv_msr
 
 /* ---- vCPU register sets (mshv-ioctls' VcpuFd) ---------------------------- */
 
-/* Whether the VP register page holds the VP's registers now (after an intercept); 0 for a NULL vcpu. */
+/*
+ * Whether the VP register page holds the VP's registers now (after an
+ * intercept); 0 for a NULL vcpu.
+ * Errors: none (0 for a NULL vcpu).
+ */
 MSHV_HOT_INLINE int mshv_vcpu_reg_page_valid(const struct mshv_vcpu *vcpu)
 {
 	return vcpu && vcpu->reg_page && vcpu->reg_page->isvalid;
@@ -1557,21 +1667,25 @@ MSHV_INLINE void mshv__names(struct hv_register_assoc *regs, const __u32 *names,
 		regs[i].name = names[i];
 }
 
-static const __u32 mshv__standard_names[18] = {
-	HV_X64_REGISTER_RAX, HV_X64_REGISTER_RBX, HV_X64_REGISTER_RCX, HV_X64_REGISTER_RDX, HV_X64_REGISTER_RSI,
-	HV_X64_REGISTER_RDI, HV_X64_REGISTER_RSP, HV_X64_REGISTER_RBP, HV_X64_REGISTER_R8,  HV_X64_REGISTER_R9,
-	HV_X64_REGISTER_R10, HV_X64_REGISTER_R11, HV_X64_REGISTER_R12, HV_X64_REGISTER_R13, HV_X64_REGISTER_R14,
-	HV_X64_REGISTER_R15, HV_X64_REGISTER_RIP, HV_X64_REGISTER_RFLAGS
-};
+/* The registers of struct mshv_standard_registers, in its order (a function-local table in each user). */
+#define MSHV__STANDARD_NAMES {                                                                                   \
+	HV_X64_REGISTER_RAX, HV_X64_REGISTER_RBX, HV_X64_REGISTER_RCX, HV_X64_REGISTER_RDX, HV_X64_REGISTER_RSI, \
+	HV_X64_REGISTER_RDI, HV_X64_REGISTER_RSP, HV_X64_REGISTER_RBP, HV_X64_REGISTER_R8,  HV_X64_REGISTER_R9,  \
+	HV_X64_REGISTER_R10, HV_X64_REGISTER_R11, HV_X64_REGISTER_R12, HV_X64_REGISTER_R13, HV_X64_REGISTER_R14, \
+	HV_X64_REGISTER_R15, HV_X64_REGISTER_RIP, HV_X64_REGISTER_RFLAGS                                         \
+}
 
 /*
  * mshv_vcpu_get_regs - the general registers, RIP and RFLAGS: from the VP
  * register page while it is valid (no system call), else one
  * HVCALL_GET_VP_REGISTERS (MSHV_ROOT_HVCALL on the VP fd). Returns 0 or
  * -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_registers *r, __u16 *hv_status)
 {
+	static const __u32 mshv__standard_names[18] = MSHV__STANDARD_NAMES;
 	struct hv_register_assoc regs[18];
 	__u64 v[18];
 	unsigned int i;
@@ -1607,9 +1721,12 @@ MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_
  * valid register page (dirty classes GENERAL, IP, FLAGS; no system call),
  * else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno; hypercall errors
  * as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_regs(struct mshv_vcpu *vcpu, const struct mshv_standard_registers *r, __u16 *hv_status)
 {
+	static const __u32 mshv__standard_names[18] = MSHV__STANDARD_NAMES;
 	struct hv_register_assoc regs[18];
 	__u64 v[18];
 	unsigned int i;
@@ -1688,6 +1805,8 @@ MSHV_INLINE void mshv__interrupt_bitmap(struct mshv_special_registers *s, __u64 
  * rest from one HVCALL_GET_VP_REGISTERS; else all from one call (CR0/3/4
  * as HV_X64_REGISTER_INTERMEDIATE_CR*, as mshv-ioctls reads them).
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_sregs(struct mshv_vcpu *vcpu, struct mshv_special_registers *s, __u16 *hv_status)
 {
@@ -1747,6 +1866,8 @@ MSHV_INLINE int mshv_vcpu_get_sregs(struct mshv_vcpu *vcpu, struct mshv_special_
  * HVCALL_SET_VP_REGISTERS; else all through one call. interrupt_bitmap is
  * not applied (use mshv_vcpu_set_vcpu_events), as in mshv-ioctls.
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_sregs(struct mshv_vcpu *vcpu, const struct mshv_special_registers *s, __u16 *hv_status)
 {
@@ -1818,6 +1939,8 @@ MSHV_INLINE void mshv__fpu_names(struct hv_register_assoc *regs)
  * mshv_vcpu_get_fpu - XMM0-15, the x87/MMX registers and their control and
  * status: one HVCALL_GET_VP_REGISTERS. Returns 0 or -errno; hypercall errors
  * as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_fpu(struct mshv_vcpu *vcpu, struct mshv_floating_point_unit *f, __u16 *hv_status)
 {
@@ -1849,6 +1972,8 @@ MSHV_INLINE int mshv_vcpu_get_fpu(struct mshv_vcpu *vcpu, struct mshv_floating_p
 /*
  * mshv_vcpu_set_fpu - set them (one HVCALL_SET_VP_REGISTERS; the MXCSR mask is
  * written 0). Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_fpu(struct mshv_vcpu *vcpu, const struct mshv_floating_point_unit *f, __u16 *hv_status)
 {
@@ -1892,15 +2017,20 @@ MSHV_INLINE int mshv__regs64(struct mshv_vcpu *vcpu, const __u32 *names, __u64 *
 	return ret;
 }
 
-static const __u32 mshv__debug_names[6] = { HV_X64_REGISTER_DR0, HV_X64_REGISTER_DR1, HV_X64_REGISTER_DR2,
-					     HV_X64_REGISTER_DR3, HV_X64_REGISTER_DR6, HV_X64_REGISTER_DR7 };
+/* (function-local tables: an inline function with external linkage may not use a file-scope static) */
+#define MSHV__DEBUG_NAMES                                                                                    \
+	{ HV_X64_REGISTER_DR0, HV_X64_REGISTER_DR1, HV_X64_REGISTER_DR2,                                     \
+	  HV_X64_REGISTER_DR3, HV_X64_REGISTER_DR6, HV_X64_REGISTER_DR7 }
 
 /*
  * mshv_vcpu_get_debug_regs - DR0-3, DR6, DR7: one HVCALL_GET_VP_REGISTERS.
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_debug_registers *d, __u16 *hv_status)
 {
+	static const __u32 mshv__debug_names[6] = MSHV__DEBUG_NAMES;
 	__u64 v[6];
 	int ret;
 
@@ -1915,10 +2045,13 @@ MSHV_INLINE int mshv_vcpu_get_debug_regs(struct mshv_vcpu *vcpu, struct mshv_deb
 /*
  * mshv_vcpu_set_debug_regs - set them: one HVCALL_SET_VP_REGISTERS. Returns 0
  * or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct mshv_debug_registers *d,
 					 __u16 *hv_status)
 {
+	static const __u32 mshv__debug_names[6] = MSHV__DEBUG_NAMES;
 	__u64 v[6];
 
 	if (!vcpu || !d)
@@ -1927,17 +2060,20 @@ MSHV_INLINE int mshv_vcpu_set_debug_regs(struct mshv_vcpu *vcpu, const struct ms
 	return mshv__regs64(vcpu, mshv__debug_names, v, 6, 1, hv_status);
 }
 
-static const __u32 mshv__event_names[5] = { HV_REGISTER_PENDING_INTERRUPTION, HV_REGISTER_INTERRUPT_STATE,
-					     HV_REGISTER_INTERNAL_ACTIVITY_STATE, HV_REGISTER_PENDING_EVENT0,
-					     HV_REGISTER_PENDING_EVENT1 };
+#define MSHV__EVENT_NAMES                                                                                    \
+	{ HV_REGISTER_PENDING_INTERRUPTION, HV_REGISTER_INTERRUPT_STATE, HV_REGISTER_INTERNAL_ACTIVITY_STATE, \
+	  HV_REGISTER_PENDING_EVENT0, HV_REGISTER_PENDING_EVENT1 }
 
 /*
  * mshv_vcpu_get_vcpu_events - pending interruption and events, interrupt and
  * activity state: one call. Returns 0 or -errno; hypercall errors as in
  * Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vcpu_events *e, __u16 *hv_status)
 {
+	static const __u32 mshv__event_names[5] = MSHV__EVENT_NAMES;
 	struct hv_register_assoc regs[5];
 	int ret;
 
@@ -1958,9 +2094,12 @@ MSHV_INLINE int mshv_vcpu_get_vcpu_events(struct mshv_vcpu *vcpu, struct mshv_vc
 /*
  * mshv_vcpu_set_vcpu_events - set them: one HVCALL_SET_VP_REGISTERS. Returns 0
  * or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct mshv_vcpu_events *e, __u16 *hv_status)
 {
+	static const __u32 mshv__event_names[5] = MSHV__EVENT_NAMES;
 	struct hv_register_assoc regs[5];
 
 	if (!vcpu || !e)
@@ -1978,6 +2117,8 @@ MSHV_INLINE int mshv_vcpu_set_vcpu_events(struct mshv_vcpu *vcpu, const struct m
  * mshv_vcpu_get_xcrs - XCR0 (HV_X64_REGISTER_XFEM): from the valid register
  * page, else one hypercall. Returns 0 or -errno; hypercall errors as in
  * Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, __u16 *hv_status)
 {
@@ -1997,6 +2138,8 @@ MSHV_INLINE int mshv_vcpu_get_xcrs(struct mshv_vcpu *vcpu, struct mshv_xcrs *x, 
 /*
  * mshv_vcpu_set_xcrs - set XCR0: one HVCALL_SET_VP_REGISTERS. Returns 0 or
  * -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcrs *x, __u16 *hv_status)
 {
@@ -2013,6 +2156,8 @@ MSHV_INLINE int mshv_vcpu_set_xcrs(struct mshv_vcpu *vcpu, const struct mshv_xcr
  * mshv_vcpu_get_misc_regs - the hypercall MSR (one HVCALL_GET_VP_REGISTERS)
  * and the register page's interrupt_vectors (0 without a page). Returns 0 or
  * -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc_regs *m, __u16 *hv_status)
 {
@@ -2029,6 +2174,8 @@ MSHV_INLINE int mshv_vcpu_get_misc_regs(struct mshv_vcpu *vcpu, struct mshv_misc
 /*
  * mshv_vcpu_set_misc_regs - set them (interrupt_vectors into the page when
  * there is one). Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_misc_regs(struct mshv_vcpu *vcpu, const struct mshv_misc_regs *m, __u16 *hv_status)
 {
@@ -2047,6 +2194,8 @@ MSHV_INLINE int mshv_vcpu_set_misc_regs(struct mshv_vcpu *vcpu, const struct msh
  * mshv_vcpu_get_suspend_regs - HV_REGISTER_EXPLICIT_SUSPEND and
  * _INTERCEPT_SUSPEND: one hypercall. Returns 0 or -errno; hypercall errors as
  * in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_suspend_regs(struct mshv_vcpu *vcpu, struct mshv_suspend_registers *r, __u16 *hv_status)
 {
@@ -2067,6 +2216,8 @@ MSHV_INLINE int mshv_vcpu_get_suspend_regs(struct mshv_vcpu *vcpu, struct mshv_s
 /*
  * mshv_vcpu_set_sev_control_register - HV_X64_REGISTER_SEV_CONTROL = value:
  * one hypercall. Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vcpu NULL), and those of mshv_vcpu_set_registers();
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_set_sev_control_register(struct mshv_vcpu *vcpu, __u64 value, __u16 *hv_status)
 {
@@ -2109,6 +2260,7 @@ MSHV_INLINE __u32 mshv__get32(const __u8 *regs, unsigned int off)
  * fd, converted to the APIC register page layout as mshv-ioctls does
  * (PPR: the highest in-service vector; TPR is in CR8, not here). Returns 0
  * or -errno.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_vp_state().
  */
 MSHV_INLINE int mshv_vcpu_get_lapic(struct mshv_vcpu *vcpu, struct mshv_lapic_state *l)
 {
@@ -2162,7 +2314,11 @@ MSHV_INLINE int mshv_vcpu_get_lapic(struct mshv_vcpu *vcpu, struct mshv_lapic_st
 	return 0;
 }
 
-/* mshv_vcpu_set_lapic - MSHV_SET_VP_STATE (MSHV_VP_STATE_LAPIC) from the register page layout. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_lapic - MSHV_SET_VP_STATE (MSHV_VP_STATE_LAPIC) from the
+ * register page layout. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_vp_state().
+ */
 MSHV_INLINE int mshv_vcpu_set_lapic(struct mshv_vcpu *vcpu, const struct mshv_lapic_state *l)
 {
 	MSHV__STATE_PAGE(page);
@@ -2200,7 +2356,11 @@ MSHV_INLINE int mshv_vcpu_set_lapic(struct mshv_vcpu *vcpu, const struct mshv_la
 	return mshv__vp_state_page(vcpu, MSHV_VP_STATE_LAPIC, page, 1);
 }
 
-/* mshv_vcpu_get_xsave - MSHV_GET_VP_STATE (MSHV_VP_STATE_XSAVE): the 4 KiB XSAVE area. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_get_xsave - MSHV_GET_VP_STATE (MSHV_VP_STATE_XSAVE): the 4 KiB
+ * XSAVE area. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_vp_state().
+ */
 MSHV_INLINE int mshv_vcpu_get_xsave(struct mshv_vcpu *vcpu, struct mshv_xsave *x)
 {
 	MSHV__STATE_PAGE(page);
@@ -2215,7 +2375,11 @@ MSHV_INLINE int mshv_vcpu_get_xsave(struct mshv_vcpu *vcpu, struct mshv_xsave *x
 	return ret;
 }
 
-/* mshv_vcpu_set_xsave - MSHV_SET_VP_STATE (MSHV_VP_STATE_XSAVE). Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_xsave - MSHV_SET_VP_STATE (MSHV_VP_STATE_XSAVE). Returns 0 or
+ * -errno.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_vp_state().
+ */
 MSHV_INLINE int mshv_vcpu_set_xsave(struct mshv_vcpu *vcpu, const struct mshv_xsave *x)
 {
 	MSHV__STATE_PAGE(page);
@@ -2227,16 +2391,19 @@ MSHV_INLINE int mshv_vcpu_set_xsave(struct mshv_vcpu *vcpu, const struct mshv_xs
 }
 
 /* Where each component sits in struct mshv_all_vp_state_components, and its size. */
-static const unsigned short mshv__vp_state_offset[MSHV_VP_STATE_COUNT] = { 0, 1024, 5120, 9216, 13312 };
-static const unsigned short mshv__vp_state_size[MSHV_VP_STATE_COUNT] = { 1024, 4096, 4096, 4096, 200 };
+#define MSHV__VP_STATE_OFFSET { 0, 1024, 5120, 9216, 13312 }
+#define MSHV__VP_STATE_SIZE { 1024, 4096, 4096, 4096, 200 }
 
 /*
  * mshv_vcpu_get_all_vp_state_components - every MSHV_VP_STATE_* component
  * (MSHV_GET_VP_STATE each, raw hypervisor formats) into *a. Returns 0 or
  * -errno (the first failure; the components before it are filled).
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_get_vp_state().
  */
 MSHV_INLINE int mshv_vcpu_get_all_vp_state_components(struct mshv_vcpu *vcpu, struct mshv_all_vp_state_components *a)
 {
+	static const unsigned short mshv__vp_state_size[MSHV_VP_STATE_COUNT] = MSHV__VP_STATE_SIZE;
+	static const unsigned short mshv__vp_state_offset[MSHV_VP_STATE_COUNT] = MSHV__VP_STATE_OFFSET;
 	MSHV__STATE_PAGE(page);
 	__u8 type;
 	int ret;
@@ -2253,10 +2420,16 @@ MSHV_INLINE int mshv_vcpu_get_all_vp_state_components(struct mshv_vcpu *vcpu, st
 	return 0;
 }
 
-/* mshv_vcpu_set_all_vp_state_components - MSHV_SET_VP_STATE of each component from *a. Returns 0 or -errno. */
+/*
+ * mshv_vcpu_set_all_vp_state_components - MSHV_SET_VP_STATE of each component
+ * from *a. Returns 0 or -errno.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_vp_state().
+ */
 MSHV_INLINE int mshv_vcpu_set_all_vp_state_components(struct mshv_vcpu *vcpu,
 							const struct mshv_all_vp_state_components *a)
 {
+	static const unsigned short mshv__vp_state_size[MSHV_VP_STATE_COUNT] = MSHV__VP_STATE_SIZE;
+	static const unsigned short mshv__vp_state_offset[MSHV_VP_STATE_COUNT] = MSHV__VP_STATE_OFFSET;
 	MSHV__STATE_PAGE(page);
 	__u8 type;
 	int ret;
@@ -2281,6 +2454,9 @@ MSHV_INLINE int mshv_vcpu_set_all_vp_state_components(struct mshv_vcpu *vcpu,
  * own XFEM/XSS and the registered intercept results applied, as mshv-ioctls
  * asks) into out[4] = {eax, ebx, ecx, edx}. Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), -EIO (the hypercall completed no rep);
+ * kernel: -ENOTTY (6.6-era), -EINVAL (6.15-6.18: not a hypercall they pass);
+ * hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __u32 ecx, __u64 xfem, __u64 xss,
 					   __u32 out[4], __u16 *hv_status)
@@ -2321,6 +2497,9 @@ MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __
  * mshv-ioctls sends it), for every subleaf unless subleaf_specific, always
  * or only when intercepted (always_override). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era), -EINVAL
+ * (before 6.19: not a hypercall they pass); hypercall: as in Hypercall
+ * status.
  */
 MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu *vcpu,
 								  const struct mshv_cpuid_entry *e, __u8 always_override,
@@ -2350,6 +2529,8 @@ MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu
  * subleaf_specific for the topology leaves 0xB, 0x1F, 0x8000001E and
  * 0x80000026. All are tried; returns 0 or the first -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and the first error of
+ * mshv_vcpu_register_intercept_result_cpuid_entry().
  */
 MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu, const struct mshv_cpuid_entry *e,
 							    size_t count, __u16 *hv_status)
@@ -2413,6 +2594,9 @@ MSHV_HOT_INLINE int mshv__set_two_registers(struct mshv_vcpu *vcpu, const struct
  * mshv_vcpu_set_rip - RIP = rip: into the valid register page (dirty class
  * IP; no system call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or
  * -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vcpu NULL); kernel, without a valid register page:
+ * -EINVAL, -EFAULT, -ENOTTY handled (6.6-era fallback); hypercall: as in
+ * Hypercall status.
  */
 MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status)
 {
@@ -2438,6 +2622,7 @@ MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *
  * RIP = hdr->rip + hdr->instruction_length (mshv_vcpu_set_rip). For
  * intercepts that carry the length (port IO, CPUID, MSR, HLT). Returns 0
  * or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_rip().
  */
 MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct hv_x64_intercept_message_header *hdr,
 					  __u16 *hv_status)
@@ -2452,6 +2637,7 @@ MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct h
  * through the valid register page (dirty classes GENERAL and IP; no system
  * call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
+ * Errors: -EINVAL (vcpu NULL, gpr > 15), and those of mshv_vcpu_set_rip().
  */
 MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int gpr, __u64 value, __u64 rip,
 					      __u16 *hv_status)
@@ -2484,6 +2670,8 @@ MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned i
  * String and REP forms (io->access_info.string_op): -EINVAL, for
  * mshv_vcpu_emulate_string_io to finish. Returns 0 or -errno; hypercall errors as in Hypercall
  * status.
+ * Errors: -EINVAL (a NULL pointer, a string or REP form, an access size not
+ * 1, 2 or 4), and those of mshv_vcpu_set_rip().
  */
 MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
 					  __u32 value, __u16 *hv_status)
@@ -2700,6 +2888,12 @@ MSHV_INLINE int mshv__vcpu_emulate(struct mshv_vcpu *vcpu, const struct hv_x64_i
  * that does not translate), a callback's error, or the register calls'
  * (hypercall errors as in Hypercall status). On an error the VP's
  * registers are not changed.
+ * Errors: -EINVAL (vcpu, msg or ops NULL, not a memory intercept, an
+ * instruction fetch), the decoder's -ENODATA, -EILSEQ, -EOPNOTSUPP,
+ * -EOPNOTSUPP (a missing callback), -EFAULT (a page that does not translate),
+ * a callback's -errno; kernel: those of mshv_vcpu_get_registers(),
+ * mshv_vcpu_set_registers() and mshv_vcpu_translate_gva(); hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg,
 				       const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
@@ -2738,6 +2932,8 @@ MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_m
  * MSHV_X86_EMULATE_AGAIN, or -errno: -EINVAL (vcpu, msg or ops NULL, not
  * a string port-IO intercept, or bytes that are not INS/OUTS), and the
  * errors of mshv_vcpu_emulate_mmio.
+ * Errors: -EINVAL (vcpu, msg or ops NULL, not a string port-IO intercept,
+ * bytes not INS/OUTS), and those of mshv_vcpu_emulate_mmio().
  */
 MSHV_INLINE int mshv_vcpu_emulate_string_io(struct mshv_vcpu *vcpu, const struct hv_message *msg,
 					    const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
