@@ -244,6 +244,7 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
 		return 0; /* nothing is ever left pending between runs */
 	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
+		v->internal_activity.startup_suspend = atomic_load(&vp->wait_sipi);
 		v->internal_activity.halt_suspend = vp->halted;
 		return 0;
 	}
@@ -409,12 +410,16 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		return 0;
 	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
 		/*
-		 * Halted or running (HLT state, as a VMM saves and restores it).
-		 * Startup suspend (an AP waiting for INIT-SIPI) and idle suspend
-		 * are not modelled: refused, as are the reserved bits.
+		 * Startup suspend (an AP waiting for a SIPI: how every VP but the
+		 * BSP is created; a VMM that starts an AP itself clears it, as
+		 * openvmm's reset does for the BSP) and halted or running (HLT
+		 * state, as a VMM saves and restores it). Idle suspend is not
+		 * modelled: refused, as are the reserved bits.
 		 */
-		if (v->internal_activity.as_uint64 & ~(uint64_t)2)
+		if (v->internal_activity.as_uint64 & ~(uint64_t)3)
 			return HV_STATUS_INVALID_PARAMETER;
+		atomic_store(&vp->sipi_vector, -1);
+		atomic_store(&vp->wait_sipi, v->internal_activity.startup_suspend);
 		vp->halted = v->internal_activity.halt_suspend;
 		return 0;
 	}

@@ -1390,8 +1390,8 @@ void x86_cpu_exec_enter_x86_64(void *cs)
 	if (!vp || (void *)vp->cs != cs)
 		return;
 	vp->apic_write_alone = false; /* between blocks: the instruction re-run alone (if any) is done */
-	if (atomic_load(&vp->kick)) {
-		uc_emu_stop(vp->uc);
+	if (atomic_load(&vp->kick) || atomic_load(&vp->init_pending)) {
+		uc_emu_stop(vp->uc); /* the run loop returns -EINTR, or applies the INIT */
 		return;
 	}
 	sim_x86__apic_collect(vp);

@@ -203,6 +203,31 @@ struct sim_x86_vcpu {
 	_Atomic uint32_t posted_tmr[8];
 	atomic_bool posted;
 	atomic_bool nmi_pending;
+	/*
+	 * The local APIC timer and interprocessor interrupts (apic.c). The
+	 * count: timer_base_count ticks left at timer_base_ns (CLOCK_MONOTONIC),
+	 * counting down at SIM_APIC_HZ / divider. timer_deadline_ns is the next
+	 * expiry (0: none), the one value the timer thread reads; it sets
+	 * timer_due and makes the run thread look (apic.c, timer_thread).
+	 */
+	uint64_t timer_base_ns;
+	uint32_t timer_base_count;
+	_Atomic uint64_t timer_deadline_ns;
+	atomic_bool timer_due;
+	_Atomic uint32_t timer_seq; /* futex word of the timer thread: bumped when the deadline changes */
+	atomic_bool timer_stop;
+	bool timer_thread_started;
+	pthread_t timer_thread;
+	sim_ipi_fn *ipi_fn; /* the hypervisor's: delivers an IPI to the other VPs of the partition */
+	void *ipi_opaque;
+	/*
+	 * INIT and startup IPIs (apic.c): wait_sipi is the startup-suspend
+	 * state (an AP waiting for a SIPI); init_pending an INIT the run thread
+	 * has still to apply; sipi_vector the SIPI latched for it (-1: none).
+	 */
+	atomic_bool wait_sipi;
+	atomic_bool init_pending;
+	_Atomic int sipi_vector;
 	/* the instruction that wrote the APIC is being run again alone (apic.c, sim_x86__apic_write) */
 	bool apic_write_alone;
 	/* translating: bytes of the instruction at subst_at fetched as others (unicorn_hooks.c) */
@@ -265,6 +290,8 @@ static inline uint64_t cr(struct sim_x86_vcpu *vp, int n)
 
 /* ---- core.c ---- */
 void sim_x86__futex_wake(_Atomic uint32_t *w);
+void sim_x86__futex_wait_until(_Atomic uint32_t *w, uint32_t val, uint64_t deadline_ns);
+void sim_x86__wake(struct sim_x86_vcpu *vp);
 
 /* ---- registers.c ---- */
 void sim_x86__reset_state(struct sim_x86_vcpu *vp);
@@ -301,6 +328,9 @@ void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val, ui
 void sim_x86__apic_reset(struct sim_x86_vcpu *vp);
 int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
 int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
+void sim_x86__apic_timer_stop(struct sim_x86_vcpu *vp);
+bool sim_x86__apic_init_sipi(struct sim_x86_vcpu *vp);
+uint64_t sim_x86__apic_next_deadline(struct sim_x86_vcpu *vp);
 uint64_t sim_x86__cr8_read(struct sim_x86_vcpu *vp);
 void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val);
 

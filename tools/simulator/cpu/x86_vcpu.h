@@ -195,6 +195,22 @@ int sim_x86_vcpu_wait_kick(struct sim_x86_vcpu *vcpu);
 uint64_t sim_x86_vcpu_assert_interrupt(struct sim_x86_vcpu *vcpu, uint32_t type, uint32_t vector, bool level_triggered);
 
 /*
+ * Interprocessor interrupts between the VPs of a partition. A guest's
+ * write of its ICR that names other VPs calls fn (the hypervisor's,
+ * handed down once per VP) on the sending VP's run thread, with the ICR's
+ * low word and the destination field (ICR bits 63:56 in xAPIC mode, the
+ * whole high word in x2APIC mode); fn calls sim_x86_vcpu_accept_ipi() on
+ * every other VP of the partition, and when first_only (lowest-priority
+ * delivery) stops at the first that accepts. accept_ipi may be called
+ * from any thread: it matches the destination (shorthand, physical or
+ * logical flat/cluster, broadcast) against that VP's APIC and posts the
+ * interrupt, NMI, INIT or SIPI. Returns whether the VP is a target.
+ */
+typedef void sim_ipi_fn(void *opaque, uint32_t from_vp_index, uint32_t icr_lo, uint32_t dest, bool first_only);
+void sim_x86_vcpu_set_ipi_handler(struct sim_x86_vcpu *vcpu, sim_ipi_fn *fn, void *opaque);
+bool sim_x86_vcpu_accept_ipi(struct sim_x86_vcpu *vcpu, uint32_t icr_lo, uint32_t dest);
+
+/*
  * Translate a guest virtual address with the VP's current paging state, as
  * HVCALL_TRANSLATE_VIRTUAL_ADDRESS: flags are HV_TRANSLATE_GVA_* bits;
  * *result_code is an HV_TRANSLATE_GVA_* result code; *gpa is the guest

@@ -116,6 +116,7 @@ uint64_t hv_partition_allocate(struct hv_partition *pt);
 
 /* vp.c: the VP at index, NULL when none; a VP found is held until hv_vp_unref(). */
 struct hv_vp *hv_partition_vp(struct hv_partition *pt, uint32_t index);
+void hv_partition_send_ipi(void *opaque, uint32_t from, uint32_t icr_lo, uint32_t dest, bool first_only);
 void hv_vp_unref(struct hv_vp *vp);
 
 /* partition.c: one page's access state (bit 0 accessed, 1 dirty) before the

@@ -333,6 +333,28 @@ uint64_t hv_partition_assert_interrupt(struct hv_partition *pt, uint32_t type, u
 	return status;
 }
 
+/*
+ * An IPI a VP's local APIC sends (its run thread; sim_ipi_fn): offered to
+ * every other VP of the partition, whose APIC decides whether it is a
+ * destination; a lowest-priority one goes to the first that is.
+ */
+void hv_partition_send_ipi(void *opaque, uint32_t from, uint32_t icr_lo, uint32_t dest, bool first_only)
+{
+	struct hv_partition *pt = opaque;
+	size_t i;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < HV_SIM_MAX_VPS; i++) {
+		struct hv_vp *vp = pt->vps[i];
+
+		if (!vp || i == from)
+			continue;
+		if (sim_x86_vcpu_accept_ipi(vp->cpu, icr_lo, dest) && first_only)
+			break;
+	}
+	pthread_mutex_unlock(&pt->lock);
+}
+
 /* ---- page access states -------------------------------------------------------- */
 
 void hv_partition_track_access(void *opaque, uint64_t gpfn, bool write)

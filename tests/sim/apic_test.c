@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * The virtual local APIC through /dev/mshv, with real guest code: the
+ * timer (one-shot and periodic, the divide configuration, the current
+ * count, the LVT mask, expiry while halted and while running, the count
+ * kept across MSHV_GET/SET_VP_STATE) and interprocessor interrupts
+ * between two VPs (an AP created waiting for INIT-SIPI-SIPI, fixed,
+ * logical flat, broadcast, NMI by shorthand, ICR delivery status).
+ *
+ * The guests run in real mode with FS based at the APIC page (0xfee00000),
+ * set by the VMM, so that `fs mov` reaches the APIC registers.
+ *
+ * Runs under tools/mshv-sim; exits 77 without /dev/mshv.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mshv.h"
+#include "../check.h"
+#include "raw_hvcall.h"
+
+#define MEM_SIZE (64 * 1024)
+
+struct vm {
+	int pt;
+	uint8_t *mem;
+};
+
+struct vcpu {
+	int fd;
+	uint32_t index;
+	struct hv_vp_register_page *regs;
+	struct hv_message msg;
+};
+
+static int mshv_fd = -1;
+
+static struct vm vm_create(void)
+{
+	struct mshv_create_partition args;
+	struct mshv_user_mem_region r;
+	struct vm vm;
+
+	memset(&args, 0, sizeof(args));
+	args.pt_flags = 1ull << MSHV_PT_BIT_LAPIC;
+	vm.pt = ioctl(mshv_fd, MSHV_CREATE_PARTITION, &args);
+	CHECK(vm.pt >= 0);
+	CHECK(ioctl(vm.pt, MSHV_INITIALIZE_PARTITION) == 0);
+	vm.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(vm.mem != MAP_FAILED);
+	memset(&r, 0, sizeof(r));
+	r.size = MEM_SIZE;
+	r.userspace_addr = (uintptr_t)vm.mem;
+	r.flags = (1u << MSHV_SET_MEM_BIT_WRITABLE) | (1u << MSHV_SET_MEM_BIT_EXECUTABLE);
+	CHECK(ioctl(vm.pt, MSHV_SET_GUEST_MEMORY, &r) == 0);
+	return vm;
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	close(vm->pt);
+	munmap(vm->mem, MEM_SIZE);
+}
+
+static int set_reg(struct vcpu *v, uint32_t name, const union hv_register_value *val)
+{
+	struct hv_input_set_vp_registers hdr;
+	struct hv_register_assoc a;
+	uint8_t in[sizeof(hdr) + sizeof(a)];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(&a, 0, sizeof(a));
+	hdr.vp_index = v->index;
+	a.name = name;
+	memcpy(in, &hdr, sizeof(hdr));
+	memcpy(in + sizeof(hdr), &a, sizeof(a));
+	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), val, sizeof(*val));
+	return hvcall(v->fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, NULL);
+}
+
+static int set_reg64(struct vcpu *v, uint32_t name, uint64_t value)
+{
+	union hv_register_value val;
+
+	memset(&val, 0, sizeof(val));
+	val.reg64 = value;
+	return set_reg(v, name, &val);
+}
+
+static uint64_t get_reg64(struct vcpu *v, uint32_t name)
+{
+	struct hv_input_get_vp_registers hdr;
+	uint8_t in[sizeof(hdr) + sizeof(uint32_t)];
+	union hv_register_value out;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.vp_index = v->index;
+	memcpy(in, &hdr, sizeof(hdr));
+	memcpy(in + sizeof(hdr), &name, sizeof(name));
+	memset(&out, 0, sizeof(out));
+	CHECK(hvcall(v->fd, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &out, sizeof(out), NULL) == 0);
+	return out.reg64;
+}
+
+static void set_seg(struct vcpu *v, uint32_t name, uint64_t base, uint16_t sel)
+{
+	union hv_register_value val;
+
+	memset(&val, 0, sizeof(val));
+	val.segment.base = base;
+	val.segment.limit = 0xffff;
+	val.segment.selector = sel;
+	val.segment.attributes = name == HV_X64_REGISTER_CS ? 0x9b : 0x93;
+	CHECK(set_reg(v, name, &val) == 0);
+}
+
+static struct vcpu vcpu_create(struct vm *vm, uint32_t index)
+{
+	struct mshv_create_vp args = { index };
+	struct vcpu v;
+
+	v.index = index;
+	v.fd = ioctl(vm->pt, MSHV_CREATE_VP, &args);
+	CHECK(v.fd >= 0);
+	v.regs = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, v.fd,
+		      MSHV_VP_MMAP_OFFSET_REGISTERS * sysconf(_SC_PAGESIZE));
+	CHECK(v.regs != MAP_FAILED);
+	return v;
+}
+
+static void vcpu_destroy(struct vcpu *v)
+{
+	munmap(v->regs, 4096);
+	close(v->fd);
+}
+
+/* Real mode at 0:ip, stack at 0x8000, FS at the APIC page. */
+static void vcpu_setup(struct vcpu *v, uint16_t ip)
+{
+	set_seg(v, HV_X64_REGISTER_CS, 0, 0);
+	set_seg(v, HV_X64_REGISTER_FS, 0xfee00000, 0);
+	CHECK(set_reg64(v, HV_X64_REGISTER_RIP, ip) == 0);
+	CHECK(set_reg64(v, HV_X64_REGISTER_RSP, 0x8000) == 0);
+}
+
+static int vcpu_run(struct vcpu *v)
+{
+	return ioctl(v->fd, MSHV_RUN_VP, &v->msg);
+}
+
+static const struct hv_x64_io_port_intercept_message *io_msg(const struct vcpu *v)
+{
+	return (const struct hv_x64_io_port_intercept_message *)v->msg.u.payload;
+}
+
+/* Run until the next port write; returns its port (HLT exits are run through), -1 on anything else. */
+static int run_to_out(struct vcpu *v)
+{
+	for (;;) {
+		if (vcpu_run(v) != 0)
+			return -1;
+		if (v->msg.header.message_type == HVMSG_X64_HALT)
+			continue;
+		if (v->msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT)
+			return -1;
+		v->regs->rip += io_msg(v)->header.instruction_length;
+		v->regs->dirty |= 1u << HV_X64_REGISTER_CLASS_IP;
+		return io_msg(v)->port_number;
+	}
+}
+
+static void set_ivt(uint8_t *mem, unsigned vector, uint16_t offset)
+{
+	mem[vector * 4 + 0] = (uint8_t)offset;
+	mem[vector * 4 + 1] = (uint8_t)(offset >> 8);
+	mem[vector * 4 + 2] = 0;
+	mem[vector * 4 + 3] = 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- a tiny real-mode assembler ---- */
+struct code {
+	uint8_t *p;
+};
+
+static void emit(struct code *c, const uint8_t *b, size_t n)
+{
+	memcpy(c->p, b, n);
+	c->p += n;
+}
+
+/* mov dword fs:[off], imm32 */
+static void apic_wr(struct code *c, uint16_t off, uint32_t val)
+{
+	uint8_t b[] = { 0x64, 0x66, 0xc7, 0x06, (uint8_t)off, (uint8_t)(off >> 8),
+			(uint8_t)val, (uint8_t)(val >> 8), (uint8_t)(val >> 16), (uint8_t)(val >> 24) };
+	emit(c, b, sizeof(b));
+}
+
+/* mov eax, fs:[off]; out port, eax */
+static void apic_rd_out(struct code *c, uint16_t off, uint8_t port)
+{
+	uint8_t b[] = { 0x64, 0x66, 0xa1, (uint8_t)off, (uint8_t)(off >> 8), 0x66, 0xe7, port };
+	emit(c, b, sizeof(b));
+}
+
+static void out8(struct code *c, uint8_t port)
+{
+	uint8_t b[] = { 0xe6, port };
+	emit(c, b, sizeof(b));
+}
+
+static void op1(struct code *c, uint8_t op)
+{
+	emit(c, &op, 1);
+}
+
+/* A handler at mem+at: out vector, al; EOI; iret. */
+static void handler(uint8_t *mem, uint16_t at, unsigned vector, bool eoi)
+{
+	struct code c = { mem + at };
+
+	out8(&c, (uint8_t)vector);
+	if (eoi)
+		apic_wr(&c, 0xb0, 0);
+	op1(&c, 0xcf);
+	set_ivt(mem, vector, at);
+}
+
+/* ---- the timer ---- */
+
+/* One-shot, 50 ms at divide-by-1: a halted VP wakes at expiry and takes the vector. */
+static void test_timer_oneshot_halted(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 0);
+	struct code c = { vm.mem + 0x1000 };
+	double t0, dt;
+
+	handler(vm.mem, 0x2000, 0x40, true);
+	apic_wr(&c, 0xf0, 0x1ff);     /* SVR: enabled */
+	apic_wr(&c, 0x3e0, 0xb);      /* TDCR: divide by 1 */
+	apic_wr(&c, 0x320, 0x40);     /* LVT timer: one-shot, vector 0x40 */
+	apic_wr(&c, 0x380, 10000000); /* TMICT: 10,000,000 ticks at 200 MHz: 50 ms */
+	out8(&c, 0x10);
+	op1(&c, 0xfb);                /* sti */
+	op1(&c, 0xf4);                /* hlt */
+	apic_rd_out(&c, 0x390, 0x11); /* TMCCT after expiry */
+	op1(&c, 0xf4);
+	vcpu_setup(&v, 0x1000);
+
+	t0 = now(); /* before the TMICT write */
+	CHECK(run_to_out(&v) == 0x10);
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_HALT);
+	CHECK(run_to_out(&v) == 0x40); /* the timer woke the halted VP */
+	dt = now() - t0;
+	CHECK(dt >= 0.049 && dt < 5.0);
+	CHECK(run_to_out(&v) == 0x11 && io_msg(&v)->rax == 0); /* a one-shot count stops at 0 */
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+/*
+ * Periodic at divide-by-16 (12.5 MHz): TMCCT counts down at that rate;
+ * the LAPIC state blob carries the count; the interrupt arrives while the
+ * VP runs a tight loop, once per period.
+ */
+static void test_timer_periodic_running(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 0);
+	struct code c = { vm.mem + 0x1000 };
+	struct mshv_get_set_vp_state st;
+	uint8_t *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct hv_local_interrupt_controller_state *lapic = (void *)buf;
+	uint32_t c1, c2;
+	double t0, t1, t2;
+
+	handler(vm.mem, 0x2000, 0x41, true);
+	apic_wr(&c, 0xf0, 0x1ff);
+	apic_wr(&c, 0x3e0, 0x3);       /* divide by 16 */
+	apic_wr(&c, 0x320, 0x20041);   /* periodic, vector 0x41 */
+	apic_wr(&c, 0x380, 1000000);   /* 80 ms a period */
+	apic_rd_out(&c, 0x390, 0x11);
+	apic_rd_out(&c, 0x390, 0x12);
+	apic_rd_out(&c, 0x3e0, 0x13);  /* TDCR reads back */
+	op1(&c, 0xfb);                 /* sti */
+	{
+		uint8_t spin[] = { 0xeb, 0xfe }; /* jmp $ */
+		emit(&c, spin, sizeof(spin));
+	}
+	vcpu_setup(&v, 0x1000);
+
+	t0 = now();
+	CHECK(run_to_out(&v) == 0x11);
+	c1 = (uint32_t)io_msg(&v)->rax;
+	CHECK(c1 > 500000 && c1 <= 1000000); /* counting down from 1,000,000 (a slow first run: 40 ms) */
+	usleep(10000);
+	CHECK(run_to_out(&v) == 0x12);
+	c2 = (uint32_t)io_msg(&v)->rax;
+	CHECK(c2 < c1 && c1 - c2 >= 120000 && c1 - c2 < 700000); /* 10 ms at 12.5 MHz: 125,000 ticks */
+
+	/* the count in the state blob, and back: it goes on counting */
+	memset(&st, 0, sizeof(st));
+	st.type = MSHV_VP_STATE_LAPIC;
+	st.buf_sz = 4096;
+	st.buf_ptr = (uintptr_t)buf;
+	CHECK(ioctl(v.fd, MSHV_GET_VP_STATE, &st) == 0);
+	CHECK(lapic->apic_initial_count == 1000000 && lapic->apic_counter_value > 0 &&
+	      lapic->apic_counter_value <= c2);
+	CHECK(lapic->apic_lvt_timer == 0x20041 && lapic->apic_divide_configuration == 3);
+	st.buf_sz = 4096;
+	CHECK(ioctl(v.fd, MSHV_SET_VP_STATE, &st) == 0);
+
+	CHECK(run_to_out(&v) == 0x13 && io_msg(&v)->rax == 3);
+	CHECK(run_to_out(&v) == 0x41); /* first period, taken in the loop */
+	t1 = now();
+	CHECK(t1 - t0 >= 0.05 && t1 - t0 < 5.0);
+	CHECK(run_to_out(&v) == 0x41); /* and the next */
+	t2 = now();
+	CHECK(t2 - t1 >= 0.06 && t2 - t1 < 5.0);
+	munmap(buf, 4096);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+/* A masked LVT timer counts down and raises nothing; TMICT 0 stops the count. */
+static void test_timer_masked(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 0);
+	struct code c = { vm.mem + 0x1000 };
+
+	handler(vm.mem, 0x2000, 0x42, true);
+	apic_wr(&c, 0xf0, 0x1ff);
+	apic_wr(&c, 0x3e0, 0xb);
+	apic_wr(&c, 0x320, 0x10042);  /* masked, vector 0x42 */
+	apic_wr(&c, 0x380, 4000000);  /* 20 ms */
+	op1(&c, 0xfb);
+	apic_rd_out(&c, 0x390, 0x11); /* counting */
+	out8(&c, 0x12);               /* the VMM waits 40 ms here */
+	apic_rd_out(&c, 0x390, 0x13); /* expired: 0, and no interrupt came */
+	apic_wr(&c, 0x380, 200000000);
+	apic_rd_out(&c, 0x390, 0x14);
+	apic_wr(&c, 0x380, 0);
+	apic_rd_out(&c, 0x390, 0x15); /* stopped */
+	op1(&c, 0xf4);
+	vcpu_setup(&v, 0x1000);
+
+	CHECK(run_to_out(&v) == 0x11 && io_msg(&v)->rax > 0 && io_msg(&v)->rax <= 4000000);
+	CHECK(run_to_out(&v) == 0x12);
+	usleep(40000);
+	CHECK(run_to_out(&v) == 0x13 && io_msg(&v)->rax == 0);
+	CHECK(run_to_out(&v) == 0x14 && io_msg(&v)->rax > 100000000);
+	CHECK(run_to_out(&v) == 0x15 && io_msg(&v)->rax == 0);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+/* ---- interprocessor interrupts ---- */
+
+struct ap {
+	struct vcpu v;
+	_Atomic int log[64];
+	atomic_int n;
+	atomic_bool done;
+	uint64_t start_cs_base, start_rip;
+};
+
+static void *ap_thread(void *p)
+{
+	struct ap *a = p;
+
+	while (!atomic_load(&a->done) && atomic_load(&a->n) < 64) {
+		int port = run_to_out(&a->v);
+		if (port == 0x30) {
+			/* started by the SIPI: where, and then FS at the APIC page */
+			a->start_cs_base = io_msg(&a->v)->header.cs_segment.base;
+			a->start_rip = io_msg(&a->v)->header.rip;
+			set_seg(&a->v, HV_X64_REGISTER_FS, 0xfee00000, 0);
+		}
+		a->log[atomic_load(&a->n)] = port;
+		atomic_fetch_add(&a->n, 1);
+		if (port < 0 || port == 0x3f)
+			break;
+	}
+	return NULL;
+}
+
+/* Wait (at most 5 s) until the AP logged port. */
+static bool ap_saw(struct ap *a, int port)
+{
+	for (int t = 0; t < 5000; t++) {
+		for (int i = 0; i < atomic_load(&a->n); i++)
+			if (a->log[i] == port)
+				return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static void test_ipis(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu bsp = vcpu_create(&vm, 0);
+	struct ap *a = calloc(1, sizeof(*a));
+	struct code c = { vm.mem + 0x1000 };
+	pthread_t t;
+
+	a->v = vcpu_create(&vm, 1);
+	/* the AP is created waiting for a SIPI; the BSP is not */
+	CHECK((get_reg64(&a->v, HV_REGISTER_INTERNAL_ACTIVITY_STATE) & 1) == 1);
+	CHECK((get_reg64(&bsp, HV_REGISTER_INTERNAL_ACTIVITY_STATE) & 1) == 0);
+
+	/* the AP's code at 0x3000 (SIPI vector 3), its handlers */
+	{
+		struct code ap = { vm.mem + 0x3000 };
+		out8(&ap, 0x30);
+		apic_wr(&ap, 0xf0, 0x1ff);       /* SVR: enabled */
+		apic_wr(&ap, 0xd0, 0x02000000);  /* LDR: logical ID bit 1 (flat) */
+		out8(&ap, 0x31);
+		op1(&ap, 0xfb);                  /* sti */
+		op1(&ap, 0xf4);                  /* hlt */
+		uint8_t back[] = { 0xeb, 0xfd }; /* jmp to the hlt */
+		emit(&ap, back, sizeof(back));
+	}
+	handler(vm.mem, 0x2000, 0x50, true);
+	handler(vm.mem, 0x2020, 0x51, true);
+	handler(vm.mem, 0x2040, 0x52, true);
+	handler(vm.mem, 0x2060, 0x53, true);
+	handler(vm.mem, 0x2080, 0x02, false); /* NMI */
+
+	apic_wr(&c, 0xf0, 0x1ff);
+	apic_wr(&c, 0x310, 0x01000000); /* ICR high: APIC ID 1 */
+	apic_wr(&c, 0x300, 0x0000c500); /* INIT, level assert */
+	apic_wr(&c, 0x300, 0x00008500); /* INIT level de-assert: nothing */
+	apic_wr(&c, 0x300, 0x00000603); /* SIPI, vector 3: 0x3000 */
+	apic_wr(&c, 0x300, 0x00000604); /* the second SIPI is ignored */
+	out8(&c, 0x10);
+	apic_wr(&c, 0x300, 0x00000050); /* fixed, physical ID 1 */
+	apic_rd_out(&c, 0x300, 0x11);   /* delivery status idle */
+	apic_wr(&c, 0x310, 0x02000000);
+	apic_wr(&c, 0x300, 0x00000851); /* fixed, logical 0x02 */
+	out8(&c, 0x12);
+	apic_wr(&c, 0x310, 0x04000000);
+	apic_wr(&c, 0x300, 0x00000852); /* logical 0x04: nobody */
+	apic_wr(&c, 0x310, 0xff000000);
+	apic_wr(&c, 0x300, 0x00000853); /* physical broadcast */
+	out8(&c, 0x13);
+	apic_wr(&c, 0x300, 0x000c0400); /* NMI to all excluding self */
+	out8(&c, 0x14);
+	apic_wr(&c, 0x300, 0x000c0000 | 0x52); /* fixed 0x52 to all excluding self */
+	out8(&c, 0x15);
+	op1(&c, 0xf4);
+	vcpu_setup(&bsp, 0x1000);
+
+	pthread_create(&t, NULL, ap_thread, a);
+	usleep(20000);
+	CHECK(atomic_load(&a->n) == 0); /* still waiting for its SIPI */
+
+	CHECK(run_to_out(&bsp) == 0x10);
+	CHECK(ap_saw(a, 0x31));
+	CHECK(a->start_cs_base == 0x3000 && a->start_rip == 0);
+	CHECK((get_reg64(&bsp, HV_REGISTER_INTERNAL_ACTIVITY_STATE) & 1) == 0);
+	CHECK(run_to_out(&bsp) == 0x11 && (io_msg(&bsp)->rax & (1u << 12)) == 0 &&
+	      (io_msg(&bsp)->rax & 0xfff) == 0x050);
+	CHECK(ap_saw(a, 0x50));
+	CHECK(run_to_out(&bsp) == 0x12);
+	CHECK(ap_saw(a, 0x51));
+	CHECK(run_to_out(&bsp) == 0x13);
+	CHECK(ap_saw(a, 0x53));
+	CHECK(run_to_out(&bsp) == 0x14);
+	CHECK(ap_saw(a, 0x02));
+	CHECK(run_to_out(&bsp) == 0x15);
+	CHECK(ap_saw(a, 0x52));
+	{
+		/* exactly these, in this order: the logical 0x04 IPI reached nobody */
+		static const int want[] = { 0x30, 0x31, 0x50, 0x51, 0x53, 0x02, 0x52 };
+		int n = atomic_load(&a->n);
+		CHECK(n == (int)(sizeof(want) / sizeof(want[0])));
+		for (int i = 0; i < n && i < 7; i++)
+			CHECK(a->log[i] == want[i]);
+	}
+	atomic_store(&a->done, true);
+	/* the AP sleeps in its HLT: a signal ends its run (EINTR), as a VMM stops a VP */
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	vcpu_destroy(&a->v);
+	free(a);
+	vcpu_destroy(&bsp);
+	vm_destroy(&vm);
+}
+
+/* An AP whose VMM starts it itself: clearing startup suspend lets it run from its registers. */
+static void test_ap_started_by_vmm(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 1);
+	struct code c = { vm.mem + 0x1000 };
+
+	out8(&c, 0x20);
+	op1(&c, 0xf4);
+	vcpu_setup(&v, 0x1000);
+	CHECK(get_reg64(&v, HV_REGISTER_INTERNAL_ACTIVITY_STATE) == 1);
+	CHECK(set_reg64(&v, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0) == 0);
+	CHECK(get_reg64(&v, HV_REGISTER_INTERNAL_ACTIVITY_STATE) == 0);
+	CHECK(run_to_out(&v) == 0x20);
+	CHECK(set_reg64(&v, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 4) != 0); /* idle suspend: refused */
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+int main(void)
+{
+	mshv_fd = open("/dev/mshv", O_RDWR | O_CLOEXEC);
+	if (mshv_fd < 0) {
+		printf("SKIP: /dev/mshv: %s (run under tools/mshv-sim)\n", strerror(errno));
+		return 77;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: MSHV_RUN_VP returns EINTR */
+	sigaction(SIGUSR1, &sa, NULL);
+	alarm(50); /* a timer or IPI that never arrives must fail, not hang */
+	test_timer_oneshot_halted();
+	test_timer_periodic_running();
+	test_timer_masked();
+	test_ap_started_by_vmm();
+	test_ipis();
+	close(mshv_fd);
+	printf("apic: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
