@@ -377,6 +377,54 @@ static void test_timer_masked(void)
 	vm_destroy(&vm);
 }
 
+/* ---- EOI of a level-triggered interrupt ---- */
+
+static void assert_irq(struct vm *vm, uint32_t vector, bool level)
+{
+	struct hv_input_assert_virtual_interrupt ain;
+
+	memset(&ain, 0, sizeof(ain));
+	ain.control.interrupt_type = HV_X64_INTERRUPT_TYPE_FIXED;
+	ain.control.level_triggered = level;
+	ain.dest_addr = 0;
+	ain.vector = vector;
+	CHECK(hvcall(vm->pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &ain, sizeof(ain), NULL, 0, NULL) == 0);
+}
+
+/* The EOI of a level-triggered vector exits to the VMM (HVMSG_X64_APIC_EOI) after the write; an edge one does not. */
+static void test_level_eoi(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 0);
+	struct code c = { vm.mem + 0x1000 };
+	const struct hv_x64_apic_eoi_message *m = (const void *)v.msg.u.payload;
+
+	handler(vm.mem, 0x2000, 0x60, true);
+	handler(vm.mem, 0x2020, 0x61, true);
+	apic_wr(&c, 0xf0, 0x1ff);
+	op1(&c, 0xfb);
+	out8(&c, 0x10);
+	op1(&c, 0xf4);
+	out8(&c, 0x11);
+	op1(&c, 0x90);                  /* nop: the edge interrupt is taken before it */
+	out8(&c, 0x12);
+	op1(&c, 0xf4);
+	vcpu_setup(&v, 0x1000);
+
+	CHECK(run_to_out(&v) == 0x10);
+	assert_irq(&vm, 0x60, true);
+	CHECK(run_to_out(&v) == 0x60);
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_X64_APIC_EOI);
+	CHECK(v.msg.header.payload_size == sizeof(*m) && m->vp_index == 0 && m->interrupt_vector == 0x60);
+	CHECK(v.regs->rip == 0x200c); /* after the EOI write, at the IRET */
+	CHECK(run_to_out(&v) == 0x11);
+	assert_irq(&vm, 0x61, false);
+	CHECK(run_to_out(&v) == 0x61);
+	CHECK(run_to_out(&v) == 0x12); /* no EOI message in between */
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
 /* ---- interprocessor interrupts ---- */
 
 struct ap {
@@ -550,6 +598,7 @@ int main(void)
 	test_timer_oneshot_halted();
 	test_timer_periodic_running();
 	test_timer_masked();
+	test_level_eoi();
 	test_ap_started_by_vmm();
 	test_ipis();
 	close(mshv_fd);

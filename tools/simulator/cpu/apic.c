@@ -418,9 +418,21 @@ static void apic_apply(struct sim_x86_vcpu *vp, uint32_t r, uint32_t val, bool *
 		vp->apic[r] = 0;
 		break;
 	case APIC_EOI: {
+		/*
+		 * The EOI of a level-triggered interrupt (its TMR bit set) is the
+		 * VMM's to forward to its IOAPIC: the VP exits with
+		 * HVMSG_X64_APIC_EOI right after the writing instruction
+		 * (x86_cpu_exec_enter, at the next block boundary). The hypervisor
+		 * sends it with no intercept installed: Cloud Hypervisor and
+		 * openvmm's virt_mshv install none and turn the message into their
+		 * IOAPIC's EOI. Edge-triggered EOIs stay inside the APIC.
+		 */
 		int v = highest_bit256(&vp->apic[APIC_ISR]);
-		if (v >= 0)
+		if (v >= 0) {
 			vp->apic[APIC_ISR + v / 32] &= ~(1u << (v % 32));
+			if (vp->apic[APIC_TMR + v / 32] & (1u << (v % 32)))
+				vp->eoi_exit = v + 1;
+		}
 		break;
 	}
 	case APIC_ICR_LO: {
@@ -509,11 +521,12 @@ void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val, ui
 	apic_apply(vp, r, val, &self_nmi, &ipi);
 	if (!watch)
 		return;
-	bool takeable = (self_nmi && !sim_x86__nmi_masked(vp)) ||
+	bool takeable = (self_nmi && !sim_x86__nmi_masked(vp)) || vp->eoi_exit ||
 			((*vp->rflags & RFLAGS_IF) && !sim_x86__interrupt_shadow(vp) &&
 			 sim_x86__apic_deliverable(vp) >= 0);
 	if (takeable && ra && !vp->apic_write_alone) {
 		memcpy(vp->apic, before, sizeof(before)); /* undone: made when the instruction runs again */
+		vp->eoi_exit = 0;
 		vp->apic_write_alone = true;
 		sim_x86__run_insn_alone(vp, ra);
 	}

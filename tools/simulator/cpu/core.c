@@ -292,6 +292,14 @@ static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
 		msg->header.payload_size = sizeof(*m);
 		break;
 	}
+	case EXIT_EOI: {
+		struct hv_x64_apic_eoi_message *m = (void *)msg->u.payload;
+		m->vp_index = vp->vp_index;
+		m->interrupt_vector = vp->ex.vector;
+		msg->header.message_type = HVMSG_X64_APIC_EOI;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
 	case EXIT_TRIPLE:
 	default: {
 		struct hv_x64_unrecoverable_exception_message *m = (void *)msg->u.payload;

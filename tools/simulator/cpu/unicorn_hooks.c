@@ -1390,6 +1390,14 @@ void x86_cpu_exec_enter_x86_64(void *cs)
 	if (!vp || (void *)vp->cs != cs)
 		return;
 	vp->apic_write_alone = false; /* between blocks: the instruction re-run alone (if any) is done */
+	if (vp->eoi_exit) {
+		/* the instruction that wrote EOI has completed: report it (apic.c, APIC_EOI) */
+		vp->ex.kind = EXIT_EOI;
+		vp->ex.vector = (uint8_t)(vp->eoi_exit - 1);
+		vp->eoi_exit = 0;
+		uc_emu_stop(vp->uc);
+		return;
+	}
 	if (atomic_load(&vp->kick) || atomic_load(&vp->init_pending)) {
 		uc_emu_stop(vp->uc); /* the run loop returns -EINTR, or applies the INIT */
 		return;

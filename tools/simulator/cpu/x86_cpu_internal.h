@@ -85,6 +85,7 @@ enum exit_kind {
 	EXIT_EXCEPTION,
 	EXIT_HALT,
 	EXIT_TRIPLE,
+	EXIT_EOI, /* HVMSG_X64_APIC_EOI: vector in ex.vector */
 };
 
 struct exit_info {
@@ -225,6 +226,7 @@ struct sim_x86_vcpu {
 	 * state (an AP waiting for a SIPI); init_pending an INIT the run thread
 	 * has still to apply; sipi_vector the SIPI latched for it (-1: none).
 	 */
+	int eoi_exit; /* 1 + the level-triggered vector an EOI ended: exits at the next boundary */
 	atomic_bool wait_sipi;
 	atomic_bool init_pending;
 	_Atomic int sipi_vector;
