@@ -425,6 +425,105 @@ static void test_level_eoi(void)
 	vm_destroy(&vm);
 }
 
+/* ---- ExtINT, IA32_APIC_BASE ---- */
+
+/* An ExtINT is taken with its vector but never enters ISR; fixed ones do. */
+static void test_extint(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 0);
+	struct code c = { vm.mem + 0x1000 };
+	struct hv_input_assert_virtual_interrupt ain;
+
+	for (unsigned vec = 0x70; vec <= 0x71; vec++) {
+		struct code h = { vm.mem + 0x2000 + (vec - 0x70) * 0x40 };
+		out8(&h, (uint8_t)vec);
+		apic_rd_out(&h, 0x130, 0x18); /* ISR bits 127:96 */
+		op1(&h, 0xcf);                /* iret, no EOI */
+		set_ivt(vm.mem, vec, (uint16_t)(0x2000 + (vec - 0x70) * 0x40));
+	}
+	apic_wr(&c, 0xf0, 0x1ff);
+	op1(&c, 0xfb);
+	out8(&c, 0x10);
+	op1(&c, 0x90);
+	out8(&c, 0x11);
+	op1(&c, 0x90);
+	out8(&c, 0x12);
+	op1(&c, 0xf4);
+	vcpu_setup(&v, 0x1000);
+
+	CHECK(run_to_out(&v) == 0x10);
+	memset(&ain, 0, sizeof(ain));
+	ain.control.interrupt_type = HV_X64_INTERRUPT_TYPE_EXTINT;
+	ain.vector = 0x70;
+	CHECK(hvcall(vm.pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &ain, sizeof(ain), NULL, 0, NULL) == 0);
+	CHECK(run_to_out(&v) == 0x70);
+	CHECK(run_to_out(&v) == 0x18 && io_msg(&v)->rax == 0); /* not in ISR */
+	CHECK(run_to_out(&v) == 0x11);
+	ain.control.interrupt_type = HV_X64_INTERRUPT_TYPE_FIXED;
+	ain.vector = 0x71;
+	CHECK(hvcall(vm.pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &ain, sizeof(ain), NULL, 0, NULL) == 0);
+	CHECK(run_to_out(&v) == 0x71);
+	CHECK(run_to_out(&v) == 0x18 && io_msg(&v)->rax == (1u << 17)); /* a fixed one is */
+	CHECK(run_to_out(&v) == 0x12);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+/* WRMSR IA32_APIC_BASE: reserved bits #GP, BSP read-only, disabling resets the APIC. */
+static void test_apic_base(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 0);
+	struct code c = { vm.mem + 0x1000 };
+	static const uint8_t gp_handler[] = {
+		0xe6, 0x0d,             /* out 0x0d, al */
+		0x89, 0xe5,             /* mov bp, sp */
+		0x83, 0x46, 0x00, 0x02, /* add word [bp], 2: past the WRMSR */
+		0xcf,                   /* iret */
+	};
+	static const uint8_t rd[] = { 0x66, 0xb9, 0x1b, 0, 0, 0, 0x0f, 0x32, 0x66, 0x89, 0xc3 }; /* ecx = 0x1b; rdmsr; ebx = eax */
+	static const uint8_t x2[] = { 0x66, 0x89, 0xd8, 0x66, 0x0d, 0x00, 0x04, 0, 0, 0x0f, 0x30 }; /* eax = ebx | bit 10; wrmsr */
+	static const uint8_t b9[] = { 0x66, 0x89, 0xd8, 0x66, 0x0d, 0x00, 0x02, 0, 0, 0x0f, 0x30 }; /* bit 9 */
+	static const uint8_t hi[] = { 0x66, 0x89, 0xd8, 0x66, 0xba, 0, 0, 0x10, 0, 0x0f, 0x30,       /* edx = bit 52 */
+				      0x66, 0x31, 0xd2 };                                       /* xor edx, edx */
+	static const uint8_t nobsp[] = { 0x66, 0x89, 0xd8, 0x66, 0x25, 0xff, 0xfe, 0xff, 0xff, 0x0f, 0x30, /* clear BSP */
+					 0x0f, 0x32, 0x66, 0xe7, 0x41 };                             /* rdmsr; out 0x41 */
+	static const uint8_t off_on[] = { 0x66, 0x89, 0xd8, 0x66, 0x25, 0xff, 0xf7, 0xff, 0xff, 0x0f, 0x30, /* disable */
+					  0x0f, 0x32, 0x66, 0xe7, 0x42,                               /* rdmsr; out 0x42 */
+					  0x66, 0x89, 0xd8, 0x0f, 0x30 };                             /* enable */
+
+	memcpy(vm.mem + 0x2000, gp_handler, sizeof(gp_handler));
+	set_ivt(vm.mem, 13, 0x2000);
+	apic_wr(&c, 0xf0, 0x1ff);
+	apic_wr(&c, 0x80, 0x20);       /* TPR */
+	emit(&c, rd, sizeof(rd));
+	emit(&c, x2, sizeof(x2));      /* x2APIC enable without x2APIC: #GP */
+	out8(&c, 0x20);
+	emit(&c, b9, sizeof(b9));      /* reserved bit 9: #GP */
+	out8(&c, 0x21);
+	emit(&c, hi, sizeof(hi));      /* beyond MAXPHYADDR: #GP */
+	out8(&c, 0x22);
+	emit(&c, nobsp, sizeof(nobsp));
+	emit(&c, off_on, sizeof(off_on));
+	apic_rd_out(&c, 0x80, 0x43);   /* TPR after the reset: 0 */
+	apic_rd_out(&c, 0xf0, 0x44);   /* SVR: 0xff */
+	op1(&c, 0xf4);
+	vcpu_setup(&v, 0x1000);
+
+	CHECK(run_to_out(&v) == 0x0d && run_to_out(&v) == 0x20);
+	CHECK(run_to_out(&v) == 0x0d && run_to_out(&v) == 0x21);
+	CHECK(run_to_out(&v) == 0x0d && run_to_out(&v) == 0x22);
+	CHECK(run_to_out(&v) == 0x41 && io_msg(&v)->rax == 0xfee00900); /* BSP kept */
+	CHECK(run_to_out(&v) == 0x42 && io_msg(&v)->rax == 0xfee00100);
+	CHECK(run_to_out(&v) == 0x43 && io_msg(&v)->rax == 0);
+	CHECK(run_to_out(&v) == 0x44 && io_msg(&v)->rax == 0xff);
+	CHECK(get_reg64(&v, HV_X64_REGISTER_APIC_BASE) == 0xfee00900);
+	CHECK(set_reg64(&v, HV_X64_REGISTER_APIC_BASE, 0xfee00d00) != 0); /* bit 10: refused */
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
 /* ---- interprocessor interrupts ---- */
 
 struct ap {
@@ -599,6 +698,8 @@ int main(void)
 	test_timer_periodic_running();
 	test_timer_masked();
 	test_level_eoi();
+	test_extint();
+	test_apic_base();
 	test_ap_started_by_vmm();
 	test_ipis();
 	close(mshv_fd);

@@ -209,7 +209,7 @@ bool sim_x86__can_take_interrupt(struct sim_x86_vcpu *vp)
 		return true;
 	if (!(*vp->rflags & RFLAGS_IF) || sim_x86__interrupt_shadow(vp))
 		return false;
-	return sim_x86__apic_deliverable(vp) >= 0;
+	return sim_x86__apic_deliverable(vp) >= 0 || atomic_load(&vp->extint_vector) >= 0;
 }
 
 uint32_t sim_x86__apic_read(struct sim_x86_vcpu *vp, uint32_t off)
@@ -539,6 +539,36 @@ void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val, ui
 		sim_x86__cpu_exit(vp);
 }
 
+/*
+ * A write of IA32_APIC_BASE (WRMSR 0x1b, or the VMM's
+ * HV_X64_REGISTER_APIC_BASE), Intel SDM vol. 3A 11.4.4 and 11.12.5: bits
+ * 7:0, 9 and MAXPHYADDR and up are reserved, and so is bit 10 (x2APIC
+ * enable) while x2APIC is not offered (CPUID 1 ECX[21] clear); a reserved
+ * bit set is -EINVAL (#GP, HV_STATUS_INVALID_REGISTER_VALUE). The BSP
+ * flag (bit 8) is read-only. Clearing the global enable resets the APIC
+ * to its power-up state (the ID as at reset; no interrupt pending, the
+ * timer stopped): an APIC enabled again starts from there. Moving the
+ * base takes effect for the next access.
+ */
+int sim_x86__apic_base_write(struct sim_x86_vcpu *vp, uint64_t val)
+{
+	uint64_t rsvd = 0xffull | (1ull << 9) | (1ull << 10) | vp->pa_rsvd | 0xfff0000000000000ull;
+	if (val & rsvd)
+		return -EINVAL;
+	uint64_t bsp = vp->apic_base & MSR_APIC_BASE_BSP;
+	bool was = apic_enabled(vp);
+	if (was && !(val & MSR_APIC_BASE_ENABLE)) {
+		sim_x86__apic_reset(vp);
+		for (int i = 0; i < 8; i++) {
+			atomic_store(&vp->posted_irr[i], 0);
+			atomic_store(&vp->posted_tmr[i], 0);
+		}
+	}
+	vp->apic_base = (val & ~MSR_APIC_BASE_BSP) | bsp;
+	sim_x86__update_irq_request(vp);
+	return 0;
+}
+
 void sim_x86__apic_reset(struct sim_x86_vcpu *vp)
 {
 	memset(vp->apic, 0, sizeof(vp->apic));
@@ -559,11 +589,21 @@ uint64_t sim_x86_vcpu_assert_interrupt(struct sim_x86_vcpu *vp, uint32_t type, u
 				       bool level_triggered)
 {
 	switch (type) {
-	case HV_X64_INTERRUPT_TYPE_FIXED:
 	case HV_X64_INTERRUPT_TYPE_EXTINT:
-		/* Vectors 0-15 are illegal for a fixed APIC interrupt; an ExtINT's vector
-		 * comes from the (virtual) PIC, and mshv-ioctls asserts ExtINT vector 0. */
-		if (vector > 255 || (type == HV_X64_INTERRUPT_TYPE_FIXED && vector < 16))
+		/*
+		 * An ExtINT's vector comes from the (virtual) 8259 PIC (mshv-ioctls
+		 * asserts vector 0): it bypasses the APIC's IRR, ISR and priority,
+		 * and needs no EOI at the APIC (Intel SDM vol. 3A 11.6.1, 11.8.4);
+		 * the VP takes it when RFLAGS.IF allows, before the APIC's fixed
+		 * interrupts. One is held at a time, the latest.
+		 */
+		if (vector > 255)
+			return HV_STATUS_INVALID_PARAMETER;
+		atomic_store(&vp->extint_vector, (int)vector);
+		break;
+	case HV_X64_INTERRUPT_TYPE_FIXED:
+		/* Vectors 0-15 are illegal for a fixed APIC interrupt. */
+		if (vector > 255 || vector < 16)
 			return HV_STATUS_INVALID_PARAMETER;
 		if (level_triggered)
 			atomic_fetch_or(&vp->posted_tmr[vector / 32], 1u << (vector % 32));

@@ -88,6 +88,7 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	 * HV_REGISTER_INTERNAL_ACTIVITY_STATE.
 	 */
 	atomic_store(&vp->sipi_vector, -1);
+	atomic_store(&vp->extint_vector, -1);
 	atomic_store(&vp->wait_sipi, vp_index != 0);
 	*out = vp;
 	return 0;

@@ -83,9 +83,8 @@ bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 {
 	switch (m) {
-	case 0x1b:
-		vp->apic_base = (val & 0xffffff000ull) | (val & MSR_APIC_BASE_ENABLE) |
-				(vp->vp_index == 0 ? MSR_APIC_BASE_BSP : 0);
+	case 0x1b: /* apic.c; a value it refuses changes nothing (WRMSR: #GP, in sim_x86__wrmsr) */
+		sim_x86__apic_base_write(vp, val);
 		return true;
 	case 0x10: /* a write sets the TSC, which counts on from the value (SDM vol. 3B 17.17) */
 		sim_x86__set_guest_tsc(vp, val);
@@ -229,6 +228,10 @@ bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
 	uint64_t *r = regs(vp);
 	uint32_t m = (uint32_t)r[1];
 	uint64_t val = (uint32_t)r[0] | (r[2] << 32);
+	if (m == 0x1b && sim_x86__apic_base_write(vp, val))
+		sim_x86__raise_gp(vp, ra);
+	if (m == 0x1b)
+		return true;
 	if (sim_x86__own_msr_write(vp, m, val))
 		return true;
 	if (qemu_msr(m))

@@ -355,8 +355,7 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		sim_x86__tlb_flush(vp);
 		return 0;
 	case HV_X64_REGISTER_APIC_BASE:
-		sim_x86__own_msr_write(vp, 0x1b, v->reg64);
-		return 0;
+		return sim_x86__apic_base_write(vp, v->reg64) ? HV_STATUS_INVALID_REGISTER_VALUE : 0;
 	case HV_REGISTER_GUEST_OS_ID: vp->guest_os_id = v->reg64; return 0;
 	case HV_X64_REGISTER_XFEM:
 		/* XCR0, as XSETBV would take it; a value XSETBV refuses (#GP) changes nothing */

@@ -700,7 +700,7 @@ bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
 void sim_x86__update_irq_request(struct sim_x86_vcpu *vp)
 {
 	uint32_t *req = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
-	if (sim_x86__apic_deliverable(vp) >= 0)
+	if (sim_x86__apic_deliverable(vp) >= 0 || atomic_load(&vp->extint_vector) >= 0)
 		*req |= UCI_CPU_INTERRUPT_HARD;
 	else
 		*req &= ~UCI_CPU_INTERRUPT_HARD;
@@ -786,6 +786,12 @@ void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp)
 		int v = vp->deliver_vector;
 		vp->apic[APIC_ISR + v / 32] &= ~(1u << (v % 32));
 		vp->apic[APIC_IRR + v / 32] |= 1u << (v % 32);
+		sim_x86__update_irq_request(vp);
+		break;
+	}
+	case DELIVER_EXTINT: {
+		int none = -1;
+		atomic_compare_exchange_strong(&vp->extint_vector, &none, vp->deliver_vector);
 		sim_x86__update_irq_request(vp);
 		break;
 	}
@@ -1425,6 +1431,21 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		vp->deliver_soft = false;
 		vp->apic_write_alone = false;
 		do_interrupt_x86_hardirq_x86_64(vp->env, 2, 1);
+		vp->deliver = DELIVER_NONE;
+		return true;
+	}
+	if (r == (int)UCI_CPU_INTERRUPT_HARD && atomic_load(&vp->extint_vector) >= 0) {
+		/* ExtINT: the PIC's vector, past the APIC's IRR and ISR (apic.c) */
+		int v = atomic_exchange(&vp->extint_vector, -1);
+		*ireq &= ~UCI_CPU_INTERRUPT_HARD;
+		if (v < 0)
+			return false;
+		sim_x86__update_irq_request(vp);
+		vp->deliver = DELIVER_EXTINT;
+		vp->deliver_vector = v;
+		vp->deliver_soft = false;
+		vp->apic_write_alone = false;
+		do_interrupt_x86_hardirq_x86_64(vp->env, v, 1);
 		vp->deliver = DELIVER_NONE;
 		return true;
 	}

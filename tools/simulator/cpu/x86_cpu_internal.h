@@ -185,7 +185,7 @@ struct sim_x86_vcpu {
 	 * runs. deliver_rip is the RIP to report (INT n: the instruction);
  * deliver_vector the vector delivered (for a fault's error code).
 	 */
-	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI } deliver;
+	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI, DELIVER_EXTINT } deliver;
 	int deliver_vector;
 	bool deliver_soft; /* INT n, INT3, INTO: no EXT in the error code of a fault of the delivery */
 	uint64_t deliver_rip;
@@ -227,6 +227,7 @@ struct sim_x86_vcpu {
 	 * has still to apply; sipi_vector the SIPI latched for it (-1: none).
 	 */
 	int eoi_exit; /* 1 + the level-triggered vector an EOI ended: exits at the next boundary */
+	_Atomic int extint_vector; /* an ExtINT asserted and not yet taken (-1: none); never in IRR/ISR */
 	atomic_bool wait_sipi;
 	atomic_bool init_pending;
 	_Atomic int sipi_vector;
@@ -332,6 +333,7 @@ int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
 int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
 void sim_x86__apic_timer_stop(struct sim_x86_vcpu *vp);
 bool sim_x86__apic_init_sipi(struct sim_x86_vcpu *vp);
+int sim_x86__apic_base_write(struct sim_x86_vcpu *vp, uint64_t val);
 uint64_t sim_x86__apic_next_deadline(struct sim_x86_vcpu *vp);
 uint64_t sim_x86__cr8_read(struct sim_x86_vcpu *vp);
 void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val);
