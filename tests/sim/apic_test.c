@@ -524,6 +524,184 @@ static void test_apic_base(void)
 	vm_destroy(&vm);
 }
 
+/* ---- events the VMM injects ---- */
+
+static int set_reg128(struct vcpu *v, uint32_t name, uint64_t lo, uint64_t hi)
+{
+	union hv_register_value val;
+
+	memset(&val, 0, sizeof(val));
+	val.reg128.low_part = lo;
+	val.reg128.high_part = hi;
+	return set_reg(v, name, &val);
+}
+
+static void get_reg128(struct vcpu *v, uint32_t name, uint64_t *lo, uint64_t *hi)
+{
+	struct hv_input_get_vp_registers hdr;
+	uint8_t in[sizeof(hdr) + sizeof(uint32_t)];
+	union hv_register_value out;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.vp_index = v->index;
+	memcpy(in, &hdr, sizeof(hdr));
+	memcpy(in + sizeof(hdr), &name, sizeof(name));
+	memset(&out, 0, sizeof(out));
+	CHECK(hvcall(v->fd, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &out, sizeof(out), NULL) == 0);
+	*lo = out.reg128.low_part;
+	*hi = out.reg128.high_part;
+}
+
+/*
+ * HV_REGISTER_PENDING_INTERRUPTION (an exception, an external interrupt
+ * with IF clear) and PENDING_EVENT0 (#PF with its CR2) reach the guest's
+ * vectors at the next run and read back as set until then.
+ */
+static void test_injection(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 0);
+	struct code c = { vm.mem + 0x1000 };
+	union hv_x64_pending_interruption_register pi;
+	union hv_x64_pending_exception_event ev;
+	uint64_t lo, hi;
+
+	handler(vm.mem, 0x2000, 13, false);
+	handler(vm.mem, 0x2020, 14, false);
+	handler(vm.mem, 0x2040, 0x80, false);
+	out8(&c, 0x10);
+	out8(&c, 0x11);
+	out8(&c, 0x12);
+	op1(&c, 0xf4);
+	vcpu_setup(&v, 0x1000);
+
+	memset(&pi, 0, sizeof(pi));
+	pi.interruption_pending = 1;
+	pi.interruption_type = HV_X64_PENDING_EXCEPTION;
+	pi.interruption_vector = 13;
+	pi.deliver_error_code = 1;
+	pi.error_code = 0x1234;
+	CHECK(set_reg64(&v, HV_REGISTER_PENDING_INTERRUPTION, pi.as_uint64) == 0);
+	CHECK(get_reg64(&v, HV_REGISTER_PENDING_INTERRUPTION) == pi.as_uint64);
+	CHECK(run_to_out(&v) == 13); /* #GP through the IVT, before the first instruction */
+	CHECK(get_reg64(&v, HV_REGISTER_PENDING_INTERRUPTION) == 0);
+	CHECK(run_to_out(&v) == 0x10);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.event_pending = 1;
+	ev.event_type = 0; /* exception */
+	ev.vector = 14;
+	ev.deliver_error_code = 1;
+	ev.error_code = 2;
+	ev.exception_parameter = 0xdead000;
+	CHECK(set_reg128(&v, HV_REGISTER_PENDING_EVENT0, ev.as_uint64[0], ev.as_uint64[1]) == 0);
+	get_reg128(&v, HV_REGISTER_PENDING_EVENT0, &lo, &hi);
+	CHECK(lo == ev.as_uint64[0] && hi == ev.as_uint64[1]);
+	CHECK(run_to_out(&v) == 14);
+	CHECK(get_reg64(&v, HV_X64_REGISTER_CR2) == 0xdead000);
+	get_reg128(&v, HV_REGISTER_PENDING_EVENT0, &lo, &hi);
+	CHECK(lo == 0 && hi == 0);
+	CHECK(run_to_out(&v) == 0x11);
+
+	memset(&pi, 0, sizeof(pi));
+	pi.interruption_pending = 1;
+	pi.interruption_type = HV_X64_PENDING_INTERRUPT;
+	pi.interruption_vector = 0x80;
+	CHECK((get_reg64(&v, HV_X64_REGISTER_RFLAGS) & 0x200) == 0);
+	CHECK(set_reg64(&v, HV_REGISTER_PENDING_INTERRUPTION, pi.as_uint64) == 0);
+	CHECK(run_to_out(&v) == 0x80); /* injected whatever IF */
+	CHECK(run_to_out(&v) == 0x12);
+
+	pi.interruption_type = HV_X64_PENDING_EXCEPTION;
+	pi.interruption_vector = 40; /* not an exception vector */
+	CHECK(set_reg64(&v, HV_REGISTER_PENDING_INTERRUPTION, pi.as_uint64) != 0);
+	ev.event_type = 3; /* a virtualization fault: not modelled */
+	CHECK(set_reg128(&v, HV_REGISTER_PENDING_EVENT1, ev.as_uint64[0], ev.as_uint64[1]) != 0);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+static void put64(uint8_t *m, unsigned at, uint64_t v)
+{
+	memcpy(m + at, &v, 8);
+}
+
+/* 32-bit interrupt gate at IDT 0x800 for vec, to handler (selector 8). */
+static void gate32(uint8_t *m, unsigned vec, uint32_t handler)
+{
+	put64(m, 0x800 + 8 * vec,
+	      (handler & 0xffffull) | (8ull << 16) | (0x8eull << 40) | ((uint64_t)(handler >> 16) << 48));
+}
+
+/* In 32-bit protected mode an injected #GP pushes its error code; #PF from PENDING_EVENT1 too. */
+static void test_injection_protected(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 0);
+	union hv_register_value val;
+	union hv_x64_pending_interruption_register pi;
+	union hv_x64_pending_exception_event ev;
+	static const uint8_t code[] = { 0xe6, 0x10, 0xe6, 0x11, 0xf4 };        /* out 0x10; out 0x11; hlt */
+	static const uint8_t gp[] = { 0x58, 0xe7, 0x0d, 0xcf };                /* pop eax; out 0x0d, eax; iret */
+	static const uint8_t pf[] = { 0x58, 0xe7, 0x0e, 0xcf };
+
+	put64(vm.mem, 0x500, 0);
+	put64(vm.mem, 0x508, 0x00cf9a000000ffffull); /* 32-bit code */
+	put64(vm.mem, 0x510, 0x00cf92000000ffffull); /* data */
+	memcpy(vm.mem + 0x1000, code, sizeof(code));
+	memcpy(vm.mem + 0x2000, gp, sizeof(gp));
+	memcpy(vm.mem + 0x2020, pf, sizeof(pf));
+	gate32(vm.mem, 13, 0x2000);
+	gate32(vm.mem, 14, 0x2020);
+
+	memset(&val, 0, sizeof(val));
+	val.table.base = 0x500;
+	val.table.limit = 0x17;
+	CHECK(set_reg(&v, HV_X64_REGISTER_GDTR, &val) == 0);
+	val.table.base = 0x800;
+	val.table.limit = 0x7ff;
+	CHECK(set_reg(&v, HV_X64_REGISTER_IDTR, &val) == 0);
+	memset(&val, 0, sizeof(val));
+	val.segment.limit = 0xffffffff;
+	val.segment.selector = 8;
+	val.segment.attributes = 0xc09b;
+	CHECK(set_reg(&v, HV_X64_REGISTER_CS, &val) == 0);
+	val.segment.selector = 0x10;
+	val.segment.attributes = 0xc093;
+	CHECK(set_reg(&v, HV_X64_REGISTER_DS, &val) == 0);
+	CHECK(set_reg(&v, HV_X64_REGISTER_SS, &val) == 0);
+	CHECK(set_reg(&v, HV_X64_REGISTER_ES, &val) == 0);
+	CHECK(set_reg64(&v, HV_X64_REGISTER_CR0, 0x11) == 0);
+	CHECK(set_reg64(&v, HV_X64_REGISTER_RIP, 0x1000) == 0);
+	CHECK(set_reg64(&v, HV_X64_REGISTER_RSP, 0x8000) == 0);
+
+	memset(&pi, 0, sizeof(pi));
+	pi.interruption_pending = 1;
+	pi.interruption_type = HV_X64_PENDING_EXCEPTION;
+	pi.interruption_vector = 13;
+	pi.deliver_error_code = 1;
+	pi.error_code = 0x1234;
+	CHECK(set_reg64(&v, HV_REGISTER_PENDING_INTERRUPTION, pi.as_uint64) == 0);
+	CHECK(run_to_out(&v) == 13 && (uint32_t)io_msg(&v)->rax == 0x1234);
+	CHECK(run_to_out(&v) == 0x10);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.event_pending = 1;
+	ev.vector = 14;
+	ev.deliver_error_code = 1;
+	ev.error_code = 6;
+	ev.exception_parameter = 0x5000;
+	memset(&val, 0, sizeof(val));
+	val.reg128.low_part = ev.as_uint64[0];
+	val.reg128.high_part = ev.as_uint64[1];
+	CHECK(set_reg(&v, HV_REGISTER_PENDING_EVENT1, &val) == 0);
+	CHECK(run_to_out(&v) == 14 && (uint32_t)io_msg(&v)->rax == 6);
+	CHECK(get_reg64(&v, HV_X64_REGISTER_CR2) == 0x5000);
+	CHECK(run_to_out(&v) == 0x11);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
 /* ---- interprocessor interrupts ---- */
 
 struct ap {
@@ -700,6 +878,8 @@ int main(void)
 	test_level_eoi();
 	test_extint();
 	test_apic_base();
+	test_injection();
+	test_injection_protected();
 	test_ap_started_by_vmm();
 	test_ipis();
 	close(mshv_fd);

@@ -205,6 +205,8 @@ int sim_x86__apic_deliverable(struct sim_x86_vcpu *vp)
 bool sim_x86__can_take_interrupt(struct sim_x86_vcpu *vp)
 {
 	sim_x86__apic_collect(vp);
+	if (sim_x86__injection_pending(vp))
+		return true; /* the VMM's injected event ends HLT as VM entry's does */
 	if (atomic_load(&vp->nmi_pending) && !sim_x86__nmi_masked(vp))
 		return true;
 	if (!(*vp->rflags & RFLAGS_IF) || sim_x86__interrupt_shadow(vp))

@@ -700,7 +700,8 @@ bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
 void sim_x86__update_irq_request(struct sim_x86_vcpu *vp)
 {
 	uint32_t *req = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
-	if (sim_x86__apic_deliverable(vp) >= 0 || atomic_load(&vp->extint_vector) >= 0)
+	if (sim_x86__apic_deliverable(vp) >= 0 || atomic_load(&vp->extint_vector) >= 0 ||
+	    sim_x86__injection_pending(vp))
 		*req |= UCI_CPU_INTERRUPT_HARD;
 	else
 		*req &= ~UCI_CPU_INTERRUPT_HARD;
@@ -789,6 +790,14 @@ void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp)
 		sim_x86__update_irq_request(vp);
 		break;
 	}
+	case DELIVER_INJECTED:
+		ENV64(vp, UCI_ENV_EIP) = vp->deliver_rip;
+		vp->pend_intr = vp->deliver_inj->saved_intr;
+		memcpy(vp->pend_event, vp->deliver_inj->saved_event, sizeof(vp->pend_event));
+		if (vp->deliver_inj->nmi)
+			ENV32(vp, UCI_ENV_HFLAGS2) &= ~UCI_HF2_NMI_MASK;
+		sim_x86__update_irq_request(vp);
+		break;
 	case DELIVER_EXTINT: {
 		int none = -1;
 		atomic_compare_exchange_strong(&vp->extint_vector, &none, vp->deliver_vector);
@@ -1421,6 +1430,33 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 	uint32_t *ireq = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
 	if (vp->ex.kind != EXIT_NONE)
 		return false; /* stopping at an intercept: the state must stay the one it reports */
+	struct sim_injection inj;
+	if (sim_x86__next_injection(vp, &inj)) {
+		/* an event the VMM injected (registers.c): before anything else, whatever IF */
+		sim_x86__update_irq_request(vp);
+		vp->apic_write_alone = false;
+		vp->deliver_vector = inj.vector;
+		vp->deliver_soft = inj.soft;
+		if (inj.has_cr2)
+			vp->cr[2] = inj.cr2;
+		vp->deliver = DELIVER_INJECTED; /* an intercepted access of the delivery puts the event back */
+		vp->deliver_inj = &inj;
+		vp->deliver_rip = ENV64(vp, UCI_ENV_EIP);
+		if (inj.external) {
+			if (inj.nmi)
+				ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
+			do_interrupt_x86_hardirq_x86_64(vp->env, inj.vector, 1);
+		} else {
+			*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = inj.vector;
+			ENVI(vp, UCI_ENV_ERROR_CODE) = (int)inj.error_code;
+			ENVI(vp, UCI_ENV_EXCEPTION_IS_INT) = inj.soft;
+			ENV64(vp, UCI_ENV_EXCEPTION_NEXT_EIP) = ENV64(vp, UCI_ENV_EIP) + inj.len;
+			x86_cpu_do_interrupt_x86_64(vp->cs);
+			*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = -1;
+		}
+		vp->deliver = DELIVER_NONE;
+		return true;
+	}
 	int r = x86_cpu_pending_interrupt_x86_64(cs, req);
 	if (r == (int)UCI_CPU_INTERRUPT_NMI) {
 		*ireq &= ~UCI_CPU_INTERRUPT_NMI;

@@ -139,6 +139,18 @@ struct exit_info {
 #define APIC_TMCCT 0x39
 #define APIC_TDCR 0x3e
 
+/* an event the VMM injects (sim_x86__next_injection): what QEMU's delivery needs */
+struct sim_injection {
+	int vector;
+	bool external; /* external interrupt or NMI: delivered as hardware interrupts (no error code) */
+	bool nmi;
+	bool soft;     /* INT n, INT3/INTO: pushes RIP + len */
+	unsigned len;
+	uint32_t error_code;
+	bool has_cr2;
+	uint64_t cr2;
+	uint64_t saved_intr, saved_event[2][2]; /* the registers before: put back when the delivery is abandoned */
+};
 struct sim_x86_vcpu {
 	uc_engine *uc;
 	uint8_t *cs;  /* QEMU CPUState (unicorn_hooks.c only) */
@@ -185,7 +197,8 @@ struct sim_x86_vcpu {
 	 * runs. deliver_rip is the RIP to report (INT n: the instruction);
  * deliver_vector the vector delivered (for a fault's error code).
 	 */
-	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI, DELIVER_EXTINT } deliver;
+	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI, DELIVER_EXTINT, DELIVER_INJECTED } deliver;
+	struct sim_injection *deliver_inj; /* DELIVER_INJECTED: the event, to put back */
 	int deliver_vector;
 	bool deliver_soft; /* INT n, INT3, INTO: no EXT in the error code of a fault of the delivery */
 	uint64_t deliver_rip;
@@ -228,6 +241,13 @@ struct sim_x86_vcpu {
 	 */
 	int eoi_exit; /* 1 + the level-triggered vector an EOI ended: exits at the next boundary */
 	_Atomic int extint_vector; /* an ExtINT asserted and not yet taken (-1: none); never in IRR/ISR */
+	/*
+	 * Events the VMM set to be injected at the next run (registers.c):
+	 * HV_REGISTER_PENDING_INTERRUPTION and _PENDING_EVENT0/1 as set, read
+	 * back until the event is delivered (unicorn_hooks.c, take_injection).
+	 */
+	uint64_t pend_intr;
+	uint64_t pend_event[2][2];
 	atomic_bool wait_sipi;
 	atomic_bool init_pending;
 	_Atomic int sipi_vector;
@@ -299,6 +319,8 @@ void sim_x86__wake(struct sim_x86_vcpu *vp);
 /* ---- registers.c ---- */
 void sim_x86__reset_state(struct sim_x86_vcpu *vp);
 int sim_x86__mov_to_dr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
+bool sim_x86__injection_pending(const struct sim_x86_vcpu *vp);
+bool sim_x86__next_injection(struct sim_x86_vcpu *vp, struct sim_injection *inj);
 
 /* ---- memory.c ---- */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
