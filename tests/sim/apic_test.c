@@ -702,6 +702,141 @@ static void test_injection_protected(void)
 	vm_destroy(&vm);
 }
 
+/* ---- x2APIC ---- */
+
+static void imm32(struct code *c, const uint8_t *op, size_t n, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	emit(c, op, n);
+	emit(c, b, 4);
+}
+
+static void mov_ecx(struct code *c, uint32_t v) { static const uint8_t o[] = { 0x66, 0xb9 }; imm32(c, o, 2, v); }
+static void mov_eax(struct code *c, uint32_t v) { static const uint8_t o[] = { 0x66, 0xb8 }; imm32(c, o, 2, v); }
+static void mov_edx(struct code *c, uint32_t v) { static const uint8_t o[] = { 0x66, 0xba }; imm32(c, o, 2, v); }
+static void rdmsr(struct code *c) { static const uint8_t o[] = { 0x0f, 0x32 }; emit(c, o, 2); }
+static void wrmsr(struct code *c) { static const uint8_t o[] = { 0x0f, 0x30 }; emit(c, o, 2); }
+static void out_eax(struct code *c, uint8_t port) { uint8_t o[] = { 0x66, 0xe7, port }; emit(c, o, 3); }
+
+/* wrmsr(msr, edx:eax) */
+static void wrmsr_imm(struct code *c, uint32_t msr, uint32_t hi, uint32_t lo)
+{
+	mov_ecx(c, msr);
+	mov_edx(c, hi);
+	mov_eax(c, lo);
+	wrmsr(c);
+}
+
+/* A partition created x2APIC-capable (MSHV_PT_BIT_X2APIC): CPUID, the mode switch, the MSRs. */
+static void test_x2apic(void)
+{
+	struct mshv_create_partition args;
+	struct mshv_user_mem_region r;
+	struct vm vm;
+	struct vcpu v;
+	struct code c;
+	static const uint8_t gp_handler[] = { 0xe6, 0x0d, 0x89, 0xe5, 0x83, 0x46, 0x00, 0x02, 0xcf };
+	static const uint8_t cpuid1[] = { 0x66, 0xb8, 1, 0, 0, 0, 0x0f, 0xa2, 0x66, 0x89, 0xc8, 0x66, 0xe7, 0x30 };
+
+	memset(&args, 0, sizeof(args));
+	args.pt_flags = (1ull << MSHV_PT_BIT_LAPIC) | (1ull << MSHV_PT_BIT_X2APIC);
+	vm.pt = ioctl(mshv_fd, MSHV_CREATE_PARTITION, &args);
+	CHECK(vm.pt >= 0);
+	CHECK(ioctl(vm.pt, MSHV_INITIALIZE_PARTITION) == 0);
+	vm.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(&r, 0, sizeof(r));
+	r.size = MEM_SIZE;
+	r.userspace_addr = (uintptr_t)vm.mem;
+	r.flags = (1u << MSHV_SET_MEM_BIT_WRITABLE) | (1u << MSHV_SET_MEM_BIT_EXECUTABLE);
+	CHECK(ioctl(vm.pt, MSHV_SET_GUEST_MEMORY, &r) == 0);
+	v = vcpu_create(&vm, 0);
+	c.p = vm.mem + 0x1000;
+
+	memcpy(vm.mem + 0x2000, gp_handler, sizeof(gp_handler));
+	set_ivt(vm.mem, 13, 0x2000);
+	{
+		/* vector 0x55: out 0x55; EOI by MSR; iret */
+		struct code h = { vm.mem + 0x2100 };
+		out8(&h, 0x55);
+		wrmsr_imm(&h, 0x80b, 0, 0);
+		op1(&h, 0xcf);
+		set_ivt(vm.mem, 0x55, 0x2100);
+		h.p = vm.mem + 0x2200;
+		out8(&h, 0x57);
+		wrmsr_imm(&h, 0x80b, 0, 0);
+		op1(&h, 0xcf);
+		set_ivt(vm.mem, 0x57, 0x2200);
+	}
+	emit(&c, cpuid1, sizeof(cpuid1)); /* out 0x30: CPUID 1 ECX */
+	mov_ecx(&c, 0x802);
+	rdmsr(&c);                         /* xAPIC mode: #GP */
+	out8(&c, 0x31);
+	wrmsr_imm(&c, 0x1b, 0, 0xfee00d00); /* x2APIC on */
+	mov_ecx(&c, 0x802);
+	rdmsr(&c);
+	out_eax(&c, 0x32);                 /* ID: 0 */
+	mov_ecx(&c, 0x80d);
+	rdmsr(&c);
+	out_eax(&c, 0x33);                 /* LDR: cluster 0, bit 0 */
+	wrmsr_imm(&c, 0x80f, 0, 0x1ff);    /* SVR */
+	op1(&c, 0xfb);
+	wrmsr_imm(&c, 0x83f, 0, 0x55);     /* SELF IPI */
+	out8(&c, 0x34);
+	wrmsr_imm(&c, 0x830, 0, 0x57);     /* ICR, physical destination 0 (itself) */
+	out8(&c, 0x35);
+	mov_ecx(&c, 0x830);
+	rdmsr(&c);
+	out_eax(&c, 0x36);                 /* ICR reads back, delivery idle */
+	mov_ecx(&c, 0x80b);
+	rdmsr(&c);                         /* EOI is write-only: #GP */
+	out8(&c, 0x37);
+	wrmsr_imm(&c, 0x808, 0, 0x100);    /* TPR with a reserved bit: #GP */
+	out8(&c, 0x38);
+	wrmsr_imm(&c, 0x1b, 0, 0xfee00900); /* x2APIC -> xAPIC: #GP */
+	out8(&c, 0x39);
+	{
+		static const uint8_t mmio[] = { 0x64, 0x66, 0xa1, 0x30, 0x00 }; /* mov eax, fs:[0x30] */
+		emit(&c, mmio, sizeof(mmio));
+	}
+	out8(&c, 0x3a);
+	op1(&c, 0xf4);
+	vcpu_setup(&v, 0x1000);
+
+	CHECK(run_to_out(&v) == 0x30 && (io_msg(&v)->rax & (1u << 21)));
+	CHECK(run_to_out(&v) == 0x0d && run_to_out(&v) == 0x31);
+	CHECK(run_to_out(&v) == 0x32 && io_msg(&v)->rax == 0);
+	CHECK(run_to_out(&v) == 0x33 && io_msg(&v)->rax == 1);
+	CHECK(run_to_out(&v) == 0x55 && run_to_out(&v) == 0x34);
+	CHECK(run_to_out(&v) == 0x57 && run_to_out(&v) == 0x35);
+	CHECK(run_to_out(&v) == 0x36 && io_msg(&v)->rax == 0x57 && v.regs->rdx == 0);
+	CHECK(run_to_out(&v) == 0x0d && run_to_out(&v) == 0x37);
+	CHECK(run_to_out(&v) == 0x0d && run_to_out(&v) == 0x38);
+	CHECK(run_to_out(&v) == 0x0d && run_to_out(&v) == 0x39);
+	CHECK(get_reg64(&v, HV_X64_REGISTER_APIC_BASE) == 0xfee00d00);
+	/* the APIC page is not decoded in x2APIC mode: the read reaches the (unmapped) GPA */
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_UNMAPPED_GPA);
+	CHECK(((const struct hv_x64_memory_intercept_message *)v.msg.u.payload)->guest_physical_address ==
+	      0xfee00030);
+	v.regs->rip += 5;
+	v.regs->dirty |= 1u << HV_X64_REGISTER_CLASS_IP;
+	CHECK(run_to_out(&v) == 0x3a);
+	vcpu_destroy(&v);
+	close(vm.pt);
+	munmap(vm.mem, MEM_SIZE);
+
+	/* without the flag: no x2APIC in CPUID, and IA32_APIC_BASE[10] is refused */
+	vm = vm_create();
+	v = vcpu_create(&vm, 0);
+	c.p = vm.mem + 0x1000;
+	emit(&c, cpuid1, sizeof(cpuid1));
+	op1(&c, 0xf4);
+	vcpu_setup(&v, 0x1000);
+	CHECK(run_to_out(&v) == 0x30 && !(io_msg(&v)->rax & (1u << 21)));
+	CHECK(set_reg64(&v, HV_X64_REGISTER_APIC_BASE, 0xfee00d00) != 0);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
 /* ---- interprocessor interrupts ---- */
 
 struct ap {
@@ -880,6 +1015,7 @@ int main(void)
 	test_apic_base();
 	test_injection();
 	test_injection_protected();
+	test_x2apic();
 	test_ap_started_by_vmm();
 	test_ipis();
 	close(mshv_fd);

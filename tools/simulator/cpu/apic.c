@@ -19,9 +19,22 @@ static bool apic_enabled(const struct sim_x86_vcpu *vp)
 	return (vp->apic_base & MSR_APIC_BASE_ENABLE) != 0;
 }
 
+bool sim_x86__x2apic_mode(const struct sim_x86_vcpu *vp)
+{
+	return (vp->apic_base & (MSR_APIC_BASE_ENABLE | MSR_APIC_BASE_EXTD)) ==
+	       (MSR_APIC_BASE_ENABLE | MSR_APIC_BASE_EXTD);
+}
+
+/* In x2APIC mode the APIC page is not decoded: accesses there go to memory (SDM vol. 3A 11.12.1). */
 bool sim_x86__is_apic_gpa(const struct sim_x86_vcpu *vp, uint64_t gpa)
 {
-	return apic_enabled(vp) && (gpa & ~0xfffull) == (vp->apic_base & 0xffffff000ull);
+	return apic_enabled(vp) && !sim_x86__x2apic_mode(vp) &&
+	       (gpa & ~0xfffull) == (vp->apic_base & 0xffffff000ull);
+}
+
+void sim_x86_vcpu_set_x2apic_capable(struct sim_x86_vcpu *vp, bool on)
+{
+	vp->x2apic_capable = on;
 }
 
 static int highest_bit256(const uint32_t *w)
@@ -252,6 +265,15 @@ enum { SH_NONE = 0, SH_SELF = 1, SH_ALL = 2, SH_OTHERS = 3 };
  */
 static bool apic_match(const struct sim_x86_vcpu *vp, uint32_t dest, bool logical)
 {
+	if (sim_x86__x2apic_mode(vp)) {
+		/* x2APIC (SDM 11.12.9, 11.12.10): a 32-bit ID; logical is cluster 31:16, one bit of 15:0 */
+		if (dest == 0xffffffffu)
+			return true;
+		if (!logical)
+			return dest == vp->apic[APIC_ID];
+		uint32_t ldr = vp->apic[APIC_LDR];
+		return (ldr >> 16) == (dest >> 16) && (ldr & dest & 0xffff) != 0;
+	}
 	dest &= 0xff;
 	if (dest == 0xff)
 		return true;
@@ -345,6 +367,8 @@ bool sim_x86__apic_init_sipi(struct sim_x86_vcpu *vp)
 		sim_x86__reset_state(vp);
 		vp->apic_base = base;
 		vp->apic[APIC_ID] = id;
+		if (sim_x86__x2apic_mode(vp))
+			vp->apic[APIC_LDR] = ((id >> 4) << 16) | (1u << (id & 0xf));
 		for (int i = 0; i < 8; i++) {
 			atomic_store(&vp->posted_irr[i], 0);
 			atomic_store(&vp->posted_tmr[i], 0);
@@ -447,7 +471,9 @@ static void apic_apply(struct sim_x86_vcpu *vp, uint32_t r, uint32_t val, bool *
 		 */
 		vp->apic[r] = val & 0x000cdfffu;
 		uint32_t sh = ICR_SHORTHAND(val), mode = ICR_MODE(val), vec = val & 0xff;
-		uint32_t dest = vp->apic[APIC_ICR_HI] >> 24;
+		bool x2 = sim_x86__x2apic_mode(vp);
+		uint32_t dest = x2 ? vp->apic[APIC_ICR_HI] : vp->apic[APIC_ICR_HI] >> 24;
+		uint32_t bcast = x2 ? 0xffffffffu : 0xff;
 		bool self = sh == SH_SELF || sh == SH_ALL ||
 			    (sh == SH_NONE && apic_match(vp, dest, (val & ICR_LOGICAL) != 0));
 		if (sh == SH_SELF && mode != DM_FIXED)
@@ -460,13 +486,20 @@ static void apic_apply(struct sim_x86_vcpu *vp, uint32_t r, uint32_t val, bool *
 		}
 		if (sh == SH_SELF || (self && mode == DM_LOWEST))
 			break;
-		if (sh == SH_NONE && dest != 0xff && !(val & ICR_LOGICAL) && self)
+		if (sh == SH_NONE && dest != bcast && !(val & ICR_LOGICAL) && self)
 			break; /* physical, to this APIC alone */
 		ipi->send = true;
 		ipi->icr = val;
 		ipi->dest = dest;
 		break;
 	}
+	case APIC_SELF_IPI:
+		/* x2APIC's SELF IPI register (MSR 0x83f; the xAPIC page has none there) */
+		if (sim_x86__x2apic_mode(vp) && (val & 0xff) >= 16) {
+			vp->apic[APIC_IRR + (val & 0xff) / 32] |= 1u << (val % 32);
+			vp->apic[APIC_TMR + (val & 0xff) / 32] &= ~(1u << (val % 32));
+		}
+		break;
 	case APIC_LVT_TIMER:
 	case APIC_LVT_CMCI:
 	case APIC_LVT_THERMAL:
@@ -512,7 +545,7 @@ static void apic_apply(struct sim_x86_vcpu *vp, uint32_t r, uint32_t val, bool *
 void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val, uintptr_t ra)
 {
 	uint32_t r = (off >> 4) & 0x3f;
-	bool watch = r == APIC_EOI || r == APIC_TPR || r == APIC_ICR_LO;
+	bool watch = r == APIC_EOI || r == APIC_TPR || r == APIC_ICR_LO || r == APIC_SELF_IPI;
 	bool self_nmi = false;
 	struct ipi_out ipi = {0};
 	uint32_t before[64];
@@ -554,12 +587,22 @@ void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val, ui
  */
 int sim_x86__apic_base_write(struct sim_x86_vcpu *vp, uint64_t val)
 {
-	uint64_t rsvd = 0xffull | (1ull << 9) | (1ull << 10) | vp->pa_rsvd | 0xfff0000000000000ull;
+	uint64_t rsvd = 0xffull | (1ull << 9) | vp->pa_rsvd | 0xfff0000000000000ull;
+	if (!vp->x2apic_capable)
+		rsvd |= MSR_APIC_BASE_EXTD;
 	if (val & rsvd)
 		return -EINVAL;
+	/*
+	 * Modes (EN, EXTD): disabled (0,0), xAPIC (1,0), x2APIC (1,1); (0,1)
+	 * is invalid, and so are x2APIC -> xAPIC and disabled -> x2APIC (SDM
+	 * vol. 3A 11.12.5, figure 11-27): #GP.
+	 */
+	bool en = val & MSR_APIC_BASE_ENABLE, extd = val & MSR_APIC_BASE_EXTD;
+	bool was_en = apic_enabled(vp), was_x2 = sim_x86__x2apic_mode(vp);
+	if ((extd && !en) || (was_x2 && en && !extd) || (!was_en && extd))
+		return -EINVAL;
 	uint64_t bsp = vp->apic_base & MSR_APIC_BASE_BSP;
-	bool was = apic_enabled(vp);
-	if (was && !(val & MSR_APIC_BASE_ENABLE)) {
+	if (was_en && !en) {
 		sim_x86__apic_reset(vp);
 		for (int i = 0; i < 8; i++) {
 			atomic_store(&vp->posted_irr[i], 0);
@@ -567,7 +610,83 @@ int sim_x86__apic_base_write(struct sim_x86_vcpu *vp, uint64_t val)
 		}
 	}
 	vp->apic_base = (val & ~MSR_APIC_BASE_BSP) | bsp;
+	if (extd && !was_x2) {
+		/*
+		 * Into x2APIC mode: the ID is the 32-bit x2APIC ID (the VP index,
+		 * as CPUID 1 EBX[31:24] and the hypervisor's APIC IDs), LDR is
+		 * derived from it (cluster ID[19:4], bit ID[3:0]), DFR is gone.
+		 */
+		uint32_t id = vp->vp_index;
+		vp->apic[APIC_ID] = id;
+		vp->apic[APIC_LDR] = ((id >> 4) << 16) | (1u << (id & 0xf));
+	}
 	sim_x86__update_irq_request(vp);
+	return 0;
+}
+
+/*
+ * The x2APIC MSRs (0x800 + register offset / 16; SDM vol. 3A 11.12.1):
+ * only in x2APIC mode (otherwise #GP). Reads of write-only registers (EOI,
+ * SELF IPI) and of registers x2APIC does not have (DFR, APR, RRD, ICR's
+ * high half 0x831, the reserved ones) are #GP, as are writes of read-only
+ * registers and writes with reserved bits set (bits 63:32 of all but ICR,
+ * which is one 64-bit register: destination in 63:32). Returns 0 or
+ * -EINVAL (#GP).
+ */
+static bool x2apic_readable(uint32_t r)
+{
+	switch (r) {
+	case APIC_ID: case APIC_VER: case APIC_TPR: case APIC_PPR: case APIC_LDR: case APIC_SVR:
+	case APIC_ESR: case APIC_LVT_CMCI: case APIC_ICR_LO: case APIC_LVT_TIMER: case APIC_LVT_THERMAL:
+	case APIC_LVT_PERF: case APIC_LVT_LINT0: case APIC_LVT_LINT1: case APIC_LVT_ERROR: case APIC_TMICT:
+	case APIC_TMCCT: case APIC_TDCR:
+		return true;
+	default:
+		return r >= APIC_ISR && r < APIC_IRR + 8;
+	}
+}
+
+int sim_x86__x2apic_rdmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t *val)
+{
+	uint32_t r = msr - 0x800;
+	if (!sim_x86__x2apic_mode(vp) || r > 0x3f || !x2apic_readable(r))
+		return -EINVAL;
+	if (r == APIC_ICR_LO)
+		*val = ((uint64_t)vp->apic[APIC_ICR_HI] << 32) | vp->apic[APIC_ICR_LO];
+	else
+		*val = sim_x86__apic_read(vp, r << 4);
+	return 0;
+}
+
+int sim_x86__x2apic_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val, uintptr_t ra)
+{
+	uint32_t r = msr - 0x800, v = (uint32_t)val;
+	if (!sim_x86__x2apic_mode(vp) || r > 0x3f)
+		return -EINVAL;
+	if (r != APIC_ICR_LO && (val >> 32))
+		return -EINVAL;
+	uint32_t allowed;
+	switch (r) {
+	case APIC_TPR: allowed = 0xff; break;
+	case APIC_EOI: allowed = 0; break;
+	case APIC_SVR: allowed = 0x1ff; break;
+	case APIC_ESR: allowed = 0; break;
+	case APIC_ICR_LO: allowed = 0x000ccfff; break;
+	case APIC_LVT_TIMER: allowed = 0x000300ff; break;
+	case APIC_LVT_CMCI: case APIC_LVT_THERMAL: case APIC_LVT_PERF: allowed = 0x000107ff; break;
+	case APIC_LVT_LINT0: case APIC_LVT_LINT1: allowed = 0x0001e7ff; break;
+	case APIC_LVT_ERROR: allowed = 0x000100ff; break;
+	case APIC_TMICT: allowed = 0xffffffff; break;
+	case APIC_TDCR: allowed = 0xb; break;
+	case APIC_SELF_IPI: allowed = 0xff; break;
+	default:
+		return -EINVAL; /* read-only or not an x2APIC register */
+	}
+	if (v & ~allowed)
+		return -EINVAL;
+	if (r == APIC_ICR_LO)
+		vp->apic[APIC_ICR_HI] = (uint32_t)(val >> 32);
+	sim_x86__apic_write(vp, r << 4, v, ra);
 	return 0;
 }
 

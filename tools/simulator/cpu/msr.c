@@ -199,6 +199,13 @@ bool sim_x86__rdmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
 {
 	uint64_t *r = regs(vp), val;
 	uint32_t m = (uint32_t)r[1];
+	if (m >= 0x800 && m <= 0x8ff) { /* x2APIC (apic.c): #GP outside x2APIC mode */
+		if (sim_x86__x2apic_rdmsr(vp, m, &val))
+			sim_x86__raise_gp(vp, ra);
+		r[0] = (uint32_t)val;
+		r[2] = val >> 32;
+		return true;
+	}
 	if (sim_x86__own_msr_read(vp, m, &val)) {
 		r[0] = (uint32_t)val;
 		r[2] = val >> 32;
@@ -232,6 +239,11 @@ bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
 		sim_x86__raise_gp(vp, ra);
 	if (m == 0x1b)
 		return true;
+	if (m >= 0x800 && m <= 0x8ff) {
+		if (sim_x86__x2apic_wrmsr(vp, m, val, ra))
+			sim_x86__raise_gp(vp, ra);
+		return true;
+	}
 	if (sim_x86__own_msr_write(vp, m, val))
 		return true;
 	if (qemu_msr(m))

@@ -52,6 +52,7 @@
 #define APIC_DEFAULT_BASE 0xfee00000ull
 #define MSR_APIC_BASE_BSP (1ull << 8)
 #define MSR_APIC_BASE_ENABLE (1ull << 11)
+#define MSR_APIC_BASE_EXTD (1ull << 10)
 
 #define CR0_PE 0x1ull
 #define CR0_WP 0x10000ull
@@ -138,6 +139,7 @@ struct exit_info {
 #define APIC_TMICT 0x38
 #define APIC_TMCCT 0x39
 #define APIC_TDCR 0x3e
+#define APIC_SELF_IPI 0x3f /* x2APIC only */
 
 /* an event the VMM injects (sim_x86__next_injection): what QEMU's delivery needs */
 struct sim_injection {
@@ -232,6 +234,7 @@ struct sim_x86_vcpu {
 	atomic_bool timer_stop;
 	bool timer_thread_started;
 	pthread_t timer_thread;
+	bool x2apic_capable; /* the partition offers x2APIC mode */
 	sim_ipi_fn *ipi_fn; /* the hypervisor's: delivers an IPI to the other VPs of the partition */
 	void *ipi_opaque;
 	/*
@@ -356,6 +359,9 @@ int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t le
 void sim_x86__apic_timer_stop(struct sim_x86_vcpu *vp);
 bool sim_x86__apic_init_sipi(struct sim_x86_vcpu *vp);
 int sim_x86__apic_base_write(struct sim_x86_vcpu *vp, uint64_t val);
+bool sim_x86__x2apic_mode(const struct sim_x86_vcpu *vp);
+int sim_x86__x2apic_rdmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t *val);
+int sim_x86__x2apic_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val, uintptr_t ra);
 uint64_t sim_x86__apic_next_deadline(struct sim_x86_vcpu *vp);
 uint64_t sim_x86__cr8_read(struct sim_x86_vcpu *vp);
 void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val);

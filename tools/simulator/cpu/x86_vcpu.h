@@ -206,6 +206,13 @@ uint64_t sim_x86_vcpu_assert_interrupt(struct sim_x86_vcpu *vcpu, uint32_t type,
  * logical flat/cluster, broadcast) against that VP's APIC and posts the
  * interrupt, NMI, INIT or SIPI. Returns whether the VP is a target.
  */
+/*
+ * Whether the partition was created x2APIC-capable: CPUID 1 ECX[21] is
+ * set and IA32_APIC_BASE[10] may be set (x2APIC mode: MSRs 0x800-0x8ff,
+ * the APIC ID is the VP index). Before the VP first runs.
+ */
+void sim_x86_vcpu_set_x2apic_capable(struct sim_x86_vcpu *vcpu, bool on);
+
 typedef void sim_ipi_fn(void *opaque, uint32_t from_vp_index, uint32_t icr_lo, uint32_t dest, bool first_only);
 void sim_x86_vcpu_set_ipi_handler(struct sim_x86_vcpu *vcpu, sim_ipi_fn *fn, void *opaque);
 bool sim_x86_vcpu_accept_ipi(struct sim_x86_vcpu *vcpu, uint32_t icr_lo, uint32_t dest);

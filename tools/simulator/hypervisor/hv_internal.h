@@ -44,6 +44,7 @@ struct hv_partition {
 	pthread_mutex_t lock; /* everything below; never held while a VP runs */
 	uint64_t id;
 	uint64_t isolation;   /* 0: none */
+	bool x2apic;          /* created x2APIC-capable: its VPs offer x2APIC mode */
 	bool initialized;     /* HvCallInitializePartition done */
 	uint64_t short_pages; /* pages this partition is short of (hv_set_memory_shortage) */
 	uint64_t created_ns;  /* the partition's clocks count from here (sim_x86_vcpu_set_time_base) */

@@ -61,7 +61,7 @@ uint64_t hv_deposit_memory(struct hv_partition *pt, uint64_t pages)
 
 /* ---- partitions ---------------------------------------------------------------- */
 
-struct hv_partition *hv_partition_create(uint64_t isolation)
+struct hv_partition *hv_partition_create(uint64_t isolation, uint64_t flags)
 {
 	struct hv_partition *pt = calloc(1, sizeof(*pt));
 
@@ -69,6 +69,7 @@ struct hv_partition *hv_partition_create(uint64_t isolation)
 		return NULL;
 	pthread_mutex_init(&pt->lock, NULL);
 	pt->isolation = isolation;
+	pt->x2apic = (flags & HV_SIM_CREATION_FLAG_X2APIC_CAPABLE) != 0;
 	pt->short_pages = root_shortage() ? 0 : short_pages;
 	pt->id = atomic_fetch_add(&next_partition_id, 1);
 	pt->created_ns = sim_x86_now_ns();
