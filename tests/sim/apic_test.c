@@ -897,7 +897,7 @@ static void test_ipis(void)
 		struct code ap = { vm.mem + 0x3000 };
 		out8(&ap, 0x30);
 		apic_wr(&ap, 0xf0, 0x1ff);       /* SVR: enabled */
-		apic_wr(&ap, 0xd0, 0x02000000);  /* LDR: logical ID bit 1 (flat) */
+		apic_wr(&ap, 0xd0, 0x01000000);  /* LDR: logical ID bit 0 (flat) */
 		out8(&ap, 0x31);
 		op1(&ap, 0xfb);                  /* sti */
 		op1(&ap, 0xf4);                  /* hlt */
@@ -909,6 +909,7 @@ static void test_ipis(void)
 	handler(vm.mem, 0x2040, 0x52, true);
 	handler(vm.mem, 0x2060, 0x53, true);
 	handler(vm.mem, 0x2080, 0x02, false); /* NMI */
+	handler(vm.mem, 0x20a0, 0x54, true);
 
 	apic_wr(&c, 0xf0, 0x1ff);
 	apic_wr(&c, 0x310, 0x01000000); /* ICR high: APIC ID 1 */
@@ -919,8 +920,8 @@ static void test_ipis(void)
 	out8(&c, 0x10);
 	apic_wr(&c, 0x300, 0x00000050); /* fixed, physical ID 1 */
 	apic_rd_out(&c, 0x300, 0x11);   /* delivery status idle */
-	apic_wr(&c, 0x310, 0x02000000);
-	apic_wr(&c, 0x300, 0x00000851); /* fixed, logical 0x02 */
+	apic_wr(&c, 0x310, 0x01000000);
+	apic_wr(&c, 0x300, 0x00000851); /* fixed, logical 0x01: the AP (the BSP's LDR is 0) */
 	out8(&c, 0x12);
 	apic_wr(&c, 0x310, 0x04000000);
 	apic_wr(&c, 0x300, 0x00000852); /* logical 0x04: nobody */
@@ -954,11 +955,22 @@ static void test_ipis(void)
 	CHECK(run_to_out(&bsp) == 0x15);
 	CHECK(ap_saw(a, 0x52));
 	{
+		/* the VMM's interrupt to logical destination 0x01 goes to the APIC whose LDR has bit 0: the AP */
+		struct hv_input_assert_virtual_interrupt ain;
+		memset(&ain, 0, sizeof(ain));
+		ain.control.interrupt_type = HV_X64_INTERRUPT_TYPE_FIXED;
+		ain.control.logical_dest_mode = 1;
+		ain.dest_addr = 0x01;
+		ain.vector = 0x54;
+		CHECK(hvcall(vm.pt, HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0, &ain, sizeof(ain), NULL, 0, NULL) == 0);
+		CHECK(ap_saw(a, 0x54));
+	}
+	{
 		/* exactly these, in this order: the logical 0x04 IPI reached nobody */
-		static const int want[] = { 0x30, 0x31, 0x50, 0x51, 0x53, 0x02, 0x52 };
+		static const int want[] = { 0x30, 0x31, 0x50, 0x51, 0x53, 0x02, 0x52, 0x54 };
 		int n = atomic_load(&a->n);
 		CHECK(n == (int)(sizeof(want) / sizeof(want[0])));
-		for (int i = 0; i < n && i < 7; i++)
+		for (int i = 0; i < n && i < 8; i++)
 			CHECK(a->log[i] == want[i]);
 	}
 	atomic_store(&a->done, true);

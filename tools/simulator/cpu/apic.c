@@ -285,6 +285,11 @@ static bool apic_match(const struct sim_x86_vcpu *vp, uint32_t dest, bool logica
 	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf) != 0;
 }
 
+bool sim_x86_vcpu_apic_is_destination(struct sim_x86_vcpu *vp, uint32_t dest, bool logical)
+{
+	return apic_enabled(vp) && apic_match(vp, dest, logical);
+}
+
 void sim_x86__wake(struct sim_x86_vcpu *vp)
 {
 	atomic_fetch_add(&vp->wake, 1);

@@ -216,6 +216,12 @@ void sim_x86_vcpu_set_x2apic_capable(struct sim_x86_vcpu *vcpu, bool on);
 typedef void sim_ipi_fn(void *opaque, uint32_t from_vp_index, uint32_t icr_lo, uint32_t dest, bool first_only);
 void sim_x86_vcpu_set_ipi_handler(struct sim_x86_vcpu *vcpu, sim_ipi_fn *fn, void *opaque);
 bool sim_x86_vcpu_accept_ipi(struct sim_x86_vcpu *vcpu, uint32_t icr_lo, uint32_t dest);
+/*
+ * Whether the VP's local APIC is a destination of an interrupt message
+ * (HVCALL_ASSERT_VIRTUAL_INTERRUPT, an MSI) to dest in physical or logical
+ * mode, by its APIC ID, LDR and DFR (any thread; see apic.c, apic_match).
+ */
+bool sim_x86_vcpu_apic_is_destination(struct sim_x86_vcpu *vcpu, uint32_t dest, bool logical);
 
 /*
  * Translate a guest virtual address with the VP's current paging state, as

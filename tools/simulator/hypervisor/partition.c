@@ -317,18 +317,25 @@ uint64_t hv_partition_assert_interrupt(struct hv_partition *pt, uint32_t type, u
 	uint64_t status = HV_STATUS_SUCCESS;
 	size_t i;
 
+	/*
+	 * The destination is matched by each VP's local APIC as the guest set
+	 * it up (APIC ID; LDR in the flat or cluster model; x2APIC IDs), as
+	 * the APICs on a bus would. Lowest priority goes to the first VP that
+	 * matches (no arbitration by priority: the simulator's choice) as a
+	 * fixed interrupt.
+	 */
+	bool lowest = type == HV_X64_INTERRUPT_TYPE_LOWESTPRIORITY;
+	if (lowest)
+		type = HV_X64_INTERRUPT_TYPE_FIXED;
 	pthread_mutex_lock(&pt->lock);
 	for (i = 0; i < HV_SIM_MAX_VPS; i++) {
 		struct hv_vp *vp = pt->vps[i];
 
-		if (!vp)
+		if (!vp || !sim_x86_vcpu_apic_is_destination(vp->cpu, (uint32_t)dest, logical))
 			continue;
-		/* Physical: the APIC ID (= VP index here); logical (flat model): a bit mask. */
-		if (logical ? (i < 8 && (dest & (1ull << i))) : dest == i) {
-			status = sim_x86_vcpu_assert_interrupt(vp->cpu, type, vector, level);
-			if (status != HV_STATUS_SUCCESS)
-				break;
-		}
+		status = sim_x86_vcpu_assert_interrupt(vp->cpu, type, vector, level);
+		if (status != HV_STATUS_SUCCESS || lowest)
+			break;
 	}
 	pthread_mutex_unlock(&pt->lock);
 	return status;
