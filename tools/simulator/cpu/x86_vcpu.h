@@ -90,7 +90,9 @@ struct sim_x86_intercepts {
  * Create a VP in the architectural reset state the hypervisor presents
  * (real mode, CS selector 0xf000 base 0xffff0000, RIP 0xfff0, RFLAGS 0x2,
  * CR0 0x60000010, APIC base 0xfee00900 for the BSP (vp_index 0) and
- * 0xfee00800 otherwise, ...).
+ * 0xfee00800 otherwise, ...). Every VP but the BSP starts in the
+ * startup-suspend state (waiting for the guest's INIT-SIPI; the VMM may
+ * clear it through HV_REGISTER_INTERNAL_ACTIVITY_STATE).
  */
 int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index);
 void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vcpu);
@@ -165,7 +167,9 @@ int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vcpu, uint32_t type, const void 
  * values, isvalid = 1 and dirty = 0, exactly as the hypervisor keeps it.
  *
  * A halted VP (after HLT; HVMSG_X64_HALT was returned) sleeps until an
- * interrupt it can take is asserted, then takes it and continues.
+ * interrupt it can take is asserted (or its APIC timer expires), then
+ * takes it and continues. A VP in startup suspend sleeps until a SIPI
+ * starts it (after an INIT) in real mode at the SIPI's vector << 12.
  * Returns -EINTR, with no message, when sim_x86_vcpu_kick() was called
  * before or during the run (the kick is consumed).
  */
@@ -190,7 +194,9 @@ int sim_x86_vcpu_wait_kick(struct sim_x86_vcpu *vcpu);
  * Assert an interrupt at the VP's local APIC, as HVCALL_ASSERT_VIRTUAL_INTERRUPT
  * does: type is HV_X64_INTERRUPT_TYPE_FIXED, _NMI or _EXTINT (others:
  * HV_STATUS_INVALID_PARAMETER). Delivered through the IVT (real mode) or
- * IDT when the guest can take it; wakes a halted VP.
+ * IDT when the guest can take it; wakes a halted VP. An ExtINT bypasses
+ * IRR and ISR (no EOI); a level-triggered fixed one sets its TMR bit, and
+ * its EOI stops the run with HVMSG_X64_APIC_EOI.
  */
 uint64_t sim_x86_vcpu_assert_interrupt(struct sim_x86_vcpu *vcpu, uint32_t type, uint32_t vector, bool level_triggered);
 
