@@ -813,6 +813,21 @@ static void test_x2apic(void)
 	CHECK(run_to_out(&v) == 0x0d && run_to_out(&v) == 0x38);
 	CHECK(run_to_out(&v) == 0x0d && run_to_out(&v) == 0x39);
 	CHECK(get_reg64(&v, HV_X64_REGISTER_APIC_BASE) == 0xfee00d00);
+	{
+		/* the LAPIC state blob round-trips in x2APIC mode (32-bit ID and LDR) */
+		struct mshv_get_set_vp_state st;
+		uint8_t *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		const struct hv_local_interrupt_controller_state *ls = (const void *)buf;
+		memset(&st, 0, sizeof(st));
+		st.type = MSHV_VP_STATE_LAPIC;
+		st.buf_sz = 4096;
+		st.buf_ptr = (uintptr_t)buf;
+		CHECK(ioctl(v.fd, MSHV_GET_VP_STATE, &st) == 0);
+		CHECK(ls->apic_id == 0 && ls->apic_ldr == 1 && ls->apic_spurious == 0x1ff);
+		st.buf_sz = 4096;
+		CHECK(ioctl(v.fd, MSHV_SET_VP_STATE, &st) == 0);
+		munmap(buf, 4096);
+	}
 	/* the APIC page is not decoded in x2APIC mode: the read reaches the (unmapped) GPA */
 	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_UNMAPPED_GPA);
 	CHECK(((const struct hv_x64_memory_intercept_message *)v.msg.u.payload)->guest_physical_address ==

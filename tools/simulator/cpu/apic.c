@@ -795,7 +795,8 @@ int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len)
 /*
  * Whether a LAPIC blob holds only values the xAPIC's registers can hold
  * (SDM vol. 3 11.4-11.6, 11.8): the version this APIC reports (read-only);
- * ID, LDR and ICR high with bits 23:0 clear; DFR bits 27:0 set (they read
+ * ID, LDR and ICR high with bits 23:0 clear (in xAPIC mode; x2APIC's are
+ * 32-bit); DFR bits 27:0 set (they read
  * as 1s); SVR bits 9:0 and 12; ESR bits 7:0; ICR low without bits 13, 17:16
  * and 31:20; each LVT with only its own fields; the divide configuration
  * bits 0, 1 and 3; no vector below 16 in IRR, ISR or TMR (those bits are
@@ -805,11 +806,13 @@ int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len)
  * state is left as it was. The fields without a register of their own
  * (error status, counter, remote read) are kept as given.
  */
-static bool lapic_state_valid(const struct hv_local_interrupt_controller_state *s)
+static bool lapic_state_valid(const struct hv_local_interrupt_controller_state *s, bool x2apic)
 {
 	const uint32_t lvt_plain = 0x000117ff; /* vector, delivery mode, status, mask */
-	if (s->apic_version != 0x50014 || (s->apic_id & 0xffffff) || (s->apic_ldr & 0xffffff) ||
-	    (s->apic_icr_high & 0xffffff) || (s->apic_dfr & 0x0fffffff) != 0x0fffffff ||
+	/* in x2APIC mode ID, LDR and the ICR destination are 32-bit values (SDM 11.12) */
+	uint32_t xapic_only = x2apic ? 0 : 0xffffff;
+	if (s->apic_version != 0x50014 || (s->apic_id & xapic_only) || (s->apic_ldr & xapic_only) ||
+	    (s->apic_icr_high & xapic_only) || (s->apic_dfr & 0x0fffffff) != 0x0fffffff ||
 	    (s->apic_spurious & ~0x13ffu) || (s->apic_esr & ~0xffu) || (s->apic_icr_low & ~0x000cdfffu) ||
 	    (s->apic_lvt_timer & ~0x000310ffu) || (s->apic_lvt_thermal & ~lvt_plain) ||
 	    (s->apic_lvt_perfmon & ~lvt_plain) || (s->apic_lvt_cmci & ~lvt_plain) ||
@@ -824,7 +827,7 @@ int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t le
 	if (len < sizeof(struct hv_local_interrupt_controller_state))
 		return -EINVAL;
 	const struct hv_local_interrupt_controller_state *s = buf;
-	if (!lapic_state_valid(s))
+	if (!lapic_state_valid(s, sim_x86__x2apic_mode(vp)))
 		return -EINVAL;
 	sim_x86__apic_collect(vp);
 	vp->apic[APIC_ID] = s->apic_id;
