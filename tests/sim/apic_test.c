@@ -1022,6 +1022,92 @@ static void on_signal(int sig)
 	(void)sig;
 }
 
+/* x2APIC IPIs between two VPs of an x2APIC-capable partition: physical, logical (cluster), broadcast. */
+static void test_x2apic_ipis(void)
+{
+	struct mshv_create_partition args;
+	struct mshv_user_mem_region r;
+	struct vm vm;
+	struct vcpu bsp;
+	struct ap *a = calloc(1, sizeof(*a));
+	struct code c;
+	pthread_t t;
+
+	memset(&args, 0, sizeof(args));
+	args.pt_flags = (1ull << MSHV_PT_BIT_LAPIC) | (1ull << MSHV_PT_BIT_X2APIC);
+	vm.pt = ioctl(mshv_fd, MSHV_CREATE_PARTITION, &args);
+	CHECK(vm.pt >= 0);
+	CHECK(ioctl(vm.pt, MSHV_INITIALIZE_PARTITION) == 0);
+	vm.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(&r, 0, sizeof(r));
+	r.size = MEM_SIZE;
+	r.userspace_addr = (uintptr_t)vm.mem;
+	r.flags = (1u << MSHV_SET_MEM_BIT_WRITABLE) | (1u << MSHV_SET_MEM_BIT_EXECUTABLE);
+	CHECK(ioctl(vm.pt, MSHV_SET_GUEST_MEMORY, &r) == 0);
+	bsp = vcpu_create(&vm, 0);
+	a->v = vcpu_create(&vm, 1);
+
+	for (unsigned vec = 0x58; vec <= 0x5a; vec++) {
+		struct code h = { vm.mem + 0x2000 + (vec - 0x58) * 0x40 };
+		out8(&h, (uint8_t)vec);
+		wrmsr_imm(&h, 0x80b, 0, 0); /* EOI */
+		op1(&h, 0xcf);
+		set_ivt(vm.mem, vec, (uint16_t)(0x2000 + (vec - 0x58) * 0x40));
+	}
+	/* the AP, started by the VMM at 0x3000: x2APIC on, SVR, then wait */
+	c.p = vm.mem + 0x3000;
+	wrmsr_imm(&c, 0x1b, 0, 0xfee00c00);
+	wrmsr_imm(&c, 0x80f, 0, 0x1ff);
+	mov_ecx(&c, 0x80d);
+	rdmsr(&c);
+	out_eax(&c, 0x31); /* LDR: cluster 0, bit 1 */
+	op1(&c, 0xfb);
+	op1(&c, 0xf4);
+	{
+		uint8_t back[] = { 0xeb, 0xfd };
+		emit(&c, back, sizeof(back));
+	}
+	/* the BSP */
+	c.p = vm.mem + 0x1000;
+	wrmsr_imm(&c, 0x1b, 0, 0xfee00d00);
+	wrmsr_imm(&c, 0x80f, 0, 0x1ff);
+	out8(&c, 0x10);
+	wrmsr_imm(&c, 0x830, 1, 0x58);          /* physical, x2APIC ID 1 */
+	out8(&c, 0x11);
+	wrmsr_imm(&c, 0x830, 0x00000002, 0x859); /* logical, cluster 0 bit 1 */
+	out8(&c, 0x12);
+	wrmsr_imm(&c, 0x830, 0x00010002, 0x858); /* logical, cluster 1: nobody */
+	wrmsr_imm(&c, 0x830, 0xffffffff, 0x5a);  /* physical broadcast */
+	out8(&c, 0x13);
+	op1(&c, 0xf4);
+
+	vcpu_setup(&bsp, 0x1000);
+	vcpu_setup(&a->v, 0x3000);
+	CHECK(set_reg64(&a->v, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0) == 0);
+	pthread_create(&t, NULL, ap_thread, a);
+	CHECK(ap_saw(a, 0x31));
+	CHECK(a->log[0] == 0x31 && a->v.regs->rax == 2);
+	CHECK(run_to_out(&bsp) == 0x10);
+	CHECK(run_to_out(&bsp) == 0x11 && ap_saw(a, 0x58));
+	CHECK(run_to_out(&bsp) == 0x12 && ap_saw(a, 0x59));
+	CHECK(run_to_out(&bsp) == 0x13 && ap_saw(a, 0x5a));
+	{
+		static const int want[] = { 0x31, 0x58, 0x59, 0x5a };
+		int n = atomic_load(&a->n);
+		CHECK(n == 4);
+		for (int i = 0; i < n && i < 4; i++)
+			CHECK(a->log[i] == want[i]);
+	}
+	atomic_store(&a->done, true);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	vcpu_destroy(&a->v);
+	free(a);
+	vcpu_destroy(&bsp);
+	close(vm.pt);
+	munmap(vm.mem, MEM_SIZE);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -1039,6 +1125,7 @@ int main(int argc, char **argv)
 		{ "x2apic", test_x2apic },
 		{ "ap_started_by_vmm", test_ap_started_by_vmm },
 		{ "ipis", test_ipis },
+		{ "x2apic_ipis", test_x2apic_ipis },
 	};
 	struct sigaction sa;
 
