@@ -999,15 +999,49 @@ static void test_ipis(void)
 }
 
 /* An AP whose VMM starts it itself: clearing startup suspend lets it run from its registers. */
+struct kick_arg {
+	struct vcpu *v;
+	int ret, err;
+	atomic_bool returned;
+};
+
+static void *run_once(void *p)
+{
+	struct kick_arg *k = p;
+
+	k->ret = vcpu_run(k->v);
+	k->err = errno;
+	atomic_store(&k->returned, true);
+	return NULL;
+}
+
+/*
+ * An AP waits for a SIPI in MSHV_RUN_VP, sleeping (a signal ends the wait
+ * with EINTR); a VMM that starts it itself clears startup suspend.
+ */
 static void test_ap_started_by_vmm(void)
 {
 	struct vm vm = vm_create();
 	struct vcpu v = vcpu_create(&vm, 1);
 	struct code c = { vm.mem + 0x1000 };
+	struct kick_arg k = { &v, 0, 0, false };
+	struct timespec c0, c1;
+	pthread_t t;
 
 	out8(&c, 0x20);
 	op1(&c, 0xf4);
 	vcpu_setup(&v, 0x1000);
+	CHECK(get_reg64(&v, HV_REGISTER_INTERNAL_ACTIVITY_STATE) == 1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+	pthread_create(&t, NULL, run_once, &k);
+	usleep(200000);
+	CHECK(!atomic_load(&k.returned)); /* still waiting */
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+	/* asleep, not spinning: well under the 200 ms of CPU a busy wait would take */
+	CHECK((c1.tv_sec - c0.tv_sec) * 1e3 + (c1.tv_nsec - c0.tv_nsec) / 1e6 < 100);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	CHECK(k.ret == -1 && k.err == EINTR);
 	CHECK(get_reg64(&v, HV_REGISTER_INTERNAL_ACTIVITY_STATE) == 1);
 	CHECK(set_reg64(&v, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0) == 0);
 	CHECK(get_reg64(&v, HV_REGISTER_INTERNAL_ACTIVITY_STATE) == 0);
