@@ -25,11 +25,14 @@ bool sim_x86__x2apic_mode(const struct sim_x86_vcpu *vp)
 	       (MSR_APIC_BASE_ENABLE | MSR_APIC_BASE_EXTD);
 }
 
-/* In x2APIC mode the APIC page is not decoded: accesses there go to memory (SDM vol. 3A 11.12.1). */
+/*
+ * The APIC page at IA32_APIC_BASE[MAXPHYADDR-1:12] (the bits above are
+ * refused by sim_x86__apic_base_write). In x2APIC mode the page is not
+ * decoded: accesses there go to memory (SDM vol. 3A 11.12.1).
+ */
 bool sim_x86__is_apic_gpa(const struct sim_x86_vcpu *vp, uint64_t gpa)
 {
-	return apic_enabled(vp) && !sim_x86__x2apic_mode(vp) &&
-	       (gpa & ~0xfffull) == (vp->apic_base & 0xffffff000ull);
+	return apic_enabled(vp) && !sim_x86__x2apic_mode(vp) && (gpa & ~0xfffull) == (vp->apic_base & ~0xfffull);
 }
 
 void sim_x86_vcpu_set_x2apic_capable(struct sim_x86_vcpu *vp, bool on)
