@@ -129,7 +129,13 @@ static int setup_vp(struct vp *vp, __u16 *status)
 	ret = mshv_vcpu_set_registers(&vp->vcpu, &reg, 1, status);
 	if (ret < 0)
 		return ret;
-	return MSHV_SET_REGISTERS_64(&vp->vcpu, status, { HV_X64_REGISTER_RIP, CODE_GPA },
+	/*
+	 * Every VP but the BSP is created waiting for an INIT-SIPI from the
+	 * guest (startup suspend); this VMM starts them itself, at its code,
+	 * by clearing that state.
+	 */
+	return MSHV_SET_REGISTERS_64(&vp->vcpu, status, { HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0 },
+				     { HV_X64_REGISTER_RIP, CODE_GPA },
 				     { HV_X64_REGISTER_RFLAGS, 0x2 },
 				     { HV_X64_REGISTER_RBX, COUNTERS_GPA + 4 * vp->index },
 				     { HV_X64_REGISTER_RDX, PORT_BASE + vp->index });

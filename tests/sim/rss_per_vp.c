@@ -40,7 +40,7 @@ static int run_vp(int pt, uint32_t index)
 {
 	struct mshv_create_vp vargs = { index };
 	struct hv_input_set_vp_registers hdr;
-	struct hv_register_assoc regs[2];
+	struct hv_register_assoc regs[3];
 	uint64_t in[(sizeof(hdr) + sizeof(regs)) / 8];
 	struct hv_vp_register_page *page;
 	struct hv_message msg;
@@ -57,10 +57,12 @@ static int run_vp(int pt, uint32_t index)
 	regs[0].value.segment.attributes = 0x9b;
 	regs[1].name = HV_X64_REGISTER_RIP;
 	regs[1].value.reg64 = 0x1000;
+	regs[2].name = HV_REGISTER_INTERNAL_ACTIVITY_STATE; /* an AP starts waiting for INIT-SIPI: start it */
+	regs[2].value.reg64 = 0;
 	memcpy(in, &hdr, sizeof(hdr));
 	memcpy((char *)in + sizeof(hdr), regs, sizeof(regs));
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vp, MSHV_VP_MMAP_OFFSET_REGISTERS * 4096);
-	if (page == MAP_FAILED || hvcall(vp, HVCALL_SET_VP_REGISTERS, 2, in, sizeof(in), NULL, 0, NULL) < 0)
+	if (page == MAP_FAILED || hvcall(vp, HVCALL_SET_VP_REGISTERS, 3, in, sizeof(in), NULL, 0, NULL) < 0)
 		return -1;
 	for (i = 0; i < 10000; i++) {
 		if (ioctl(vp, MSHV_RUN_VP, &msg) < 0 || msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT)

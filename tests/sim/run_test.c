@@ -153,6 +153,8 @@ static void vcpu_real_mode_at(struct vcpu *v, uint32_t index, uint16_t ip)
 	val.segment.attributes = 0x9b;
 	CHECK(set_reg(v, index, HV_X64_REGISTER_CS, &val) == 0);
 	CHECK(set_reg64(v, index, HV_X64_REGISTER_RIP, ip) == 0);
+	/* an AP is created waiting for INIT-SIPI: the VMM starts it itself */
+	CHECK(set_reg64(v, index, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0) == 0);
 }
 
 static int vcpu_run(struct vcpu *v)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "x86_cpu_internal.h"
@@ -81,6 +82,14 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 		uc_hook_add(vp->uc, &h, UC_HOOK_CODE, (void *)hook_code_debug, vp, 1, 0);
 	}
 	sim_x86__reset_state(vp);
+	/*
+	 * Every VP but the BSP starts in the startup-suspend state: it waits
+	 * for an INIT-SIPI from the guest (apic.c) or for the VMM to clear
+	 * HV_REGISTER_INTERNAL_ACTIVITY_STATE.
+	 */
+	atomic_store(&vp->sipi_vector, -1);
+	atomic_store(&vp->extint_vector, -1);
+	atomic_store(&vp->wait_sipi, vp_index != 0);
 	*out = vp;
 	return 0;
 fail:
@@ -93,6 +102,7 @@ void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vp)
 {
 	if (!vp)
 		return;
+	sim_x86__apic_timer_stop(vp);
 	uc_close(vp->uc);
 	free(vp->slots);
 	free(vp->doorbells);
@@ -283,6 +293,14 @@ static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
 		msg->header.payload_size = sizeof(*m);
 		break;
 	}
+	case EXIT_EOI: {
+		struct hv_x64_apic_eoi_message *m = (void *)msg->u.payload;
+		m->vp_index = vp->vp_index;
+		m->interrupt_vector = vp->ex.vector;
+		msg->header.message_type = HVMSG_X64_APIC_EOI;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
 	case EXIT_TRIPLE:
 	default: {
 		struct hv_x64_unrecoverable_exception_message *m = (void *)msg->u.payload;
@@ -300,6 +318,18 @@ static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
 static void futex_wait(_Atomic uint32_t *w, uint32_t val)
 {
 	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+/* Wait while *w is val, at most until deadline_ns on CLOCK_MONOTONIC (0: no limit). */
+void sim_x86__futex_wait_until(_Atomic uint32_t *w, uint32_t val, uint64_t deadline_ns)
+{
+	if (!deadline_ns) {
+		futex_wait(w, val);
+		return;
+	}
+	struct timespec ts = {.tv_sec = (time_t)(deadline_ns / 1000000000ull),
+			      .tv_nsec = (long)(deadline_ns % 1000000000ull)};
+	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_BITSET_PRIVATE, val, &ts, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
 void sim_x86__futex_wake(_Atomic uint32_t *w)
@@ -326,12 +356,23 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 			ret = -EINTR;
 			break;
 		}
+		{
+			/* an AP waiting for a SIPI sleeps until an INIT or SIPI arrives (apic.c) */
+			uint32_t w = atomic_load(&vp->wake);
+			if (sim_x86__apic_init_sipi(vp)) {
+				if (!atomic_load(&vp->kick))
+					futex_wait(&vp->wake, w);
+				continue;
+			}
+		}
 		if (vp->halted) {
 			uint32_t w = atomic_load(&vp->wake);
 			if (!sim_x86__can_take_interrupt(vp)) {
 				if (atomic_load(&vp->kick))
 					continue;
-				futex_wait(&vp->wake, w);
+				/* until an interrupt is asserted, or the APIC timer's next expiry */
+				sim_x86__futex_wait_until(&vp->wake, w, sim_x86__apic_next_deadline(vp));
+				atomic_store(&vp->timer_due, true); /* look at the timer again */
 				continue;
 			}
 			vp->halted = false;

@@ -99,8 +99,12 @@ void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uin
 		/* MONITOR/MWAIT: leaf 1 does not report MONITOR (unicorn_hooks.c, model_set_features) */
 	} else {
 		sim_x86__engine_cpuid(vp, eax, ecx, &a, &b, &c, &d);
+		if (eax == 6)
+			a |= 1u << 2; /* ARAT: the APIC timer counts on in HLT and while the VP is not run (apic.c) */
 		if (eax == 1) {
 			c |= 1u << 31;                                  /* hypervisor present */
+			if (vp->x2apic_capable)
+				c |= 1u << 21; /* x2APIC: the partition was created x2APIC-capable (apic.c) */
 			b = (b & 0x0000ffffu) | (1u << 16) | (vp->vp_index << 24); /* initial APIC ID */
 			/* APIC: 0 while IA32_APIC_BASE's global enable is clear (Intel SDM vol. 3A 11.4.3) */
 			if (vp->apic_base & MSR_APIC_BASE_ENABLE)

@@ -85,9 +85,8 @@ bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 	if (hv != HV_MSR_NOT_MINE)
 		return hv == HV_MSR_DONE;
 	switch (m) {
-	case 0x1b:
-		vp->apic_base = (val & 0xffffff000ull) | (val & MSR_APIC_BASE_ENABLE) |
-				(vp->vp_index == 0 ? MSR_APIC_BASE_BSP : 0);
+	case 0x1b: /* apic.c; a value it refuses changes nothing (WRMSR: #GP, in sim_x86__wrmsr) */
+		sim_x86__apic_base_write(vp, val);
 		return true;
 	case 0x10: /* a write sets the TSC, which counts on from the value (SDM vol. 3B 17.17) */
 		sim_x86__set_guest_tsc(vp, val);
@@ -195,6 +194,13 @@ bool sim_x86__rdmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
 {
 	uint64_t *r = regs(vp), val;
 	uint32_t m = (uint32_t)r[1];
+	if (m >= 0x800 && m <= 0x8ff) { /* x2APIC (apic.c): #GP outside x2APIC mode */
+		if (sim_x86__x2apic_rdmsr(vp, m, &val))
+			sim_x86__raise_gp(vp, ra);
+		r[0] = (uint32_t)val;
+		r[2] = val >> 32;
+		return true;
+	}
 	if (sim_x86__own_msr_read(vp, m, &val)) {
 		r[0] = (uint32_t)val;
 		r[2] = val >> 32;
@@ -229,6 +235,17 @@ bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
 		return true;
 	case HV_MSR_GP: /* read-only, or a value the synthetic MSR refuses */
 		sim_x86__raise_gp(vp, ra);
+	default:
+		break;
+	}
+	if (m == 0x1b && sim_x86__apic_base_write(vp, val))
+		sim_x86__raise_gp(vp, ra);
+	if (m == 0x1b)
+		return true;
+	if (m >= 0x800 && m <= 0x8ff) {
+		if (sim_x86__x2apic_wrmsr(vp, m, val, ra))
+			sim_x86__raise_gp(vp, ra);
+		return true;
 	}
 	if (sim_x86__own_msr_write(vp, m, val))
 		return true;

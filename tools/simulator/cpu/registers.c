@@ -241,11 +241,17 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 		v->interrupt_state.nmi_masked = sim_x86__nmi_masked(vp);
 		return 0;
 	case HV_REGISTER_PENDING_INTERRUPTION:
+		v->reg64 = vp->pend_intr;
+		return 0;
 	case HV_REGISTER_PENDING_EVENT0:
 	case HV_REGISTER_PENDING_EVENT1:
+		v->reg128.low_part = vp->pend_event[name - HV_REGISTER_PENDING_EVENT0][0];
+		v->reg128.high_part = vp->pend_event[name - HV_REGISTER_PENDING_EVENT0][1];
+		return 0;
 	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
-		return 0; /* nothing is ever left pending between runs */
+		return 0;
 	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
+		v->internal_activity.startup_suspend = atomic_load(&vp->wait_sipi);
 		v->internal_activity.halt_suspend = vp->halted;
 		return 0;
 	}
@@ -360,8 +366,7 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		sim_x86__tlb_flush(vp);
 		return 0;
 	case HV_X64_REGISTER_APIC_BASE:
-		sim_x86__own_msr_write(vp, 0x1b, v->reg64);
-		return 0;
+		return sim_x86__apic_base_write(vp, v->reg64) ? HV_STATUS_INVALID_REGISTER_VALUE : 0;
 	case HV_REGISTER_GUEST_OS_ID: sim_x86__hv_msr_write(vp, HV_MSR_GUEST_OS_ID, v->reg64); return 0;
 	case HV_X64_REGISTER_XFEM:
 		/* XCR0, as XSETBV would take it; a value XSETBV refuses (#GP) changes nothing */
@@ -399,32 +404,118 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		sim_x86__set_interrupt_shadow(vp, v->interrupt_state.interrupt_shadow);
 		sim_x86__set_nmi_masked(vp, v->interrupt_state.nmi_masked);
 		return 0;
-	case HV_REGISTER_PENDING_INTERRUPTION:
-		if (v->pending_interruption.interruption_pending) {
-			/* inject now: external interrupt (type 0) through the APIC path, NMI (2) as NMI */
-			if (v->pending_interruption.interruption_type == 2)
-				atomic_store(&vp->nmi_pending, true);
-			else
-				sim_x86_vcpu_assert_interrupt(vp, HV_X64_INTERRUPT_TYPE_FIXED,
-							      v->pending_interruption.interruption_vector, false);
-		}
+	case HV_REGISTER_PENDING_INTERRUPTION: {
+		const union hv_x64_pending_interruption_register *pi = &v->pending_interruption;
+		if (pi->interruption_pending &&
+		    (pi->interruption_vector > 255 || pi->interruption_type == 1 || pi->interruption_type == 7 ||
+		     (pi->interruption_type == 3 && pi->interruption_vector > 31) ||
+		     (pi->interruption_type == 2 && pi->interruption_vector != 2)))
+			return HV_STATUS_INVALID_PARAMETER;
+		vp->pend_intr = pi->interruption_pending ? v->reg64 : 0;
+		sim_x86__update_irq_request(vp);
 		return 0;
+	}
 	case HV_REGISTER_PENDING_EVENT0:
-	case HV_REGISTER_PENDING_EVENT1:
+	case HV_REGISTER_PENDING_EVENT1: {
+		const union hv_x64_pending_exception_event *e = &v->pending_exception_event;
+		/* event type 0 (exception) only: the others (memory intercept, virtualization fault, ...) are not modelled */
+		if (e->event_pending && (e->event_type != 0 || e->vector > 31))
+			return HV_STATUS_INVALID_PARAMETER;
+		vp->pend_event[name - HV_REGISTER_PENDING_EVENT0][0] = e->event_pending ? v->reg128.low_part : 0;
+		vp->pend_event[name - HV_REGISTER_PENDING_EVENT0][1] = e->event_pending ? v->reg128.high_part : 0;
+		sim_x86__update_irq_request(vp);
+		return 0;
+	}
 	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
 		return 0;
 	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
 		/*
-		 * Halted or running (HLT state, as a VMM saves and restores it).
-		 * Startup suspend (an AP waiting for INIT-SIPI) and idle suspend
-		 * are not modelled: refused, as are the reserved bits.
+		 * Startup suspend (an AP waiting for a SIPI: how every VP but the
+		 * BSP is created; a VMM that starts an AP itself clears it, as
+		 * openvmm's reset does for the BSP) and halted or running (HLT
+		 * state, as a VMM saves and restores it). Idle suspend is not
+		 * modelled: refused, as are the reserved bits.
 		 */
-		if (v->internal_activity.as_uint64 & ~(uint64_t)2)
+		if (v->internal_activity.as_uint64 & ~(uint64_t)3)
 			return HV_STATUS_INVALID_PARAMETER;
+		atomic_store(&vp->sipi_vector, -1);
+		atomic_store(&vp->wait_sipi, v->internal_activity.startup_suspend);
 		vp->halted = v->internal_activity.halt_suspend;
 		return 0;
 	}
 	return HV_STATUS_INVALID_PARAMETER;
+}
+
+/* ---------------------------------------------------------------------
+ * Events the VMM injects
+ * ---------------------------------------------------------------------
+ * HV_REGISTER_PENDING_INTERRUPTION (type 0 external interrupt, 2 NMI, 3
+ * hardware exception, 4 software interrupt, 5 privileged software
+ * exception, 6 software exception, as VMX's event injection) and
+ * HV_REGISTER_PENDING_EVENT0/1 (event type 0: an exception, with its
+ * error code and, for #PF, CR2 in exception_parameter) are delivered to
+ * the guest when the VP next runs, before any instruction, whatever
+ * RFLAGS.IF, as VM entry injects them: through the IVT or IDT, an
+ * exception with its error code. Reading them gives what was set until
+ * it is delivered, then 0. Order when several are set: the pending
+ * interruption, then event 0, then event 1, one at each instruction
+ * boundary (the later ones land at the first instruction of the earlier
+ * ones' handler, as nested events). The error code is pushed for the
+ * vectors that have one (8, 10-14, 17) in protected mode, as the
+ * processor does for a fault (VMX refuses the other combinations at VM
+ * entry; the simulator's choice is the processor's rule). Vectors above
+ * 31 for an exception, types 1 and 7, and event types other than 0 are
+ * HV_STATUS_INVALID_PARAMETER.
+ */
+bool sim_x86__injection_pending(const struct sim_x86_vcpu *vp)
+{
+	return (vp->pend_intr & 1) || (vp->pend_event[0][0] & 1) || (vp->pend_event[1][0] & 1);
+}
+
+bool sim_x86__next_injection(struct sim_x86_vcpu *vp, struct sim_injection *inj)
+{
+	memset(inj, 0, sizeof(*inj));
+	inj->saved_intr = vp->pend_intr;
+	memcpy(inj->saved_event, vp->pend_event, sizeof(inj->saved_event));
+	if (vp->pend_intr & 1) {
+		union hv_x64_pending_interruption_register pi = {.as_uint64 = vp->pend_intr};
+		vp->pend_intr = 0;
+		inj->vector = pi.interruption_vector;
+		inj->error_code = pi.error_code;
+		inj->len = pi.instruction_length;
+		switch (pi.interruption_type) {
+		case 0:
+			inj->external = true;
+			break;
+		case 2:
+			inj->external = inj->nmi = true;
+			break;
+		case 4:
+		case 6:
+			inj->soft = true;
+			break;
+		case 5: /* ICEBP's #DB: a trap, after the instruction */
+			*vp->rip += pi.instruction_length;
+			break;
+		default:
+			break; /* a hardware exception; #PF's CR2 is the VMM's to set (this form has no parameter) */
+		}
+		return true;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (!(vp->pend_event[i][0] & 1))
+			continue;
+		union hv_x64_pending_exception_event e;
+		e.as_uint64[0] = vp->pend_event[i][0];
+		e.as_uint64[1] = vp->pend_event[i][1];
+		vp->pend_event[i][0] = vp->pend_event[i][1] = 0;
+		inj->vector = e.vector;
+		inj->error_code = e.deliver_error_code ? e.error_code : 0;
+		inj->has_cr2 = e.vector == 14;
+		inj->cr2 = e.exception_parameter;
+		return true;
+	}
+	return false;
 }
 
 /* ---------------------------------------------------------------------

@@ -710,7 +710,8 @@ bool sim_x86__engine_attach(struct sim_x86_vcpu *vp)
 void sim_x86__update_irq_request(struct sim_x86_vcpu *vp)
 {
 	uint32_t *req = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
-	if (sim_x86__apic_deliverable(vp) >= 0)
+	if (sim_x86__apic_deliverable(vp) >= 0 || atomic_load(&vp->extint_vector) >= 0 ||
+	    sim_x86__injection_pending(vp))
 		*req |= UCI_CPU_INTERRUPT_HARD;
 	else
 		*req &= ~UCI_CPU_INTERRUPT_HARD;
@@ -796,6 +797,20 @@ void sim_x86__abandon_delivery(struct sim_x86_vcpu *vp)
 		int v = vp->deliver_vector;
 		vp->apic[APIC_ISR + v / 32] &= ~(1u << (v % 32));
 		vp->apic[APIC_IRR + v / 32] |= 1u << (v % 32);
+		sim_x86__update_irq_request(vp);
+		break;
+	}
+	case DELIVER_INJECTED:
+		ENV64(vp, UCI_ENV_EIP) = vp->deliver_rip;
+		vp->pend_intr = vp->deliver_inj->saved_intr;
+		memcpy(vp->pend_event, vp->deliver_inj->saved_event, sizeof(vp->pend_event));
+		if (vp->deliver_inj->nmi)
+			ENV32(vp, UCI_ENV_HFLAGS2) &= ~UCI_HF2_NMI_MASK;
+		sim_x86__update_irq_request(vp);
+		break;
+	case DELIVER_EXTINT: {
+		int none = -1;
+		atomic_compare_exchange_strong(&vp->extint_vector, &none, vp->deliver_vector);
 		sim_x86__update_irq_request(vp);
 		break;
 	}
@@ -1444,8 +1459,16 @@ void x86_cpu_exec_enter_x86_64(void *cs)
 	if (!vp || (void *)vp->cs != cs)
 		return;
 	vp->apic_write_alone = false; /* between blocks: the instruction re-run alone (if any) is done */
-	if (atomic_load(&vp->kick)) {
+	if (vp->eoi_exit) {
+		/* the instruction that wrote EOI has completed: report it (apic.c, APIC_EOI) */
+		vp->ex.kind = EXIT_EOI;
+		vp->ex.vector = (uint8_t)(vp->eoi_exit - 1);
+		vp->eoi_exit = 0;
 		uc_emu_stop(vp->uc);
+		return;
+	}
+	if (atomic_load(&vp->kick) || atomic_load(&vp->init_pending)) {
+		uc_emu_stop(vp->uc); /* the run loop returns -EINTR, or applies the INIT */
 		return;
 	}
 	sim_x86__apic_collect(vp);
@@ -1461,6 +1484,33 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 	uint32_t *ireq = (uint32_t *)(vp->cs + UCI_CS_INTERRUPT_REQUEST);
 	if (vp->ex.kind != EXIT_NONE)
 		return false; /* stopping at an intercept: the state must stay the one it reports */
+	struct sim_injection inj;
+	if (sim_x86__next_injection(vp, &inj)) {
+		/* an event the VMM injected (registers.c): before anything else, whatever IF */
+		sim_x86__update_irq_request(vp);
+		vp->apic_write_alone = false;
+		vp->deliver_vector = inj.vector;
+		vp->deliver_soft = inj.soft;
+		if (inj.has_cr2)
+			vp->cr[2] = inj.cr2;
+		vp->deliver = DELIVER_INJECTED; /* an intercepted access of the delivery puts the event back */
+		vp->deliver_inj = &inj;
+		vp->deliver_rip = ENV64(vp, UCI_ENV_EIP);
+		if (inj.external) {
+			if (inj.nmi)
+				ENV32(vp, UCI_ENV_HFLAGS2) |= UCI_HF2_NMI_MASK;
+			do_interrupt_x86_hardirq_x86_64(vp->env, inj.vector, 1);
+		} else {
+			*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = inj.vector;
+			ENVI(vp, UCI_ENV_ERROR_CODE) = (int)inj.error_code;
+			ENVI(vp, UCI_ENV_EXCEPTION_IS_INT) = inj.soft;
+			ENV64(vp, UCI_ENV_EXCEPTION_NEXT_EIP) = ENV64(vp, UCI_ENV_EIP) + inj.len;
+			x86_cpu_do_interrupt_x86_64(vp->cs);
+			*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = -1;
+		}
+		vp->deliver = DELIVER_NONE;
+		return true;
+	}
 	int r = x86_cpu_pending_interrupt_x86_64(cs, req);
 	if (r == (int)UCI_CPU_INTERRUPT_NMI) {
 		*ireq &= ~UCI_CPU_INTERRUPT_NMI;
@@ -1471,6 +1521,21 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		vp->deliver_soft = false;
 		vp->apic_write_alone = false;
 		do_interrupt_x86_hardirq_x86_64(vp->env, 2, 1);
+		vp->deliver = DELIVER_NONE;
+		return true;
+	}
+	if (r == (int)UCI_CPU_INTERRUPT_HARD && atomic_load(&vp->extint_vector) >= 0) {
+		/* ExtINT: the PIC's vector, past the APIC's IRR and ISR (apic.c) */
+		int v = atomic_exchange(&vp->extint_vector, -1);
+		*ireq &= ~UCI_CPU_INTERRUPT_HARD;
+		if (v < 0)
+			return false;
+		sim_x86__update_irq_request(vp);
+		vp->deliver = DELIVER_EXTINT;
+		vp->deliver_vector = v;
+		vp->deliver_soft = false;
+		vp->apic_write_alone = false;
+		do_interrupt_x86_hardirq_x86_64(vp->env, v, 1);
 		vp->deliver = DELIVER_NONE;
 		return true;
 	}

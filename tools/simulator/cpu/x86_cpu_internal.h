@@ -55,6 +55,7 @@
 #define APIC_DEFAULT_BASE 0xfee00000ull
 #define MSR_APIC_BASE_BSP (1ull << 8)
 #define MSR_APIC_BASE_ENABLE (1ull << 11)
+#define MSR_APIC_BASE_EXTD (1ull << 10)
 
 #define CR0_PE 0x1ull
 #define CR0_WP 0x10000ull
@@ -88,6 +89,7 @@ enum exit_kind {
 	EXIT_EXCEPTION,
 	EXIT_HALT,
 	EXIT_TRIPLE,
+	EXIT_EOI, /* HVMSG_X64_APIC_EOI: vector in ex.vector */
 };
 
 struct exit_info {
@@ -140,7 +142,20 @@ struct exit_info {
 #define APIC_TMICT 0x38
 #define APIC_TMCCT 0x39
 #define APIC_TDCR 0x3e
+#define APIC_SELF_IPI 0x3f /* x2APIC only */
 
+/* an event the VMM injects (sim_x86__next_injection): what QEMU's delivery needs */
+struct sim_injection {
+	int vector;
+	bool external; /* external interrupt or NMI: delivered as hardware interrupts (no error code) */
+	bool nmi;
+	bool soft;     /* INT n, INT3/INTO: pushes RIP + len */
+	unsigned len;
+	uint32_t error_code;
+	bool has_cr2;
+	uint64_t cr2;
+	uint64_t saved_intr, saved_event[2][2]; /* the registers before: put back when the delivery is abandoned */
+};
 struct sim_x86_vcpu {
 	uc_engine *uc;
 	uint8_t *cs;  /* QEMU CPUState (unicorn_hooks.c only) */
@@ -187,7 +202,8 @@ struct sim_x86_vcpu {
 	 * runs. deliver_rip is the RIP to report (INT n: the instruction);
  * deliver_vector the vector delivered (for a fault's error code).
 	 */
-	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI } deliver;
+	enum { DELIVER_NONE, DELIVER_EXCEPTION, DELIVER_IRQ, DELIVER_NMI, DELIVER_EXTINT, DELIVER_INJECTED } deliver;
+	struct sim_injection *deliver_inj; /* DELIVER_INJECTED: the event, to put back */
 	int deliver_vector;
 	bool deliver_soft; /* INT n, INT3, INTO: no EXT in the error code of a fault of the delivery */
 	uint64_t deliver_rip;
@@ -206,6 +222,41 @@ struct sim_x86_vcpu {
 	_Atomic uint32_t posted_tmr[8];
 	atomic_bool posted;
 	atomic_bool nmi_pending;
+	/*
+	 * The local APIC timer and interprocessor interrupts (apic.c). The
+	 * count: timer_base_count ticks left at timer_base_ns (CLOCK_MONOTONIC),
+	 * counting down at SIM_APIC_HZ / divider. timer_deadline_ns is the next
+	 * expiry (0: none), the one value the timer thread reads; it sets
+	 * timer_due and makes the run thread look (apic.c, timer_thread).
+	 */
+	uint64_t timer_base_ns;
+	uint32_t timer_base_count;
+	_Atomic uint64_t timer_deadline_ns;
+	atomic_bool timer_due;
+	_Atomic uint32_t timer_seq; /* futex word of the timer thread: bumped when the deadline changes */
+	atomic_bool timer_stop;
+	bool timer_thread_started;
+	pthread_t timer_thread;
+	bool x2apic_capable; /* the partition offers x2APIC mode */
+	sim_ipi_fn *ipi_fn; /* the hypervisor's: delivers an IPI to the other VPs of the partition */
+	void *ipi_opaque;
+	/*
+	 * INIT and startup IPIs (apic.c): wait_sipi is the startup-suspend
+	 * state (an AP waiting for a SIPI); init_pending an INIT the run thread
+	 * has still to apply; sipi_vector the SIPI latched for it (-1: none).
+	 */
+	int eoi_exit; /* 1 + the level-triggered vector an EOI ended: exits at the next boundary */
+	_Atomic int extint_vector; /* an ExtINT asserted and not yet taken (-1: none); never in IRR/ISR */
+	/*
+	 * Events the VMM set to be injected at the next run (registers.c):
+	 * HV_REGISTER_PENDING_INTERRUPTION and _PENDING_EVENT0/1 as set, read
+	 * back until the event is delivered (unicorn_hooks.c, take_injection).
+	 */
+	uint64_t pend_intr;
+	uint64_t pend_event[2][2];
+	atomic_bool wait_sipi;
+	atomic_bool init_pending;
+	_Atomic int sipi_vector;
 	/* the instruction that wrote the APIC is being run again alone (apic.c, sim_x86__apic_write) */
 	bool apic_write_alone;
 	/* translating: bytes of the instruction at subst_at fetched as others (unicorn_hooks.c) */
@@ -281,10 +332,14 @@ static inline uint64_t cr(struct sim_x86_vcpu *vp, int n)
 
 /* ---- core.c ---- */
 void sim_x86__futex_wake(_Atomic uint32_t *w);
+void sim_x86__futex_wait_until(_Atomic uint32_t *w, uint32_t val, uint64_t deadline_ns);
+void sim_x86__wake(struct sim_x86_vcpu *vp);
 
 /* ---- registers.c ---- */
 void sim_x86__reset_state(struct sim_x86_vcpu *vp);
 int sim_x86__mov_to_dr(struct sim_x86_vcpu *vp, int reg, uint64_t val);
+bool sim_x86__injection_pending(const struct sim_x86_vcpu *vp);
+bool sim_x86__next_injection(struct sim_x86_vcpu *vp, struct sim_injection *inj);
 
 /* ---- memory.c ---- */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
@@ -320,6 +375,13 @@ void sim_x86__apic_write(struct sim_x86_vcpu *vp, uint32_t off, uint32_t val, ui
 void sim_x86__apic_reset(struct sim_x86_vcpu *vp);
 int sim_x86__lapic_get_state(struct sim_x86_vcpu *vp, void *buf, size_t *len);
 int sim_x86__lapic_set_state(struct sim_x86_vcpu *vp, const void *buf, size_t len);
+void sim_x86__apic_timer_stop(struct sim_x86_vcpu *vp);
+bool sim_x86__apic_init_sipi(struct sim_x86_vcpu *vp);
+int sim_x86__apic_base_write(struct sim_x86_vcpu *vp, uint64_t val);
+bool sim_x86__x2apic_mode(const struct sim_x86_vcpu *vp);
+int sim_x86__x2apic_rdmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t *val);
+int sim_x86__x2apic_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val, uintptr_t ra);
+uint64_t sim_x86__apic_next_deadline(struct sim_x86_vcpu *vp);
 uint64_t sim_x86__cr8_read(struct sim_x86_vcpu *vp);
 void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val);
 

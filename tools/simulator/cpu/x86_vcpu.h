@@ -90,7 +90,9 @@ struct sim_x86_intercepts {
  * Create a VP in the architectural reset state the hypervisor presents
  * (real mode, CS selector 0xf000 base 0xffff0000, RIP 0xfff0, RFLAGS 0x2,
  * CR0 0x60000010, APIC base 0xfee00900 for the BSP (vp_index 0) and
- * 0xfee00800 otherwise, ...).
+ * 0xfee00800 otherwise, ...). Every VP but the BSP starts in the
+ * startup-suspend state (waiting for the guest's INIT-SIPI; the VMM may
+ * clear it through HV_REGISTER_INTERNAL_ACTIVITY_STATE).
  */
 int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index);
 void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vcpu);
@@ -165,7 +167,9 @@ int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vcpu, uint32_t type, const void 
  * values, isvalid = 1 and dirty = 0, exactly as the hypervisor keeps it.
  *
  * A halted VP (after HLT; HVMSG_X64_HALT was returned) sleeps until an
- * interrupt it can take is asserted, then takes it and continues.
+ * interrupt it can take is asserted (or its APIC timer expires), then
+ * takes it and continues. A VP in startup suspend sleeps until a SIPI
+ * starts it (after an INIT) in real mode at the SIPI's vector << 12.
  * Returns -EINTR, with no message, when sim_x86_vcpu_kick() was called
  * before or during the run (the kick is consumed).
  */
@@ -190,9 +194,40 @@ int sim_x86_vcpu_wait_kick(struct sim_x86_vcpu *vcpu);
  * Assert an interrupt at the VP's local APIC, as HVCALL_ASSERT_VIRTUAL_INTERRUPT
  * does: type is HV_X64_INTERRUPT_TYPE_FIXED, _NMI or _EXTINT (others:
  * HV_STATUS_INVALID_PARAMETER). Delivered through the IVT (real mode) or
- * IDT when the guest can take it; wakes a halted VP.
+ * IDT when the guest can take it; wakes a halted VP. An ExtINT bypasses
+ * IRR and ISR (no EOI); a level-triggered fixed one sets its TMR bit, and
+ * its EOI stops the run with HVMSG_X64_APIC_EOI.
  */
 uint64_t sim_x86_vcpu_assert_interrupt(struct sim_x86_vcpu *vcpu, uint32_t type, uint32_t vector, bool level_triggered);
+
+/*
+ * Interprocessor interrupts between the VPs of a partition. A guest's
+ * write of its ICR that names other VPs calls fn (the hypervisor's,
+ * handed down once per VP) on the sending VP's run thread, with the ICR's
+ * low word and the destination field (ICR bits 63:56 in xAPIC mode, the
+ * whole high word in x2APIC mode); fn calls sim_x86_vcpu_accept_ipi() on
+ * every other VP of the partition, and when first_only (lowest-priority
+ * delivery) stops at the first that accepts. accept_ipi may be called
+ * from any thread: it matches the destination (shorthand, physical or
+ * logical flat/cluster, broadcast) against that VP's APIC and posts the
+ * interrupt, NMI, INIT or SIPI. Returns whether the VP is a target.
+ */
+/*
+ * Whether the partition was created x2APIC-capable: CPUID 1 ECX[21] is
+ * set and IA32_APIC_BASE[10] may be set (x2APIC mode: MSRs 0x800-0x8ff,
+ * the APIC ID is the VP index). Before the VP first runs.
+ */
+void sim_x86_vcpu_set_x2apic_capable(struct sim_x86_vcpu *vcpu, bool on);
+
+typedef void sim_ipi_fn(void *opaque, uint32_t from_vp_index, uint32_t icr_lo, uint32_t dest, bool first_only);
+void sim_x86_vcpu_set_ipi_handler(struct sim_x86_vcpu *vcpu, sim_ipi_fn *fn, void *opaque);
+bool sim_x86_vcpu_accept_ipi(struct sim_x86_vcpu *vcpu, uint32_t icr_lo, uint32_t dest);
+/*
+ * Whether the VP's local APIC is a destination of an interrupt message
+ * (HVCALL_ASSERT_VIRTUAL_INTERRUPT, an MSI) to dest in physical or logical
+ * mode, by its APIC ID, LDR and DFR (any thread; see apic.c, apic_match).
+ */
+bool sim_x86_vcpu_apic_is_destination(struct sim_x86_vcpu *vcpu, uint32_t dest, bool logical);
 
 /*
  * Translate a guest virtual address with the VP's current paging state, as

@@ -85,7 +85,12 @@ long sim_system_create_partition(void *uarg)
 	if (!pt)
 		return -ENOMEM;
 	pt->msi_routes = calloc(SIM_MAX_MSI_ROUTES, sizeof(*pt->msi_routes));
-	pt->hv = pt->msi_routes ? hv_partition_create(args.pt_isolation) : NULL;
+	/* the kernel turns MSHV_PT_BIT_X2APIC into the creation flag X2APIC_CAPABLE */
+	pt->hv = pt->msi_routes ? hv_partition_create(args.pt_isolation,
+						      (args.pt_flags & (1ull << MSHV_PT_BIT_X2APIC))
+							      ? HV_SIM_CREATION_FLAG_X2APIC_CAPABLE
+							      : 0)
+				: NULL;
 	file = pt->hv ? sim_file_new(SIM_FILE_PARTITION, pt) : NULL;
 	if (!file) {
 		if (pt->hv)

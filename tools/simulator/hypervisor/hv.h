@@ -41,8 +41,13 @@ struct hv_doorbell {
 /* ---- partitions (partition.c) ---------------------------------------------
  * Functions returning uint64_t give an HV_STATUS_*. */
 
-/* HvCallCreatePartition: a new partition, NULL when out of memory. isolation: 0 none. */
-struct hv_partition *hv_partition_create(uint64_t isolation);
+/*
+ * HvCallCreatePartition: a new partition, NULL when out of memory.
+ * isolation: 0 none. flags: HV_PARTITION_CREATION_FLAG_* (the hypervisor
+ * acts on X2APIC_CAPABLE; the others are not looked at).
+ */
+#define HV_SIM_CREATION_FLAG_X2APIC_CAPABLE (1ull << 22) /* HV_PARTITION_CREATION_FLAG_X2APIC_CAPABLE */
+struct hv_partition *hv_partition_create(uint64_t isolation, uint64_t flags);
 uint64_t hv_partition_id(const struct hv_partition *pt);
 /* HvCallDeletePartition (its VPs are gone already). */
 void hv_partition_destroy(struct hv_partition *pt);

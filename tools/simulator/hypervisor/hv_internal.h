@@ -44,6 +44,7 @@ struct hv_partition {
 	pthread_mutex_t lock; /* everything below; never held while a VP runs */
 	uint64_t id;
 	uint64_t isolation;   /* 0: none */
+	bool x2apic;          /* created x2APIC-capable: its VPs offer x2APIC mode */
 	bool initialized;     /* HvCallInitializePartition done */
 	uint64_t short_pages; /* pages this partition is short of (hv_set_memory_shortage) */
 	uint64_t created_ns;  /* the partition's clocks count from here (sim_x86_vcpu_set_time_base) */
@@ -116,6 +117,7 @@ uint64_t hv_partition_allocate(struct hv_partition *pt);
 
 /* vp.c: the VP at index, NULL when none; a VP found is held until hv_vp_unref(). */
 struct hv_vp *hv_partition_vp(struct hv_partition *pt, uint32_t index);
+void hv_partition_send_ipi(void *opaque, uint32_t from, uint32_t icr_lo, uint32_t dest, bool first_only);
 void hv_vp_unref(struct hv_vp *vp);
 
 /* partition.c: one page's access state (bit 0 accessed, 1 dirty) before the

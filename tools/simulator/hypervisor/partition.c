@@ -61,7 +61,7 @@ uint64_t hv_deposit_memory(struct hv_partition *pt, uint64_t pages)
 
 /* ---- partitions ---------------------------------------------------------------- */
 
-struct hv_partition *hv_partition_create(uint64_t isolation)
+struct hv_partition *hv_partition_create(uint64_t isolation, uint64_t flags)
 {
 	struct hv_partition *pt = calloc(1, sizeof(*pt));
 
@@ -69,6 +69,7 @@ struct hv_partition *hv_partition_create(uint64_t isolation)
 		return NULL;
 	pthread_mutex_init(&pt->lock, NULL);
 	pt->isolation = isolation;
+	pt->x2apic = (flags & HV_SIM_CREATION_FLAG_X2APIC_CAPABLE) != 0;
 	pt->short_pages = root_shortage() ? 0 : short_pages;
 	pt->id = atomic_fetch_add(&next_partition_id, 1);
 	pt->created_ns = sim_x86_now_ns();
@@ -316,21 +317,50 @@ uint64_t hv_partition_assert_interrupt(struct hv_partition *pt, uint32_t type, u
 	uint64_t status = HV_STATUS_SUCCESS;
 	size_t i;
 
+	/*
+	 * The destination is matched by each VP's local APIC as the guest set
+	 * it up (APIC ID; LDR in the flat or cluster model; x2APIC IDs), as
+	 * the APICs on a bus would. Lowest priority goes to the first VP that
+	 * matches (no arbitration by priority: the simulator's choice) as a
+	 * fixed interrupt.
+	 */
+	bool lowest = type == HV_X64_INTERRUPT_TYPE_LOWESTPRIORITY;
+	if (lowest)
+		type = HV_X64_INTERRUPT_TYPE_FIXED;
 	pthread_mutex_lock(&pt->lock);
 	for (i = 0; i < HV_SIM_MAX_VPS; i++) {
 		struct hv_vp *vp = pt->vps[i];
 
-		if (!vp)
+		if (!vp || !sim_x86_vcpu_apic_is_destination(vp->cpu, (uint32_t)dest, logical))
 			continue;
-		/* Physical: the APIC ID (= VP index here); logical (flat model): a bit mask. */
-		if (logical ? (i < 8 && (dest & (1ull << i))) : dest == i) {
-			status = sim_x86_vcpu_assert_interrupt(vp->cpu, type, vector, level);
-			if (status != HV_STATUS_SUCCESS)
-				break;
-		}
+		status = sim_x86_vcpu_assert_interrupt(vp->cpu, type, vector, level);
+		if (status != HV_STATUS_SUCCESS || lowest)
+			break;
 	}
 	pthread_mutex_unlock(&pt->lock);
 	return status;
+}
+
+/*
+ * An IPI a VP's local APIC sends (its run thread; sim_ipi_fn): offered to
+ * every other VP of the partition, whose APIC decides whether it is a
+ * destination; a lowest-priority one goes to the first that is.
+ */
+void hv_partition_send_ipi(void *opaque, uint32_t from, uint32_t icr_lo, uint32_t dest, bool first_only)
+{
+	struct hv_partition *pt = opaque;
+	size_t i;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < HV_SIM_MAX_VPS; i++) {
+		struct hv_vp *vp = pt->vps[i];
+
+		if (!vp || i == from)
+			continue;
+		if (sim_x86_vcpu_accept_ipi(vp->cpu, icr_lo, dest) && first_only)
+			break;
+	}
+	pthread_mutex_unlock(&pt->lock);
 }
 
 /* ---- page access states -------------------------------------------------------- */

@@ -51,6 +51,8 @@ int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out, ui
 	}
 	sim_x86_vcpu_set_time_base(vp->cpu, pt->created_ns);
 	sim_x86_vcpu_set_intercepts(vp->cpu, &pt->intercepts);
+	sim_x86_vcpu_set_ipi_handler(vp->cpu, hv_partition_send_ipi, pt);
+	sim_x86_vcpu_set_x2apic_capable(vp->cpu, pt->x2apic);
 	if (pt->access_tracking)
 		sim_x86_vcpu_track_access(vp->cpu, hv_partition_track_access, pt);
 	pt->vps[index] = vp;
