@@ -3,9 +3,12 @@
  * The virtual local APIC through /dev/mshv, with real guest code: the
  * timer (one-shot and periodic, the divide configuration, the current
  * count, the LVT mask, expiry while halted and while running, the count
- * kept across MSHV_GET/SET_VP_STATE) and interprocessor interrupts
- * between two VPs (an AP created waiting for INIT-SIPI-SIPI, fixed,
- * logical flat, broadcast, NMI by shorthand, ICR delivery status).
+ * kept across MSHV_GET/SET_VP_STATE); HVMSG_X64_APIC_EOI for
+ * level-triggered interrupts; ExtINT outside ISR; IA32_APIC_BASE's
+ * checks; events injected through HV_REGISTER_PENDING_INTERRUPTION and
+ * _PENDING_EVENT0/1; x2APIC mode; interprocessor interrupts between two
+ * VPs (an AP created waiting for INIT-SIPI-SIPI, fixed, logical flat,
+ * broadcast, NMI by shorthand, ICR delivery status, x2APIC IDs).
  *
  * The guests run in real mode with FS based at the APIC page (0xfee00000),
  * set by the VMM, so that `fs mov` reaches the APIC registers.
