@@ -198,6 +198,8 @@ static void setup(void)
 	mem.flags = (1u << MSHV_SET_MEM_BIT_WRITABLE) | (1u << MSHV_SET_MEM_BIT_EXECUTABLE);
 	CHECK(mshv_vm_map_user_memory(&vm, &mem) == 0);
 	CHECK(mshv_vm_create_vcpu(&vm, VP_INDEX, &vp) == 0);
+	/* an AP waits for INIT-SIPI; this VMM starts it itself, as a VMM booting directly does */
+	CHECK(mshv_vcpu_set_register64(&vp, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0, NULL) == 0);
 
 	CHECK(mshv_vcpu_get_sregs(&vp, &s, NULL) == 0);
 	memset(&s.cs, 0, sizeof(s.cs));
