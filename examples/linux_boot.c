@@ -160,6 +160,7 @@ struct vcpu_thread {
 	pthread_t thread;
 	int started;
 	int exited; /* __atomic */
+	unsigned long io, mmio, halt, other; /* exits, for the report */
 };
 
 /*
@@ -445,6 +446,14 @@ static void *vcpu_main(void *arg)
 			break;
 		}
 		io = mshv_msg_io_port(&msg);
+		if (io)
+			t->io++;
+		else if (mshv_msg_memory(&msg))
+			t->mmio++;
+		else if (mshv_msg_halt(&msg))
+			t->halt++;
+		else
+			t->other++;
 		if (io && !io->access_info.string_op) {
 			__u32 val = (__u32)io->rax;
 			unsigned int size = io->access_info.access_size;
@@ -821,6 +830,9 @@ int main(int argc, char **argv)
 		pthread_join(vps[i].thread, NULL);
 	}
 	fflush(stdout);
+	for (i = 0; i < m.nr_vcpus; i++)
+		fprintf(stderr, "linux_boot: VP %u: %lu port IO, %lu MMIO, %lu HLT, %lu other exits\n", i, vps[i].io,
+			vps[i].mmio, vps[i].halt, vps[i].other);
 	switch (m.done) {
 	case 1:
 		fprintf(stderr, "linux_boot: the guest reset after %.2f s; done\n",

@@ -1054,6 +1054,71 @@ static void test_ap_started_by_vmm(void)
 	vm_destroy(&vm);
 }
 
+/*
+ * Cross-modifying code: VP 1 spins on an instruction whose immediate VP 0
+ * rewrites. Every processor sees the new instruction once the writer is
+ * done (SDM vol. 3A 9.1.3; Linux's text patching relies on it while the
+ * other CPUs run). Before the fix VP 1 kept executing its stale
+ * translation until something else made it exit: here, forever.
+ */
+struct xmc_arg {
+	struct vcpu *v;
+	int port;
+	atomic_bool done;
+};
+
+static void *xmc_run(void *p)
+{
+	struct xmc_arg *a = p;
+
+	a->port = run_to_out(a->v);
+	atomic_store(&a->done, true);
+	return NULL;
+}
+
+static void test_cross_modifying_code(void)
+{
+	static const uint8_t spin[] = {
+		0xb8, 0x00, 0x00,       /* 0x2000: mov $0, %ax  (VP 0 rewrites the immediate at 0x2001) */
+		0x3d, 0x34, 0x12,       /* cmp $0x1234, %ax */
+		0x75, 0xf8,             /* jne 0x2000 */
+		0xe6, 0x21,             /* out %al, $0x21 */
+		0xf4,                   /* hlt */
+	};
+	static const uint8_t patch[] = {
+		0xc7, 0x06, 0x01, 0x20, 0x34, 0x12, /* movw $0x1234, 0x2001 */
+		0xe6, 0x20,                         /* out %al, $0x20 */
+		0xf4,
+	};
+	struct vm vm = vm_create();
+	struct vcpu v0 = vcpu_create(&vm, 0), v1 = vcpu_create(&vm, 1);
+	struct xmc_arg a = { &v1, 0, false };
+	pthread_t t;
+	double end;
+
+	memcpy(vm.mem + 0x2000, spin, sizeof(spin));
+	memcpy(vm.mem + 0x1000, patch, sizeof(patch));
+	vcpu_setup(&v0, 0x1000);
+	vcpu_setup(&v1, 0x2000);
+	CHECK(set_reg64(&v1, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0) == 0);
+	pthread_create(&t, NULL, xmc_run, &a);
+	usleep(100000); /* VP 1 spins in its translation of the loop */
+	CHECK(!atomic_load(&a.done));
+	CHECK(run_to_out(&v0) == 0x20);
+	for (end = now() + 2; now() < end && !atomic_load(&a.done);)
+		usleep(1000);
+	CHECK(atomic_load(&a.done)); /* VP 1 saw the new immediate */
+	while (!atomic_load(&a.done)) {
+		pthread_kill(t, SIGUSR1);
+		usleep(1000);
+	}
+	pthread_join(t, NULL);
+	CHECK(a.port == 0x21);
+	vcpu_destroy(&v1);
+	vcpu_destroy(&v0);
+	vm_destroy(&vm);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -1163,6 +1228,7 @@ int main(int argc, char **argv)
 		{ "ap_started_by_vmm", test_ap_started_by_vmm },
 		{ "ipis", test_ipis },
 		{ "x2apic_ipis", test_x2apic_ipis },
+		{ "cross_modifying_code", test_cross_modifying_code },
 	};
 	struct sigaction sa;
 

@@ -147,6 +147,51 @@ uintptr_t sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
 	return fresh ? page : 0;
 }
 
+/*
+ * The VPs to stop when code is written (sim_x86__code_watchers): a write
+ * fault makes every running VP leave its translated code at the next
+ * block boundary and drop its translations, as every processor sees a
+ * cross-modified instruction once the writer has serialised (SDM vol. 3A
+ * 9.1.3). Slots are taken and cleared under code_pages.lock; the fault
+ * path reads them, and a VP is cleared only after its slot was
+ * (in_fault counts fault handlers that may still hold one).
+ */
+#define WATCHERS 1024
+static _Atomic(struct sim_x86_vcpu *) watchers[WATCHERS];
+static atomic_int in_fault;
+
+void sim_x86__code_watchers(struct sim_x86_vcpu *vp, bool add)
+{
+	pthread_mutex_lock(&code_pages.lock);
+	for (size_t i = 0; i < WATCHERS; i++) {
+		struct sim_x86_vcpu *cur = atomic_load(&watchers[i]);
+
+		if (add && !cur) {
+			atomic_store(&watchers[i], vp);
+			break;
+		}
+		if (!add && cur == vp) {
+			atomic_store(&watchers[i], NULL);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&code_pages.lock);
+	while (!add && atomic_load(&in_fault))
+		; /* a fault handler in flight may still look at vp: a few instructions */
+}
+
+static void stop_running_vps(void)
+{
+	atomic_fetch_add(&in_fault, 1);
+	for (size_t i = 0; i < WATCHERS; i++) {
+		struct sim_x86_vcpu *vp = atomic_load(&watchers[i]);
+
+		if (vp && atomic_load(&vp->running))
+			sim_x86__cpu_exit(vp);
+	}
+	atomic_fetch_sub(&in_fault, 1);
+}
+
 /* Async-signal-safe: a write fault at addr; true when it was a watched code page (now writable). */
 bool sim_x86_code_write_fault(void *addr)
 {
@@ -162,6 +207,7 @@ bool sim_x86_code_write_fault(void *addr)
 			mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
 			atomic_store(&code_pages.page[i], page | PAGE_RELEASED);
 			atomic_fetch_add(&code_pages.gen, 1);
+			stop_running_vps();
 			return true;
 		}
 		if (v == (page | PAGE_RELEASED))
@@ -184,6 +230,8 @@ void sim_x86__code_pages_release(void)
 	}
 	atomic_fetch_add(&code_pages.gen, 1);
 	pthread_mutex_unlock(&code_pages.lock);
+	/* no page is watched now: a VP running on in its old translations would miss writes to them */
+	stop_running_vps();
 }
 
 /* The generation: it changes whenever a watched page was written or the set was cleared. */

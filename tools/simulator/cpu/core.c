@@ -90,6 +90,7 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	atomic_store(&vp->sipi_vector, -1);
 	atomic_store(&vp->extint_vector, -1);
 	atomic_store(&vp->wait_sipi, vp_index != 0);
+	sim_x86__code_watchers(vp, true);
 	*out = vp;
 	return 0;
 fail:
@@ -103,6 +104,7 @@ void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vp)
 	if (!vp)
 		return;
 	sim_x86__apic_timer_stop(vp);
+	sim_x86__code_watchers(vp, false);
 	uc_close(vp->uc);
 	free(vp->slots);
 	free(vp->doorbells);
@@ -347,11 +349,18 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 	atomic_store(&vp->running, true);
 	if (atomic_load(&vp->track_changed))
 		sim_x86__track_apply(vp);
-	if (sim_x86__code_pages_gen() != vp->code_gen) {
-		vp->code_gen = sim_x86__code_pages_gen();
-		sim_x86__tb_flush(vp); /* the VMM rewrote code this VP had translated */
-	}
 	for (;;) {
+		/*
+		 * Code this VP had translated was written (by the VMM, or by
+		 * another VP: cross-modifying code, as Linux's text patching
+		 * does while the other CPUs run): its translations go before it
+		 * runs on. A write while it runs stops it between blocks
+		 * (code_pages.c kicks the running VPs; x86_cpu_exec_enter).
+		 */
+		if (sim_x86__code_pages_gen() != vp->code_gen) {
+			vp->code_gen = sim_x86__code_pages_gen();
+			sim_x86__tb_flush(vp);
+		}
 		if (atomic_exchange(&vp->kick, 0)) {
 			ret = -EINTR;
 			break;

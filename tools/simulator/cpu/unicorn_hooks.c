@@ -1467,8 +1467,8 @@ void x86_cpu_exec_enter_x86_64(void *cs)
 		uc_emu_stop(vp->uc);
 		return;
 	}
-	if (atomic_load(&vp->kick) || atomic_load(&vp->init_pending)) {
-		uc_emu_stop(vp->uc); /* the run loop returns -EINTR, or applies the INIT */
+	if (atomic_load(&vp->kick) || atomic_load(&vp->init_pending) || sim_x86__code_pages_gen() != vp->code_gen) {
+		uc_emu_stop(vp->uc); /* the run loop returns -EINTR, applies the INIT, or drops stale code */
 		return;
 	}
 	sim_x86__apic_collect(vp);

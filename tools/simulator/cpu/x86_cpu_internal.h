@@ -364,6 +364,7 @@ void sim_x86__vp_code_forget(struct sim_x86_vcpu *vp);
 void sim_x86__code_pages_release(void);
 unsigned sim_x86__code_pages_gen(void);
 void sim_x86__code_fault_handler_install(void);
+void sim_x86__code_watchers(struct sim_x86_vcpu *vp, bool add);
 
 /* ---- apic.c ---- */
 bool sim_x86__is_apic_gpa(const struct sim_x86_vcpu *vp, uint64_t gpa);
