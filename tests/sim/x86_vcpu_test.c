@@ -2954,6 +2954,44 @@ static void test_self_modifying(void)
 	guest_fini(&g);
 }
 
+/*
+ * A VMM write to a page that holds translated code drops the translations
+ * of that page only: the loop's other blocks survive. Before, every such
+ * write flushed the VP's whole translation buffer (three blocks here, the
+ * whole kernel for a Linux guest) before it ran on.
+ */
+static void test_code_write_per_page(void)
+{
+	static const unsigned char loop[] = {
+		0xe8, 0xfd, 0x0f, /* 0x1000: call 0x2000 */
+		0xe6, 0x30,       /* out %al, $0x30 */
+		0xeb, 0xf9,       /* jmp 0x1000 */
+	};
+	static const unsigned char fn[] = { 0x43, 0xc3 }; /* 0x2000: inc %bx; ret */
+	struct guest g;
+	unsigned long before;
+	cur_test = "code-write-per-page";
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	memcpy(g.ram + 0x2000, fn, sizeof(fn));
+	start_real(&g, loop, loop + sizeof(loop), 0x1000);
+	for (int i = 0; i < 3; i++) {
+		struct hv_x64_io_port_intercept_message *io = expect_io(&g, __LINE__, 0x30, 1, false, 0);
+		advance(&g, &io->header);
+	}
+	before = sim_x86_vcpu_translations(g.vp);
+	for (int i = 0; i < 50; i++) {
+		g.ram[0x2080] = (unsigned char)i; /* the function's page, not its bytes */
+		struct hv_x64_io_port_intercept_message *io = expect_io(&g, __LINE__, 0x30, 1, false, 0);
+		advance(&g, &io->header);
+	}
+	/* the function's block again after each write (50), not the loop's too (150) */
+	CHECKV(sim_x86_vcpu_translations(g.vp) - before <= 55, "%lu blocks translated for 50 writes",
+	       sim_x86_vcpu_translations(g.vp) - before);
+	EQ(getr(&g, HV_X64_REGISTER_RBX) & 0xffff, 53);
+	guest_fini(&g);
+}
+
 static void test_tracking(void)
 {
 	struct guest g;
@@ -3107,6 +3145,7 @@ int main(int argc, char **argv)
 	test_page_faults();
 	test_sse_alignment();
 	test_self_modifying();
+	test_code_write_per_page();
 	test_xcr0();
 	test_fp_control_status();
 	test_msr_unimplemented();

@@ -36,6 +36,27 @@ static struct {
 	pthread_mutex_t lock; /* adding and clearing; the fault path only reads and tombstones */
 } code_pages = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/*
+ * Which page each generation's write was to, so that a VP catching up
+ * drops the translations of those pages only (sim_x86__code_catch_up). A
+ * generation whose entry is 0 (every watch dropped), overwritten, or not
+ * written yet, makes the VP drop all of its translations.
+ */
+#define WRITES 1024
+static struct {
+	_Atomic uintptr_t page;
+	atomic_uint gen;
+} writes[WRITES];
+
+static void note_write(uintptr_t page)
+{
+	unsigned g = atomic_fetch_add(&code_pages.gen, 1) + 1;
+
+	atomic_store(&writes[g % WRITES].gen, 0);
+	atomic_store(&writes[g % WRITES].page, page);
+	atomic_store(&writes[g % WRITES].gen, g);
+}
+
 static size_t code_slot(uintptr_t page)
 {
 	return (size_t)((page >> 12) * 0x9e3779b97f4a7c15ull >> 50) % CODE_PAGES;
@@ -206,7 +227,7 @@ bool sim_x86_code_write_fault(void *addr)
 		if (v == page) {
 			mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
 			atomic_store(&code_pages.page[i], page | PAGE_RELEASED);
-			atomic_fetch_add(&code_pages.gen, 1);
+			note_write(page);
 			stop_running_vps();
 			return true;
 		}
@@ -228,10 +249,41 @@ void sim_x86__code_pages_release(void)
 		if (v && !(v & PAGE_RELEASED))
 			mprotect((void *)v, 4096, PROT_READ | PROT_WRITE);
 	}
-	atomic_fetch_add(&code_pages.gen, 1);
+	note_write(0);
 	pthread_mutex_unlock(&code_pages.lock);
 	/* no page is watched now: a VP running on in its old translations would miss writes to them */
 	stop_running_vps();
+}
+
+/*
+ * Before the VP runs on: drop its translations of the code pages written
+ * since it last looked (tb_invalidate for each page; everything when it
+ * cannot tell which). Invalidation per page: a write to one code page
+ * used to cost every VP its whole translation buffer (Linux's
+ * decompressor and text patching made 1,655 full flushes in one boot).
+ */
+void sim_x86__code_catch_up(struct sim_x86_vcpu *vp)
+{
+	unsigned now = atomic_load(&code_pages.gen), g;
+
+	if (now == vp->code_gen)
+		return;
+	if (now - vp->code_gen > WRITES) {
+		sim_x86__tb_flush(vp);
+		vp->code_gen = now;
+		return;
+	}
+	for (g = vp->code_gen + 1; g != now + 1; g++) {
+		unsigned seen = atomic_load(&writes[g % WRITES].gen);
+		uintptr_t page = atomic_load(&writes[g % WRITES].page);
+
+		if (seen != g || atomic_load(&writes[g % WRITES].gen) != g || !page) {
+			sim_x86__tb_flush(vp);
+			break;
+		}
+		sim_x86__tb_invalidate_host_page(vp, page);
+	}
+	vp->code_gen = now;
 }
 
 /* The generation: it changes whenever a watched page was written or the set was cleared. */
@@ -266,4 +318,9 @@ void sim_x86__code_fault_handler_install(void)
 	sa.sa_sigaction = code_fault_handler;
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigaction(SIGSEGV, &sa, &code_fault_next);
+}
+
+unsigned long sim_x86_vcpu_translations(const struct sim_x86_vcpu *vp)
+{
+	return vp->translations;
 }

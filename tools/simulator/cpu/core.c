@@ -357,10 +357,7 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 		 * runs on. A write while it runs stops it between blocks
 		 * (code_pages.c kicks the running VPs; x86_cpu_exec_enter).
 		 */
-		if (sim_x86__code_pages_gen() != vp->code_gen) {
-			vp->code_gen = sim_x86__code_pages_gen();
-			sim_x86__tb_flush(vp);
-		}
+		sim_x86__code_catch_up(vp);
 		if (atomic_exchange(&vp->kick, 0)) {
 			ret = -EINTR;
 			break;

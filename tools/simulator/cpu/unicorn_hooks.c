@@ -420,6 +420,22 @@ void sim_x86__tb_flush(struct sim_x86_vcpu *vp)
 	sim_x86__vp_code_forget(vp);
 }
 
+/*
+ * Drop this VP's translations of the guest code in host page `page`
+ * (QEMU's tb_invalidate_phys_range over the page's RAM address in this
+ * VP's engine); nothing when the page is not this VP's RAM.
+ */
+uint64_t qemu_ram_addr_from_host_x86_64(void *uc, void *ptr);
+void tb_invalidate_phys_range_x86_64(void *uc, uint64_t start, uint64_t end);
+
+void sim_x86__tb_invalidate_host_page(struct sim_x86_vcpu *vp, uintptr_t page)
+{
+	uint64_t ram = qemu_ram_addr_from_host_x86_64(vp->uc, (void *)page);
+
+	if (ram != ~(uint64_t)0)
+		tb_invalidate_phys_range_x86_64(vp->uc, ram, ram + 4096);
+}
+
 /* Make the CPU loop stop at its next check (any thread). */
 void sim_x86__cpu_exit(struct sim_x86_vcpu *vp)
 {
@@ -1112,6 +1128,7 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
 
 	if (vp && (void *)vp->cs == cs) {
 		const struct uci_tb *t = tb;
+		vp->translations++;
 		/* a block without its size (not expected): the next 15 bytes, the longest instruction */
 		uint64_t last = pc + (t && t->pc == pc && t->size ? t->size - 1u : 15u);
 

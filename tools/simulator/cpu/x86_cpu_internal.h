@@ -289,6 +289,7 @@ struct sim_x86_vcpu {
 	void *track_want_opaque;
 	atomic_bool track_changed;
 	unsigned code_gen; /* code_pages.gen when this VP's translations were last known good */
+	unsigned long translations; /* blocks translated (sim_x86_vcpu_translations) */
 	uc_hook hooks[4];
 	/*
 	 * The host pages this VP has translated code from since its last
@@ -365,6 +366,8 @@ void sim_x86__code_pages_release(void);
 unsigned sim_x86__code_pages_gen(void);
 void sim_x86__code_fault_handler_install(void);
 void sim_x86__code_watchers(struct sim_x86_vcpu *vp, bool add);
+void sim_x86__code_catch_up(struct sim_x86_vcpu *vp);
+void sim_x86__tb_invalidate_host_page(struct sim_x86_vcpu *vp, uintptr_t page);
 
 /* ---- apic.c ---- */
 bool sim_x86__is_apic_gpa(const struct sim_x86_vcpu *vp, uint64_t gpa);

@@ -105,6 +105,9 @@ void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vcpu);
 uint64_t sim_x86_now_ns(void);
 void sim_x86_vcpu_set_time_base(struct sim_x86_vcpu *vcpu, uint64_t epoch_ns);
 
+/* Blocks of guest code the VP has translated so far (for tests of what is retranslated when). */
+unsigned long sim_x86_vcpu_translations(const struct sim_x86_vcpu *vcpu);
+
 /*
  * Replace the VP's view of guest-physical memory with slots[0..n). Called by
  * the driver before a run whenever the partition's memory map changed.
