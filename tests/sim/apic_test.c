@@ -341,7 +341,12 @@ static void test_timer_periodic_running(void)
 	CHECK(t1 - t0 >= 0.05 && t1 - t0 < 5.0);
 	CHECK(run_to_out(&v) == 0x41); /* and the next */
 	t2 = now();
-	CHECK(t2 - t1 >= 0.06 && t2 - t1 < 5.0);
+	/*
+	 * Two periods from the start, whenever the first was taken: the
+	 * count reloads at expiry, so a first interrupt taken late (a
+	 * loaded host) is followed by the next sooner than a period after.
+	 */
+	CHECK(t2 - t0 >= 0.15 && t2 - t1 < 5.0);
 	munmap(buf, 4096);
 	vcpu_destroy(&v);
 	vm_destroy(&vm);
