@@ -302,7 +302,7 @@ static void futex_wait(_Atomic uint32_t *w, uint32_t val)
 	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
 }
 
-void sim_x86__futex_wake(_Atomic uint32_t *w)
+SIM_SIGNAL_SAFE void sim_x86__futex_wake(_Atomic uint32_t *w)
 {
 	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
@@ -389,7 +389,7 @@ int sim_x86_vcpu_wait_kick(struct sim_x86_vcpu *vp)
 	}
 }
 
-void sim_x86_vcpu_kick(struct sim_x86_vcpu *vp)
+SIM_SIGNAL_SAFE void sim_x86_vcpu_kick(struct sim_x86_vcpu *vp)
 {
 	atomic_store(&vp->kick, 1);
 	atomic_fetch_add(&vp->wake, 1);

@@ -421,7 +421,7 @@ void sim_x86__tb_flush(struct sim_x86_vcpu *vp)
 }
 
 /* Make the CPU loop stop at its next check (any thread). */
-void sim_x86__cpu_exit(struct sim_x86_vcpu *vp)
+SIM_SIGNAL_SAFE void sim_x86__cpu_exit(struct sim_x86_vcpu *vp)
 {
 	cpu_exit(vp->cs);
 }
