@@ -108,6 +108,16 @@ void sim_x86_vcpu_set_intercepts(struct sim_x86_vcpu *vp, const struct sim_x86_i
 	pthread_mutex_unlock(&vp->icpt_lock);
 }
 
+bool sim_x86__intercepted_exception(struct sim_x86_vcpu *vp, unsigned vector)
+{
+	bool on;
+
+	pthread_mutex_lock(&vp->icpt_lock);
+	on = vector < 32 && (vp->icpt.exception_bitmap & (1u << vector));
+	pthread_mutex_unlock(&vp->icpt_lock);
+	return on;
+}
+
 /* ---------------------------------------------------------------------
  * Intercept messages
  * --------------------------------------------------------------------- */

@@ -1519,7 +1519,7 @@ void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	bool is_int = ENVI(vp, UCI_ENV_EXCEPTION_IS_INT) != 0;
 	uint64_t next = ENV64(vp, UCI_ENV_EXCEPTION_NEXT_EIP);
 
-	if (intno < 32 && (vp->icpt.exception_bitmap & (1u << intno))) {
+	if (sim_x86__intercepted_exception(vp, intno)) {
 		bool soft = false;
 		if (is_int) {
 			/* INT3 (CC) and INTO (CE) are software exceptions; INT n is not intercepted */
@@ -1567,7 +1567,7 @@ bool sim_x86__hook_invalid(uc_engine *uc, void *user)
 		return true;
 	}
 	/* #UD: unicorn stops instead of delivering; deliver (or intercept) it ourselves */
-	if (vp->icpt.exception_bitmap & (1u << 6)) {
+	if (sim_x86__intercepted_exception(vp, 6)) {
 		vp->ex.kind = EXIT_EXCEPTION;
 		vp->ex.vector = 6;
 		vp->ex.soft = false;
