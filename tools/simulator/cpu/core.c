@@ -120,6 +120,16 @@ void sim_x86_vcpu_set_intercepts(struct sim_x86_vcpu *vp, const struct sim_x86_i
 	pthread_mutex_unlock(&vp->icpt_lock);
 }
 
+bool sim_x86__intercepted_exception(struct sim_x86_vcpu *vp, unsigned vector)
+{
+	bool on;
+
+	pthread_mutex_lock(&vp->icpt_lock);
+	on = vector < 32 && (vp->icpt.exception_bitmap & (1u << vector));
+	pthread_mutex_unlock(&vp->icpt_lock);
+	return on;
+}
+
 /* ---------------------------------------------------------------------
  * Intercept messages
  * --------------------------------------------------------------------- */
@@ -334,7 +344,7 @@ void sim_x86__futex_wait_until(_Atomic uint32_t *w, uint32_t val, uint64_t deadl
 	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_BITSET_PRIVATE, val, &ts, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
-void sim_x86__futex_wake(_Atomic uint32_t *w)
+SIM_SIGNAL_SAFE void sim_x86__futex_wake(_Atomic uint32_t *w)
 {
 	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
@@ -436,7 +446,7 @@ int sim_x86_vcpu_wait_kick(struct sim_x86_vcpu *vp)
 	}
 }
 
-void sim_x86_vcpu_kick(struct sim_x86_vcpu *vp)
+SIM_SIGNAL_SAFE void sim_x86_vcpu_kick(struct sim_x86_vcpu *vp)
 {
 	atomic_store(&vp->kick, 1);
 	atomic_fetch_add(&vp->wake, 1);

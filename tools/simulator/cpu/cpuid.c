@@ -152,8 +152,13 @@ void sim_x86__cpuid_insn(struct sim_x86_vcpu *vp, uintptr_t ra)
 	 * open which one the message carries; this follows "registered results
 	 * replace the hypervisor's own").
 	 */
+	bool intercepted;
+
 	sim_x86_vcpu_cpuid_registered(vp, (uint32_t)r[0], (uint32_t)r[1], out);
-	if (vp->icpt.cpuid) {
+	pthread_mutex_lock(&vp->icpt_lock); /* the root installs intercepts while the VP runs */
+	intercepted = vp->icpt.cpuid;
+	pthread_mutex_unlock(&vp->icpt_lock);
+	if (intercepted) {
 		vp->ex.kind = EXIT_CPUID;
 		memcpy(vp->ex.def, out, sizeof(out));
 		sim_x86__stop_here(vp, ra);

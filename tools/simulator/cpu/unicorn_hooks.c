@@ -437,7 +437,7 @@ void sim_x86__tb_invalidate_host_page(struct sim_x86_vcpu *vp, uintptr_t page)
 }
 
 /* Make the CPU loop stop at its next check (any thread). */
-void sim_x86__cpu_exit(struct sim_x86_vcpu *vp)
+SIM_SIGNAL_SAFE void sim_x86__cpu_exit(struct sim_x86_vcpu *vp)
 {
 	cpu_exit(vp->cs);
 }
@@ -1601,7 +1601,7 @@ void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	bool is_int = ENVI(vp, UCI_ENV_EXCEPTION_IS_INT) != 0;
 	uint64_t next = ENV64(vp, UCI_ENV_EXCEPTION_NEXT_EIP);
 
-	if (intno < 32 && (vp->icpt.exception_bitmap & (1u << intno))) {
+	if (sim_x86__intercepted_exception(vp, intno)) {
 		bool soft = false;
 		if (is_int) {
 			/* INT3 (CC) and INTO (CE) are software exceptions; INT n is not intercepted */
@@ -1649,7 +1649,7 @@ bool sim_x86__hook_invalid(uc_engine *uc, void *user)
 		return true;
 	}
 	/* #UD: unicorn stops instead of delivering; deliver (or intercept) it ourselves */
-	if (vp->icpt.exception_bitmap & (1u << 6)) {
+	if (sim_x86__intercepted_exception(vp, 6)) {
 		vp->ex.kind = EXIT_EXCEPTION;
 		vp->ex.vector = 6;
 		vp->ex.soft = false;

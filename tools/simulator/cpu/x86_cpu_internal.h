@@ -189,7 +189,7 @@ struct sim_x86_vcpu {
 	void *full_mr; /* a unicorn region with every permission, for untranslatable addresses */
 
 	struct sim_x86_intercepts icpt;
-	pthread_mutex_t icpt_lock; /* icpt is set from other threads (install intercept, partition property) */
+	pthread_mutex_t icpt_lock; /* icpt is set from other threads (install intercept, partition property): read it under the lock */
 	struct exit_info ex;
 	bool halted;
 	bool in_run;
@@ -469,6 +469,8 @@ void sim_x86__engine_cpuid(struct sim_x86_vcpu *vp, uint32_t index, uint32_t cou
 void sim_x86__tlb_flush(struct sim_x86_vcpu *vp);
 void sim_x86__tb_flush(struct sim_x86_vcpu *vp);
 void sim_x86__cpu_exit(struct sim_x86_vcpu *vp);
+/* Whether the root intercepts exception `vector` (core.c; under the intercepts lock). */
+bool sim_x86__intercepted_exception(struct sim_x86_vcpu *vp, unsigned vector);
 void sim_x86__update_irq_request(struct sim_x86_vcpu *vp);
 bool sim_x86__irq_requested(struct sim_x86_vcpu *vp);
 void *sim_x86__uc_region(struct sim_x86_vcpu *vp, uint64_t gpa);

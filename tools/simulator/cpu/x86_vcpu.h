@@ -34,6 +34,17 @@
 
 #include "mshv.h"
 
+/*
+ * On a function a signal handler calls (the kick that makes a run return
+ * -EINTR): no ThreadSanitizer instrumentation in a TSan build, as the
+ * handler may interrupt the TSan runtime itself, which its instrumentation
+ * would re-enter (tests/meson.build, suite 'tsan'). Such functions touch
+ * only atomics and make system calls.
+ */
+#ifndef SIM_SIGNAL_SAFE
+#define SIM_SIGNAL_SAFE __attribute__((no_sanitize_thread))
+#endif
+
 struct sim_x86_vcpu;
 
 /* Access rights of a guest-physical range, as the hypervisor maps it. */

@@ -21,6 +21,17 @@
 #include <sys/types.h>
 
 /*
+ * On a function a signal handler calls (the kick that makes a run return
+ * -EINTR): no ThreadSanitizer instrumentation in a TSan build, as the
+ * handler may interrupt the TSan runtime itself, which its instrumentation
+ * would re-enter (tests/meson.build, suite 'tsan'). Such functions touch
+ * only atomics and make system calls.
+ */
+#ifndef SIM_SIGNAL_SAFE
+#define SIM_SIGNAL_SAFE __attribute__((no_sanitize_thread))
+#endif
+
+/*
  * Which kernel release the simulated driver behaves as (MSHV_SIM_KERNEL):
  * the mainline .0 behaviour of each family. In release order, except the
  * VTL kernel, which stands apart.

@@ -170,19 +170,28 @@ static void *irqfd_thread(void *arg)
 }
 
 /*
- * Partitions with an irqfd thread, for sim_driver_fd_closing(): a list
- * under irqfd_pts_lock (taken before any partition's lock).
+ * Partitions that were ever given an irqfd, for sim_driver_fd_closing(): a
+ * list under irqfd_pts_lock, which is taken before any partition's lock,
+ * never while one is held (so a partition joins the list before
+ * MSHV_IRQFD takes its lock, and leaves it when it is freed).
  */
 static pthread_mutex_t irqfd_pts_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sim_partition *irqfd_pts;
 static atomic_int irqfd_pts_count;
 
+/* List pt, once (pt->lock not held). */
 static void irqfd_pts_add(struct sim_partition *pt)
 {
+	struct sim_partition *p;
+
 	pthread_mutex_lock(&irqfd_pts_lock);
-	pt->irqfd_next = irqfd_pts;
-	irqfd_pts = pt;
-	atomic_fetch_add(&irqfd_pts_count, 1);
+	for (p = irqfd_pts; p && p != pt; p = p->irqfd_next)
+		;
+	if (!p) {
+		pt->irqfd_next = irqfd_pts;
+		irqfd_pts = pt;
+		atomic_fetch_add(&irqfd_pts_count, 1);
+	}
 	pthread_mutex_unlock(&irqfd_pts_lock);
 }
 
@@ -306,7 +315,6 @@ static int irqfd_changed(struct sim_partition *pt)
 			return -EAGAIN;
 		}
 		pt->irqfd_thread_started = true;
-		irqfd_pts_add(pt);
 		return 0;
 	}
 	eventfd_write(pt->irqfd_control, 1);
@@ -317,8 +325,8 @@ void sim_eventfds_free(struct sim_partition *pt)
 {
 	size_t i;
 
+	irqfd_pts_remove(pt);
 	if (pt->irqfd_thread_started) {
-		irqfd_pts_remove(pt);
 		atomic_store(&pt->irqfd_stop, true);
 		eventfd_write(pt->irqfd_control, 1);
 		pthread_join(pt->irqfd_thread, NULL);
@@ -362,6 +370,8 @@ long sim_partition_irqfd(struct sim_partition *pt, void *uarg)
 	err = eventfd_check(a.fd);
 	if (err)
 		return err;
+	if (!(a.flags & (1u << MSHV_IRQFD_BIT_DEASSIGN)))
+		irqfd_pts_add(pt);
 	pthread_mutex_lock(&pt->lock);
 	if (a.flags & (1u << MSHV_IRQFD_BIT_DEASSIGN)) {
 		for (i = 0; i < pt->nirqfds; i++) {

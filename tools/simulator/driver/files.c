@@ -172,7 +172,7 @@ int sim_driver_mmap_check(struct sim_file *file, size_t length, int prot, int fl
 	return sim_vp_mmap_check(file->priv, offset);
 }
 
-void sim_driver_kick_current_thread(void)
+SIM_SIGNAL_SAFE void sim_driver_kick_current_thread(void)
 {
 	struct sim_vp *vp = thread_vp;
 

@@ -24,6 +24,17 @@
 
 #include "mshv.h"
 
+/*
+ * On a function a signal handler calls (the kick that makes a run return
+ * -EINTR): no ThreadSanitizer instrumentation in a TSan build, as the
+ * handler may interrupt the TSan runtime itself, which its instrumentation
+ * would re-enter (tests/meson.build, suite 'tsan'). Such functions touch
+ * only atomics and make system calls.
+ */
+#ifndef SIM_SIGNAL_SAFE
+#define SIM_SIGNAL_SAFE __attribute__((no_sanitize_thread))
+#endif
+
 #define HV_SIM_MAX_VPS 256 /* VP indexes below this; also the driver's MSHV_MAX_VPS */
 
 struct hv_partition; /* hv_internal.h: the layer's own */

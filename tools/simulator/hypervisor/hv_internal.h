@@ -63,8 +63,20 @@ struct hv_partition {
 
 	/* Page access states (HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING). */
 	bool access_tracking;
-	_Atomic uint8_t *page_states; /* HV_PAGE_ACCESSED | HV_PAGE_DIRTY, one byte per page */
-	uint64_t tracked_pages;
+	/*
+	 * The states, read by VPs at any time (a VP learns late that tracking
+	 * went off): published whole with release, never freed before the
+	 * partition; an array outgrown goes to the retired list.
+	 */
+	struct hv_page_states *_Atomic page_states;
+	struct hv_page_states *retired_states;
+};
+
+/* HV_PAGE_ACCESSED | HV_PAGE_DIRTY, one byte per page of pages 0 to npages - 1. */
+struct hv_page_states {
+	uint64_t npages;
+	struct hv_page_states *retired_next;
+	_Atomic uint8_t s[];
 };
 
 /* Bits of a page's access state (union hv_gpa_page_access_state). */

@@ -78,7 +78,13 @@ struct hv_partition *hv_partition_create(uint64_t isolation, uint64_t flags)
 
 void hv_partition_destroy(struct hv_partition *pt)
 {
-	free((void *)pt->page_states);
+	struct hv_page_states *ps = atomic_load(&pt->page_states), *next;
+
+	free(ps);
+	for (ps = pt->retired_states; ps; ps = next) {
+		next = ps->retired_next;
+		free(ps);
+	}
 	pthread_mutex_destroy(&pt->lock);
 	free(pt);
 }
@@ -368,9 +374,10 @@ void hv_partition_send_ipi(void *opaque, uint32_t from, uint32_t icr_lo, uint32_
 void hv_partition_track_access(void *opaque, uint64_t gpfn, bool write)
 {
 	struct hv_partition *pt = opaque;
+	struct hv_page_states *ps = atomic_load_explicit(&pt->page_states, memory_order_acquire);
 
-	if (gpfn < pt->tracked_pages)
-		atomic_fetch_or(&pt->page_states[gpfn], write ? HV_PAGE_ACCESSED | HV_PAGE_DIRTY : HV_PAGE_ACCESSED);
+	if (ps && gpfn < ps->npages)
+		atomic_fetch_or(&ps->s[gpfn], write ? HV_PAGE_ACCESSED | HV_PAGE_DIRTY : HV_PAGE_ACCESSED);
 }
 
 /* Pages from 0 to the end of the highest range (pt->lock held). */
@@ -388,22 +395,35 @@ static uint64_t mapped_page_limit(const struct hv_partition *pt)
 /*
  * HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING: 1 turns tracking on
  * (every VP reports its guest's accesses), 0 off. The state array covers
- * guest pages up to the highest range mapped when tracking starts.
+ * guest pages up to the highest range mapped when tracking starts, all
+ * clear. A VP may still be writing into the array it last saw (it learns
+ * of a change when it next looks): the array is reused when it is large
+ * enough, else replaced and kept until the partition goes.
  * pt->lock held.
  */
 static uint64_t set_access_tracking(struct hv_partition *pt, bool on)
 {
+	struct hv_page_states *ps = atomic_load(&pt->page_states);
 	size_t i;
 
 	if (on && !pt->access_tracking) {
-		uint64_t pages = mapped_page_limit(pt);
-		_Atomic uint8_t *a = calloc(pages ? pages : 1, 1);
+		uint64_t pages = mapped_page_limit(pt), p;
 
-		if (!a)
-			return HV_SIM_STATUS_FULL;
-		free((void *)pt->page_states);
-		pt->page_states = a;
-		pt->tracked_pages = pages;
+		if (ps && ps->npages >= pages) {
+			for (p = 0; p < ps->npages; p++)
+				atomic_store_explicit(&ps->s[p], 0, memory_order_relaxed);
+		} else {
+			struct hv_page_states *a = calloc(1, sizeof(*a) + pages);
+
+			if (!a)
+				return HV_SIM_STATUS_FULL;
+			a->npages = pages;
+			if (ps) {
+				ps->retired_next = pt->retired_states;
+				pt->retired_states = ps;
+			}
+			atomic_store_explicit(&pt->page_states, a, memory_order_release);
+		}
 	}
 	pt->access_tracking = on;
 	for (i = 0; i < HV_SIM_MAX_VPS; i++)
@@ -416,8 +436,9 @@ uint8_t hv_partition_page_state(struct hv_partition *pt, uint64_t gfn, uint64_t 
 {
 	union hv_gpa_page_access_state_flags f;
 	uint8_t clear = 0, set = 0;
+	struct hv_page_states *ps = atomic_load_explicit(&pt->page_states, memory_order_acquire);
 
-	if (gfn >= pt->tracked_pages)
+	if (!ps || gfn >= ps->npages)
 		return 0;
 	f.as_uint64 = flags;
 	if (f.clear_accessed)
@@ -429,10 +450,10 @@ uint8_t hv_partition_page_state(struct hv_partition *pt, uint64_t gfn, uint64_t 
 	if (f.set_dirty)
 		set |= HV_PAGE_DIRTY;
 	if (clear)
-		return atomic_fetch_and(&pt->page_states[gfn], (uint8_t)~clear);
+		return atomic_fetch_and(&ps->s[gfn], (uint8_t)~clear);
 	if (set)
-		return atomic_fetch_or(&pt->page_states[gfn], set);
-	return atomic_load(&pt->page_states[gfn]);
+		return atomic_fetch_or(&ps->s[gfn], set);
+	return atomic_load(&ps->s[gfn]);
 }
 
 /* ---- properties --------------------------------------------------------------- */

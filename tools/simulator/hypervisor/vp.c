@@ -211,7 +211,7 @@ int hv_vp_run(struct hv_vp *vp)
 	return ret;
 }
 
-void hv_vp_kick(struct hv_vp *vp)
+SIM_SIGNAL_SAFE void hv_vp_kick(struct hv_vp *vp)
 {
 	sim_x86_vcpu_kick(vp->cpu);
 }

@@ -55,7 +55,19 @@ static struct {
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 } real;
 
-static void resolve(void)
+/*
+ * ThreadSanitizer's runtime, preloaded first, reaches the functions here
+ * that interpose libc's as its own "real" ones: sigaction() while it
+ * initializes, before it can track a function entry; mmap(), open() and
+ * close() while it symbolizes a report, where an access it checked would
+ * re-enter it. Those entry points, and this layer's fd-table helpers they
+ * use, are not instrumented in a TSan build of the simulator (no effect
+ * otherwise); the fd table's rwlock is still seen through TSan's
+ * interceptors, and the driver below is instrumented.
+ */
+#define SIM_NO_TSAN SIM_SIGNAL_SAFE
+
+SIM_NO_TSAN static void resolve(void)
 {
 	real.open = dlsym(RTLD_NEXT, "open");
 	real.openat = dlsym(RTLD_NEXT, "openat");
@@ -115,7 +127,7 @@ static void after_fork_child(void)
 	sim_driver_forked_child();
 }
 
-static bool inherited(int fd)
+SIM_NO_TSAN static bool inherited(int fd)
 {
 	static atomic_bool told;
 
@@ -148,7 +160,7 @@ __attribute__((constructor)) static void sim_init(void)
 /* ---- fd table ----------------------------------------------------------- */
 
 /* The driver file behind fd, with a reference; NULL when fd is not simulated. */
-static struct sim_file *fd_get(int fd)
+SIM_NO_TSAN static struct sim_file *fd_get(int fd)
 {
 	struct sim_file *file = NULL;
 
@@ -163,7 +175,7 @@ static struct sim_file *fd_get(int fd)
 }
 
 /* Point fd at file (taking over one reference); drops what fd referred to. */
-static void fd_point(int fd, struct sim_file *file)
+SIM_NO_TSAN static void fd_point(int fd, struct sim_file *file)
 {
 	struct sim_file *old;
 
@@ -249,7 +261,7 @@ static mode_t open_mode(int flags, va_list ap)
 	return 0;
 }
 
-int open(const char *path, int flags, ...)
+SIM_NO_TSAN int open(const char *path, int flags, ...)
 {
 	va_list ap;
 	mode_t mode;
@@ -262,7 +274,7 @@ int open(const char *path, int flags, ...)
 	return REAL(open)(path, flags, mode);
 }
 
-int openat(int dirfd, const char *path, int flags, ...)
+SIM_NO_TSAN int openat(int dirfd, const char *path, int flags, ...)
 {
 	va_list ap;
 	mode_t mode;
@@ -306,7 +318,7 @@ int faccessat(int dirfd, const char *path, int mode, int flags)
 
 /* ---- close / dup --------------------------------------------------------- */
 
-int close(int fd)
+SIM_NO_TSAN int close(int fd)
 {
 	if (fd >= 0 && fd < SIM_MAX_FDS)
 		fd_inherited[fd] = false;
@@ -400,7 +412,7 @@ int ioctl(int fd, unsigned long request, ...)
 	return (int)ret;
 }
 
-void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+SIM_NO_TSAN void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 {
 	struct sim_file *file = (flags & MAP_ANONYMOUS) ? NULL : fd_get(fd);
 	int err;
@@ -500,7 +512,7 @@ static void install_fault_handler(int sig)
 
 static struct sigaction user_action[NSIG];
 
-static void sim_signal_trampoline(int sig, siginfo_t *info, void *uctx)
+SIM_SIGNAL_SAFE static void sim_signal_trampoline(int sig, siginfo_t *info, void *uctx)
 {
 	struct sigaction *act = &user_action[sig];
 	int saved = errno;
@@ -513,7 +525,7 @@ static void sim_signal_trampoline(int sig, siginfo_t *info, void *uctx)
 		act->sa_handler(sig);
 }
 
-int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+SIM_NO_TSAN int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	struct sigaction mine, prev;
 	int ret;
