@@ -384,7 +384,9 @@ static int setup_vp(struct vp *vp)
 				     { HV_X64_REGISTER_RFLAGS, 0x2 },
 				     { HV_X64_REGISTER_RSP, STACK_TOP - 0x400 * vp->index },
 				     { HV_X64_REGISTER_RBX, DATA_GPA + 16 * vp->index },
-				     { HV_X64_REGISTER_RDX, PORT_BASE + vp->index });
+				     { HV_X64_REGISTER_RDX, PORT_BASE + vp->index },
+				     /* an AP waits for INIT-SIPI: this VMM starts every VP itself */
+				     { HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0 });
 }
 
 int main(int argc, char **argv)
