@@ -475,6 +475,51 @@ static void test_fork(void)
 	close(pt);
 }
 
+/* ---- the kernel writing into memory that held guest code -------------------------------- */
+
+/*
+ * The simulator write-protects host pages a VP translated code from (to
+ * see the VMM's writes); the kernel writing there for the process takes
+ * no fault and failed with EFAULT: read(2) into guest memory that held
+ * code, and MSHV_SET_GUEST_MEMORY of such memory. Both work now, and the
+ * VP runs what read(2) put there.
+ */
+static void test_kernel_writes_code_pages(void)
+{
+	int pt = partition_new(), fds[2], vp, n;
+	struct mshv_create_vp va = { 0 };
+	struct hv_message msg;
+	const struct hv_x64_io_port_intercept_message *io = (const void *)msg.u.payload;
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	static const uint8_t first[] = { 0xe6, 0x42, 0xf4 }, second[] = { 0xe6, 0x43, 0xf4 }; /* out $0x4x; hlt */
+
+	CHECK(mem != MAP_FAILED && pipe(fds) == 0);
+	memcpy(mem + 0xfff0, first, sizeof(first)); /* the reset vector, 0xfffffff0, in a region at 0xffff0000 */
+	CHECK(map_region(pt, 0xffff0, mem, 0x10000) == 0);
+	vp = ioctl(pt, MSHV_CREATE_VP, &va);
+	CHECK(vp >= 0);
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 && msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT &&
+	      io->port_number == 0x42);
+	/* the OUT is not completed: the VP runs it again, whatever is there by then */
+	CHECK(write(fds[1], second, sizeof(second)) == (ssize_t)sizeof(second));
+	n = (int)read(fds[0], mem + 0xfff0, sizeof(second));
+	if (n < 0)
+		printf("read(2) into a code page: %s\n", strerror(errno));
+	CHECK(n == (int)sizeof(second));
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 && msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT &&
+	      io->port_number == 0x43);
+	/* the same memory mapped again, writable, at another guest address */
+	if (map_region(pt, 0x200, mem, 0x10000) != 0)
+		printf("MSHV_SET_GUEST_MEMORY of a code page: %s\n", strerror(errno));
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 || errno == EINTR);
+	CHECK(map_region(pt, 0x300, mem, 0x10000) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	close(vp);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
 /* ---- ioeventfd fds ------------------------------------------------------------------ */
 
 /* Before the fix: one more fd per cycle (2,000 here) until the partition closed. */
@@ -669,6 +714,7 @@ int main(void)
 	test_ioeventfd_no_fd_leak();
 	test_irqfd_eventfd_close();
 	test_fork();
+	test_kernel_writes_code_pages();
 	test_region_containing();
 	test_limits();
 	test_invalid_register_values();

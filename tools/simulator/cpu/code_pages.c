@@ -33,6 +33,7 @@ bool sim_x86_code_fault_external;
 static struct {
 	_Atomic uintptr_t page[CODE_PAGES]; /* 0: empty; a page; a page | PAGE_RELEASED */
 	atomic_uint gen;
+	atomic_bool ever; /* a page was ever made read-only */
 	pthread_mutex_t lock; /* adding and clearing; the fault path only reads and tombstones */
 } code_pages = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -159,6 +160,7 @@ uintptr_t sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
 			 * between found nothing and killed the process).
 			 */
 			atomic_store(&code_pages.page[i], page);
+			atomic_store(&code_pages.ever, true);
 			if (mprotect((void *)page, 4096, PROT_READ) != 0)
 				atomic_store(&code_pages.page[i], page | PAGE_RELEASED);
 			break;
@@ -235,6 +237,25 @@ bool sim_x86_code_write_fault(void *addr)
 			return true; /* another thread's fault on it made it writable first: write again */
 	}
 	return false;
+}
+
+/*
+ * The process is about to write [addr, addr + len) where the CPU cannot
+ * fault for it (the kernel on its behalf: read(2) into the buffer, the
+ * kernel checking a region is writable): the watched code pages in it
+ * are released as a write fault would release them, so the write
+ * succeeds and the VPs drop those pages' translations. (Before, read(2)
+ * into a page that held code failed with EFAULT, and so did
+ * MSHV_SET_GUEST_MEMORY of such memory.)
+ */
+void sim_x86_host_write_prepare(void *addr, size_t len)
+{
+	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)0xfff, end = (uintptr_t)addr + len;
+
+	if (!len || !atomic_load(&code_pages.ever) || end < (uintptr_t)addr)
+		return;
+	for (; page < end && page >= ((uintptr_t)addr & ~(uintptr_t)0xfff); page += 4096)
+		sim_x86_code_write_fault((void *)page);
 }
 
 /* Stop watching every page (the memory map changed): all translations go. */

@@ -290,6 +290,8 @@ void sim_x86_vcpu_track_access(struct sim_x86_vcpu *vcpu, sim_access_fn *fn, voi
  * it the CPU model installs one (chained to the previous) at the first VP.
  */
 bool sim_x86_code_write_fault(void *addr);
+/* The process is about to write [addr, addr + len) without faulting (the kernel for it): release the code pages there. */
+void sim_x86_host_write_prepare(void *addr, size_t len);
 extern bool sim_x86_code_fault_external;
 
 #endif

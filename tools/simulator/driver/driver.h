@@ -111,6 +111,13 @@ int sim_driver_mmap_check(struct sim_file *file, size_t length, int prot, int fl
  */
 void sim_driver_fd_closing(int fd);
 
+/*
+ * The process is about to have the kernel write [addr, addr + len) for it
+ * (read(2) and the like): memory the simulator write-protected there is
+ * made writable first, as a fault on it would.
+ */
+void sim_driver_host_write_prepare(void *addr, size_t len);
+
 /* In a child after fork(), before it goes on: forget the parent's objects (left as they are). */
 void sim_driver_forked_child(void);
 

@@ -184,3 +184,8 @@ bool sim_driver_host_fault(void *addr)
 {
 	return hv_host_write_fault(addr);
 }
+
+void sim_driver_host_write_prepare(void *addr, size_t len)
+{
+	hv_host_write_prepare(addr, len);
+}

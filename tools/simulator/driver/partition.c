@@ -268,6 +268,9 @@ static int partition_set_memory(struct sim_partition *pt, void *uarg)
 		goto out;
 	}
 	/* Pinning every page (writable ones for writing) fails with EFAULT. */
+	/* pages that held guest code are read-only only for the simulator's own watch (code_pages.c) */
+	if (mem.flags & (1u << MSHV_SET_MEM_BIT_WRITABLE))
+		hv_host_write_prepare((void *)(uintptr_t)mem.userspace_addr, mem.size);
 	if (!user_range_mapped(mem.userspace_addr, mem.size, (mem.flags & (1u << MSHV_SET_MEM_BIT_WRITABLE)) != 0)) {
 		err = -EFAULT;
 		goto out;

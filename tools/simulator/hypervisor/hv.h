@@ -187,6 +187,8 @@ int hv_vp_set_state(struct hv_vp *vp, uint8_t type, const void *buf, size_t len)
 
 /* A root (VMM) write hit a page of guest code the CPU model protects: true when handled. */
 bool hv_host_write_fault(void *addr);
+/* The root is about to write [addr, addr + len) through the kernel (read(2) into it, ...). */
+void hv_host_write_prepare(void *addr, size_t len);
 /* The root process catches SIGSEGV itself and calls hv_host_write_fault() first. */
 void hv_host_faults_external(void);
 

@@ -342,6 +342,11 @@ bool hv_host_write_fault(void *addr)
 	return sim_x86_code_write_fault(addr);
 }
 
+void hv_host_write_prepare(void *addr, size_t len)
+{
+	sim_x86_host_write_prepare(addr, len);
+}
+
 void hv_host_faults_external(void)
 {
 	sim_x86_code_fault_external = true;

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "driver.h"
@@ -53,6 +54,9 @@ static struct {
 	int (*access)(const char *, int);
 	int (*faccessat)(int, const char *, int, int);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*pread64)(int, void *, size_t, off_t);
+	ssize_t (*readv)(int, const struct iovec *, int);
 } real;
 
 /*
@@ -72,6 +76,9 @@ SIM_NO_TSAN static void resolve(void)
 	real.open = dlsym(RTLD_NEXT, "open");
 	real.openat = dlsym(RTLD_NEXT, "openat");
 	real.close = dlsym(RTLD_NEXT, "close");
+	real.read = dlsym(RTLD_NEXT, "read");
+	real.pread64 = dlsym(RTLD_NEXT, "pread64");
+	real.readv = dlsym(RTLD_NEXT, "readv");
 	real.ioctl = dlsym(RTLD_NEXT, "ioctl");
 	real.mmap = dlsym(RTLD_NEXT, "mmap");
 	real.dup = dlsym(RTLD_NEXT, "dup");
@@ -314,6 +321,39 @@ int faccessat(int dirfd, const char *path, int mode, int flags)
 	if (is_dev_mshv(dirfd, path))
 		return (mode & X_OK) ? (errno = EACCES, -1) : 0;
 	return REAL(faccessat)(dirfd, path, mode, flags);
+}
+
+/* ---- read(2) into guest memory ------------------------------------------
+ * The simulator write-protects host pages that hold translated guest code
+ * (cpu/code_pages.c) and catches the VMM's writes as faults; the kernel
+ * writing for read(2) takes no fault but fails with EFAULT. So the
+ * buffers of read, pread and readv are made writable first. (libc's own
+ * internal reads, fread's, are not seen: a VMM that loads guest code with
+ * stdio into memory a VP ran code from gets EFAULT there.)
+ */
+SIM_NO_TSAN ssize_t read(int fd, void *buf, size_t n)
+{
+	sim_driver_host_write_prepare(buf, n);
+	return REAL(read)(fd, buf, n);
+}
+
+SIM_NO_TSAN ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+	sim_driver_host_write_prepare(buf, n);
+	return REAL(pread64)(fd, buf, n, off);
+}
+ssize_t pread(int fd, void *buf, size_t n, off_t off) __attribute__((alias("pread64")));
+
+SIM_NO_TSAN ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	for (int i = 0; i < cnt && i < 1024; i++) {
+		struct iovec v;
+
+		if (user_copy(&v, &iov[i], sizeof(v)))
+			break; /* the kernel's EFAULT */
+		sim_driver_host_write_prepare(v.iov_base, v.iov_len);
+	}
+	return REAL(readv)(fd, iov, cnt);
 }
 
 /* ---- close / dup --------------------------------------------------------- */
