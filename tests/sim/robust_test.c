@@ -14,7 +14,9 @@
  * - the simulator's limits (256 regions, irqfds, ioeventfds; 64 MSR-index
  *   intercepts, 64 CPUID results) each give their documented errno;
  * - register values and LAPIC/XSAVE blobs the hardware would refuse give
- *   HV_STATUS_INVALID_REGISTER_VALUE (EINVAL) and change nothing.
+ *   HV_STATUS_INVALID_REGISTER_VALUE (EINVAL) and change nothing;
+ * - an interrupt from CPL 3 through the busy TSS in TR (the process
+ *   aborted), and a TR that is no present TSS refused.
  *
  * Runs under tools/mshv-sim with raw ioctls; exits 77 without /dev/mshv.
  */
@@ -513,6 +515,116 @@ static void test_invalid_register_values(void)
 	close(pt);
 }
 
+/* ---- TR: a busy TSS, as the processor holds it ------------------------------------ */
+
+static void seg32(union hv_register_value *v, uint16_t sel, uint16_t attr)
+{
+	memset(v, 0, sizeof(*v));
+	v->segment.selector = sel;
+	v->segment.limit = 0xffffffff;
+	v->segment.attributes = attr;
+}
+
+/*
+ * A 32-bit guest at CPL 3 takes INT 0x80 through a ring-0 gate: the stack
+ * switch reads SS0:ESP0 from the TSS that TR names, whose type is 11 (busy;
+ * the reset value, and what a VMM sets). QEMU's delivery took the busy type
+ * for an invalid TSS and aborted the process (found by sim_guest_fuzz).
+ * A TR that is not a present TSS is refused and leaves TR as it was.
+ */
+static void test_tr_busy_tss(void)
+{
+	static const uint64_t gdt[] = { 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull, 0x00cffb000000ffffull,
+					0x00cff3000000ffffull };
+	static const struct { uint32_t name; uint64_t val; } regs[] = {
+		{ HV_X64_REGISTER_CR0, 0x11 }, { HV_X64_REGISTER_RIP, 0x1000 }, { HV_X64_REGISTER_RSP, 0x8000 },
+		{ HV_X64_REGISTER_RFLAGS, 0x2 },
+	};
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+	struct mshv_create_vp va = { 0 };
+	union hv_register_value v;
+	struct hv_message msg;
+	uint64_t gate = 0x2000 | 0x08ull << 16 | 0xeeull << 40; /* 32-bit interrupt gate, DPL 3 */
+	uint32_t esp0 = 0x7000, ss0 = 0x10;
+	int vp;
+
+	CHECK(mem != MAP_FAILED && map_region(pt, 0, mem, 0x10000) == 0);
+	vp = ioctl(pt, MSHV_CREATE_VP, &va);
+	CHECK(vp >= 0);
+	/* the reset TR reads as a busy 32-bit TSS */
+	memset(&v, 0, sizeof(v));
+	CHECK(get_reg64(vp, HV_X64_REGISTER_TR) == 0);
+	{
+		uint8_t in[sizeof(struct hv_input_get_vp_registers) + sizeof(uint32_t)];
+		struct hv_input_get_vp_registers hdr;
+		uint32_t name = HV_X64_REGISTER_TR;
+
+		memset(&hdr, 0, sizeof(hdr));
+		memcpy(in, &hdr, sizeof(hdr));
+		memcpy(in + sizeof(hdr), &name, sizeof(name));
+		CHECK(hvcall(vp, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &v, sizeof(v), NULL) == 0);
+		CHECK(v.segment.attributes == 0x8b);
+	}
+	memcpy(mem + 0x500, gdt, sizeof(gdt));
+	memcpy(mem + 0x604, &esp0, 4);
+	memcpy(mem + 0x608, &ss0, 4);
+	memcpy(mem + 0x700 + 0x80 * 8, &gate, 8);
+	memcpy(mem + 0x1000, (const uint8_t[]){ 0xcd, 0x80 }, 2);          /* int $0x80 */
+	memcpy(mem + 0x2000, (const uint8_t[]){ 0xe6, 0x10, 0xf4 }, 3);    /* out %al, $0x10; hlt */
+	memset(&v, 0, sizeof(v));
+	v.table.base = 0x500;
+	v.table.limit = sizeof(gdt) - 1;
+	CHECK(set_reg(vp, HV_X64_REGISTER_GDTR, &v) == 0);
+	v.table.base = 0x700;
+	v.table.limit = 0x7ff;
+	CHECK(set_reg(vp, HV_X64_REGISTER_IDTR, &v) == 0);
+	seg32(&v, 0x1b, 0xc0fb);
+	CHECK(set_reg(vp, HV_X64_REGISTER_CS, &v) == 0);
+	seg32(&v, 0x23, 0xc0f3);
+	CHECK(set_reg(vp, HV_X64_REGISTER_SS, &v) == 0);
+	CHECK(set_reg(vp, HV_X64_REGISTER_DS, &v) == 0);
+	/* not a present TSS: refused, TR unchanged */
+	memset(&v, 0, sizeof(v));
+	v.segment.selector = 0x28;
+	v.segment.base = 0x600;
+	v.segment.limit = 0x67;
+	v.segment.attributes = 0x0b;
+	CHECK(set_reg_status(vp, HV_X64_REGISTER_TR, &v) == HV_STATUS_INVALID_REGISTER_VALUE);
+	v.segment.attributes = 0x82;
+	CHECK(set_reg_status(vp, HV_X64_REGISTER_TR, &v) == HV_STATUS_INVALID_REGISTER_VALUE);
+	v.segment.attributes = 0x9b;
+	CHECK(set_reg_status(vp, HV_X64_REGISTER_TR, &v) == HV_STATUS_INVALID_REGISTER_VALUE);
+	CHECK(get_reg64(vp, HV_X64_REGISTER_TR) == 0); /* still the reset TR (base 0) */
+	v.segment.attributes = 0x8b;
+	CHECK(set_reg(vp, HV_X64_REGISTER_TR, &v) == 0);
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		memset(&v, 0, sizeof(v));
+		v.reg64 = regs[i].val;
+		CHECK(set_reg(vp, regs[i].name, &v) == 0);
+	}
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0);
+	CHECK(msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT);
+	if (msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT) {
+		struct hv_x64_io_port_intercept_message io;
+
+		memcpy(&io, msg.u.payload, sizeof(io));
+		CHECK(io.header.rip == 0x2000 && io.port_number == 0x10);
+		CHECK(io.header.execution_state.cpl == 0);
+	}
+	/* the ring-0 stack from the TSS: SS, ESP, EFLAGS, CS, EIP of the user code */
+	CHECK(get_reg64(vp, HV_X64_REGISTER_RSP) == esp0 - 20);
+	{
+		uint32_t frame[5];
+
+		memcpy(frame, mem + esp0 - 20, sizeof(frame));
+		CHECK(frame[0] == 0x1002 && frame[1] == 0x1b && frame[3] == 0x8000 && frame[4] == 0x23);
+	}
+	close(vp);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
 int main(void)
 {
 	char msg[256];
@@ -531,6 +643,7 @@ int main(void)
 	test_region_containing();
 	test_limits();
 	test_invalid_register_values();
+	test_tr_busy_tss();
 	close(mshv_fd);
 	return CHECK_REPORT("robust");
 }
