@@ -158,19 +158,26 @@ static int map_region(int pt, uint64_t gfn, void *mem, size_t size)
 }
 
 /* HVCALL_SET_VP_REGISTERS of one register; hc (may be NULL) gets the call back, status and all */
-static int set_reg_hc(int fd, uint32_t name, const union hv_register_value *val, struct mshv_root_hvcall *hc)
+static int set_reg_vp_hc(int fd, uint32_t vp_index, uint32_t name, const union hv_register_value *val,
+			 struct mshv_root_hvcall *hc)
 {
 	struct hv_input_set_vp_registers hdr;
 	struct hv_register_assoc a;
 	uint8_t in[sizeof(hdr) + sizeof(a)];
 
 	memset(&hdr, 0, sizeof(hdr));
+	hdr.vp_index = vp_index;
 	memset(&a, 0, sizeof(a));
 	a.name = name;
 	memcpy(in, &hdr, sizeof(hdr));
 	memcpy(in + sizeof(hdr), &a, sizeof(a));
 	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), val, sizeof(*val));
 	return hvcall(fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, hc);
+}
+
+static int set_reg_hc(int fd, uint32_t name, const union hv_register_value *val, struct mshv_root_hvcall *hc)
+{
+	return set_reg_vp_hc(fd, 0, name, val, hc);
 }
 
 static int set_reg(int fd, uint32_t name, const union hv_register_value *val)
@@ -625,6 +632,99 @@ static void test_tr_busy_tss(void)
 	munmap(mem, 0x10000);
 }
 
+/* ---- guest code pages written by two VPs at once --------------------------------- */
+
+struct smc_vp {
+	int vp;
+	uint32_t index;
+	atomic_bool *stop;
+	long exits;
+	int error;
+};
+
+static void *smc_loop(void *p)
+{
+	struct smc_vp *s = p;
+	struct hv_message msg;
+
+	while (!atomic_load(s->stop)) {
+		union hv_register_value v;
+
+		if (ioctl(s->vp, MSHV_RUN_VP, &msg) != 0) {
+			if (errno == EINTR)
+				continue;
+			s->error = errno;
+			break;
+		}
+		if (msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT) {
+			fprintf(stderr, "code page race: VP %u: message 0x%x\n", s->index, msg.header.message_type);
+			s->error = -1;
+			break;
+		}
+		memset(&v, 0, sizeof(v));
+		v.reg64 = ((struct hv_x64_io_port_intercept_message *)(void *)msg.u.payload)->header.rip + 2;
+		set_reg_vp_hc(s->vp, s->index, HV_X64_REGISTER_RIP, &v, NULL);
+		s->exits++;
+	}
+	return NULL;
+}
+
+/*
+ * Two real-mode VPs run code from one page and store into that page, with
+ * a port exit after each store: each run retranslates the page, which makes
+ * its host page read-only again, and the stores of both VPs fault on it at
+ * the same time. The fault handler lost the race: the second fault found
+ * the page no longer listed (the first had made it writable) and took the
+ * process down with SIGSEGV, or a fault came between the page turning
+ * read-only and its being listed (found by sim_guest_fuzz).
+ */
+static void test_code_page_concurrent_faults(void)
+{
+	/* 0x1000 + 0x10 * i: mov %ax, 0x1800(%bx); out %al, $0x10; jmp back */
+	static const uint8_t loop[] = { 0x89, 0x87, 0x00, 0x18, 0xe6, 0x10, 0xeb, 0xf8 };
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+	struct smc_vp vps[2];
+	pthread_t t[2];
+	atomic_bool stop;
+	double end;
+
+	CHECK(mem != MAP_FAILED && map_region(pt, 0, mem, 0x10000) == 0);
+	atomic_init(&stop, false);
+	for (int i = 0; i < 2; i++) {
+		struct mshv_create_vp va = { (uint32_t)i };
+		union hv_register_value v;
+
+		memcpy(mem + 0x1000 + 0x10 * i, loop, sizeof(loop));
+		vps[i] = (struct smc_vp){ ioctl(pt, MSHV_CREATE_VP, &va), (uint32_t)i, &stop, 0, 0 };
+		CHECK(vps[i].vp >= 0);
+		memset(&v, 0, sizeof(v));
+		v.segment.limit = 0xffff;
+		v.segment.attributes = 0x9b;
+		CHECK(set_reg_vp_hc(vps[i].vp, (uint32_t)i, HV_X64_REGISTER_CS, &v, NULL) == 0);
+		memset(&v, 0, sizeof(v));
+		v.reg64 = 0x1000 + 0x10 * (uint64_t)i;
+		CHECK(set_reg_vp_hc(vps[i].vp, (uint32_t)i, HV_X64_REGISTER_RIP, &v, NULL) == 0);
+		v.reg64 = 0x10 * (uint64_t)i;
+		CHECK(set_reg_vp_hc(vps[i].vp, (uint32_t)i, HV_X64_REGISTER_RBX, &v, NULL) == 0);
+	}
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&t[i], NULL, smc_loop, &vps[i]) == 0);
+	end = now() + 1.0;
+	while (now() < end)
+		usleep(10000);
+	atomic_store(&stop, true);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		CHECK(vps[i].error == 0 && vps[i].exits > 100);
+		close(vps[i].vp);
+	}
+	printf("code page written by 2 VPs: %ld and %ld exits (errors %d, %d)\n", vps[0].exits, vps[1].exits,
+	       vps[0].error, vps[1].error);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
 int main(void)
 {
 	char msg[256];
@@ -644,6 +744,7 @@ int main(void)
 	test_limits();
 	test_invalid_register_values();
 	test_tr_busy_tss();
+	test_code_page_concurrent_faults();
 	close(mshv_fd);
 	return CHECK_REPORT("robust");
 }

@@ -22,7 +22,7 @@ bool sim_x86_code_fault_external;
 #define CODE_PAGES 4096 /* open-addressed set of host page addresses */
 
 static struct {
-	_Atomic uintptr_t page[CODE_PAGES]; /* 0: empty; ~0: deleted */
+	_Atomic uintptr_t page[CODE_PAGES]; /* 0: empty; page | 1: was watched, now writable */
 	atomic_uint gen;
 	pthread_mutex_t lock; /* adding and clearing; the fault path only reads and tombstones */
 } code_pages = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -52,16 +52,36 @@ void sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
 
 		if (v == page)
 			break; /* already read-only */
-		if (v == 0 || v == ~(uintptr_t)0) {
-			if (mprotect((void *)page, 4096, PROT_READ) == 0)
-				atomic_store(&code_pages.page[i], page);
+		/*
+		 * A free slot, or one of a page made writable (its own, or another's:
+		 * a fault on that other page still looking for its mark now would
+		 * miss it, a window of a few instructions against keeping every mark
+		 * until the memory map changes).
+		 */
+		if (v == 0 || (v & 1)) {
+			/* listed before it turns read-only: a write faulting on it then finds it */
+			atomic_store(&code_pages.page[i], page);
+			if (mprotect((void *)page, 4096, PROT_READ) != 0)
+				atomic_store(&code_pages.page[i], page | 1);
 			break;
 		}
 	}
 	pthread_mutex_unlock(&code_pages.lock); /* a full set: the page stays writable (and unwatched) */
 }
 
-/* Async-signal-safe: a write fault at addr; true when it was a watched code page (now writable). */
+/*
+ * Async-signal-safe: a write fault at addr; true when it was a watched code
+ * page (now writable). A page made writable stays listed as page | 1: two
+ * threads (VPs, or a VP and the VMM) writing a read-only page fault at
+ * once, and the second to look finds the first one's mark and retries its
+ * write. (Before, the second found nothing and the process died of the
+ * SIGSEGV.) A thread's second fault in a row there, with the page still
+ * marked writable and no page made writable in between (the generation),
+ * is a real one: the page was replaced by a read-only mapping since.
+ */
+static __thread uintptr_t code_fault_retried __attribute__((tls_model("initial-exec")));
+static __thread unsigned code_fault_retried_gen __attribute__((tls_model("initial-exec")));
+
 bool sim_x86_code_write_fault(void *addr)
 {
 	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)0xfff;
@@ -71,14 +91,25 @@ bool sim_x86_code_write_fault(void *addr)
 		uintptr_t v = atomic_load(&code_pages.page[i]);
 
 		if (v == 0)
-			return false;
+			break;
 		if (v == page) {
 			mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
-			atomic_store(&code_pages.page[i], ~(uintptr_t)0);
+			atomic_store(&code_pages.page[i], page | 1);
 			atomic_fetch_add(&code_pages.gen, 1);
+			code_fault_retried = 0;
+			return true;
+		}
+		if (v == (page | 1)) {
+			unsigned gen = atomic_load(&code_pages.gen);
+
+			if (code_fault_retried == page && code_fault_retried_gen == gen)
+				break;
+			code_fault_retried = page; /* another thread's fault made it writable */
+			code_fault_retried_gen = gen;
 			return true;
 		}
 	}
+	code_fault_retried = 0;
 	return false;
 }
 
@@ -91,7 +122,7 @@ void sim_x86__code_pages_release(void)
 	for (i = 0; i < CODE_PAGES; i++) {
 		uintptr_t v = atomic_exchange(&code_pages.page[i], 0);
 
-		if (v && v != ~(uintptr_t)0)
+		if (v && !(v & 1))
 			mprotect((void *)v, 4096, PROT_READ | PROT_WRITE);
 	}
 	atomic_fetch_add(&code_pages.gen, 1);
