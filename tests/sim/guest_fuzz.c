@@ -48,13 +48,13 @@
  * main check.
  *
  * guest_fuzz [--seed S] [--guests N] [--jobs J] [--guest-ms MS]
- *            [--max-exits N] [--guest G] [--verbose]
+ *            [--max-exits N] [--guest G] [--first F] [--verbose]
  *
  * The seed is new each run (clock and pid) and printed first;
  * MSHV_GUEST_FUZZ_SEED=S (or --seed S) runs the same guests again (what
  * happens at a kick depends on time). Guest i's own seed derives from S and
  * i and is printed with any failure; --seed S --guest i runs that guest
- * alone. --jobs J runs J guests at a time. A long campaign (README.md,
+ * alone, --first F starts at guest F. --jobs J runs J guests at a time. A long campaign (README.md,
  * "Tests"): build/native/tests/sim_guest_fuzz --guests 100000 under
  * tools/mshv-sim. Regression guests (fixed classes and seeds of what the
  * campaign found) run first, every time.
@@ -1586,6 +1586,7 @@ out:
 /* Guest seeds that once found something (see the commit that added each). */
 static const uint64_t regressions[] = {
 	0x51d41587d222d585ull, /* INT from CPL 3 through the busy TSS: the process aborted */
+	0x98bb55437145bff1ull, /* real mode, 66 FF EE (JMP FAR through a register): tcg fatal error */
 };
 
 /* The counters so far (at the end, and every 1,000 guests of a long run). */
@@ -1637,7 +1638,9 @@ static void *job_thread(void *p)
 		uint64_t gs = guest_seed(a->seed, a->only >= 0 ? (uint64_t)a->only : i);
 		unsigned long before = inconsistencies_before();
 
-		if (a->count >= 5000 && a->first == 0 && i && i % (1000 * a->step) == 0)
+		if (verbose)
+			fprintf(stderr, "guest %lu: ", a->only >= 0 ? (unsigned long)a->only : i);
+		if (a->count >= 5000 && i > a->first && (i - a->first) % (1000 * a->step) == 0)
 			summary(now_s() - a->t0);
 		if (!run_guest(&j, gs) || inconsistencies_before() != before) {
 			fprintf(stderr, "  reproduce: MSHV_GUEST_FUZZ_SEED=%" PRIu64 " sim_guest_fuzz --guest %lu\n", a->seed,
@@ -1652,7 +1655,7 @@ static void *job_thread(void *p)
 int main(int argc, char **argv)
 {
 	uint64_t seed = (uint64_t)time(NULL) * 1000003u ^ (uint64_t)getpid() << 20;
-	unsigned long guests = 200, jobs = 1;
+	unsigned long guests = 200, jobs = 1, first = 0;
 	long only = -1;
 	const char *env = getenv("MSHV_GUEST_FUZZ_SEED");
 	struct sigaction sa;
@@ -1670,7 +1673,7 @@ int main(int argc, char **argv)
 		}
 		if (!val) {
 			fprintf(stderr, "usage: %s [--seed S] [--guests N] [--jobs J] [--guest-ms MS] [--max-exits N] "
-					"[--guest G] [--verbose]\n", argv[0]);
+					"[--guest G] [--first F] [--verbose]\n", argv[0]);
 			return 2;
 		}
 		if (!strcmp(a, "--seed"))
@@ -1685,6 +1688,8 @@ int main(int argc, char **argv)
 			max_exits = strtoul(val, NULL, 0);
 		else if (!strcmp(a, "--guest"))
 			only = strtol(val, NULL, 0);
+		else if (!strcmp(a, "--first"))
+			first = strtoul(val, NULL, 0);
 		else {
 			fprintf(stderr, "unknown option %s\n", a);
 			return 2;
@@ -1728,7 +1733,7 @@ int main(int argc, char **argv)
 		unsigned long n = only >= 0 ? 1 : guests;
 
 		for (unsigned long k = 0; k < jobs; k++) {
-			args[k] = (struct job_arg){ seed, k, n, jobs, only, 0, t0 };
+			args[k] = (struct job_arg){ seed, first + k, first + n, jobs, only, 0, t0 };
 			if (pthread_create(&th[k], NULL, job_thread, &args[k]) != 0) {
 				fprintf(stderr, "FAILED: pthread_create\n");
 				return 1;

@@ -762,6 +762,59 @@ static void test_smc_bitmap_freed(void)
 	munmap(mem, 0x10000);
 }
 
+/*
+ * Real mode: a store rewrites the instruction right after it, in the same
+ * translation block, into 66 FF EE: JMP FAR with a register operand (#UD).
+ * QEMU retranslates from the store and its code generator gave up ("tcg
+ * fatal error": the process aborted; found by sim_guest_fuzz). The #UD
+ * must go to the guest's vector 6, whose handler does an OUT.
+ */
+static void test_smc_into_jmp_far_reg(void)
+{
+	static const uint8_t code[] = {
+		0x66, 0xb8, 0xff, 0xee, 0x7c, 0x22, /* mov $0x227ceeff, %eax */
+		0x66, 0xbb, 0x10, 0x10, 0x00, 0x00, /* mov $0x1010, %ebx */
+		0x67, 0x89, 0x03,                   /* 0x100c: mov %ax, (%ebx) */
+		0x66, 0x90, 0x90, 0x90, 0x90,       /* 0x100f: becomes 66 ff ee 90 90 */
+		0xf4,
+	};
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+	struct mshv_create_vp va = { 0 };
+	union hv_register_value v;
+	struct hv_message msg;
+	uint32_t ivt6 = 0x2000; /* 0000:2000 */
+	int vp;
+
+	CHECK(mem != MAP_FAILED && map_region(pt, 0, mem, 0x10000) == 0);
+	memcpy(mem + 0x1000, code, sizeof(code));
+	memcpy(mem + 6 * 4, &ivt6, 4);
+	memcpy(mem + 0x2000, (const uint8_t[]){ 0xe6, 0x10, 0xf4 }, 3);
+	vp = ioctl(pt, MSHV_CREATE_VP, &va);
+	CHECK(vp >= 0);
+	memset(&v, 0, sizeof(v));
+	v.segment.limit = 0xffff;
+	v.segment.attributes = 0x9b;
+	CHECK(set_reg(vp, HV_X64_REGISTER_CS, &v) == 0);
+	memset(&v, 0, sizeof(v));
+	v.reg64 = 0x1000;
+	CHECK(set_reg(vp, HV_X64_REGISTER_RIP, &v) == 0);
+	v.reg64 = 0x8000;
+	CHECK(set_reg(vp, HV_X64_REGISTER_RSP, &v) == 0);
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 && msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT);
+	CHECK(((struct hv_x64_io_port_intercept_message *)(void *)msg.u.payload)->header.rip == 0x2000);
+	CHECK(memcmp(mem + 0x100f, (const uint8_t[]){ 0x66, 0xff, 0xee, 0x90, 0x90 }, 5) == 0);
+	{
+		uint16_t ip;
+
+		memcpy(&ip, mem + 0x8000 - 6, 2);
+		CHECK(ip == 0x100f); /* the #UD's IP: the rewritten instruction */
+	}
+	close(vp);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
 int main(void)
 {
 	char msg[256];
@@ -783,6 +836,7 @@ int main(void)
 	test_tr_busy_tss();
 	test_code_page_concurrent_faults();
 	test_smc_bitmap_freed();
+	test_smc_into_jmp_far_reg();
 	close(mshv_fd);
 	return CHECK_REPORT("robust");
 }

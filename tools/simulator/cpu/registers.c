@@ -690,7 +690,8 @@ int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t s
  * unicorn_hooks.c): b[0..n) are the bytes at the instruction (n may be
  * short at the end of what is mapped: then the answer is false, and QEMU
  * takes the fetch fault itself). True: the instruction has LOCK and is
- * not a form that allows it.
+ * not a form that allows it, or is another form QEMU must not translate
+ * (below).
  */
 bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64)
 {
@@ -707,6 +708,18 @@ bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64)
 			continue; /* REX (only the last one counts; none changes what LOCK allows) */
 		else
 			break;
+	}
+	/*
+	 * Not a LOCK form, but refused the same way: far CALL and JMP through a
+	 * register (FF /3, FF /5 with ModRM.mod = 3) are #UD (they take an
+	 * m16:16/32/64 operand only); QEMU 5.0 translates them with an address
+	 * it never computed and its code generator aborts the process ("tcg
+	 * fatal error", found by sim_guest_fuzz).
+	 */
+	if (i + 1 < n && b[i] == 0xff && (b[i + 1] >> 6) == 3) {
+		unsigned ext = (b[i + 1] >> 3) & 7;
+		if (ext == 3 || ext == 5)
+			return true;
 	}
 	if (!lock)
 		return false;
