@@ -815,6 +815,68 @@ static void test_smc_into_jmp_far_reg(void)
 	munmap(mem, 0x10000);
 }
 
+/*
+ * A guest clears CR0.PE while its CS is a 32-bit segment: real mode that
+ * still runs 32-bit code. A far CALL there to an offset with bit 31 set left
+ * EIP sign-extended in QEMU (its real-mode CALL helper keeps the offset in
+ * an int), so RIP read back with bits 63:32 set, outside 64-bit mode (found
+ * by sim_guest_fuzz). The exit, at the unmapped target, must report
+ * RIP 0x80000010.
+ */
+static void test_real_mode_lcall_eip(void)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x10, 0x00, 0x00, 0x00,             /* mov $0x10, %eax */
+		0x0f, 0x22, 0xc0,                         /* mov %eax, %cr0: PE off */
+		0x9a, 0x10, 0x00, 0x00, 0x80, 0x00, 0x00, /* lcall $0, $0x80000010 */
+	};
+	static const struct { uint32_t name; uint64_t val; } regs[] = {
+		{ HV_X64_REGISTER_CR0, 0x11 }, { HV_X64_REGISTER_RIP, 0x1000 }, { HV_X64_REGISTER_RSP, 0x8000 },
+	};
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+	struct mshv_create_vp va = { 0 };
+	union hv_register_value v;
+	struct hv_message msg;
+	int vp;
+
+	CHECK(mem != MAP_FAILED && map_region(pt, 0, mem, 0x10000) == 0);
+	memcpy(mem + 0x1000, code, sizeof(code));
+	vp = ioctl(pt, MSHV_CREATE_VP, &va);
+	CHECK(vp >= 0);
+	seg32(&v, 0x08, 0xc09b);
+	CHECK(set_reg(vp, HV_X64_REGISTER_CS, &v) == 0);
+	seg32(&v, 0x10, 0xc093);
+	CHECK(set_reg(vp, HV_X64_REGISTER_SS, &v) == 0);
+	CHECK(set_reg(vp, HV_X64_REGISTER_DS, &v) == 0);
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		memset(&v, 0, sizeof(v));
+		v.reg64 = regs[i].val;
+		CHECK(set_reg(vp, regs[i].name, &v) == 0);
+	}
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 && msg.header.message_type == HVMSG_UNMAPPED_GPA);
+	{
+		struct hv_x64_memory_intercept_message m;
+
+		memcpy(&m, msg.u.payload, sizeof(m));
+		CHECK(m.header.rip == 0x80000010);
+		CHECK(m.guest_physical_address == 0x80000010);
+		CHECK(m.guest_virtual_address == 0x80000010);
+		if (m.header.rip != 0x80000010)
+			fprintf(stderr, "lcall in real mode: RIP 0x%llx\n", (unsigned long long)m.header.rip);
+	}
+	CHECK(get_reg64(vp, HV_X64_REGISTER_RIP) == 0x80000010);
+	{
+		uint32_t ret[2];
+
+		memcpy(ret, mem + 0x8000 - 8, sizeof(ret));
+		CHECK(ret[0] == 0x100f && ret[1] == 0x08); /* EIP after the call, the old CS */
+	}
+	close(vp);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
 int main(void)
 {
 	char msg[256];
@@ -837,6 +899,7 @@ int main(void)
 	test_code_page_concurrent_faults();
 	test_smc_bitmap_freed();
 	test_smc_into_jmp_far_reg();
+	test_real_mode_lcall_eip();
 	close(mshv_fd);
 	return CHECK_REPORT("robust");
 }

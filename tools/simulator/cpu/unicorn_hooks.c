@@ -127,6 +127,7 @@ static struct {
 	void (*invlpg)(void *env, uint64_t addr);
 	void (*gen_ld_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
 	void (*gen_st_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
+	void (*lcall_real)(void *env, int new_cs, uint64_t new_eip, int shift, int next_eip);
 	bool ok;
 } orig;
 
@@ -238,6 +239,7 @@ bool sim_x86__resolve_originals(void)
 	R(invlpg, "helper_invlpg_x86_64");
 	R(gen_ld_i64, "tcg_gen_qemu_ld_i64_x86_64");
 	R(gen_st_i64, "tcg_gen_qemu_st_i64_x86_64");
+	R(lcall_real, "helper_lcall_real_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -866,6 +868,22 @@ void helper_hlt_x86_64(void *env, int next_eip_addend)
 	vp->halted = true;
 	vp->ex.kind = EXIT_HALT;
 	sim_x86__stop_here(vp, 0);
+}
+
+/*
+ * ---- far CALL in real mode ----
+ * QEMU 5.0's helper keeps the new EIP in an int: an offset with bit 31 set
+ * (a 32-bit operand: CS.D kept from protected mode) left RIP sign-extended,
+ * bits 63:32 set outside 64-bit mode, and linear addresses with them (found
+ * by sim_guest_fuzz). EIP has 32 bits there.
+ */
+void helper_lcall_real_x86_64(void *env, int new_cs, uint64_t new_eip, int shift, int next_eip);
+void helper_lcall_real_x86_64(void *env, int new_cs, uint64_t new_eip, int shift, int next_eip)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	orig.lcall_real(env, new_cs, new_eip, shift, next_eip);
+	if (vp)
+		ENV64(vp, UCI_ENV_EIP) &= 0xffffffffull;
 }
 
 /* ---- CPUID: cpuid.c ---- */
