@@ -797,6 +797,7 @@ struct vp_run {
 	unsigned long exits;
 	int error; /* a run or completion failed with this -errno */
 	bool shared; /* another VP runs concurrently: guest memory may change under the checks */
+	struct mshv_vm *vm;
 };
 
 static void report(struct vp_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -852,23 +853,25 @@ struct io_expect {
 static bool io_decode(const uint8_t *b, size_t n, int bits16, bool long64, struct io_expect *e)
 {
 	size_t i = 0;
-	bool opsz = false, rep = false;
+	bool opsz = false, rep = false, rex_w = false;
 	uint8_t op;
 
 	while (i < n && i < 15) {
 		uint8_t c = b[i];
 
+		if (long64 && (c & 0xf0) == 0x40) {
+			rex_w = c & 0x8; /* counts only right before the opcode */
+			i++;
+			continue;
+		}
 		if (c == 0x66)
 			opsz = true;
 		else if (c == 0xf2 || c == 0xf3)
 			rep = true;
 		else if (!(c == 0x67 || c == 0x2e || c == 0x36 || c == 0x3e || c == 0x26 || c == 0x64 || c == 0x65 ||
-			   c == 0xf0 || (long64 && (c & 0xf0) == 0x40)))
+			   c == 0xf0))
 			break;
-		else if (long64 && (c & 0xf0) == 0x40 && i + 1 < n && (b[i + 1] & 0xf0) != 0x40) {
-			i++; /* REX: must come last; the opcode follows */
-			break;
-		}
+		rex_w = false;
 		i++;
 	}
 	if (i >= n)
@@ -889,7 +892,8 @@ static bool io_decode(const uint8_t *b, size_t n, int bits16, bool long64, struc
 	e->in = op == 0xe4 || op == 0xe5 || op == 0xec || op == 0xed || op == 0x6c || op == 0x6d;
 	e->string = op >= 0x6c && op <= 0x6f;
 	e->rep = e->string && rep;
-	e->size = (op & 1) == 0 ? 1 : (bits16 ? !opsz : opsz) ? 2 : 4;
+	/* REX.W makes the operand 64 bits, over 66; port IO then moves 32 */
+	e->size = (op & 1) == 0 ? 1 : rex_w ? 4 : (bits16 ? !opsz : opsz) ? 2 : 4;
 	return true;
 }
 
@@ -949,15 +953,21 @@ static void check_exit(struct vp_run *r, const struct hv_message *m)
 		return;
 	paging = (rp->cr0 & 0x80000001) == 0x80000001;
 	long64 = (rp->efer & 0x400) && h->cs_segment._long;
+	if (!long64 && h->rip > 0xffffffffull)
+		report(r, "RIP 0x%" PRIx64 " outside 64-bit mode", (uint64_t)h->rip);
+	/* (real mode included: a guest that clears CR0.PE keeps a 32-bit CS, and EIP above 64 KiB) */
 	lin = long64 ? h->rip : (h->cs_segment.base + h->rip) & 0xffffffffull;
-	if (!(rp->cr0 & 1))
-		lin = h->cs_segment.base + (h->rip & 0xffff);
 
 	switch (m->header.message_type) {
 	case HVMSG_X64_IO_PORT_INTERCEPT: {
 		const struct hv_x64_io_port_intercept_message *io = (const void *)m->u.payload;
 		struct io_expect e;
-		int mode16 = mshv_x86_mode_of(h) == MSHV_X86_MODE_16;
+		/*
+		 * CS.D, in real mode too: a guest that clears CR0.PE with a 32-bit CS
+		 * goes on running 32-bit code (the CPU model does; mshv_x86_mode_of
+		 * says 16 there)
+		 */
+		int mode16 = !long64 && ((h->rflags & (1u << 17)) || !h->cs_segment._default);
 
 		if (io->instruction_byte_count > 16) {
 			report(r, "port IO: %u instruction bytes", io->instruction_byte_count);
@@ -979,9 +989,12 @@ static void check_exit(struct vp_run *r, const struct hv_message *m)
 			       e.has_imm ? e.port_imm : (unsigned int)(rp->rdx & 0xffff));
 		if (io->access_info.access_size != e.size || io->access_info.string_op != e.string ||
 		    io->access_info.rep_prefix != e.rep)
-			report(r, "port IO: size %u string %u rep %u, instruction's %u %u %u",
+			report(r, "port IO: size %u string %u rep %u, instruction's %u %u %u (%02x %02x %02x %02x, CS 0x%x "
+				  "attributes 0x%x)",
 			       io->access_info.access_size, io->access_info.string_op, io->access_info.rep_prefix,
-			       e.size, e.string, e.rep);
+			       e.size, e.string, e.rep, io->instruction_bytes[0], io->instruction_bytes[1],
+			       io->instruction_bytes[2], io->instruction_bytes[3], h->cs_segment.selector,
+			       h->cs_segment.attributes);
 		if (h->intercept_access_type != (e.in ? HV_INTERCEPT_ACCESS_READ : HV_INTERCEPT_ACCESS_WRITE))
 			report(r, "port IO: access type %u for %s", h->intercept_access_type, e.in ? "IN" : "OUT");
 		if (h->instruction_length != e.len)
@@ -1005,9 +1018,18 @@ static void check_exit(struct vp_run *r, const struct hv_message *m)
 			       unmapped ? "unmapped GPA" : "GPA intercept", gpa, h->intercept_access_type);
 		else if (reg == R_UNMAPPED && !unmapped)
 			report(r, "GPA intercept at unmapped GPA 0x%" PRIx64, gpa);
+		if (!(rp->efer & 0x400) && mi->memory_access_info.gva_valid && mi->guest_virtual_address > 0xffffffffull)
+			report(r, "GVA 0x%" PRIx64 " outside IA-32e mode", (uint64_t)mi->guest_virtual_address);
 		if (!paging && mi->memory_access_info.gva_valid && mi->guest_virtual_address != gpa)
-			report(r, "paging off: GVA 0x%" PRIx64 " but GPA 0x%" PRIx64, (uint64_t)mi->guest_virtual_address,
-			       gpa);
+			report(r, "paging off: GVA 0x%" PRIx64 " but GPA 0x%" PRIx64 " (%02x %02x %02x %02x %02x %02x)",
+			       (uint64_t)mi->guest_virtual_address, gpa, mi->instruction_bytes[0], mi->instruction_bytes[1],
+			       mi->instruction_bytes[2], mi->instruction_bytes[3], mi->instruction_bytes[4],
+			       mi->instruction_bytes[5]);
+		if (verbose)
+			fprintf(stderr, "  rip 0x%llx rax 0x%llx rbx 0x%llx rsp 0x%llx cr0 0x%llx cs 0x%x/0x%x ds 0x%x base 0x%llx\n",
+				(unsigned long long)h->rip, (unsigned long long)rp->rax, (unsigned long long)rp->rbx,
+				(unsigned long long)rp->rsp, (unsigned long long)rp->cr0, h->cs_segment.selector,
+				h->cs_segment.attributes, rp->ds.selector, (unsigned long long)rp->ds.base);
 		if (!r->shared && mi->instruction_byte_count <= 16) {
 			have = read_linear(r, lin, mem, mi->instruction_byte_count, paging);
 			if (memcmp(mem, mi->instruction_bytes, have) != 0)
@@ -1119,6 +1141,25 @@ static int type_slot(uint32_t type)
 	return T_UNKNOWN;
 }
 
+static int map(struct mshv_vm *vm, uint64_t gpa, void *host, uint64_t size, bool writable, bool unmap);
+
+/*
+ * One-VP guests: now and then the VMM unmaps RAM1 between two runs, or maps
+ * it back (the VP's next run sees the new memory map).
+ */
+static void toggle_ram1(struct vp_run *r)
+{
+	struct vmm *v = r->vmm;
+	bool unmap = v->ram1_mapped;
+
+	if (r->shared || splitmix(&r->rng) % 32)
+		return;
+	if (map(r->vm, RAM1_GPA, v->ram1, RAM1_SIZE, true, unmap) == 0)
+		v->ram1_mapped = !unmap;
+	else
+		report(r, "%s RAM1 failed", unmap ? "unmapping" : "mapping");
+}
+
 static void *vp_thread(void *p)
 {
 	struct vp_run *r = p;
@@ -1143,6 +1184,7 @@ static void *vp_thread(void *p)
 				(uint64_t)((const struct hv_x64_intercept_message_header *)r->msg->u.payload)->rip);
 		if (!complete_exit(r, r->msg))
 			break;
+		toggle_ram1(r);
 	}
 	atomic_store(&r->done, 1);
 	return NULL;
@@ -1456,6 +1498,12 @@ static bool run_guest(struct job *j, uint64_t seed)
 			.rng = splitmix(&rng),
 		};
 		gen_code(&g, pl.classes[i]);
+		if (verbose) { /* the code as generated (before the guest rewrites any of it) */
+			fprintf(stderr, "  VP %u code at 0x%x:", i, CODE_GPA + i * CODE_SIZE);
+			for (uint32_t k = 0; k < g.len; k++)
+				fprintf(stderr, "%s%02x", k % 32 ? " " : "\n   ", g.buf[k]);
+			fprintf(stderr, "\n");
+		}
 	}
 
 	if ((ret = mshv_system_create_vm(&sys, &vm, NULL)) < 0 || (ret = mshv_vm_initialize(&vm)) < 0) {
@@ -1505,6 +1553,7 @@ static bool run_guest(struct job *j, uint64_t seed)
 		r->msg = j->msg[i];
 		r->rng = splitmix(&rng);
 		r->shared = pl.nvps > 1;
+		r->vm = &vm;
 		atomic_init(&r->stop, 0);
 		atomic_init(&r->done, 0);
 		if ((ret = mshv_vm_create_vcpu(&vm, i, &r->vcpu)) < 0) {
@@ -1587,6 +1636,7 @@ out:
 static const uint64_t regressions[] = {
 	0x51d41587d222d585ull, /* INT from CPL 3 through the busy TSS: the process aborted */
 	0x98bb55437145bff1ull, /* real mode, 66 FF EE (JMP FAR through a register): tcg fatal error */
+	0xb15c329e0b537ebbull, /* CR0.PE cleared with a 32-bit CS, then LCALL: RIP sign-extended */
 };
 
 /* The counters so far (at the end, and every 1,000 guests of a long run). */
