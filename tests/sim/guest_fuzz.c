@@ -982,12 +982,16 @@ static void check_exit(struct vp_run *r, const struct hv_message *m)
 			break; /* the other VP may have rewritten the code since (cross-modifying code) */
 		if (!io_decode(io->instruction_bytes, io->instruction_byte_count, mode16, long64, &e)) {
 			/*
-			 * Known, not counted as an inconsistency: a REP string instruction
-			 * that overwrites its own bytes turns into what it wrote midway
-			 * (unicorn re-decodes a REP at each iteration; the processor
-			 * finishes it), e.g. REP STOSB into INSW, and the exit then finds
-			 * other bytes at RIP. Reproducer: MSHV_GUEST_FUZZ_SEED=20261206
-			 * sim_guest_fuzz --guest 1744.
+			 * Known, not counted as an inconsistency (open findings of the
+			 * CPU model): a REP string instruction that overwrites its own
+			 * bytes turns into what it wrote midway (unicorn re-decodes a
+			 * REP at each iteration; the processor finishes it), e.g. REP
+			 * STOSB into INSW: MSHV_GUEST_FUZZ_SEED=20261206 sim_guest_fuzz
+			 * --guest 1744. And a guest that overwrote its page tables
+			 * without a TLB flush runs on through the old translation, while
+			 * the message's instruction bytes are read through the new
+			 * tables (the hardware reports the bytes it fetched):
+			 * MSHV_GUEST_FUZZ_SEED=20261207 sim_guest_fuzz --guest 236.
 			 */
 			if (atomic_fetch_add(&cnt.io_rewritten, 1) < 5)
 				fprintf(stderr, "note: guest seed 0x%016" PRIx64 ": port IO exit at %02x %02x %02x %02x "
