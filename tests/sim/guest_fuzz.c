@@ -54,10 +54,14 @@
  * MSHV_GUEST_FUZZ_SEED=S (or --seed S) runs the same guests again (what
  * happens at a kick depends on time). Guest i's own seed derives from S and
  * i and is printed with any failure; --seed S --guest i runs that guest
- * alone, --first F starts at guest F. --jobs J runs J guests at a time. A long campaign (README.md,
- * "Tests"): build/native/tests/sim_guest_fuzz --guests 100000 under
- * tools/mshv-sim. Regression guests (fixed classes and seeds of what the
- * campaign found) run first, every time.
+ * alone (--verbose: its code and every exit), --first F starts at guest F.
+ * --jobs J runs J guests at a time. The long campaign (README.md,
+ * "Tests"), on one core:
+ *
+ *     nice -n 10 tools/mshv-sim build/native/tests/sim_guest_fuzz --guests 100000
+ *
+ * (its counters every 1,000 guests). The regression guests (seeds of what
+ * the campaign found, regressions[]) run first, every time.
  *
  * Exits 0, 1 on any inconsistency or failure, 77 without /dev/mshv.
  */
