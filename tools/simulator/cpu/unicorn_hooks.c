@@ -1092,7 +1092,20 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
 void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags)
 {
 	struct sim_x86_vcpu *vp = cur_vp;
-	void *tb = orig.tb_gen(cs, pc, cs_base, flags, cflags);
+	void *tb;
+
+	/*
+	 * Outside 64-bit code EIP has 32 bits. QEMU 5.0's translator masks the
+	 * target of JMP and CALL rel32 but not of Jcc, JMP rel8, LOOP and JCXZ
+	 * in 32-bit code: a displacement wrapping below 0 left EIP
+	 * 0xffffffff_xxxxxxxx (found by sim_guest_fuzz). Such a target needs a
+	 * new block, made here from EIP modulo 2^32.
+	 */
+	if (vp && (void *)vp->cs == cs && !sim_x86__cs64(vp) && (ENV64(vp, UCI_ENV_EIP) >> 32)) {
+		ENV64(vp, UCI_ENV_EIP) &= 0xffffffffull;
+		pc = cs_base + ENV64(vp, UCI_ENV_EIP);
+	}
+	tb = orig.tb_gen(cs, pc, cs_base, flags, cflags);
 
 	if (vp && (void *)vp->cs == cs) {
 		sim_x86__protect_code_page(vp, pc);
