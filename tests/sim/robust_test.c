@@ -14,7 +14,9 @@
  * - the simulator's limits (256 regions, irqfds, ioeventfds; 64 MSR-index
  *   intercepts, 64 CPUID results) each give their documented errno;
  * - register values and LAPIC/XSAVE blobs the hardware would refuse give
- *   HV_STATUS_INVALID_REGISTER_VALUE (EINVAL) and change nothing.
+ *   HV_STATUS_INVALID_REGISTER_VALUE (EINVAL) and change nothing;
+ * - an interrupt from CPL 3 through the busy TSS in TR (the process
+ *   aborted), and a TR that is no present TSS refused.
  *
  * Runs under tools/mshv-sim with raw ioctls; exits 77 without /dev/mshv.
  */
@@ -178,19 +180,26 @@ static int map_region(int pt, uint64_t gfn, void *mem, size_t size)
 }
 
 /* HVCALL_SET_VP_REGISTERS of one register; hc (may be NULL) gets the call back, status and all */
-static int set_reg_hc(int fd, uint32_t name, const union hv_register_value *val, struct mshv_root_hvcall *hc)
+static int set_reg_vp_hc(int fd, uint32_t vp_index, uint32_t name, const union hv_register_value *val,
+			 struct mshv_root_hvcall *hc)
 {
 	struct hv_input_set_vp_registers hdr;
 	struct hv_register_assoc a;
 	uint8_t in[sizeof(hdr) + sizeof(a)];
 
 	memset(&hdr, 0, sizeof(hdr));
+	hdr.vp_index = vp_index;
 	memset(&a, 0, sizeof(a));
 	a.name = name;
 	memcpy(in, &hdr, sizeof(hdr));
 	memcpy(in + sizeof(hdr), &a, sizeof(a));
 	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), val, sizeof(*val));
 	return hvcall(fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, hc);
+}
+
+static int set_reg_hc(int fd, uint32_t name, const union hv_register_value *val, struct mshv_root_hvcall *hc)
+{
+	return set_reg_vp_hc(fd, 0, name, val, hc);
 }
 
 static int set_reg(int fd, uint32_t name, const union hv_register_value *val)
@@ -702,6 +711,413 @@ static void test_invalid_register_values(void)
 	close(pt);
 }
 
+/* ---- TR: a busy TSS, as the processor holds it ------------------------------------ */
+
+static void seg32(union hv_register_value *v, uint16_t sel, uint16_t attr)
+{
+	memset(v, 0, sizeof(*v));
+	v->segment.selector = sel;
+	v->segment.limit = 0xffffffff;
+	v->segment.attributes = attr;
+}
+
+/*
+ * A 32-bit guest at CPL 3 takes INT 0x80 through a ring-0 gate: the stack
+ * switch reads SS0:ESP0 from the TSS that TR names, whose type is 11 (busy;
+ * the reset value, and what a VMM sets). QEMU's delivery took the busy type
+ * for an invalid TSS and aborted the process (found by sim_guest_fuzz).
+ * A TR that is not a present TSS is refused and leaves TR as it was.
+ */
+static void test_tr_busy_tss(void)
+{
+	static const uint64_t gdt[] = { 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull, 0x00cffb000000ffffull,
+					0x00cff3000000ffffull };
+	static const struct { uint32_t name; uint64_t val; } regs[] = {
+		{ HV_X64_REGISTER_CR0, 0x11 }, { HV_X64_REGISTER_RIP, 0x1000 }, { HV_X64_REGISTER_RSP, 0x8000 },
+		{ HV_X64_REGISTER_RFLAGS, 0x2 },
+	};
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+	struct mshv_create_vp va = { 0 };
+	union hv_register_value v;
+	struct hv_message msg;
+	uint64_t gate = 0x2000 | 0x08ull << 16 | 0xeeull << 40; /* 32-bit interrupt gate, DPL 3 */
+	uint32_t esp0 = 0x7000, ss0 = 0x10;
+	int vp;
+
+	CHECK(mem != MAP_FAILED && map_region(pt, 0, mem, 0x10000) == 0);
+	vp = ioctl(pt, MSHV_CREATE_VP, &va);
+	CHECK(vp >= 0);
+	/* the reset TR reads as a busy 32-bit TSS */
+	memset(&v, 0, sizeof(v));
+	CHECK(get_reg64(vp, HV_X64_REGISTER_TR) == 0);
+	{
+		uint8_t in[sizeof(struct hv_input_get_vp_registers) + sizeof(uint32_t)];
+		struct hv_input_get_vp_registers hdr;
+		uint32_t name = HV_X64_REGISTER_TR;
+
+		memset(&hdr, 0, sizeof(hdr));
+		memcpy(in, &hdr, sizeof(hdr));
+		memcpy(in + sizeof(hdr), &name, sizeof(name));
+		CHECK(hvcall(vp, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &v, sizeof(v), NULL) == 0);
+		CHECK(v.segment.attributes == 0x8b);
+	}
+	memcpy(mem + 0x500, gdt, sizeof(gdt));
+	memcpy(mem + 0x604, &esp0, 4);
+	memcpy(mem + 0x608, &ss0, 4);
+	memcpy(mem + 0x700 + 0x80 * 8, &gate, 8);
+	memcpy(mem + 0x1000, (const uint8_t[]){ 0xcd, 0x80 }, 2);          /* int $0x80 */
+	memcpy(mem + 0x2000, (const uint8_t[]){ 0xe6, 0x10, 0xf4 }, 3);    /* out %al, $0x10; hlt */
+	memset(&v, 0, sizeof(v));
+	v.table.base = 0x500;
+	v.table.limit = sizeof(gdt) - 1;
+	CHECK(set_reg(vp, HV_X64_REGISTER_GDTR, &v) == 0);
+	v.table.base = 0x700;
+	v.table.limit = 0x7ff;
+	CHECK(set_reg(vp, HV_X64_REGISTER_IDTR, &v) == 0);
+	seg32(&v, 0x1b, 0xc0fb);
+	CHECK(set_reg(vp, HV_X64_REGISTER_CS, &v) == 0);
+	seg32(&v, 0x23, 0xc0f3);
+	CHECK(set_reg(vp, HV_X64_REGISTER_SS, &v) == 0);
+	CHECK(set_reg(vp, HV_X64_REGISTER_DS, &v) == 0);
+	/* not a present TSS: refused, TR unchanged */
+	memset(&v, 0, sizeof(v));
+	v.segment.selector = 0x28;
+	v.segment.base = 0x600;
+	v.segment.limit = 0x67;
+	v.segment.attributes = 0x0b;
+	CHECK(set_reg_status(vp, HV_X64_REGISTER_TR, &v) == HV_STATUS_INVALID_REGISTER_VALUE);
+	v.segment.attributes = 0x82;
+	CHECK(set_reg_status(vp, HV_X64_REGISTER_TR, &v) == HV_STATUS_INVALID_REGISTER_VALUE);
+	v.segment.attributes = 0x9b;
+	CHECK(set_reg_status(vp, HV_X64_REGISTER_TR, &v) == HV_STATUS_INVALID_REGISTER_VALUE);
+	CHECK(get_reg64(vp, HV_X64_REGISTER_TR) == 0); /* still the reset TR (base 0) */
+	v.segment.attributes = 0x8b;
+	CHECK(set_reg(vp, HV_X64_REGISTER_TR, &v) == 0);
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		memset(&v, 0, sizeof(v));
+		v.reg64 = regs[i].val;
+		CHECK(set_reg(vp, regs[i].name, &v) == 0);
+	}
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0);
+	CHECK(msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT);
+	if (msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT) {
+		struct hv_x64_io_port_intercept_message io;
+
+		memcpy(&io, msg.u.payload, sizeof(io));
+		CHECK(io.header.rip == 0x2000 && io.port_number == 0x10);
+		CHECK(io.header.execution_state.cpl == 0);
+	}
+	/* the ring-0 stack from the TSS: SS, ESP, EFLAGS, CS, EIP of the user code */
+	CHECK(get_reg64(vp, HV_X64_REGISTER_RSP) == esp0 - 20);
+	{
+		uint32_t frame[5];
+
+		memcpy(frame, mem + esp0 - 20, sizeof(frame));
+		CHECK(frame[0] == 0x1002 && frame[1] == 0x1b && frame[3] == 0x8000 && frame[4] == 0x23);
+	}
+	close(vp);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
+/* ---- guest code pages written by two VPs at once --------------------------------- */
+
+struct smc_vp {
+	int vp;
+	uint32_t index;
+	atomic_bool *stop;
+	long exits;
+	int error;
+};
+
+static void *smc_loop(void *p)
+{
+	struct smc_vp *s = p;
+	struct hv_message msg;
+
+	while (!atomic_load(s->stop)) {
+		union hv_register_value v;
+
+		if (ioctl(s->vp, MSHV_RUN_VP, &msg) != 0) {
+			if (errno == EINTR)
+				continue;
+			s->error = errno;
+			break;
+		}
+		if (msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT) {
+			fprintf(stderr, "code page race: VP %u: message 0x%x\n", s->index, msg.header.message_type);
+			s->error = -1;
+			break;
+		}
+		memset(&v, 0, sizeof(v));
+		v.reg64 = ((struct hv_x64_io_port_intercept_message *)(void *)msg.u.payload)->header.rip + 2;
+		set_reg_vp_hc(s->vp, s->index, HV_X64_REGISTER_RIP, &v, NULL);
+		s->exits++;
+	}
+	return NULL;
+}
+
+/*
+ * Two real-mode VPs run code from one page and store into that page, with
+ * a port exit after each store: each run retranslates the page, which makes
+ * its host page read-only again, and the stores of both VPs fault on it at
+ * the same time. The fault handler lost the race: the second fault found
+ * the page no longer listed (the first had made it writable) and took the
+ * process down with SIGSEGV, or a fault came between the page turning
+ * read-only and its being listed (found by sim_guest_fuzz).
+ */
+static void test_code_page_concurrent_faults(void)
+{
+	/* 0x1000 + 0x10 * i: mov %ax, 0x1800(%bx); out %al, $0x10; jmp back */
+	static const uint8_t loop[] = { 0x89, 0x87, 0x00, 0x18, 0xe6, 0x10, 0xeb, 0xf8 };
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+	struct smc_vp vps[2];
+	pthread_t t[2];
+	atomic_bool stop;
+	double end;
+
+	CHECK(mem != MAP_FAILED && map_region(pt, 0, mem, 0x10000) == 0);
+	atomic_init(&stop, false);
+	for (int i = 0; i < 2; i++) {
+		struct mshv_create_vp va = { (uint32_t)i };
+		union hv_register_value v;
+
+		memcpy(mem + 0x1000 + 0x10 * i, loop, sizeof(loop));
+		vps[i] = (struct smc_vp){ ioctl(pt, MSHV_CREATE_VP, &va), (uint32_t)i, &stop, 0, 0 };
+		CHECK(vps[i].vp >= 0);
+		memset(&v, 0, sizeof(v));
+		v.segment.limit = 0xffff;
+		v.segment.attributes = 0x9b;
+		CHECK(set_reg_vp_hc(vps[i].vp, (uint32_t)i, HV_X64_REGISTER_CS, &v, NULL) == 0);
+		memset(&v, 0, sizeof(v));
+		v.reg64 = 0x1000 + 0x10 * (uint64_t)i;
+		CHECK(set_reg_vp_hc(vps[i].vp, (uint32_t)i, HV_X64_REGISTER_RIP, &v, NULL) == 0);
+		v.reg64 = 0x10 * (uint64_t)i;
+		CHECK(set_reg_vp_hc(vps[i].vp, (uint32_t)i, HV_X64_REGISTER_RBX, &v, NULL) == 0);
+		v.reg64 = 0; /* an AP waits for INIT-SIPI: this VMM starts it itself */
+		CHECK(set_reg_vp_hc(vps[i].vp, (uint32_t)i, HV_REGISTER_INTERNAL_ACTIVITY_STATE, &v, NULL) == 0);
+	}
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&t[i], NULL, smc_loop, &vps[i]) == 0);
+	/* 1 s, or up to 5 s until each VP has made 200 exits (the sanitizer build is slow) */
+	end = now() + 5.0;
+	while (now() < end && (now() < end - 4.0 || vps[0].exits < 200 || vps[1].exits < 200))
+		usleep(10000);
+	atomic_store(&stop, true);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		CHECK(vps[i].error == 0 && vps[i].exits > 20);
+		close(vps[i].vp);
+	}
+	printf("code page written by 2 VPs: %ld and %ld exits (errors %d, %d)\n", vps[0].exits, vps[1].exits,
+	       vps[0].error, vps[1].error);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
+/*
+ * A guest that writes its own code page over and over without an exit:
+ * unicorn's self-modifying-code tracking gives the page a bitmap, which
+ * its uc_close does not free. Closing the VP leaked it (LeakSanitizer, in
+ * the sanitizer build; found by sim_guest_fuzz); now the CPU model drops its
+ * translations first.
+ */
+static void test_smc_bitmap_freed(void)
+{
+	/* call 0x2000 (a RET: code on that page); mov $200, %cx; 1: mov %ax, 0x2800; loop 1b; out %al, $0x10 */
+	static const uint8_t code[] = { 0xe8, 0xfd, 0x0f, 0xb9, 0xc8, 0x00, 0xa3, 0x00, 0x28, 0xe2, 0xfb, 0xe6, 0x10 };
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+	struct mshv_create_vp va = { 0 };
+	union hv_register_value v;
+	struct hv_message msg;
+	int vp;
+
+	CHECK(mem != MAP_FAILED && map_region(pt, 0, mem, 0x10000) == 0);
+	memcpy(mem + 0x1000, code, sizeof(code));
+	mem[0x2000] = 0xc3;
+	vp = ioctl(pt, MSHV_CREATE_VP, &va);
+	CHECK(vp >= 0);
+	memset(&v, 0, sizeof(v));
+	v.segment.limit = 0xffff;
+	v.segment.attributes = 0x9b;
+	CHECK(set_reg(vp, HV_X64_REGISTER_CS, &v) == 0);
+	memset(&v, 0, sizeof(v));
+	v.reg64 = 0x1000;
+	CHECK(set_reg(vp, HV_X64_REGISTER_RIP, &v) == 0);
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 && msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT);
+	CHECK(get_reg64(vp, HV_X64_REGISTER_RCX) == 0);
+	close(vp);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
+/*
+ * Real mode: a store rewrites the instruction right after it, in the same
+ * translation block, into 66 FF EE: JMP FAR with a register operand (#UD).
+ * QEMU retranslates from the store and its code generator gave up ("tcg
+ * fatal error": the process aborted; found by sim_guest_fuzz). The #UD
+ * must go to the guest's vector 6, whose handler does an OUT.
+ */
+static void test_smc_into_jmp_far_reg(void)
+{
+	static const uint8_t code[] = {
+		0x66, 0xb8, 0xff, 0xee, 0x7c, 0x22, /* mov $0x227ceeff, %eax */
+		0x66, 0xbb, 0x10, 0x10, 0x00, 0x00, /* mov $0x1010, %ebx */
+		0x67, 0x89, 0x03,                   /* 0x100c: mov %ax, (%ebx) */
+		0x66, 0x90, 0x90, 0x90, 0x90,       /* 0x100f: becomes 66 ff ee 90 90 */
+		0xf4,
+	};
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+	struct mshv_create_vp va = { 0 };
+	union hv_register_value v;
+	struct hv_message msg;
+	uint32_t ivt6 = 0x2000; /* 0000:2000 */
+	int vp;
+
+	CHECK(mem != MAP_FAILED && map_region(pt, 0, mem, 0x10000) == 0);
+	memcpy(mem + 0x1000, code, sizeof(code));
+	memcpy(mem + 6 * 4, &ivt6, 4);
+	memcpy(mem + 0x2000, (const uint8_t[]){ 0xe6, 0x10, 0xf4 }, 3);
+	vp = ioctl(pt, MSHV_CREATE_VP, &va);
+	CHECK(vp >= 0);
+	memset(&v, 0, sizeof(v));
+	v.segment.limit = 0xffff;
+	v.segment.attributes = 0x9b;
+	CHECK(set_reg(vp, HV_X64_REGISTER_CS, &v) == 0);
+	memset(&v, 0, sizeof(v));
+	v.reg64 = 0x1000;
+	CHECK(set_reg(vp, HV_X64_REGISTER_RIP, &v) == 0);
+	v.reg64 = 0x8000;
+	CHECK(set_reg(vp, HV_X64_REGISTER_RSP, &v) == 0);
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 && msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT);
+	CHECK(((struct hv_x64_io_port_intercept_message *)(void *)msg.u.payload)->header.rip == 0x2000);
+	CHECK(memcmp(mem + 0x100f, (const uint8_t[]){ 0x66, 0xff, 0xee, 0x90, 0x90 }, 5) == 0);
+	{
+		uint16_t ip;
+
+		memcpy(&ip, mem + 0x8000 - 6, 2);
+		CHECK(ip == 0x100f); /* the #UD's IP: the rewritten instruction */
+	}
+	close(vp);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
+/*
+ * A guest clears CR0.PE while its CS is a 32-bit segment: real mode that
+ * still runs 32-bit code. A far CALL there to an offset with bit 31 set left
+ * EIP sign-extended in QEMU (its real-mode CALL helper keeps the offset in
+ * an int), so RIP read back with bits 63:32 set, outside 64-bit mode (found
+ * by sim_guest_fuzz). The exit, at the unmapped target, must report
+ * RIP 0x80000010.
+ */
+static void test_real_mode_lcall_eip(void)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x10, 0x00, 0x00, 0x00,             /* mov $0x10, %eax */
+		0x0f, 0x22, 0xc0,                         /* mov %eax, %cr0: PE off */
+		0x9a, 0x10, 0x00, 0x00, 0x80, 0x00, 0x00, /* lcall $0, $0x80000010 */
+	};
+	static const struct { uint32_t name; uint64_t val; } regs[] = {
+		{ HV_X64_REGISTER_CR0, 0x11 }, { HV_X64_REGISTER_RIP, 0x1000 }, { HV_X64_REGISTER_RSP, 0x8000 },
+	};
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+	struct mshv_create_vp va = { 0 };
+	union hv_register_value v;
+	struct hv_message msg;
+	int vp;
+
+	CHECK(mem != MAP_FAILED && map_region(pt, 0, mem, 0x10000) == 0);
+	memcpy(mem + 0x1000, code, sizeof(code));
+	vp = ioctl(pt, MSHV_CREATE_VP, &va);
+	CHECK(vp >= 0);
+	seg32(&v, 0x08, 0xc09b);
+	CHECK(set_reg(vp, HV_X64_REGISTER_CS, &v) == 0);
+	seg32(&v, 0x10, 0xc093);
+	CHECK(set_reg(vp, HV_X64_REGISTER_SS, &v) == 0);
+	CHECK(set_reg(vp, HV_X64_REGISTER_DS, &v) == 0);
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		memset(&v, 0, sizeof(v));
+		v.reg64 = regs[i].val;
+		CHECK(set_reg(vp, regs[i].name, &v) == 0);
+	}
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 && msg.header.message_type == HVMSG_UNMAPPED_GPA);
+	{
+		struct hv_x64_memory_intercept_message m;
+
+		memcpy(&m, msg.u.payload, sizeof(m));
+		CHECK(m.header.rip == 0x80000010);
+		CHECK(m.guest_physical_address == 0x80000010);
+		CHECK(m.guest_virtual_address == 0x80000010);
+		if (m.header.rip != 0x80000010)
+			fprintf(stderr, "lcall in real mode: RIP 0x%llx\n", (unsigned long long)m.header.rip);
+	}
+	CHECK(get_reg64(vp, HV_X64_REGISTER_RIP) == 0x80000010);
+	{
+		uint32_t ret[2];
+
+		memcpy(ret, mem + 0x8000 - 8, sizeof(ret));
+		CHECK(ret[0] == 0x100f && ret[1] == 0x08); /* EIP after the call, the old CS */
+	}
+	close(vp);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
+/*
+ * 32-bit code: a Jcc rel32 (or JMP rel8, LOOP) whose target wraps below 0
+ * goes to EIP modulo 2^32. QEMU 5.0 adds the sign-extended displacement to
+ * EIP in 64 bits and masks the result only for JMP/CALL rel32, so RIP came
+ * back as 0xfffffffffffff000 (found by sim_guest_fuzz).
+ */
+static void test_jcc_eip_wraps(void)
+{
+	static const uint8_t code[] = {
+		0x31, 0xc0,                         /* xor %eax, %eax: ZF */
+		0x0f, 0x84, 0xf8, 0xdf, 0xff, 0xff, /* jz .-0x2000 (from 0x1008: 0xfffff000) */
+	};
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int pt = partition_new();
+	struct mshv_create_vp va = { 0 };
+	union hv_register_value v;
+	struct hv_message msg;
+	int vp;
+
+	CHECK(mem != MAP_FAILED && map_region(pt, 0, mem, 0x10000) == 0);
+	memcpy(mem + 0x1000, code, sizeof(code));
+	vp = ioctl(pt, MSHV_CREATE_VP, &va);
+	CHECK(vp >= 0);
+	seg32(&v, 0x08, 0xc09b);
+	CHECK(set_reg(vp, HV_X64_REGISTER_CS, &v) == 0);
+	seg32(&v, 0x10, 0xc093);
+	CHECK(set_reg(vp, HV_X64_REGISTER_SS, &v) == 0);
+	CHECK(set_reg(vp, HV_X64_REGISTER_DS, &v) == 0);
+	memset(&v, 0, sizeof(v));
+	v.reg64 = 0x11;
+	CHECK(set_reg(vp, HV_X64_REGISTER_CR0, &v) == 0);
+	v.reg64 = 0x1000;
+	CHECK(set_reg(vp, HV_X64_REGISTER_RIP, &v) == 0);
+	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 && msg.header.message_type == HVMSG_UNMAPPED_GPA);
+	{
+		struct hv_x64_memory_intercept_message m;
+
+		memcpy(&m, msg.u.payload, sizeof(m));
+		CHECK(m.header.rip == 0xfffff000 && m.guest_physical_address == 0xfffff000);
+		CHECK(m.guest_virtual_address == 0xfffff000);
+		if (m.header.rip != 0xfffff000)
+			fprintf(stderr, "jcc wrap: RIP 0x%llx\n", (unsigned long long)m.header.rip);
+	}
+	CHECK(get_reg64(vp, HV_X64_REGISTER_RIP) == 0xfffff000);
+	close(vp);
+	close(pt);
+	munmap(mem, 0x10000);
+}
+
 int main(void)
 {
 	char msg[256];
@@ -723,6 +1139,12 @@ int main(void)
 	test_region_containing();
 	test_limits();
 	test_invalid_register_values();
+	test_tr_busy_tss();
+	test_code_page_concurrent_faults();
+	test_smc_bitmap_freed();
+	test_smc_into_jmp_far_reg();
+	test_real_mode_lcall_eip();
+	test_jcc_eip_wraps();
 	close(mshv_fd);
 	return CHECK_REPORT("robust");
 }

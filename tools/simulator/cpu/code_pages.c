@@ -215,7 +215,16 @@ static void stop_running_vps(void)
 	atomic_fetch_sub(&in_fault, 1);
 }
 
-/* Async-signal-safe: a write fault at addr; true when it was a watched code page (now writable). */
+/*
+ * Async-signal-safe: a write fault at addr; true when it was a watched code
+ * page (now writable). A thread's second fault in a row on a page marked
+ * released, with no page released in between (the generation), is a real
+ * one: the page was mapped read-only by someone else since, and retrying
+ * would fault forever.
+ */
+static __thread uintptr_t code_fault_retried __attribute__((tls_model("initial-exec")));
+static __thread unsigned code_fault_retried_gen __attribute__((tls_model("initial-exec")));
+
 bool sim_x86_code_write_fault(void *addr)
 {
 	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)0xfff;
@@ -225,17 +234,27 @@ bool sim_x86_code_write_fault(void *addr)
 		uintptr_t v = atomic_load(&code_pages.page[i]);
 
 		if (v == 0)
-			return false;
+			break;
 		if (v == page) {
 			mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
 			atomic_store(&code_pages.page[i], page | PAGE_RELEASED);
 			note_write(page);
 			stop_running_vps();
+			code_fault_retried = 0;
 			return true;
 		}
-		if (v == (page | PAGE_RELEASED))
-			return true; /* another thread's fault on it made it writable first: write again */
+		if (v == (page | PAGE_RELEASED)) {
+			/* another thread's fault on it made it writable first: write again, once */
+			unsigned gen = atomic_load(&code_pages.gen);
+
+			if (code_fault_retried == page && code_fault_retried_gen == gen)
+				break;
+			code_fault_retried = page;
+			code_fault_retried_gen = gen;
+			return true;
+		}
 	}
+	code_fault_retried = 0;
 	return false;
 }
 

@@ -105,6 +105,12 @@ void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vp)
 		return;
 	sim_x86__apic_timer_stop(vp);
 	sim_x86__code_watchers(vp, false);
+	/*
+	 * unicorn's uc_close frees the page descriptors but not the bitmaps its
+	 * self-modifying-code tracking hangs on them (a guest writing a page it
+	 * runs code from); a flush frees those first.
+	 */
+	sim_x86__tb_flush(vp);
 	uc_close(vp->uc);
 	free(vp->slots);
 	free(vp->doorbells);

@@ -35,7 +35,7 @@ void sim_x86__reset_state(struct sim_x86_vcpu *vp)
 		set_seg_raw(vp, i, 0, 0, 0xffff, 0x93);
 	set_seg_raw(vp, S_CS, 0xf000, 0xffff0000ull, 0xffff, 0x9b);
 	set_seg_raw(vp, S_LDTR, 0, 0, 0xffff, 0x82);
-	set_seg_raw(vp, S_TR, 0, 0, 0xffff, 0x8b);
+	set_seg_raw(vp, S_TR, 0, 0, 0xffff, 0x89); /* read as 0x8b: see tr_valid() */
 	set_seg_raw(vp, S_GDTR, 0, 0, 0xffff, 0);
 	set_seg_raw(vp, S_IDTR, 0, 0, 0xffff, 0);
 	for (int i = 0; i < 5; i++)
@@ -92,6 +92,27 @@ static int seg_of(uint32_t name, int *s)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * TR. The processor's TR holds a busy TSS: LTR and task switches mark the
+ * descriptor busy, the reset state is type 11 (32-bit busy TSS), and Intel's
+ * VM entry requires type 3 or 11, S = 0 and P = 1 (SDM vol. 3C 27.3.1.2).
+ * QEMU's segment cache holds the type as it was before LTR marked it busy
+ * (1 or 9), and its interrupt delivery through a TSS ends the process
+ * (cpu_abort: "invalid tss type" for any other type outside IA-32e mode,
+ * "invalid tss" when not present, IA-32e mode too). So the cache keeps the
+ * available type and the registers read back the busy one; a VMM's TR that
+ * is not a present TSS of one of those four types is refused with
+ * HV_STATUS_INVALID_REGISTER_VALUE, as VM entry would refuse it. (AMD's
+ * VMRUN does not check TR; what its delivery would make of such a TR is not
+ * documented, so Intel's rule it is.) The available types 1 and 9 are
+ * accepted as a VMM may write them, and read back busy.
+ */
+static bool tr_valid(uint16_t attr)
+{
+	unsigned type = attr & 0xf;
+	return (attr & 0x90) == 0x80 && (type == 1 || type == 3 || type == 9 || type == 11);
 }
 
 static uint32_t msr_of(uint32_t name)
@@ -172,6 +193,8 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 	}
 	if (seg_of(name, &sr)) {
 		sim_x86__get_segment(vp, sr, &v->segment);
+		if (sr == S_TR && tr_valid(v->segment.attributes))
+			v->segment.attributes |= 0x2; /* busy */
 		return 0;
 	}
 	if ((m = msr_of(name))) {
@@ -301,6 +324,15 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		return 0;
 	}
 	if (seg_of(name, &sr)) {
+		if (sr == S_TR) {
+			struct hv_x64_segment_register tr = v->segment;
+			if (!tr_valid(tr.attributes))
+				return HV_STATUS_INVALID_REGISTER_VALUE;
+			tr.attributes &= (uint16_t)~0x2; /* QEMU's cache: not busy */
+			sim_x86__set_segment(vp, sr, &tr);
+			sim_x86__recompute_hflags(vp);
+			return 0;
+		}
 		sim_x86__set_segment(vp, sr, &v->segment);
 		sim_x86__recompute_hflags(vp);
 		return 0;
@@ -755,7 +787,8 @@ int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t s
  * unicorn_hooks.c): b[0..n) are the bytes at the instruction (n may be
  * short at the end of what is mapped: then the answer is false, and QEMU
  * takes the fetch fault itself). True: the instruction has LOCK and is
- * not a form that allows it.
+ * not a form that allows it, or is another form QEMU must not translate
+ * (below).
  */
 bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64)
 {
@@ -772,6 +805,18 @@ bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64)
 			continue; /* REX (only the last one counts; none changes what LOCK allows) */
 		else
 			break;
+	}
+	/*
+	 * Not a LOCK form, but refused the same way: far CALL and JMP through a
+	 * register (FF /3, FF /5 with ModRM.mod = 3) are #UD (they take an
+	 * m16:16/32/64 operand only); QEMU 5.0 translates them with an address
+	 * it never computed and its code generator aborts the process ("tcg
+	 * fatal error", found by sim_guest_fuzz).
+	 */
+	if (i + 1 < n && b[i] == 0xff && (b[i + 1] >> 6) == 3) {
+		unsigned ext = (b[i + 1] >> 3) & 7;
+		if (ext == 3 || ext == 5)
+			return true;
 	}
 	if (!lock)
 		return false;

@@ -127,6 +127,7 @@ static struct {
 	void (*invlpg)(void *env, uint64_t addr);
 	void (*gen_ld_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
 	void (*gen_st_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
+	void (*lcall_real)(void *env, int new_cs, uint64_t new_eip, int shift, int next_eip);
 	bool ok;
 } orig;
 
@@ -238,6 +239,7 @@ bool sim_x86__resolve_originals(void)
 	R(invlpg, "helper_invlpg_x86_64");
 	R(gen_ld_i64, "tcg_gen_qemu_ld_i64_x86_64");
 	R(gen_st_i64, "tcg_gen_qemu_st_i64_x86_64");
+	R(lcall_real, "helper_lcall_real_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -909,6 +911,22 @@ void helper_hlt_x86_64(void *env, int next_eip_addend)
 	sim_x86__stop_here(vp, 0);
 }
 
+/*
+ * ---- far CALL in real mode ----
+ * QEMU 5.0's helper keeps the new EIP in an int: an offset with bit 31 set
+ * (a 32-bit operand: CS.D kept from protected mode) left RIP sign-extended,
+ * bits 63:32 set outside 64-bit mode, and linear addresses with them (found
+ * by sim_guest_fuzz). EIP has 32 bits there.
+ */
+void helper_lcall_real_x86_64(void *env, int new_cs, uint64_t new_eip, int shift, int next_eip);
+void helper_lcall_real_x86_64(void *env, int new_cs, uint64_t new_eip, int shift, int next_eip)
+{
+	struct sim_x86_vcpu *vp = vp_of(env);
+	orig.lcall_real(env, new_cs, new_eip, shift, next_eip);
+	if (vp)
+		ENV64(vp, UCI_ENV_EIP) &= 0xffffffffull;
+}
+
 /* ---- CPUID: cpuid.c ---- */
 void helper_cpuid_x86_64(void *env);
 void helper_cpuid_x86_64(void *env)
@@ -1124,7 +1142,20 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
 void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags, int cflags)
 {
 	struct sim_x86_vcpu *vp = cur_vp;
-	void *tb = orig.tb_gen(cs, pc, cs_base, flags, cflags);
+	void *tb;
+
+	/*
+	 * Outside 64-bit code EIP has 32 bits. QEMU 5.0's translator masks the
+	 * target of JMP and CALL rel32 but not of Jcc, JMP rel8, LOOP and JCXZ
+	 * in 32-bit code: a displacement wrapping below 0 left EIP
+	 * 0xffffffff_xxxxxxxx (found by sim_guest_fuzz). Such a target needs a
+	 * new block, made here from EIP modulo 2^32.
+	 */
+	if (vp && (void *)vp->cs == cs && !sim_x86__cs64(vp) && (ENV64(vp, UCI_ENV_EIP) >> 32)) {
+		ENV64(vp, UCI_ENV_EIP) &= 0xffffffffull;
+		pc = cs_base + ENV64(vp, UCI_ENV_EIP);
+	}
+	tb = orig.tb_gen(cs, pc, cs_base, flags, cflags);
 
 	if (vp && (void *)vp->cs == cs) {
 		const struct uci_tb *t = tb;
