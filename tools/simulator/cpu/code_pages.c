@@ -34,6 +34,8 @@ static struct {
 	_Atomic uintptr_t page[CODE_PAGES]; /* 0: empty; a page; a page | PAGE_RELEASED */
 	atomic_uint gen;
 	atomic_bool ever; /* a page was ever made read-only */
+	_Atomic uintptr_t protecting; /* the page protect_code_page is between listing and checking */
+	atomic_bool releasing;        /* sim_x86__code_pages_release is dropping every watch */
 	pthread_mutex_t lock; /* adding and clearing; the fault path only reads and tombstones */
 } code_pages = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -159,10 +161,21 @@ uintptr_t sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
 			 * from then on finds it (recorded after, a VMM write in
 			 * between found nothing and killed the process).
 			 */
+			atomic_store(&code_pages.protecting, page);
 			atomic_store(&code_pages.page[i], page);
 			atomic_store(&code_pages.ever, true);
 			if (mprotect((void *)page, 4096, PROT_READ) != 0)
 				atomic_store(&code_pages.page[i], page | PAGE_RELEASED);
+			else if (atomic_load(&code_pages.page[i]) != page)
+				/*
+				 * A fault on it (from an earlier watch) released it between
+				 * the store and the mprotect: it must not stay read-only
+				 * while marked released, or the next write's fault would be
+				 * taken for a real one (a crash: found by robust_test's
+				 * concurrent faults under load).
+				 */
+				mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
+			atomic_store(&code_pages.protecting, 0);
 			break;
 		}
 	}
@@ -236,8 +249,16 @@ bool sim_x86_code_write_fault(void *addr)
 		if (v == 0)
 			break;
 		if (v == page) {
+			/*
+			 * Claimed before it is made writable: marked released after
+			 * the mprotect, a protect_code_page in between (listing it,
+			 * making it read-only) was undone by the mark, and the page
+			 * stayed read-only while marked released: every later write
+			 * to it faulted for ever.
+			 */
+			if (!atomic_compare_exchange_strong(&code_pages.page[i], &v, page | PAGE_RELEASED))
+				return true; /* another fault claimed it first: write again */
 			mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
-			atomic_store(&code_pages.page[i], page | PAGE_RELEASED);
 			note_write(page);
 			stop_running_vps();
 			code_fault_retried = 0;
@@ -247,8 +268,32 @@ bool sim_x86_code_write_fault(void *addr)
 			/* another thread's fault on it made it writable first: write again, once */
 			unsigned gen = atomic_load(&code_pages.gen);
 
-			if (code_fault_retried == page && code_fault_retried_gen == gen)
-				break;
+			/*
+			 * Released: made writable by another thread's fault, or
+			 * read-only for a moment while protect_code_page lists it
+			 * again. The write is tried again, as often as it faults
+			 * here. (Treating a second fault in a row as real crashed
+			 * the process under concurrent faults; the cost is that a
+			 * VMM that makes such a page read-only itself and then writes
+			 * it spins here instead of dying of the SIGSEGV.)
+			 */
+			(void)gen;
+			return true;
+		}
+	}
+	/*
+	 * Not listed. Every watch may have been dropped (the memory map
+	 * changed: sim_x86__code_pages_release) between the fault and this
+	 * look, the page made writable just now or about to be: the write is
+	 * tried once more. A second fault in a row at the page with no watch
+	 * dropped or released in between is a real one.
+	 */
+	{
+		unsigned gen = atomic_load(&code_pages.gen);
+
+		if (atomic_load(&code_pages.ever) && !(code_fault_retried == page && code_fault_retried_gen == gen)) {
+			while (atomic_load(&code_pages.releasing))
+				; /* the release's mprotects are under way: a few system calls */
 			code_fault_retried = page;
 			code_fault_retried_gen = gen;
 			return true;
@@ -283,6 +328,7 @@ void sim_x86__code_pages_release(void)
 	size_t i;
 
 	pthread_mutex_lock(&code_pages.lock);
+	atomic_store(&code_pages.releasing, true);
 	for (i = 0; i < CODE_PAGES; i++) {
 		uintptr_t v = atomic_exchange(&code_pages.page[i], 0);
 
@@ -290,6 +336,7 @@ void sim_x86__code_pages_release(void)
 			mprotect((void *)v, 4096, PROT_READ | PROT_WRITE);
 	}
 	note_write(0);
+	atomic_store(&code_pages.releasing, false);
 	pthread_mutex_unlock(&code_pages.lock);
 	/* no page is watched now: a VP running on in its old translations would miss writes to them */
 	stop_running_vps();
