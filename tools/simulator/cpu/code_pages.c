@@ -34,7 +34,6 @@ static struct {
 	_Atomic uintptr_t page[CODE_PAGES]; /* 0: empty; a page; a page | PAGE_RELEASED */
 	atomic_uint gen;
 	atomic_bool ever; /* a page was ever made read-only */
-	_Atomic uintptr_t protecting; /* the page protect_code_page is between listing and checking */
 	atomic_bool releasing;        /* sim_x86__code_pages_release is dropping every watch */
 	pthread_mutex_t lock; /* adding and clearing; the fault path only reads and tombstones */
 } code_pages = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -161,7 +160,6 @@ uintptr_t sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
 			 * from then on finds it (recorded after, a VMM write in
 			 * between found nothing and killed the process).
 			 */
-			atomic_store(&code_pages.protecting, page);
 			atomic_store(&code_pages.page[i], page);
 			atomic_store(&code_pages.ever, true);
 			if (mprotect((void *)page, 4096, PROT_READ) != 0)
@@ -175,7 +173,6 @@ uintptr_t sim_x86__protect_code_page(struct sim_x86_vcpu *vp, uint64_t la)
 				 * concurrent faults under load).
 				 */
 				mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
-			atomic_store(&code_pages.protecting, 0);
 			break;
 		}
 	}
@@ -230,10 +227,9 @@ static void stop_running_vps(void)
 
 /*
  * Async-signal-safe: a write fault at addr; true when it was a watched code
- * page (now writable). A thread's second fault in a row on a page marked
- * released, with no page released in between (the generation), is a real
- * one: the page was mapped read-only by someone else since, and retrying
- * would fault forever.
+ * page (now writable) and the write is to be tried again. For a page not
+ * listed, the thread's last retry (page, generation) tells a second fault
+ * in a row with nothing released in between: a real one.
  */
 static __thread uintptr_t code_fault_retried __attribute__((tls_model("initial-exec")));
 static __thread unsigned code_fault_retried_gen __attribute__((tls_model("initial-exec")));
@@ -264,10 +260,7 @@ bool sim_x86_code_write_fault(void *addr)
 			code_fault_retried = 0;
 			return true;
 		}
-		if (v == (page | PAGE_RELEASED)) {
-			/* another thread's fault on it made it writable first: write again, once */
-			unsigned gen = atomic_load(&code_pages.gen);
-
+		if (v == (page | PAGE_RELEASED))
 			/*
 			 * Released: made writable by another thread's fault, or
 			 * read-only for a moment while protect_code_page lists it
@@ -277,9 +270,7 @@ bool sim_x86_code_write_fault(void *addr)
 			 * VMM that makes such a page read-only itself and then writes
 			 * it spins here instead of dying of the SIGSEGV.)
 			 */
-			(void)gen;
 			return true;
-		}
 	}
 	/*
 	 * Not listed. Every watch may have been dropped (the memory map

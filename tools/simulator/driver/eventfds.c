@@ -253,6 +253,31 @@ static bool other_fd_refers(int ours, int closing)
 	return found;
 }
 
+/* pt's irqfd on fd's eventfd, if any, detaches when fd is the file's last fd in the process. */
+static void irqfd_release_if_last(struct sim_partition *pt, int fd)
+{
+	int ours = -1;
+
+	pthread_mutex_lock(&pt->lock);
+	for (size_t i = 0; i < pt->nirqfds && ours < 0; i++)
+		if (sim_same_file(pt->irqfds[i].eventfd, fd))
+			ours = pt->irqfds[i].eventfd;
+	pthread_mutex_unlock(&pt->lock);
+	if (ours < 0 || other_fd_refers(ours, fd))
+		return;
+	pthread_mutex_lock(&pt->lock);
+	for (size_t i = 0; i < pt->nirqfds; i++) {
+		if (pt->irqfds[i].eventfd != ours)
+			continue;
+		if (pt->ngraves + 2 <= sizeof(pt->irqfd_graveyard) / sizeof(pt->irqfd_graveyard[0])) {
+			irqfd_remove(pt, i);
+			irqfd_changed(pt);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&pt->lock);
+}
+
 /*
  * The VMM closes an fd. The kernel's irqfd holds the eventfd's context,
  * not its file: when the last fd of the file goes, the file is released,
@@ -273,31 +298,8 @@ void sim_driver_fd_closing(int fd)
 		return;
 	busy = true;
 	pthread_mutex_lock(&irqfd_pts_lock);
-	for (struct sim_partition *pt = irqfd_pts; pt; pt = pt->irqfd_next) {
-		for (;;) {
-			int ours = -1;
-
-			pthread_mutex_lock(&pt->lock);
-			for (size_t i = 0; i < pt->nirqfds && ours < 0; i++)
-				if (sim_same_file(pt->irqfds[i].eventfd, fd))
-					ours = pt->irqfds[i].eventfd;
-			pthread_mutex_unlock(&pt->lock);
-			if (ours < 0 || other_fd_refers(ours, fd))
-				break;
-			pthread_mutex_lock(&pt->lock);
-			for (size_t i = 0; i < pt->nirqfds; i++) {
-				if (pt->irqfds[i].eventfd != ours)
-					continue;
-				if (pt->ngraves + 2 <= sizeof(pt->irqfd_graveyard) / sizeof(pt->irqfd_graveyard[0])) {
-					irqfd_remove(pt, i);
-					irqfd_changed(pt);
-				}
-				break;
-			}
-			pthread_mutex_unlock(&pt->lock);
-			break;
-		}
-	}
+	for (struct sim_partition *pt = irqfd_pts; pt; pt = pt->irqfd_next)
+		irqfd_release_if_last(pt, fd);
 	pthread_mutex_unlock(&irqfd_pts_lock);
 	busy = false;
 }
