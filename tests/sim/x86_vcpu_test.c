@@ -2119,6 +2119,42 @@ static void test_lock_ud(void)
 	}
 }
 
+/*
+ * A block of more than 512 instructions that each leak a TCG temp in
+ * QEMU 5.0's translator (AAD and AAM: their immediate): the temps ran past
+ * the translator's array and the VMM died of a SIGSEGV (sim_guest_fuzz,
+ * guest data run as code). The block runs, with the architectural result.
+ */
+static void test_translator_temps(void)
+{
+	static uint8_t code[3 + 300 * 4 + 2 + 3];
+	size_t n = 0;
+	struct guest g;
+
+	cur_test = "translator-temps";
+	code[n++] = 0xb8; /* mov $0x0305, %ax */
+	code[n++] = 0x05;
+	code[n++] = 0x03;
+	for (int i = 0; i < 300; i++) {
+		code[n++] = 0xd5; /* aad $10: AL = 5 + 3 * 10, AH = 0 */
+		code[n++] = 0x0a;
+		code[n++] = 0xd4; /* aam $10: AH = 3, AL = 5 */
+		code[n++] = 0x0a;
+	}
+	code[n++] = 0xd5;
+	code[n++] = 0x0a;
+	code[n++] = 0xe6; /* out %al, $0x80 */
+	code[n++] = 0x80;
+	code[n++] = 0xf4;
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	start_real(&g, code, code + n, 0x1000);
+	struct hv_x64_io_port_intercept_message *io = expect_io(&g, __LINE__, 0x80, 1, false, 0);
+	EQ(io->rax & 0xffff, 0x23);
+	EQ(io->header.rip, 0x1000 + n - 3);
+	guest_fini(&g);
+}
+
 /* SMSW r32 writes the whole register; SMSW r16 only its low half; PUSHF's image has RF clear */
 static void test_smsw_pushf(void)
 {
@@ -3137,6 +3173,7 @@ int main(int argc, char **argv)
 	test_lgdt_lidt_canonical();
 	test_int_delivery_fault();
 	test_lock_ud();
+	test_translator_temps();
 	test_smsw_pushf();
 	test_triple_fault();
 	test_cpuid();

@@ -1155,6 +1155,8 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
 		ENV64(vp, UCI_ENV_EIP) &= 0xffffffffull;
 		pc = cs_base + ENV64(vp, UCI_ENV_EIP);
 	}
+	if (vp && (void *)vp->cs == cs)
+		vp->tb_first_insn = true;
 	tb = orig.tb_gen(cs, pc, cs_base, flags, cflags);
 
 	if (vp && (void *)vp->cs == cs) {
@@ -1186,6 +1188,62 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
  * changes: guest memory, the bytes an intercept message reports and every
  * other fetch are the real ones.
  */
+/*
+ * QEMU 5.0's x86 translator leaks TCG temps: AAD and AAM take their
+ * immediate with tcg_const_i32 and never free it, and other instructions
+ * do the same. Temps are not bounded in a release build, so a block of
+ * 512 AADs (a guest's own data run as code: sim_guest_fuzz) allocated past
+ * temps[511] over the op list and the translator crashed the VMM with a
+ * SIGSEGV. A temp serves one instruction: the translator's own (T0, T1,
+ * A0, ...) are allocated before the block's first instruction starts, and
+ * everything else still allocated when an instruction starts is a leak of
+ * an earlier one, freed here. (QEMU later frees all of an instruction's
+ * temps at its end in the same way.) The layout is checked at each
+ * block's first instruction; when it does not hold, nothing is freed.
+ */
+void tcg_temp_free_internal_x86_64(void *tcg_ctx, void *ts);
+static atomic_bool tcg_layout_bad;
+
+static inline uint32_t temp_flags(const uint8_t *temps, int i)
+{
+	uint32_t f;
+	memcpy(&f, temps + (size_t)i * UCI_TCG_TEMP_SIZE + UCI_TCG_TEMP_FLAGS, sizeof(f));
+	return f;
+}
+
+static void free_leaked_temps(struct sim_x86_vcpu *vp, uint8_t *ctx)
+{
+	int nb_globals, nb_temps;
+	uint8_t *temps = ctx + UCI_TCG_TEMPS;
+
+	if (atomic_load_explicit(&tcg_layout_bad, memory_order_relaxed))
+		return;
+	memcpy(&nb_globals, ctx + UCI_TCG_NB_GLOBALS, sizeof(int));
+	memcpy(&nb_temps, ctx + UCI_TCG_NB_TEMPS, sizeof(int));
+	if (vp->tb_first_insn) {
+		const char *name;
+
+		memcpy(&name, temps + UCI_TCG_TEMP_NAME, sizeof(name));
+		if (nb_globals < 1 || nb_globals > nb_temps || nb_temps > UCI_TCG_MAX_TEMPS ||
+		    !(temp_flags(temps, 0) & UCI_TCG_TEMP_GLOBAL) || !name || strcmp(name, "env") != 0) {
+			if (!atomic_exchange(&tcg_layout_bad, true))
+				fprintf(stderr, "mshv-sim: unexpected TCGContext layout: leaked temps stay allocated\n");
+			return;
+		}
+		vp->tb_first_insn = false;
+		memset(vp->tb_temps, 0, sizeof(vp->tb_temps));
+		for (int i = nb_globals; i < nb_temps; i++)
+			if (temp_flags(temps, i) & UCI_TCG_TEMP_ALLOCATED)
+				vp->tb_temps[i / 64] |= 1ull << (i % 64);
+		return;
+	}
+	if (nb_temps > UCI_TCG_MAX_TEMPS)
+		nb_temps = UCI_TCG_MAX_TEMPS;
+	for (int i = nb_globals; i < nb_temps; i++)
+		if ((temp_flags(temps, i) & UCI_TCG_TEMP_ALLOCATED) && !(vp->tb_temps[i / 64] >> (i % 64) & 1))
+			tcg_temp_free_internal_x86_64(ctx, temps + (size_t)i * UCI_TCG_TEMP_SIZE);
+}
+
 void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2);
 void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
 {
@@ -1193,6 +1251,7 @@ void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
 	orig.gen_op2(tcg_ctx, opc, a1, a2);
 	if (!vp || opc != UCI_INDEX_OP_INSN_START)
 		return;
+	free_leaked_temps(vp, tcg_ctx);
 	uint8_t b[15];
 	size_t n = sim_x86__read_linear(vp, a1, b, sizeof(b));
 	bool long64 = sim_x86__cs64(vp);

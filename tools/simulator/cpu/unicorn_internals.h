@@ -38,7 +38,8 @@
  *   x86_cpu_exec_enter_x86_64, x86_cpu_exec_interrupt_x86_64   kick, APIC interrupt delivery
  *   qemu_system_reset_request         triple fault
  *   tcg_gen_op2_x86_64, cpu_ldub_code_x86_64   invalid LOCK forms translated as UD2,
- *                                     SMSW r32 as MOV r32, CR0
+ *                                     SMSW r32 as MOV r32, CR0; the temps an instruction
+ *                                     leaked freed before the next one
  *   check_exit_request_x86_64         no exit test after each guest access (a code generator
  *                                     function, called while translating)
  */
@@ -151,6 +152,27 @@ struct uci_segment {
  * counted with the x86_64 host's definitions).
  */
 #define UCI_INDEX_OP_INSN_START 129
+
+/*
+ * TCGContext (include/tcg/tcg.h), as the translator leaves it between
+ * instructions: int nb_globals and nb_temps after the five pool pointers
+ * and nb_labels (the disassembly's nb_ops, one int further, is at 0x38);
+ * TCGTemp temps[TCG_MAX_TEMPS = 512] right before the op list, whose head
+ * tcg_emit_op reaches at 0x7388. A TCGTemp is 56 bytes: four 8-bit fields,
+ * then a word of 1-bit flags (temp_global bit 5, temp_allocated bit 7),
+ * then val, mem_base, mem_offset and name (at 32; temps[0] is the global
+ * "env"). tcg_temp_new takes a free temp of the type, else temps[nb_temps++]
+ * with no bound check in a release build.
+ */
+#define UCI_TCG_NB_GLOBALS 0x2c
+#define UCI_TCG_NB_TEMPS 0x30
+#define UCI_TCG_TEMPS 0x388
+#define UCI_TCG_MAX_TEMPS 512
+#define UCI_TCG_TEMP_SIZE 56
+#define UCI_TCG_TEMP_FLAGS 4
+#define UCI_TCG_TEMP_GLOBAL (1u << 5)
+#define UCI_TCG_TEMP_ALLOCATED (1u << 7)
+#define UCI_TCG_TEMP_NAME 32
 
 /*
  * The softmmu TLB (include/exec/cpu-defs.h): CPUNegativeOffsetState sits

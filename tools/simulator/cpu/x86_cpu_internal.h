@@ -264,6 +264,9 @@ struct sim_x86_vcpu {
 	int nsubst;
 	uint8_t subst_off[2], subst_val[2];
 	bool align16_next; /* translating: the instruction's first 8-byte access needs 16-byte alignment */
+	/* translating: the block's first instruction is next; the temps allocated before it (unicorn_hooks.c) */
+	bool tb_first_insn;
+	uint64_t tb_temps[8];
 
 	atomic_int kick;
 	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
