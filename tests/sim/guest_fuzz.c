@@ -1658,6 +1658,7 @@ static const uint64_t regressions[] = {
 	0x98bb55437145bff1ull, /* real mode, 66 FF EE (JMP FAR through a register): tcg fatal error */
 	0xb15c329e0b537ebbull, /* CR0.PE cleared with a 32-bit CS, then LCALL: RIP sign-extended */
 	0x3b200766192fdb76ull, /* 32-bit Jcc rel32 wrapping below 0: RIP sign-extended */
+	0x983aaf7b09bc50e0ull, /* real mode, REP INS over its own code, then 512 AADs: TCG temps overflowed */
 };
 
 /* The counters so far (at the end, and every 1,000 guests of a long run). */
