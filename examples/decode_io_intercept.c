@@ -41,11 +41,13 @@ int main(void)
 
 	fake_out_intercept(&run);
 	msg = (const struct hv_message *)run.msg_buf;
-	if (msg->header.message_type != HVMSG_X64_IO_PORT_INTERCEPT) {
-		fprintf(stderr, "unexpected message type 0x%x\n", (unsigned)msg->header.message_type);
+	/* the view checks the type and the payload size: NULL for any other message */
+	io = mshv_msg_io_port(msg);
+	if (!io) {
+		const char *name = mshv_hv_message_type_name(msg->header.message_type);
+		fprintf(stderr, "unexpected message 0x%x (%s)\n", (unsigned)msg->header.message_type, name ? name : "unknown");
 		return 1;
 	}
-	io = (const struct hv_x64_io_port_intercept_message *)msg->u.payload;
 	printf("message 0x%08x, payload %u bytes\n", (unsigned)msg->header.message_type,
 	       (unsigned)msg->header.payload_size);
 	printf("%s port 0x%x, %u byte(s), value 0x%02llx ('%c')\n",
