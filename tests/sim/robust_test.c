@@ -33,6 +33,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -493,6 +495,8 @@ static void test_fork(void)
  * code, and MSHV_SET_GUEST_MEMORY of such memory. Both work now, and the
  * VP runs what read(2) put there.
  */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen); /* glibc's _FORTIFY_SOURCE read */
+
 static void test_kernel_writes_code_pages(void)
 {
 	int pt = partition_new(), fds[2], vp, n;
@@ -517,6 +521,44 @@ static void test_kernel_writes_code_pages(void)
 	CHECK(n == (int)sizeof(second));
 	CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 && msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT &&
 	      io->port_number == 0x43);
+	/* the other ways a VMM reads into its memory, each after the VP ran the code there again */
+	for (int way = 0; way < 6; way++) {
+		static const char *const names[] = { "fread (unbuffered)", "preadv", "recv", "recvmsg",
+						     "__read_chk", "read with a count of 2^30" };
+		uint8_t next[] = { 0xe6, (uint8_t)(0x44 + way), 0xf4 };
+		struct iovec iov = { mem + 0xfff0, sizeof(next) };
+		struct msghdr mh;
+		int sv[2];
+		ssize_t got = -1;
+
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if (way <= 1) {
+			FILE *f = tmpfile();
+
+			CHECK(f && setvbuf(f, NULL, _IONBF, 0) == 0 && fwrite(next, 1, sizeof(next), f) == sizeof(next));
+			rewind(f);
+			got = way == 0 ? (ssize_t)fread(mem + 0xfff0, 1, sizeof(next), f) : preadv(fileno(f), &iov, 1, 0);
+			fclose(f);
+		} else if (way == 2 || way == 3) {
+			CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && write(sv[1], next, sizeof(next)) == 3);
+			got = way == 2 ? recv(sv[0], mem + 0xfff0, sizeof(next), 0) : recvmsg(sv[0], &mh, 0);
+			close(sv[0]);
+			close(sv[1]);
+		} else {
+			CHECK(write(fds[1], next, sizeof(next)) == (ssize_t)sizeof(next));
+			if (way == 4)
+				got = __read_chk(fds[0], mem + 0xfff0, sizeof(next), 16);
+			else
+				got = read(fds[0], mem + 0xfff0, (size_t)1 << 30); /* the pipe holds 3 bytes */
+		}
+		if (got != (ssize_t)sizeof(next))
+			printf("%s into a code page: %zd (%s)\n", names[way], got, strerror(errno));
+		CHECK(got == (ssize_t)sizeof(next));
+		CHECK(ioctl(vp, MSHV_RUN_VP, &msg) == 0 && msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT &&
+		      io->port_number == 0x44 + way);
+	}
 	/*
 	 * The same memory mapped again, writable, at another guest address:
 	 * 6.19 on take it (user addresses may overlap), 6.15 and 6.6 refuse

@@ -234,9 +234,13 @@ static void stop_running_vps(void)
 static __thread uintptr_t code_fault_retried __attribute__((tls_model("initial-exec")));
 static __thread unsigned code_fault_retried_gen __attribute__((tls_model("initial-exec")));
 
-bool sim_x86_code_write_fault(void *addr)
+/*
+ * Async-signal-safe: a write is coming to page. A watched page is made
+ * writable (and the VPs drop its translations): true, as for a page
+ * released already; false when the set does not list the page.
+ */
+static bool release_page(uintptr_t page)
 {
-	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)0xfff;
 	size_t i, n;
 
 	for (i = code_slot(page), n = 0; n < CODE_PAGES; i = (i + 1) % CODE_PAGES, n++) {
@@ -257,7 +261,6 @@ bool sim_x86_code_write_fault(void *addr)
 			mprotect((void *)page, 4096, PROT_READ | PROT_WRITE);
 			note_write(page);
 			stop_running_vps();
-			code_fault_retried = 0;
 			return true;
 		}
 		if (v == (page | PAGE_RELEASED))
@@ -271,6 +274,17 @@ bool sim_x86_code_write_fault(void *addr)
 			 * it spins here instead of dying of the SIGSEGV.)
 			 */
 			return true;
+	}
+	return false;
+}
+
+bool sim_x86_code_write_fault(void *addr)
+{
+	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)0xfff;
+
+	if (release_page(page)) {
+		code_fault_retried = 0;
+		return true;
 	}
 	/*
 	 * Not listed. Every watch may have been dropped (the memory map
@@ -305,12 +319,26 @@ bool sim_x86_code_write_fault(void *addr)
  */
 void sim_x86_host_write_prepare(void *addr, size_t len)
 {
-	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)0xfff, end = (uintptr_t)addr + len;
+	uintptr_t first = (uintptr_t)addr & ~(uintptr_t)0xfff;
+	uintptr_t end = (uintptr_t)addr + len < (uintptr_t)addr ? UINTPTR_MAX : (uintptr_t)addr + len;
 
-	if (!len || !atomic_load(&code_pages.ever) || end < (uintptr_t)addr)
+	if (!len || !atomic_load(&code_pages.ever))
 		return;
-	for (; page < end && page >= ((uintptr_t)addr & ~(uintptr_t)0xfff); page += 4096)
-		sim_x86_code_write_fault((void *)page);
+	if ((end - first) / 4096 <= CODE_PAGES) {
+		for (uintptr_t page = first; page < end && page >= first; page += 4096)
+			release_page(page);
+		return;
+	}
+	/*
+	 * A larger range (read(2) of a file's whole size, or of a count far
+	 * beyond what will come): the listed pages in it, not every page.
+	 */
+	for (size_t i = 0; i < CODE_PAGES; i++) {
+		uintptr_t v = atomic_load(&code_pages.page[i]);
+
+		if (v && !(v & PAGE_RELEASED) && v >= first && v < end)
+			release_page(v);
+	}
 }
 
 /* Stop watching every page (the memory map changed): all translations go. */

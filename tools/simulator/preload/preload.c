@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -57,6 +58,19 @@ static struct {
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*pread64)(int, void *, size_t, off_t);
 	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*preadv64)(int, const struct iovec *, int, off_t);
+	ssize_t (*preadv64v2)(int, const struct iovec *, int, off_t, int);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	size_t (*fread)(void *, size_t, size_t, FILE *);
+	size_t (*fread_unlocked)(void *, size_t, size_t, FILE *);
+	ssize_t (*read_chk)(int, void *, size_t, size_t);
+	ssize_t (*pread64_chk)(int, void *, size_t, off_t, size_t);
+	ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
+	ssize_t (*recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+	size_t (*fread_chk)(void *, size_t, size_t, size_t, FILE *);
+	size_t (*fread_unlocked_chk)(void *, size_t, size_t, size_t, FILE *);
 } real;
 
 /*
@@ -79,6 +93,19 @@ SIM_NO_TSAN static void resolve(void)
 	real.read = dlsym(RTLD_NEXT, "read");
 	real.pread64 = dlsym(RTLD_NEXT, "pread64");
 	real.readv = dlsym(RTLD_NEXT, "readv");
+	real.preadv64 = dlsym(RTLD_NEXT, "preadv64");
+	real.preadv64v2 = dlsym(RTLD_NEXT, "preadv64v2");
+	real.recv = dlsym(RTLD_NEXT, "recv");
+	real.recvfrom = dlsym(RTLD_NEXT, "recvfrom");
+	real.recvmsg = dlsym(RTLD_NEXT, "recvmsg");
+	real.fread = dlsym(RTLD_NEXT, "fread");
+	real.fread_unlocked = dlsym(RTLD_NEXT, "fread_unlocked");
+	real.read_chk = dlsym(RTLD_NEXT, "__read_chk");
+	real.pread64_chk = dlsym(RTLD_NEXT, "__pread64_chk");
+	real.recv_chk = dlsym(RTLD_NEXT, "__recv_chk");
+	real.recvfrom_chk = dlsym(RTLD_NEXT, "__recvfrom_chk");
+	real.fread_chk = dlsym(RTLD_NEXT, "__fread_chk");
+	real.fread_unlocked_chk = dlsym(RTLD_NEXT, "__fread_unlocked_chk");
 	real.ioctl = dlsym(RTLD_NEXT, "ioctl");
 	real.mmap = dlsym(RTLD_NEXT, "mmap");
 	real.dup = dlsym(RTLD_NEXT, "dup");
@@ -323,14 +350,34 @@ int faccessat(int dirfd, const char *path, int mode, int flags)
 	return REAL(faccessat)(dirfd, path, mode, flags);
 }
 
-/* ---- read(2) into guest memory ------------------------------------------
+/* ---- the kernel writing into guest memory -------------------------------
  * The simulator write-protects host pages that hold translated guest code
  * (cpu/code_pages.c) and catches the VMM's writes as faults; the kernel
- * writing for read(2) takes no fault but fails with EFAULT. So the
- * buffers of read, pread and readv are made writable first. (libc's own
- * internal reads, fread's, are not seen: a VMM that loads guest code with
- * stdio into memory a VP ran code from gets EFAULT there.)
+ * writing for a system call takes no fault but fails with EFAULT. So the
+ * buffers of the calls that read into memory are made writable first:
+ * read, pread, readv, preadv(2), recv, recvfrom, recvmsg, and stdio's
+ * fread (which reads large counts straight into the caller's buffer with
+ * libc's internal read, out of our reach), with their _FORTIFY_SOURCE
+ * entry points. Not seen: io_uring, syscall(2), another process writing
+ * (process_vm_writev), AIO.
  */
+#undef fread_unlocked /* a macro in glibc's <bits/stdio.h> when optimising */
+static size_t times(size_t size, size_t n)
+{
+	return n && size > SIZE_MAX / n ? SIZE_MAX : size * n;
+}
+
+static void prepare_iov(const struct iovec *iov, int cnt)
+{
+	for (int i = 0; i < cnt && i < 1024; i++) {
+		struct iovec v;
+
+		if (user_copy(&v, &iov[i], sizeof(v)))
+			break; /* the kernel's EFAULT */
+		sim_driver_host_write_prepare(v.iov_base, v.iov_len);
+	}
+}
+
 SIM_NO_TSAN ssize_t read(int fd, void *buf, size_t n)
 {
 	sim_driver_host_write_prepare(buf, n);
@@ -346,14 +393,97 @@ ssize_t pread(int fd, void *buf, size_t n, off_t off) __attribute__((alias("prea
 
 SIM_NO_TSAN ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
-	for (int i = 0; i < cnt && i < 1024; i++) {
-		struct iovec v;
-
-		if (user_copy(&v, &iov[i], sizeof(v)))
-			break; /* the kernel's EFAULT */
-		sim_driver_host_write_prepare(v.iov_base, v.iov_len);
-	}
+	prepare_iov(iov, cnt);
 	return REAL(readv)(fd, iov, cnt);
+}
+
+SIM_NO_TSAN ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	prepare_iov(iov, cnt);
+	return REAL(preadv64)(fd, iov, cnt, off);
+}
+ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off) __attribute__((alias("preadv64")));
+
+SIM_NO_TSAN ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	prepare_iov(iov, cnt);
+	return REAL(preadv64v2)(fd, iov, cnt, off, flags);
+}
+ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags) __attribute__((alias("preadv64v2")));
+
+SIM_NO_TSAN ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	sim_driver_host_write_prepare(buf, n);
+	return REAL(recv)(fd, buf, n, flags);
+}
+
+SIM_NO_TSAN ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from, socklen_t *fromlen)
+{
+	sim_driver_host_write_prepare(buf, n);
+	return REAL(recvfrom)(fd, buf, n, flags, from, fromlen);
+}
+
+SIM_NO_TSAN ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+	struct msghdr h;
+
+	if (!user_copy(&h, m, sizeof(h)))
+		prepare_iov(h.msg_iov, h.msg_iovlen > 1024 ? 1024 : (int)h.msg_iovlen);
+	return REAL(recvmsg)(fd, m, flags);
+}
+
+SIM_NO_TSAN size_t fread(void *buf, size_t size, size_t n, FILE *f)
+{
+	sim_driver_host_write_prepare(buf, times(size, n));
+	return REAL(fread)(buf, size, n, f);
+}
+
+SIM_NO_TSAN size_t fread_unlocked(void *buf, size_t size, size_t n, FILE *f)
+{
+	sim_driver_host_write_prepare(buf, times(size, n));
+	return REAL(fread_unlocked)(buf, size, n, f);
+}
+
+SIM_NO_TSAN ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	sim_driver_host_write_prepare(buf, n < buflen ? n : buflen);
+	return REAL(read_chk)(fd, buf, n, buflen);
+}
+
+SIM_NO_TSAN ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	sim_driver_host_write_prepare(buf, n < buflen ? n : buflen);
+	return REAL(pread64_chk)(fd, buf, n, off, buflen);
+}
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen) __attribute__((alias("__pread64_chk")));
+
+SIM_NO_TSAN ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	sim_driver_host_write_prepare(buf, n < buflen ? n : buflen);
+	return REAL(recv_chk)(fd, buf, n, buflen, flags);
+}
+
+SIM_NO_TSAN ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *from,
+				   socklen_t *fromlen)
+{
+	sim_driver_host_write_prepare(buf, n < buflen ? n : buflen);
+	return REAL(recvfrom_chk)(fd, buf, n, buflen, flags, from, fromlen);
+}
+
+SIM_NO_TSAN size_t __fread_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f)
+{
+	size_t len = times(size, n);
+
+	sim_driver_host_write_prepare(buf, len < buflen ? len : buflen);
+	return REAL(fread_chk)(buf, buflen, size, n, f);
+}
+
+SIM_NO_TSAN size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f)
+{
+	size_t len = times(size, n);
+
+	sim_driver_host_write_prepare(buf, len < buflen ? len : buflen);
+	return REAL(fread_unlocked_chk)(buf, buflen, size, n, f);
 }
 
 /* ---- close / dup --------------------------------------------------------- */
