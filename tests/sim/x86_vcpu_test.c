@@ -2155,6 +2155,64 @@ static void test_translator_temps(void)
 	guest_fini(&g);
 }
 
+/*
+ * Real mode, CS limit 0xffff: a branch past it faults at the branch with
+ * #GP(0) and no side effect; falling through the limit faults at it.
+ */
+static void cs_limit_case(const char *name, const uint8_t *code, size_t len, uint32_t load, uint64_t rcx,
+			  uint64_t gp_rip, uint64_t want_rcx, int line)
+{
+	struct guest g;
+	struct sim_x86_intercepts ic = {.exception_bitmap = 1u << 13};
+
+	cur_test = name;
+	if (guest_init(&g, 0))
+		return (void)CHECK(!"create");
+	memset(g.ram + 0x10000, 0xf4, 0x100); /* HLTs past the limit: run, they would halt */
+	start_real(&g, code, code + len, load);
+	setr(&g, HV_X64_REGISTER_RCX, rcx);
+	sim_x86_vcpu_set_intercepts(g.vp, &ic);
+	if (gp_rip) {
+		struct hv_x64_exception_intercept_message *x = expect_exc(&g, line, 13, gp_rip);
+		EQ(x->error_code, 0);
+		EQ(getr(&g, HV_X64_REGISTER_RSP), 0x7000); /* a CALL pushed nothing */
+		EQ(getr(&g, HV_X64_REGISTER_RCX), want_rcx);
+	} else {
+		expect_io(&g, line, 0x80, 1, false, 0);
+	}
+	guest_fini(&g);
+}
+
+static void test_cs_limit(void)
+{
+	static const uint8_t jmp[] = { 0x66, 0xe9, 0x00, 0x00, 0x01, 0x00 };  /* jmp .+0x10006 */
+	static const uint8_t call[] = { 0x66, 0xe8, 0x00, 0x00, 0x01, 0x00 }; /* call .+0x10006 */
+	static const uint8_t jz_taken[] = { 0x31, 0xc0, 0x66, 0x0f, 0x84, 0x00, 0x00, 0x01, 0x00 }; /* xor; jz */
+	static const uint8_t jnz_not[] = { 0x31, 0xc0, 0x66, 0x0f, 0x85, 0x00, 0x00, 0x01, 0x00, 0xe6, 0x80, 0xf4 };
+	static const uint8_t jmp_in[] = { 0xe9, 0x00, 0xf0 }; /* 16-bit: the target wraps to 0x0003 */
+	static const uint8_t loop[] = { 0x66, 0xe2, 0x7f };   /* at 0xfff0: loopd to 0x10072 */
+	static const uint8_t fall[] = { 0x90, 0x90 };         /* at 0xfffe: IP reaches 0x10000 */
+
+	cs_limit_case("cs-limit-jmp", jmp, sizeof(jmp), 0x1000, 0, 0x1000, 0, __LINE__);
+	cs_limit_case("cs-limit-call", call, sizeof(call), 0x1000, 0, 0x1000, 0, __LINE__);
+	cs_limit_case("cs-limit-jcc-taken", jz_taken, sizeof(jz_taken), 0x1000, 0, 0x1002, 0, __LINE__);
+	cs_limit_case("cs-limit-jcc-not-taken", jnz_not, sizeof(jnz_not), 0x1000, 0, 0, 0, __LINE__);
+	cs_limit_case("cs-limit-loop", loop, sizeof(loop), 0xfff0, 2, 0xfff0, 2, __LINE__);
+	cs_limit_case("cs-limit-fall-through", fall, sizeof(fall), 0xfffe, 0, 0x10000, 0, __LINE__);
+	{
+		/* a 16-bit JMP wraps within the segment: to 0x0003, where OUT 0x80 waits */
+		struct guest g;
+		static const uint8_t out[] = { 0xe6, 0x80, 0xf4 };
+		cur_test = "cs-limit-wrap";
+		if (guest_init(&g, 0))
+			return (void)CHECK(!"create");
+		memcpy(g.ram + 3, out, sizeof(out));
+		start_real(&g, jmp_in, jmp_in + sizeof(jmp_in), 0x1000);
+		EQ(expect_io(&g, __LINE__, 0x80, 1, false, 0)->header.rip, 3);
+		guest_fini(&g);
+	}
+}
+
 /* SMSW r32 writes the whole register; SMSW r16 only its low half; PUSHF's image has RF clear */
 static void test_smsw_pushf(void)
 {
@@ -3174,6 +3232,7 @@ int main(int argc, char **argv)
 	test_int_delivery_fault();
 	test_lock_ud();
 	test_translator_temps();
+	test_cs_limit();
 	test_smsw_pushf();
 	test_triple_fault();
 	test_cpuid();

@@ -971,6 +971,112 @@ int sim_x86__smsw_fix(const uint8_t *b, size_t n, bool long64, bool cs32, unsign
 	return 2;
 }
 
+/*
+ * The CS limit, outside 64-bit mode. A near branch whose target lies past
+ * it faults at the branch with #GP(0) and no side effect (SDM vol. 2,
+ * the JMP, CALL, Jcc and LOOP pseudocode: "IF tempEIP is not within code
+ * segment limit THEN #GP(0)"), and so does fetching an instruction past
+ * it. QEMU 5.0 checks neither: a real-mode JMP with a 66h prefix past
+ * 0xffff ran whatever lay at CS.base + EIP, or made an unmapped-GPA exit
+ * the hypervisor never sends (found by sim_guest_fuzz campaigns).
+ *
+ * sim_x86__cs_limit_branch() sees each instruction as it is translated.
+ * One that starts past the limit (a block runs on through it), and a JMP
+ * or CALL with a displacement and a target past it, are translated as an
+ * over-long instruction, which QEMU faults with #GP(0) at its start
+ * before anything happens (the CALL pushes nothing). A
+ * conditional one (Jcc, LOOPcc, JCXZ) may or may not branch, so its target
+ * is noted; when the VP then comes to translate code at an EIP past the
+ * limit, sim_x86__cs_limit_fetch() raises #GP(0) at the noted branch,
+ * with the count LOOP took back. Reaching such an EIP otherwise (RET, JMP
+ * or CALL through a register or memory) faults
+ * at the EIP itself: there the translator no longer knows which
+ * instruction branched, so the fault's RIP and the state of a CALL or RET
+ * (the push, the pop) are those after the branch - the one difference
+ * left. An instruction that starts within the limit and ends past it is
+ * not caught.
+ */
+bool sim_x86__cs_limit_branch(struct sim_x86_vcpu *vp, uint64_t la, const uint8_t *b, size_t n, bool cs32)
+{
+	struct hv_x64_segment_register cs;
+	bool os32 = cs32, as32 = cs32;
+	size_t i = 0, len;
+	int64_t disp;
+	unsigned count_reg = 0;
+
+	sim_x86__get_segment(vp, S_CS, &cs);
+	uint32_t eip = (uint32_t)(la - cs.base);
+
+	if (eip > cs.limit)
+		return true; /* reached past the limit inside a block (falling through it) */
+	for (; i < n && i < 14; i++) {
+		if (b[i] == 0x66)
+			os32 = !cs32;
+		else if (b[i] == 0x67)
+			as32 = !cs32;
+		else if (!(b[i] == 0xf0 || b[i] == 0xf2 || b[i] == 0xf3 || b[i] == 0x26 || b[i] == 0x2e ||
+			   b[i] == 0x36 || b[i] == 0x3e || b[i] == 0x64 || b[i] == 0x65))
+			break;
+	}
+	if (i >= n)
+		return false;
+	if (b[i] == 0xeb || (b[i] >= 0x70 && b[i] <= 0x7f) || (b[i] >= 0xe0 && b[i] <= 0xe3)) {
+		len = i + 2;
+		disp = len <= n ? (int8_t)b[i + 1] : 0;
+		if (b[i] <= 0xe2 && b[i] >= 0xe0)
+			count_reg = as32 ? 4 : 2;
+	} else if (b[i] == 0xe8 || b[i] == 0xe9 || (b[i] == 0x0f && i + 1 < n && (b[i + 1] & 0xf0) == 0x80)) {
+		size_t at = i + (b[i] == 0x0f ? 2 : 1);
+
+		len = at + (os32 ? 4 : 2);
+		if (len > n)
+			return false;
+		disp = os32 ? (int32_t)((uint32_t)b[at] | (uint32_t)b[at + 1] << 8 | (uint32_t)b[at + 2] << 16 |
+				       (uint32_t)b[at + 3] << 24)
+			    : (int16_t)((uint16_t)b[at] | (uint16_t)b[at + 1] << 8);
+	} else {
+		return false;
+	}
+	if (len > n)
+		return false;
+	uint32_t target = (uint32_t)((uint64_t)eip + len + (uint64_t)disp) & (os32 ? 0xffffffffu : 0xffffu);
+
+	if (target <= cs.limit)
+		return false;
+	if (b[i] == 0xe8 || b[i] == 0xe9 || b[i] == 0xeb)
+		return true;
+	vp->past_limit[vp->past_limit_next % 16].cs_base = cs.base;
+	vp->past_limit[vp->past_limit_next % 16].target = target;
+	vp->past_limit[vp->past_limit_next % 16].branch = eip;
+	vp->past_limit[vp->past_limit_next % 16].count_reg = (uint8_t)count_reg;
+	vp->past_limit_next++;
+	return false;
+}
+
+/* Code is about to be translated at the VP's EIP: true when that is past the CS limit (the state set for #GP(0)). */
+bool sim_x86__cs_limit_fetch(struct sim_x86_vcpu *vp)
+{
+	struct hv_x64_segment_register cs;
+	uint32_t eip = (uint32_t)*vp->rip;
+
+	sim_x86__get_segment(vp, S_CS, &cs);
+	if (eip <= cs.limit)
+		return false;
+	for (unsigned k = 0; k < 16; k++) {
+		unsigned i = (vp->past_limit_next - 1 - k) % 16;
+
+		if (vp->past_limit[i].target != eip || vp->past_limit[i].cs_base != cs.base)
+			continue;
+		if (vp->past_limit[i].count_reg == 2)
+			regs(vp)[1] = (regs(vp)[1] & ~0xffffull) | ((regs(vp)[1] + 1) & 0xffff);
+		else if (vp->past_limit[i].count_reg == 4)
+			regs(vp)[1] = (uint32_t)(regs(vp)[1] + 1);
+		*vp->rip = vp->past_limit[i].branch;
+		break;
+	}
+	return true;
+}
+
 /* ---------------------------------------------------------------------
  * VP state blobs (apic.c and fpu.c have the two kinds)
  * --------------------------------------------------------------------- */

@@ -1151,9 +1151,13 @@ void *tb_gen_code_x86_64(void *cs, uint64_t pc, uint64_t cs_base, uint32_t flags
 	 * 0xffffffff_xxxxxxxx (found by sim_guest_fuzz). Such a target needs a
 	 * new block, made here from EIP modulo 2^32.
 	 */
-	if (vp && (void *)vp->cs == cs && !sim_x86__cs64(vp) && (ENV64(vp, UCI_ENV_EIP) >> 32)) {
-		ENV64(vp, UCI_ENV_EIP) &= 0xffffffffull;
-		pc = cs_base + ENV64(vp, UCI_ENV_EIP);
+	if (vp && (void *)vp->cs == cs && !sim_x86__cs64(vp)) {
+		if (ENV64(vp, UCI_ENV_EIP) >> 32) {
+			ENV64(vp, UCI_ENV_EIP) &= 0xffffffffull;
+			pc = cs_base + ENV64(vp, UCI_ENV_EIP);
+		}
+		if (sim_x86__cs_limit_fetch(vp))
+			sim_x86__raise_gp(vp, 0); /* past the CS limit (registers.c): the branch's fault */
 	}
 	if (vp && (void *)vp->cs == cs)
 		vp->tb_first_insn = true;
@@ -1258,7 +1262,10 @@ void tcg_gen_op2_x86_64(void *tcg_ctx, int opc, uintptr_t a1, uintptr_t a2)
 	vp->align16_next = sim_x86__sse_align16(b, n, long64);
 	vp->subst_at = a1;
 	vp->nsubst = 0;
-	if (sim_x86__lock_invalid(b, n, long64)) {
+	vp->subst_gp = !long64 && sim_x86__cs_limit_branch(vp, a1, b, n, (ENV32(vp, UCI_ENV_HFLAGS) & UCI_HF_CS32_MASK) != 0);
+	if (vp->subst_gp) {
+		/* a JMP or CALL past the CS limit: translated as too long an instruction (cpu_ldub_code) */
+	} else if (sim_x86__lock_invalid(b, n, long64)) {
 		vp->subst_off[0] = 0;
 		vp->subst_val[0] = 0x0f;
 		vp->subst_off[1] = 1;
@@ -1313,6 +1320,11 @@ uint32_t cpu_ldub_code_x86_64(void *env, uint64_t addr);
 uint32_t cpu_ldub_code_x86_64(void *env, uint64_t addr)
 {
 	struct sim_x86_vcpu *vp = vp_of(env);
+	if (vp && vp->subst_gp) {
+		if (addr - vp->subst_at <= 15)
+			return 0x66; /* sixteen prefixes: QEMU raises #GP(0) at the instruction, as for any over 15 bytes */
+		vp->subst_gp = false;
+	}
 	if (vp && vp->nsubst) {
 		uint64_t off = addr - vp->subst_at;
 		if (off > 14) {

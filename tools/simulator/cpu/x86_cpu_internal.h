@@ -264,6 +264,11 @@ struct sim_x86_vcpu {
 	int nsubst;
 	uint8_t subst_off[2], subst_val[2];
 	bool align16_next; /* translating: the instruction's first 8-byte access needs 16-byte alignment */
+	/* translating: the instruction's bytes all fetched as 66h prefixes: too long, #GP(0) at it (registers.c) */
+	bool subst_gp;
+	/* conditional branches translated with a target past the CS limit (registers.c, sim_x86__cs_limit_*) */
+	struct { uint64_t cs_base; uint32_t target, branch; uint8_t count_reg; } past_limit[16];
+	unsigned past_limit_next;
 	/* translating: the block's first instruction is next; the temps allocated before it (unicorn_hooks.c) */
 	bool tb_first_insn;
 	uint64_t tb_temps[8];
@@ -445,6 +450,8 @@ int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t s
 bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64);
 int sim_x86__dtr_fix(const uint8_t *b, size_t n, bool long64, uint8_t *off, uint8_t *val);
 bool sim_x86__load_dtr(struct sim_x86_vcpu *vp, uint64_t addr, uintptr_t ra);
+bool sim_x86__cs_limit_branch(struct sim_x86_vcpu *vp, uint64_t la, const uint8_t *b, size_t n, bool cs32);
+bool sim_x86__cs_limit_fetch(struct sim_x86_vcpu *vp);
 int sim_x86__smsw_fix(const uint8_t *b, size_t n, bool long64, bool cs32, unsigned cpl, uint8_t off[2],
 		      uint8_t val[2]);
 
