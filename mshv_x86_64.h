@@ -160,6 +160,48 @@ struct mshv_special_registers {
 	__u64 interrupt_bitmap[4]; /* the pending external interrupt's vector, on get */
 };
 
+/*
+ * Bits of the control registers and EFER, for filling struct
+ * mshv_special_registers and reading intercept headers (Intel SDM vol. 3A
+ * 2.5 and 2.2.1; RFLAGS' are MSHV_X86_RFLAGS_* below; the values of Linux's
+ * <asm/processor-flags.h> X86_CR0_PE ... and EFER_LME ..., under our
+ * prefix so that neither collides with a VMM's own definitions).
+ */
+#define MSHV_X86_CR0_PE (1ull << 0)
+#define MSHV_X86_CR0_MP (1ull << 1)
+#define MSHV_X86_CR0_EM (1ull << 2)
+#define MSHV_X86_CR0_TS (1ull << 3)
+#define MSHV_X86_CR0_ET (1ull << 4)
+#define MSHV_X86_CR0_NE (1ull << 5)
+#define MSHV_X86_CR0_WP (1ull << 16)
+#define MSHV_X86_CR0_AM (1ull << 18)
+#define MSHV_X86_CR0_NW (1ull << 29)
+#define MSHV_X86_CR0_CD (1ull << 30)
+#define MSHV_X86_CR0_PG (1ull << 31)
+#define MSHV_X86_CR4_VME (1ull << 0)
+#define MSHV_X86_CR4_PVI (1ull << 1)
+#define MSHV_X86_CR4_TSD (1ull << 2)
+#define MSHV_X86_CR4_DE (1ull << 3)
+#define MSHV_X86_CR4_PSE (1ull << 4)
+#define MSHV_X86_CR4_PAE (1ull << 5)
+#define MSHV_X86_CR4_MCE (1ull << 6)
+#define MSHV_X86_CR4_PGE (1ull << 7)
+#define MSHV_X86_CR4_PCE (1ull << 8)
+#define MSHV_X86_CR4_OSFXSR (1ull << 9)
+#define MSHV_X86_CR4_OSXMMEXCPT (1ull << 10)
+#define MSHV_X86_CR4_UMIP (1ull << 11)
+#define MSHV_X86_CR4_LA57 (1ull << 12)
+#define MSHV_X86_CR4_FSGSBASE (1ull << 16)
+#define MSHV_X86_CR4_PCIDE (1ull << 17)
+#define MSHV_X86_CR4_OSXSAVE (1ull << 18)
+#define MSHV_X86_CR4_SMEP (1ull << 20)
+#define MSHV_X86_CR4_SMAP (1ull << 21)
+#define MSHV_X86_CR4_PKE (1ull << 22)
+#define MSHV_X86_EFER_SCE (1ull << 0)
+#define MSHV_X86_EFER_LME (1ull << 8)
+#define MSHV_X86_EFER_LMA (1ull << 10)
+#define MSHV_X86_EFER_NXE (1ull << 11)
+
 /* x87 and SSE state (FloatingPointUnit, kvm_fpu). */
 struct mshv_floating_point_unit {
 	__u8 fpr[8][16];
@@ -316,14 +358,18 @@ MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message 
 #define MSHV_X86_SEG_FS 4u
 #define MSHV_X86_SEG_GS 5u
 
-/* RFLAGS bits the emulator reads or writes. */
+/* RFLAGS bits (SDM vol. 1 3.4.3). */
 #define MSHV_X86_RFLAGS_CF 0x1ull
+#define MSHV_X86_RFLAGS_FIXED 0x2ull /* reads 1: a VP's RFLAGS is at least this */
 #define MSHV_X86_RFLAGS_PF 0x4ull
 #define MSHV_X86_RFLAGS_AF 0x10ull
 #define MSHV_X86_RFLAGS_ZF 0x40ull
 #define MSHV_X86_RFLAGS_SF 0x80ull
+#define MSHV_X86_RFLAGS_TF 0x100ull
+#define MSHV_X86_RFLAGS_IF 0x200ull
 #define MSHV_X86_RFLAGS_DF 0x400ull
 #define MSHV_X86_RFLAGS_OF 0x800ull
+#define MSHV_X86_RFLAGS_RF 0x10000ull
 #define MSHV_X86_RFLAGS_VM 0x20000ull
 #define MSHV_X86_RFLAGS_ARITH 0x8d5ull /* CF PF AF ZF SF OF */
 

@@ -76,18 +76,6 @@
 #define IOAPIC_GPA 0xfec00000ull
 #define LAPIC_GPA 0xfee00000ull
 
-/* control register and EFER bits (SDM vol. 3A 2.5, 2.2.1) */
-#define CR0_PE 0x1ull
-#define CR0_MP 0x2ull
-#define CR0_ET 0x10ull
-#define CR0_NE 0x20ull
-#define CR0_WP 0x10000ull
-#define CR0_AM 0x40000ull
-#define CR0_PG 0x80000000ull
-#define CR4_PAE 0x20ull
-#define EFER_LME 0x100ull
-#define EFER_LMA 0x400ull
-
 /* The zero page (struct boot_params) and the setup header in it: byte offsets */
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
 #define BP_EXT_RAMDISK_SIZE 0x0c4
@@ -680,10 +668,11 @@ static int boot_vp_setup(struct mshv_vcpu *vcpu, __u64 entry, __u16 *status)
 	s.es = s.fs = s.gs = s.ss = s.ds;
 	s.gdt.base = GDT_GPA;
 	s.gdt.limit = 0x20 - 1;
-	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
+	s.cr0 = MSHV_X86_CR0_PE | MSHV_X86_CR0_MP | MSHV_X86_CR0_ET | MSHV_X86_CR0_NE | MSHV_X86_CR0_WP |
+		MSHV_X86_CR0_AM | MSHV_X86_CR0_PG;
 	s.cr3 = PML4_GPA;
-	s.cr4 = CR4_PAE;
-	s.efer = EFER_LME | EFER_LMA;
+	s.cr4 = MSHV_X86_CR4_PAE;
+	s.efer = MSHV_X86_EFER_LME | MSHV_X86_EFER_LMA;
 	ret = mshv_vcpu_set_sregs(vcpu, &s, status);
 	if (ret < 0)
 		return ret;

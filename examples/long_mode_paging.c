@@ -56,16 +56,6 @@
 #define PTE_P 0x1ull
 #define PTE_RW 0x2ull
 
-#define CR0_PE 0x1ull
-#define CR0_MP 0x2ull
-#define CR0_ET 0x10ull
-#define CR0_NE 0x20ull
-#define CR0_WP 0x10000ull
-#define CR0_PG 0x80000000ull
-#define CR4_PAE 0x20ull
-#define EFER_LME 0x100ull
-#define EFER_LMA 0x400ull
-
 /* The guest program (GNU as syntax), position independent: data and result are RIP-relative. */
 static const __u8 guest_code[] = {
 	0x48, 0x8d, 0x35, 0xf9, 0x0f, 0x00, 0x00, /* lea data(%rip), %rsi      (GVA +0x1000) */
@@ -167,10 +157,11 @@ static int enter_long_mode(struct mshv_vcpu *vcpu, __u16 *status)
 	s.es = s.fs = s.gs = s.ss = s.ds;
 	s.gdt.base = GDT_GPA;
 	s.gdt.limit = 3 * 8 - 1;
-	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	s.cr0 = MSHV_X86_CR0_PE | MSHV_X86_CR0_MP | MSHV_X86_CR0_ET | MSHV_X86_CR0_NE | MSHV_X86_CR0_WP |
+		MSHV_X86_CR0_PG;
 	s.cr3 = PML4_GPA;
-	s.cr4 = CR4_PAE;
-	s.efer = EFER_LME | EFER_LMA;
+	s.cr4 = MSHV_X86_CR4_PAE;
+	s.efer = MSHV_X86_EFER_LME | MSHV_X86_EFER_LMA;
 	ret = mshv_vcpu_set_sregs(vcpu, &s, status);
 	if (ret < 0)
 		return ret;

@@ -52,17 +52,6 @@
 
 #define PATTERN 0x1122334455667788ull
 
-/* control register and EFER bits (SDM vol. 3A 2.5, 2.2.1) */
-#define CR0_PE 0x1ull
-#define CR0_MP 0x2ull
-#define CR0_ET 0x10ull
-#define CR0_NE 0x20ull
-#define CR0_WP 0x10000ull
-#define CR0_PG 0x80000000ull
-#define CR4_PAE 0x20ull
-#define EFER_LME 0x100ull
-#define EFER_LMA 0x400ull
-
 static const __u8 guest_code[] = {
 	0xbb, 0x00, 0x00, 0x00, 0x10,                               /* mov $0x10000000, %ebx */
 	0x8b, 0x03,                                                 /* mov (%rbx), %eax          COUNTER */
@@ -263,10 +252,11 @@ static int enter_long_mode(struct mshv_vcpu *vcpu, __u16 *status)
 	s.es = s.fs = s.gs = s.ss = s.ds;
 	s.gdt.base = GDT_GPA;
 	s.gdt.limit = 3 * 8 - 1;
-	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	s.cr0 = MSHV_X86_CR0_PE | MSHV_X86_CR0_MP | MSHV_X86_CR0_ET | MSHV_X86_CR0_NE | MSHV_X86_CR0_WP |
+		MSHV_X86_CR0_PG;
 	s.cr3 = PML4_GPA;
-	s.cr4 = CR4_PAE;
-	s.efer = EFER_LME | EFER_LMA;
+	s.cr4 = MSHV_X86_CR4_PAE;
+	s.efer = MSHV_X86_EFER_LME | MSHV_X86_EFER_LMA;
 	if ((ret = mshv_vcpu_set_sregs(vcpu, &s, status)) < 0)
 		return ret;
 	if ((ret = mshv_vcpu_get_regs(vcpu, &r, status)) < 0)
