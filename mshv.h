@@ -331,11 +331,15 @@
  *     mshv_vcpu_set_all_vp_state_components     [x86] set them
  *     mshv_vcpu_get_cpuid_values                [x86] what CPUID returns in the VP
  *     mshv_vcpu_register_intercept_result_cpuid_entry  [x86] a CPUID result to return
+ *     mshv_vcpu_register_intercept_result_cpuid_masked  [x86] ... with masks: bits cleared too
  *     mshv_vcpu_register_intercept_result_cpuid [x86] ... for a list of entries
  *     mshv_vcpu_set_rip                         [x86] RIP = value (register page or hypercall)
  *     mshv_vcpu_advance_rip                     [x86] resume after the intercepted instruction
  *     mshv_vcpu_set_gpr_and_rip                 [x86] one general register and RIP
  *     mshv_vcpu_complete_io                     [x86] finish a port-IO intercept
+ *     mshv_vcpu_complete_msr                    [x86] finish an MSR intercept (RDMSR: EDX:EAX too)
+ *     mshv_vcpu_complete_cpuid                  [x86] finish a CPUID intercept (EAX-EDX and RIP)
+ *     mshv_vcpu_inject_exception                [x86] make the VP take an exception (hypercall)
  *     mshv_vcpu_emulate_mmio                    [x86] finish a memory intercept by emulation
  *     mshv_vcpu_emulate_string_io               [x86] finish an INS/OUTS intercept by emulation
  *     mshv_vcpu_get_reg_list                    [arm64] the system registers to save
@@ -362,6 +366,8 @@
  *     mshv_hv_status_to_errno_kernel            ... of a given release
  *     mshv_msg_instruction_bytes                an intercept's instruction bytes
  *     mshv_x86_msr_to_register                  [x86] the hypervisor register of an MSR
+ *     mshv_x86_regs_from_gpr                    [x86] general registers, encoding order -> struct
+ *     mshv_x86_regs_to_gpr                      [x86] ... struct -> encoding order
  *     mshv_arm64_decode_data_abort              [arm64] a data abort's access, from its syndrome
  *     mshv_arm64_mmio_load_value                [arm64] a load's register value
  *
@@ -1560,6 +1566,16 @@ struct mshv_vcpu {
 	unsigned int quirks;
 };
 
+/*
+ * Initialisers of never-opened handles: fd -1, so that closing one (on an
+ * error path, say) is a no-op that returns 0.
+ *     struct mshv_vcpu vcpu = MSHV_VCPU_INIT;
+ */
+#define MSHV_SYSTEM_INIT { -1, 0 }
+#define MSHV_VM_INIT { -1 }
+#define MSHV_DEVICE_INIT { -1, 0 }
+#define MSHV_VCPU_INIT { -1, 0, 0, 0 }
+
 /* No MSHV_ROOT_HVCALL on VP fds (older downstream kernels): registers go through MSHV_GET/SET_VP_REGISTERS. */
 #define MSHV_QUIRK_NO_ROOT_HVCALL 0x2u
 /* MSHV_VP_TRANSLATE_GVA answered ENOTTY: translate by hypercall. */
@@ -2541,6 +2557,22 @@ MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, _
  * mshv_vm_install_intercept - HVCALL_INSTALL_INTERCEPT (MSHV_ROOT_HVCALL on
  * the partition fd): intercept args->intercept_type (HV_INTERCEPT_TYPE_*)
  * for the accesses in args->access_type_mask (HV_INTERCEPT_ACCESS_MASK_*).
+ * HV_INTERCEPT_ACCESS_MASK_NONE removes an intercept. The type decides
+ * what the parameter
+ * (args->intercept_parameter) and the mask's bits mean (x86):
+ *   type                  parameter         READ          WRITE         EXECUTE
+ *   X64_IO_PORT           io_port           IN, INS       OUT, OUTS     -
+ *   X64_MSR               (none: every MSR the hypervisor does not
+ *                         implement)        RDMSR         WRMSR         -
+ *   X64_MSR_INDEX         msr_index         RDMSR         WRMSR         -
+ *   X64_CPUID             cpuid_index       -             -             CPUID
+ *   X64_GLOBAL_CPUID      (none: every leaf) -            -             CPUID
+ *   EXCEPTION             exception_vector  -             -             the exception
+ *   X64_APIC_WRITE        apic_write_mask   -             the registers -
+ * Each intercept produces its message (HVMSG_X64_IO_PORT_INTERCEPT,
+ * _MSR_INTERCEPT, _CPUID_INTERCEPT, _EXCEPTION_INTERCEPT ...): finish
+ * them with mshv_vcpu_complete_io(), _complete_msr(), _complete_cpuid(),
+ * or mshv_vcpu_inject_exception() to make the guest take a fault.
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
  * Errors: -EINVAL (a NULL pointer, access_type_mask beyond READ | WRITE |
  * EXECUTE); kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall status.

@@ -36,7 +36,13 @@ struct mshv_msr_entry {
  * hypervisor's register interface, as mshv-bindings 0.7.0 maps them
  * (mind SYSENTER_ESP/EIP and the MTRR masks: the register numbers do not
  * follow the MSR order). IA32_XSS is listed twice: 0xDA0, its MSR number,
- * and 0x8008B, the register number mshv-ioctls uses in its place.
+ * and 0x8008B, the register number mshv-ioctls uses in its place. Then
+ * the synthetic MSRs mshv-bindings leaves out that have a register:
+ * HV_X64_MSR_HYPERCALL, _VP_INDEX (read-only), _TIME_REF_COUNT
+ * (read-only) and _VP_ASSIST_PAGE. HV_X64_MSR_TSC_FREQUENCY and
+ * _APIC_FREQUENCY (0x40000022/23) have none: a VMM answers them, when the
+ * partition intercepts them, from what it gave the partition. None of
+ * these is in the MSR index lists below (mshv-ioctls' lists, kept exact).
  */
 #define MSHV_X86_MSR_REGISTERS(X)                                                                   \
 	X(0x10, HV_X64_REGISTER_TSC)                                                                \
@@ -97,6 +103,10 @@ struct mshv_msr_entry {
 	X(0x6A0, HV_X64_REGISTER_U_CET)                                                             \
 	X(0x6A2, HV_X64_REGISTER_S_CET)                                                             \
 	X(0x7A0, HV_X64_REGISTER_SSP)                                                               \
+	X(0x40000001, HV_X64_REGISTER_HYPERCALL)                                                    \
+	X(0x40000002, HV_REGISTER_VP_INDEX)                                                         \
+	X(0x40000020, HV_REGISTER_TIME_REF_COUNT)                                                   \
+	X(0x40000073, HV_REGISTER_VP_ASSIST_PAGE)                                                   \
 	X(0x6A4, HV_X64_REGISTER_PL0_SSP)                                                           \
 	X(0x6A5, HV_X64_REGISTER_PL1_SSP)                                                           \
 	X(0x6A6, HV_X64_REGISTER_PL2_SSP)                                                           \
@@ -159,6 +169,70 @@ struct mshv_special_registers {
 	__u64 cr0, cr2, cr3, cr4, cr8, efer, apic_base;
 	__u64 interrupt_bitmap[4]; /* the pending external interrupt's vector, on get */
 };
+
+/*
+ * The attribute word of struct hv_x64_segment_register (`attributes`: the
+ * descriptor's bits 40-47 and 52-55), one spelling for building it. The
+ * kernel's bit-field names, and struct mshv_segment_register's (KVM's)
+ * for the same bits:
+ *   bits 0-3   segment_type                 type      MSHV_X86_SEG_ATTR_TYPE(t)
+ *   bit  4     non_system_segment           s         MSHV_X86_SEG_ATTR_S
+ *   bits 5-6   descriptor_privilege_level   dpl       MSHV_X86_SEG_ATTR_DPL(d)
+ *   bit  7     present                      present   MSHV_X86_SEG_ATTR_P
+ *   bit  12    available                    avl       MSHV_X86_SEG_ATTR_AVL
+ *   bit  13    _long                        l         MSHV_X86_SEG_ATTR_L
+ *   bit  14    _default                     db        MSHV_X86_SEG_ATTR_DB
+ *   bit  15    granularity                  g         MSHV_X86_SEG_ATTR_G
+ * A flat 64-bit code segment: MSHV_X86_SEG_ATTR_TYPE(0xb) |
+ * MSHV_X86_SEG_ATTR_S | MSHV_X86_SEG_ATTR_P | MSHV_X86_SEG_ATTR_L |
+ * MSHV_X86_SEG_ATTR_G (0xa09b).
+ */
+#define MSHV_X86_SEG_ATTR_TYPE(t) ((__u16)((t) & 0xfu))
+#define MSHV_X86_SEG_ATTR_S 0x10u
+#define MSHV_X86_SEG_ATTR_DPL(d) ((__u16)(((d) & 3u) << 5))
+#define MSHV_X86_SEG_ATTR_P 0x80u
+#define MSHV_X86_SEG_ATTR_AVL 0x1000u
+#define MSHV_X86_SEG_ATTR_L 0x2000u
+#define MSHV_X86_SEG_ATTR_DB 0x4000u
+#define MSHV_X86_SEG_ATTR_G 0x8000u
+
+#ifndef MSHV_INLINE_DECL_ONLY
+/*
+ * mshv_x86_regs_from_gpr - the sixteen general registers from the
+ * instruction encoding's order (gpr[0..15]: RAX, RCX, RDX, RBX, RSP, RBP,
+ * RSI, RDI, R8-R15; the order of the register page's gp_registers[],
+ * struct mshv_x86_emulator_state's gpr[] and mshv_vcpu_set_gpr_and_rip's
+ * gpr) into *regs (KVM's order: RAX, RBX, RCX, RDX, RSI, RDI, RSP, RBP,
+ * R8-R15). RIP and RFLAGS are left as they are. No system call. Returns 0.
+ * Errors: -EINVAL (a NULL pointer).
+ */
+MSHV_INLINE int mshv_x86_regs_from_gpr(struct mshv_standard_registers *regs, const __u64 gpr[16])
+{
+	if (!regs || !gpr)
+		return -EINVAL;
+	regs->rax = gpr[0], regs->rcx = gpr[1], regs->rdx = gpr[2], regs->rbx = gpr[3];
+	regs->rsp = gpr[4], regs->rbp = gpr[5], regs->rsi = gpr[6], regs->rdi = gpr[7];
+	regs->r8 = gpr[8], regs->r9 = gpr[9], regs->r10 = gpr[10], regs->r11 = gpr[11];
+	regs->r12 = gpr[12], regs->r13 = gpr[13], regs->r14 = gpr[14], regs->r15 = gpr[15];
+	return 0;
+}
+
+/*
+ * mshv_x86_regs_to_gpr - the reverse: *regs' sixteen general registers
+ * into gpr[0..15] in the encoding's order. No system call. Returns 0.
+ * Errors: -EINVAL (a NULL pointer).
+ */
+MSHV_INLINE int mshv_x86_regs_to_gpr(const struct mshv_standard_registers *regs, __u64 gpr[16])
+{
+	if (!regs || !gpr)
+		return -EINVAL;
+	gpr[0] = regs->rax, gpr[1] = regs->rcx, gpr[2] = regs->rdx, gpr[3] = regs->rbx;
+	gpr[4] = regs->rsp, gpr[5] = regs->rbp, gpr[6] = regs->rsi, gpr[7] = regs->rdi;
+	gpr[8] = regs->r8, gpr[9] = regs->r9, gpr[10] = regs->r10, gpr[11] = regs->r11;
+	gpr[12] = regs->r12, gpr[13] = regs->r13, gpr[14] = regs->r14, gpr[15] = regs->r15;
+	return 0;
+}
+#endif /* !MSHV_INLINE_DECL_ONLY */
 
 /*
  * Bits of the control registers and EFER, for filling struct
@@ -1378,6 +1452,8 @@ MSHV_INLINE int mshv_x86_emulate(struct mshv_x86_emulator_state *st, const struc
  * ======================================================================== */
 #if defined(MSHV_INLINE_DECL_ONLY) || defined(MSHV__CHECK_PROTOTYPES)
 MSHV_INLINE __u32 mshv_x86_msr_to_register(__u32 msr);
+MSHV_INLINE int mshv_x86_regs_from_gpr(struct mshv_standard_registers *regs, const __u64 gpr[16]);
+MSHV_INLINE int mshv_x86_regs_to_gpr(const struct mshv_standard_registers *regs, __u64 gpr[16]);
 MSHV_HOT_INLINE unsigned int mshv_msg_instruction_bytes(const struct hv_message *msg, const __u8 **bytes);
 MSHV_INLINE unsigned int mshv_x86_mode_of(const struct hv_x64_intercept_message_header *hdr);
 MSHV_INLINE int mshv_x86_decode(const __u8 *bytes, unsigned int count, unsigned int mode, struct mshv_x86_insn *insn);
@@ -1427,6 +1503,10 @@ MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __
 MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu *vcpu,
 								  const struct mshv_cpuid_entry *e, __u8 always_override,
 								  __u8 subleaf_specific, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_masked(struct mshv_vcpu *vcpu,
+								   const struct mshv_cpuid_entry *e, const __u32 mask[4],
+								   __u8 always_override, __u8 subleaf_specific,
+								   __u16 *hv_status);
 MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu, const struct mshv_cpuid_entry *e,
 							    size_t count, __u16 *hv_status);
 MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status);
@@ -1436,6 +1516,12 @@ MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned i
 					      __u16 *hv_status);
 MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct hv_x64_io_port_intercept_message *io,
 					  __u32 value, __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_complete_msr(struct mshv_vcpu *vcpu, const struct hv_x64_msr_intercept_message *msr,
+					   __u64 value, __u16 *hv_status);
+MSHV_HOT_INLINE int mshv_vcpu_complete_cpuid(struct mshv_vcpu *vcpu, const struct hv_x64_cpuid_intercept_message *cpuid,
+					     __u32 eax, __u32 ebx, __u32 ecx, __u32 edx, __u16 *hv_status);
+MSHV_INLINE int mshv_vcpu_inject_exception(struct mshv_vcpu *vcpu, __u8 vector, int deliver_error_code, __u32 error_code,
+					   __u64 parameter, __u16 *hv_status);
 MSHV_INLINE int mshv_vcpu_emulate_mmio(struct mshv_vcpu *vcpu, const struct hv_message *msg,
 				       const struct mshv_x86_emulator_ops *ops, void *ctx, struct mshv_x86_insn *decoded,
 				       __u16 *hv_status);
@@ -1744,7 +1830,7 @@ MSHV_INLINE int mshv_vcpu_get_regs(struct mshv_vcpu *vcpu, struct mshv_standard_
 
 		if (hv_status)
 			*hv_status = HV_STATUS_SUCCESS;
-		/* the page keeps the architectural order: rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi */
+		/* the page keeps the encoding's order (a packed record: no mshv_x86_regs_from_gpr) */
 		r->rax = p->rax, r->rbx = p->rbx, r->rcx = p->rcx, r->rdx = p->rdx;
 		r->rsi = p->rsi, r->rdi = p->rdi, r->rsp = p->rsp, r->rbp = p->rbp;
 		r->r8 = p->r8, r->r9 = p->r9, r->r10 = p->r10, r->r11 = p->r11;
@@ -2537,23 +2623,28 @@ MSHV_INLINE int mshv_vcpu_get_cpuid_values(struct mshv_vcpu *vcpu, __u32 eax, __
 }
 
 /*
- * mshv_vcpu_register_intercept_result_cpuid_entry -
- * HVCALL_REGISTER_INTERCEPT_RESULT (CPUID) on the VP fd: the guest's CPUID
- * e->function/e->index returns e->eax..edx (each also its own mask, as
- * mshv-ioctls sends it), for every subleaf unless subleaf_specific, always
- * or only when intercepted (always_override). Returns 0 or -errno;
- * hypercall errors as in Hypercall status.
- * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era), -EINVAL
- * (before 6.19: not a hypercall they pass); hypercall: as in Hypercall
- * status.
+ * mshv_vcpu_register_intercept_result_cpuid_masked -
+ * HVCALL_REGISTER_INTERCEPT_RESULT (CPUID) on the VP fd, with a mask per
+ * register (mask[0..3]: EAX, EBX, ECX, EDX): the guest's CPUID
+ * e->function/e->index returns, in each register, the bits the mask
+ * selects from e's value and the others from the result the hypervisor
+ * would give ((own & ~mask) | (value & mask), the hypervisor's CPUID
+ * result parameters), for every subleaf unless subleaf_specific, always
+ * or only when intercepted (always_override). So a feature bit is cleared
+ * with mask 1 and value 0, which ..._cpuid_entry() (mask = value) cannot
+ * do. Returns 0 or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (older 6.6-era
+ * kernels: no MSHV_ROOT_HVCALL on VP fds), -EINVAL, -EFAULT; hypercall: as
+ * in Hypercall status.
  */
-MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu *vcpu,
-								  const struct mshv_cpuid_entry *e, __u8 always_override,
-								  __u8 subleaf_specific, __u16 *hv_status)
+MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_masked(struct mshv_vcpu *vcpu,
+								   const struct mshv_cpuid_entry *e, const __u32 mask[4],
+								   __u8 always_override, __u8 subleaf_specific,
+								   __u16 *hv_status)
 {
 	struct hv_input_register_intercept_result in;
 
-	if (!vcpu || !e)
+	if (!vcpu || !e || !mask)
 		return mshv__einval(hv_status);
 	memset(&in, 0, sizeof(in));
 	in.vp_index = vcpu->index;
@@ -2562,12 +2653,37 @@ MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu
 	in.parameters.cpuid.input.ecx = e->index;
 	in.parameters.cpuid.input.subleaf_specific = subleaf_specific;
 	in.parameters.cpuid.input.always_override = always_override;
-	in.parameters.cpuid.result.eax = in.parameters.cpuid.result.eax_mask = e->eax;
-	in.parameters.cpuid.result.ebx = in.parameters.cpuid.result.ebx_mask = e->ebx;
-	in.parameters.cpuid.result.ecx = in.parameters.cpuid.result.ecx_mask = e->ecx;
-	in.parameters.cpuid.result.edx = in.parameters.cpuid.result.edx_mask = e->edx;
+	in.parameters.cpuid.result.eax = e->eax, in.parameters.cpuid.result.eax_mask = mask[0];
+	in.parameters.cpuid.result.ebx = e->ebx, in.parameters.cpuid.result.ebx_mask = mask[1];
+	in.parameters.cpuid.result.ecx = e->ecx, in.parameters.cpuid.result.ecx_mask = mask[2];
+	in.parameters.cpuid.result.edx = e->edx, in.parameters.cpuid.result.edx_mask = mask[3];
 	return mshv__hvcall(vcpu->fd, HVCALL_REGISTER_INTERCEPT_RESULT, 0, &in, sizeof(in), NULL, 0, hv_status);
 }
+
+/*
+ * mshv_vcpu_register_intercept_result_cpuid_entry -
+ * HVCALL_REGISTER_INTERCEPT_RESULT (CPUID) on the VP fd: the guest's CPUID
+ * e->function/e->index returns e->eax..edx (each also its own mask, as
+ * mshv-ioctls sends it), for every subleaf unless subleaf_specific, always
+ * or only when intercepted (always_override). Returns 0 or -errno;
+ * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (older 6.6-era
+ * kernels: no MSHV_ROOT_HVCALL on VP fds), -EINVAL, -EFAULT; hypercall: as
+ * in Hypercall status.
+ */
+MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid_entry(struct mshv_vcpu *vcpu,
+								  const struct mshv_cpuid_entry *e, __u8 always_override,
+								  __u8 subleaf_specific, __u16 *hv_status)
+{
+	__u32 mask[4];
+
+	if (!vcpu || !e)
+		return mshv__einval(hv_status);
+	mask[0] = e->eax, mask[1] = e->ebx, mask[2] = e->ecx, mask[3] = e->edx;
+	return mshv_vcpu_register_intercept_result_cpuid_masked(vcpu, e, mask, always_override, subleaf_specific,
+								 hv_status);
+}
+
 
 /*
  * mshv_vcpu_register_intercept_result_cpuid - every entry of e[0..count),
@@ -2605,16 +2721,19 @@ MSHV_INLINE int mshv_vcpu_register_intercept_result_cpuid(struct mshv_vcpu *vcpu
 /* ---- completing intercepts in place ------------------------------------------ */
 
 /*
- * Set regs[0..n), n <= 2, in one call: the completion helpers' path when
- * the register page is not valid. Fixed sizes and no loop, so that it
- * compiles into the run loop too: HVCALL_SET_VP_REGISTERS, or the 6.6-era
+ * Set regs[0..n), n <= MSHV__FEW_REGISTERS (the array has that many
+ * entries), in one call: the completion helpers' path when the register
+ * page is not valid. Fixed sizes and no loop, so that it compiles into the
+ * run loop too: HVCALL_SET_VP_REGISTERS, or the 6.6-era
  * MSHV_SET_VP_REGISTERS_LEGACY where there is no passthrough (remembered).
  */
-MSHV_HOT_INLINE int mshv__set_two_registers(struct mshv_vcpu *vcpu, const struct hv_register_assoc regs[2], unsigned int n,
+#define MSHV__FEW_REGISTERS 5
+MSHV_HOT_INLINE int mshv__set_few_registers(struct mshv_vcpu *vcpu,
+					    const struct hv_register_assoc regs[MSHV__FEW_REGISTERS], unsigned int n,
 					    __u16 *hv_status)
 {
 	struct hv_input_set_vp_registers head;
-	__u8 in[sizeof(struct hv_input_set_vp_registers) + 2 * sizeof(struct hv_register_assoc)];
+	__u8 in[sizeof(struct hv_input_set_vp_registers) + MSHV__FEW_REGISTERS * sizeof(struct hv_register_assoc)];
 	struct mshv_vp_registers_legacy legacy;
 	int ret;
 
@@ -2624,7 +2743,18 @@ MSHV_HOT_INLINE int mshv__set_two_registers(struct mshv_vcpu *vcpu, const struct
 		memset(&head, 0, sizeof(head));
 		head.vp_index = vcpu->index;
 		memcpy(in, &head, sizeof(head));
-		memcpy(in + sizeof(head), regs, 2 * sizeof(regs[0]));
+		/* a constant size once inlined (n is the caller's constant): no call to memcpy in a run loop */
+		switch (n) {
+		case 1:
+			memcpy(in + sizeof(head), regs, 1 * sizeof(regs[0]));
+			break;
+		case 2:
+			memcpy(in + sizeof(head), regs, 2 * sizeof(regs[0]));
+			break;
+		default:
+			memcpy(in + sizeof(head), regs, MSHV__FEW_REGISTERS * sizeof(regs[0]));
+			break;
+		}
 		ret = mshv__hvcall(vcpu->fd, HVCALL_SET_VP_REGISTERS, (__u16)n, in, sizeof(head) + n * sizeof(regs[0]), NULL,
 				   0, hv_status);
 		if (ret != -ENOTTY)
@@ -2646,7 +2776,7 @@ MSHV_HOT_INLINE int mshv__set_two_registers(struct mshv_vcpu *vcpu, const struct
  */
 MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status)
 {
-	struct hv_register_assoc regs[2];
+	struct hv_register_assoc regs[MSHV__FEW_REGISTERS];
 
 	if (!vcpu)
 		return mshv__einval(hv_status);
@@ -2660,7 +2790,7 @@ MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *
 	memset(regs, 0, sizeof(regs));
 	regs[0].name = HV_X64_REGISTER_RIP;
 	regs[0].value.reg64 = rip;
-	return mshv__set_two_registers(vcpu, regs, 1, hv_status);
+	return mshv__set_few_registers(vcpu, regs, 1, hv_status);
 }
 
 /*
@@ -2688,7 +2818,7 @@ MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct h
 MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int gpr, __u64 value, __u64 rip,
 					      __u16 *hv_status)
 {
-	struct hv_register_assoc regs[2];
+	struct hv_register_assoc regs[MSHV__FEW_REGISTERS];
 
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
@@ -2705,7 +2835,7 @@ MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned i
 	regs[0].value.reg64 = value;
 	regs[1].name = HV_X64_REGISTER_RIP;
 	regs[1].value.reg64 = rip;
-	return mshv__set_two_registers(vcpu, regs, 2, hv_status);
+	return mshv__set_few_registers(vcpu, regs, 2, hv_status);
 }
 
 /*
@@ -2743,6 +2873,125 @@ MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct h
 	else
 		rax = (rax & ~0xffull) | (value & 0xff);
 	return mshv_vcpu_set_gpr_and_rip(vcpu, 0, rax, rip, hv_status);
+}
+
+/*
+ * General registers gpr[0..n) (encoding numbers) = values[0..n), n <= 4,
+ * and RIP = rip: through the valid register page, else one hypercall.
+ */
+MSHV_HOT_INLINE int mshv__set_gprs_and_rip(struct mshv_vcpu *vcpu, const unsigned int gpr[4], const __u64 values[4],
+					   unsigned int n, __u64 rip, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[MSHV__FEW_REGISTERS];
+	unsigned int i;
+
+	if (mshv_vcpu_reg_page_valid(vcpu)) {
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		for (i = 0; i < n; i++)
+			vcpu->reg_page->gp_registers[gpr[i]] = values[i];
+		vcpu->reg_page->rip = rip;
+		vcpu->reg_page->dirty |= (1u << HV_X64_REGISTER_CLASS_GENERAL) | (1u << HV_X64_REGISTER_CLASS_IP);
+		return 0;
+	}
+	memset(regs, 0, sizeof(regs));
+	for (i = 0; i < n; i++) {
+		regs[i].name = HV_X64_REGISTER_RAX + gpr[i];
+		regs[i].value.reg64 = values[i];
+	}
+	regs[n].name = HV_X64_REGISTER_RIP;
+	regs[n].value.reg64 = rip;
+	return mshv__set_few_registers(vcpu, regs, n + 1, hv_status);
+}
+
+/*
+ * mshv_vcpu_complete_msr - finish an MSR intercept the VMM handled
+ * (HVMSG_X64_MSR_INTERCEPT, mshv_msg_msr()): a RDMSR
+ * (msr->header.intercept_access_type HV_INTERCEPT_ACCESS_READ) returns
+ * `value` in EDX:EAX (RAX its low 32 bits, RDX its high 32 bits, both
+ * zero-extended as RDMSR writes them) and resumes after the instruction;
+ * a WRMSR (the value written: msr->rdx << 32 | (__u32)msr->rax) only
+ * resumes, `value` unused. Through the valid register page (no system
+ * call), else one HVCALL_SET_VP_REGISTERS with RAX, RDX and RIP. To make
+ * the access fault instead, leave RIP and inject #GP(0):
+ * mshv_vcpu_inject_exception(vcpu, 13, 1, 0, 0, st). Returns 0 or -errno;
+ * hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer), and those of mshv_vcpu_set_rip().
+ */
+MSHV_HOT_INLINE int mshv_vcpu_complete_msr(struct mshv_vcpu *vcpu, const struct hv_x64_msr_intercept_message *msr,
+					   __u64 value, __u16 *hv_status)
+{
+	static const unsigned int rax_rdx[4] = { 0, 2, 0, 0 };
+	__u64 v[4];
+	__u64 rip;
+
+	if (!vcpu || !msr)
+		return mshv__einval(hv_status);
+	rip = msr->header.rip + msr->header.instruction_length;
+	if (msr->header.intercept_access_type != HV_INTERCEPT_ACCESS_READ)
+		return mshv_vcpu_set_rip(vcpu, rip, hv_status);
+	v[0] = value & 0xffffffffull, v[1] = value >> 32, v[2] = v[3] = 0;
+	return mshv__set_gprs_and_rip(vcpu, rax_rdx, v, 2, rip, hv_status);
+}
+
+/*
+ * mshv_vcpu_complete_cpuid - finish a CPUID intercept
+ * (HVMSG_X64_CPUID_INTERCEPT, mshv_msg_cpuid()): EAX, EBX, ECX, EDX =
+ * eax, ebx, ecx, edx (zero-extended into RAX-RDX, as CPUID writes them)
+ * and RIP past the instruction. The hypervisor's own answer is in
+ * cpuid->default_result_rax..rbx, to pass on or adjust. Through the valid
+ * register page (no system call), else one HVCALL_SET_VP_REGISTERS with
+ * the five registers. Returns 0 or -errno; hypercall errors as in
+ * Hypercall status.
+ * Errors: -EINVAL (a NULL pointer); kernel, without a valid register page:
+ * -EINVAL, -EFAULT; hypercall: as in Hypercall status.
+ */
+MSHV_HOT_INLINE int mshv_vcpu_complete_cpuid(struct mshv_vcpu *vcpu, const struct hv_x64_cpuid_intercept_message *cpuid,
+					     __u32 eax, __u32 ebx, __u32 ecx, __u32 edx, __u16 *hv_status)
+{
+	static const unsigned int abcd[4] = { 0, 3, 1, 2 }; /* RAX, RBX, RCX, RDX by encoding number */
+	__u64 v[4];
+
+	if (!vcpu || !cpuid)
+		return mshv__einval(hv_status);
+	v[0] = eax, v[1] = ebx, v[2] = ecx, v[3] = edx;
+	return mshv__set_gprs_and_rip(vcpu, abcd, v, 4, cpuid->header.rip + cpuid->header.instruction_length, hv_status);
+}
+
+/*
+ * mshv_vcpu_inject_exception - make the VP take exception `vector` (0-31)
+ * before it runs its next instruction: HV_REGISTER_PENDING_EVENT0 set to
+ * an exception event (union hv_x64_pending_exception_event, event type 0)
+ * with error_code when deliver_error_code (give it for the vectors that
+ * push one: 8, 10-14, 17, 21) and `parameter` (CR2 for #PF, 14), by one
+ * HVCALL_SET_VP_REGISTERS. It is delivered through the guest's IDT (IVT
+ * in real mode) as the processor delivers a fault; RIP is not changed, so
+ * for a fault on an intercepted instruction do not advance it. Returns 0
+ * or -errno; hypercall errors as in Hypercall status.
+ * Errors: -EINVAL (vcpu NULL, vector > 31); kernel: -EINVAL, -EFAULT;
+ * hypercall: as in Hypercall status (HV_STATUS_INVALID_PARAMETER: an event
+ * the hypervisor refuses).
+ */
+MSHV_INLINE int mshv_vcpu_inject_exception(struct mshv_vcpu *vcpu, __u8 vector, int deliver_error_code, __u32 error_code,
+					   __u64 parameter, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[MSHV__FEW_REGISTERS];
+	union hv_x64_pending_exception_event ev;
+
+	if (!vcpu || vector > 31)
+		return mshv__einval(hv_status);
+	memset(&ev, 0, sizeof(ev));
+	ev.event_pending = 1;
+	ev.event_type = 0; /* an exception (the TLFS' HvX64PendingEventException) */
+	ev.deliver_error_code = deliver_error_code ? 1 : 0;
+	ev.vector = vector;
+	ev.error_code = error_code;
+	ev.exception_parameter = parameter;
+	memset(regs, 0, sizeof(regs));
+	regs[0].name = HV_REGISTER_PENDING_EVENT0;
+	regs[0].value.reg128.low_part = ev.as_uint64[0];
+	regs[0].value.reg128.high_part = ev.as_uint64[1];
+	return mshv__set_few_registers(vcpu, regs, 1, hv_status);
 }
 
 /* ---- emulating the intercepted instruction ------------------------------------ */

@@ -120,6 +120,11 @@ static __u32 cpuid_out[4];
 static struct mshv_cpuid_entry cpuid[1];
 static struct hv_x64_intercept_message_header hdr;
 static struct hv_x64_io_port_intercept_message io;
+static struct hv_x64_msr_intercept_message msr_msg;
+static struct hv_x64_cpuid_intercept_message cpuid_msg;
+static const __u32 cpuid_mask[4];
+static __u64 gpr16[16];
+static struct mshv_standard_registers regs16; /* (not "&st..." in a NULL case: that means hv_status) */
 /* the x86 emulator: a memory intercept (mov (%rbx),%eax in 64-bit code), a REP OUTSB one, no callbacks */
 static struct hv_message emu_mmio_msg, emu_io_msg;
 static const __u8 emu_bytes[2] = { 0x8b, 0x03 };
@@ -448,6 +453,10 @@ static void vcpu_cases(void)
 	NULL_CASE(mshv_vcpu_register_intercept_result_cpuid_entry, vcpu, (NULL, cpuid, 1, 0, &st));
 	NULL_CASE(mshv_vcpu_register_intercept_result_cpuid_entry, e, (&vcpu, NULL, 1, 0, &st));
 	VALID(mshv_vcpu_register_intercept_result_cpuid_entry, (&vcpu, cpuid, 1, 0, &st), SYSCALL);
+	NULL_CASE(mshv_vcpu_register_intercept_result_cpuid_masked, vcpu, (NULL, cpuid, cpuid_mask, 1, 0, &st));
+	NULL_CASE(mshv_vcpu_register_intercept_result_cpuid_masked, e, (&vcpu, NULL, cpuid_mask, 1, 0, &st));
+	NULL_CASE(mshv_vcpu_register_intercept_result_cpuid_masked, mask, (&vcpu, cpuid, NULL, 1, 0, &st));
+	VALID(mshv_vcpu_register_intercept_result_cpuid_masked, (&vcpu, cpuid, cpuid_mask, 1, 0, &st), SYSCALL);
 	NULL_CASE(mshv_vcpu_register_intercept_result_cpuid, vcpu, (NULL, cpuid, 1, &st));
 	NULL_CASE(mshv_vcpu_register_intercept_result_cpuid, e, (&vcpu, NULL, 1, &st));
 	VALID(mshv_vcpu_register_intercept_result_cpuid, (&vcpu, cpuid, 1, &st), SYSCALL);
@@ -461,6 +470,14 @@ static void vcpu_cases(void)
 	NULL_CASE(mshv_vcpu_complete_io, vcpu, (NULL, &io, 0, &st));
 	NULL_CASE(mshv_vcpu_complete_io, io, (&vcpu, NULL, 0, &st));
 	VALID(mshv_vcpu_complete_io, (&vcpu, &io, 0, &st), SYSCALL);
+	NULL_CASE(mshv_vcpu_complete_msr, vcpu, (NULL, &msr_msg, 0, &st));
+	NULL_CASE(mshv_vcpu_complete_msr, msr, (&vcpu, NULL, 0, &st));
+	VALID(mshv_vcpu_complete_msr, (&vcpu, &msr_msg, 0, &st), SYSCALL);
+	NULL_CASE(mshv_vcpu_complete_cpuid, vcpu, (NULL, &cpuid_msg, 0, 0, 0, 0, &st));
+	NULL_CASE(mshv_vcpu_complete_cpuid, cpuid, (&vcpu, NULL, 0, 0, 0, 0, &st));
+	VALID(mshv_vcpu_complete_cpuid, (&vcpu, &cpuid_msg, 0, 0, 0, 0, &st), SYSCALL);
+	NULL_CASE(mshv_vcpu_inject_exception, vcpu, (NULL, 13, 1, 0, 0, &st));
+	VALID(mshv_vcpu_inject_exception, (&vcpu, 13, 1, 0, 0, &st), SYSCALL);
 	/* the emulator (ctx and decoded are optional): valid calls read the registers from the kernel */
 	NULL_CASE(mshv_vcpu_emulate_mmio, vcpu, (NULL, &emu_mmio_msg, &emu_ops, NULL, &emu_insn, &st));
 	NULL_CASE(mshv_vcpu_emulate_mmio, msg, (&vcpu, NULL, &emu_ops, NULL, &emu_insn, &st));
@@ -545,6 +562,12 @@ static void message_cases(void)
 	NULL_CASE(mshv_x86_emulate, insn, (&emu_state, NULL, &emu_ops, NULL));
 	NULL_CASE(mshv_x86_emulate, ops, (&emu_state, &emu_insn, NULL, NULL));
 	VALID(mshv_x86_emulate, (&emu_state, &emu_insn, &emu_ops, NULL), -EOPNOTSUPP); /* no callbacks */
+	NULL_CASE(mshv_x86_regs_from_gpr, regs, (NULL, gpr16));
+	NULL_CASE(mshv_x86_regs_from_gpr, gpr, (&regs16, NULL));
+	VALID(mshv_x86_regs_from_gpr, (&regs16, gpr16), 0);
+	NULL_CASE(mshv_x86_regs_to_gpr, regs, (NULL, gpr16));
+	NULL_CASE(mshv_x86_regs_to_gpr, gpr, (&regs16, NULL));
+	VALID(mshv_x86_regs_to_gpr, (&regs16, gpr16), 0);
 #elif defined(__aarch64__)
 	NULL_CASE(mshv_arm64_decode_data_abort, a, (0x93810000ull, NULL));
 	VALID(mshv_arm64_decode_data_abort, (0x93810000ull, &emu_access), 0);
