@@ -11,9 +11,8 @@
  */
 #include "common.h"
 
-static struct mshv_system sys;
-
 #if defined(__x86_64__)
+static struct mshv_system sys;
 
 #define MSR_TEST 0x1234u /* an MSR the hypervisor does not implement: the intercept applies */
 
