@@ -2,9 +2,12 @@
 /*
  * mshv_x86_64.h's control register and RFLAGS bit names have the values
  * of Linux's <asm/processor-flags.h> (checked at compile time; the EFER
- * bits, which no installed header carries, against the SDM's numbers).
+ * bits, which no installed header carries, against the SDM's numbers),
+ * and MSHV_X86_SEG_ATTR_* build the attribute word the kernel's bit fields
+ * read back.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <asm/processor-flags.h>
 
@@ -60,8 +63,30 @@ SAME(MSHV_X86_EFER_LME, 0x100);
 SAME(MSHV_X86_EFER_LMA, 0x400);
 SAME(MSHV_X86_EFER_NXE, 0x800);
 
+/* MSHV_X86_SEG_ATTR_* against the kernel's bit fields of struct hv_x64_segment_register. */
+static int segment_attributes(void)
+{
+	struct hv_x64_segment_register h;
+	int bad = 0;
+
+	memset(&h, 0, sizeof(h));
+	h.attributes = MSHV_X86_SEG_ATTR_TYPE(0xb) | MSHV_X86_SEG_ATTR_S | MSHV_X86_SEG_ATTR_P | MSHV_X86_SEG_ATTR_L |
+		       MSHV_X86_SEG_ATTR_G;
+	bad |= h.attributes != 0xa09b;
+	bad |= !(h.segment_type == 0xb && h.non_system_segment && h.present && h._long && h.granularity);
+	bad |= h.descriptor_privilege_level != 0 || h._default || h.available;
+	h.attributes = MSHV_X86_SEG_ATTR_DPL(3) | MSHV_X86_SEG_ATTR_DB | MSHV_X86_SEG_ATTR_AVL;
+	bad |= !(h.descriptor_privilege_level == 3 && h._default && h.available && !h._long && !h.present);
+	return bad;
+}
+
 int main(void)
 {
-	printf("x86 bits: %d names as <asm/processor-flags.h> and the SDM\n", 11 + 19 + 12 + 4);
+	if (segment_attributes()) {
+		puts("x86 bits: MSHV_X86_SEG_ATTR_* disagree with hv_x64_segment_register's bit fields");
+		return 1;
+	}
+	printf("x86 bits: %d names as <asm/processor-flags.h> and the SDM, segment attributes as the bit fields\n",
+	       11 + 19 + 12 + 4);
 	return 0;
 }
