@@ -776,6 +776,13 @@ int sim_x86__check_load_system_seg(struct sim_x86_vcpu *vp, bool ltr, uint32_t s
 	return 13;
 }
 
+/* A legacy prefix byte: LOCK, REP/REPNE, operand and address size, a segment override. */
+static bool legacy_prefix(uint8_t c)
+{
+	return c == 0xf0 || c == 0xf2 || c == 0xf3 || c == 0x66 || c == 0x67 || c == 0x26 || c == 0x2e || c == 0x36 ||
+	       c == 0x3e || c == 0x64 || c == 0x65;
+}
+
 /*
  * The LOCK prefix. An instruction with LOCK is #UD unless it is one of
  * ADD, ADC, AND, BTC, BTR, BTS, CMPXCHG, CMPXCHG8B/16B, DEC, INC, NEG,
@@ -798,8 +805,7 @@ bool sim_x86__lock_invalid(const uint8_t *b, size_t n, bool long64)
 		uint8_t c = b[i];
 		if (c == 0xf0)
 			lock = true;
-		else if (c == 0xf2 || c == 0xf3 || c == 0x66 || c == 0x67 || c == 0x26 || c == 0x2e || c == 0x36 ||
-			 c == 0x3e || c == 0x64 || c == 0x65)
+		else if (legacy_prefix(c))
 			continue;
 		else if (long64 && (c & 0xf0) == 0x40)
 			continue; /* REX (only the last one counts; none changes what LOCK allows) */
@@ -884,8 +890,7 @@ static int dtr_modrm(const uint8_t *b, size_t n, size_t *at)
 	size_t i = 0;
 	for (; i < n && i < 14; i++) {
 		uint8_t c = b[i];
-		if (!(c == 0xf0 || c == 0xf2 || c == 0xf3 || c == 0x66 || c == 0x67 || c == 0x26 || c == 0x2e ||
-		      c == 0x36 || c == 0x3e || c == 0x64 || c == 0x65 || (c & 0xf0) == 0x40))
+		if (!legacy_prefix(c) && (c & 0xf0) != 0x40)
 			break;
 	}
 	if (i + 2 >= n || b[i] != 0x0f || b[i + 1] != 0x01 || (b[i + 2] >> 6) == 3)
@@ -956,8 +961,7 @@ int sim_x86__smsw_fix(const uint8_t *b, size_t n, bool long64, bool cs32, unsign
 		uint8_t c = b[i];
 		if (c == 0x66)
 			opsize = true;
-		else if (!(c == 0xf0 || c == 0xf2 || c == 0xf3 || c == 0x67 || c == 0x26 || c == 0x2e || c == 0x36 ||
-			   c == 0x3e || c == 0x64 || c == 0x65))
+		else if (!legacy_prefix(c))
 			break;
 	}
 	if (i + 2 >= n || b[i] != 0x0f || b[i + 1] != 0x01 || (b[i + 2] & 0xf8) != 0xe0)
@@ -999,6 +1003,7 @@ int sim_x86__smsw_fix(const uint8_t *b, size_t n, bool long64, bool cs32, unsign
 bool sim_x86__cs_limit_branch(struct sim_x86_vcpu *vp, uint64_t la, const uint8_t *b, size_t n, bool cs32)
 {
 	struct hv_x64_segment_register cs;
+	struct sim_x86_past_limit *p;
 	bool os32 = cs32, as32 = cs32;
 	size_t i = 0, len;
 	int64_t disp;
@@ -1014,15 +1019,16 @@ bool sim_x86__cs_limit_branch(struct sim_x86_vcpu *vp, uint64_t la, const uint8_
 			os32 = !cs32;
 		else if (b[i] == 0x67)
 			as32 = !cs32;
-		else if (!(b[i] == 0xf0 || b[i] == 0xf2 || b[i] == 0xf3 || b[i] == 0x26 || b[i] == 0x2e ||
-			   b[i] == 0x36 || b[i] == 0x3e || b[i] == 0x64 || b[i] == 0x65))
+		else if (!legacy_prefix(b[i]))
 			break;
 	}
 	if (i >= n)
 		return false;
 	if (b[i] == 0xeb || (b[i] >= 0x70 && b[i] <= 0x7f) || (b[i] >= 0xe0 && b[i] <= 0xe3)) {
 		len = i + 2;
-		disp = len <= n ? (int8_t)b[i + 1] : 0;
+		if (len > n)
+			return false;
+		disp = (int8_t)b[i + 1];
 		if (b[i] <= 0xe2 && b[i] >= 0xe0)
 			count_reg = as32 ? 4 : 2;
 	} else if (b[i] == 0xe8 || b[i] == 0xe9 || (b[i] == 0x0f && i + 1 < n && (b[i + 1] & 0xf0) == 0x80)) {
@@ -1037,19 +1043,17 @@ bool sim_x86__cs_limit_branch(struct sim_x86_vcpu *vp, uint64_t la, const uint8_
 	} else {
 		return false;
 	}
-	if (len > n)
-		return false;
 	uint32_t target = (uint32_t)((uint64_t)eip + len + (uint64_t)disp) & (os32 ? 0xffffffffu : 0xffffu);
 
 	if (target <= cs.limit)
 		return false;
 	if (b[i] == 0xe8 || b[i] == 0xe9 || b[i] == 0xeb)
 		return true;
-	vp->past_limit[vp->past_limit_next % 16].cs_base = cs.base;
-	vp->past_limit[vp->past_limit_next % 16].target = target;
-	vp->past_limit[vp->past_limit_next % 16].branch = eip;
-	vp->past_limit[vp->past_limit_next % 16].count_reg = (uint8_t)count_reg;
-	vp->past_limit_next++;
+	p = &vp->past_limit[vp->past_limit_next++ % 16];
+	p->cs_base = cs.base;
+	p->target = target;
+	p->branch = eip;
+	p->count_reg = (uint8_t)count_reg;
 	return false;
 }
 

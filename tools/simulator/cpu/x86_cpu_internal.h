@@ -267,7 +267,7 @@ struct sim_x86_vcpu {
 	/* translating: the instruction's bytes all fetched as 66h prefixes: too long, #GP(0) at it (registers.c) */
 	bool subst_gp;
 	/* conditional branches translated with a target past the CS limit (registers.c, sim_x86__cs_limit_*) */
-	struct { uint64_t cs_base; uint32_t target, branch; uint8_t count_reg; } past_limit[16];
+	struct sim_x86_past_limit { uint64_t cs_base; uint32_t target, branch; uint8_t count_reg; } past_limit[16];
 	unsigned past_limit_next;
 	/* translating: the block's first instruction is next; the temps allocated before it (unicorn_hooks.c) */
 	bool tb_first_insn;
