@@ -2767,6 +2767,37 @@ MSHV_HOT_INLINE int mshv__set_few_registers(struct mshv_vcpu *vcpu,
 }
 
 /*
+ * General registers gpr[0..n) (encoding numbers) = values[0..n), n <= 4,
+ * and RIP = rip: into the valid register page (dirty classes IP, and
+ * GENERAL when n > 0; no system call), else one HVCALL_SET_VP_REGISTERS.
+ * The completion helpers all come here.
+ */
+MSHV_HOT_INLINE int mshv__set_gprs_and_rip(struct mshv_vcpu *vcpu, const unsigned int *gpr, const __u64 *values,
+					   unsigned int n, __u64 rip, __u16 *hv_status)
+{
+	struct hv_register_assoc regs[MSHV__FEW_REGISTERS];
+	unsigned int i;
+
+	if (mshv_vcpu_reg_page_valid(vcpu)) {
+		if (hv_status)
+			*hv_status = HV_STATUS_SUCCESS;
+		for (i = 0; i < n; i++)
+			vcpu->reg_page->gp_registers[gpr[i]] = values[i];
+		vcpu->reg_page->rip = rip;
+		vcpu->reg_page->dirty |= (n ? 1u << HV_X64_REGISTER_CLASS_GENERAL : 0u) | (1u << HV_X64_REGISTER_CLASS_IP);
+		return 0;
+	}
+	memset(regs, 0, sizeof(regs));
+	for (i = 0; i < n; i++) {
+		regs[i].name = HV_X64_REGISTER_RAX + gpr[i];
+		regs[i].value.reg64 = values[i];
+	}
+	regs[n].name = HV_X64_REGISTER_RIP;
+	regs[n].value.reg64 = rip;
+	return mshv__set_few_registers(vcpu, regs, n + 1, hv_status);
+}
+
+/*
  * mshv_vcpu_set_rip - RIP = rip: into the valid register page (dirty class
  * IP; no system call), else one HVCALL_SET_VP_REGISTERS. Returns 0 or
  * -errno; hypercall errors as in Hypercall status.
@@ -2776,21 +2807,7 @@ MSHV_HOT_INLINE int mshv__set_few_registers(struct mshv_vcpu *vcpu,
  */
 MSHV_HOT_INLINE int mshv_vcpu_set_rip(struct mshv_vcpu *vcpu, __u64 rip, __u16 *hv_status)
 {
-	struct hv_register_assoc regs[MSHV__FEW_REGISTERS];
-
-	if (!vcpu)
-		return mshv__einval(hv_status);
-	if (mshv_vcpu_reg_page_valid(vcpu)) {
-		if (hv_status)
-			*hv_status = HV_STATUS_SUCCESS;
-		vcpu->reg_page->rip = rip;
-		vcpu->reg_page->dirty |= 1u << HV_X64_REGISTER_CLASS_IP;
-		return 0;
-	}
-	memset(regs, 0, sizeof(regs));
-	regs[0].name = HV_X64_REGISTER_RIP;
-	regs[0].value.reg64 = rip;
-	return mshv__set_few_registers(vcpu, regs, 1, hv_status);
+	return vcpu ? mshv__set_gprs_and_rip(vcpu, NULL, NULL, 0, rip, hv_status) : mshv__einval(hv_status);
 }
 
 /*
@@ -2818,24 +2835,11 @@ MSHV_HOT_INLINE int mshv_vcpu_advance_rip(struct mshv_vcpu *vcpu, const struct h
 MSHV_HOT_INLINE int mshv_vcpu_set_gpr_and_rip(struct mshv_vcpu *vcpu, unsigned int gpr, __u64 value, __u64 rip,
 					      __u16 *hv_status)
 {
-	struct hv_register_assoc regs[MSHV__FEW_REGISTERS];
-
 	if (hv_status)
 		*hv_status = HV_STATUS_SUCCESS;
 	if (gpr > 15 || !vcpu)
 		return -EINVAL;
-	if (mshv_vcpu_reg_page_valid(vcpu)) {
-		vcpu->reg_page->gp_registers[gpr] = value;
-		vcpu->reg_page->rip = rip;
-		vcpu->reg_page->dirty |= (1u << HV_X64_REGISTER_CLASS_GENERAL) | (1u << HV_X64_REGISTER_CLASS_IP);
-		return 0;
-	}
-	memset(regs, 0, sizeof(regs));
-	regs[0].name = HV_X64_REGISTER_RAX + gpr;
-	regs[0].value.reg64 = value;
-	regs[1].name = HV_X64_REGISTER_RIP;
-	regs[1].value.reg64 = rip;
-	return mshv__set_few_registers(vcpu, regs, 2, hv_status);
+	return mshv__set_gprs_and_rip(vcpu, &gpr, &value, 1, rip, hv_status);
 }
 
 /*
@@ -2876,35 +2880,6 @@ MSHV_HOT_INLINE int mshv_vcpu_complete_io(struct mshv_vcpu *vcpu, const struct h
 }
 
 /*
- * General registers gpr[0..n) (encoding numbers) = values[0..n), n <= 4,
- * and RIP = rip: through the valid register page, else one hypercall.
- */
-MSHV_HOT_INLINE int mshv__set_gprs_and_rip(struct mshv_vcpu *vcpu, const unsigned int gpr[4], const __u64 values[4],
-					   unsigned int n, __u64 rip, __u16 *hv_status)
-{
-	struct hv_register_assoc regs[MSHV__FEW_REGISTERS];
-	unsigned int i;
-
-	if (mshv_vcpu_reg_page_valid(vcpu)) {
-		if (hv_status)
-			*hv_status = HV_STATUS_SUCCESS;
-		for (i = 0; i < n; i++)
-			vcpu->reg_page->gp_registers[gpr[i]] = values[i];
-		vcpu->reg_page->rip = rip;
-		vcpu->reg_page->dirty |= (1u << HV_X64_REGISTER_CLASS_GENERAL) | (1u << HV_X64_REGISTER_CLASS_IP);
-		return 0;
-	}
-	memset(regs, 0, sizeof(regs));
-	for (i = 0; i < n; i++) {
-		regs[i].name = HV_X64_REGISTER_RAX + gpr[i];
-		regs[i].value.reg64 = values[i];
-	}
-	regs[n].name = HV_X64_REGISTER_RIP;
-	regs[n].value.reg64 = rip;
-	return mshv__set_few_registers(vcpu, regs, n + 1, hv_status);
-}
-
-/*
  * mshv_vcpu_complete_msr - finish an MSR intercept the VMM handled
  * (HVMSG_X64_MSR_INTERCEPT, mshv_msg_msr()): a RDMSR
  * (msr->header.intercept_access_type HV_INTERCEPT_ACCESS_READ) returns
@@ -2921,8 +2896,8 @@ MSHV_HOT_INLINE int mshv__set_gprs_and_rip(struct mshv_vcpu *vcpu, const unsigne
 MSHV_HOT_INLINE int mshv_vcpu_complete_msr(struct mshv_vcpu *vcpu, const struct hv_x64_msr_intercept_message *msr,
 					   __u64 value, __u16 *hv_status)
 {
-	static const unsigned int rax_rdx[4] = { 0, 2, 0, 0 };
-	__u64 v[4];
+	static const unsigned int rax_rdx[2] = { 0, 2 };
+	__u64 v[2];
 	__u64 rip;
 
 	if (!vcpu || !msr)
@@ -2930,7 +2905,7 @@ MSHV_HOT_INLINE int mshv_vcpu_complete_msr(struct mshv_vcpu *vcpu, const struct 
 	rip = msr->header.rip + msr->header.instruction_length;
 	if (msr->header.intercept_access_type != HV_INTERCEPT_ACCESS_READ)
 		return mshv_vcpu_set_rip(vcpu, rip, hv_status);
-	v[0] = value & 0xffffffffull, v[1] = value >> 32, v[2] = v[3] = 0;
+	v[0] = value & 0xffffffffull, v[1] = value >> 32;
 	return mshv__set_gprs_and_rip(vcpu, rax_rdx, v, 2, rip, hv_status);
 }
 
