@@ -25,7 +25,8 @@
  *
  * After --seconds (2 by default) those threads stop, and main closes each
  * VP's fd while its thread is (most likely) inside MSHV_RUN_VP: the run
- * finishes, the next call on the fd fails with EBADF and the thread
+ * finishes, the next call on the fd fails with EBADF (or ENOTTY, when the
+ * freed number was taken by another file meanwhile) and the thread
  * leaves. Then the partition goes.
  *
  * Checked: every operation returned success or an error documented for
@@ -134,6 +135,12 @@ static int complete_cpuid(struct vp *vp, const struct hv_message *msg)
 				     { HV_X64_REGISTER_RDX, c->default_result_rdx });
 }
 
+/* ret is what a call on the VP's fd gives once main has closed it. */
+static int gone(struct vp *vp, int ret)
+{
+	return (ret == -EBADF || ret == -ENOTTY) && __atomic_load_n(&vp->closed, __ATOMIC_ACQUIRE);
+}
+
 static void *vp_thread(void *arg)
 {
 	struct vp *vp = arg;
@@ -145,8 +152,13 @@ static void *vp_thread(void *arg)
 		__atomic_store_n(&vp->in_run, 1, __ATOMIC_RELAXED);
 		ret = mshv_vcpu_run(&vp->vcpu, &msg);
 		__atomic_store_n(&vp->in_run, 0, __ATOMIC_RELAXED);
-		/* after main closed the fd, EBADF ends the thread */
-		if (ret == -EBADF && __atomic_load_n(&vp->closed, __ATOMIC_ACQUIRE)) {
+		/*
+		 * After main closed the fd, EBADF ends the thread - or ENOTTY:
+		 * the number is free, and whatever the process opens next (the
+		 * sanitizer runtime did, once in a CI run) may take it, as on a
+		 * kernel.
+		 */
+		if (gone(vp, ret)) {
 			count(OP_RUN, ret, 1);
 			break;
 		}
@@ -169,7 +181,7 @@ static void *vp_thread(void *arg)
 				msg.header.message_type);
 			ret = -EPROTO;
 		}
-		count(OP_COMPLETE, ret, ret == -EBADF && __atomic_load_n(&vp->closed, __ATOMIC_ACQUIRE));
+		count(OP_COMPLETE, ret, gone(vp, ret));
 		if (ret < 0)
 			break;
 	}
