@@ -3,7 +3,8 @@
 #
 # Boot Debian's own kernel (its bzImage, decompressing itself) with a busybox
 # initramfs through examples/linux_boot on mshv-sim, and check that the
-# kernel found the Microsoft Hypervisor, used its enlightenments, brought up
+# kernel found the Microsoft Hypervisor, used its enlightenments (the
+# reference TSC page as clocksource, a synthetic timer as clockevent), brought up
 # every vCPU and ran a 64-bit /init to its end.
 #
 #   boot_test.sh LAUNCHER LINUX_BOOT VCPUS [--qemu]
@@ -59,6 +60,7 @@ check "Hypervisor detected: Microsoft Hyper-V"
 check "clocksource: Switched to clocksource hyperv_clocksource_tsc_page"
 check "init: cpus online $online"
 check "init: clocksource hyperv_clocksource_tsc_page"
+check "init: clockevent Hyper-V clockevent" # synthetic timer 0 in direct mode
 check "$marker"
 check "linux_boot: the guest reset"
 echo "--- console excerpt ---"

@@ -33,222 +33,7 @@
 
 #include "mshv.h"
 #include "../check.h"
-#include "raw_hvcall.h"
-
-#define MEM_SIZE (64 * 1024)
-
-struct vm {
-	int pt;
-	uint8_t *mem;
-};
-
-struct vcpu {
-	int fd;
-	uint32_t index;
-	struct hv_vp_register_page *regs;
-	struct hv_message msg;
-};
-
-static int mshv_fd = -1;
-
-static struct vm vm_create(void)
-{
-	struct mshv_create_partition args;
-	struct mshv_user_mem_region r;
-	struct vm vm;
-
-	memset(&args, 0, sizeof(args));
-	args.pt_flags = 1ull << MSHV_PT_BIT_LAPIC;
-	vm.pt = ioctl(mshv_fd, MSHV_CREATE_PARTITION, &args);
-	CHECK(vm.pt >= 0);
-	CHECK(ioctl(vm.pt, MSHV_INITIALIZE_PARTITION) == 0);
-	vm.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	CHECK(vm.mem != MAP_FAILED);
-	memset(&r, 0, sizeof(r));
-	r.size = MEM_SIZE;
-	r.userspace_addr = (uintptr_t)vm.mem;
-	r.flags = (1u << MSHV_SET_MEM_BIT_WRITABLE) | (1u << MSHV_SET_MEM_BIT_EXECUTABLE);
-	CHECK(ioctl(vm.pt, MSHV_SET_GUEST_MEMORY, &r) == 0);
-	return vm;
-}
-
-static void vm_destroy(struct vm *vm)
-{
-	close(vm->pt);
-	munmap(vm->mem, MEM_SIZE);
-}
-
-static int set_reg(struct vcpu *v, uint32_t name, const union hv_register_value *val)
-{
-	struct hv_input_set_vp_registers hdr;
-	struct hv_register_assoc a;
-	uint8_t in[sizeof(hdr) + sizeof(a)];
-
-	memset(&hdr, 0, sizeof(hdr));
-	memset(&a, 0, sizeof(a));
-	hdr.vp_index = v->index;
-	a.name = name;
-	memcpy(in, &hdr, sizeof(hdr));
-	memcpy(in + sizeof(hdr), &a, sizeof(a));
-	memcpy(in + sizeof(hdr) + offsetof(struct hv_register_assoc, value), val, sizeof(*val));
-	return hvcall(v->fd, HVCALL_SET_VP_REGISTERS, 1, in, sizeof(in), NULL, 0, NULL);
-}
-
-static int set_reg64(struct vcpu *v, uint32_t name, uint64_t value)
-{
-	union hv_register_value val;
-
-	memset(&val, 0, sizeof(val));
-	val.reg64 = value;
-	return set_reg(v, name, &val);
-}
-
-static uint64_t get_reg64(struct vcpu *v, uint32_t name)
-{
-	struct hv_input_get_vp_registers hdr;
-	uint8_t in[sizeof(hdr) + sizeof(uint32_t)];
-	union hv_register_value out;
-
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.vp_index = v->index;
-	memcpy(in, &hdr, sizeof(hdr));
-	memcpy(in + sizeof(hdr), &name, sizeof(name));
-	memset(&out, 0, sizeof(out));
-	CHECK(hvcall(v->fd, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &out, sizeof(out), NULL) == 0);
-	return out.reg64;
-}
-
-static void set_seg(struct vcpu *v, uint32_t name, uint64_t base, uint16_t sel)
-{
-	union hv_register_value val;
-
-	memset(&val, 0, sizeof(val));
-	val.segment.base = base;
-	val.segment.limit = 0xffff;
-	val.segment.selector = sel;
-	val.segment.attributes = name == HV_X64_REGISTER_CS ? 0x9b : 0x93;
-	CHECK(set_reg(v, name, &val) == 0);
-}
-
-static struct vcpu vcpu_create(struct vm *vm, uint32_t index)
-{
-	struct mshv_create_vp args = { index };
-	struct vcpu v;
-
-	v.index = index;
-	v.fd = ioctl(vm->pt, MSHV_CREATE_VP, &args);
-	CHECK(v.fd >= 0);
-	v.regs = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, v.fd,
-		      MSHV_VP_MMAP_OFFSET_REGISTERS * sysconf(_SC_PAGESIZE));
-	CHECK(v.regs != MAP_FAILED);
-	return v;
-}
-
-static void vcpu_destroy(struct vcpu *v)
-{
-	munmap(v->regs, 4096);
-	close(v->fd);
-}
-
-/* Real mode at 0:ip, stack at 0x8000, FS at the APIC page. */
-static void vcpu_setup(struct vcpu *v, uint16_t ip)
-{
-	set_seg(v, HV_X64_REGISTER_CS, 0, 0);
-	set_seg(v, HV_X64_REGISTER_FS, 0xfee00000, 0);
-	CHECK(set_reg64(v, HV_X64_REGISTER_RIP, ip) == 0);
-	CHECK(set_reg64(v, HV_X64_REGISTER_RSP, 0x8000) == 0);
-}
-
-static int vcpu_run(struct vcpu *v)
-{
-	return ioctl(v->fd, MSHV_RUN_VP, &v->msg);
-}
-
-static const struct hv_x64_io_port_intercept_message *io_msg(const struct vcpu *v)
-{
-	return (const struct hv_x64_io_port_intercept_message *)v->msg.u.payload;
-}
-
-/* Run until the next port write; returns its port (HLT exits are run through), -1 on anything else. */
-static int run_to_out(struct vcpu *v)
-{
-	for (;;) {
-		if (vcpu_run(v) != 0)
-			return -1;
-		if (v->msg.header.message_type == HVMSG_X64_HALT)
-			continue;
-		if (v->msg.header.message_type != HVMSG_X64_IO_PORT_INTERCEPT)
-			return -1;
-		v->regs->rip += io_msg(v)->header.instruction_length;
-		v->regs->dirty |= 1u << HV_X64_REGISTER_CLASS_IP;
-		return io_msg(v)->port_number;
-	}
-}
-
-static void set_ivt(uint8_t *mem, unsigned vector, uint16_t offset)
-{
-	mem[vector * 4 + 0] = (uint8_t)offset;
-	mem[vector * 4 + 1] = (uint8_t)(offset >> 8);
-	mem[vector * 4 + 2] = 0;
-	mem[vector * 4 + 3] = 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* ---- a tiny real-mode assembler ---- */
-struct code {
-	uint8_t *p;
-};
-
-static void emit(struct code *c, const uint8_t *b, size_t n)
-{
-	memcpy(c->p, b, n);
-	c->p += n;
-}
-
-/* mov dword fs:[off], imm32 */
-static void apic_wr(struct code *c, uint16_t off, uint32_t val)
-{
-	uint8_t b[] = { 0x64, 0x66, 0xc7, 0x06, (uint8_t)off, (uint8_t)(off >> 8),
-			(uint8_t)val, (uint8_t)(val >> 8), (uint8_t)(val >> 16), (uint8_t)(val >> 24) };
-	emit(c, b, sizeof(b));
-}
-
-/* mov eax, fs:[off]; out port, eax */
-static void apic_rd_out(struct code *c, uint16_t off, uint8_t port)
-{
-	uint8_t b[] = { 0x64, 0x66, 0xa1, (uint8_t)off, (uint8_t)(off >> 8), 0x66, 0xe7, port };
-	emit(c, b, sizeof(b));
-}
-
-static void out8(struct code *c, uint8_t port)
-{
-	uint8_t b[] = { 0xe6, port };
-	emit(c, b, sizeof(b));
-}
-
-static void op1(struct code *c, uint8_t op)
-{
-	emit(c, &op, 1);
-}
-
-/* A handler at mem+at: out vector, al; EOI; iret. */
-static void handler(uint8_t *mem, uint16_t at, unsigned vector, bool eoi)
-{
-	struct code c = { mem + at };
-
-	out8(&c, (uint8_t)vector);
-	if (eoi)
-		apic_wr(&c, 0xb0, 0);
-	op1(&c, 0xcf);
-	set_ivt(mem, vector, at);
-}
+#include "rm_guest.h"
 
 /* ---- the timer ---- */
 
@@ -364,6 +149,70 @@ static void test_timer_periodic_running(void)
 	 */
 	CHECK(t2 - t0 >= 0.15 && t2 - t1 < 5.0);
 	munmap(buf, 4096);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
+/* rdtsc; add eax, delta; adc edx, 0; mov ecx, IA32_TSC_DEADLINE; wrmsr: a deadline delta TSC ticks ahead */
+static void tsc_deadline_in(struct code *c, uint32_t delta)
+{
+	uint8_t b[] = { 0x0f, 0x31, 0x66, 0x05, (uint8_t)delta, (uint8_t)(delta >> 8), (uint8_t)(delta >> 16),
+			(uint8_t)(delta >> 24), 0x66, 0x83, 0xd2, 0x00, 0x66, 0xb9, 0xe0, 0x06, 0, 0, 0x0f, 0x30 };
+	emit(c, b, sizeof(b));
+}
+
+/* mov ecx, IA32_TSC_DEADLINE; rdmsr; out port, eax */
+static void tsc_deadline_out(struct code *c, uint8_t port)
+{
+	uint8_t b[] = { 0x66, 0xb9, 0xe0, 0x06, 0, 0, 0x0f, 0x32, 0x66, 0xe7, port };
+	emit(c, b, sizeof(b));
+}
+
+/*
+ * TSC-deadline mode (LVT timer mode 10): CPUID 1 ECX[24]; the interrupt
+ * when the TSC passes IA32_TSC_DEADLINE (50 ms ahead at 1 GHz), which
+ * then reads 0; TMICT ignored and TMCCT 0 in that mode; leaving the mode
+ * disarms a deadline.
+ */
+static void test_timer_tsc_deadline(void)
+{
+	struct vm vm = vm_create();
+	struct vcpu v = vcpu_create(&vm, 0);
+	struct code c = { vm.mem + 0x1000 };
+	static const uint8_t cpuid1[] = { 0x66, 0xb8, 1, 0, 0, 0, 0x0f, 0xa2, 0x66, 0x89, 0xc8, 0x66, 0xe7, 0x30 };
+	double t0, dt;
+
+	handler(vm.mem, 0x2000, 0x40, true);
+	emit(&c, cpuid1, sizeof(cpuid1)); /* out 0x30: CPUID 1 ECX */
+	apic_wr(&c, 0xf0, 0x1ff);
+	apic_wr(&c, 0x320, 0x40 | (2u << 17)); /* LVT timer: TSC-deadline, vector 0x40 */
+	apic_wr(&c, 0x380, 1000);              /* TMICT: ignored in this mode */
+	apic_rd_out(&c, 0x380, 0x12);
+	tsc_deadline_in(&c, 50000000);         /* 50 ms */
+	tsc_deadline_out(&c, 0x13);
+	out8(&c, 0x10);
+	op1(&c, 0xfb); /* sti */
+	op1(&c, 0xf4); /* hlt: until the deadline */
+	tsc_deadline_out(&c, 0x11);
+	apic_rd_out(&c, 0x390, 0x14);
+	tsc_deadline_in(&c, 0x40000000);       /* about a second ahead... */
+	apic_wr(&c, 0x320, 0x40);              /* ...then one-shot mode: disarmed */
+	apic_wr(&c, 0x320, 0x40 | (2u << 17));
+	tsc_deadline_out(&c, 0x15);
+	op1(&c, 0xf4);
+	vcpu_setup(&v, 0x1000);
+
+	CHECK(run_to_out(&v) == 0x30 && (io_msg(&v)->rax & (1u << 24)));
+	CHECK(run_to_out(&v) == 0x12 && io_msg(&v)->rax == 0);
+	CHECK(run_to_out(&v) == 0x13 && io_msg(&v)->rax != 0);
+	t0 = now();
+	CHECK(run_to_out(&v) == 0x10);
+	CHECK(run_to_out(&v) == 0x40); /* the deadline woke the halted VP */
+	dt = now() - t0;
+	CHECK(dt >= 0.045 && dt < 5.0);
+	CHECK(run_to_out(&v) == 0x11 && io_msg(&v)->rax == 0); /* the MSR reads 0 once it fired */
+	CHECK(run_to_out(&v) == 0x14 && io_msg(&v)->rax == 0);
+	CHECK(run_to_out(&v) == 0x15 && io_msg(&v)->rax == 0);
 	vcpu_destroy(&v);
 	vm_destroy(&vm);
 }
@@ -507,12 +356,6 @@ static void test_apic_base(void)
 	struct vm vm = vm_create();
 	struct vcpu v = vcpu_create(&vm, 0);
 	struct code c = { vm.mem + 0x1000 };
-	static const uint8_t gp_handler[] = {
-		0xe6, 0x0d,             /* out 0x0d, al */
-		0x89, 0xe5,             /* mov bp, sp */
-		0x83, 0x46, 0x00, 0x02, /* add word [bp], 2: past the WRMSR */
-		0xcf,                   /* iret */
-	};
 	static const uint8_t rd[] = { 0x66, 0xb9, 0x1b, 0, 0, 0, 0x0f, 0x32, 0x66, 0x89, 0xc3 }; /* ecx = 0x1b; rdmsr; ebx = eax */
 	static const uint8_t x2[] = { 0x66, 0x89, 0xd8, 0x66, 0x0d, 0x00, 0x04, 0, 0, 0x0f, 0x30 }; /* eax = ebx | bit 10; wrmsr */
 	static const uint8_t b9[] = { 0x66, 0x89, 0xd8, 0x66, 0x0d, 0x00, 0x02, 0, 0, 0x0f, 0x30 }; /* bit 9 */
@@ -524,8 +367,7 @@ static void test_apic_base(void)
 					  0x0f, 0x32, 0x66, 0xe7, 0x42,                               /* rdmsr; out 0x42 */
 					  0x66, 0x89, 0xd8, 0x0f, 0x30 };                             /* enable */
 
-	memcpy(vm.mem + 0x2000, gp_handler, sizeof(gp_handler));
-	set_ivt(vm.mem, 13, 0x2000);
+	gp_skip2_handler(vm.mem, 0x2000);
 	apic_wr(&c, 0xf0, 0x1ff);
 	apic_wr(&c, 0x80, 0x20);       /* TPR */
 	emit(&c, rd, sizeof(rd));
@@ -761,30 +603,16 @@ static void wrmsr_imm(struct code *c, uint32_t msr, uint32_t hi, uint32_t lo)
 /* A partition created x2APIC-capable (MSHV_PT_BIT_X2APIC): CPUID, the mode switch, the MSRs. */
 static void test_x2apic(void)
 {
-	struct mshv_create_partition args;
-	struct mshv_user_mem_region r;
 	struct vm vm;
 	struct vcpu v;
 	struct code c;
-	static const uint8_t gp_handler[] = { 0xe6, 0x0d, 0x89, 0xe5, 0x83, 0x46, 0x00, 0x02, 0xcf };
 	static const uint8_t cpuid1[] = { 0x66, 0xb8, 1, 0, 0, 0, 0x0f, 0xa2, 0x66, 0x89, 0xc8, 0x66, 0xe7, 0x30 };
 
-	memset(&args, 0, sizeof(args));
-	args.pt_flags = (1ull << MSHV_PT_BIT_LAPIC) | (1ull << MSHV_PT_BIT_X2APIC);
-	vm.pt = ioctl(mshv_fd, MSHV_CREATE_PARTITION, &args);
-	CHECK(vm.pt >= 0);
-	CHECK(ioctl(vm.pt, MSHV_INITIALIZE_PARTITION) == 0);
-	vm.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	memset(&r, 0, sizeof(r));
-	r.size = MEM_SIZE;
-	r.userspace_addr = (uintptr_t)vm.mem;
-	r.flags = (1u << MSHV_SET_MEM_BIT_WRITABLE) | (1u << MSHV_SET_MEM_BIT_EXECUTABLE);
-	CHECK(ioctl(vm.pt, MSHV_SET_GUEST_MEMORY, &r) == 0);
+	vm = vm_create_with((1ull << MSHV_PT_BIT_LAPIC) | (1ull << MSHV_PT_BIT_X2APIC), 0);
 	v = vcpu_create(&vm, 0);
 	c.p = vm.mem + 0x1000;
 
-	memcpy(vm.mem + 0x2000, gp_handler, sizeof(gp_handler));
-	set_ivt(vm.mem, 13, 0x2000);
+	gp_skip2_handler(vm.mem, 0x2000);
 	{
 		/* vector 0x55: out 0x55; EOI by MSR; iret */
 		struct code h = { vm.mem + 0x2100 };
@@ -1155,25 +983,13 @@ static void on_signal(int sig)
 /* x2APIC IPIs between two VPs of an x2APIC-capable partition: physical, logical (cluster), broadcast. */
 static void test_x2apic_ipis(void)
 {
-	struct mshv_create_partition args;
-	struct mshv_user_mem_region r;
 	struct vm vm;
 	struct vcpu bsp;
 	struct ap *a = calloc(1, sizeof(*a));
 	struct code c;
 	pthread_t t;
 
-	memset(&args, 0, sizeof(args));
-	args.pt_flags = (1ull << MSHV_PT_BIT_LAPIC) | (1ull << MSHV_PT_BIT_X2APIC);
-	vm.pt = ioctl(mshv_fd, MSHV_CREATE_PARTITION, &args);
-	CHECK(vm.pt >= 0);
-	CHECK(ioctl(vm.pt, MSHV_INITIALIZE_PARTITION) == 0);
-	vm.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	memset(&r, 0, sizeof(r));
-	r.size = MEM_SIZE;
-	r.userspace_addr = (uintptr_t)vm.mem;
-	r.flags = (1u << MSHV_SET_MEM_BIT_WRITABLE) | (1u << MSHV_SET_MEM_BIT_EXECUTABLE);
-	CHECK(ioctl(vm.pt, MSHV_SET_GUEST_MEMORY, &r) == 0);
+	vm = vm_create_with((1ull << MSHV_PT_BIT_LAPIC) | (1ull << MSHV_PT_BIT_X2APIC), 0);
 	bsp = vcpu_create(&vm, 0);
 	a->v = vcpu_create(&vm, 1);
 
@@ -1247,6 +1063,7 @@ int main(int argc, char **argv)
 		{ "timer_oneshot_halted", test_timer_oneshot_halted },
 		{ "timer_periodic_running", test_timer_periodic_running },
 		{ "timer_masked", test_timer_masked },
+		{ "timer_tsc_deadline", test_timer_tsc_deadline },
 		{ "level_eoi", test_level_eoi },
 		{ "extint", test_extint },
 		{ "apic_base", test_apic_base },

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * What a guest finds of the hypervisor (the enlightenments a Linux guest
- * uses), through mshv.h: the CPUID leaves 0x40000000-0x40000006, the
+ * uses), through mshv.h: the CPUID leaves 0x40000000-0x4000000a, the
  * synthetic MSRs (guest OS id, hypercall page, VP index, reference
  * counter, reference TSC page, TSC and APIC frequencies, VP assist page)
  * and the register names that reach them, the TSC (its rate; WRMSR 0x10
@@ -249,16 +249,18 @@ static void test_cpuid(void)
 	cpuid(1, l);
 	CHECK(l[2] & (1u << 31)); /* hypervisor present */
 	cpuid(0x40000000, l);
-	CHECK(l[0] == 0x40000006);
+	CHECK(l[0] == 0x4000000a);
 	CHECK(memcmp(&l[1], "Micr", 4) == 0 && memcmp(&l[2], "osof", 4) == 0 && memcmp(&l[3], "t Hv", 4) == 0);
 	cpuid(0x40000001, l);
 	CHECK(memcmp(&l[0], "Hv#1", 4) == 0 && l[1] == 0 && l[2] == 0 && l[3] == 0);
 	cpuid(0x40000002, l);
 	CHECK(l[0] == 20348 && l[1] == 0x000a0000 && l[2] == 0 && l[3] == 1);
 	cpuid(0x40000003, l);
-	CHECK(l[0] == 0xa62); /* TIME_REF_COUNT HYPERCALL VP_INDEX REFERENCE_TSC FREQUENCY_MSRS */
+	/* mshv_system_create_vm()'s features: TIME_REF_COUNT SYNIC SYNTIMER APIC_ACCESS HYPERCALL VP_INDEX
+	 * REFERENCE_TSC FREQUENCY_MSRS (synic_test.c: what other features give) */
+	CHECK(l[0] == 0xa7e);
 	CHECK(l[1] == 0 && l[2] == 0);
-	CHECK(l[3] == 0x100); /* FREQUENCY_MSRS_AVAILABLE */
+	CHECK(l[3] == 0x80100); /* FREQUENCY_MSRS_AVAILABLE, STIMER_DIRECT_MODE_AVAILABLE */
 	cpuid(0x40000004, l);
 	CHECK(l[0] == 0x20 && l[1] == 0xffffffffu && l[2] == 0 && l[3] == 0);
 	cpuid(0x40000005, l);

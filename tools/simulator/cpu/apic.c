@@ -62,9 +62,16 @@ static uint32_t apic_ppr(struct sim_x86_vcpu *vp)
  * The count runs down at SIM_APIC_HZ divided by the divide configuration
  * (Intel SDM vol. 3A 11.5.4; AMD APM vol. 2 16.4.1): one tick is
  * 5 ns * divider. One-shot (LVT timer bits 18:17 = 00) stops at 0;
- * periodic (01) reloads the initial count. TSC-deadline mode (10) is not
- * offered: CPUID 1 ECX[24] stays clear, as on the AMD processors this
- * model presents, so bit 18 is reserved and reads 0.
+ * periodic (01) reloads the initial count. TSC-deadline mode (10, SDM
+ * 11.5.4.1): the timer fires when the TSC reaches IA32_TSC_DEADLINE
+ * (MSR 0x6e0; 0 disarms it, and it reads 0 again once it fired); TMICT is
+ * ignored and TMCCT reads 0; outside that mode the MSR reads 0 and writes
+ * are ignored; entering or leaving it disarms the timer. Mode 11 is
+ * reserved: the field keeps its bits and the timer does not run.
+ * The simulator's choice: CPUID 1 ECX[24] reports TSC-deadline although
+ * the model's vendor is AMD (whose processors lack it): the hypervisor's
+ * virtual APIC is software and offers it (KVM's does on AMD hosts too),
+ * and a guest checks the CPUID bit, not the vendor.
  *
  * The expiry is noticed by the run thread, which owns the APIC: at each
  * translation-block boundary (x86_cpu_exec_enter collects the APIC) and
@@ -80,6 +87,8 @@ static uint32_t apic_ppr(struct sim_x86_vcpu *vp)
 #define APIC_TICK_NS (1000000000ull / SIM_APIC_HZ)
 #define LVT_MASKED (1u << 16)
 #define LVT_TIMER_PERIODIC (1u << 17)
+#define LVT_TIMER_MODE(l) (((l) >> 17) & 3u)
+#define TIMER_TSC_DEADLINE 2u
 
 static uint64_t timer_divider(const struct sim_x86_vcpu *vp)
 {
@@ -107,7 +116,8 @@ static void *timer_thread(void *p)
 	return NULL;
 }
 
-static void timer_set_deadline(struct sim_x86_vcpu *vp, uint64_t dl)
+/* The timer thread sleeps to dl (0: no timer due); any thread. */
+static void thread_deadline(struct sim_x86_vcpu *vp, uint64_t dl)
 {
 	if (dl && !vp->timer_thread_started) {
 		sigset_t all, old;
@@ -119,6 +129,47 @@ static void timer_set_deadline(struct sim_x86_vcpu *vp, uint64_t dl)
 	atomic_store(&vp->timer_deadline_ns, dl);
 	atomic_fetch_add(&vp->timer_seq, 1);
 	sim_x86__futex_wake(&vp->timer_seq);
+}
+
+/* The TSC-deadline in CLOCK_MONOTONIC ns (the guest TSC runs at SIM_TSC_HZ = 1 GHz), 0: none. */
+static uint64_t tsc_deadline_ns(const struct sim_x86_vcpu *vp)
+{
+	if (!vp->tsc_deadline || LVT_TIMER_MODE(vp->apic[APIC_LVT_TIMER]) != TIMER_TSC_DEADLINE)
+		return 0;
+	uint64_t ns = vp->tsc_deadline - vp->tsc_offset; /* guest TSC = ns since the epoch + tsc_offset */
+	if ((int64_t)ns <= 0)
+		return 1; /* already passed */
+	return vp->tsc_epoch_ns + ns;
+}
+
+/* The earliest expiry of the VP's timers (APIC, TSC-deadline, synthetic) for the timer thread. */
+void sim_x86__timers_rearm(struct sim_x86_vcpu *vp)
+{
+	uint64_t c[3] = { vp->apic_timer_ns, tsc_deadline_ns(vp), sim_x86__stimer_next_ns(vp) }, dl = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (c[i] && (!dl || c[i] < dl))
+			dl = c[i];
+	thread_deadline(vp, dl);
+}
+
+static void timer_set_deadline(struct sim_x86_vcpu *vp, uint64_t dl)
+{
+	vp->apic_timer_ns = dl;
+	sim_x86__timers_rearm(vp);
+}
+
+/*
+ * WRMSR IA32_TSC_DEADLINE (the VMM's register writes too): ignored outside
+ * TSC-deadline mode; 0 disarms. Returns 0.
+ */
+int sim_x86__tsc_deadline_write(struct sim_x86_vcpu *vp, uint64_t val)
+{
+	if (LVT_TIMER_MODE(vp->apic[APIC_LVT_TIMER]) != TIMER_TSC_DEADLINE)
+		return 0;
+	vp->tsc_deadline = val;
+	sim_x86__timers_rearm(vp);
+	return 0;
 }
 
 void sim_x86__apic_timer_stop(struct sim_x86_vcpu *vp)
@@ -141,8 +192,8 @@ uint64_t sim_x86__apic_next_deadline(struct sim_x86_vcpu *vp)
 /* The current count at now. */
 static uint32_t timer_current(const struct sim_x86_vcpu *vp, uint64_t now)
 {
-	if (!atomic_load(&vp->timer_deadline_ns) || now <= vp->timer_base_ns)
-		return atomic_load(&vp->timer_deadline_ns) ? vp->timer_base_count : 0;
+	if (!vp->apic_timer_ns || now <= vp->timer_base_ns)
+		return vp->apic_timer_ns ? vp->timer_base_count : 0;
 	uint64_t ticks = (now - vp->timer_base_ns) / (APIC_TICK_NS * timer_divider(vp));
 	if (ticks < vp->timer_base_count)
 		return vp->timer_base_count - (uint32_t)ticks;
@@ -160,17 +211,9 @@ static void timer_start(struct sim_x86_vcpu *vp, uint32_t count, uint64_t now)
 	timer_set_deadline(vp, count ? now + (uint64_t)count * APIC_TICK_NS * timer_divider(vp) : 0);
 }
 
-/* The run thread: an expiry the timer thread signalled, or one already past. */
-static void timer_check(struct sim_x86_vcpu *vp)
+/* The APIC timer's interrupt: its LVT vector into IRR unless masked. */
+static void timer_fire(struct sim_x86_vcpu *vp)
 {
-	if (!atomic_exchange(&vp->timer_due, false))
-		return;
-	uint64_t now = sim_x86__now_ns();
-	uint64_t dl = atomic_load(&vp->timer_deadline_ns);
-	if (!dl || now < dl) {
-		timer_set_deadline(vp, dl); /* stale: the deadline moved; let the thread sleep again */
-		return;
-	}
 	uint32_t lvt = vp->apic[APIC_LVT_TIMER], vec = lvt & 0xff;
 	/* an illegal vector (0-15) would set ESR's send/receive illegal vector bits; no interrupt */
 	if (!(lvt & LVT_MASKED) && vec >= 16) {
@@ -179,7 +222,27 @@ static void timer_check(struct sim_x86_vcpu *vp)
 	} else if (!(lvt & LVT_MASKED)) {
 		vp->apic[APIC_ESR] |= 0x40; /* received illegal vector */
 	}
-	uint32_t init = vp->apic[APIC_TMICT];
+}
+
+/* The run thread: expiries the timer thread signalled, or ones already past. */
+static void timer_check(struct sim_x86_vcpu *vp)
+{
+	if (!atomic_exchange(&vp->timer_due, false))
+		return;
+	uint64_t now = sim_x86__now_ns();
+	uint64_t dl = vp->apic_timer_ns, tdl = tsc_deadline_ns(vp);
+
+	if (tdl && now >= tdl) {
+		timer_fire(vp);
+		vp->tsc_deadline = 0; /* the MSR reads 0 once the deadline passed (SDM 11.5.4.1) */
+	}
+	sim_x86__stimer_check(vp);
+	if (!dl || now < dl) {
+		sim_x86__timers_rearm(vp); /* the APIC timer is not due; let the thread sleep again */
+		return;
+	}
+	timer_fire(vp);
+	uint32_t init = vp->apic[APIC_TMICT], lvt = vp->apic[APIC_LVT_TIMER];
 	if ((lvt & LVT_TIMER_PERIODIC) && init) {
 		/* periods missed while nobody looked raise one interrupt, as IRR holds one */
 		uint64_t period = (uint64_t)init * APIC_TICK_NS * timer_divider(vp);
@@ -420,6 +483,8 @@ static void apic_apply(struct sim_x86_vcpu *vp, uint32_t r, uint32_t val, bool *
 		break;
 	case APIC_TMICT: {
 		uint64_t now = sim_x86__now_ns();
+		if (LVT_TIMER_MODE(vp->apic[APIC_LVT_TIMER]) == TIMER_TSC_DEADLINE)
+			break; /* ignored in TSC-deadline mode */
 		vp->apic[r] = val;
 		timer_start(vp, val, now); /* a write restarts the count; 0 stops it */
 		break;
@@ -428,7 +493,7 @@ static void apic_apply(struct sim_x86_vcpu *vp, uint32_t r, uint32_t val, bool *
 		/* the count goes on from where it is at the new rate */
 		uint64_t now = sim_x86__now_ns();
 		uint32_t cur = timer_current(vp, now);
-		bool counting = atomic_load(&vp->timer_deadline_ns) != 0;
+		bool counting = vp->apic_timer_ns != 0;
 		vp->apic[r] = val & 0xb;
 		if (counting)
 			timer_start(vp, cur ? cur : 1, now);
@@ -516,12 +581,21 @@ static void apic_apply(struct sim_x86_vcpu *vp, uint32_t r, uint32_t val, bool *
 	case APIC_LVT_LINT1:
 	case APIC_LVT_ERROR: {
 		/* each entry keeps only its own fields; delivery status (bit 12) is read-only */
-		uint32_t bits = r == APIC_LVT_TIMER ? 0x000300ffu
+		uint32_t bits = r == APIC_LVT_TIMER ? 0x000700ffu
 				: r == APIC_LVT_ERROR ? 0x000100ffu
 				: (r == APIC_LVT_LINT0 || r == APIC_LVT_LINT1) ? 0x0001e7ffu
 									 : 0x000107ffu;
+		uint32_t was = vp->apic[r];
 		val &= bits;
 		vp->apic[r] = (vp->apic[APIC_SVR] & 0x100) ? val : (val | LVT_MASKED);
+		if (r == APIC_LVT_TIMER && (LVT_TIMER_MODE(was) == TIMER_TSC_DEADLINE) !=
+					   (LVT_TIMER_MODE(vp->apic[r]) == TIMER_TSC_DEADLINE)) {
+			/* into or out of TSC-deadline mode: the timer is disarmed (SDM 11.5.4.1) */
+			vp->tsc_deadline = 0;
+			vp->apic[APIC_TMICT] = 0;
+			vp->timer_base_count = 0;
+			timer_set_deadline(vp, 0);
+		}
 		break;
 	}
 	default:
@@ -680,7 +754,7 @@ int sim_x86__x2apic_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val, u
 	case APIC_SVR: allowed = 0x1ff; break;
 	case APIC_ESR: allowed = 0; break;
 	case APIC_ICR_LO: allowed = 0x000ccfff; break;
-	case APIC_LVT_TIMER: allowed = 0x000300ff; break;
+	case APIC_LVT_TIMER: allowed = 0x000700ff; break;
 	case APIC_LVT_CMCI: case APIC_LVT_THERMAL: case APIC_LVT_PERF: allowed = 0x000107ff; break;
 	case APIC_LVT_LINT0: case APIC_LVT_LINT1: allowed = 0x0001e7ff; break;
 	case APIC_LVT_ERROR: allowed = 0x000100ff; break;
@@ -702,7 +776,8 @@ void sim_x86__apic_reset(struct sim_x86_vcpu *vp)
 {
 	memset(vp->apic, 0, sizeof(vp->apic));
 	vp->timer_base_count = 0;
-	if (atomic_load(&vp->timer_deadline_ns))
+	vp->tsc_deadline = 0;
+	if (vp->apic_timer_ns)
 		timer_set_deadline(vp, 0);
 	vp->apic_base = APIC_DEFAULT_BASE | MSR_APIC_BASE_ENABLE | (vp->vp_index == 0 ? MSR_APIC_BASE_BSP : 0);
 	vp->apic[APIC_ID] = vp->vp_index << 24;

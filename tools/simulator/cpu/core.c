@@ -43,6 +43,7 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 		return -ENOMEM;
 	pthread_mutex_init(&vp->track_lock, NULL);
 	pthread_mutex_init(&vp->icpt_lock, NULL);
+	pthread_mutex_init(&vp->synic_lock, NULL);
 	sim_x86__code_fault_handler_install();
 	vp->vp_index = vp_index;
 	for (int i = 0; i < 16; i++)
@@ -116,6 +117,7 @@ void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vp)
 	free(vp->doorbells);
 	pthread_mutex_destroy(&vp->track_lock);
 	pthread_mutex_destroy(&vp->icpt_lock);
+	pthread_mutex_destroy(&vp->synic_lock);
 	free(vp);
 }
 

@@ -14,36 +14,54 @@
 /*
  * The hypervisor's leaves as the Microsoft Hypervisor presents them to a
  * guest partition (TLFS "Feature and Interface Discovery"; bit names as in
- * Linux's hyperv-tlfs.h). Each feature reported is one the simulator
- * implements (hyperv.c), and nothing else:
+ * Linux's hyperv-tlfs.h). They follow the partition's synthetic processor
+ * features (HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES, which the VMM
+ * sets before the partition is initialized; mshv_system_create_vm() sets
+ * mshv-ioctls' defaults), and report only what the simulator implements
+ * (hyperv.c, synic.c): a feature the partition has but the simulator
+ * lacks is not reported.
  *
- * 0x40000000  EAX 0x40000006, the highest leaf (Linux wants at least
+ * hypervisor_present clear: CPUID 1 ECX[31] is clear and the leaves from
+ * 0x40000000 read 0 (as on a processor without a hypervisor: AMD's
+ * answer for leaves past the highest). hv1 clear: 0x40000000 names the
+ * hypervisor with 0x40000001 as the highest leaf, and 0x40000001 reads 0
+ * (no "Hv#1" interface); the rest read 0. The simulator's reading of the
+ * two bits' comments ("CPUID leaves 0x40000000 and 0x40000001 are
+ * supported", "Report support for Hv1 (CPUID leaves 0x40000000 -
+ * 0x40000006)"); a Linux guest then does not detect Hyper-V.
+ *
+ * 0x40000000  EAX 0x4000000a, the highest leaf (Linux wants at least
  *             0x40000005); "Microsoft Hv" in EBX ECX EDX.
  * 0x40000001  EAX "Hv#1": the TLFS interface.
  * 0x40000002  the hypervisor's version: build 20348, 10.0, service pack 0,
  *             branch 0, number 1 -- the Windows Server 2022 hypervisor's
  *             release build number, the simulator's choice of a plausible
  *             host (Linux prints "Hyper-V: Host Build 10.0.20348.1-0-0").
- * 0x40000003  partition privileges and features:
- *             EAX 0xa62 = TIME_REF_COUNT (1), HYPERCALL (5), VP_INDEX (6),
- *             REFERENCE_TSC (9), ACCESS_FREQUENCY_MSRS (11). Not: the VP
- *             runtime MSR (0), SynIC (2; its MSRs are kept, not acted on),
- *             synthetic timers (3), the APIC access MSRs EOI/ICR/TPR and
- *             VP assist page (4: the VP assist page MSR is implemented,
- *             since Linux 6.1 writes it unconditionally, but the APIC MSRs
- *             are not), reset, statistics pages, guest idle,
- *             reenlightenment, TSC invariant control (15).
+ * 0x40000003  partition privileges and features, each from its feature:
+ *             EAX bit 1 TIME_REF_COUNT (access_partition_reference_counter),
+ *             2 SynIC (access_synic_regs), 3 synthetic timers
+ *             (access_synthetic_timer_regs), 4 APIC access MSRs and VP
+ *             assist page (access_intr_ctrl_regs), 5 HYPERCALL
+ *             (access_hypercall_regs), 6 VP_INDEX (access_vp_index), 9
+ *             REFERENCE_TSC (access_partition_reference_tsc), 11
+ *             ACCESS_FREQUENCY_MSRS (access_frequency_regs); mshv-ioctls'
+ *             defaults give 0xa7e. Never: the VP runtime MSR (0), reset,
+ *             statistics pages, guest idle (10), reenlightenment, TSC
+ *             invariant control (15).
  *             EBX 0: no hypercall privilege (hyperv.c answers
  *             HV_STATUS_ACCESS_DENIED to the calls they would allow).
  *             ECX 0: no power-management information.
- *             EDX 0x100 = FREQUENCY_MSRS_AVAILABLE (8): Linux then takes
- *             the TSC and LAPIC timer rates from the MSRs, no calibration.
+ *             EDX bit 8 FREQUENCY_MSRS_AVAILABLE (with access_frequency_
+ *             regs; Linux then takes the TSC and LAPIC timer rates from
+ *             the MSRs, no calibration), 19 STIMER_DIRECT_MODE_AVAILABLE
+ *             (with the synthetic timers and direct_synthetic_timers).
  * 0x40000004  recommendations: EAX 0x20 = relaxed timing (5): a guest
  *             should not expect timely interrupts of a CPU model that may
  *             run far slower than hardware. Nothing recommends a
  *             hypercall or MSR the simulator does not implement
- *             (address-space switch, TLB flush, APIC MSRs, cluster IPI,
- *             ...). EBX 0xffffffff: never notify of long spin waits
+ *             (address-space switch, TLB flush, cluster IPI, ...), nor the
+ *             APIC access MSRs (implemented, but the APIC page serves as
+ *             well). EBX 0xffffffff: never notify of long spin waits
  *             (HvCallNotifyLongSpinWait is not implemented). ECX, EDX 0.
  * 0x40000005  limits: EAX the most VPs a partition may have
  *             (SIM_HV_MAX_VPS = the hypervisor layer's HV_SIM_MAX_VPS,
@@ -52,14 +70,23 @@
  *             remapping vectors).
  * 0x40000006  hardware features the hypervisor uses: none (the CPU model
  *             has no SLAT, MSR bitmaps, DMA remapping, ...): all 0.
+ * 0x40000007  CPU management features (a root partition's): 0.
+ * 0x40000008  shared virtual memory: 0.
+ * 0x40000009  nested hypervisor features: 0 (no nested virtualization).
+ * 0x4000000a  nested optimizations (enlightened VMCS, ...): 0.
  *
- * Leaves above 0x40000006 up to 0x400000ff are 0.
+ * Leaves above 0x4000000a up to 0x400000ff are 0.
  */
-static void hv_leaf(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+static void hv_leaf(const struct sim_x86_vcpu *vp, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c,
+		    uint32_t *d)
 {
+	bool hv1 = sim_x86__hv_feature(vp, HV_FEAT_HV1);
+
+	if (!sim_x86__hv_feature(vp, HV_FEAT_PRESENT) || (!hv1 && leaf > 0x40000000u))
+		return;
 	switch (leaf) {
 	case 0x40000000u:
-		*a = 0x40000006u;
+		*a = hv1 ? 0x4000000au : 0x40000001u;
 		*b = 0x7263694d; /* "Micr" */
 		*c = 0x666f736f; /* "osof" */
 		*d = 0x76482074; /* "t Hv" */
@@ -73,10 +100,21 @@ static void hv_leaf(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32
 		*c = 0;
 		*d = (0u << 24) | 1;
 		break;
-	case 0x40000003u:
-		*a = (1u << 1) | (1u << 5) | (1u << 6) | (1u << 9) | (1u << 11);
-		*d = 1u << 8;
+	case 0x40000003u: {
+		static const struct { uint8_t feature, bit; } eax[] = {
+			{ HV_FEAT_REF_COUNTER, 1 }, { HV_FEAT_SYNIC, 2 },    { HV_FEAT_STIMER, 3 },
+			{ HV_FEAT_INTR_CTRL, 4 },   { HV_FEAT_HYPERCALL, 5 }, { HV_FEAT_VP_INDEX, 6 },
+			{ HV_FEAT_REF_TSC, 9 },     { HV_FEAT_FREQUENCY, 11 },
+		};
+		for (size_t i = 0; i < sizeof(eax) / sizeof(eax[0]); i++)
+			if (sim_x86__hv_feature(vp, eax[i].feature))
+				*a |= 1u << eax[i].bit;
+		if (sim_x86__hv_feature(vp, HV_FEAT_FREQUENCY))
+			*d |= 1u << 8;
+		if (sim_x86__hv_feature(vp, HV_FEAT_STIMER) && sim_x86__hv_feature(vp, HV_FEAT_DIRECT_STIMER))
+			*d |= 1u << 19;
 		break;
+	}
 	case 0x40000004u:
 		*a = 1u << 5;
 		*b = 0xffffffffu;
@@ -94,7 +132,7 @@ void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uin
 {
 	uint32_t a = 0, b = 0, c = 0, d = 0;
 	if (eax >= 0x40000000u && eax < 0x40000100u) {
-		hv_leaf(eax, &a, &b, &c, &d);
+		hv_leaf(vp, eax, &a, &b, &c, &d);
 	} else if (eax == 5) {
 		/* MONITOR/MWAIT: leaf 1 does not report MONITOR (unicorn_hooks.c, model_set_features) */
 	} else {
@@ -102,7 +140,11 @@ void sim_x86_vcpu_cpuid(struct sim_x86_vcpu *vp, uint32_t eax, uint32_t ecx, uin
 		if (eax == 6)
 			a |= 1u << 2; /* ARAT: the APIC timer counts on in HLT and while the VP is not run (apic.c) */
 		if (eax == 1) {
-			c |= 1u << 31;                                  /* hypervisor present */
+			if (sim_x86__hv_feature(vp, HV_FEAT_PRESENT))
+				c |= 1u << 31; /* hypervisor present */
+			else
+				c &= ~(1u << 31);
+			c |= 1u << 24;         /* TSC-deadline (apic.c) */
 			if (vp->x2apic_capable)
 				c |= 1u << 21; /* x2APIC: the partition was created x2APIC-capable (apic.c) */
 			b = (b & 0x0000ffffu) | (1u << 16) | (vp->vp_index << 24); /* initial APIC ID */

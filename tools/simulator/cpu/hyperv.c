@@ -7,8 +7,9 @@
  * the pages the hypervisor writes into guest memory for them, and the
  * guest's hypercalls (VMMCALL on the AMD model, VMCALL on Intel).
  *
- * The CPUID leaves that announce all this are cpuid.c's (0x40000003 EAX
- * bits 1, 5, 6, 9, 11; EDX bit 8). Sources: the Hyper-V TLFS (chapters
+ * The SynIC and the synthetic timers are synic.c's. The CPUID leaves that
+ * announce all this are cpuid.c's; both follow the partition's synthetic
+ * processor features (sim_x86__hv_msr_granted below). Sources: the Hyper-V TLFS (chapters
  * "Hypercall Interface", "Virtual Processor Management", "Timers":
  * partition reference counter and reference TSC page) and what a Linux
  * 6.1 guest does with them (arch/x86/hyperv/hv_init.c,
@@ -124,6 +125,68 @@ void sim_x86__hv_tsc_changed(struct sim_x86_vcpu *vp)
 	write_reference_tsc_page(vp);
 }
 
+/* ---- what the partition's synthetic features grant ---- */
+
+void sim_x86_vcpu_set_synthetic_features(struct sim_x86_vcpu *vp, uint64_t features)
+{
+	atomic_store(&vp->hv_features, features);
+}
+
+bool sim_x86__hv_feature(const struct sim_x86_vcpu *vp, unsigned bit)
+{
+	return (atomic_load(&vp->hv_features) >> bit) & 1;
+}
+
+/*
+ * The feature (bit of union hv_partition_synthetic_processor_features)
+ * that gives the guest a synthetic MSR the hypervisor implements, -1 for
+ * any other MSR. The pairs are the TLFS's privileges (HV_PARTITION_
+ * PRIVILEGE_MASK: AccessHypercallMsrs covers the guest OS id and the
+ * hypercall page, AccessIntrCtrlRegs the APIC access MSRs and the VP
+ * assist page, ...), which the features of the same names grant.
+ */
+static int msr_feature(uint32_t m)
+{
+	switch (m) {
+	case HV_MSR_GUEST_OS_ID:
+	case HV_MSR_HYPERCALL:
+		return HV_FEAT_HYPERCALL;
+	case HV_MSR_VP_INDEX:
+		return HV_FEAT_VP_INDEX;
+	case HV_MSR_TIME_REF_COUNT:
+		return HV_FEAT_REF_COUNTER;
+	case HV_MSR_REFERENCE_TSC:
+		return HV_FEAT_REF_TSC;
+	case HV_MSR_TSC_FREQUENCY:
+	case HV_MSR_APIC_FREQUENCY:
+		return HV_FEAT_FREQUENCY;
+	case HV_MSR_APIC_EOI:
+	case HV_MSR_APIC_ICR:
+	case HV_MSR_APIC_TPR:
+	case HV_MSR_VP_ASSIST_PAGE:
+		return HV_FEAT_INTR_CTRL;
+	}
+	if (m >= HV_MSR_STIMER0_CONFIG && m <= HV_MSR_STIMER3_COUNT)
+		return HV_FEAT_STIMER;
+	if (sim_x86__synic_msr(m))
+		return HV_FEAT_SYNIC;
+	return -1;
+}
+
+/*
+ * Whether the guest may use MSR m: any MSR but a synthetic one whose
+ * feature the partition lacks. Such an MSR is, to the guest, one the
+ * hypervisor does not implement (msr.c: an MSR intercept, or the
+ * unimplemented-MSR action: #GP by default), as on the hypervisor, which
+ * virtualizes an MSR only for a partition holding its privilege. The
+ * root's register hypercalls reach every one of them.
+ */
+bool sim_x86__hv_msr_granted(const struct sim_x86_vcpu *vp, uint32_t m)
+{
+	int f = msr_feature(m);
+	return f < 0 || sim_x86__hv_feature(vp, (unsigned)f);
+}
+
 bool sim_x86__hv_msr_read_only(uint32_t m)
 {
 	return m == HV_MSR_VP_INDEX || m == HV_MSR_TIME_REF_COUNT || m == HV_MSR_TSC_FREQUENCY ||
@@ -235,7 +298,9 @@ int sim_x86__hv_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
  * with these CPUID answers makes no hypercall while it boots: IPIs, TLB
  * flushes and spinlock notification are not recommended (0x40000004),
  * extended hypercalls (HvExtCallQueryCapabilities) and the partition id
- * are not granted, no SynIC is offered.
+ * are not granted, and without a VMBus device it neither posts messages
+ * nor signals events (its SynIC only takes the synthetic timer's
+ * interrupts).
  */
 static uint16_t hypercall_status(uint16_t code)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * mshv-sim CPU model: MSRs. The hypervisor's own (synthetic MSRs, the
- * SynIC's, APIC_BASE, DEBUG_CTL), those QEMU implements, and what RDMSR
+ * SynIC's and timers' (synic.c), APIC_BASE, TSC_DEADLINE, DEBUG_CTL),
+ * those QEMU implements, and what RDMSR
  * and WRMSR of any other MSR do (sim_x86__rdmsr and sim_x86__wrmsr, for
  * unicorn_hooks.c's helper_rdmsr_x86_64 and helper_wrmsr_x86_64).
  */
@@ -45,7 +46,7 @@ static bool qemu_msr(uint32_t m)
 
 bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 {
-	if (sim_x86__hv_msr_read(vp, m, val))
+	if (sim_x86__hv_msr_read(vp, m, val) || sim_x86__synic_msr_read(vp, m, val))
 		return true;
 	switch (m) {
 	case 0x1b:
@@ -54,24 +55,11 @@ bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 	case 0x10: /* IA32_TIME_STAMP_COUNTER */
 		*val = sim_x86__guest_tsc(vp);
 		return true;
+	case MSR_TSC_DEADLINE: /* apic.c: 0 outside TSC-deadline mode, as the value is then */
+		*val = vp->tsc_deadline;
+		return true;
 	case MSR_DEBUG_CTL:
 		*val = vp->debug_ctl;
-		return true;
-	case HV_MSR_SCONTROL:
-		*val = vp->scontrol;
-		return true;
-	case HV_MSR_SIEFP:
-		*val = vp->siefp;
-		return true;
-	case HV_MSR_SIMP:
-		*val = vp->simp;
-		return true;
-	case HV_MSR_EOM:
-		*val = 0; /* write-only: reads as 0 */
-		return true;
-	}
-	if (m >= HV_MSR_SINT0 && m < HV_MSR_SINT0 + 16) {
-		*val = vp->sint[m - HV_MSR_SINT0];
 		return true;
 	}
 	return false;
@@ -81,7 +69,8 @@ bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 {
 	int hv = sim_x86__hv_msr_write(vp, m, val);
-
+	if (hv == HV_MSR_NOT_MINE)
+		hv = sim_x86__synic_msr_write(vp, m, val, false);
 	if (hv != HV_MSR_NOT_MINE)
 		return hv == HV_MSR_DONE;
 	switch (m) {
@@ -91,24 +80,13 @@ bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 	case 0x10: /* a write sets the TSC, which counts on from the value (SDM vol. 3B 17.17) */
 		sim_x86__set_guest_tsc(vp, val);
 		sim_x86__hv_tsc_changed(vp); /* the reference TSC page follows */
+		sim_x86__timers_rearm(vp);   /* and a TSC deadline moves in host time */
+		return true;
+	case MSR_TSC_DEADLINE:
+		sim_x86__tsc_deadline_write(vp, val);
 		return true;
 	case MSR_DEBUG_CTL:
 		vp->debug_ctl = val;
-		return true;
-	case HV_MSR_SCONTROL:
-		vp->scontrol = val;
-		return true;
-	case HV_MSR_SIEFP:
-		vp->siefp = val;
-		return true;
-	case HV_MSR_SIMP:
-		vp->simp = val;
-		return true;
-	case HV_MSR_EOM:
-		return true; /* end of message: no message queue is modelled */
-	}
-	if (m >= HV_MSR_SINT0 && m < HV_MSR_SINT0 + 16) {
-		vp->sint[m - HV_MSR_SINT0] = val;
 		return true;
 	}
 	return false;
@@ -162,10 +140,46 @@ bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
  * stand-in for the hypervisor sends 0); at most SIM_MAX_MSR_INTERCEPTS index
  * intercepts per partition (more: the hypervisor refuses); an index
  * intercept of an MSR the hypervisor implements is accepted and never
- * fires. A simplification: the synthetic MSRs of own_msr_* are emulated
- * whatever the partition's privileges (hyperv.c: those CPUID 0x40000003
- * reports; the SynIC's below are kept, not acted on, and not reported).
+ * fires. A synthetic MSR whose feature the partition lacks
+ * (sim_x86__hv_msr_granted) is not implemented for its guest: steps 2 and
+ * 3 decide it.
  */
+/*
+ * The hypervisor's APIC access MSRs (TLFS "Virtual Interrupt Controller":
+ * HV_X64_MSR_EOI, _ICR, _TPR), the local APIC's registers by MSR in either
+ * APIC mode: EOI is write-only (a read #GPs), ICR is the 64-bit ICR (the
+ * destination in 63:56 in xAPIC mode, 63:32 in x2APIC mode), TPR bits
+ * 7:0. Non-zero: #GP (reserved bits as the x2APIC MSRs have them).
+ */
+static int hv_apic_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
+{
+	if (m == HV_MSR_APIC_EOI)
+		return -1;
+	if (m == HV_MSR_APIC_TPR) {
+		*val = vp->apic[APIC_TPR];
+		return 0;
+	}
+	*val = ((uint64_t)vp->apic[APIC_ICR_HI] << 32) | vp->apic[APIC_ICR_LO];
+	return 0;
+}
+
+static int hv_apic_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val, uintptr_t ra)
+{
+	if (sim_x86__x2apic_mode(vp))
+		return sim_x86__x2apic_wrmsr(vp, m == HV_MSR_APIC_EOI ? 0x80b : m == HV_MSR_APIC_ICR ? 0x830 : 0x808,
+					     val, ra);
+	if ((m == HV_MSR_APIC_TPR && val > 0xff) || (m == HV_MSR_APIC_EOI && val))
+		return -1;
+	if (m == HV_MSR_APIC_ICR) {
+		val &= ~0x00ffffff00000000ull; /* reserved in xAPIC mode: ignored, as the APIC page ignores them */
+		sim_x86__apic_write(vp, APIC_ICR_HI << 4, (uint32_t)(val >> 32), 0);
+		sim_x86__apic_write(vp, APIC_ICR_LO << 4, (uint32_t)val, ra);
+		return 0;
+	}
+	sim_x86__apic_write(vp, (m == HV_MSR_APIC_EOI ? APIC_EOI : APIC_TPR) << 4, (uint32_t)val, ra);
+	return 0;
+}
+
 enum msr_disposition { MSR_INTERCEPT, MSR_FAULT, MSR_IGNORE };
 
 static enum msr_disposition msr_unimplemented(struct sim_x86_vcpu *vp, uint32_t m, bool write)
@@ -194,8 +208,17 @@ bool sim_x86__rdmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
 {
 	uint64_t *r = regs(vp), val;
 	uint32_t m = (uint32_t)r[1];
+	if (!sim_x86__hv_msr_granted(vp, m))
+		goto unimplemented;
 	if (m >= 0x800 && m <= 0x8ff) { /* x2APIC (apic.c): #GP outside x2APIC mode */
 		if (sim_x86__x2apic_rdmsr(vp, m, &val))
+			sim_x86__raise_gp(vp, ra);
+		r[0] = (uint32_t)val;
+		r[2] = val >> 32;
+		return true;
+	}
+	if (m >= HV_MSR_APIC_EOI && m <= HV_MSR_APIC_TPR) {
+		if (hv_apic_msr_read(vp, m, &val))
 			sim_x86__raise_gp(vp, ra);
 		r[0] = (uint32_t)val;
 		r[2] = val >> 32;
@@ -208,6 +231,7 @@ bool sim_x86__rdmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
 	}
 	if (qemu_msr(m))
 		return false;
+unimplemented:
 	switch (msr_unimplemented(vp, m, false)) {
 	case MSR_INTERCEPT:
 		vp->ex.kind = EXIT_MSR;
@@ -230,8 +254,20 @@ bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
 	uint64_t *r = regs(vp);
 	uint32_t m = (uint32_t)r[1];
 	uint64_t val = (uint32_t)r[0] | (r[2] << 32);
-	switch (sim_x86__hv_msr_write(vp, m, val)) {
+	int hv;
+	if (!sim_x86__hv_msr_granted(vp, m))
+		goto unimplemented;
+	if (m >= HV_MSR_APIC_EOI && m <= HV_MSR_APIC_TPR) {
+		if (hv_apic_msr_write(vp, m, val, ra))
+			sim_x86__raise_gp(vp, ra);
+		return true;
+	}
+	hv = sim_x86__hv_msr_write(vp, m, val);
+	if (hv == HV_MSR_NOT_MINE)
+		hv = sim_x86__synic_msr_write(vp, m, val, true);
+	switch (hv) {
 	case HV_MSR_DONE:
+		sim_x86__update_irq_request(vp); /* a timer or message may have raised an interrupt */
 		return true;
 	case HV_MSR_GP: /* read-only, or a value the synthetic MSR refuses */
 		sim_x86__raise_gp(vp, ra);
@@ -251,6 +287,7 @@ bool sim_x86__wrmsr(struct sim_x86_vcpu *vp, uintptr_t ra)
 		return true;
 	if (qemu_msr(m))
 		return false;
+unimplemented:
 	switch (msr_unimplemented(vp, m, true)) {
 	case MSR_INTERCEPT:
 		vp->ex.kind = EXIT_MSR;

@@ -1665,7 +1665,9 @@ bool x86_cpu_exec_interrupt_x86_64(void *cs, int req)
 		if (v < 0)
 			return false;
 		vp->apic[APIC_IRR + v / 32] &= ~(1u << (v % 32));
-		vp->apic[APIC_ISR + v / 32] |= 1u << (v % 32);
+		/* a SINT with auto-EOI (synic.c) is accepted without entering ISR: no EOI follows */
+		if (!(atomic_load(&vp->auto_eoi[v / 32]) & (1u << (v % 32))))
+			vp->apic[APIC_ISR + v / 32] |= 1u << (v % 32);
 		sim_x86__update_irq_request(vp);
 		vp->deliver = DELIVER_IRQ;
 		vp->deliver_vector = v;

@@ -27,7 +27,10 @@
  *   cpuid.c          the CPUID leaves the hypervisor presents, the CPUID
  *                    instruction
  *   hyperv.c         the synthetic MSRs of timekeeping and hypercalls, the
- *                    pages the hypervisor writes for them, guest hypercalls
+ *                    pages the hypervisor writes for them, guest hypercalls,
+ *                    which of them the partition's features grant
+ *   synic.c          the synthetic interrupt controller (SINTs, message and
+ *                    event flag pages, EOM) and the synthetic timers
  *   syscall.c        SYSCALL, SYSRET, SYSENTER, SYSEXIT
  *   sse_align.c      which legacy SSE forms need a 16-byte aligned operand
  *   unicorn_hooks.c  everything that depends on unicorn's internals: the
@@ -231,7 +234,9 @@ struct sim_x86_vcpu {
 	 */
 	uint64_t timer_base_ns;
 	uint32_t timer_base_count;
-	_Atomic uint64_t timer_deadline_ns;
+	uint64_t apic_timer_ns; /* the APIC timer's next expiry (0: none); run thread */
+	uint64_t tsc_deadline;  /* IA32_TSC_DEADLINE (0: disarmed); run thread */
+	_Atomic uint64_t timer_deadline_ns; /* the earliest of the APIC timer's and the synthetic timers' */
 	atomic_bool timer_due;
 	_Atomic uint32_t timer_seq; /* futex word of the timer thread: bumped when the deadline changes */
 	atomic_bool timer_stop;
@@ -277,13 +282,35 @@ struct sim_x86_vcpu {
 	_Atomic uint32_t wake; /* futex word: bumped by kick and interrupt assertion */
 	atomic_bool running;
 
-	/* MSRs the hypervisor owns: synthetic ones, the SynIC's (kept, not acted on) and DEBUG_CTL */
+	/*
+	 * The partition's synthetic processor features (union
+	 * hv_partition_synthetic_processor_features, bank 0): what CPUID's
+	 * hypervisor leaves report and which synthetic MSRs the guest may use.
+	 */
+	_Atomic uint64_t hv_features;
+	/* MSRs the hypervisor owns: synthetic ones and DEBUG_CTL */
 	uint64_t guest_os_id, hypercall_msr, reference_tsc, debug_ctl;
 	uint64_t vp_assist;     /* HV_X64_MSR_VP_ASSIST_PAGE (hyperv.c) */
 	uint32_t tsc_sequence;  /* the reference TSC page's last tsc_sequence (hyperv.c) */
 	/* time.c: the partition's creation (CLOCK_MONOTONIC ns) and the TSC's offset from it */
 	uint64_t tsc_epoch_ns, tsc_offset;
+	/*
+	 * The SynIC (synic.c). synic_lock guards its registers and the writes
+	 * of its pages: the root posts messages and signals events from its
+	 * own threads while the VP runs. auto_eoi: the vectors of unmasked
+	 * auto-EOI SINTs, which the APIC accepts without setting ISR.
+	 */
+	pthread_mutex_t synic_lock;
 	uint64_t scontrol, siefp, simp, sint[16];
+	_Atomic uint32_t auto_eoi[8];
+	/* the synthetic timers: due is the reference time of the next expiry (0: none) */
+	struct sim_stimer {
+		uint64_t config, count, due;
+		bool msg_pending; /* expired in message mode, the slot was taken: sent again at EOM */
+	} stimer[4];
+	/* the root's view of guest memory, for the SynIC pages from any thread (sim_x86_vcpu_set_gpa_resolver) */
+	sim_gpa_fn *gpa_fn;
+	void *gpa_opaque;
 
 	struct sim_doorbell *doorbells; /* MMIO ioeventfds */
 	size_t ndoorbells;
@@ -394,6 +421,8 @@ bool sim_x86__x2apic_mode(const struct sim_x86_vcpu *vp);
 int sim_x86__x2apic_rdmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t *val);
 int sim_x86__x2apic_wrmsr(struct sim_x86_vcpu *vp, uint32_t msr, uint64_t val, uintptr_t ra);
 uint64_t sim_x86__apic_next_deadline(struct sim_x86_vcpu *vp);
+void sim_x86__timers_rearm(struct sim_x86_vcpu *vp);
+int sim_x86__tsc_deadline_write(struct sim_x86_vcpu *vp, uint64_t val);
 uint64_t sim_x86__cr8_read(struct sim_x86_vcpu *vp);
 void sim_x86__cr8_write(struct sim_x86_vcpu *vp, uint64_t val);
 
@@ -416,6 +445,7 @@ uint64_t sim_x86__reference_time(const struct sim_x86_vcpu *vp);
 #define HV_MSR_EOM 0x40000084u
 #define HV_MSR_SINT0 0x40000090u
 #define MSR_DEBUG_CTL 0x1d9u
+#define MSR_TSC_DEADLINE 0x6e0u
 bool sim_x86__own_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val);
 bool sim_x86__own_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val);
 bool sim_x86__rdmsr(struct sim_x86_vcpu *vp, uintptr_t ra);
@@ -507,6 +537,9 @@ bool sim_x86__hook_invalid(uc_engine *uc, void *user);
 #define HV_MSR_TIME_REF_COUNT 0x40000020u
 #define HV_MSR_TSC_FREQUENCY 0x40000022u
 #define HV_MSR_APIC_FREQUENCY 0x40000023u
+#define HV_MSR_APIC_EOI 0x40000070u
+#define HV_MSR_APIC_ICR 0x40000071u
+#define HV_MSR_APIC_TPR 0x40000072u
 #define HV_MSR_VP_ASSIST_PAGE 0x40000073u
 /*
  * The VPs a partition may have: the hypervisor layer's HV_SIM_MAX_VPS
@@ -520,6 +553,33 @@ int sim_x86__hv_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val);
 bool sim_x86__hv_msr_read_only(uint32_t m);
 void sim_x86__hv_tsc_changed(struct sim_x86_vcpu *vp);
 bool sim_x86__hypercall(struct sim_x86_vcpu *vp);
+bool sim_x86__hv_msr_granted(const struct sim_x86_vcpu *vp, uint32_t m);
+bool sim_x86__hv_feature(const struct sim_x86_vcpu *vp, unsigned bit);
+/* bits of union hv_partition_synthetic_processor_features */
+#define HV_FEAT_PRESENT 0
+#define HV_FEAT_HV1 1
+#define HV_FEAT_REF_COUNTER 3
+#define HV_FEAT_SYNIC 4
+#define HV_FEAT_STIMER 5
+#define HV_FEAT_INTR_CTRL 6
+#define HV_FEAT_HYPERCALL 7
+#define HV_FEAT_VP_INDEX 8
+#define HV_FEAT_REF_TSC 9
+#define HV_FEAT_FREQUENCY 11
+#define HV_FEAT_DIRECT_STIMER 22
+
+/* ---- synic.c ---- */
+#define HV_MSR_SVERSION 0x40000081u
+#define HV_MSR_STIMER0_CONFIG 0x400000b0u
+#define HV_MSR_STIMER3_COUNT 0x400000b7u
+/* TLFS status codes Linux's headers do not name */
+#define SIM_HV_STATUS_INVALID_SYNIC_STATE 0x18
+#define SIM_HV_STATUS_OBJECT_IN_USE 0x19
+bool sim_x86__synic_msr(uint32_t m);
+bool sim_x86__synic_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val);
+int sim_x86__synic_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val, bool guest);
+uint64_t sim_x86__stimer_next_ns(const struct sim_x86_vcpu *vp);
+void sim_x86__stimer_check(struct sim_x86_vcpu *vp);
 
 #pragma GCC visibility pop
 

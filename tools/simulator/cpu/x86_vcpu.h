@@ -281,6 +281,39 @@ typedef void sim_access_fn(void *opaque, uint64_t gpfn, bool write);
 void sim_x86_vcpu_track_access(struct sim_x86_vcpu *vcpu, sim_access_fn *fn, void *opaque);
 
 /*
+ * The hypervisor's synthetic features for the VP (cpu/hyperv.c, synic.c).
+ *
+ * set_synthetic_features: the partition's HV_PARTITION_PROPERTY_SYNTHETIC_
+ * PROC_FEATURES (union hv_partition_synthetic_processor_features, bank 0);
+ * CPUID's hypervisor leaves and the guest's synthetic MSRs follow it. Any
+ * thread.
+ *
+ * set_gpa_resolver: how the CPU model finds guest memory from any thread
+ * (the SynIC's message and event flag pages, written while the root posts
+ * and signals): fn returns the host address of [gpa, gpa + len) in one
+ * region (writable when write), or NULL. Before the VP first runs.
+ *
+ * post_message: HVCALL_POST_MESSAGE_DIRECT to the VP's SINT sint (the
+ * 256-byte struct hv_message): written into the SIMP page's slot and the
+ * SINT's interrupt asserted. HV_STATUS_SUCCESS; the TLFS's
+ * HV_STATUS_INVALID_SYNIC_STATE (0x18) when the SynIC, the message page or
+ * the SINT is off or masked; HV_STATUS_OBJECT_IN_USE (0x19) when the slot
+ * still holds a message (its message-pending flag is then set, so that the
+ * guest writes EOM).
+ *
+ * signal_event: HVCALL_SIGNAL_EVENT_DIRECT: sets event flag `flag` of SINT
+ * sint in the SIEFP page; *newly whether it was clear (then the SINT's
+ * interrupt is asserted). HV_STATUS_SUCCESS (a SynIC, event page or SINT
+ * that is off signals nothing: *newly false) or HV_STATUS_INVALID_PARAMETER
+ * (flag >= 2048).
+ */
+void sim_x86_vcpu_set_synthetic_features(struct sim_x86_vcpu *vcpu, uint64_t features);
+typedef void *sim_gpa_fn(void *opaque, uint64_t gpa, size_t len, bool write);
+void sim_x86_vcpu_set_gpa_resolver(struct sim_x86_vcpu *vcpu, sim_gpa_fn *fn, void *opaque);
+uint64_t sim_x86_vcpu_post_message(struct sim_x86_vcpu *vcpu, unsigned sint, const void *message);
+uint64_t sim_x86_vcpu_signal_event(struct sim_x86_vcpu *vcpu, unsigned sint, unsigned flag, bool *newly);
+
+/*
  * Host pages that translated guest code came from are kept read-only, so
  * that a VMM rewriting guest code is noticed (the VPs retranslate before
  * they next run). A SIGSEGV handler calls sim_x86_code_write_fault() with

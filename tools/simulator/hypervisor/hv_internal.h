@@ -127,6 +127,9 @@ struct hv_vp {
  */
 uint64_t hv_partition_allocate(struct hv_partition *pt);
 
+/* partition.c: a property's value (its default when never set); pt->lock held. */
+uint64_t hv_partition_property_locked(struct hv_partition *pt, uint32_t code);
+
 /* vp.c: the VP at index, NULL when none; a VP found is held until hv_vp_unref(). */
 struct hv_vp *hv_partition_vp(struct hv_partition *pt, uint32_t index);
 void hv_partition_send_ipi(void *opaque, uint32_t from, uint32_t icr_lo, uint32_t dest, bool first_only);

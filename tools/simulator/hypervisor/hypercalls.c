@@ -276,33 +276,61 @@ static uint64_t get_vp_cpuid_values(struct hv_call *c)
 	return HV_STATUS_SUCCESS;
 }
 
-/* ---- SynIC (not modelled beyond argument checks) ----------------------------------- */
+/* ---- SynIC: the root's direct messages and events (the CPU model's synic.c) -------- */
 
+/*
+ * HVCALL_SIGNAL_EVENT_DIRECT: sets the flag in the target SINT's event
+ * flags (SIEFP page) and asserts the SINT when it was clear; output
+ * newly_signaled. A SynIC, event page or SINT that is off signals nothing
+ * (success, newly_signaled 0, as openvmm's hypervisor stand-in answers);
+ * a flag past the SINT's 2048 is HV_STATUS_INVALID_PARAMETER.
+ */
 static uint64_t signal_event_direct(struct hv_call *c)
 {
 	const struct hv_input_signal_event_direct *a = c->in;
 	struct hv_output_signal_event_direct o;
+	struct hv_vp *vp;
+	uint64_t status;
+	bool newly;
 
-	if (!vp_exists(c, a->target_vp))
+	if (!(vp = hv_partition_vp(c->pt, a->target_vp)))
 		return HV_STATUS_INVALID_VP_INDEX;
-	if (a->target_sint >= 16 || a->target_vtl)
+	if (a->target_sint >= 16 || a->target_vtl) {
+		hv_vp_unref(vp);
 		return HV_STATUS_INVALID_PARAMETER;
-	/* The guest's SynIC event page is not modelled: the flag counts as newly signalled. */
+	}
+	status = sim_x86_vcpu_signal_event(vp->cpu, a->target_sint, a->flag_number, &newly);
+	hv_vp_unref(vp);
 	memset(&o, 0, sizeof(o));
-	o.newly_signaled = 1;
+	o.newly_signaled = newly;
 	memcpy(c->out, &o, sizeof(o));
-	return HV_STATUS_SUCCESS;
+	return status;
 }
 
+/*
+ * HVCALL_POST_MESSAGE_DIRECT: the message into the target SINT's slot of
+ * the SIMP page (synic.c: HV_STATUS_OBJECT_IN_USE while the slot is
+ * taken, HV_STATUS_INVALID_SYNIC_STATE while the SynIC, page or SINT is
+ * off). A message type of 0 (HVMSG_NONE, what marks a free slot), or a
+ * payload longer than the 240 bytes a message holds, is
+ * HV_STATUS_INVALID_PARAMETER.
+ */
 static uint64_t post_message_direct(struct hv_call *c)
 {
 	const struct hv_input_post_message_direct *a = c->in;
+	struct hv_vp *vp;
+	uint64_t status;
+	uint32_t type;
 
-	if (!vp_exists(c, a->vp_index))
+	if (!(vp = hv_partition_vp(c->pt, a->vp_index)))
 		return HV_STATUS_INVALID_VP_INDEX;
-	if (a->sint_index >= 16 || a->vtl)
-		return HV_STATUS_INVALID_PARAMETER;
-	return HV_STATUS_SUCCESS;
+	memcpy(&type, a->message, sizeof(type));
+	if (a->sint_index >= 16 || a->vtl || type == 0 || a->message[4] > HV_MESSAGE_PAYLOAD_BYTE_COUNT)
+		status = HV_STATUS_INVALID_PARAMETER;
+	else
+		status = sim_x86_vcpu_post_message(vp->cpu, a->sint_index, a->message);
+	hv_vp_unref(vp);
+	return status;
 }
 
 /* ---- guest memory ----------------------------------------------------------------- */

@@ -541,6 +541,12 @@ static struct hv_property *property_slot(struct hv_partition *pt, uint32_t code,
 	return &pt->props[pt->nprops++];
 }
 
+uint64_t hv_partition_property_locked(struct hv_partition *pt, uint32_t code)
+{
+	struct hv_property *p = property_slot(pt, code, false);
+	return p ? p->value : property_default(code);
+}
+
 uint64_t hv_partition_get_property(struct hv_partition *pt, uint32_t code, uint64_t *value)
 {
 	struct hv_property *p;
@@ -599,6 +605,12 @@ uint64_t hv_partition_set_property(struct hv_partition *pt, uint32_t code, uint6
 			p->value = value;
 		else
 			status = HV_SIM_STATUS_FULL;
+	}
+	if (status == HV_STATUS_SUCCESS && code == HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES) {
+		/* what CPUID's hypervisor leaves report and which synthetic MSRs the guest has (the CPU model) */
+		for (size_t i = 0; i < HV_SIM_MAX_VPS; i++)
+			if (pt->vps[i])
+				sim_x86_vcpu_set_synthetic_features(pt->vps[i]->cpu, value);
 	}
 	if (status == HV_STATUS_SUCCESS && code == HV_PARTITION_PROPERTY_UNIMPLEMENTED_MSR_ACTION) {
 		/* what RDMSR/WRMSR of an MSR nobody implements or intercepts does (the CPU model's MSR rules) */

@@ -14,6 +14,12 @@
 
 #include "hv_internal.h"
 
+/* The CPU model's view of guest memory from any thread (the SynIC's pages). */
+static void *vp_gpa_to_host(void *pt, uint64_t gpa, size_t len, bool write)
+{
+	return hv_partition_gpa_to_host(pt, gpa, len, write);
+}
+
 int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out, uint64_t *status)
 {
 	struct hv_vp *vp;
@@ -53,6 +59,9 @@ int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out, ui
 	sim_x86_vcpu_set_intercepts(vp->cpu, &pt->intercepts);
 	sim_x86_vcpu_set_ipi_handler(vp->cpu, hv_partition_send_ipi, pt);
 	sim_x86_vcpu_set_x2apic_capable(vp->cpu, pt->x2apic);
+	sim_x86_vcpu_set_synthetic_features(vp->cpu,
+					    hv_partition_property_locked(pt, HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES));
+	sim_x86_vcpu_set_gpa_resolver(vp->cpu, vp_gpa_to_host, pt);
 	if (pt->access_tracking)
 		sim_x86_vcpu_track_access(vp->cpu, hv_partition_track_access, pt);
 	pt->vps[index] = vp;
