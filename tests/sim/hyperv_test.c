@@ -259,7 +259,7 @@ static void test_cpuid(void)
 	/* mshv_system_create_vm()'s features: TIME_REF_COUNT SYNIC SYNTIMER APIC_ACCESS HYPERCALL VP_INDEX
 	 * REFERENCE_TSC FREQUENCY_MSRS (synic_test.c: what other features give) */
 	CHECK(l[0] == 0xa7e);
-	CHECK(l[1] == 0 && l[2] == 0);
+	CHECK(l[1] == 0x30 && l[2] == 0); /* EBX: PostMessages, SignalEvents */
 	CHECK(l[3] == 0x80100); /* FREQUENCY_MSRS_AVAILABLE, STIMER_DIRECT_MODE_AVAILABLE */
 	cpuid(0x40000004, l);
 	CHECK(l[0] == 0x20 && l[1] == 0xffffffffu && l[2] == 0 && l[3] == 0);
@@ -298,8 +298,10 @@ static void test_hypercall_page(void)
 	/* calls through the page: RCX input value, RAX result */
 	CHECK(halted(hypercall(0x0001, &r))); /* HvCallSwitchVirtualAddressSpace: not implemented */
 	CHECK(r == HV_STATUS_INVALID_HYPERCALL_CODE);
-	CHECK(halted(hypercall(0x005c, &r))); /* HvCallPostMessage: no PostMessages privilege */
-	CHECK(r == HV_STATUS_ACCESS_DENIED);
+	CHECK(halted(hypercall(0x005c, &r))); /* HvCallPostMessage: the hypervisor knows no connection */
+	CHECK(r == HV_STATUS_INVALID_CONNECTION_ID);
+	CHECK(halted(hypercall(0x007e, &r))); /* HvCallRetargetDeviceInterrupt: no device it knows */
+	CHECK(r == HV_STATUS_INVALID_HYPERCALL_CODE);
 	CHECK(halted(hypercall(0x0046, &r))); /* HvCallGetPartitionId: no AccessPartitionId */
 	CHECK(r == HV_STATUS_ACCESS_DENIED);
 	CHECK(halted(hypercall(0x0fff, &r)));
@@ -344,6 +346,55 @@ static void test_hypercall_page(void)
 		CHECK(halted(run((const uint8_t[]){ 0x0f, 0x01, 0xd9, 0xf4 }, 4)));
 		CHECK(reg(HV_X64_REGISTER_RAX) == HV_STATUS_INVALID_HYPERCALL_CODE);
 	}
+}
+
+/*
+ * Guest hypercalls the root takes: with HvInterceptTypeUnknownSynicConnection
+ * (0xd) installed, HvCallPostMessage and HvCallSignalEvent stop the VP at
+ * the VMMCALL with HVMSG_HYPERCALL_INTERCEPT; the root's RAX is the
+ * result once it moves RIP past the instruction. HvCallRetargetDevice-
+ * Interrupt needs its own intercept (0xf). Removing them (access mask 0)
+ * restores the hypervisor's answers.
+ */
+static void test_hypercall_forwarding(void)
+{
+	const struct hv_x64_hypercall_intercept_message *m = (const void *)msg.u.payload;
+	struct mshv_install_intercept ic;
+	uint64_t r;
+
+	CHECK(halted(wrmsr(MSR_GUEST_OS_ID, 0x8100060100000000ull)));
+	CHECK(halted(wrmsr(MSR_HYPERCALL, HYPERCALL_PAGE | 1)));
+	memset(&ic, 0, sizeof(ic));
+	ic.access_type_mask = HV_INTERCEPT_ACCESS_MASK_EXECUTE;
+	ic.intercept_type = 0xd; /* HvInterceptTypeUnknownSynicConnection */
+	CHECK(mshv_vm_install_intercept(&vm, &ic, NULL) == 0);
+
+	set_reg(HV_X64_REGISTER_RDX, 0x7000);
+	CHECK(hypercall(0x005c, &r) == HVMSG_HYPERCALL_INTERCEPT);
+	CHECK(m->rcx == 0x005c && m->rdx == 0x7000);
+	CHECK(m->header.instruction_length == 3 && m->header.rip == HYPERCALL_PAGE);
+	CHECK(reg(HV_X64_REGISTER_RIP) == HYPERCALL_PAGE);
+	set_reg(HV_X64_REGISTER_RAX, HV_STATUS_SUCCESS);
+	set_reg(HV_X64_REGISTER_RIP, HYPERCALL_PAGE + 3);
+	CHECK(mshv_vcpu_run(&vp, &msg) == 0 && halted(msg.header.message_type));
+	CHECK(reg(HV_X64_REGISTER_RAX) == HV_STATUS_SUCCESS);
+	CHECK(hypercall(0x005d | (1u << 16), &r) == HVMSG_HYPERCALL_INTERCEPT); /* HvCallSignalEvent, fast */
+	CHECK(m->rcx == (0x005d | (1u << 16)));
+	CHECK(hypercall(0x007e, &r) != HVMSG_HYPERCALL_INTERCEPT); /* retarget: not this intercept */
+	CHECK(r == HV_STATUS_INVALID_HYPERCALL_CODE);
+	ic.intercept_type = 0xf; /* HvInterceptTypeRetargetInterruptWithUnknownDeviceId */
+	CHECK(mshv_vm_install_intercept(&vm, &ic, NULL) == 0);
+	CHECK(hypercall(0x007e, &r) == HVMSG_HYPERCALL_INTERCEPT);
+	CHECK(m->rcx == 0x007e);
+
+	ic.access_type_mask = HV_INTERCEPT_ACCESS_MASK_NONE;
+	CHECK(mshv_vm_install_intercept(&vm, &ic, NULL) == 0);
+	ic.intercept_type = 0xd;
+	CHECK(mshv_vm_install_intercept(&vm, &ic, NULL) == 0);
+	CHECK(halted(hypercall(0x005c, &r)));
+	CHECK(r == HV_STATUS_INVALID_CONNECTION_ID);
+	CHECK(halted(hypercall(0x007e, &r)));
+	CHECK(r == HV_STATUS_INVALID_HYPERCALL_CODE);
 }
 
 static void test_vp_index_and_read_only(void)
@@ -484,6 +535,7 @@ int main(void)
 	setup();
 	test_cpuid();
 	test_hypercall_page();
+	test_hypercall_forwarding();
 	test_vp_index_and_read_only();
 	test_rates();
 	test_reference_tsc_page();

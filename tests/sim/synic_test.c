@@ -11,7 +11,8 @@
  *    HVCALL_SIGNAL_EVENT_DIRECT): the slot and flag written, the SINT's
  *    interrupt, a taken slot (HV_STATUS_OBJECT_IN_USE and the
  *    message-pending flag), a masked SINT, auto-EOI (no ISR bit), the SIMP
- *    page zeroed when the guest enables it;
+ *    page zeroed when the guest enables it; deliverability notifications
+ *    (HVMSG_SYNIC_SINT_DELIVERABLE once a refused SINT can take a message);
  *  - a one-shot timer in message mode (HVMSG_TIMER_EXPIRED, its payload),
  *    one that expires while its slot is taken (delivered after the guest's
  *    EOM), and a periodic timer in direct mode.
@@ -460,6 +461,68 @@ static void test_timer_message(void)
 	vm_destroy(&vm);
 }
 
+/*
+ * Deliverability notifications: the root, refused with OBJECT_IN_USE,
+ * asks (HV_REGISTER_DELIVERABILITY_NOTIFICATIONS bit 48 + SINT) to hear
+ * when SINT 2 can take a message: nothing while the slot is taken; after
+ * the guest frees it and writes EOM, the run ends with
+ * HVMSG_SYNIC_SINT_DELIVERABLE naming SINT 2, and the request is spent.
+ * A request for a SINT whose slot is free ends the next run at once.
+ */
+static void test_deliverability(void)
+{
+	struct vm vm = vm_create_with(1ull << MSHV_PT_BIT_LAPIC, MSHV_DEFAULT_SYNTHETIC_FEATURES);
+	struct vcpu v = vcpu_create(&vm, 0);
+	struct code c = { vm.mem + 0x1000 }, h = { vm.mem + 0x2000 };
+	const struct hv_x64_sint_deliverable_message *d = (const void *)v.msg.u.payload;
+	bool newly;
+
+	/* vector 0x50: out 0x50; when the slot's message-pending flag is set: free the slot, EOM; EOI; iret */
+	set_ivt(vm.mem, 0x50, 0x2000);
+	out8(&h, 0x50);
+	emit(&h, (const uint8_t[]){ 0xf6, 0x06, (uint8_t)(SLOT(2) + 5), (uint8_t)((SLOT(2) + 5) >> 8), 1, 0x74, 29 }, 7);
+	mem_wr(&h, SLOT(2), 0);
+	wrmsr_imm(&h, MSR_EOM, 0);
+	apic_wr(&h, 0xb0, 0);
+	op1(&h, 0xcf);
+
+	wrmsr_imm(&c, MSR_SIMP, SIMP | 1);
+	wrmsr_imm(&c, MSR_SIEFP, SIEFP | 1);
+	wrmsr_imm(&c, MSR_SINT(2), 0x50);
+	wrmsr_imm(&c, MSR_SCONTROL, 1);
+	apic_wr(&c, 0xf0, 0x1ff);
+	op1(&c, 0xfb);
+	out8(&c, 0x10);
+	op1(&c, 0xf4); /* hlt; jmp hlt */
+	op1(&c, 0xeb);
+	op1(&c, 0xfd);
+	vcpu_setup(&v, 0x1000);
+
+	CHECK(run_to_out(&v) == 0x10);
+	CHECK(post(&vm, 0, 2, 0x100, 1) == HV_STATUS_SUCCESS);
+	CHECK(run_to_out(&v) == 0x50); /* the guest leaves the message in its slot */
+	CHECK(post(&vm, 0, 2, 0x101, 2) == STATUS_OBJECT_IN_USE);
+	CHECK(set_reg64(&v, HV_REGISTER_DELIVERABILITY_NOTIFICATIONS, 1ull << (48 + 2)) == 0);
+	CHECK(get_reg64(&v, HV_REGISTER_DELIVERABILITY_NOTIFICATIONS) == 1ull << (48 + 2));
+	CHECK(set_reg64(&v, HV_REGISTER_DELIVERABILITY_NOTIFICATIONS, 1) != 0); /* NMI notifications: not modelled */
+	/* an event on SINT 2: the handler sees the pending flag, frees the slot and writes EOM */
+	CHECK(signal_event(&vm, 0, 2, 0, &newly) == HV_STATUS_SUCCESS && newly);
+	CHECK(run_to_out(&v) == 0x50);
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_SYNIC_SINT_DELIVERABLE);
+	CHECK(d->deliverable_sints == 1u << 2);
+	CHECK(get_reg64(&v, HV_REGISTER_DELIVERABILITY_NOTIFICATIONS) == 0);
+	CHECK(post(&vm, 0, 2, 0x101, 2) == HV_STATUS_SUCCESS);
+	CHECK(run_to_out(&v) == 0x50);
+	/* asked while the slot is free (the guest freed it: the flag was set by nothing): at once */
+	CHECK(post(&vm, 0, 2, 0x102, 3) == STATUS_OBJECT_IN_USE);
+	memset(vm.mem + SLOT(2), 0, 256);
+	CHECK(set_reg64(&v, HV_REGISTER_DELIVERABILITY_NOTIFICATIONS, 1ull << (48 + 2)) == 0);
+	CHECK(vcpu_run(&v) == 0 && v.msg.header.message_type == HVMSG_SYNIC_SINT_DELIVERABLE);
+	CHECK(d->deliverable_sints == 1u << 2);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
 /* Timer 1 periodic in direct mode (vector 0x53, 10 ms): three interrupts, at least 30 ms. */
 static void test_timer_direct_periodic(void)
 {
@@ -502,6 +565,7 @@ int main(int argc, char **argv)
 		{ "features", test_features },
 		{ "illegal_vectors", test_illegal_vectors },
 		{ "root_messages_and_events", test_root_messages_and_events },
+		{ "deliverability", test_deliverability },
 		{ "timer_message", test_timer_message },
 		{ "timer_direct_periodic", test_timer_direct_periodic },
 	};

@@ -321,6 +321,33 @@ static void build_message(struct sim_x86_vcpu *vp, struct hv_message *msg)
 		msg->header.payload_size = sizeof(*m);
 		break;
 	}
+	case EXIT_SINT_DELIVERABLE: {
+		struct hv_x64_sint_deliverable_message *m = (void *)msg->u.payload;
+		memset(m, 0, sizeof(*m));
+		fill_header(vp, &m->header, HV_INTERCEPT_ACCESS_EXECUTE, 0);
+		m->deliverable_sints = (uint16_t)vp->ex.param;
+		msg->header.message_type = HVMSG_SYNIC_SINT_DELIVERABLE;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
+	case EXIT_HYPERCALL: {
+		/* the VP stays at the VMMCALL/VMCALL: the root sets RAX (the result) and moves RIP past it */
+		struct hv_x64_hypercall_intercept_message *m = (void *)msg->u.payload;
+		memset(m, 0, sizeof(*m));
+		fill_header(vp, &m->header, HV_INTERCEPT_ACCESS_EXECUTE, 3);
+		m->rax = r[0];
+		m->rbx = r[3];
+		m->rcx = r[1];
+		m->rdx = r[2];
+		m->r8 = r[8];
+		m->rsi = r[6];
+		m->rdi = r[7];
+		for (int i = 0; i < 6; i++)
+			memcpy(&m->xmmregisters[i], vp->xmm + 64 * i, 16);
+		msg->header.message_type = HVMSG_HYPERCALL_INTERCEPT;
+		msg->header.payload_size = sizeof(*m);
+		break;
+	}
 	case EXIT_TRIPLE:
 	default: {
 		struct hv_x64_unrecoverable_exception_message *m = (void *)msg->u.payload;
@@ -378,6 +405,10 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 		sim_x86__code_catch_up(vp);
 		if (atomic_exchange(&vp->kick, 0)) {
 			ret = -EINTR;
+			break;
+		}
+		if (sim_x86__synic_deliverable(vp)) { /* a SINT the root waits on can take a message (synic.c) */
+			build_message(vp, msg);
 			break;
 		}
 		{

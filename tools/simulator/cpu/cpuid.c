@@ -48,8 +48,12 @@
  *             defaults give 0xa7e. Never: the VP runtime MSR (0), reset,
  *             statistics pages, guest idle (10), reenlightenment, TSC
  *             invariant control (15).
- *             EBX 0: no hypercall privilege (hyperv.c answers
- *             HV_STATUS_ACCESS_DENIED to the calls they would allow).
+ *             EBX 0x30: PostMessages (4) and SignalEvents (5), which a
+ *             guest's VMBus driver needs (it posts to the host and
+ *             signals events through hypercalls; the simulator's choice:
+ *             granted to every guest); no other hypercall privilege
+ *             (hyperv.c answers HV_STATUS_ACCESS_DENIED to the calls
+ *             the others allow).
  *             ECX 0: no power-management information.
  *             EDX bit 8 FREQUENCY_MSRS_AVAILABLE (with access_frequency_
  *             regs; Linux then takes the TSC and LAPIC timer rates from
@@ -109,6 +113,7 @@ static void hv_leaf(const struct sim_x86_vcpu *vp, uint32_t leaf, uint32_t *a, u
 		for (size_t i = 0; i < sizeof(eax) / sizeof(eax[0]); i++)
 			if (sim_x86__hv_feature(vp, eax[i].feature))
 				*a |= 1u << eax[i].bit;
+		*b = (1u << 4) | (1u << 5);
 		if (sim_x86__hv_feature(vp, HV_FEAT_FREQUENCY))
 			*d |= 1u << 8;
 		if (sim_x86__hv_feature(vp, HV_FEAT_STIMER) && sim_x86__hv_feature(vp, HV_FEAT_DIRECT_STIMER))

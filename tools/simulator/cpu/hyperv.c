@@ -285,29 +285,61 @@ int sim_x86__hv_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 #define HVCALL_GET_PARTITION_ID_CODE 0x0046
 #define HVCALL_POST_MESSAGE_CODE 0x005c
 #define HVCALL_SIGNAL_EVENT_CODE 0x005d
+#define HVCALL_RETARGET_INTERRUPT_CODE 0x007e
 
 /*
- * The status of a guest hypercall. The simulator implements none: a call
- * the TLFS ties to a partition privilege that CPUID 0x40000003 EBX does not
- * grant (none is granted) is HV_STATUS_ACCESS_DENIED, as the TLFS lists for
- * each of them: the partition management calls (CreatePartitions,
- * 0x40-0x45), HvCallGetPartitionId (AccessPartitionId), the memory pool
- * calls (AccessMemoryPool: deposit, withdraw, balance, 0x48-0x4a),
- * HvCallPostMessage (PostMessages) and HvCallSignalEvent (SignalEvents).
- * Every other code is HV_STATUS_INVALID_HYPERCALL_CODE. A Linux 6.1 guest
- * with these CPUID answers makes no hypercall while it boots: IPIs, TLB
- * flushes and spinlock notification are not recommended (0x40000004),
- * extended hypercalls (HvExtCallQueryCapabilities) and the partition id
- * are not granted, and without a VMBus device it neither posts messages
- * nor signals events (its SynIC only takes the synthetic timer's
- * interrupts).
+ * The status of a guest hypercall the hypervisor answers itself. It
+ * implements none: a call the TLFS ties to a partition privilege that
+ * CPUID 0x40000003 EBX does not grant is HV_STATUS_ACCESS_DENIED, as the
+ * TLFS lists for each of them: the partition management calls
+ * (CreatePartitions, 0x40-0x45), HvCallGetPartitionId (AccessPartitionId),
+ * the memory pool calls (AccessMemoryPool: deposit, withdraw, balance,
+ * 0x48-0x4a). HvCallPostMessage and HvCallSignalEvent (PostMessages and
+ * SignalEvents are granted, EBX 0x30: cpuid.c) name a connection, and the
+ * hypervisor knows none (ports are not modelled):
+ * HV_STATUS_INVALID_CONNECTION_ID, unless the root takes them
+ * (hypercall_forwarded). Every other code is
+ * HV_STATUS_INVALID_HYPERCALL_CODE. A Linux 6.1 guest with these CPUID
+ * answers makes no hypercall while it boots: IPIs, TLB flushes and
+ * spinlock notification are not recommended (0x40000004), extended
+ * hypercalls (HvExtCallQueryCapabilities) and the partition id are not
+ * granted, and without a VMBus device it neither posts messages nor
+ * signals events (its SynIC only takes the synthetic timer's interrupts).
  */
 static uint16_t hypercall_status(uint16_t code)
 {
-	if ((code >= 0x40 && code <= 0x45) || code == HVCALL_GET_PARTITION_ID_CODE || (code >= 0x48 && code <= 0x4a) ||
-	    code == HVCALL_POST_MESSAGE_CODE || code == HVCALL_SIGNAL_EVENT_CODE)
+	if ((code >= 0x40 && code <= 0x45) || code == HVCALL_GET_PARTITION_ID_CODE || (code >= 0x48 && code <= 0x4a))
 		return HV_STATUS_ACCESS_DENIED;
+	if (code == HVCALL_POST_MESSAGE_CODE || code == HVCALL_SIGNAL_EVENT_CODE)
+		return HV_STATUS_INVALID_CONNECTION_ID;
 	return HV_STATUS_INVALID_HYPERCALL_CODE;
+}
+
+/*
+ * Whether the root takes the guest hypercall `code`: HvCallPostMessage and
+ * HvCallSignalEvent to a connection the hypervisor does not know (every
+ * one) when the root installed HvInterceptTypeUnknownSynicConnection, and
+ * HvCallRetargetDeviceInterrupt for a device it does not know (every one)
+ * with HvInterceptTypeRetargetInterruptWithUnknownDeviceId (the
+ * hypervisor layer's install_intercept names both). The VP then stops at
+ * the instruction with HVMSG_HYPERCALL_INTERCEPT (RAX, RBX, RCX, RDX, R8,
+ * RSI, RDI, XMM0-5, instruction length 3); the root writes the result to
+ * RAX and moves RIP past it, as openvmm's virt_mshv does for these three
+ * calls. HV_INTERCEPT_TYPE_HYPERCALL itself, which openvmm installs with
+ * them, forwards no call the simulator knows of: the simulator's choice,
+ * since the sources do not say what it adds.
+ */
+static bool hypercall_forwarded(struct sim_x86_vcpu *vp, uint16_t code)
+{
+	bool fwd = false;
+
+	pthread_mutex_lock(&vp->icpt_lock);
+	if (code == HVCALL_POST_MESSAGE_CODE || code == HVCALL_SIGNAL_EVENT_CODE)
+		fwd = vp->icpt.unknown_synic_connection;
+	else if (code == HVCALL_RETARGET_INTERRUPT_CODE)
+		fwd = vp->icpt.unknown_device_retarget;
+	pthread_mutex_unlock(&vp->icpt_lock);
+	return fwd;
 }
 
 /*
@@ -338,6 +370,10 @@ bool sim_x86__hypercall(struct sim_x86_vcpu *vp)
 		input = r[1];
 	else
 		input = (uint32_t)r[0] | (r[2] << 32);
+	if (hypercall_forwarded(vp, (uint16_t)input)) {
+		vp->ex.kind = EXIT_HYPERCALL; /* RIP stays at the instruction */
+		return true;
+	}
 	result = hypercall_status((uint16_t)input);
 	if (sim_x86__cs64(vp)) {
 		r[0] = result;

@@ -275,6 +275,7 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 		v->reg128.high_part = vp->pend_event[name - HV_REGISTER_PENDING_EVENT0][1];
 		return 0;
 	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
+		v->reg64 = (uint64_t)atomic_load(&vp->sint_notify) << 48;
 		return 0;
 	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
 		v->internal_activity.startup_suspend = atomic_load(&vp->wait_sipi);
@@ -462,6 +463,16 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vp, uint32_t name, const
 		return 0;
 	}
 	case HV_X64_REGISTER_DELIVERABILITY_NOTIFICATIONS:
+		/*
+		 * The SINT bits (63:48, synic.c). The NMI and interrupt-window
+		 * notifications (bits 0-5, HVMSG_X64_INTERRUPTION_DELIVERABLE) are
+		 * not modelled: refused rather than never sent. Bits 47:6 are
+		 * reserved. The layout is openvmm's hvdef
+		 * (HvDeliverabilityNotificationsRegister).
+		 */
+		if (v->reg64 & 0x0000ffffffffffffull)
+			return HV_STATUS_INVALID_PARAMETER;
+		atomic_store(&vp->sint_notify, (uint32_t)(v->reg64 >> 48));
 		return 0;
 	case HV_REGISTER_INTERNAL_ACTIVITY_STATE:
 		/*

@@ -97,17 +97,22 @@ void sim_x86_vcpu_set_gpa_resolver(struct sim_x86_vcpu *vp, sim_gpa_fn *fn, void
 	vp->gpa_opaque = opaque;
 }
 
-/* The SynIC page a SIMP/SIEFP value names, writable, or NULL (disabled, not RAM); synic_lock held. */
-static uint8_t *synic_page(struct sim_x86_vcpu *vp, uint64_t msr)
+/* The SynIC page a SIMP/SIEFP value names (writable RAM), or NULL (disabled, not RAM); synic_lock held. */
+static uint8_t *synic_page_at(struct sim_x86_vcpu *vp, uint64_t msr, bool write)
 {
 	uint8_t *p;
 
 	if (!(msr & PAGE_ENABLE) || !vp->gpa_fn)
 		return NULL;
 	p = vp->gpa_fn(vp->gpa_opaque, msr & GPA_PAGE_MASK, PAGE_SIZE_4K, true);
-	if (p && vp->track_fn) /* the hypervisor's write dirties the page, as a guest store would */
+	if (p && write && vp->track_fn) /* the hypervisor's write dirties the page, as a guest store would */
 		vp->track_fn(vp->track_opaque, (msr & GPA_PAGE_MASK) >> 12, true);
 	return p;
+}
+
+static uint8_t *synic_page(struct sim_x86_vcpu *vp, uint64_t msr)
+{
+	return synic_page_at(vp, msr, true);
 }
 
 /* The auto-EOI vectors from the SINTs (synic_lock held). */
@@ -182,6 +187,40 @@ uint64_t sim_x86_vcpu_signal_event(struct sim_x86_vcpu *vp, unsigned sint, unsig
 	}
 	pthread_mutex_unlock(&vp->synic_lock);
 	return HV_STATUS_SUCCESS;
+}
+
+/*
+ * Deliverability notifications: the root sets SINT bits (63:48) of
+ * HV_REGISTER_DELIVERABILITY_NOTIFICATIONS to hear when those SINTs can
+ * take a message again (typically after HV_STATUS_OBJECT_IN_USE). When one
+ * can (the SynIC and its message page on, the SINT unmasked, its slot
+ * free), the VP's run ends with HVMSG_SYNIC_SINT_DELIVERABLE naming every
+ * such SINT, and their bits are cleared: a notification is a one-time
+ * request (openvmm's virt_mshv sets the register again each time it still
+ * has messages queued). Looked at before the VP runs guest code and after
+ * each EOM, the guest's signal that it freed a slot. Run thread; true: the
+ * exit is in vp->ex.
+ */
+bool sim_x86__synic_deliverable(struct sim_x86_vcpu *vp)
+{
+	uint32_t want = atomic_load(&vp->sint_notify), ready = 0;
+	uint8_t *page;
+
+	if (!want)
+		return false;
+	pthread_mutex_lock(&vp->synic_lock);
+	if ((vp->scontrol & SCONTROL_ENABLE) && (page = synic_page_at(vp, vp->simp, false)))
+		for (unsigned n = 0; n < 16; n++)
+			if (((want >> n) & 1) && !(vp->sint[n] & SINT_MASKED) &&
+			    __atomic_load_n((uint32_t *)(page + n * MSG_SLOT), __ATOMIC_ACQUIRE) == 0)
+				ready |= 1u << n;
+	pthread_mutex_unlock(&vp->synic_lock);
+	if (!ready)
+		return false;
+	atomic_fetch_and(&vp->sint_notify, ~ready);
+	vp->ex.kind = EXIT_SINT_DELIVERABLE;
+	vp->ex.param = ready;
+	return true;
 }
 
 /* ---------------------------------------------------------------------
@@ -376,6 +415,8 @@ int sim_x86__synic_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val, 
 		page_msr_write(vp, &vp->simp, val, guest);
 		break;
 	case HV_MSR_EOM:
+		if (guest && atomic_load(&vp->sint_notify))
+			sim_x86__cpu_exit(vp); /* the run loop looks for SINTs the root waits on */
 		break;
 	default:
 		vp->sint[m - HV_MSR_SINT0] = val;

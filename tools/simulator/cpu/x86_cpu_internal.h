@@ -93,6 +93,8 @@ enum exit_kind {
 	EXIT_HALT,
 	EXIT_TRIPLE,
 	EXIT_EOI, /* HVMSG_X64_APIC_EOI: vector in ex.vector */
+	EXIT_SINT_DELIVERABLE, /* HVMSG_SYNIC_SINT_DELIVERABLE: the SINTs in ex.param */
+	EXIT_HYPERCALL,        /* HVMSG_HYPERCALL_INTERCEPT: a guest hypercall forwarded to the root */
 };
 
 struct exit_info {
@@ -303,6 +305,8 @@ struct sim_x86_vcpu {
 	pthread_mutex_t synic_lock;
 	uint64_t scontrol, siefp, simp, sint[16];
 	_Atomic uint32_t auto_eoi[8];
+	/* HV_REGISTER_DELIVERABILITY_NOTIFICATIONS' SINT bits (63:48) the root is waiting on */
+	_Atomic uint32_t sint_notify;
 	/* the synthetic timers: due is the reference time of the next expiry (0: none) */
 	struct sim_stimer {
 		uint64_t config, count, due;
@@ -579,6 +583,7 @@ bool sim_x86__synic_msr(uint32_t m);
 bool sim_x86__synic_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val);
 int sim_x86__synic_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val, bool guest);
 uint64_t sim_x86__stimer_next_ns(const struct sim_x86_vcpu *vp);
+bool sim_x86__synic_deliverable(struct sim_x86_vcpu *vp);
 void sim_x86__stimer_check(struct sim_x86_vcpu *vp);
 
 #pragma GCC visibility pop

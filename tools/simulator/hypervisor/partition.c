@@ -656,6 +656,18 @@ static uint64_t install_msr_intercept(struct sim_x86_intercepts *ic, uint32_t ac
 	return HV_STATUS_SUCCESS;
 }
 
+/*
+ * Intercept types past Linux's headers (HV_INTERCEPT_TYPE_MAX is 13 there):
+ * the TLFS's HvInterceptTypeUnknownSynicConnection (0xd) and
+ * HvInterceptTypeRetargetInterruptWithUnknownDeviceId (0xf), numbered as
+ * in openvmm's hvdef. openvmm's virt_mshv installs both with
+ * HV_INTERCEPT_TYPE_HYPERCALL and handles HvCallPostMessage,
+ * HvCallSignalEvent and HvCallRetargetDeviceInterrupt from the
+ * HVMSG_HYPERCALL_INTERCEPT messages they bring (cpu/hyperv.c).
+ */
+#define HV_SIM_INTERCEPT_TYPE_UNKNOWN_SYNIC_CONNECTION 0xd
+#define HV_SIM_INTERCEPT_TYPE_RETARGET_UNKNOWN_DEVICE 0xf
+
 uint64_t hv_partition_install_intercept(struct hv_partition *pt, uint32_t access_type, uint32_t intercept_type,
 					union hv_intercept_parameters param)
 {
@@ -679,6 +691,12 @@ uint64_t hv_partition_install_intercept(struct hv_partition *pt, uint32_t access
 			status = HV_STATUS_INVALID_PARAMETER;
 		else
 			pt->intercepts.exception_bitmap |= 1u << param.as_uint64;
+		break;
+	case HV_SIM_INTERCEPT_TYPE_UNKNOWN_SYNIC_CONNECTION:
+		pt->intercepts.unknown_synic_connection = access_type != 0;
+		break;
+	case HV_SIM_INTERCEPT_TYPE_RETARGET_UNKNOWN_DEVICE:
+		pt->intercepts.unknown_device_retarget = access_type != 0;
 		break;
 	case HV_INTERCEPT_TYPE_X64_IO_PORT:
 	case HV_INTERCEPT_TYPE_MMIO:

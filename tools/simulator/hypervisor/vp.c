@@ -258,9 +258,6 @@ uint64_t hv_vp_get_register(struct hv_vp *vp, uint32_t name, union hv_register_v
 		return HV_STATUS_SUCCESS;
 	case HV_REGISTER_DISPATCH_SUSPEND:
 		return HV_STATUS_SUCCESS;
-	case HV_REGISTER_DELIVERABILITY_NOTIFICATIONS:
-		v->reg64 = vp->deliverability_notifications;
-		return HV_STATUS_SUCCESS;
 	default:
 		return sim_x86_vcpu_get_register(vp->cpu, name, v);
 	}
@@ -277,13 +274,6 @@ uint64_t hv_vp_set_register(struct hv_vp *vp, uint32_t name, const union hv_regi
 		return HV_STATUS_SUCCESS;
 	case HV_REGISTER_DISPATCH_SUSPEND:
 		return HV_STATUS_INVALID_PARAMETER;
-	case HV_REGISTER_DELIVERABILITY_NOTIFICATIONS:
-		/* Only the SINT bits (16) are accepted: the simulator does not
-		 * model interrupt-window or NMI deliverability notifications. */
-		if (v->reg64 & ~0xffff0000ull)
-			return HV_STATUS_INVALID_PARAMETER;
-		vp->deliverability_notifications = v->reg64;
-		return HV_STATUS_SUCCESS;
 	default:
 		return sim_x86_vcpu_set_register(vp->cpu, name, v);
 	}
