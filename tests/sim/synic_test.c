@@ -15,7 +15,8 @@
  *    (HVMSG_SYNIC_SINT_DELIVERABLE once a refused SINT can take a message);
  *  - a one-shot timer in message mode (HVMSG_TIMER_EXPIRED, its payload),
  *    one that expires while its slot is taken (delivered after the guest's
- *    EOM), and a periodic timer in direct mode.
+ *    EOM), and a periodic timer in direct mode;
+ *  - the pages and timers as VP state (MSHV_GET_VP_STATE).
  *
  * The guests run in real mode; FS is based at the APIC page. Runs under
  * tools/mshv-sim; exits 77 without /dev/mshv.
@@ -193,6 +194,18 @@ static uint64_t u64_at(const struct vm *vm, uint32_t gpa)
 
 	memcpy(&v, vm->mem + gpa, 8);
 	return v;
+}
+
+/* MSHV_GET_VP_STATE of type into a page-aligned buf (4 KiB); its size, or -1. */
+static int get_state(struct vcpu *v, uint8_t type, uint8_t *buf)
+{
+	struct mshv_get_set_vp_state st;
+
+	memset(&st, 0, sizeof(st));
+	st.type = type;
+	st.buf_sz = 4096;
+	st.buf_ptr = (uintptr_t)buf;
+	return ioctl(v->fd, MSHV_GET_VP_STATE, &st) == 0 ? (int)st.buf_sz : -1;
 }
 
 /* The value the guest wrote to port (the next port write must be to it). */
@@ -381,6 +394,13 @@ static void test_root_messages_and_events(void)
 	CHECK(run_to_out(&v) == 0x51);
 	CHECK((expect_out(&v, 0x63) & (1u << 17)) == 0);
 	CHECK(vm.mem[SIEFP + 4 * 256] == 3);
+	/* the pages as VP state: what the guest sees */
+	{
+		uint8_t *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(get_state(&v, MSHV_VP_STATE_SIMP, buf) == 4096 && memcmp(buf, vm.mem + SIMP, 4096) == 0);
+		CHECK(get_state(&v, MSHV_VP_STATE_SIEFP, buf) == 4096 && memcmp(buf, vm.mem + SIEFP, 4096) == 0);
+		munmap(buf, 4096);
+	}
 	vcpu_destroy(&v);
 	vm_destroy(&vm);
 }
@@ -448,6 +468,14 @@ static void test_timer_message(void)
 	count = u64_at(&vm, SLOT(3) + 24);
 	CHECK(u64_at(&vm, SLOT(3) + 32) >= count); /* delivered at or after the expiration */
 	CHECK((expect_out(&v, 0x11) & STIMER_ENABLE) == 0); /* one-shot: disabled at expiry */
+	{
+		uint8_t *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		const struct hv_synthetic_timers_state *st = (const void *)buf;
+		CHECK(get_state(&v, MSHV_VP_STATE_SYNTHETIC_TIMERS, buf) == (int)sizeof(*st));
+		CHECK(st->timers[0].config == ((3u << 16) | STIMER_AUTO_ENABLE) && st->timers[0].count == count);
+		CHECK(!st->timers[0].flags.undelivered_msg_pending);
+		munmap(buf, 4096);
+	}
 	CHECK(run_to_out(&v) == 0x20);
 	CHECK(run_to_out(&v) == 0x21); /* the expiry found the slot taken */
 	CHECK(run_to_out(&v) == 0x52); /* and came after EOM */

@@ -2989,7 +2989,7 @@ static void test_state_blobs(void)
 	EQ(v.reg128.low_part, 0xaaaaaaaabbbbbbbbull);
 	EQ(v.reg128.high_part, 0x1112131415161718ull);
 	len = sizeof(buf);
-	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_SIMP, buf, &len), -EINVAL);
+	EQ(sim_x86_vcpu_get_state(g.vp, MSHV_VP_STATE_COUNT, buf, &len), -EINVAL);
 	guest_fini(&g);
 }
 

@@ -1104,7 +1104,7 @@ int sim_x86_vcpu_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, si
 		return sim_x86__lapic_get_state(vp, buf, len);
 	if (type == MSHV_VP_STATE_XSAVE)
 		return sim_x86__xsave_get_state(vp, buf, len);
-	return -EINVAL;
+	return sim_x86__synic_get_state(vp, type, buf, len);
 }
 
 int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *buf, size_t len)
@@ -1113,7 +1113,7 @@ int sim_x86_vcpu_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *b
 		return sim_x86__lapic_set_state(vp, buf, len);
 	if (type == MSHV_VP_STATE_XSAVE)
 		return sim_x86__xsave_set_state(vp, buf, len);
-	return -EINVAL;
+	return sim_x86__synic_set_state(vp, type, buf, len);
 }
 
 /* ---------------------------------------------------------------------

@@ -43,10 +43,10 @@
  * The simulator's choices where the TLFS leaves room, with their sources:
  *
  *  - SCONTROL, SIMP, SIEFP and the timers reset to 0, every SINT to
- *    masked (TLFS). Enabling the SIMP or SIEFP from the guest zeroes the
- *    page (KVM's Hyper-V emulation does the same; the TLFS's overlay pages
- *    start zeroed): the page is guest RAM here, written in place, and only
- *    while writable RAM covers it (hyperv.c explains the overlay choice).
+ *    masked (TLFS). The SIMP and SIEFP pages are guest RAM here, written
+ *    in place, and only while writable RAM covers them (hyperv.c explains
+ *    the overlay choice); their content persists while disabled
+ *    (page_msr_write), starting zeroed.
  *  - An unmasked SINT with a vector below 16, and a timer in direct mode
  *    with a vector below 16 or without direct_synthetic_timers: WRMSR #GP
  *    (KVM refuses them the same way; the vectors are illegal for a fixed
@@ -65,6 +65,7 @@
  *  - The lazy bit is kept and ignored (the expiry is never late on
  *    purpose).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "x86_cpu_internal.h"
@@ -359,15 +360,97 @@ bool sim_x86__synic_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 	return true;
 }
 
-/* A page MSR's new value takes effect; guest: enabling zeroes the page. */
-static void page_msr_write(struct sim_x86_vcpu *vp, uint64_t *msr, uint64_t val, bool guest)
+/*
+ * A page MSR's new value takes effect (synic_lock held). The page is an
+ * overlay in the TLFS: the hypervisor's page, whose content persists while
+ * it is not mapped. Here it is the guest's RAM while enabled and shadow
+ * while not: disabling (or moving) keeps the content in shadow, and the
+ * guest's enabling writes shadow into the RAM (zeros the first time, as
+ * the TLFS's pages start; KVM's emulation zeroes too). The root's register
+ * write (restoring a VP, its RAM already in place) leaves the RAM alone.
+ */
+static void page_msr_write(struct sim_x86_vcpu *vp, uint64_t *msr, uint64_t val, uint8_t *shadow, bool guest)
 {
-	bool enable = (val & PAGE_ENABLE) && (!(*msr & PAGE_ENABLE) || ((*msr ^ val) & GPA_PAGE_MASK));
+	bool moved = !(*msr & PAGE_ENABLE) || !(val & PAGE_ENABLE) || ((*msr ^ val) & GPA_PAGE_MASK);
 	uint8_t *p;
 
+	if (moved && (p = synic_page_at(vp, *msr, false)))
+		memcpy(shadow, p, PAGE_SIZE_4K);
 	*msr = val;
-	if (guest && enable && (p = synic_page(vp, val)))
-		memset(p, 0, PAGE_SIZE_4K);
+	if (guest && moved && (p = synic_page(vp, val)))
+		memcpy(p, shadow, PAGE_SIZE_4K);
+}
+
+/*
+ * MSHV_VP_STATE_SIMP, _SIEFP (one page: the page's content, from RAM
+ * while enabled, else the shadow) and _SYNTHETIC_TIMERS (struct
+ * hv_synthetic_timers_state: each timer's configuration and count, and an
+ * expiry waiting for its slot as undelivered_msg_pending with its time;
+ * adjustment 0). Setting the timers arms them as writing their MSRs does,
+ * from the time of the set. -EINVAL: another type, or a size other than
+ * the state's.
+ */
+int sim_x86__synic_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, size_t *len)
+{
+	if (type == MSHV_VP_STATE_SYNTHETIC_TIMERS) {
+		struct hv_synthetic_timers_state st;
+		if (*len < sizeof(st))
+			return -EINVAL;
+		memset(&st, 0, sizeof(st));
+		for (int i = 0; i < 4; i++) {
+			st.timers[i].flags.undelivered_msg_pending = vp->stimer[i].msg_pending;
+			st.timers[i].config = vp->stimer[i].config;
+			st.timers[i].count = vp->stimer[i].count;
+			st.timers[i].undelivered_exp_time = vp->stimer[i].msg_pending ? vp->stimer[i].due : 0;
+		}
+		memcpy(buf, &st, sizeof(st));
+		*len = sizeof(st);
+		return 0;
+	}
+	if ((type != MSHV_VP_STATE_SIMP && type != MSHV_VP_STATE_SIEFP) || *len < PAGE_SIZE_4K)
+		return -EINVAL;
+	pthread_mutex_lock(&vp->synic_lock);
+	{
+		uint64_t msr = type == MSHV_VP_STATE_SIMP ? vp->simp : vp->siefp;
+		uint8_t *p = synic_page_at(vp, msr, false);
+		memcpy(buf, p ? p : type == MSHV_VP_STATE_SIMP ? vp->simp_shadow : vp->siefp_shadow, PAGE_SIZE_4K);
+	}
+	pthread_mutex_unlock(&vp->synic_lock);
+	*len = PAGE_SIZE_4K;
+	return 0;
+}
+
+int sim_x86__synic_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *buf, size_t len)
+{
+	if (type == MSHV_VP_STATE_SYNTHETIC_TIMERS) {
+		struct hv_synthetic_timers_state st;
+		uint64_t now = sim_x86__reference_time(vp);
+		if (len < sizeof(st))
+			return -EINVAL;
+		memcpy(&st, buf, sizeof(st));
+		for (int i = 0; i < 4; i++) {
+			struct sim_stimer *t = &vp->stimer[i];
+			t->config = st.timers[i].config;
+			t->count = st.timers[i].count;
+			stimer_arm(vp, t, now);
+			if (st.timers[i].flags.undelivered_msg_pending && st.timers[i].undelivered_exp_time) {
+				t->due = st.timers[i].undelivered_exp_time;
+				t->msg_pending = true;
+			}
+		}
+		sim_x86__timers_rearm(vp);
+		return 0;
+	}
+	if ((type != MSHV_VP_STATE_SIMP && type != MSHV_VP_STATE_SIEFP) || len < PAGE_SIZE_4K)
+		return -EINVAL;
+	pthread_mutex_lock(&vp->synic_lock);
+	{
+		uint64_t msr = type == MSHV_VP_STATE_SIMP ? vp->simp : vp->siefp;
+		uint8_t *p = synic_page(vp, msr);
+		memcpy(p ? p : type == MSHV_VP_STATE_SIMP ? vp->simp_shadow : vp->siefp_shadow, buf, PAGE_SIZE_4K);
+	}
+	pthread_mutex_unlock(&vp->synic_lock);
+	return 0;
 }
 
 /*
@@ -409,10 +492,10 @@ int sim_x86__synic_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val, 
 		vp->scontrol = val;
 		break;
 	case HV_MSR_SIEFP:
-		page_msr_write(vp, &vp->siefp, val, guest);
+		page_msr_write(vp, &vp->siefp, val, vp->siefp_shadow, guest);
 		break;
 	case HV_MSR_SIMP:
-		page_msr_write(vp, &vp->simp, val, guest);
+		page_msr_write(vp, &vp->simp, val, vp->simp_shadow, guest);
 		break;
 	case HV_MSR_EOM:
 		if (guest && atomic_load(&vp->sint_notify))

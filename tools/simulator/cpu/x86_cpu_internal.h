@@ -307,6 +307,8 @@ struct sim_x86_vcpu {
 	_Atomic uint32_t auto_eoi[8];
 	/* HV_REGISTER_DELIVERABILITY_NOTIFICATIONS' SINT bits (63:48) the root is waiting on */
 	_Atomic uint32_t sint_notify;
+	/* the SIMP and SIEFP pages' contents while disabled (synic.c: the overlay's content persists) */
+	uint8_t simp_shadow[4096], siefp_shadow[4096];
 	/* the synthetic timers: due is the reference time of the next expiry (0: none) */
 	struct sim_stimer {
 		uint64_t config, count, due;
@@ -584,6 +586,8 @@ bool sim_x86__synic_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 int sim_x86__synic_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val, bool guest);
 uint64_t sim_x86__stimer_next_ns(const struct sim_x86_vcpu *vp);
 bool sim_x86__synic_deliverable(struct sim_x86_vcpu *vp);
+int sim_x86__synic_get_state(struct sim_x86_vcpu *vp, uint32_t type, void *buf, size_t *len);
+int sim_x86__synic_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void *buf, size_t len);
 void sim_x86__stimer_check(struct sim_x86_vcpu *vp);
 
 #pragma GCC visibility pop

@@ -161,8 +161,10 @@ uint64_t sim_x86_vcpu_set_register(struct sim_x86_vcpu *vcpu, uint32_t name, con
 /*
  * VP state blobs for MSHV_GET/SET_VP_STATE: type is MSHV_VP_STATE_LAPIC
  * (one 4 KiB page, struct hv_local_interrupt_controller_state at its start,
- * the rest zero; TPR is CR8's) or MSHV_VP_STATE_XSAVE (the XSAVE area in
- * compacted format, x87 and SSE). get: *len is the buffer size on entry
+ * the rest zero; TPR is CR8's), MSHV_VP_STATE_XSAVE (the XSAVE area in
+ * compacted format, x87 and SSE), MSHV_VP_STATE_SIMP or _SIEFP (the SynIC
+ * page's 4 KiB) or MSHV_VP_STATE_SYNTHETIC_TIMERS (struct
+ * hv_synthetic_timers_state; synic.c). get: *len is the buffer size on entry
  * and the bytes written on return (-ENOSPC when too small, with *len set to
  * the size needed). Set then get gives the same bytes (FOP's bits 15:11
  * read 0). set: a blob with a value the registers cannot hold (apic.c's

@@ -115,9 +115,6 @@ struct hv_vp {
 	atomic_uint run_generation;
 	bool explicit_suspend;               /* HV_REGISTER_EXPLICIT_SUSPEND */
 	bool intercept_suspend;              /* HV_REGISTER_INTERCEPT_SUSPEND */
-	uint8_t simp[HV_SIM_PAGE_SIZE];      /* MSHV_VP_STATE_SIMP / _SIEFP / _SYNTHETIC_TIMERS blobs */
-	uint8_t siefp[HV_SIM_PAGE_SIZE];
-	uint8_t timers[sizeof(struct hv_synthetic_timers_state)];
 };
 
 /*

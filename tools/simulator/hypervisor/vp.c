@@ -298,28 +298,13 @@ uint32_t hv_vp_state_size(struct hv_vp *vp, uint8_t type)
 	}
 }
 
-/* The blob of type: the CPU model's (LAPIC, XSAVE) or kept here (SynIC pages, timers). */
+/* The blob of type: the CPU model's (LAPIC, XSAVE, the SynIC's pages and timers). */
 static int vp_state(struct hv_vp *vp, uint8_t type, void *buf, size_t *len, bool set)
 {
-	int err = 0;
+	int err;
 
 	hv_vp_take(vp);
-	switch (type) {
-	case MSHV_VP_STATE_LAPIC:
-	case MSHV_VP_STATE_XSAVE:
-		err = set ? sim_x86_vcpu_set_state(vp->cpu, type, buf, *len)
-			  : sim_x86_vcpu_get_state(vp->cpu, type, buf, len);
-		break;
-	case MSHV_VP_STATE_SIMP:
-		memcpy(set ? vp->simp : buf, set ? buf : vp->simp, *len);
-		break;
-	case MSHV_VP_STATE_SIEFP:
-		memcpy(set ? vp->siefp : buf, set ? buf : vp->siefp, *len);
-		break;
-	default:
-		memcpy(set ? vp->timers : buf, set ? buf : vp->timers, *len);
-		break;
-	}
+	err = set ? sim_x86_vcpu_set_state(vp->cpu, type, buf, *len) : sim_x86_vcpu_get_state(vp->cpu, type, buf, len);
 	hv_vp_put(vp);
 	return err;
 }
