@@ -229,16 +229,13 @@ bool sim_x86__synic_deliverable(struct sim_x86_vcpu *vp)
  * --------------------------------------------------------------------- */
 
 /* Arm timer t from its config and count at reference time now. */
-static void stimer_arm(struct sim_x86_vcpu *vp, struct sim_stimer *t, uint64_t now)
+static void stimer_arm(struct sim_stimer *t, uint64_t now)
 {
-	(void)vp;
 	t->msg_pending = false;
 	if (!(t->config & STIMER_ENABLE) || !t->count)
-		t->due = 0;
+		t->due = 0; /* a count of 0 never expires */
 	else
 		t->due = (t->config & STIMER_PERIODIC) ? now + t->count : t->count;
-	if (t->due == 0 && (t->config & STIMER_ENABLE) && !(t->config & STIMER_PERIODIC))
-		t->due = 1; /* an absolute time of 0 has passed: due at once */
 }
 
 /* The next expiry of any timer in CLOCK_MONOTONIC ns, 0 for none. */
@@ -432,7 +429,7 @@ int sim_x86__synic_set_state(struct sim_x86_vcpu *vp, uint32_t type, const void 
 			struct sim_stimer *t = &vp->stimer[i];
 			t->config = st.timers[i].config;
 			t->count = st.timers[i].count;
-			stimer_arm(vp, t, now);
+			stimer_arm(t, now);
 			if (st.timers[i].flags.undelivered_msg_pending && st.timers[i].undelivered_exp_time) {
 				t->due = st.timers[i].undelivered_exp_time;
 				t->msg_pending = true;
@@ -480,7 +477,7 @@ int sim_x86__synic_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val, 
 				val &= ~STIMER_ENABLE;
 			t->config = val;
 		}
-		stimer_arm(vp, t, sim_x86__reference_time(vp));
+		stimer_arm(t, sim_x86__reference_time(vp));
 		sim_x86__timers_rearm(vp);
 		return HV_MSR_DONE;
 	}
