@@ -4,7 +4,8 @@
 # Boot Debian's own kernel (its bzImage, decompressing itself) with a busybox
 # initramfs through examples/linux_boot on mshv-sim, and check that the
 # kernel found the Microsoft Hypervisor, used its enlightenments (the
-# reference TSC page as clocksource, a synthetic timer as clockevent), brought up
+# reference TSC page as clocksource, a synthetic timer as clockevent, TLB
+# flushes and IPIs by hypercall), brought up
 # every vCPU and ran a 64-bit /init to its end.
 #
 #   boot_test.sh LAUNCHER LINUX_BOOT VCPUS [--qemu]
@@ -61,6 +62,8 @@ check "clocksource: Switched to clocksource hyperv_clocksource_tsc_page"
 check "init: cpus online $online"
 check "init: clocksource hyperv_clocksource_tsc_page"
 check "init: clockevent Hyper-V clockevent" # synthetic timer 0 in direct mode
+check "Hyper-V: Using hypercall for remote TLB flush"
+check "Hyper-V: Using IPI hypercalls"
 check "$marker"
 check "linux_boot: the guest reset"
 echo "--- console excerpt ---"

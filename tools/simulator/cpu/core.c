@@ -44,6 +44,8 @@ int sim_x86_vcpu_create(struct sim_x86_vcpu **out, uint32_t vp_index)
 	pthread_mutex_init(&vp->track_lock, NULL);
 	pthread_mutex_init(&vp->icpt_lock, NULL);
 	pthread_mutex_init(&vp->synic_lock, NULL);
+	pthread_mutex_init(&vp->own_pmsr.lock, NULL);
+	vp->pmsr = &vp->own_pmsr;
 	sim_x86__code_fault_handler_install();
 	vp->vp_index = vp_index;
 	for (int i = 0; i < 16; i++)
@@ -118,6 +120,7 @@ void sim_x86_vcpu_destroy(struct sim_x86_vcpu *vp)
 	pthread_mutex_destroy(&vp->track_lock);
 	pthread_mutex_destroy(&vp->icpt_lock);
 	pthread_mutex_destroy(&vp->synic_lock);
+	pthread_mutex_destroy(&vp->own_pmsr.lock);
 	free(vp);
 }
 
@@ -436,7 +439,10 @@ int sim_x86_vcpu_run(struct sim_x86_vcpu *vp, struct hv_message *msg, struct hv_
 		vp->deliver = DELIVER_NONE;
 		vp->fault_page_armed = false;
 		vp->in_run = true;
+		atomic_store(&vp->in_guest, true);
+		sim_x86__tlb_flush_requests(vp); /* after in_guest: a flush asked before waits for us, or is seen here */
 		uc_err err = uc_emu_start(vp->uc, *vp->rip, 0, 0, 0);
+		atomic_store(&vp->in_guest, false);
 		vp->in_run = false;
 		if (vp->ex.kind != EXIT_NONE) {
 			build_message(vp, msg);

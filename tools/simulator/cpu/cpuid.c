@@ -59,14 +59,18 @@
  *             regs; Linux then takes the TSC and LAPIC timer rates from
  *             the MSRs, no calibration), 19 STIMER_DIRECT_MODE_AVAILABLE
  *             (with the synthetic timers and direct_synthetic_timers).
- * 0x40000004  recommendations: EAX 0x20 = relaxed timing (5): a guest
- *             should not expect timely interrupts of a CPU model that may
- *             run far slower than hardware. Nothing recommends a
- *             hypercall or MSR the simulator does not implement
- *             (address-space switch, TLB flush, cluster IPI, ...), nor the
- *             APIC access MSRs (implemented, but the APIC page serves as
- *             well). EBX 0xffffffff: never notify of long spin waits
- *             (HvCallNotifyLongSpinWait is not implemented). ECX, EDX 0.
+ * 0x40000004  recommendations: EAX bit 5 relaxed timing: a guest should
+ *             not expect timely interrupts of a CPU model that may run far
+ *             slower than hardware; with the partition's features, 2
+ *             remote TLB flushes by hypercall (tb_flush_hypercalls), 10
+ *             IPIs by hypercall (synthetic_cluster_ipi), 11 their Ex forms
+ *             (extended_processor_masks): guest_hypercalls.c serves them.
+ *             mshv-ioctls' defaults give 0x424. Nothing recommends what
+ *             the simulator does not implement (address-space switch,
+ *             local flush, ...), nor the APIC access MSRs (implemented,
+ *             but the APIC page serves as well). EBX 0xffffffff: never
+ *             notify of long spin waits (HvCallNotifyLongSpinWait is not
+ *             implemented). ECX, EDX 0.
  * 0x40000005  limits: EAX the most VPs a partition may have
  *             (SIM_HV_MAX_VPS = the hypervisor layer's HV_SIM_MAX_VPS,
  *             256), EBX the most logical processors the hypervisor
@@ -122,6 +126,12 @@ static void hv_leaf(const struct sim_x86_vcpu *vp, uint32_t leaf, uint32_t *a, u
 	}
 	case 0x40000004u:
 		*a = 1u << 5;
+		if (sim_x86__hv_feature(vp, HV_FEAT_TB_FLUSH))
+			*a |= 1u << 2; /* remote TLB flush by hypercall (guest_hypercalls.c) */
+		if (sim_x86__hv_feature(vp, HV_FEAT_CLUSTER_IPI))
+			*a |= 1u << 10; /* IPIs by hypercall */
+		if (sim_x86__hv_feature(vp, HV_FEAT_EXT_PROCESSOR_MASKS))
+			*a |= 1u << 11; /* the Ex forms (processor sets) */
 		*b = 0xffffffffu;
 		break;
 	case 0x40000005u:

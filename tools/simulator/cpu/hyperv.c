@@ -4,8 +4,9 @@
  * partition sees them. The synthetic MSRs of timekeeping and of the
  * hypercall interface (guest OS id, hypercall page, VP index, reference
  * counter, reference TSC page, TSC and APIC frequencies, VP assist page),
- * the pages the hypervisor writes into guest memory for them, and the
- * guest's hypercalls (VMMCALL on the AMD model, VMCALL on Intel).
+ * and the pages the hypervisor writes into guest memory for them; what the
+ * partition's features grant. The guest's hypercalls are
+ * guest_hypercalls.c's.
  *
  * The SynIC and the synthetic timers are synic.c's. The CPUID leaves that
  * announce all this are cpuid.c's; both follow the partition's synthetic
@@ -17,12 +18,10 @@
  *
  * The simulator's choices where the sources leave room:
  *
- *  - The TLFS makes the guest OS id, hypercall and reference TSC MSRs
- *    partition-wide; the CPU model keeps them per VP (the VPs of a
- *    partition share no state below the hypervisor layer). A guest that
- *    writes them on one VP and reads them, or makes hypercalls, on
- *    another sees the difference; Linux writes them on the boot CPU and
- *    makes no hypercall with the privileges cpuid.c reports.
+ *  - The guest OS id, hypercall and reference TSC MSRs are partition-wide
+ *    (TLFS): the hypervisor layer gives every VP of a partition the same
+ *    struct sim_x86_partition_msrs; Linux writes them on the boot CPU and
+ *    makes hypercalls on every CPU.
  *  - The hypervisor's pages are overlays in the TLFS (they hide the RAM
  *    below them while enabled, and the RAM comes back when disabled). The
  *    simulator writes them into the guest RAM at the GPA instead, and only
@@ -100,29 +99,48 @@ static uint64_t mul_shr64(uint64_t a, uint64_t b)
  * the reference counter MSR, as the TLFS says), then one more than
  * before, never 0 or 0xffffffff (the old TLFS's "invalid").
  */
-static void write_reference_tsc_page(struct sim_x86_vcpu *vp)
+static void write_reference_tsc_page(struct sim_x86_vcpu *vp) /* pmsr->lock held */
 {
+	struct sim_x86_partition_msrs *m = vp->pmsr;
 	uint64_t scale = (uint64_t)(((unsigned __int128)10000000u << 64) / SIM_TSC_HZ);
 	uint64_t ns, tsc;
 	int64_t offset;
 	uint8_t *p;
 
-	if (!(vp->reference_tsc & PAGE_ENABLE) || !(p = ram_page(vp, vp->reference_tsc & GPA_PAGE_MASK)))
+	if (!(m->reference_tsc & PAGE_ENABLE) || !(p = ram_page(vp, m->reference_tsc & GPA_PAGE_MASK)))
 		return;
 	ns = sim_x86__now_ns() - vp->tsc_epoch_ns;
 	tsc = ns * (SIM_TSC_HZ / 1000000000ull) + vp->tsc_offset;
 	offset = (int64_t)(ns / 100) - (int64_t)mul_shr64(tsc, scale);
-	if (++vp->tsc_sequence == 0 || vp->tsc_sequence == 0xffffffffu)
-		vp->tsc_sequence = 1;
+	if (++m->tsc_sequence == 0 || m->tsc_sequence == 0xffffffffu)
+		m->tsc_sequence = 1;
 	__atomic_store_n((uint32_t *)p, 0, __ATOMIC_RELEASE);
 	__atomic_store_n((uint64_t *)(p + 8), scale, __ATOMIC_RELEASE);
 	__atomic_store_n((int64_t *)(p + 16), offset, __ATOMIC_RELEASE);
-	__atomic_store_n((uint32_t *)p, vp->tsc_sequence, __ATOMIC_RELEASE);
+	__atomic_store_n((uint32_t *)p, m->tsc_sequence, __ATOMIC_RELEASE);
 }
 
 void sim_x86__hv_tsc_changed(struct sim_x86_vcpu *vp)
 {
+	pthread_mutex_lock(&vp->pmsr->lock);
 	write_reference_tsc_page(vp);
+	pthread_mutex_unlock(&vp->pmsr->lock);
+}
+
+void sim_x86_vcpu_set_partition_msrs(struct sim_x86_vcpu *vp, struct sim_x86_partition_msrs *msrs)
+{
+	vp->pmsr = msrs ? msrs : &vp->own_pmsr;
+}
+
+/* The hypercall MSR (guest_hypercalls.c: whether VMMCALL is a hypercall). */
+uint64_t sim_x86__hv_hypercall_msr(struct sim_x86_vcpu *vp)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&vp->pmsr->lock);
+	v = vp->pmsr->hypercall;
+	pthread_mutex_unlock(&vp->pmsr->lock);
+	return v;
 }
 
 /* ---- what the partition's synthetic features grant ---- */
@@ -197,19 +215,19 @@ bool sim_x86__hv_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
 {
 	switch (m) {
 	case HV_MSR_GUEST_OS_ID:
-		*val = vp->guest_os_id;
-		return true;
 	case HV_MSR_HYPERCALL:
-		*val = vp->hypercall_msr;
+	case HV_MSR_REFERENCE_TSC:
+		pthread_mutex_lock(&vp->pmsr->lock);
+		*val = m == HV_MSR_GUEST_OS_ID ? vp->pmsr->guest_os_id
+		       : m == HV_MSR_HYPERCALL ? vp->pmsr->hypercall
+					       : vp->pmsr->reference_tsc;
+		pthread_mutex_unlock(&vp->pmsr->lock);
 		return true;
 	case HV_MSR_VP_INDEX:
 		*val = vp->vp_index;
 		return true;
 	case HV_MSR_TIME_REF_COUNT:
 		*val = sim_x86__reference_time(vp);
-		return true;
-	case HV_MSR_REFERENCE_TSC:
-		*val = vp->reference_tsc;
 		return true;
 	case HV_MSR_TSC_FREQUENCY:
 		*val = SIM_TSC_HZ;
@@ -243,29 +261,34 @@ bool sim_x86__hv_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val)
  */
 int sim_x86__hv_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 {
+	struct sim_x86_partition_msrs *pm = vp->pmsr;
+	int ret = HV_MSR_DONE;
+
 	switch (m) {
 	case HV_MSR_GUEST_OS_ID:
-		vp->guest_os_id = val;
-		if (!val)
-			vp->hypercall_msr &= ~HYPERCALL_ENABLE;
-		return HV_MSR_DONE;
 	case HV_MSR_HYPERCALL:
-		if (vp->hypercall_msr & HYPERCALL_LOCKED)
-			return HV_MSR_DONE;
-		if (!gpa_ok(vp, val))
-			return HV_MSR_GP;
-		if (!vp->guest_os_id)
-			val &= ~HYPERCALL_ENABLE;
-		vp->hypercall_msr = val;
-		if (val & HYPERCALL_ENABLE)
-			write_hypercall_page(vp, val & GPA_PAGE_MASK);
-		return HV_MSR_DONE;
 	case HV_MSR_REFERENCE_TSC:
-		if (!gpa_ok(vp, val))
-			return HV_MSR_GP;
-		vp->reference_tsc = val;
-		write_reference_tsc_page(vp);
-		return HV_MSR_DONE;
+		pthread_mutex_lock(&pm->lock);
+		if (m == HV_MSR_HYPERCALL && (pm->hypercall & HYPERCALL_LOCKED)) {
+			/* locked: keeps its value */
+		} else if (m != HV_MSR_GUEST_OS_ID && !gpa_ok(vp, val)) {
+			ret = HV_MSR_GP;
+		} else if (m == HV_MSR_GUEST_OS_ID) {
+			pm->guest_os_id = val;
+			if (!val)
+				pm->hypercall &= ~HYPERCALL_ENABLE;
+		} else if (m == HV_MSR_HYPERCALL) {
+			if (!pm->guest_os_id)
+				val &= ~HYPERCALL_ENABLE;
+			pm->hypercall = val;
+			if (val & HYPERCALL_ENABLE)
+				write_hypercall_page(vp, val & GPA_PAGE_MASK);
+		} else if (m == HV_MSR_REFERENCE_TSC) {
+			pm->reference_tsc = val;
+			write_reference_tsc_page(vp);
+		}
+		pthread_mutex_unlock(&pm->lock);
+		return ret;
 	case HV_MSR_VP_ASSIST_PAGE:
 		if (!gpa_ok(vp, val))
 			return HV_MSR_GP;
@@ -278,109 +301,4 @@ int sim_x86__hv_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val)
 		return HV_MSR_DONE;
 	}
 	return sim_x86__hv_msr_read_only(m) ? HV_MSR_GP : HV_MSR_NOT_MINE;
-}
-
-/* ---- hypercalls ---- */
-
-#define HVCALL_GET_PARTITION_ID_CODE 0x0046
-#define HVCALL_POST_MESSAGE_CODE 0x005c
-#define HVCALL_SIGNAL_EVENT_CODE 0x005d
-#define HVCALL_RETARGET_INTERRUPT_CODE 0x007e
-
-/*
- * The status of a guest hypercall the hypervisor answers itself. It
- * implements none: a call the TLFS ties to a partition privilege that
- * CPUID 0x40000003 EBX does not grant is HV_STATUS_ACCESS_DENIED, as the
- * TLFS lists for each of them: the partition management calls
- * (CreatePartitions, 0x40-0x45), HvCallGetPartitionId (AccessPartitionId),
- * the memory pool calls (AccessMemoryPool: deposit, withdraw, balance,
- * 0x48-0x4a). HvCallPostMessage and HvCallSignalEvent (PostMessages and
- * SignalEvents are granted, EBX 0x30: cpuid.c) name a connection, and the
- * hypervisor knows none (ports are not modelled):
- * HV_STATUS_INVALID_CONNECTION_ID, unless the root takes them
- * (hypercall_forwarded). Every other code is
- * HV_STATUS_INVALID_HYPERCALL_CODE. A Linux 6.1 guest with these CPUID
- * answers makes no hypercall while it boots: IPIs, TLB flushes and
- * spinlock notification are not recommended (0x40000004), extended
- * hypercalls (HvExtCallQueryCapabilities) and the partition id are not
- * granted, and without a VMBus device it neither posts messages nor
- * signals events (its SynIC only takes the synthetic timer's interrupts).
- */
-static uint16_t hypercall_status(uint16_t code)
-{
-	if ((code >= 0x40 && code <= 0x45) || code == HVCALL_GET_PARTITION_ID_CODE || (code >= 0x48 && code <= 0x4a))
-		return HV_STATUS_ACCESS_DENIED;
-	if (code == HVCALL_POST_MESSAGE_CODE || code == HVCALL_SIGNAL_EVENT_CODE)
-		return HV_STATUS_INVALID_CONNECTION_ID;
-	return HV_STATUS_INVALID_HYPERCALL_CODE;
-}
-
-/*
- * Whether the root takes the guest hypercall `code`: HvCallPostMessage and
- * HvCallSignalEvent to a connection the hypervisor does not know (every
- * one) when the root installed HvInterceptTypeUnknownSynicConnection, and
- * HvCallRetargetDeviceInterrupt for a device it does not know (every one)
- * with HvInterceptTypeRetargetInterruptWithUnknownDeviceId (the
- * hypervisor layer's install_intercept names both). The VP then stops at
- * the instruction with HVMSG_HYPERCALL_INTERCEPT (RAX, RBX, RCX, RDX, R8,
- * RSI, RDI, XMM0-5, instruction length 3); the root writes the result to
- * RAX and moves RIP past it, as openvmm's virt_mshv does for these three
- * calls. HV_INTERCEPT_TYPE_HYPERCALL itself, which openvmm installs with
- * them, forwards no call the simulator knows of: the simulator's choice,
- * since the sources do not say what it adds.
- */
-static bool hypercall_forwarded(struct sim_x86_vcpu *vp, uint16_t code)
-{
-	bool fwd = false;
-
-	pthread_mutex_lock(&vp->icpt_lock);
-	if (code == HVCALL_POST_MESSAGE_CODE || code == HVCALL_SIGNAL_EVENT_CODE)
-		fwd = vp->icpt.unknown_synic_connection;
-	else if (code == HVCALL_RETARGET_INTERRUPT_CODE)
-		fwd = vp->icpt.unknown_device_retarget;
-	pthread_mutex_unlock(&vp->icpt_lock);
-	return fwd;
-}
-
-/*
- * VMMCALL (AMD) or VMCALL (Intel) at RIP, the #UD QEMU raised for it
- * (unicorn_hooks.c, sim_x86__hook_invalid; QEMU has no SVM/VMX for the
- * guest). Returns false when it stays a #UD: another instruction, the
- * other vendor's, the hypercall page not enabled, real or virtual-8086
- * mode, CPL > 0 (TLFS "Valid Hypercall Environments": #UD). Otherwise the
- * hypercall completes: 64-bit mode takes the input value in RCX (input
- * and output GPAs in RDX and R8, unused here) and returns the result in
- * RAX; other modes take EDX:EAX (EBX:ECX, EDI:ESI) and return it in
- * EDX:EAX. The result: status in bits 15:0, reps completed (0) in 43:32.
- * RIP moves past the instruction. A call from outside the hypercall page
- * is served too (the TLFS does not promise a #UD for it).
- */
-bool sim_x86__hypercall(struct sim_x86_vcpu *vp)
-{
-	uint8_t b[3];
-	uint64_t *r = regs(vp), input, result;
-
-	if (sim_x86__read_linear(vp, sim_x86__cur_rip_linear(vp), b, 3) != 3 || b[0] != 0x0f || b[1] != 0x01 ||
-	    b[2] != (sim_x86__vendor_intel(vp) ? 0xc1 : 0xd9))
-		return false;
-	if (!(vp->hypercall_msr & HYPERCALL_ENABLE) || !(cr(vp, 0) & CR0_PE) || (*vp->rflags & RFLAGS_VM) ||
-	    sim_x86__cpl(vp) != 0)
-		return false;
-	if (sim_x86__cs64(vp))
-		input = r[1];
-	else
-		input = (uint32_t)r[0] | (r[2] << 32);
-	if (hypercall_forwarded(vp, (uint16_t)input)) {
-		vp->ex.kind = EXIT_HYPERCALL; /* RIP stays at the instruction */
-		return true;
-	}
-	result = hypercall_status((uint16_t)input);
-	if (sim_x86__cs64(vp)) {
-		r[0] = result;
-	} else {
-		r[0] = (uint32_t)result;
-		r[2] = result >> 32;
-	}
-	*vp->rip += 3;
-	return true;
 }

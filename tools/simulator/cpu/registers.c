@@ -230,7 +230,7 @@ uint64_t sim_x86_vcpu_get_register(struct sim_x86_vcpu *vp, uint32_t name, union
 	case HV_X64_REGISTER_APIC_BASE: v->reg64 = vp->apic_base; return 0;
 	case HV_X64_REGISTER_INITIAL_APIC_ID: v->reg64 = vp->vp_index; return 0;
 	case HV_REGISTER_VP_INDEX: v->reg64 = vp->vp_index; return 0;
-	case HV_REGISTER_GUEST_OS_ID: v->reg64 = vp->guest_os_id; return 0;
+	case HV_REGISTER_GUEST_OS_ID: sim_x86__hv_msr_read(vp, HV_MSR_GUEST_OS_ID, &v->reg64); return 0;
 	/*
 	 * The two control/status registers are the first 32 bytes of the
 	 * 64-bit FXSAVE image (FXSAVE64): FCW FSW FTW(abridged) FOP FIP, then

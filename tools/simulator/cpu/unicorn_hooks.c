@@ -1590,6 +1590,7 @@ void x86_cpu_exec_enter_x86_64(void *cs)
 		uc_emu_stop(vp->uc); /* the run loop returns -EINTR, applies the INIT, or drops stale code */
 		return;
 	}
+	sim_x86__tlb_flush_requests(vp); /* other VPs' flush hypercalls (guest_hypercalls.c) */
 	sim_x86__apic_collect(vp);
 	sim_x86__update_irq_request(vp);
 }

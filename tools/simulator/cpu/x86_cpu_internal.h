@@ -27,8 +27,10 @@
  *   cpuid.c          the CPUID leaves the hypervisor presents, the CPUID
  *                    instruction
  *   hyperv.c         the synthetic MSRs of timekeeping and hypercalls, the
- *                    pages the hypervisor writes for them, guest hypercalls,
- *                    which of them the partition's features grant
+ *                    pages the hypervisor writes for them, which of them
+ *                    the partition's features grant
+ *   guest_hypercalls.c  the guest's hypercalls: the TLB flushes and IPIs
+ *                    the hypervisor serves, those the root takes, statuses
  *   synic.c          the synthetic interrupt controller (SINTs, message and
  *                    event flag pages, EOM) and the synthetic timers
  *   syscall.c        SYSCALL, SYSRET, SYSENTER, SYSEXIT
@@ -290,10 +292,10 @@ struct sim_x86_vcpu {
 	 * hypervisor leaves report and which synthetic MSRs the guest may use.
 	 */
 	_Atomic uint64_t hv_features;
-	/* MSRs the hypervisor owns: synthetic ones and DEBUG_CTL */
-	uint64_t guest_os_id, hypercall_msr, reference_tsc, debug_ctl;
+	/* MSRs the hypervisor owns: the partition-wide synthetic ones (pmsr: the partition's, else own_pmsr) and DEBUG_CTL */
+	struct sim_x86_partition_msrs *pmsr, own_pmsr;
+	uint64_t debug_ctl;
 	uint64_t vp_assist;     /* HV_X64_MSR_VP_ASSIST_PAGE (hyperv.c) */
-	uint32_t tsc_sequence;  /* the reference TSC page's last tsc_sequence (hyperv.c) */
 	/* time.c: the partition's creation (CLOCK_MONOTONIC ns) and the TSC's offset from it */
 	uint64_t tsc_epoch_ns, tsc_offset;
 	/*
@@ -314,6 +316,16 @@ struct sim_x86_vcpu {
 		uint64_t config, count, due;
 		bool msg_pending; /* expired in message mode, the slot was taken: sent again at EOM */
 	} stimer[4];
+	/* the hypervisor's: the VPs of a processor set (hyperv.c's IPI and TLB-flush hypercalls) */
+	sim_vp_set_fn *vp_set_fn;
+	void *vp_set_opaque;
+	/*
+	 * TLB flushes other VPs ask of this one (hyperv.c): tlb_flush_req is
+	 * bumped by them, tlb_flush_done set by this VP's run thread once its
+	 * TLB is flushed (before it runs guest code again).
+	 */
+	_Atomic uint32_t tlb_flush_req, tlb_flush_done;
+	atomic_bool in_guest; /* inside uc_emu_start: a flush request must be answered (or waited for) */
 	/* the root's view of guest memory, for the SynIC pages from any thread (sim_x86_vcpu_set_gpa_resolver) */
 	sim_gpa_fn *gpa_fn;
 	void *gpa_opaque;
@@ -558,7 +570,11 @@ bool sim_x86__hv_msr_read(struct sim_x86_vcpu *vp, uint32_t m, uint64_t *val);
 int sim_x86__hv_msr_write(struct sim_x86_vcpu *vp, uint32_t m, uint64_t val);
 bool sim_x86__hv_msr_read_only(uint32_t m);
 void sim_x86__hv_tsc_changed(struct sim_x86_vcpu *vp);
+uint64_t sim_x86__hv_hypercall_msr(struct sim_x86_vcpu *vp);
+
+/* ---- guest_hypercalls.c ---- */
 bool sim_x86__hypercall(struct sim_x86_vcpu *vp);
+void sim_x86__tlb_flush_requests(struct sim_x86_vcpu *vp);
 bool sim_x86__hv_msr_granted(const struct sim_x86_vcpu *vp, uint32_t m);
 bool sim_x86__hv_feature(const struct sim_x86_vcpu *vp, unsigned bit);
 /* bits of union hv_partition_synthetic_processor_features */
@@ -573,6 +589,9 @@ bool sim_x86__hv_feature(const struct sim_x86_vcpu *vp, unsigned bit);
 #define HV_FEAT_REF_TSC 9
 #define HV_FEAT_FREQUENCY 11
 #define HV_FEAT_DIRECT_STIMER 22
+#define HV_FEAT_EXT_PROCESSOR_MASKS 24
+#define HV_FEAT_TB_FLUSH 25
+#define HV_FEAT_CLUSTER_IPI 26
 
 /* ---- synic.c ---- */
 #define HV_MSR_SVERSION 0x40000081u

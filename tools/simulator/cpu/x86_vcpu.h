@@ -28,6 +28,7 @@
 #ifndef MSHV_SIM_X86_VCPU_H
 #define MSHV_SIM_X86_VCPU_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -312,6 +313,29 @@ void sim_x86_vcpu_track_access(struct sim_x86_vcpu *vcpu, sim_access_fn *fn, voi
  * that is off signals nothing: *newly false) or HV_STATUS_INVALID_PARAMETER
  * (flag >= 2048).
  */
+/*
+ * The VPs of a set the guest names by VP index (the TLFS's processor masks
+ * and sets, for its IPI and TLB-flush hypercalls): the hypervisor's fn
+ * stores into out[] every VP of the partition whose index has its bit in
+ * banks[] (bank b: VPs 64b to 64b + 63), or every VP when all, the
+ * caller's own too; returns how many (at most max). The VPs stay valid
+ * while the partition lives, which the calling VP's run ensures.
+ */
+typedef size_t sim_vp_set_fn(void *opaque, const uint64_t *banks, unsigned nbanks, bool all,
+			     struct sim_x86_vcpu **out, size_t max);
+void sim_x86_vcpu_set_vp_set_handler(struct sim_x86_vcpu *vcpu, sim_vp_set_fn *fn, void *opaque);
+/*
+ * The synthetic MSRs the TLFS makes partition-wide: the guest OS id, the
+ * hypercall page and the reference TSC page (and its sequence). The
+ * hypervisor keeps one per partition (zeroed, lock initialized) and gives
+ * it to each VP before it first runs; a VP without one keeps its own.
+ */
+struct sim_x86_partition_msrs {
+	pthread_mutex_t lock;
+	uint64_t guest_os_id, hypercall, reference_tsc;
+	uint32_t tsc_sequence;
+};
+void sim_x86_vcpu_set_partition_msrs(struct sim_x86_vcpu *vcpu, struct sim_x86_partition_msrs *msrs);
 void sim_x86_vcpu_set_synthetic_features(struct sim_x86_vcpu *vcpu, uint64_t features);
 typedef void *sim_gpa_fn(void *opaque, uint64_t gpa, size_t len, bool write);
 void sim_x86_vcpu_set_gpa_resolver(struct sim_x86_vcpu *vcpu, sim_gpa_fn *fn, void *opaque);

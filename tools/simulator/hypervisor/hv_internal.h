@@ -41,6 +41,8 @@ struct hv_property {
 };
 
 struct hv_partition {
+	/* the partition-wide synthetic MSRs its VPs share (under their own lock) */
+	struct sim_x86_partition_msrs msrs;
 	pthread_mutex_t lock; /* everything below; never held while a VP runs */
 	uint64_t id;
 	uint64_t isolation;   /* 0: none */
@@ -129,6 +131,8 @@ uint64_t hv_partition_property_locked(struct hv_partition *pt, uint32_t code);
 /* vp.c: the VP at index, NULL when none; a VP found is held until hv_vp_unref(). */
 struct hv_vp *hv_partition_vp(struct hv_partition *pt, uint32_t index);
 void hv_partition_send_ipi(void *opaque, uint32_t from, uint32_t icr_lo, uint32_t dest, bool first_only);
+size_t hv_partition_vp_set(void *opaque, const uint64_t *banks, unsigned nbanks, bool all, struct sim_x86_vcpu **out,
+			   size_t max);
 void hv_vp_unref(struct hv_vp *vp);
 
 /* partition.c: one page's access state (bit 0 accessed, 1 dirty) before the

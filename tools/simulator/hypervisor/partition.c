@@ -68,6 +68,7 @@ struct hv_partition *hv_partition_create(uint64_t isolation, uint64_t flags)
 	if (!pt)
 		return NULL;
 	pthread_mutex_init(&pt->lock, NULL);
+	pthread_mutex_init(&pt->msrs.lock, NULL);
 	pt->isolation = isolation;
 	pt->x2apic = (flags & HV_SIM_CREATION_FLAG_X2APIC_CAPABLE) != 0;
 	pt->short_pages = root_shortage() ? 0 : short_pages;
@@ -86,6 +87,7 @@ void hv_partition_destroy(struct hv_partition *pt)
 		free(ps);
 	}
 	pthread_mutex_destroy(&pt->lock);
+	pthread_mutex_destroy(&pt->msrs.lock);
 	free(pt);
 }
 
@@ -367,6 +369,21 @@ void hv_partition_send_ipi(void *opaque, uint32_t from, uint32_t icr_lo, uint32_
 			break;
 	}
 	pthread_mutex_unlock(&pt->lock);
+}
+
+/* The VPs of a processor set named by VP index (the CPU model's guest hypercalls). */
+size_t hv_partition_vp_set(void *opaque, const uint64_t *banks, unsigned nbanks, bool all, struct sim_x86_vcpu **out,
+			   size_t max)
+{
+	struct hv_partition *pt = opaque;
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&pt->lock);
+	for (i = 0; i < HV_SIM_MAX_VPS && n < max; i++)
+		if (pt->vps[i] && (all || (i / 64 < nbanks && ((banks[i / 64] >> (i % 64)) & 1))))
+			out[n++] = pt->vps[i]->cpu;
+	pthread_mutex_unlock(&pt->lock);
+	return n;
 }
 
 /* ---- page access states -------------------------------------------------------- */

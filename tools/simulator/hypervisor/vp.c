@@ -58,6 +58,8 @@ int hv_vp_create(struct hv_partition *pt, uint32_t index, struct hv_vp **out, ui
 	sim_x86_vcpu_set_time_base(vp->cpu, pt->created_ns);
 	sim_x86_vcpu_set_intercepts(vp->cpu, &pt->intercepts);
 	sim_x86_vcpu_set_ipi_handler(vp->cpu, hv_partition_send_ipi, pt);
+	sim_x86_vcpu_set_vp_set_handler(vp->cpu, hv_partition_vp_set, pt);
+	sim_x86_vcpu_set_partition_msrs(vp->cpu, &pt->msrs);
 	sim_x86_vcpu_set_x2apic_capable(vp->cpu, pt->x2apic);
 	sim_x86_vcpu_set_synthetic_features(vp->cpu,
 					    hv_partition_property_locked(pt, HV_PARTITION_PROPERTY_SYNTHETIC_PROC_FEATURES));
