@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #define MSHV_IMPLEMENTATION
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -483,6 +484,88 @@ static void test_served_hypercalls(void)
 	munmap(lapic, 4096);
 }
 
+/* VP 1 of test_remote_flush: runs its loop to HLT on its own thread. */
+struct spinner {
+	struct mshv_vcpu v;
+	struct hv_message msg;
+	int ret;
+};
+
+static void *spinner_run(void *p)
+{
+	struct spinner *sp = p;
+
+	sp->ret = mshv_vcpu_run(&sp->v, &sp->msg);
+	return NULL;
+}
+
+/*
+ * A flush of another VP while it runs: VP 1 reads FLUSH_VA in a loop until
+ * it sees the new page (or gives up after 50M reads); VP 3 rewrites the
+ * PTE and flushes VPs 1 and 3 by mask. Without the remote flush VP 1 keeps
+ * its stale TLB entry and gives up.
+ */
+static void test_remote_flush(void)
+{
+	static const uint8_t spin_code[] = {
+		0xc6, 0x04, 0x25, 0x00, 0x70, 0x00, 0x00, 0x01, /* mov byte [0x7000], 1: running */
+		0x48, 0xc7, 0xc6, 0x00, 0x00, 0x00, 0x40,       /* mov rsi, FLUSH_VA */
+		0xb9, 0x80, 0xf0, 0xfa, 0x02,                   /* mov ecx, 50000000 */
+		0x48, 0x8b, 0x06,                               /* loop: mov rax, [rsi] */
+		0x48, 0x3d, 0x22, 0x22, 0x00, 0x00,             /* cmp rax, 0x2222 */
+		0x74, 0x04,                                     /* je done */
+		0xff, 0xc9,                                     /* dec ecx */
+		0x75, 0xf1,                                     /* jnz loop */
+		0xf4,                                           /* done: hlt */
+	};
+	static const uint8_t flush_code[] = {
+		0x48, 0xc7, 0xc7, 0x00, 0x50, 0x00, 0x00, /* mov rdi, FLUSH_PT */
+		0x48, 0xc7, 0xc2, 0x03, 0x10, 0x04, 0x00, /* mov rdx, 0x41000 | P | W */
+		0x48, 0x89, 0x17,                         /* mov [rdi], rdx */
+		0x48, 0xc7, 0xc1, 0x02, 0x00, 0x00, 0x00, /* mov rcx, HvCallFlushVirtualAddressSpace */
+		0x48, 0xc7, 0xc2, 0x00, 0x60, 0x00, 0x00, /* mov rdx, FLUSH_INPUT */
+		0x4d, 0x31, 0xc0,                         /* xor r8, r8 */
+		0x48, 0xc7, 0xc0, 0x00, 0x00, 0x03, 0x00, /* mov rax, HYPERCALL_PAGE */
+		0xff, 0xd0,                               /* call rax */
+		0xf4,
+	};
+	struct spinner sp;
+	struct mshv_special_registers sr;
+	pthread_t t;
+	int waited;
+
+	put64(FLUSH_PT, 0x40000 | 3);
+	put64(FLUSH_INPUT, 0);
+	put64(FLUSH_INPUT + 8, 0);
+	put64(FLUSH_INPUT + 16, (1ull << 1) | (1ull << VP_INDEX));
+	ram[0x7000] = 0;
+	memcpy(ram + CODE + 0x800, spin_code, sizeof(spin_code));
+	CHECK(mshv_vm_create_vcpu(&vm, 1, &sp.v) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp.v, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0, NULL) == 0);
+	CHECK(mshv_vcpu_get_sregs(&vp, &sr, NULL) == 0);
+	CHECK(mshv_vcpu_set_sregs(&sp.v, &sr, NULL) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RFLAGS, 2, NULL) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RSP, STACK_TOP - 0x1000, NULL) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RIP, CODE + 0x800, NULL) == 0);
+	CHECK(pthread_create(&t, NULL, spinner_run, &sp) == 0);
+	for (waited = 0; waited < 5000 && !__atomic_load_n(&ram[0x7000], __ATOMIC_ACQUIRE); waited++)
+		usleep(1000);
+	CHECK(ram[0x7000] == 1);
+	usleep(20000); /* VP 1's TLB holds the old page now */
+	CHECK(halted(run(flush_code, sizeof(flush_code))));
+	CHECK(reg(HV_X64_REGISTER_RAX) == HV_STATUS_SUCCESS);
+	pthread_join(t, NULL);
+	CHECK(sp.ret == 0 && halted(sp.msg.header.message_type));
+	{
+		union hv_register_value v;
+		CHECK(mshv_vcpu_get_register(&sp.v, HV_X64_REGISTER_RAX, &v, NULL) == 0);
+		CHECK(v.reg64 == 0x2222); /* VP 1 saw the new page */
+		CHECK(mshv_vcpu_get_register(&sp.v, HV_X64_REGISTER_RCX, &v, NULL) == 0);
+		CHECK(v.reg64 != 0); /* before giving up */
+	}
+	mshv_vcpu_close(&sp.v);
+}
+
 static void test_vp_index_and_read_only(void)
 {
 	static const uint32_t ro[] = { MSR_VP_INDEX, MSR_TIME_REF_COUNT, MSR_TSC_FREQUENCY, MSR_APIC_FREQUENCY };
@@ -623,6 +706,7 @@ int main(void)
 	test_hypercall_page();
 	test_hypercall_forwarding();
 	test_served_hypercalls();
+	test_remote_flush();
 	test_vp_index_and_read_only();
 	test_rates();
 	test_reference_tsc_page();
