@@ -411,16 +411,8 @@ static int set_reg128(struct vcpu *v, uint32_t name, uint64_t lo, uint64_t hi)
 
 static void get_reg128(struct vcpu *v, uint32_t name, uint64_t *lo, uint64_t *hi)
 {
-	struct hv_input_get_vp_registers hdr;
-	uint8_t in[sizeof(hdr) + sizeof(uint32_t)];
-	union hv_register_value out;
+	union hv_register_value out = get_reg(v, name);
 
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.vp_index = v->index;
-	memcpy(in, &hdr, sizeof(hdr));
-	memcpy(in + sizeof(hdr), &name, sizeof(name));
-	memset(&out, 0, sizeof(out));
-	CHECK(hvcall(v->fd, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &out, sizeof(out), NULL) == 0);
 	*lo = out.reg128.low_part;
 	*hi = out.reg128.high_part;
 }

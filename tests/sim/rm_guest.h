@@ -110,7 +110,7 @@ static inline int set_reg64(struct vcpu *v, uint32_t name, uint64_t value)
 	return set_reg(v, name, &val);
 }
 
-static inline uint64_t get_reg64(struct vcpu *v, uint32_t name)
+static inline union hv_register_value get_reg(struct vcpu *v, uint32_t name)
 {
 	struct hv_input_get_vp_registers hdr;
 	uint8_t in[sizeof(hdr) + sizeof(uint32_t)];
@@ -122,7 +122,12 @@ static inline uint64_t get_reg64(struct vcpu *v, uint32_t name)
 	memcpy(in + sizeof(hdr), &name, sizeof(name));
 	memset(&out, 0, sizeof(out));
 	CHECK(hvcall(v->fd, HVCALL_GET_VP_REGISTERS, 1, in, sizeof(in), &out, sizeof(out), NULL) == 0);
-	return out.reg64;
+	return out;
+}
+
+static inline uint64_t get_reg64(struct vcpu *v, uint32_t name)
+{
+	return get_reg(v, name).reg64;
 }
 
 static inline void set_seg(struct vcpu *v, uint32_t name, uint64_t base, uint16_t sel)
