@@ -30,6 +30,9 @@
  *   hlt        HLT with interrupts off and on, MONITOR/MWAIT, PAUSE
  *   lock       LOCK prefixes on whatever comes next
  *   io         IN/OUT of random ports and sizes
+ *   hcall      the hypercall page enabled, VMMCALL of served (TLB flush,
+ *              IPI), refused and random calls with random inputs; SynIC
+ *              pages, SINTs and synthetic timers set up to fire, EOM
  *
  * The VMM completes exits as a real one would (port IO completed or
  * emulated, MMIO emulated with a pattern for reads or skipped, MSR and
@@ -118,10 +121,10 @@ static const char *const mode_names[] = { "real", "prot32", "prot32-paging", "lo
 
 enum cls {
 	C_RANDOM, C_STORE, C_PT, C_DESC, C_SMC, C_REP, C_CR, C_MSR, C_XSAVE, C_APIC, C_INT, C_DR, C_HLT, C_LOCK,
-	C_IO, C_COUNT
+	C_IO, C_HCALL, C_COUNT
 };
 static const char *const class_names[] = { "random", "store", "pt", "desc", "smc", "rep", "cr", "msr",
-					   "xsave", "apic", "int", "dr", "hlt", "lock", "io" };
+					   "xsave", "apic", "int", "dr", "hlt", "lock", "io", "hcall" };
 
 /* ---- random numbers ----------------------------------------------------------------- */
 
@@ -627,6 +630,64 @@ static void gen_io(struct gen *g)
 		emit1(g, (uint8_t)RND(g));
 }
 
+static void wrmsr_imm(struct gen *g, uint32_t idx, uint64_t v)
+{
+	mov_imm(g, 1, idx);
+	mov_imm(g, 0, v & 0xffffffff);
+	mov_imm(g, 2, v >> 32);
+	emit2(g, 0x0f, 0x30);
+}
+
+/* A page of the scratch area (the hypercall, SIMP and SIEFP pages' GPA). */
+static uint64_t scratch_page(struct gen *g)
+{
+	return SCRATCH_GPA + (RND(g) % (SCRATCH_SIZE / PAGE)) * PAGE;
+}
+
+static void gen_hcall(struct gen *g)
+{
+	static const uint16_t codes[] = { 0x0002, 0x0003, 0x000b, 0x0013, 0x0014, 0x0015,
+					  0x005c, 0x005d, 0x007e, 0x0001, 0x0046 };
+	uint64_t input, in, out;
+
+	if (CHANCE(g, 3)) { /* the SynIC on, a SINT, a synthetic timer about to fire */
+		static const uint64_t configs[] = { 0x1003 | 0x300, 0x0009 | (2u << 16), 0x0001 | (1u << 16), 0x100b };
+		unsigned t = (unsigned)(RND(g) % 4);
+		wrmsr_imm(g, 0x40000083, scratch_page(g) | 1);
+		wrmsr_imm(g, 0x40000082, scratch_page(g) | 1);
+		wrmsr_imm(g, 0x40000090 + (uint32_t)(RND(g) % 16), (0x20 + RND(g) % 0xe0) | (CHANCE(g, 2) ? 1u << 17 : 0));
+		wrmsr_imm(g, 0x40000080, 1);
+		wrmsr_imm(g, 0x400000b0 + 2 * t, CHANCE(g, 4) ? pick_value(g) : configs[RND(g) % 4]);
+		wrmsr_imm(g, 0x400000b1 + 2 * t, CHANCE(g, 4) ? pick_value(g) : 1 + RND(g) % 50000);
+		if (CHANCE(g, 2))
+			wrmsr_imm(g, 0x40000084, 0);
+		return;
+	}
+	if (!CHANCE(g, 4)) { /* a guest OS id, the hypercall page */
+		wrmsr_imm(g, 0x40000000, 0x8100060100000000ull);
+		wrmsr_imm(g, 0x40000001, scratch_page(g) | 1);
+	}
+	input = CHANCE(g, 4) ? RND(g)
+			     : codes[RND(g) % (sizeof(codes) / sizeof(codes[0]))] | (CHANCE(g, 3) ? 1u << 16 : 0) |
+				       (CHANCE(g, 3) ? (RND(g) % 4) << 17 : 0) | (CHANCE(g, 3) ? (RND(g) % 8) << 32 : 0);
+	in = CHANCE(g, 2) ? scratch_page(g) + (RND(g) % 64) * 8 : pick_value(g);
+	out = CHANCE(g, 2) ? pick_addr(g) : pick_value(g);
+	if (bits(g) == 64) {
+		mov_imm(g, 1, input);
+		mov_imm(g, 2, in);
+		emit2(g, 0x49, 0xb8); /* mov r8, imm64 */
+		emit(g, &out, 8);
+	} else {
+		mov_imm(g, 0, input & 0xffffffff);
+		mov_imm(g, 2, input >> 32);
+		mov_imm(g, 1, in & 0xffffffff);
+		mov_imm(g, 3, in >> 32);
+		mov_imm(g, 6, out & 0xffffffff);
+		mov_imm(g, 7, out >> 32);
+	}
+	emit3(g, 0x0f, 0x01, 0xd9); /* VMMCALL */
+}
+
 static void gen_class(struct gen *g, enum cls c);
 
 static void gen_lock(struct gen *g)
@@ -655,6 +716,7 @@ static void gen_class(struct gen *g, enum cls c)
 	case C_DR: gen_dr(g); break;
 	case C_HLT: gen_hlt(g); break;
 	case C_LOCK: gen_lock(g); break;
+	case C_HCALL: gen_hcall(g); break;
 	default: gen_io(g); break;
 	}
 }
