@@ -52,7 +52,7 @@
  *             guest's VMBus driver needs (it posts to the host and
  *             signals events through hypercalls; the simulator's choice:
  *             granted to every guest); no other hypercall privilege
- *             (hyperv.c answers HV_STATUS_ACCESS_DENIED to the calls
+ *             (guest_hypercalls.c answers HV_STATUS_ACCESS_DENIED to the calls
  *             the others allow).
  *             ECX 0: no power-management information.
  *             EDX bit 8 FREQUENCY_MSRS_AVAILABLE (with access_frequency_

@@ -1748,7 +1748,7 @@ bool sim_x86__hook_invalid(uc_engine *uc, void *user)
 {
 	struct sim_x86_vcpu *vp = user;
 	(void)uc;
-	/* VMMCALL/VMCALL: QEMU's #UD (no SVM/VMX for the guest) is the hypervisor's hypercall (hyperv.c) */
+	/* VMMCALL/VMCALL: QEMU's #UD (no SVM/VMX for the guest) is the hypervisor's hypercall (guest_hypercalls.c) */
 	if (sim_x86__hypercall(vp)) {
 		*(int32_t *)(vp->cs + UCI_CS_EXCEPTION_INDEX) = -1;
 		return true;

@@ -316,11 +316,11 @@ struct sim_x86_vcpu {
 		uint64_t config, count, due;
 		bool msg_pending; /* expired in message mode, the slot was taken: sent again at EOM */
 	} stimer[4];
-	/* the hypervisor's: the VPs of a processor set (hyperv.c's IPI and TLB-flush hypercalls) */
+	/* the hypervisor's: the VPs of a processor set (guest_hypercalls.c's IPI and TLB-flush calls) */
 	sim_vp_set_fn *vp_set_fn;
 	void *vp_set_opaque;
 	/*
-	 * TLB flushes other VPs ask of this one (hyperv.c): tlb_flush_req is
+	 * TLB flushes other VPs ask of this one (guest_hypercalls.c): tlb_flush_req is
 	 * bumped by them, tlb_flush_done set by this VP's run thread once its
 	 * TLB is flushed (before it runs guest code again).
 	 */
@@ -551,7 +551,7 @@ int sim_x86__data_mmu_idx(struct sim_x86_vcpu *vp);
 void sim_x86__hook_intr(uc_engine *uc, uint32_t intno, void *user);
 bool sim_x86__hook_invalid(uc_engine *uc, void *user);
 
-/* ---- hyperv.c: synthetic MSRs, the hypervisor's pages, guest hypercalls ---- */
+/* ---- hyperv.c: synthetic MSRs, the hypervisor's pages, the features they need ---- */
 #define HV_MSR_TIME_REF_COUNT 0x40000020u
 #define HV_MSR_TSC_FREQUENCY 0x40000022u
 #define HV_MSR_APIC_FREQUENCY 0x40000023u

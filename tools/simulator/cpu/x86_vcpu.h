@@ -88,7 +88,7 @@ struct sim_x86_intercepts {
 	} msr_index[SIM_MAX_MSR_INTERCEPTS];
 	bool msr_ignore;             /* unimplemented MSR action IGNORE_WRITE_READ_ZERO (default FAULT: #GP) */
 	uint32_t exception_bitmap;   /* bit v: exception vector v exits (HVMSG_X64_EXCEPTION_INTERCEPT) */
-	/* guest hypercalls the hypervisor leaves to the root exit with HVMSG_HYPERCALL_INTERCEPT (hyperv.c) */
+	/* guest hypercalls the hypervisor leaves to the root: HVMSG_HYPERCALL_INTERCEPT (guest_hypercalls.c) */
 	bool unknown_synic_connection; /* HvCallPostMessage, HvCallSignalEvent */
 	bool unknown_device_retarget;  /* HvCallRetargetDeviceInterrupt */
 	/*
