@@ -2229,7 +2229,7 @@ MSHV_INLINE int mshv__system_host_readable(struct mshv_system *sys)
  * read (mshv_system_create_vm() sets the defaults unmasked there); hypercall
  * errors as in Hypercall status.
  * Errors: -EINVAL (a NULL pointer), -EOPNOTSUPP (6.15-6.18), a release
- * probe's; kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall status.
+ * probe's; hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, __u64 *mask, __u16 *hv_status)
 {
@@ -2270,7 +2270,7 @@ MSHV_INLINE int mshv_system_default_synthetic_features(struct mshv_system *sys, 
  * Upstream kernels refuse the SNP isolation this fills in for
  * MSHV_VM_TYPE_SNP at creation.
  * Errors: -EINVAL (a NULL pointer, vm_type unknown), -EOPNOTSUPP (6.15-6.18),
- * a release probe's; kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall
+ * a release probe's; hypercall: as in Hypercall
  * status.
  */
 MSHV_INLINE int mshv_system_default_partition_args(struct mshv_system *sys, unsigned int vm_type,
@@ -2531,7 +2531,7 @@ MSHV_INLINE int mshv_vm_get_partition_property(struct mshv_vm *vm, __u32 code, _
  * (MSHV_ROOT_HVCALL on the partition fd): property `code` with argument
  * `arg` into *out. Returns 0 or -errno; hypercall errors as in Hypercall
  * status.
- * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era); hypercall: as
+ * Errors: -EINVAL (a NULL pointer); hypercall: as
  * in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code, __u64 arg,
@@ -2545,7 +2545,7 @@ MSHV_INLINE int mshv_vm_get_partition_property_ex(struct mshv_vm *vm, __u32 code
  * (MSHV_ROOT_HVCALL on the partition fd): property `code` = value. Early
  * properties must be set before mshv_vm_initialize(). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
- * Errors: -EINVAL (a NULL pointer); kernel: -ENOTTY (6.6-era); hypercall: as
+ * Errors: -EINVAL (a NULL pointer); hypercall: as
  * in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, __u64 value, __u16 *hv_status)
@@ -2575,7 +2575,7 @@ MSHV_INLINE int mshv_vm_set_partition_property(struct mshv_vm *vm, __u32 code, _
  * or mshv_vcpu_inject_exception() to make the guest take a fault.
  * Returns 0 or -errno; hypercall errors as in Hypercall status.
  * Errors: -EINVAL (a NULL pointer, access_type_mask beyond READ | WRITE |
- * EXECUTE); kernel: -ENOTTY (6.6-era); hypercall: as in Hypercall status.
+ * EXECUTE); hypercall: as in Hypercall status.
  */
 MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_install_intercept *args,
 					  __u16 *hv_status)
@@ -2602,8 +2602,8 @@ MSHV_INLINE int mshv_vm_install_intercept(struct mshv_vm *vm, const struct mshv_
  * (HVCALL_SET_VP_REGISTERS, one register, through MSHV_ROOT_HVCALL on the
  * partition fd). args->pad must be zero. Returns 0 or -errno; hypercall
  * errors as in Hypercall status.
- * Errors: -EINVAL (a NULL pointer, args->pad not zero); kernel: -ENOTTY
- * (6.6-era); hypercall: as in Hypercall status.
+ * Errors: -EINVAL (a NULL pointer, args->pad not zero); hypercall: as in
+ * Hypercall status.
  */
 MSHV_INLINE int mshv_vm_register_deliverability_notifications(
 	struct mshv_vm *vm, const struct mshv_register_deliverabilty_notifications *args, __u16 *hv_status)
@@ -2900,7 +2900,7 @@ MSHV_INLINE int mshv_vm_get_dirty_log(struct mshv_vm *vm, __u64 base_pfn, __u64 
  * HV_PARTITION_PROPERTY_GPA_PAGE_ACCESS_TRACKING = 1
  * (HVCALL_SET_PARTITION_PROPERTY on the partition fd). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
- * Errors: -EINVAL (vm NULL); kernel: -ENOTTY (6.6-era); hypercall: as in
+ * Errors: -EINVAL (vm NULL); hypercall: as in
  * Hypercall status.
  */
 MSHV_INLINE int mshv_vm_enable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status)
@@ -2914,7 +2914,7 @@ MSHV_INLINE int mshv_vm_enable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv
  * refuses while dirty bits are cleared: set them first
  * (MSHV_GPAP_ACCESS_OP_SET over the whole memory). Returns 0 or -errno;
  * hypercall errors as in Hypercall status.
- * Errors: -EINVAL (vm NULL); kernel: -ENOTTY (6.6-era); hypercall: as in
+ * Errors: -EINVAL (vm NULL); hypercall: as in
  * Hypercall status.
  */
 MSHV_INLINE int mshv_vm_disable_dirty_page_tracking(struct mshv_vm *vm, __u16 *hv_status)
