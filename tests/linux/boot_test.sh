@@ -51,9 +51,8 @@ print("%d %.2f" % (rc, marked if marked is not None else -1))
 PY
 }
 
-# A boot takes about 5 s here; a guest that hangs (see the simulator
-# README's limits: LOCKed instructions are not atomic between VPs) fails
-# within two minutes instead of ten.
+# A boot takes about 5 s here; a guest that hangs fails within two
+# minutes instead of ten.
 read -r rc secs < <(timed "$log" timeout 900 "$launcher" "$linux_boot" -c "$vcpus" -t 120 -a "$cmdline" "$bzimage" "$initrd")
 fail=0
 check() {

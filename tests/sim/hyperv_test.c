@@ -566,6 +566,47 @@ static void test_remote_flush(void)
 	mshv_vcpu_close(&sp.v);
 }
 
+/*
+ * LOCKed read-modify-writes are atomic between VPs, as on hardware: VP 2
+ * (its own thread) and VP 3 each LOCK INC one counter 50 million times;
+ * none is lost. (Each VP is its own unicorn engine; without atomic
+ * helpers both would load, add and store over each other.)
+ */
+static void test_lock_atomic(void)
+{
+	static const uint8_t inc_code[] = {
+		0x48, 0xc7, 0xc6, 0x00, 0x71, 0x00, 0x00, /* mov rsi, 0x7100 */
+		0xb9, 0x80, 0xf0, 0xfa, 0x02,             /* mov ecx, 50000000 */
+		0xf0, 0x48, 0xff, 0x06,                   /* lock inc qword [rsi] */
+		0xff, 0xc9,                               /* dec ecx */
+		0x75, 0xf8,                               /* jnz */
+		0xf4,
+	};
+	struct spinner sp;
+	struct mshv_special_registers sr;
+	pthread_t t;
+	uint64_t count;
+
+	put64(0x7100, 0);
+	memcpy(ram + CODE + 0xa00, inc_code, sizeof(inc_code));
+	CHECK(mshv_vm_create_vcpu(&vm, 2, &sp.v) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp.v, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0, NULL) == 0);
+	CHECK(mshv_vcpu_get_sregs(&vp, &sr, NULL) == 0);
+	CHECK(mshv_vcpu_set_sregs(&sp.v, &sr, NULL) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RFLAGS, 2, NULL) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RSP, STACK_TOP - 0x2000, NULL) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RIP, CODE + 0xa00, NULL) == 0);
+	CHECK(pthread_create(&t, NULL, spinner_run, &sp) == 0);
+	CHECK(halted(run(inc_code, sizeof(inc_code))));
+	pthread_join(t, NULL);
+	CHECK(sp.ret == 0 && halted(sp.msg.header.message_type));
+	memcpy(&count, ram + 0x7100, 8);
+	if (count != 100000000)
+		printf("lock_atomic: %llu of 100000000 increments\n", (unsigned long long)count);
+	CHECK(count == 100000000);
+	mshv_vcpu_close(&sp.v);
+}
+
 static void test_vp_index_and_read_only(void)
 {
 	static const uint32_t ro[] = { MSR_VP_INDEX, MSR_TIME_REF_COUNT, MSR_TSC_FREQUENCY, MSR_APIC_FREQUENCY };
@@ -707,6 +748,7 @@ int main(void)
 	test_hypercall_forwarding();
 	test_served_hypercalls();
 	test_remote_flush();
+	test_lock_atomic();
 	test_vp_index_and_read_only();
 	test_rates();
 	test_reference_tsc_page();

@@ -128,6 +128,7 @@ static struct {
 	void (*gen_ld_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
 	void (*gen_st_i64)(void *tcg_ctx, void *val, void *addr, uintptr_t idx, int memop);
 	void (*lcall_real)(void *env, int new_cs, uint64_t new_eip, int shift, int next_eip);
+	void (*exit_atomic)(void *cs, uintptr_t pc);
 	bool ok;
 } orig;
 
@@ -240,6 +241,7 @@ bool sim_x86__resolve_originals(void)
 	R(gen_ld_i64, "tcg_gen_qemu_ld_i64_x86_64");
 	R(gen_st_i64, "tcg_gen_qemu_st_i64_x86_64");
 	R(lcall_real, "helper_lcall_real_x86_64");
+	R(exit_atomic, "cpu_loop_exit_atomic_x86_64");
 #undef R
 	orig.ok = true;
 	return true;
@@ -1215,6 +1217,42 @@ static inline uint32_t temp_flags(const uint8_t *temps, int i)
 	return f;
 }
 
+/*
+ * LOCKed read-modify-writes atomic between VPs. unicorn 2.0.1 never sets
+ * CF_PARALLEL (its curr_cflags() is 0: one CPU per engine), so TCG
+ * translates LOCK CMPXCHG, XADD, XCHG, ... as a plain load and store, and
+ * two VPs (two engines on one guest RAM) could both take a guest
+ * spinlock. Setting CF_PARALLEL in the context's tb_cflags (not in the
+ * block's, which its cache lookups compare) before the first instruction
+ * is translated makes TCG emit its atomic helpers, which act on the host
+ * memory with host atomics. Where those cannot (MMIO such as the APIC page,
+ * a misaligned operand) they stop at cpu_loop_exit_atomic, which runs the
+ * instruction again alone, in a one-instruction block left non-parallel
+ * (cpu_loop_exit_atomic_x86_64 below). Not while page access tracking is
+ * on: the atomic helpers bypass the access hooks that track.
+ * CMPXCHG8B/16B test the block's own flags and stay non-atomic.
+ */
+static void parallel_block(struct sim_x86_vcpu *vp, uint8_t *ctx)
+{
+	uint32_t cf;
+
+	memcpy(&cf, ctx + UCI_TCG_TB_CFLAGS, sizeof(cf));
+	if ((cf & ~UCI_CF_KNOWN) || (cf & UCI_CF_COUNT_MASK) == 1 || vp->track_fn)
+		return;
+	cf |= UCI_CF_PARALLEL;
+	memcpy(ctx + UCI_TCG_TB_CFLAGS, &cf, sizeof(cf));
+}
+
+void cpu_loop_exit_atomic_x86_64(void *cs, uintptr_t pc);
+void cpu_loop_exit_atomic_x86_64(void *cs, uintptr_t pc)
+{
+	struct sim_x86_vcpu *vp = cur_vp;
+	if (vp && (void *)vp->cs == cs)
+		sim_x86__run_insn_alone(vp, pc);
+	orig.exit_atomic(cs, pc);
+	__builtin_unreachable();
+}
+
 static void free_leaked_temps(struct sim_x86_vcpu *vp, uint8_t *ctx)
 {
 	int nb_globals, nb_temps;
@@ -1235,6 +1273,7 @@ static void free_leaked_temps(struct sim_x86_vcpu *vp, uint8_t *ctx)
 			return;
 		}
 		vp->tb_first_insn = false;
+		parallel_block(vp, ctx);
 		memset(vp->tb_temps, 0, sizeof(vp->tb_temps));
 		for (int i = nb_globals; i < nb_temps; i++)
 			if (temp_flags(temps, i) & UCI_TCG_TEMP_ALLOCATED)

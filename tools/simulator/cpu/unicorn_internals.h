@@ -166,6 +166,11 @@ struct uci_segment {
  */
 #define UCI_TCG_NB_GLOBALS 0x2c
 #define UCI_TCG_NB_TEMPS 0x30
+/* TCGContext.tb_cflags (after reserved_regs, a uint32_t TCGRegSet on an x86_64 host) and its bits */
+#define UCI_TCG_TB_CFLAGS 0x64
+#define UCI_CF_COUNT_MASK 0x1ffu
+#define UCI_CF_PARALLEL 0x80000u
+#define UCI_CF_KNOWN 0xff0f81ffu /* count, LAST_IO, NOCACHE, USE_ICOUNT, INVALID, PARALLEL, cluster */
 #define UCI_TCG_TEMPS 0x388
 #define UCI_TCG_MAX_TEMPS 512
 #define UCI_TCG_TEMP_SIZE 56
