@@ -484,7 +484,7 @@ static void test_served_hypercalls(void)
 	munmap(lapic, 4096);
 }
 
-/* VP 1 of test_remote_flush: runs its loop to HLT on its own thread. */
+/* A second VP (test_remote_flush, test_lock_atomic): runs its loop to HLT on its own thread. */
 struct spinner {
 	struct mshv_vcpu v;
 	struct hv_message msg;
@@ -497,6 +497,21 @@ static void *spinner_run(void *p)
 
 	sp->ret = mshv_vcpu_run(&sp->v, &sp->msg);
 	return NULL;
+}
+
+/* A second VP, index, in this VP's mode, started at rip (stack rsp) on thread *t. */
+static void spinner_start(struct spinner *sp, uint32_t index, uint64_t rip, uint64_t rsp, pthread_t *t)
+{
+	struct mshv_special_registers sr;
+
+	CHECK(mshv_vm_create_vcpu(&vm, index, &sp->v) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp->v, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0, NULL) == 0);
+	CHECK(mshv_vcpu_get_sregs(&vp, &sr, NULL) == 0);
+	CHECK(mshv_vcpu_set_sregs(&sp->v, &sr, NULL) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp->v, HV_X64_REGISTER_RFLAGS, 2, NULL) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp->v, HV_X64_REGISTER_RSP, rsp, NULL) == 0);
+	CHECK(mshv_vcpu_set_register64(&sp->v, HV_X64_REGISTER_RIP, rip, NULL) == 0);
+	CHECK(pthread_create(t, NULL, spinner_run, sp) == 0);
 }
 
 /*
@@ -530,7 +545,6 @@ static void test_remote_flush(void)
 		0xf4,
 	};
 	struct spinner sp;
-	struct mshv_special_registers sr;
 	pthread_t t;
 	int waited;
 
@@ -540,14 +554,7 @@ static void test_remote_flush(void)
 	put64(FLUSH_INPUT + 16, (1ull << 1) | (1ull << VP_INDEX));
 	ram[0x7000] = 0;
 	memcpy(ram + CODE + 0x800, spin_code, sizeof(spin_code));
-	CHECK(mshv_vm_create_vcpu(&vm, 1, &sp.v) == 0);
-	CHECK(mshv_vcpu_set_register64(&sp.v, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0, NULL) == 0);
-	CHECK(mshv_vcpu_get_sregs(&vp, &sr, NULL) == 0);
-	CHECK(mshv_vcpu_set_sregs(&sp.v, &sr, NULL) == 0);
-	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RFLAGS, 2, NULL) == 0);
-	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RSP, STACK_TOP - 0x1000, NULL) == 0);
-	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RIP, CODE + 0x800, NULL) == 0);
-	CHECK(pthread_create(&t, NULL, spinner_run, &sp) == 0);
+	spinner_start(&sp, 1, CODE + 0x800, STACK_TOP - 0x1000, &t);
 	for (waited = 0; waited < 5000 && !__atomic_load_n(&ram[0x7000], __ATOMIC_ACQUIRE); waited++)
 		usleep(1000);
 	CHECK(ram[0x7000] == 1);
@@ -583,20 +590,12 @@ static void test_lock_atomic(void)
 		0xf4,
 	};
 	struct spinner sp;
-	struct mshv_special_registers sr;
 	pthread_t t;
 	uint64_t count;
 
 	put64(0x7100, 0);
 	memcpy(ram + CODE + 0xa00, inc_code, sizeof(inc_code));
-	CHECK(mshv_vm_create_vcpu(&vm, 2, &sp.v) == 0);
-	CHECK(mshv_vcpu_set_register64(&sp.v, HV_REGISTER_INTERNAL_ACTIVITY_STATE, 0, NULL) == 0);
-	CHECK(mshv_vcpu_get_sregs(&vp, &sr, NULL) == 0);
-	CHECK(mshv_vcpu_set_sregs(&sp.v, &sr, NULL) == 0);
-	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RFLAGS, 2, NULL) == 0);
-	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RSP, STACK_TOP - 0x2000, NULL) == 0);
-	CHECK(mshv_vcpu_set_register64(&sp.v, HV_X64_REGISTER_RIP, CODE + 0xa00, NULL) == 0);
-	CHECK(pthread_create(&t, NULL, spinner_run, &sp) == 0);
+	spinner_start(&sp, 2, CODE + 0xa00, STACK_TOP - 0x2000, &t);
 	CHECK(halted(run(inc_code, sizeof(inc_code))));
 	pthread_join(t, NULL);
 	CHECK(sp.ret == 0 && halted(sp.msg.header.message_type));
